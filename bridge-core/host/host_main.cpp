@@ -1,0 +1,70 @@
+// main() of bitbridge-host32 and bitbridge-host64: the same source compiled for each bitness.
+//
+// Started by the client library (Host::spawn) with its channel inherited on a descriptor:
+//   bitbridge-host32 --channel fd:3
+// It greets the client, serves the Host interface, and exits when the client asks or goes
+// away (channel EOF), so a host never outlives its client.
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include <kj/async-io.h>
+#include <spdlog/logger.h>
+
+#include "bitbridge/arch.h"
+#include "bitbridge/error.h"
+#include "channel.h"
+#include "host_service.h"
+#include "logging.h"
+
+namespace {
+
+void printUsage(const char* argv0) {
+  std::fprintf(stderr,
+               "usage: %s --channel <spec>\n"
+               "A bitbridge host (%u-bit). Hosts are started by the bitbridge client library;\n"
+               "see docs/getting-started.md.\n",
+               argv0, static_cast<unsigned>(sizeof(void*) * 8));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string channel;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--channel" && i + 1 < argc) {
+      channel = argv[++i];
+    } else if (arg == "--help" || arg == "-h") {
+      printUsage(argv[0]);
+      return 0;
+    } else {
+      std::fprintf(stderr, "%s: unknown argument '%s'\n", argv[0], arg.c_str());
+      printUsage(argv[0]);
+      return 64;
+    }
+  }
+  if (channel.empty()) {
+    printUsage(argv[0]);
+    return 64;
+  }
+  // A client that vanishes mid-write must show up as EOF/EPIPE, not kill us silently.
+  std::signal(SIGPIPE, SIG_IGN);
+
+  auto logger = bitbridge::makeHostLogger();
+  try {
+    auto io = kj::setupAsyncIo();
+    auto stream = bitbridge::openHostChannel(channel, *io.lowLevelProvider);
+    logger->debug("{} host started, {}-bit", bitbridge::archName(bitbridge::currentArch()),
+                  sizeof(void*) * 8);
+    return bitbridge::runHost(io, kj::mv(stream), logger, 10 * kj::SECONDS);
+  } catch (const bitbridge::Error& e) {
+    logger->critical("{}", e.what());
+  } catch (const kj::Exception& e) {
+    logger->critical("{}", bitbridge::fromKjException(e).what());
+  } catch (const std::exception& e) {
+    logger->critical("unexpected error: {}", e.what());
+  }
+  return 1;
+}

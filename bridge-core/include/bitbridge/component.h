@@ -1,0 +1,99 @@
+// What a component author writes against: a component is a shared library of the host's
+// bitness that exports one versioned C entry point listing its classes.
+//
+//   #include <bitbridge/component.h>
+//   #include "calc.capnp.h"
+//   class CalcImpl final : public Calc::Server { ... };
+//   BITBRIDGE_COMPONENT(bitbridge::serve<CalcImpl>("legacy-calc"))
+//
+// Each client `activate("legacy-calc")` creates a new CalcImpl inside the host (like COM's
+// CoCreateInstance); the client holds it as a capability and it is destroyed when released.
+// Thread assumption: classes are created and called on the host's RPC thread.
+#pragma once
+
+#include <cstdint>
+#include <type_traits>
+
+#include <capnp/capability.h>
+#include <capnp/common.h>
+#include <kj/memory.h>
+
+#include "bitbridge/arch.h"
+
+namespace spdlog {
+class logger;
+}
+
+namespace bitbridge {
+
+/// Bumped on any incompatible change of ComponentTable, ClassFactory or ComponentContext.
+/// The entry point's name carries it too (bitbridge_component_v1).
+inline constexpr uint32_t kComponentAbiVersion = 1;
+
+/// Services the host offers to the classes it creates. Owned by the host; valid for as long
+/// as the component stays loaded (the whole host lifetime).
+class ComponentContext {
+ public:
+  virtual ~ComponentContext() = default;
+  /// The host's logger; lines reach the client's log tagged with the host pid.
+  virtual spdlog::logger& logger() = 0;
+  /// Path of the component library this class came from.
+  virtual const char* componentPath() const = 0;
+};
+
+/// One class a component offers. Plain data so that a component's table can be a constant.
+struct ClassFactory {
+  const char* name;                                           ///< what clients activate
+  capnp::Capability::Client (*create)(ComponentContext& context);
+  uint32_t flags;                                             ///< reserved: threading model; 0
+};
+
+/// The table the entry point returns. Pointers here are in-process only (same bitness); the
+/// table never crosses a process boundary.
+struct ComponentTable {
+  uint32_t abiVersion;     ///< kComponentAbiVersion the component was built with
+  uint32_t capnpVersion;   ///< CAPNP_VERSION the component was built with (must match host)
+  uint32_t classCount;
+  const ClassFactory* classes;
+};
+
+/// A factory that creates `Impl` (constructed from ComponentContext& if it accepts one, else
+/// default-constructed) and serves it as a capability.
+template <typename Impl>
+constexpr ClassFactory serve(const char* name) {
+  static_assert(std::is_base_of_v<capnp::Capability::Server, Impl>,
+                "serve<Impl>: Impl must implement a Cap'n Proto interface (derive from X::Server)");
+  return ClassFactory{name,
+                      [](ComponentContext& context) -> capnp::Capability::Client {
+                        if constexpr (std::is_constructible_v<Impl, ComponentContext&>) {
+                          return kj::heap<Impl>(context);
+                        } else {
+                          (void)context;
+                          return kj::heap<Impl>();
+                        }
+                      },
+                      0};
+}
+
+}  // namespace bitbridge
+
+#define BITBRIDGE_COMPONENT_ENTRY_NAME "bitbridge_component_v1"
+
+#if defined(_WIN32)
+#define BITBRIDGE_COMPONENT_EXPORT __declspec(dllexport)
+#else
+#define BITBRIDGE_COMPONENT_EXPORT __attribute__((visibility("default")))
+#endif
+
+/// Exports the component entry point with the given class factories (one or more
+/// `bitbridge::serve<Impl>("name")`). Use once per component library, at namespace scope.
+#define BITBRIDGE_COMPONENT(...)                                                          \
+  extern "C" BITBRIDGE_COMPONENT_EXPORT const ::bitbridge::ComponentTable*                \
+  bitbridge_component_v1() {                                                              \
+    static const ::bitbridge::ClassFactory bitbridgeClasses[] = {__VA_ARGS__};            \
+    static const ::bitbridge::ComponentTable bitbridgeTable{                              \
+        ::bitbridge::kComponentAbiVersion, CAPNP_VERSION,                                 \
+        static_cast<uint32_t>(sizeof(bitbridgeClasses) / sizeof(bitbridgeClasses[0])),    \
+        bitbridgeClasses};                                                                \
+    return &bitbridgeTable;                                                               \
+  }

@@ -1,0 +1,148 @@
+// The client API: start a host of the right bitness, load components into it, activate
+// classes and call them.
+//
+//   bitbridge::Runtime runtime;                                   // once per thread, in main
+//   auto host = bitbridge::Host::spawn(runtime, {.component = "libcalc_component.so"});
+//   Calc::Client calc = host.activate<Calc>("legacy-calc");       // host32 picked from header
+//   auto sum = host.wait(calc.addRequest(...).send());            // errors -> bitbridge::Error
+//
+// Threading: a Runtime and every Host made from it belong to the thread that created the
+// Runtime (Cap'n Proto's event loop is per thread). Lifetime: a Host must not outlive its
+// Runtime; capabilities obtained from a Host must not outlive the Host.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <capnp/capability.h>
+#include <kj/async-io.h>
+
+#include "bitbridge/arch.h"
+#include "bitbridge/error.h"
+
+namespace spdlog {
+class logger;
+}
+
+namespace bitbridge {
+
+struct RuntimeOptions {
+  /// Logger for bitbridge and for the hosts' forwarded log lines. Default: a logger named
+  /// "bitbridge" on stderr, level from $BITBRIDGE_LOG (trace|debug|info|warn|error|off;
+  /// default warn).
+  std::shared_ptr<spdlog::logger> logger;
+};
+
+/// Owns this thread's Cap'n Proto event loop and the logger. Create one in main (or per
+/// thread that talks to hosts) and pass it to Host::spawn.
+class Runtime {
+ public:
+  explicit Runtime(RuntimeOptions options = {});
+  ~Runtime();
+  Runtime(const Runtime&) = delete;
+  Runtime& operator=(const Runtime&) = delete;
+
+  kj::WaitScope& waitScope();
+  kj::AsyncIoContext& io();
+  const std::shared_ptr<spdlog::logger>& logger() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+struct ComponentInfo {
+  std::string path;
+  std::vector<std::string> classes;
+};
+
+/// What a host reports about itself (Host.info on the wire).
+struct HostInfo {
+  uint32_t pid = 0;
+  unsigned pointerBits = 0;
+  Arch arch = Arch::x86_64;
+  std::string os;
+  std::string version;
+  std::vector<ComponentInfo> components;
+};
+
+struct HostOptions {
+  /// Component library to load at start. Its header decides the host's bitness unless `arch`
+  /// is given (then a mismatch is a WrongBitness error before anything is started).
+  std::string component;
+  /// Optional: the legacy library the component wraps. Its header is checked too, so a
+  /// 64-bit vendor library next to a 32-bit component is reported by name.
+  std::string legacyLibrary;
+  /// Host bitness. Default: from `component`'s header, or this process's own if none.
+  std::optional<Arch> arch;
+  /// Directory holding bitbridge-host32/-host64. Default: $BITBRIDGE_HOST_DIR, else the
+  /// bin/ directory of the prefix libbitbridge-core was loaded from.
+  std::string hostDirectory;
+  /// Spawn -> handshake complete. A host that does not greet in time is killed.
+  std::chrono::milliseconds startTimeout{10000};
+  /// Deadline for Host::wait(); zero means none.
+  std::chrono::milliseconds callTimeout{0};
+};
+
+/// A running host process (private to this client) and the RPC connection to it.
+/// Move-only. Destroying it without shutdown() closes the channel and kills the process.
+class Host {
+ public:
+  /// Starts a host and completes the handshake (throws Error: NotFound, WrongBitness,
+  /// BadConfiguration, TimedOut, Disconnected with the host's exit status and log tail).
+  static Host spawn(Runtime& runtime, HostOptions options = {});
+
+  Host(Host&&) noexcept;
+  Host& operator=(Host&&) noexcept;
+  ~Host();
+
+  /// Loads another component library into the host (header checked on both sides).
+  ComponentInfo load(const std::string& path, const std::string& legacyLibrary = {});
+
+  /// Creates a new instance of a class some loaded component offers.
+  capnp::Capability::Client activateAny(const std::string& className);
+  template <typename Interface>
+  typename Interface::Client activate(const std::string& className) {
+    return activateAny(className).template castAs<Interface>();
+  }
+
+  HostInfo info();
+
+  /// Waits for `promise` (a Cap'n Proto call or any kj::Promise) on the runtime's event loop,
+  /// applying callTimeout, and rethrows any failure as bitbridge::Error with host context.
+  template <typename Promise>
+  auto wait(Promise&& promise) {
+    try {
+      return withDeadline(kj::mv(promise)).wait(waitScope());
+    } catch (const kj::Exception& e) {
+      throw translate(e);
+    }
+  }
+
+  /// Asks the host to exit and reaps it. Idempotent.
+  void shutdown();
+
+  uint32_t pid() const;
+  Arch arch() const;
+  /// Last lines the host wrote to stderr (its log), for diagnostics.
+  std::string logTail() const;
+  /// Turns a kj::Exception from a call on this host into an Error with host context.
+  Error translate(const kj::Exception& exception);
+
+ private:
+  struct Impl;
+  explicit Host(std::unique_ptr<Impl> impl);
+  kj::WaitScope& waitScope();
+  kj::Promise<void> deadline();
+  template <typename T>
+  kj::Promise<T> withDeadline(kj::Promise<T>&& promise) {
+    return promise.exclusiveJoin(deadline().then([]() -> T { KJ_UNREACHABLE; }));
+  }
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace bitbridge

@@ -1,0 +1,86 @@
+// POSIX private channel: an AF_UNIX socketpair. The client keeps one end; the host inherits
+// the other as descriptor kHostChannelFd. Nothing has a filesystem name, so no other process
+// can connect, and the kernel closes the host's end when the host dies (that EOF is how the
+// client learns of a crash, and how the host learns its client is gone).
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <kj/debug.h>
+
+#include "bitbridge/error.h"
+#include "channel.h"
+
+namespace bitbridge {
+namespace {
+
+class SocketpairChannel final : public PrivateChannel {
+ public:
+  SocketpairChannel() {
+    int fds[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
+      throw Error(ErrorKind::BadConfiguration,
+                  std::string("socketpair() failed: ") + std::strerror(errno),
+                  "the process may have run out of file descriptors (ulimit -n)");
+    }
+    clientFd_ = fds[0];
+    childFd_ = fds[1];
+  }
+  ~SocketpairChannel() override {
+    if (clientFd_ >= 0) ::close(clientFd_);
+    if (childFd_ >= 0) ::close(childFd_);
+  }
+
+  int childHandle() const override { return childFd_; }
+  std::string hostSpec() const override { return "fd:" + std::to_string(kHostChannelFd); }
+
+  kj::Own<kj::AsyncIoStream> connect(kj::LowLevelAsyncIoProvider& provider) override {
+    KJ_REQUIRE(clientFd_ >= 0, "PrivateChannel::connect called twice");
+    ::close(childFd_);  // the child has its copy; ours would hide the child's death (no EOF)
+    childFd_ = -1;
+    int fd = clientFd_;
+    clientFd_ = -1;
+    return provider.wrapSocketFd(fd, kj::LowLevelAsyncIoProvider::TAKE_OWNERSHIP |
+                                         kj::LowLevelAsyncIoProvider::ALREADY_CLOEXEC);
+  }
+
+ private:
+  int clientFd_ = -1;
+  int childFd_ = -1;
+};
+
+}  // namespace
+
+kj::Own<PrivateChannel> makePrivateChannel() { return kj::heap<SocketpairChannel>(); }
+
+kj::Own<kj::AsyncIoStream> openHostChannel(const std::string& spec,
+                                           kj::LowLevelAsyncIoProvider& provider) {
+  const std::string prefix = "fd:";
+  if (spec.compare(0, prefix.size(), prefix) != 0) {
+    throw Error(ErrorKind::BadConfiguration, "unknown channel '" + spec + "'",
+                "hosts are started by the bitbridge client library, which passes --channel");
+  }
+  int fd = -1;
+  try {
+    fd = std::stoi(spec.substr(prefix.size()));
+  } catch (const std::exception&) {
+    throw Error(ErrorKind::BadConfiguration, "bad channel descriptor in '" + spec + "'");
+  }
+  struct stat st {};
+  if (fd < 0 || ::fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode)) {
+    throw Error(ErrorKind::BadConfiguration,
+                "channel descriptor " + std::to_string(fd) + " is not an open socket",
+                "hosts are started by the bitbridge client library; run one by hand only for "
+                "debugging, with a socket on that descriptor");
+  }
+  // Keep it away from anything the legacy library might spawn.
+  ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+  return provider.wrapSocketFd(fd, kj::LowLevelAsyncIoProvider::TAKE_OWNERSHIP |
+                                       kj::LowLevelAsyncIoProvider::ALREADY_CLOEXEC);
+}
+
+}  // namespace bitbridge

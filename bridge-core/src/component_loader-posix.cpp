@@ -1,0 +1,58 @@
+// POSIX component loading: header check, then dlopen(RTLD_NOW) so that a missing symbol in
+// the component or the legacy library fails here, at load, with dlerror()'s own words, rather
+// than as a crash in the middle of a call.
+#include <dlfcn.h>
+
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+
+#include "bitbridge/binary_header.h"
+#include "bitbridge/error.h"
+#include "component_loader.h"
+
+namespace bitbridge {
+
+LoadedComponent openComponentLibrary(const std::string& path, const std::string& legacyLibrary) {
+  // inspectBinary reports a missing or unreadable file as NotFound, garbage as BadConfiguration.
+  requireLoadableBy(inspectBinary(path), currentArch(), path);
+  if (!legacyLibrary.empty()) requireLoadableBy(inspectBinary(legacyLibrary), currentArch(), legacyLibrary);
+
+  // Load exactly the file whose header we checked (a bare name would search LD_LIBRARY_PATH).
+  char resolved[PATH_MAX];
+  if (::realpath(path.c_str(), resolved) == nullptr) {
+    throw Error(ErrorKind::NotFound, "cannot resolve " + path + ": " + std::strerror(errno));
+  }
+  LoadedComponent loaded;
+  loaded.path = resolved;
+
+  void* handle = ::dlopen(loaded.path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (handle == nullptr) {
+    const char* why = ::dlerror();
+    throw Error(ErrorKind::BadConfiguration,
+                "cannot load " + loaded.path + ": " + (why ? why : "unknown dlopen error"),
+                "a library it needs may be missing or of the wrong bitness; check with "
+                "`ldd " + loaded.path + "` and put dependencies next to the component");
+  }
+  ::dlerror();
+  void* entry = ::dlsym(handle, BITBRIDGE_COMPONENT_ENTRY_NAME);
+  if (entry == nullptr) {
+    const char* why = ::dlerror();
+    ::dlclose(handle);  // nothing from it is in use yet
+    throw Error(ErrorKind::BadConfiguration,
+                loaded.path + " is not a bitbridge component: it does not export " +
+                    BITBRIDGE_COMPONENT_ENTRY_NAME + (why ? std::string(" (") + why + ")" : ""),
+                "export one with BITBRIDGE_COMPONENT(bitbridge::serve<Impl>(\"name\")) and build "
+                "it with bitbridge_add_component; to call a plain C library, wrap it in a component");
+  }
+  using EntryPoint = const ComponentTable* (*)();
+  loaded.table = reinterpret_cast<EntryPoint>(entry)();
+  validateComponentTable(loaded.table, loaded.path);
+  for (uint32_t i = 0; i < loaded.table->classCount; ++i) {
+    loaded.classes.emplace_back(loaded.table->classes[i].name);
+  }
+  // The handle is intentionally never closed: see component_loader.h.
+  return loaded;
+}
+
+}  // namespace bitbridge

@@ -1,0 +1,80 @@
+#include "component_loader.h"
+
+#include "bitbridge/error.h"
+
+namespace bitbridge {
+
+void validateComponentTable(const ComponentTable* table, const std::string& path) {
+  const std::string fix = "rebuild the component against this bitbridge (bitbridge_add_component)";
+  if (table == nullptr) {
+    throw Error(ErrorKind::BadConfiguration,
+                path + ": " BITBRIDGE_COMPONENT_ENTRY_NAME "() returned no table", fix);
+  }
+  if (table->abiVersion != kComponentAbiVersion) {
+    throw Error(ErrorKind::BadConfiguration,
+                path + " was built for component ABI " + std::to_string(table->abiVersion) +
+                    "; this host implements ABI " + std::to_string(kComponentAbiVersion),
+                fix);
+  }
+  if (table->capnpVersion != CAPNP_VERSION) {
+    throw Error(ErrorKind::BadConfiguration,
+                path + " was built with Cap'n Proto " + std::to_string(table->capnpVersion) +
+                    "; this host uses " + std::to_string(CAPNP_VERSION) +
+                    " (objects cross between them, so they must match)",
+                fix);
+  }
+  if (table->classCount == 0 || table->classes == nullptr) {
+    throw Error(ErrorKind::BadConfiguration, path + " offers no classes",
+                "list at least one bitbridge::serve<Impl>(\"name\") in BITBRIDGE_COMPONENT(...)");
+  }
+  for (uint32_t i = 0; i < table->classCount; ++i) {
+    const ClassFactory& f = table->classes[i];
+    if (f.name == nullptr || *f.name == '\0' || f.create == nullptr) {
+      throw Error(ErrorKind::BadConfiguration,
+                  path + ": class entry " + std::to_string(i) + " has no name or no factory", fix);
+    }
+  }
+}
+
+const LoadedComponent& ComponentRegistry::load(const std::string& path,
+                                               const std::string& legacyLibrary) {
+  LoadedComponent loaded = openComponentLibrary(path, legacyLibrary);
+  for (const auto& existing : components_) {
+    if (existing->path == loaded.path) return *existing;  // dlopen refcounts; nothing to undo
+  }
+  for (const auto& name : loaded.classes) {
+    if (auto it = classes_.find(name); it != classes_.end()) {
+      throw Error(ErrorKind::BadConfiguration,
+                  "class '" + name + "' is offered by both " + it->second.second->path + " and " +
+                      loaded.path,
+                  "give the classes distinct names, or load the components in separate hosts");
+    }
+  }
+  components_.push_back(std::make_unique<LoadedComponent>(std::move(loaded)));
+  const LoadedComponent& entry = *components_.back();
+  for (uint32_t i = 0; i < entry.table->classCount; ++i) {
+    classes_[entry.table->classes[i].name] = {&entry.table->classes[i], &entry};
+  }
+  return entry;
+}
+
+capnp::Capability::Client ComponentRegistry::create(const std::string& className,
+                                                    ComponentContext& context) const {
+  auto it = classes_.find(className);
+  if (it == classes_.end()) {
+    std::string offered;
+    for (const auto& [name, entry] : classes_) offered += (offered.empty() ? "" : ", ") + name;
+    throw Error(ErrorKind::NotFound,
+                "no class '" + className + "' in this host; loaded components offer: " +
+                    (offered.empty() ? "(nothing loaded)" : offered),
+                "load the component that provides it (HostOptions::component or Host::load)");
+  }
+  return it->second.first->create(context);
+}
+
+std::string ComponentRegistry::componentOf(const std::string& className) const {
+  auto it = classes_.find(className);
+  return it == classes_.end() ? std::string() : it->second.second->path;
+}
+
+}  // namespace bitbridge

@@ -1,0 +1,49 @@
+// Loads component libraries into a host process and keeps the classes they offer.
+//
+// Lifetime: libraries stay loaded until the host exits; they are never unloaded, because many
+// legacy libraries crash or leak when unloaded, and instances may still be alive.
+// Thread assumption: used from the host's RPC thread only.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bitbridge/component.h"
+
+namespace bitbridge {
+
+struct LoadedComponent {
+  std::string path;                  ///< canonical absolute path
+  const ComponentTable* table = nullptr;
+  std::vector<std::string> classes;  ///< names, in the table's order
+};
+
+/// Opens `path` with the platform loader after checking its header (and `legacyLibrary`'s, if
+/// given) against this process's architecture; validates the entry point and its table.
+/// Throws Error: NotFound, WrongBitness, BadConfiguration (loader text verbatim: dlerror() /
+/// GetLastError() message). Implemented per platform (component_loader-posix.cpp).
+LoadedComponent openComponentLibrary(const std::string& path, const std::string& legacyLibrary);
+
+/// Validates a table returned by an entry point (shared by every platform's loader).
+void validateComponentTable(const ComponentTable* table, const std::string& path);
+
+/// The components loaded into one host and the class names they offer.
+class ComponentRegistry {
+ public:
+  /// Loads (or finds, if that path is already loaded) a component. A class name offered by two
+  /// components is an error naming both.
+  const LoadedComponent& load(const std::string& path, const std::string& legacyLibrary);
+  /// Creates an instance of `className`; throws Error{NotFound} listing the classes on offer.
+  capnp::Capability::Client create(const std::string& className, ComponentContext& context) const;
+  const std::vector<std::unique_ptr<LoadedComponent>>& components() const { return components_; }
+  /// Path of the component that offers `className` ("" if none).
+  std::string componentOf(const std::string& className) const;
+
+ private:
+  std::vector<std::unique_ptr<LoadedComponent>> components_;
+  std::map<std::string, std::pair<const ClassFactory*, const LoadedComponent*>> classes_;
+};
+
+}  // namespace bitbridge

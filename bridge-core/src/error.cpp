@@ -1,0 +1,132 @@
+#include "bitbridge/error.h"
+
+#include <kj/exception.h>
+
+#include <string>
+
+namespace bitbridge {
+namespace {
+
+constexpr std::string_view kWirePrefix = "bitbridge:";
+constexpr std::string_view kHintSeparator = "\nfix: ";
+// Cap'n Proto prefixes exceptions that crossed the RPC boundary with this.
+constexpr std::string_view kRemotePrefix = "remote exception: ";
+
+constexpr ErrorKind kAllKinds[] = {
+    ErrorKind::BadConfiguration, ErrorKind::WrongBitness,  ErrorKind::NotFound,
+    ErrorKind::Disconnected,     ErrorKind::TimedOut,      ErrorKind::Remote,
+    ErrorKind::MalformedPeer,    ErrorKind::Unimplemented, ErrorKind::Overloaded,
+};
+
+std::string composeWhat(ErrorKind kind, const std::string& message, const std::string& hint) {
+  std::string what = "bitbridge: ";
+  what += errorKindName(kind);
+  what += ": ";
+  what += message;
+  if (!hint.empty()) {
+    what += " (fix: ";
+    what += hint;
+    what += ")";
+  }
+  return what;
+}
+
+bool startsWith(std::string_view text, std::string_view prefix) {
+  return text.substr(0, prefix.size()) == prefix;
+}
+
+}  // namespace
+
+std::string_view errorKindName(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::BadConfiguration: return "bad-configuration";
+    case ErrorKind::WrongBitness: return "wrong-bitness";
+    case ErrorKind::NotFound: return "not-found";
+    case ErrorKind::Disconnected: return "disconnected";
+    case ErrorKind::TimedOut: return "timed-out";
+    case ErrorKind::Remote: return "remote";
+    case ErrorKind::MalformedPeer: return "malformed-peer";
+    case ErrorKind::Unimplemented: return "unimplemented";
+    case ErrorKind::Overloaded: return "overloaded";
+  }
+  return "unknown";
+}
+
+Error::Error(ErrorKind kind, std::string message, std::string hint)
+    : std::runtime_error(composeWhat(kind, message, hint)),
+      kind_(kind),
+      message_(std::move(message)),
+      hint_(std::move(hint)) {}
+
+std::string toWireDescription(const Error& error) {
+  std::string text(kWirePrefix);
+  text += errorKindName(error.kind());
+  text += ": ";
+  text += error.message();
+  if (!error.hint().empty()) {
+    text += kHintSeparator;
+    text += error.hint();
+  }
+  return text;
+}
+
+void throwAsKj(const Error& error) {
+  kj::Exception::Type type = kj::Exception::Type::FAILED;
+  if (error.kind() == ErrorKind::Disconnected) type = kj::Exception::Type::DISCONNECTED;
+  if (error.kind() == ErrorKind::Overloaded) type = kj::Exception::Type::OVERLOADED;
+  if (error.kind() == ErrorKind::Unimplemented) type = kj::Exception::Type::UNIMPLEMENTED;
+  kj::throwFatalException(
+      kj::Exception(type, __FILE__, __LINE__, kj::heapString(toWireDescription(error))));
+}
+
+Error fromKjException(const kj::Exception& exception, std::string_view context) {
+  std::string_view text(exception.getDescription().cStr());
+  bool remote = startsWith(text, kRemotePrefix);
+  if (remote) text.remove_prefix(kRemotePrefix.size());
+
+  // A bitbridge error encoded by the peer (or by our own host-side code): keep its kind.
+  if (startsWith(text, kWirePrefix)) {
+    std::string_view rest = text.substr(kWirePrefix.size());
+    for (ErrorKind kind : kAllKinds) {
+      std::string_view name = errorKindName(kind);
+      if (startsWith(rest, name) && rest.substr(name.size(), 2) == ": ") {
+        rest.remove_prefix(name.size() + 2);
+        std::string message(rest), hint;
+        if (auto at = message.find(kHintSeparator); at != std::string::npos) {
+          hint = message.substr(at + kHintSeparator.size());
+          message.resize(at);
+        }
+        if (kind == ErrorKind::Disconnected && !context.empty()) {
+          message += "; ";
+          message += context;
+        }
+        return Error(kind, std::move(message), std::move(hint));
+      }
+    }
+  }
+
+  std::string message(text);
+  switch (exception.getType()) {
+    case kj::Exception::Type::DISCONNECTED:
+      if (!context.empty()) {
+        message += "; ";
+        message += context;
+      }
+      return Error(ErrorKind::Disconnected, std::move(message),
+                   "the host process ended or closed its channel; its log tail above usually "
+                   "names the cause (a crash in the legacy library, a missing dependency)");
+    case kj::Exception::Type::OVERLOADED:
+      return Error(ErrorKind::Overloaded, std::move(message));
+    case kj::Exception::Type::UNIMPLEMENTED:
+      return Error(ErrorKind::Unimplemented, std::move(message),
+                   "the host or component is older than the schema the client was built with");
+    case kj::Exception::Type::FAILED:
+      break;
+  }
+  if (remote) return Error(ErrorKind::Remote, std::move(message));
+  // A local FAILED from Cap'n Proto means it rejected what the peer sent (bad framing, limits).
+  return Error(ErrorKind::MalformedPeer, std::move(message),
+               "the peer is not a bitbridge host of this version, or its data was corrupted");
+}
+
+}  // namespace bitbridge

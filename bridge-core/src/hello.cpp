@@ -1,0 +1,51 @@
+#include "hello.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+
+#include "bitbridge/error.h"
+#include "bitbridge/host.capnp.h"
+
+namespace bitbridge {
+
+WireHello makeHello(HelloRole role) {
+  WireHello hello{};
+  std::memcpy(hello.magic, kHelloMagic, sizeof(kHelloMagic));
+  hello.protocolVersion = proto::PROTOCOL_VERSION;
+  hello.pid = static_cast<uint32_t>(::getpid());
+  hello.role = static_cast<uint8_t>(role);
+  hello.arch = static_cast<uint8_t>(currentArch());
+  hello.pointerBits = static_cast<uint8_t>(sizeof(void*) * 8);
+  return hello;
+}
+
+void validateHello(const WireHello& hello, HelloRole expectedRole, const std::string& peerName) {
+  if (std::memcmp(hello.magic, kHelloMagic, sizeof(kHelloMagic)) != 0) {
+    char bytes[8 * 3 + 1] = {};
+    for (size_t i = 0; i < 8; ++i) std::snprintf(bytes + 3 * i, 4, "%02x ", hello.magic[i]);
+    throw Error(ErrorKind::MalformedPeer,
+                peerName + " is not a bitbridge peer: its first bytes are " + bytes,
+                "the channel must connect a bitbridge client to a bitbridge host");
+  }
+  if (hello.protocolVersion != proto::PROTOCOL_VERSION) {
+    throw Error(ErrorKind::BadConfiguration,
+                peerName + " speaks bitbridge protocol " + std::to_string(hello.protocolVersion) +
+                    ", this side speaks " + std::to_string(proto::PROTOCOL_VERSION),
+                "use hosts and client libraries from the same bitbridge build or install");
+  }
+  if (hello.role != static_cast<uint8_t>(expectedRole)) {
+    throw Error(ErrorKind::MalformedPeer,
+                peerName + " announced role " + std::to_string(hello.role) + ", expected " +
+                    std::to_string(static_cast<int>(expectedRole)));
+  }
+  if (!((hello.arch == static_cast<uint8_t>(Arch::x86) && hello.pointerBits == 32) ||
+        (hello.arch == static_cast<uint8_t>(Arch::x86_64) && hello.pointerBits == 64))) {
+    throw Error(ErrorKind::MalformedPeer, peerName + " announced an inconsistent architecture (" +
+                                              std::to_string(hello.arch) + ", " +
+                                              std::to_string(hello.pointerBits) + "-bit)");
+  }
+}
+
+}  // namespace bitbridge

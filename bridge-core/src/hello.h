@@ -1,0 +1,47 @@
+// The handshake both ends of a bitbridge channel send before any Cap'n Proto message.
+//
+// Why a raw handshake: it lets either side reject a peer that is not bitbridge (or a different
+// protocol version) with a clear error before handing bytes to the RPC layer, and it is where
+// a start-up timeout applies. Cross-bitness ABI: fixed-width fields, explicit padding, layout
+// asserted below in every build (32- and 64-bit); little-endian on every supported platform.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "bitbridge/arch.h"
+
+namespace bitbridge {
+
+inline constexpr uint8_t kHelloMagic[8] = {'B', 'i', 't', 'B', 'r', 'i', 'd', 'g'};
+
+enum class HelloRole : uint8_t { Client = 1, Host = 2 };
+
+struct WireHello {
+  uint8_t magic[8];          // kHelloMagic
+  uint32_t protocolVersion;  // bitbridge::proto::PROTOCOL_VERSION
+  uint32_t pid;              // sender's process id
+  uint8_t role;              // HelloRole
+  uint8_t arch;              // Arch
+  uint8_t pointerBits;       // 32 or 64
+  uint8_t reserved[5];       // zero
+};
+static_assert(sizeof(WireHello) == 24, "WireHello is wire ABI");
+static_assert(offsetof(WireHello, magic) == 0, "WireHello is wire ABI");
+static_assert(offsetof(WireHello, protocolVersion) == 8, "WireHello is wire ABI");
+static_assert(offsetof(WireHello, pid) == 12, "WireHello is wire ABI");
+static_assert(offsetof(WireHello, role) == 16, "WireHello is wire ABI");
+static_assert(offsetof(WireHello, arch) == 17, "WireHello is wire ABI");
+static_assert(offsetof(WireHello, pointerBits) == 18, "WireHello is wire ABI");
+static_assert(offsetof(WireHello, reserved) == 19, "WireHello is wire ABI");
+
+/// The hello this process sends in `role`.
+WireHello makeHello(HelloRole role);
+
+/// Checks a hello received from a peer expected to play `expectedRole`. Throws
+/// Error{MalformedPeer} if it is not bitbridge, Error{BadConfiguration} on a protocol version
+/// mismatch. `peerName` is used in messages (e.g. "bitbridge-host32 (pid 123)").
+void validateHello(const WireHello& hello, HelloRole expectedRole, const std::string& peerName);
+
+}  // namespace bitbridge

@@ -1,0 +1,244 @@
+// Client side of a private host: spawn, handshake, RPC connection, teardown.
+#include "bitbridge/host.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <climits>
+#include <cstdlib>
+
+#include <capnp/message.h>
+#include <capnp/rpc-twoparty.h>
+#include <spdlog/logger.h>
+
+#include "bitbridge/binary_header.h"
+#include "bitbridge/host.capnp.h"
+#include "channel.h"
+#include "handshake.h"
+#include "host_locator.h"
+#include "host_service.h"
+#include "logging.h"
+#include "process.h"
+
+namespace bitbridge {
+namespace {
+
+std::string absolutePath(const std::string& path) {
+  if (path.empty() || path[0] == '/') return path;
+  char cwd[PATH_MAX];
+  return ::getcwd(cwd, sizeof(cwd)) ? std::string(cwd) + "/" + path : path;
+}
+
+// How long a host gets to exit by itself once its channel is closed before it is killed.
+constexpr auto kExitGrace = std::chrono::milliseconds(100);
+// How long a disconnected host's exit status is waited for, to put it in the error message.
+constexpr auto kStatusWait = std::chrono::milliseconds(250);
+
+}  // namespace
+
+struct Host::Impl {
+  Impl(Runtime& runtime, HostOptions options) : runtime(runtime), options(std::move(options)) {}
+  ~Impl() { stop(false); }
+
+  // Drops the RPC connection (the host sees EOF) and makes sure the process is gone.
+  void stop(bool graceful) {
+    bootstrap = nullptr;
+    rpc = nullptr;
+    network = nullptr;
+    stream = nullptr;
+    if (process && !process->waitFor(graceful ? std::chrono::seconds(2) : kExitGrace)) {
+      runtime.logger()->warn("{} did not exit; killing it", label);
+      process->kill();
+    }
+  }
+
+  // Context for a disconnection: the host's exit status and the tail of its output.
+  std::string disconnectContext() {
+    std::string context = label;
+    if (auto status = process->waitFor(kStatusWait)) {
+      context += " " + status->describe();
+    } else {
+      context += " closed its channel but is still running";
+    }
+    std::string tail = process->outputTail();
+    if (!tail.empty()) context += "; last host output:\n" + tail;
+    return context;
+  }
+
+  Runtime& runtime;
+  HostOptions options;
+  Arch arch = currentArch();
+  std::string label;  // "bitbridge-host32 (pid 123)"
+  std::unique_ptr<ChildProcess> process;
+  kj::Own<kj::AsyncIoStream> stream;
+  kj::Own<capnp::TwoPartyVatNetwork> network;
+  kj::Own<capnp::RpcSystem<capnp::rpc::twoparty::VatId>> rpc;
+  proto::Host::Client bootstrap = nullptr;
+  bool shutDown = false;
+};
+
+Host::Host(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Host::Host(Host&&) noexcept = default;
+Host& Host::operator=(Host&&) noexcept = default;
+Host::~Host() = default;
+
+Host Host::spawn(Runtime& runtime, HostOptions options) {
+  auto impl = std::make_unique<Impl>(runtime, options);
+  auto& log = *runtime.logger();
+
+  // 1. Which host: from the component's header unless the caller insists (then check it).
+  if (!options.component.empty()) {
+    options.component = absolutePath(options.component);
+    BinaryInfo component = inspectBinary(options.component);
+    impl->arch = options.arch.value_or(component.arch.value_or(currentArch()));
+    requireLoadableBy(component, impl->arch, options.component);
+  } else if (options.arch) {
+    impl->arch = *options.arch;
+  }
+  if (!options.legacyLibrary.empty()) {
+    options.legacyLibrary = absolutePath(options.legacyLibrary);
+    requireLoadableBy(inspectBinary(options.legacyLibrary), impl->arch, options.legacyLibrary);
+  }
+
+  // 2. The host executable, and a check that it really is of that bitness.
+  std::string executable = locateHostExecutable(impl->arch, options.hostDirectory);
+  BinaryInfo hostHeader = inspectBinary(executable);
+  if (hostHeader.arch != impl->arch) {
+    throw Error(ErrorKind::BadConfiguration,
+                executable + " is " + hostHeader.description + ", not a " +
+                    std::string(archName(impl->arch)) + " host",
+                "reinstall bitbridge; the hosts directory holds a wrong file");
+  }
+
+  // 3. Spawn with the child end of a private channel; forward its output to our log.
+  auto channel = makePrivateChannel();
+  auto pidForLog = std::make_shared<std::atomic<int>>(0);
+  SpawnRequest request;
+  request.executable = executable;
+  request.arguments = {"--channel", channel->hostSpec()};
+  request.channelHandle = channel->childHandle();
+  request.onOutputLine = [logger = runtime.logger(), pidForLog,
+                          name = hostExecutableName(impl->arch)](const std::string& line) {
+    auto [level, message] = parseHostLogLine(line);
+    logger->log(level, "[{} pid {}] {}", name, pidForLog->load(), message);
+  };
+  impl->process = ChildProcess::spawn(request);
+  pidForLog->store(impl->process->pid());
+  impl->label = hostExecutableName(impl->arch) + " (pid " + std::to_string(impl->process->pid()) + ")";
+  log.debug("started {}", impl->label);
+  impl->stream = channel->connect(*runtime.io().lowLevelProvider);
+
+  // 4. Handshake within the start timeout. The peer must be the very process we started.
+  try {
+    auto timeout = options.startTimeout.count() * kj::MILLISECONDS;
+    WireHello hello = exchangeHello(*impl->stream, runtime.io().provider->getTimer(),
+                                    HelloRole::Client, impl->label, timeout)
+                          .wait(runtime.waitScope());
+    if (static_cast<int>(hello.pid) != impl->process->pid() ||
+        hello.arch != static_cast<uint8_t>(impl->arch)) {
+      throw Error(ErrorKind::MalformedPeer,
+                  impl->label + " answered as pid " + std::to_string(hello.pid) + ", arch " +
+                      std::to_string(hello.arch) + ": not the host that was started");
+    }
+  } catch (const kj::Exception& e) {
+    Error error = fromKjException(e, impl->disconnectContext());
+    impl->stop(false);
+    throw error;
+  }
+
+  // 5. Cap'n Proto RPC over the channel; the host's bootstrap capability is its Host service.
+  impl->network = kj::heap<capnp::TwoPartyVatNetwork>(
+      *impl->stream, capnp::rpc::twoparty::Side::CLIENT, rpcReaderOptions());
+  impl->rpc = kj::heap(capnp::makeRpcClient(*impl->network));
+  capnp::MallocMessageBuilder vatIdMessage(8);
+  auto vatId = vatIdMessage.initRoot<capnp::rpc::twoparty::VatId>();
+  vatId.setSide(capnp::rpc::twoparty::Side::SERVER);
+  impl->bootstrap = impl->rpc->bootstrap(vatId).castAs<proto::Host>();
+
+  Host host(std::move(impl));
+  if (!options.component.empty()) host.load(options.component, options.legacyLibrary);
+  return host;
+}
+
+ComponentInfo Host::load(const std::string& path, const std::string& legacyLibrary) {
+  // Checked here too, so that the error is raised before anything crosses the channel.
+  std::string component = absolutePath(path);
+  std::string legacy = absolutePath(legacyLibrary);
+  requireLoadableBy(inspectBinary(component), impl_->arch, component);
+  if (!legacy.empty()) requireLoadableBy(inspectBinary(legacy), impl_->arch, legacy);
+
+  auto request = impl_->bootstrap.loadRequest();
+  request.setPath(component);
+  request.setLegacyLibrary(legacy);
+  auto response = wait(request.send());
+  ComponentInfo info;
+  info.path = response.getComponent().getPath();
+  for (auto name : response.getComponent().getClasses()) info.classes.emplace_back(name);
+  return info;
+}
+
+capnp::Capability::Client Host::activateAny(const std::string& className) {
+  auto request = impl_->bootstrap.activateRequest();
+  request.setClassName(className);
+  return wait(request.send()).getObject();
+}
+
+HostInfo Host::info() {
+  auto response = wait(impl_->bootstrap.infoRequest().send());
+  auto wire = response.getInfo();
+  HostInfo info;
+  info.pid = wire.getPid();
+  info.pointerBits = wire.getPointerBits();
+  info.arch = wire.getArch() == static_cast<uint8_t>(Arch::x86) ? Arch::x86 : Arch::x86_64;
+  info.os = wire.getOs();
+  info.version = wire.getVersion();
+  for (auto component : wire.getComponents()) {
+    ComponentInfo entry;
+    entry.path = component.getPath();
+    for (auto name : component.getClasses()) entry.classes.emplace_back(name);
+    info.components.push_back(std::move(entry));
+  }
+  return info;
+}
+
+void Host::shutdown() {
+  if (!impl_ || impl_->shutDown) return;
+  impl_->shutDown = true;
+  try {
+    // The host may close the channel before or after answering: both mean it is going.
+    impl_->bootstrap.shutdownRequest()
+        .send()
+        .ignoreResult()
+        .exclusiveJoin(impl_->runtime.io().provider->getTimer().afterDelay(2 * kj::SECONDS))
+        .wait(waitScope());
+  } catch (const kj::Exception& e) {
+    impl_->runtime.logger()->debug("{} shutdown: {}", impl_->label, e.getDescription().cStr());
+  }
+  impl_->stop(true);
+}
+
+uint32_t Host::pid() const { return static_cast<uint32_t>(impl_->process->pid()); }
+Arch Host::arch() const { return impl_->arch; }
+std::string Host::logTail() const { return impl_->process->outputTail(); }
+
+Error Host::translate(const kj::Exception& exception) {
+  bool disconnected = exception.getType() == kj::Exception::Type::DISCONNECTED;
+  return fromKjException(exception, disconnected ? impl_->disconnectContext() : std::string());
+}
+
+kj::WaitScope& Host::waitScope() { return impl_->runtime.waitScope(); }
+
+kj::Promise<void> Host::deadline() {
+  auto limit = impl_->options.callTimeout;
+  if (limit.count() <= 0) return kj::NEVER_DONE;
+  std::string label = impl_->label;
+  return impl_->runtime.io().provider->getTimer().afterDelay(limit.count() * kj::MILLISECONDS)
+      .then([label, ms = limit.count()]() {
+        throwAsKj(Error(ErrorKind::TimedOut,
+                        "call to " + label + " did not complete within " + std::to_string(ms) +
+                            " ms",
+                        "raise HostOptions::callTimeout if the call is legitimately slow"));
+      });
+}
+
+}  // namespace bitbridge

@@ -1,0 +1,124 @@
+#include "host_service.h"
+
+#include <unistd.h>
+
+#include <capnp/rpc-twoparty.h>
+#include <spdlog/logger.h>
+
+#include "bitbridge/error.h"
+#include "handshake.h"
+
+#ifndef BITBRIDGE_VERSION
+#define BITBRIDGE_VERSION "unknown"
+#endif
+
+namespace bitbridge {
+namespace {
+
+// Runs `body`, turning a bitbridge::Error into the kj exception Cap'n Proto sends back, so the
+// client receives the kind and the hint.
+template <typename Body>
+auto reportingErrors(Body&& body) {
+  try {
+    return body();
+  } catch (const Error& error) {
+    throwAsKj(error);
+  }
+}
+
+}  // namespace
+
+capnp::ReaderOptions rpcReaderOptions() {
+  capnp::ReaderOptions options;
+  // 64 Mi words = 512 MiB traversal per message: generous for calls, bounded against a peer
+  // that sends a pathological message. Bulk data goes through shared memory, not messages.
+  options.traversalLimitInWords = 64ull * 1024 * 1024;
+  options.nestingLimit = 64;
+  return options;
+}
+
+HostService::HostService(ComponentRegistry& registry, std::shared_ptr<spdlog::logger> logger,
+                         kj::Own<kj::PromiseFulfiller<void>> onShutdown)
+    : registry_(registry),
+      logger_(std::move(logger)),
+      onShutdown_(kj::mv(onShutdown)),
+      context_(*logger_) {}
+
+void HostService::fillComponent(proto::ComponentInfo::Builder out,
+                                const LoadedComponent& component) {
+  out.setPath(component.path);
+  auto classes = out.initClasses(static_cast<unsigned>(component.classes.size()));
+  for (unsigned i = 0; i < classes.size(); ++i) classes.set(i, component.classes[i]);
+}
+
+kj::Promise<void> HostService::info(InfoContext context) {
+  auto info = context.getResults().initInfo();
+  info.setPid(static_cast<uint32_t>(::getpid()));
+  info.setPointerBits(static_cast<uint8_t>(sizeof(void*) * 8));
+  info.setArch(static_cast<uint8_t>(currentArch()));
+  info.setOs("linux");
+  info.setVersion(BITBRIDGE_VERSION);
+  info.setProtocolVersion(proto::PROTOCOL_VERSION);
+  const auto& components = registry_.components();
+  auto list = info.initComponents(static_cast<unsigned>(components.size()));
+  for (unsigned i = 0; i < list.size(); ++i) fillComponent(list[i], *components[i]);
+  return kj::READY_NOW;
+}
+
+kj::Promise<void> HostService::load(LoadContext context) {
+  std::string path = context.getParams().getPath();
+  std::string legacy = context.getParams().getLegacyLibrary();
+  reportingErrors([&] {
+    const LoadedComponent& loaded = registry_.load(path, legacy);
+    logger_->info("loaded component {} ({} classes)", loaded.path, loaded.classes.size());
+    fillComponent(context.getResults().initComponent(), loaded);
+  });
+  return kj::READY_NOW;
+}
+
+kj::Promise<void> HostService::activate(ActivateContext context) {
+  std::string name = context.getParams().getClassName();
+  reportingErrors([&] {
+    context_.componentPath_ = registry_.componentOf(name);
+    auto object = registry_.create(name, context_);
+    logger_->debug("activated {}", name);
+    context.getResults().setObject(kj::mv(object));
+  });
+  return kj::READY_NOW;
+}
+
+kj::Promise<void> HostService::shutdown(ShutdownContext) {
+  logger_->info("shutdown requested by client");
+  // Fulfil on a later turn so the answer to this call is queued for sending first.
+  return kj::evalLater([this]() { onShutdown_->fulfill(); });
+}
+
+int runHost(kj::AsyncIoContext& io, kj::Own<kj::AsyncIoStream> stream,
+            std::shared_ptr<spdlog::logger> logger, kj::Duration helloTimeout) {
+  ComponentRegistry registry;  // outlives the RPC system: see host_service.h
+  try {
+    exchangeHello(*stream, io.provider->getTimer(), HelloRole::Host, "client", helloTimeout)
+        .wait(io.waitScope);
+  } catch (const kj::Exception& e) {
+    logger->error("handshake failed: {}", fromKjException(e).what());
+    return 2;
+  } catch (const Error& e) {
+    logger->error("handshake failed: {}", e.what());
+    return 2;
+  }
+  auto shutdown = kj::newPromiseAndFulfiller<void>();
+  capnp::TwoPartyVatNetwork network(*stream, capnp::rpc::twoparty::Side::SERVER,
+                                    rpcReaderOptions());
+  auto rpc = capnp::makeRpcServer(
+      network, kj::heap<HostService>(registry, logger, kj::mv(shutdown.fulfiller)));
+  logger->debug("serving");
+  bool disconnected = false;
+  network.onDisconnect()
+      .then([&] { disconnected = true; })
+      .exclusiveJoin(kj::mv(shutdown.promise))
+      .wait(io.waitScope);
+  logger->info(disconnected ? "client disconnected; exiting" : "exiting on request");
+  return 0;
+}
+
+}  // namespace bitbridge

@@ -1,0 +1,206 @@
+// POSIX child processes: posix_spawn (vfork-based in glibc, so starting a host from a large
+// client does not copy its page tables), a pipe for stdout+stderr drained by a thread, waitpid.
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+#include "bitbridge/error.h"
+#include "channel.h"
+#include "process.h"
+
+extern char** environ;
+
+namespace bitbridge {
+
+std::string ExitStatus::describe() const {
+  if (signaled) {
+    const char* name = ::strsignal(code);
+    return "was killed by signal " + std::to_string(code) + " (" + (name ? name : "?") + ")";
+  }
+  return "exited with status " + std::to_string(code);
+}
+
+namespace {
+
+constexpr size_t kTailBytes = 4096;
+
+// Moves a descriptor above the range the child's file actions write to (0..kHostChannelFd), so
+// that dup2 onto those numbers never aliases it (dup2(fd, fd) would keep FD_CLOEXEC set).
+int moveAboveStdio(int fd) {
+  if (fd > kHostChannelFd) return fd;
+  int moved = ::fcntl(fd, F_DUPFD_CLOEXEC, kHostChannelFd + 1);
+  int saved = errno;
+  ::close(fd);
+  errno = saved;
+  return moved;
+}
+
+class PosixChildProcess final : public ChildProcess {
+ public:
+  PosixChildProcess(pid_t pid, int outputFd, std::function<void(const std::string&)> onLine)
+      : pid_(pid), onLine_(std::move(onLine)) {
+    drain_ = std::thread([this, outputFd] { drainOutput(outputFd); });
+  }
+
+  ~PosixChildProcess() override {
+    if (!status_) kill();
+    if (drain_.joinable()) drain_.join();
+  }
+
+  int pid() const override { return pid_; }
+
+  std::optional<ExitStatus> waitFor(std::chrono::milliseconds timeout) override {
+    if (status_) return status_;
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    auto pause = std::chrono::microseconds(200);
+    for (;;) {
+      int raw = 0;
+      pid_t r = ::waitpid(pid_, &raw, WNOHANG);
+      if (r == pid_) {
+        status_ = WIFSIGNALED(raw) ? ExitStatus{true, WTERMSIG(raw)}
+                                   : ExitStatus{false, WEXITSTATUS(raw)};
+        // The child's output pipe reaches EOF once it (and anything it spawned) is gone;
+        // joining here makes the output tail complete for error messages.
+        if (drain_.joinable()) drain_.join();
+        return status_;
+      }
+      if (r < 0 && errno != EINTR) {
+        // Someone else reaped it (e.g. an application SIGCHLD handler with waitpid(-1)).
+        status_ = ExitStatus{false, -1};
+        if (drain_.joinable()) drain_.join();
+        return status_;
+      }
+      if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
+      std::this_thread::sleep_for(pause);
+      pause = std::min(pause * 2, std::chrono::microseconds(10000));
+    }
+  }
+
+  ExitStatus kill() override {
+    if (status_) return *status_;
+    ::kill(pid_, SIGKILL);
+    // SIGKILL cannot be caught; waiting without bound only guards against a stopped debugger.
+    while (!waitFor(std::chrono::seconds(5))) ::kill(pid_, SIGKILL);
+    return *status_;
+  }
+
+  std::string outputTail() const override {
+    std::lock_guard<std::mutex> lock(tailMutex_);
+    std::string text;
+    for (const auto& line : tail_) {
+      text += line;
+      text += '\n';
+    }
+    return text;
+  }
+
+ private:
+  void drainOutput(int fd) {
+    std::string pending;
+    char buffer[4096];
+    for (;;) {
+      ssize_t n = ::read(fd, buffer, sizeof(buffer));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      pending.append(buffer, static_cast<size_t>(n));
+      size_t start = 0;
+      for (size_t nl; (nl = pending.find('\n', start)) != std::string::npos; start = nl + 1) {
+        emit(pending.substr(start, nl - start));
+      }
+      pending.erase(0, start);
+    }
+    if (!pending.empty()) emit(pending);
+    ::close(fd);
+  }
+
+  void emit(const std::string& line) {
+    {
+      std::lock_guard<std::mutex> lock(tailMutex_);
+      tail_.push_back(line);
+      tailBytes_ += line.size() + 1;
+      while (tailBytes_ > kTailBytes && tail_.size() > 1) {
+        tailBytes_ -= tail_.front().size() + 1;
+        tail_.pop_front();
+      }
+    }
+    if (onLine_) onLine_(line);
+  }
+
+  pid_t pid_;
+  std::function<void(const std::string&)> onLine_;
+  std::optional<ExitStatus> status_;
+  std::thread drain_;
+  mutable std::mutex tailMutex_;
+  std::deque<std::string> tail_;
+  size_t tailBytes_ = 0;
+};
+
+// Owns the descriptors made for one spawn attempt so that every error path closes them.
+struct SpawnFds {
+  int outRead = -1, outWrite = -1, channel = -1, devNull = -1;
+  ~SpawnFds() {
+    for (int fd : {outRead, outWrite, channel, devNull}) if (fd >= 0) ::close(fd);
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<ChildProcess> ChildProcess::spawn(const SpawnRequest& request) {
+  if (::access(request.executable.c_str(), F_OK) != 0) {
+    throw Error(ErrorKind::NotFound, "host executable " + request.executable + " does not exist",
+                "build both bitnesses (scripts/demo.sh does) or point BITBRIDGE_HOST_DIR at the "
+                "directory holding bitbridge-host32 and bitbridge-host64");
+  }
+  SpawnFds fds;
+  int pipeFds[2];
+  if (::pipe2(pipeFds, O_CLOEXEC) != 0) {
+    throw Error(ErrorKind::BadConfiguration, std::string("pipe2() failed: ") + std::strerror(errno));
+  }
+  fds.outRead = pipeFds[0];
+  fds.outWrite = moveAboveStdio(pipeFds[1]);
+  fds.channel = moveAboveStdio(::fcntl(request.channelHandle, F_DUPFD_CLOEXEC, kHostChannelFd + 1));
+  fds.devNull = moveAboveStdio(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  if (fds.outWrite < 0 || fds.channel < 0 || fds.devNull < 0) {
+    throw Error(ErrorKind::BadConfiguration,
+                std::string("preparing the host's descriptors failed: ") + std::strerror(errno));
+  }
+
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, fds.devNull, STDIN_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, fds.outWrite, STDOUT_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, fds.outWrite, STDERR_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, fds.channel, kHostChannelFd);
+  // Descriptors the application left inheritable must not leak into the host.
+  posix_spawn_file_actions_addclosefrom_np(&actions, kHostChannelFd + 1);
+
+  std::vector<char*> argv;
+  argv.push_back(const_cast<char*>(request.executable.c_str()));
+  for (const auto& arg : request.arguments) argv.push_back(const_cast<char*>(arg.c_str()));
+  argv.push_back(nullptr);
+
+  pid_t pid = -1;
+  int rc = ::posix_spawn(&pid, request.executable.c_str(), &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) {
+    throw Error(rc == ENOENT ? ErrorKind::NotFound : ErrorKind::BadConfiguration,
+                "cannot start " + request.executable + ": " + std::strerror(rc),
+                rc == ENOENT ? "a library the host needs may be missing; run ldd on it"
+                             : "check that the file is an executable for this machine");
+  }
+  ::close(fds.outWrite);
+  fds.outWrite = -1;
+  int outRead = fds.outRead;
+  fds.outRead = -1;
+  return std::make_unique<PosixChildProcess>(pid, outRead, request.onOutputLine);
+}
+
+}  // namespace bitbridge

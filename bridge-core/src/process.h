@@ -1,0 +1,52 @@
+// A child process (a host) started by the client: spawn, output capture, exit status, reaping.
+//
+// Lifetime: the ChildProcess object owns the child. Its destructor kills (SIGKILL / terminate)
+// a child that is still running and reaps it, so no zombie and no orphan outlives the object.
+// Thread assumptions: the owner calls its methods from one thread; an internal thread drains
+// the child's stdout/stderr (so a chatty host can never block on a full pipe) and hands each
+// line to the callback on that internal thread.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace bitbridge {
+
+struct ExitStatus {
+  bool signaled = false;  ///< killed by a signal (code is the signal number)
+  int code = 0;           ///< exit code, or signal number when signaled
+  /// "exited with status 3", "was killed by signal 9 (Killed)".
+  std::string describe() const;
+};
+
+struct SpawnRequest {
+  std::string executable;             ///< absolute path
+  std::vector<std::string> arguments; ///< argv[1..]
+  int channelHandle = -1;             ///< inherited as kHostChannelFd in the child
+  /// Called with each line the child writes to stdout or stderr (without the newline), on the
+  /// output-drain thread. Must be thread-safe with respect to the owner's use of its state.
+  std::function<void(const std::string&)> onOutputLine;
+};
+
+class ChildProcess {
+ public:
+  /// Starts the child. Throws Error{NotFound} if the executable is missing,
+  /// Error{BadConfiguration} if it cannot be executed.
+  static std::unique_ptr<ChildProcess> spawn(const SpawnRequest& request);
+  virtual ~ChildProcess() = default;
+
+  virtual int pid() const = 0;
+  /// Waits up to `timeout` for the child to exit and reaps it; returns its status, or nothing
+  /// if it is still running. Once reaped, returns the same status on every call.
+  virtual std::optional<ExitStatus> waitFor(std::chrono::milliseconds timeout) = 0;
+  /// Kills the child (no grace) and reaps it.
+  virtual ExitStatus kill() = 0;
+  /// The last lines of the child's output (up to about 4 KiB), oldest first.
+  virtual std::string outputTail() const = 0;
+};
+
+}  // namespace bitbridge

@@ -1,0 +1,24 @@
+#include <kj/async-io.h>
+#include <spdlog/logger.h>
+
+#include "bitbridge/host.h"
+#include "logging.h"
+
+namespace bitbridge {
+
+struct Runtime::Impl {
+  kj::AsyncIoContext io;
+  std::shared_ptr<spdlog::logger> logger;
+};
+
+Runtime::Runtime(RuntimeOptions options)
+    : impl_(new Impl{kj::setupAsyncIo(),
+                     options.logger ? std::move(options.logger) : makeStderrLogger("bitbridge")}) {}
+
+Runtime::~Runtime() = default;
+
+kj::WaitScope& Runtime::waitScope() { return impl_->io.waitScope; }
+kj::AsyncIoContext& Runtime::io() { return impl_->io; }
+const std::shared_ptr<spdlog::logger>& Runtime::logger() const { return impl_->logger; }
+
+}  // namespace bitbridge

@@ -1,0 +1,27 @@
+# Install rules for one platform build. Both platforms install into one prefix:
+#   bin/bitbridge-host32, bin/bitbridge-host64           the hosts
+#   lib/<multiarch>/libbitbridge-core.so                 bridge-core of that bitness
+#   lib/<multiarch>/cmake/bitbridge/                     the CMake package of that bitness
+#   include/bitbridge/, share/bitbridge/{schemas,toolchains}   shared by both
+include(CMakePackageConfigHelpers)
+
+set(_cmake_dir "${CMAKE_INSTALL_LIBDIR}/cmake/bitbridge")
+install(TARGETS bitbridge_core bitbridge_client bitbridge_component
+        EXPORT bitbridgeTargets
+        LIBRARY DESTINATION "${CMAKE_INSTALL_LIBDIR}"
+        INCLUDES DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}")
+install(DIRECTORY "${PROJECT_SOURCE_DIR}/bridge-core/include/bitbridge"
+        DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}")
+install(DIRECTORY "${PROJECT_SOURCE_DIR}/schemas/" DESTINATION share/bitbridge/schemas
+        FILES_MATCHING PATTERN "*.capnp")
+install(DIRECTORY "${PROJECT_SOURCE_DIR}/cmake/toolchains/" DESTINATION share/bitbridge/toolchains)
+install(EXPORT bitbridgeTargets NAMESPACE bitbridge:: DESTINATION "${_cmake_dir}")
+configure_package_config_file("${PROJECT_SOURCE_DIR}/cmake/bitbridgeConfig.cmake.in"
+  "${CMAKE_CURRENT_BINARY_DIR}/bitbridgeConfig.cmake" INSTALL_DESTINATION "${_cmake_dir}")
+# The version file also rejects a package of the other bitness (pointer size check).
+write_basic_package_version_file("${CMAKE_CURRENT_BINARY_DIR}/bitbridgeConfigVersion.cmake"
+  COMPATIBILITY SameMinorVersion)
+install(FILES "${CMAKE_CURRENT_BINARY_DIR}/bitbridgeConfig.cmake"
+              "${CMAKE_CURRENT_BINARY_DIR}/bitbridgeConfigVersion.cmake"
+              "${PROJECT_SOURCE_DIR}/cmake/BitbridgeHelpers.cmake"
+        DESTINATION "${_cmake_dir}")

@@ -1,0 +1,62 @@
+# Settings for one platform build (BITBRIDGE_PLATFORM, e.g. linux-x86 or linux-x86_64).
+#
+# Outputs: BITBRIDGE_ARCH (x86 | x86_64), BITBRIDGE_OS (linux), BITBRIDGE_POINTER_BITS,
+# CMAKE_INSTALL_LIBDIR (lib/<multiarch>), the stage layout, warnings and RPATH policy.
+
+if(CMAKE_SIZEOF_VOID_P EQUAL 4)
+  set(BITBRIDGE_ARCH x86)
+  set(BITBRIDGE_POINTER_BITS 32)
+elseif(CMAKE_SIZEOF_VOID_P EQUAL 8)
+  set(BITBRIDGE_ARCH x86_64)
+  set(BITBRIDGE_POINTER_BITS 64)
+else()
+  message(FATAL_ERROR "bitbridge: unsupported pointer size ${CMAKE_SIZEOF_VOID_P}")
+endif()
+if(DEFINED BITBRIDGE_TOOLCHAIN_ARCH AND NOT BITBRIDGE_TOOLCHAIN_ARCH STREQUAL BITBRIDGE_ARCH)
+  message(FATAL_ERROR "bitbridge: toolchain for ${BITBRIDGE_TOOLCHAIN_ARCH} produced a "
+                      "${BITBRIDGE_POINTER_BITS}-bit compiler; is g++-multilib installed? "
+                      "(run scripts/setup.sh)")
+endif()
+set(BITBRIDGE_OS linux)
+if(NOT CMAKE_LIBRARY_ARCHITECTURE)
+  message(FATAL_ERROR "bitbridge: CMAKE_LIBRARY_ARCHITECTURE is not set; use a toolchain file "
+                      "from cmake/toolchains/")
+endif()
+
+set(CMAKE_CXX_STANDARD 17)
+set(CMAKE_CXX_STANDARD_REQUIRED ON)
+set(CMAKE_CXX_EXTENSIONS OFF)
+set(CMAKE_POSITION_INDEPENDENT_CODE ON)
+add_compile_options(-Wall -Wextra)
+if(BITBRIDGE_WERROR)
+  add_compile_options(-Werror)
+endif()
+
+# Install layout, also used for the stage directory: both bitnesses share one prefix.
+set(CMAKE_INSTALL_LIBDIR "lib/${CMAKE_LIBRARY_ARCHITECTURE}")
+set(CMAKE_INSTALL_BINDIR "bin")
+include(GNUInstallDirs)
+if(NOT BITBRIDGE_STAGE_DIR)
+  set(BITBRIDGE_STAGE_DIR "${CMAKE_BINARY_DIR}/stage")
+endif()
+set(BITBRIDGE_STAGE_BINDIR "${BITBRIDGE_STAGE_DIR}/bin")
+set(BITBRIDGE_STAGE_LIBDIR "${BITBRIDGE_STAGE_DIR}/${CMAKE_INSTALL_LIBDIR}")
+set(CMAKE_RUNTIME_OUTPUT_DIRECTORY "${BITBRIDGE_STAGE_BINDIR}")
+set(CMAKE_LIBRARY_OUTPUT_DIRECTORY "${BITBRIDGE_STAGE_LIBDIR}")
+set(CMAKE_ARCHIVE_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/archive")
+# The stage mirrors the install prefix, so the install RPATH is right in both places.
+set(CMAKE_BUILD_WITH_INSTALL_RPATH ON)
+set(CMAKE_INSTALL_RPATH "$ORIGIN/../${CMAKE_INSTALL_LIBDIR}")
+
+# Where the helpers find our schemas and toolchains in this source tree.
+set(BITBRIDGE_SCHEMA_DIR "${PROJECT_SOURCE_DIR}/schemas")
+set(BITBRIDGE_TOOLCHAIN_DIR "${PROJECT_SOURCE_DIR}/cmake/toolchains")
+# In this tree each platform build makes its own components; no nested cross builds.
+set(BITBRIDGE_CROSS_COMPONENTS OFF)
+message(STATUS "bitbridge: platform ${BITBRIDGE_PLATFORM}: ${BITBRIDGE_ARCH}, "
+               "${BITBRIDGE_POINTER_BITS}-bit, stage ${BITBRIDGE_STAGE_DIR}")
+
+# Stage library directories of every platform, for examples and tests that need a component
+# built by the other platform build (e.g. a 64-bit demo loading a 32-bit component).
+set(BITBRIDGE_STAGE_LIBDIR_x86 "${BITBRIDGE_STAGE_DIR}/lib/i386-linux-gnu")
+set(BITBRIDGE_STAGE_LIBDIR_x86_64 "${BITBRIDGE_STAGE_DIR}/lib/x86_64-linux-gnu")

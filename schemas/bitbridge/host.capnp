@@ -1,0 +1,42 @@
+# The host protocol: the bootstrap interface every bitbridge host serves on its channel.
+#
+# Cross-bitness ABI rule: fixed-width types only. A 32-bit host and a 64-bit client (or the
+# reverse) read these messages; Cap'n Proto's encoding is the same for both, and no field here
+# depends on pointer width.
+@0xc79a1930fac2e0fb;
+
+using Cxx = import "/capnp/c++.capnp";
+$Cxx.namespace("bitbridge::proto");
+
+const protocolVersion :UInt32 = 1;
+
+struct ComponentInfo {
+  path @0 :Text;               # absolute path of the loaded library, as the host resolved it
+  classes @1 :List(Text);      # names clients can activate
+}
+
+struct HostInfo {
+  pid @0 :UInt32;
+  pointerBits @1 :UInt8;       # 32 or 64
+  arch @2 :UInt8;              # bitbridge::Arch value (1 = x86, 2 = x86_64)
+  os @3 :Text;                 # "linux", later "windows"
+  version @4 :Text;            # bitbridge version of the host build
+  protocolVersion @5 :UInt32;
+  components @6 :List(ComponentInfo);
+}
+
+interface Host {
+  # What this host is and what it has loaded.
+  info @0 () -> (info :HostInfo);
+
+  # Loads a component library (a shared library of the host's bitness exporting
+  # bitbridge_component_v1). The host checks its header first; `legacyLibrary`, if not empty,
+  # is the library the component wraps, checked too. Loading the same path twice is a no-op.
+  load @1 (path :Text, legacyLibrary :Text) -> (component :ComponentInfo);
+
+  # Creates a new instance of a class offered by a loaded component.
+  activate @2 (className :Text) -> (object :Capability);
+
+  # Asks the host to exit once this call has been answered.
+  shutdown @3 () -> ();
+}

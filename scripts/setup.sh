@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# Installs what bitbridge needs to build both bitnesses on Debian 12 (x86-64 + i386 multiarch).
+#
+# Idempotent: when every package is already installed it touches nothing and returns at once.
+# Needs root (or sudo) only when something is missing.
+#
+# Why the version alignment step exists: Debian's `Multi-Arch: same` packages must have the same
+# version in amd64 and i386. On our machines the i386 index of the security suite was seen
+# stale while amd64's was current, so apt proposed e.g. libssl3 3.0.22 for amd64 and 3.0.20 for
+# i386 and refused to install libssl-dev:i386. We therefore pin every `Multi-Arch: same`
+# package in the i386 dependency closure to the newest version *both* architectures offer.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake file g++-multilib lib32atomic1
+  capnproto libcapnp-dev libcapnp-dev:i386
+  libspdlog-dev libspdlog-dev:i386 libfmt-dev libfmt-dev:i386
+  libgtest-dev libgtest-dev:i386
+  libboost-dev
+)
+
+log() { printf 'setup: %s\n' "$*" >&2; }
+die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
+
+NATIVE_ARCH=$(dpkg --print-architecture)
+installed() {  # true when PKG (native or arch:all) or PKG:ARCH is fully installed
+  local name=${1%%:*} arch=${1#*:}
+  [ "$arch" = "$1" ] && arch="($NATIVE_ARCH|all)"
+  dpkg-query -W -f='${db:Status-Abbrev}${Architecture}\n' "$name" 2>/dev/null | grep -qE "^ii $arch\$"
+}
+
+missing=()
+if dpkg --print-foreign-architectures | grep -qx i386; then
+  for p in "${PACKAGES[@]}"; do installed "$p" || missing+=("$p"); done
+else
+  missing=("${PACKAGES[@]}")
+fi
+if [ ${#missing[@]} -eq 0 ]; then
+  log "all build dependencies present"
+  exit 0
+fi
+
+SUDO=()
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || die "missing packages (${missing[*]}) and not root; re-run as root or install sudo"
+  SUDO=(sudo)
+fi
+export DEBIAN_FRONTEND=noninteractive
+
+log "missing: ${missing[*]}"
+if ! dpkg --print-foreign-architectures | grep -qx i386; then
+  log "enabling the i386 architecture (multiarch)"
+  "${SUDO[@]}" dpkg --add-architecture i386
+fi
+
+# A stale or unreachable index for one architecture makes apt-get update exit 100 while every
+# package we need may still be installable from the other indexes: warn, do not give up.
+if ! "${SUDO[@]}" apt-get update -q >/tmp/bitbridge-apt-update.log 2>&1; then
+  log "warning: 'apt-get update' reported errors (often a stale i386 index); continuing."
+  grep -E '^(E|W):' /tmp/bitbridge-apt-update.log | head -n 5 >&2 || true
+fi
+
+# newest_common_version PKG: prints the newest version of PKG offered for both amd64 and i386.
+newest_common_version() {
+  local pkg=$1 v best=""
+  local -a amd i386
+  mapfile -t amd < <(apt-cache madison "$pkg:amd64" 2>/dev/null | awk -F'|' '$3 ~ / amd64 Packages/ {gsub(/ /,"",$2); print $2}')
+  mapfile -t i386 < <(apt-cache madison "$pkg:i386" 2>/dev/null | awk -F'|' '$3 ~ / i386 Packages/ {gsub(/ /,"",$2); print $2}')
+  for v in "${amd[@]}"; do
+    printf '%s\n' "${i386[@]}" | grep -qxF -- "$v" || continue
+    if [ -z "$best" ] || dpkg --compare-versions "$v" gt "$best"; then best=$v; fi
+  done
+  printf '%s' "$best"
+}
+
+candidate() {  # candidate version apt would pick for PKG:ARCH
+  apt-cache policy "$1" 2>/dev/null | awk '/Candidate:/ {print $2; exit}'
+}
+
+# Every Multi-Arch: same package the i386 part pulls in, plus what amd64 already has of them.
+i386_roots=()
+for p in "${missing[@]}"; do case "$p" in *:i386) i386_roots+=("$p");; esac; done
+pins=()
+if [ ${#i386_roots[@]} -gt 0 ]; then
+  mapfile -t closure < <(apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts \
+      --no-breaks --no-replaces --no-enhances "${i386_roots[@]}" 2>/dev/null |
+    grep -E '^[a-z0-9][^ ]*:i386$' | sed 's/:i386$//' | sort -u)
+  if [ ${#closure[@]} -gt 0 ]; then
+    mapfile -t same < <(apt-cache show "${closure[@]/%/:i386}" 2>/dev/null |
+      awk '/^Package:/ {p=$2} /^Multi-Arch: same/ {print p}' | sort -u)
+    for p in "${same[@]}"; do
+      ca=$(candidate "$p:amd64"); ci=$(candidate "$p:i386")
+      [ -n "$ca" ] && [ -n "$ci" ] && [ "$ca" != "(none)" ] && [ "$ci" != "(none)" ] || continue
+      [ "$ca" = "$ci" ] && continue
+      v=$(newest_common_version "$p")
+      [ -n "$v" ] || die "$p has no version offered for both amd64 ($ca) and i386 ($ci); run 'apt-get update' when the mirrors agree, then re-run"
+      log "aligning $p: amd64 candidate $ca, i386 candidate $ci -> $v for both"
+      pins+=("$p:amd64=$v" "$p:i386=$v")
+    done
+  fi
+fi
+
+log "installing: ${missing[*]} ${pins[*]:-}"
+if ! "${SUDO[@]}" apt-get install -y -q --no-install-recommends --allow-downgrades \
+      "${missing[@]}" "${pins[@]}" >/tmp/bitbridge-apt-install.log 2>&1; then
+  tail -n 25 /tmp/bitbridge-apt-install.log >&2
+  die "apt-get install failed (full log: /tmp/bitbridge-apt-install.log). If it names a version
+       conflict between :amd64 and :i386 packages, the mirrors disagree: run 'apt-get update'
+       and re-run this script; if it names a missing package, check /etc/apt/sources.list."
+fi
+for p in "${PACKAGES[@]}"; do installed "$p" || die "$p is still not installed after apt-get install"; done
+log "done"
