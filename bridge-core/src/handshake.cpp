@@ -9,10 +9,12 @@ kj::Promise<WireHello> exchangeHello(kj::AsyncIoStream& stream, kj::Timer& timer
   auto mine = kj::heap<WireHello>(makeHello(role));
   auto theirs = kj::heap<WireHello>();
   HelloRole expected = role == HelloRole::Client ? HelloRole::Host : HelloRole::Client;
-  auto write = stream.write(mine.get(), sizeof(WireHello));
-  auto read = stream.tryRead(theirs.get(), sizeof(WireHello), sizeof(WireHello));
+  // Both directions start at once; the peer's hello is judged first, so a peer that closes
+  // early is reported as such rather than as a failed write of ours.
+  // evalNow: KJ may throw a write error synchronously; keep it inside the promise.
+  auto write = kj::evalNow([&] { return stream.write(mine.get(), sizeof(WireHello)); }).fork();
   auto exchange =
-      write.then([read = kj::mv(read)]() mutable { return kj::mv(read); })
+      stream.tryRead(theirs.get(), sizeof(WireHello), sizeof(WireHello))
           .then([&hello = *theirs, expected, peerName](size_t n) {
             if (n < sizeof(WireHello)) {
               throwAsKj(Error(ErrorKind::Disconnected,
@@ -26,6 +28,9 @@ kj::Promise<WireHello> exchangeHello(kj::AsyncIoStream& stream, kj::Timer& timer
               throwAsKj(error);
             }
             return hello;
+          })
+          .then([write = kj::mv(write)](WireHello hello) mutable {
+            return write.addBranch().then([hello]() { return hello; });
           });
   auto millis = timeout / kj::MILLISECONDS;
   auto expire = timer.afterDelay(timeout).then([peerName, millis]() -> WireHello {

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Quick start, part 1: set up, build both bitnesses, and run the demos:
+#   a 64-bit application calling a 32-bit legacy C library through bitbridge-host32, and
+#   a 32-bit application offloading to a 64-bit component in bitbridge-host64.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=${BITBRIDGE_BUILD_DIR:-$root/build}
+
+"$root/scripts/build.sh" "$@" >/dev/null
+echo
+echo "== 64-bit application -> 32-bit legacy library (examples/legacy-calc) =="
+"$build/stage/bin/legacy-calc-demo"
+echo
+echo "== 32-bit application -> 64-bit component (examples/wide-math) =="
+"$build/stage/bin/wide-math-demo"

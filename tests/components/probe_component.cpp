@@ -1,0 +1,57 @@
+// The probe component: a real component (built for x86 and x86_64) whose methods let tests
+// observe the host process it runs in and provoke each failure mode on purpose.
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <stdexcept>
+#include <thread>
+
+#include <bitbridge/component.h>
+#include <spdlog/logger.h>
+
+#include "probe.capnp.h"
+
+namespace {
+
+class ProbeImpl final : public probe::Probe::Server {
+ public:
+  explicit ProbeImpl(bitbridge::ComponentContext& context) : context_(context) {}
+
+ protected:
+  kj::Promise<void> whoami(WhoamiContext context) override {
+    context.getResults().setPid(static_cast<uint32_t>(::getpid()));
+    context.getResults().setPointerBits(static_cast<uint8_t>(sizeof(void*) * 8));
+    return kj::READY_NOW;
+  }
+  kj::Promise<void> echo(EchoContext context) override {
+    context.getResults().setData(context.getParams().getData());
+    return kj::READY_NOW;
+  }
+  kj::Promise<void> fail(FailContext context) override {
+    throw std::runtime_error(std::string(context.getParams().getMessage().cStr()));
+  }
+  kj::Promise<void> crash(CrashContext context) override {
+    context_.logger().error("probe: about to raise signal {}", context.getParams().getSignal());
+    ::raise(context.getParams().getSignal());
+    ::_exit(99);  // a signal that does not kill: still never answer
+  }
+  kj::Promise<void> sleep(SleepContext context) override {
+    std::this_thread::sleep_for(std::chrono::milliseconds(context.getParams().getMilliseconds()));
+    return kj::READY_NOW;
+  }
+  kj::Promise<void> log(LogContext context) override {
+    context_.logger().info("probe: {}", context.getParams().getMessage().cStr());
+    return kj::READY_NOW;
+  }
+  kj::Promise<void> exitNow(ExitNowContext context) override {
+    ::_exit(context.getParams().getCode());
+  }
+
+ private:
+  bitbridge::ComponentContext& context_;
+};
+
+}  // namespace
+
+BITBRIDGE_COMPONENT(bitbridge::serve<ProbeImpl>("probe"), bitbridge::serve<ProbeImpl>("probe-alias"))

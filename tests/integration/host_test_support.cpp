@@ -1,0 +1,80 @@
+#include "host_test_support.h"
+
+#include <dirent.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "bitbridge/binary_header.h"
+
+namespace bitbridge::test {
+namespace {
+
+// Field 3 (state) and 4 (ppid) of /proc/<pid>/stat; the command name may contain spaces, so
+// parse after its closing parenthesis.
+bool readStat(int pid, char& state, int& ppid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto close = text.rfind(')');
+  if (close == std::string::npos) return false;
+  std::istringstream rest(text.substr(close + 1));
+  return static_cast<bool>(rest >> state >> ppid);
+}
+
+}  // namespace
+
+bool processAlive(int pid) {
+  if (::kill(pid, 0) != 0 && errno == ESRCH) return false;
+  char state = '?';
+  int ppid = 0;
+  return readStat(pid, state, ppid) && state != 'Z';
+}
+
+std::optional<Arch> processArch(int pid) {
+  return inspectBinary("/proc/" + std::to_string(pid) + "/exe").arch;
+}
+
+std::vector<int> childPids() {
+  std::vector<int> children;
+  DIR* proc = ::opendir("/proc");
+  if (proc == nullptr) return children;
+  while (dirent* entry = ::readdir(proc)) {
+    char* end = nullptr;
+    long pid = std::strtol(entry->d_name, &end, 10);
+    if (*end != '\0' || pid <= 0) continue;
+    char state = '?';
+    int ppid = 0;
+    if (readStat(static_cast<int>(pid), state, ppid) && ppid == ::getpid()) {
+      children.push_back(static_cast<int>(pid));
+    }
+  }
+  ::closedir(proc);
+  return children;
+}
+
+FakeHostDirectory::FakeHostDirectory(Arch arch, const std::string& mode) {
+  char dir[] = "/tmp/bitbridge-fake-host-XXXXXX";
+  if (::mkdtemp(dir) == nullptr) std::abort();
+  path_ = dir;
+  file_ = path_ + "/" + hostExecutableName(arch);
+  {
+    std::ifstream in(FAKE_HOST, std::ios::binary);
+    std::ofstream out(file_, std::ios::binary);
+    out << in.rdbuf();
+  }
+  ::chmod(file_.c_str(), 0755);
+  ::setenv("BITBRIDGE_FAKE_HOST_MODE", mode.c_str(), 1);  // inherited by the spawned host
+}
+
+FakeHostDirectory::~FakeHostDirectory() {
+  ::unsetenv("BITBRIDGE_FAKE_HOST_MODE");
+  ::unlink(file_.c_str());
+  ::rmdir(path_.c_str());
+}
+
+}  // namespace bitbridge::test

@@ -1,0 +1,104 @@
+// Every way starting a host can go wrong ends in a clear error of the documented kind, quickly,
+// with no process left behind.
+#include <unistd.h>
+
+#include <chrono>
+
+#include <gtest/gtest.h>
+
+#include "bitbridge/host.h"
+#include "host_test_support.h"
+#include "support/test_support.h"
+
+namespace bitbridge {
+namespace {
+
+using test::expectError;
+using test::testComponent;
+
+class SpawnFailure : public ::testing::Test {
+ protected:
+  void TearDown() override { EXPECT_TRUE(test::childPids().empty()) << "a host was left behind"; }
+  Runtime runtime;
+};
+
+TEST_F(SpawnFailure, ComponentOfOtherBitnessThanRequestedHost) {
+  for (Arch arch : {Arch::x86, Arch::x86_64}) {
+    Arch other = arch == Arch::x86 ? Arch::x86_64 : Arch::x86;
+    HostOptions options;
+    options.component = testComponent("probe_component", other);
+    options.arch = arch;
+    Error e = expectError(ErrorKind::WrongBitness, [&] { Host::spawn(runtime, options); });
+    EXPECT_CONTAINS(e.message(), options.component);
+    EXPECT_CONTAINS(e.message(), hostExecutableName(arch) + " (" + std::string(archName(arch)) +
+                                     ") cannot load it");
+    EXPECT_CONTAINS(e.message(), hostExecutableName(other));
+  }
+}
+
+TEST_F(SpawnFailure, LegacyLibraryOfOtherBitnessThanComponent) {
+  HostOptions options;
+  options.component = CALC_COMPONENT;
+  options.legacyLibrary = testComponent("not_a_component", Arch::x86_64);
+  Error e = expectError(ErrorKind::WrongBitness, [&] { Host::spawn(runtime, options); });
+  EXPECT_CONTAINS(e.message(), options.legacyLibrary);
+  EXPECT_CONTAINS(e.message(), "ELF 64-bit");
+}
+
+TEST_F(SpawnFailure, MissingComponent) {
+  HostOptions options;
+  options.component = "/opt/vendor/libdoes_not_exist.so";
+  Error e = expectError(ErrorKind::NotFound, [&] { Host::spawn(runtime, options); });
+  EXPECT_CONTAINS(e.message(), "/opt/vendor/libdoes_not_exist.so");
+}
+
+TEST_F(SpawnFailure, NoHostExecutableInTheGivenDirectory) {
+  HostOptions options;
+  options.arch = Arch::x86;
+  options.hostDirectory = "/nonexistent-bitbridge-hosts";
+  Error e = expectError(ErrorKind::NotFound, [&] { Host::spawn(runtime, options); });
+  EXPECT_CONTAINS(e.message(), "bitbridge-host32");
+  EXPECT_CONTAINS(e.message(), "/nonexistent-bitbridge-hosts");
+  EXPECT_CONTAINS(e.hint(), "BITBRIDGE_HOST_DIR");
+}
+
+TEST_F(SpawnFailure, HostThatNeverGreetsTimesOut) {
+  test::FakeHostDirectory fake(currentArch(), "silent");
+  HostOptions options;
+  options.hostDirectory = fake.path();
+  options.startTimeout = std::chrono::milliseconds(300);
+  auto start = std::chrono::steady_clock::now();
+  Error e = expectError(ErrorKind::TimedOut, [&] { Host::spawn(runtime, options); });
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3));
+  EXPECT_CONTAINS(e.message(), "did not complete the handshake within 300 ms");
+}
+
+TEST_F(SpawnFailure, HostThatIsNotBitbridgeIsAMalformedPeer) {
+  test::FakeHostDirectory fake(currentArch(), "garbage");
+  HostOptions options;
+  options.hostDirectory = fake.path();
+  Error e = expectError(ErrorKind::MalformedPeer, [&] { Host::spawn(runtime, options); });
+  EXPECT_CONTAINS(e.message(), "is not a bitbridge peer");
+}
+
+TEST_F(SpawnFailure, HostThatExitsBeforeGreetingShowsStatusAndOutput) {
+  test::FakeHostDirectory fake(currentArch(), "exit");
+  HostOptions options;
+  options.hostDirectory = fake.path();
+  Error e = expectError(ErrorKind::Disconnected, [&] { Host::spawn(runtime, options); });
+  EXPECT_CONTAINS(e.message(), "exited with status 3");
+  EXPECT_CONTAINS(e.message(), "cannot initialise the legacy library");
+}
+
+TEST_F(SpawnFailure, HostOfTheWrongBitnessUnderTheRightNameIsRefused) {
+  // A file named like the other bitness's host but built for ours.
+  test::FakeHostDirectory fake(test::otherArch(), "silent");
+  HostOptions options;
+  options.arch = test::otherArch();
+  options.hostDirectory = fake.path();
+  Error e = expectError(ErrorKind::BadConfiguration, [&] { Host::spawn(runtime, options); });
+  EXPECT_CONTAINS(e.message(), "not a " + std::string(archName(test::otherArch())) + " host");
+}
+
+}  // namespace
+}  // namespace bitbridge

@@ -1,0 +1,42 @@
+// greeter_client: a 64-bit program calling the 32-bit greeter library through bitbridge.
+//
+// It spawns a private bitbridge-host32 (picked from the component's ELF header; found next to
+// the installed libbitbridge-core) with the component loaded, and calls it over Cap'n Proto.
+#include <unistd.h>
+
+#include <cstdio>
+#include <string>
+
+#include <bitbridge/host.h>
+
+#include "greeter.capnp.h"
+
+int main() {
+  try {
+    bitbridge::Runtime runtime;
+    std::printf("client: %u-bit pid %u\n", unsigned(sizeof(void*) * 8), unsigned(getpid()));
+
+    bitbridge::HostOptions options;
+    options.component = GREETER_COMPONENT;  // set by CMakeLists.txt
+    auto host = bitbridge::Host::spawn(runtime, options);
+    auto info = host.info();
+    std::printf("host: %u-bit pid %u\n", info.pointerBits, unsigned(info.pid));
+
+    {
+      auto greeter = host.activate<greeter::Greeter>("greeter");
+      auto bits = host.wait(greeter.bitsRequest().send());
+      std::printf("component: %u-bit\n", unsigned(bits.getPointerBits()));
+
+      auto request = greeter.shoutRequest();
+      request.setText("hello from 64-bit");
+      auto reply = host.wait(request.send());
+      std::printf("shout: %s\n", reply.getShouted().cStr());
+    }  // capabilities released before the host is shut down
+
+    host.shutdown();
+    return 0;
+  } catch (const bitbridge::Error& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  }
+}
