@@ -509,4 +509,33 @@ void requireLoadableBy(const BinaryInfo& info, Arch hostArch, const std::string&
                   "header), or rebuild the component for " + std::string(archName(hostArch)));
 }
 
+BinaryInfo inspectForHosting(const std::string& path) {
+  BinaryInfo info = inspectBinary(path);
+  if (info.format != nativeBinaryFormat()) {
+    bool windowsImage = info.format == BinaryFormat::Pe;
+    throw Error(ErrorKind::BadConfiguration,
+                path + " is " + info.description + (windowsImage ? ", a Windows image" : ", an ELF image") +
+                    "; hosts on this platform load " + (windowsImage ? "ELF" : "PE") + " libraries",
+                windowsImage ? "use a Linux build of the library, or run bitbridge on Windows"
+                             : "use a Windows build of the library");
+  }
+  return info;
+}
+
+BinaryInfo requireHostable(const std::string& path, Arch hostArch, BinaryRole role) {
+  BinaryInfo info = inspectForHosting(path);
+  if (role == BinaryRole::LegacyLibrary && info.arch && info.arch != hostArch) {
+    // The component is right; the library it wraps is the other bitness.
+    throw Error(ErrorKind::WrongBitness,
+                path + " is " + info.description + "; the " + std::string(archName(hostArch)) +
+                    " component that wraps it runs in " + hostExecutableName(hostArch) +
+                    ", which cannot load it",
+                "use the " + std::string(archName(hostArch)) +
+                    " build of this library (the vendor's " + std::to_string(pointerBits(hostArch)) +
+                    "-bit DLL/.so), or build the component for " + std::string(archName(*info.arch)));
+  }
+  requireLoadableBy(info, hostArch, path);
+  return info;
+}
+
 }  // namespace bitbridge

@@ -14,9 +14,9 @@
 namespace bitbridge {
 
 LoadedComponent openComponentLibrary(const std::string& path, const std::string& legacyLibrary) {
-  // inspectBinary reports a missing or unreadable file as NotFound, garbage as BadConfiguration.
-  requireLoadableBy(inspectBinary(path), currentArch(), path);
-  if (!legacyLibrary.empty()) requireLoadableBy(inspectBinary(legacyLibrary), currentArch(), legacyLibrary);
+  // Missing file: NotFound; garbage or a foreign format: BadConfiguration; else bitness.
+  requireHostable(path, currentArch(), BinaryRole::Component);
+  if (!legacyLibrary.empty()) requireHostable(legacyLibrary, currentArch(), BinaryRole::LegacyLibrary);
 
   // Load exactly the file whose header we checked (a bare name would search LD_LIBRARY_PATH).
   char resolved[PATH_MAX];

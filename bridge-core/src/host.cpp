@@ -89,15 +89,20 @@ Host Host::spawn(Runtime& runtime, HostOptions options) {
   // 1. Which host: from the component's header unless the caller insists (then check it).
   if (!options.component.empty()) {
     options.component = absolutePath(options.component);
-    BinaryInfo component = inspectBinary(options.component);
+    BinaryInfo component = inspectForHosting(options.component);
     impl->arch = options.arch.value_or(component.arch.value_or(currentArch()));
     requireLoadableBy(component, impl->arch, options.component);
   } else if (options.arch) {
     impl->arch = *options.arch;
   }
   if (!options.legacyLibrary.empty()) {
+    if (options.component.empty()) {
+      throw Error(ErrorKind::BadConfiguration,
+                  "HostOptions::legacyLibrary is set but HostOptions::component is not",
+                  "a host loads components; name the component that wraps " + options.legacyLibrary);
+    }
     options.legacyLibrary = absolutePath(options.legacyLibrary);
-    requireLoadableBy(inspectBinary(options.legacyLibrary), impl->arch, options.legacyLibrary);
+    requireHostable(options.legacyLibrary, impl->arch, BinaryRole::LegacyLibrary);
   }
 
   // 2. The host executable, and a check that it really is of that bitness.
@@ -156,21 +161,29 @@ Host Host::spawn(Runtime& runtime, HostOptions options) {
   impl->bootstrap = impl->rpc->bootstrap(vatId).castAs<proto::Host>();
 
   Host host(std::move(impl));
-  if (!options.component.empty()) host.load(options.component, options.legacyLibrary);
+  if (!options.component.empty()) {
+    // Loading runs the legacy library's initialisers: part of start-up, under its timeout.
+    host.loadWithin(options.component, options.legacyLibrary, options.startTimeout);
+  }
   return host;
 }
 
 ComponentInfo Host::load(const std::string& path, const std::string& legacyLibrary) {
+  return loadWithin(path, legacyLibrary, callTimeout());
+}
+
+ComponentInfo Host::loadWithin(const std::string& path, const std::string& legacyLibrary,
+                               std::chrono::milliseconds limit) {
   // Checked here too, so that the error is raised before anything crosses the channel.
   std::string component = absolutePath(path);
   std::string legacy = absolutePath(legacyLibrary);
-  requireLoadableBy(inspectBinary(component), impl_->arch, component);
-  if (!legacy.empty()) requireLoadableBy(inspectBinary(legacy), impl_->arch, legacy);
+  requireHostable(component, impl_->arch, BinaryRole::Component);
+  if (!legacy.empty()) requireHostable(legacy, impl_->arch, BinaryRole::LegacyLibrary);
 
   auto request = impl_->bootstrap.loadRequest();
   request.setPath(component);
   request.setLegacyLibrary(legacy);
-  auto response = wait(request.send());
+  auto response = waitWithin(request.send(), limit, "loading a component");
   ComponentInfo info;
   info.path = response.getComponent().getPath();
   for (auto name : response.getComponent().getClasses()) info.classes.emplace_back(name);
@@ -228,16 +241,17 @@ Error Host::translate(const kj::Exception& exception) {
 
 kj::WaitScope& Host::waitScope() { return impl_->runtime.waitScope(); }
 
-kj::Promise<void> Host::deadline() {
-  auto limit = impl_->options.callTimeout;
+std::chrono::milliseconds Host::callTimeout() const { return impl_->options.callTimeout; }
+
+kj::Promise<void> Host::deadline(std::chrono::milliseconds limit, const char* what) {
   if (limit.count() <= 0) return kj::NEVER_DONE;
-  std::string label = impl_->label;
   return impl_->runtime.io().provider->getTimer().afterDelay(limit.count() * kj::MILLISECONDS)
-      .then([label, ms = limit.count()]() {
+      .then([label = impl_->label, what = std::string(what), ms = limit.count()]() {
         throwAsKj(Error(ErrorKind::TimedOut,
-                        "call to " + label + " did not complete within " + std::to_string(ms) +
-                            " ms",
-                        "raise HostOptions::callTimeout if the call is legitimately slow"));
+                        what + " in " + label + " did not complete within " +
+                            std::to_string(ms) + " ms",
+                        "the host is still running it; raise HostOptions::callTimeout (or "
+                        "startTimeout while starting) if it is legitimately slow"));
       });
 }
 

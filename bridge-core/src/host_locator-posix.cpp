@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <vector>
 
+#include "bitbridge/binary_header.h"
 #include "bitbridge/error.h"
 #include "host_locator.h"
 
@@ -23,6 +24,8 @@ std::string canonical(const std::string& path) {
 
 }  // namespace
 
+BinaryFormat nativeBinaryFormat() { return BinaryFormat::Elf; }
+
 std::string hostExecutableName(Arch arch) {
   return arch == Arch::x86 ? "bitbridge-host32" : "bitbridge-host64";
 }
@@ -38,10 +41,12 @@ std::string bridgeCoreDirectory() {
 std::string locateHostExecutable(Arch arch, const std::string& explicitDirectory) {
   const std::string name = hostExecutableName(arch);
   std::vector<std::string> directories;
+  const char* env = std::getenv("BITBRIDGE_HOST_DIR");
   if (!explicitDirectory.empty()) {
     directories.push_back(explicitDirectory);
+  } else if (env != nullptr && *env != '\0') {
+    directories.push_back(env);  // an override: never silently fall back to another host
   } else {
-    if (const char* env = std::getenv("BITBRIDGE_HOST_DIR"); env && *env) directories.push_back(env);
     const std::string core = bridgeCoreDirectory();
     directories.push_back(core + "/../../bin");  // <prefix>/lib/<multiarch>/ -> <prefix>/bin
     directories.push_back(core + "/../bin");     // <prefix>/lib/ -> <prefix>/bin

@@ -31,7 +31,8 @@ auto reportingErrors(Body&& body) {
 capnp::ReaderOptions rpcReaderOptions() {
   capnp::ReaderOptions options;
   // 64 Mi words = 512 MiB traversal per message: generous for calls, bounded against a peer
-  // that sends a pathological message. Bulk data goes through shared memory, not messages.
+  // that sends a pathological message. (Bulk data is meant to go through shared memory, not
+  // messages, once that exists; until then this bounds the largest single call.)
   options.traversalLimitInWords = 64ull * 1024 * 1024;
   options.nestingLimit = 64;
   return options;

@@ -43,6 +43,35 @@ TEST_F(SpawnFailure, LegacyLibraryOfOtherBitnessThanComponent) {
   Error e = expectError(ErrorKind::WrongBitness, [&] { Host::spawn(runtime, options); });
   EXPECT_CONTAINS(e.message(), options.legacyLibrary);
   EXPECT_CONTAINS(e.message(), "ELF 64-bit");
+  EXPECT_CONTAINS(e.message(), "the x86 component that wraps it");
+}
+
+TEST_F(SpawnFailure, LegacyLibraryWithoutComponent) {
+  HostOptions options;
+  options.legacyLibrary = CALC_LIBRARY;
+  Error e = expectError(ErrorKind::BadConfiguration, [&] { Host::spawn(runtime, options); });
+  EXPECT_CONTAINS(e.message(), "HostOptions::component is not");
+}
+
+TEST_F(SpawnFailure, EnvironmentHostDirectoryIsAnOverrideNotAHint) {
+  ::setenv("BITBRIDGE_HOST_DIR", "/nonexistent-bitbridge-env-hosts", 1);
+  HostOptions options;
+  options.arch = Arch::x86_64;
+  Error e = expectError(ErrorKind::NotFound, [&] { Host::spawn(runtime, options); });
+  ::unsetenv("BITBRIDGE_HOST_DIR");
+  EXPECT_CONTAINS(e.message(), "/nonexistent-bitbridge-env-hosts/bitbridge-host64");
+  EXPECT_EQ(e.message().find("/bin/bitbridge-host64"), std::string::npos) << "fell back";
+}
+
+TEST_F(SpawnFailure, ComponentStuckInItsInitialiserTimesOut) {
+  HostOptions options;
+  options.component = testComponent("slow_start_component", test::otherArch());
+  options.startTimeout = std::chrono::milliseconds(500);
+  auto start = std::chrono::steady_clock::now();
+  Error e = expectError(ErrorKind::TimedOut, [&] { Host::spawn(runtime, options); });
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(4));
+  EXPECT_CONTAINS(e.message(), "loading a component");
+  EXPECT_CONTAINS(e.message(), "500 ms");
 }
 
 TEST_F(SpawnFailure, MissingComponent) {

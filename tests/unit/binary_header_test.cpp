@@ -715,6 +715,27 @@ TEST(BinaryHeaderFile, RequireLoadableNamesTheFile) {
   EXPECT_TRUE(contains(e.hint(), "bitbridge-host64")) << e.hint();
 }
 
+TEST(BinaryHeaderFile, ForeignFormatIsRefusedBeforeBitness) {
+  // A Windows DLL of the right bitness offered to a Linux host (and, on Windows, the reverse).
+  TempFile foreign(nativeBinaryFormat() == BinaryFormat::Elf ? peImage(PeSpec{}) : elfImage(1, 3));
+  Error e = expectError([&] { requireHostable(foreign.path(), Arch::x86, BinaryRole::Component); },
+                        ErrorKind::BadConfiguration);
+  EXPECT_TRUE(contains(e.message(), foreign.path())) << e.message();
+  EXPECT_TRUE(contains(e.message(), nativeBinaryFormat() == BinaryFormat::Elf ? "Windows image"
+                                                                              : "ELF image"))
+      << e.message();
+}
+
+TEST(BinaryHeaderFile, LegacyLibraryMismatchSaysToSupplyTheRightLibrary) {
+  TempFile library(elfImage(2, 62));
+  Error e = expectError(
+      [&] { requireHostable(library.path(), Arch::x86, BinaryRole::LegacyLibrary); },
+      ErrorKind::WrongBitness);
+  EXPECT_TRUE(contains(e.message(), "the x86 component that wraps it")) << e.message();
+  EXPECT_TRUE(contains(e.hint(), "32-bit")) << e.hint();
+  EXPECT_NO_THROW(requireHostable(library.path(), Arch::x86_64, BinaryRole::LegacyLibrary));
+}
+
 TEST(BinaryHeaderFile, MissingPathIsNotFound) {
   std::string path = "/tmp/bitbridge-no-such-dir/libmissing.so";
   Error e = expectError([&] { inspectBinary(path); }, ErrorKind::NotFound);

@@ -45,4 +45,20 @@ BinaryInfo inspectBinary(const std::string& path);
 ///  bitbridge-host64". A .NET Any CPU image gets its own explanation.
 void requireLoadableBy(const BinaryInfo& info, Arch hostArch, const std::string& path);
 
+/// What a checked binary is to the host, for messages that say what to do about a mismatch.
+enum class BinaryRole : uint8_t { Component, LegacyLibrary };
+
+/// The executable format this platform's hosts load: ELF on Linux, PE on Windows.
+BinaryFormat nativeBinaryFormat();
+
+/// Everything checked before a library is loaded or a host is picked for it: the file exists
+/// and is readable (NotFound), is an ELF/PE image (BadConfiguration), of this platform's format
+/// (BadConfiguration: e.g. a Windows DLL offered to a Linux host) and loadable by `hostArch`
+/// (WrongBitness, with a hint suited to `role`). Returns the header.
+BinaryInfo requireHostable(const std::string& path, Arch hostArch, BinaryRole role);
+
+/// Like requireHostable, without a host chosen yet: returns the header, after the format check.
+/// The caller picks the host from `arch` (absent: requireHostable will explain why).
+BinaryInfo inspectForHosting(const std::string& path);
+
 }  // namespace bitbridge

@@ -2,8 +2,10 @@
 // classes and call them.
 //
 //   bitbridge::Runtime runtime;                                   // once per thread, in main
-//   auto host = bitbridge::Host::spawn(runtime, {.component = "libcalc_component.so"});
-//   Calc::Client calc = host.activate<Calc>("legacy-calc");       // host32 picked from header
+//   bitbridge::HostOptions options;
+//   options.component = "libcalc_component.so";                   // a 32-bit component...
+//   auto host = bitbridge::Host::spawn(runtime, options);         // ...so bitbridge-host32
+//   Calc::Client calc = host.activate<Calc>("legacy-calc");
 //   auto sum = host.wait(calc.addRequest(...).send());            // errors -> bitbridge::Error
 //
 // Threading: a Runtime and every Host made from it belong to the thread that created the
@@ -75,14 +77,16 @@ struct HostOptions {
   /// is given (then a mismatch is a WrongBitness error before anything is started).
   std::string component;
   /// Optional: the legacy library the component wraps. Its header is checked too, so a
-  /// 64-bit vendor library next to a 32-bit component is reported by name.
+  /// 64-bit vendor library next to a 32-bit component is reported by name. Needs `component`.
   std::string legacyLibrary;
   /// Host bitness. Default: from `component`'s header, or this process's own if none.
   std::optional<Arch> arch;
   /// Directory holding bitbridge-host32/-host64. Default: $BITBRIDGE_HOST_DIR, else the
-  /// bin/ directory of the prefix libbitbridge-core was loaded from.
+  /// bin/ directory of the prefix libbitbridge-core was loaded from. Either override is the
+  /// only place looked at.
   std::string hostDirectory;
-  /// Spawn -> handshake complete. A host that does not greet in time is killed.
+  /// Spawn -> handshake complete and `component` loaded. A host that does not get there in
+  /// time (a legacy library stuck in its initialisation, say) is killed: TimedOut.
   std::chrono::milliseconds startTimeout{10000};
   /// Deadline for Host::wait(); zero means none.
   std::chrono::milliseconds callTimeout{0};
@@ -116,11 +120,7 @@ class Host {
   /// applying callTimeout, and rethrows any failure as bitbridge::Error with host context.
   template <typename Promise>
   auto wait(Promise&& promise) {
-    try {
-      return withDeadline(kj::mv(promise)).wait(waitScope());
-    } catch (const kj::Exception& e) {
-      throw translate(e);
-    }
+    return waitWithin(kj::mv(promise), callTimeout(), "call");
   }
 
   /// Asks the host to exit and reaps it. Idempotent.
@@ -137,11 +137,24 @@ class Host {
   struct Impl;
   explicit Host(std::unique_ptr<Impl> impl);
   kj::WaitScope& waitScope();
-  kj::Promise<void> deadline();
-  template <typename T>
-  kj::Promise<T> withDeadline(kj::Promise<T>&& promise) {
-    return promise.exclusiveJoin(deadline().then([]() -> T { KJ_UNREACHABLE; }));
+  std::chrono::milliseconds callTimeout() const;
+  /// Rejects with a TimedOut error after `limit` (never, if zero); `what` names the operation.
+  kj::Promise<void> deadline(std::chrono::milliseconds limit, const char* what);
+  template <typename Promise>
+  auto waitWithin(Promise&& promise, std::chrono::milliseconds limit, const char* what) {
+    try {
+      return withDeadline(kj::mv(promise), limit, what).wait(waitScope());
+    } catch (const kj::Exception& e) {
+      throw translate(e);
+    }
   }
+  template <typename T>
+  kj::Promise<T> withDeadline(kj::Promise<T>&& promise, std::chrono::milliseconds limit,
+                              const char* what) {
+    return promise.exclusiveJoin(deadline(limit, what).then([]() -> T { KJ_UNREACHABLE; }));
+  }
+  ComponentInfo loadWithin(const std::string& path, const std::string& legacyLibrary,
+                           std::chrono::milliseconds limit);
   std::unique_ptr<Impl> impl_;
 };
 
