@@ -1,10 +1,11 @@
 # CMake helpers for bitbridge users; installed with the package and used by this tree too.
 #
 #   bitbridge_generate_schema(<target> SCHEMAS <file.capnp>... [IMPORT_DIRS <dir>...]
-#                             [SRC_PREFIX <dir>])
+#                             [SRC_PREFIX <dir>] [OBJECT])
 #       A static library with the C++ code generated from the schemas, for clients and
 #       components of the current bitness. Include "<file>.capnp.h" (or, with SRC_PREFIX, the
-#       schema's path relative to that directory plus ".h").
+#       schema's path relative to that directory plus ".h"). OBJECT makes an object library
+#       (its code becomes part of whatever links it).
 #
 #   bitbridge_add_component(<name> ARCH <x86|x86_64>
 #                           SOURCES <file>... [SCHEMAS <file.capnp>...]
@@ -22,7 +23,7 @@
 include_guard(GLOBAL)
 
 function(bitbridge_generate_schema target)
-  cmake_parse_arguments(ARG "" "SRC_PREFIX" "SCHEMAS;IMPORT_DIRS" ${ARGN})
+  cmake_parse_arguments(ARG "OBJECT" "SRC_PREFIX" "SCHEMAS;IMPORT_DIRS" ${ARGN})
   if(NOT ARG_SCHEMAS)
     message(FATAL_ERROR "bitbridge_generate_schema(${target}): SCHEMAS is required")
   endif()
@@ -53,11 +54,20 @@ function(bitbridge_generate_schema target)
       VERBATIM)
     list(APPEND sources "${outdir}/${file}.c++")
   endforeach()
-  add_library(${target} STATIC ${sources})
+  if(ARG_OBJECT)
+    add_library(${target} OBJECT ${sources})
+  else()
+    add_library(${target} STATIC ${sources})
+  endif()
   set_source_files_properties(${sources} PROPERTIES LANGUAGE CXX)
   set_target_properties(${target} PROPERTIES POSITION_INDEPENDENT_CODE ON)
   target_include_directories(${target} PUBLIC "$<BUILD_INTERFACE:${outdir}>")
   target_link_libraries(${target} PUBLIC CapnProto::capnp-rpc)
+  if(NOT ARG_OBJECT)
+    # Schemas may import /bitbridge/bulk.capnp: its generated header and code come with
+    # bridge-core. (The OBJECT form is how bridge-core builds its own schemas.)
+    target_link_libraries(${target} PUBLIC bitbridge::core)
+  endif()
 endfunction()
 
 function(bitbridge_add_component name)

@@ -12,6 +12,7 @@ install(TARGETS bitbridge_core bitbridge_client bitbridge_component
         INCLUDES DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}")
 install(DIRECTORY "${PROJECT_SOURCE_DIR}/bridge-core/include/bitbridge"
         DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}")
+install(FILES ${BITBRIDGE_GENERATED_HEADERS} DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}/bitbridge")
 install(DIRECTORY "${PROJECT_SOURCE_DIR}/schemas/" DESTINATION share/bitbridge/schemas
         FILES_MATCHING PATTERN "*.capnp")
 install(DIRECTORY "${PROJECT_SOURCE_DIR}/cmake/toolchains/" DESTINATION share/bitbridge/toolchains)

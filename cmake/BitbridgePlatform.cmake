@@ -28,6 +28,9 @@ set(CMAKE_CXX_STANDARD_REQUIRED ON)
 set(CMAKE_CXX_EXTENSIONS OFF)
 set(CMAKE_POSITION_INDEPENDENT_CODE ON)
 add_compile_options(-Wall -Wextra)
+# 64-bit file offsets in 32-bit builds too: shared-memory segments larger than 4 GiB are sized
+# and windowed with off_t (Boost.Interprocess offset_t). Must be uniform across the build.
+add_compile_definitions(_FILE_OFFSET_BITS=64)
 if(BITBRIDGE_WERROR)
   add_compile_options(-Werror)
 endif()

@@ -1,7 +1,7 @@
 // main() of bitbridge-host32 and bitbridge-host64: the same source compiled for each bitness.
 //
 // Started by the client library (Host::spawn) with its channel inherited on a descriptor:
-//   bitbridge-host32 --channel fd:3
+//   bitbridge-host32 --channel fd:3 [--transport socket|shm]
 // It greets the client, serves the Host interface, and exits when the client asks or goes
 // away (channel EOF), so a host never outlives its client.
 #include <csignal>
@@ -14,6 +14,7 @@
 
 #include "bitbridge/arch.h"
 #include "bitbridge/error.h"
+#include "bulk_segment.h"
 #include "channel.h"
 #include "host_service.h"
 #include "logging.h"
@@ -22,7 +23,7 @@ namespace {
 
 void printUsage(const char* argv0) {
   std::fprintf(stderr,
-               "usage: %s --channel <spec>\n"
+               "usage: %s --channel <spec> [--transport socket|shm]\n"
                "A bitbridge host (%u-bit). Hosts are started by the bitbridge client library;\n"
                "see docs/getting-started.md.\n",
                argv0, static_cast<unsigned>(sizeof(void*) * 8));
@@ -32,10 +33,16 @@ void printUsage(const char* argv0) {
 
 int main(int argc, char** argv) {
   std::string channel;
+  bitbridge::Transport transport = bitbridge::Transport::Socket;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--channel" && i + 1 < argc) {
       channel = argv[++i];
+    } else if (arg == "--transport" && i + 1 < argc &&
+               (std::strcmp(argv[i + 1], "socket") == 0 || std::strcmp(argv[i + 1], "shm") == 0)) {
+      // shm: RPC over shared-memory rings set up on the channel after the hello.
+      transport = std::strcmp(argv[++i], "shm") == 0 ? bitbridge::Transport::SharedMemory
+                                                     : bitbridge::Transport::Socket;
     } else if (arg == "--help" || arg == "-h") {
       printUsage(argv[0]);
       return 0;
@@ -54,11 +61,12 @@ int main(int argc, char** argv) {
 
   auto logger = bitbridge::makeHostLogger();
   try {
+    bitbridge::removeStaleBulkNames();
     auto io = kj::setupAsyncIo();
     auto stream = bitbridge::openHostChannel(channel, *io.lowLevelProvider);
     logger->debug("{} host started, {}-bit", bitbridge::archName(bitbridge::currentArch()),
                   sizeof(void*) * 8);
-    return bitbridge::runHost(io, kj::mv(stream), logger, 10 * kj::SECONDS);
+    return bitbridge::runHost(io, kj::mv(stream), logger, 10 * kj::SECONDS, transport);
   } catch (const bitbridge::Error& e) {
     logger->critical("{}", e.what());
   } catch (const kj::Exception& e) {

@@ -11,6 +11,11 @@ constexpr std::string_view kWirePrefix = "bitbridge:";
 constexpr std::string_view kHintSeparator = "\nfix: ";
 // Cap'n Proto prefixes exceptions that crossed the RPC boundary with this.
 constexpr std::string_view kRemotePrefix = "remote exception: ";
+// KJ's description of a std::exception (e.g. a bitbridge::Error thrown by a component).
+constexpr std::string_view kStdExceptionPrefix = "std::exception: ";
+// Error::what() starts like this; the hint, if any, is the last " (fix: ...)".
+constexpr std::string_view kWhatPrefix = "bitbridge: ";
+constexpr std::string_view kWhatHint = " (fix: ";
 
 constexpr ErrorKind kAllKinds[] = {
     ErrorKind::BadConfiguration, ErrorKind::WrongBitness,  ErrorKind::NotFound,
@@ -83,6 +88,28 @@ Error fromKjException(const kj::Exception& exception, std::string_view context) 
   std::string_view text(exception.getDescription().cStr());
   bool remote = startsWith(text, kRemotePrefix);
   if (remote) text.remove_prefix(kRemotePrefix.size());
+
+  if (startsWith(text, kStdExceptionPrefix)) text.remove_prefix(kStdExceptionPrefix.size());
+
+  // A bitbridge::Error thrown as a C++ exception by a component: decode its what().
+  if (startsWith(text, kWhatPrefix)) {
+    std::string_view rest = text.substr(kWhatPrefix.size());
+    for (ErrorKind kind : kAllKinds) {
+      std::string_view name = errorKindName(kind);
+      if (startsWith(rest, name) && rest.substr(name.size(), 2) == ": ") {
+        std::string message(rest.substr(name.size() + 2)), hint;
+        if (auto at = message.rfind(std::string(kWhatHint)); at != std::string::npos && message.back() == ')') {
+          hint = message.substr(at + kWhatHint.size(), message.size() - at - kWhatHint.size() - 1);
+          message.resize(at);
+        }
+        if (kind == ErrorKind::Disconnected && !context.empty()) {
+          message += "; ";
+          message += context;
+        }
+        return Error(kind, std::move(message), std::move(hint));
+      }
+    }
+  }
 
   // A bitbridge error encoded by the peer (or by our own host-side code): keep its kind.
   if (startsWith(text, kWirePrefix)) {

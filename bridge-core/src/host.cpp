@@ -13,12 +13,14 @@
 
 #include "bitbridge/binary_header.h"
 #include "bitbridge/host.capnp.h"
+#include "bulk_segment.h"
 #include "channel.h"
 #include "handshake.h"
 #include "host_locator.h"
 #include "host_service.h"
 #include "logging.h"
 #include "process.h"
+#include "shm_stream.h"
 
 namespace bitbridge {
 namespace {
@@ -35,6 +37,10 @@ constexpr auto kExitGrace = std::chrono::milliseconds(100);
 constexpr auto kStatusWait = std::chrono::milliseconds(250);
 
 }  // namespace
+
+const char* transportName(Transport transport) {
+  return transport == Transport::SharedMemory ? "shm" : "socket";
+}
 
 struct Host::Impl {
   Impl(Runtime& runtime, HostOptions options) : runtime(runtime), options(std::move(options)) {}
@@ -121,6 +127,10 @@ Host Host::spawn(Runtime& runtime, HostOptions options) {
   SpawnRequest request;
   request.executable = executable;
   request.arguments = {"--channel", channel->hostSpec()};
+  if (options.transport != Transport::Socket) {
+    request.arguments.push_back("--transport");
+    request.arguments.push_back(transportName(options.transport));
+  }
   request.channelHandle = channel->childHandle();
   request.onOutputLine = [logger = runtime.logger(), pidForLog,
                           name = hostExecutableName(impl->arch)](const std::string& line) {
@@ -144,6 +154,20 @@ Host Host::spawn(Runtime& runtime, HostOptions options) {
       throw Error(ErrorKind::MalformedPeer,
                   impl->label + " answered as pid " + std::to_string(hello.pid) + ", arch " +
                       std::to_string(hello.arch) + ": not the host that was started");
+    }
+    if (options.transport == Transport::SharedMemory) {
+      // 4b. Hand the host the rings (over the socket, which stays open as their control
+      // channel: its EOF is still how a crash shows up). Also within the start timeout.
+      auto& io = runtime.io();
+      auto control = toControlChannel(kj::mv(impl->stream), *io.lowLevelProvider);
+      impl->stream =
+          offerShmChannel(io.unixEventPort, kj::mv(control))
+              .exclusiveJoin(io.provider->getTimer().afterDelay(timeout).then(
+                  [label = impl->label]() -> kj::Own<kj::AsyncIoStream> {
+                    throwAsKj(Error(ErrorKind::TimedOut,
+                                    label + " did not accept the shared-memory channel in time"));
+                  }))
+              .wait(runtime.waitScope());
     }
   } catch (const kj::Exception& e) {
     Error error = fromKjException(e, impl->disconnectContext());
@@ -196,6 +220,29 @@ capnp::Capability::Client Host::activateAny(const std::string& className) {
   return wait(request.send()).getObject();
 }
 
+BulkBuffer Host::allocate(uint64_t bytes, const BulkOptions& options) {
+  auto segment = BulkSegment::create(bytes, options);
+  // The name lives for this one round trip: the host removes it when it opens the segment,
+  // and we remove it here whatever the answer (idempotent).
+  try {
+    auto request = impl_->bootstrap.attachBulkRequest();
+    request.setName(segment->name());
+    auto response = wait(request.send());
+    segment->removeName();
+    if (response.getSegment() != segment->id() || response.getSize() != segment->dataBytes()) {
+      throw Error(ErrorKind::MalformedPeer,
+                  impl_->label + " attached segment " + std::to_string(response.getSegment()) +
+                      " of " + std::to_string(response.getSize()) + " bytes; expected " +
+                      std::to_string(segment->id()) + " of " +
+                      std::to_string(segment->dataBytes()));
+    }
+  } catch (...) {
+    segment->removeName();
+    throw;
+  }
+  return BulkBuffer(std::move(segment), impl_->bootstrap);
+}
+
 HostInfo Host::info() {
   auto response = wait(impl_->bootstrap.infoRequest().send());
   auto wire = response.getInfo();
@@ -205,6 +252,7 @@ HostInfo Host::info() {
   info.arch = wire.getArch() == static_cast<uint8_t>(Arch::x86) ? Arch::x86 : Arch::x86_64;
   info.os = wire.getOs();
   info.version = wire.getVersion();
+  info.transport = wire.getTransport();
   for (auto component : wire.getComponents()) {
     ComponentInfo entry;
     entry.path = component.getPath();

@@ -6,7 +6,9 @@
 #include <spdlog/logger.h>
 
 #include "bitbridge/error.h"
+#include "bulk_segment.h"
 #include "handshake.h"
+#include "shm_stream.h"
 
 #ifndef BITBRIDGE_VERSION
 #define BITBRIDGE_VERSION "unknown"
@@ -38,12 +40,15 @@ capnp::ReaderOptions rpcReaderOptions() {
   return options;
 }
 
-HostService::HostService(ComponentRegistry& registry, std::shared_ptr<spdlog::logger> logger,
-                         kj::Own<kj::PromiseFulfiller<void>> onShutdown)
+HostService::HostService(ComponentRegistry& registry, BulkRegistry& bulk,
+                         std::shared_ptr<spdlog::logger> logger,
+                         kj::Own<kj::PromiseFulfiller<void>> onShutdown, const char* transport)
     : registry_(registry),
+      bulk_(bulk),
       logger_(std::move(logger)),
       onShutdown_(kj::mv(onShutdown)),
-      context_(*logger_) {}
+      context_(*logger_, bulk),
+      transport_(transport) {}
 
 void HostService::fillComponent(proto::ComponentInfo::Builder out,
                                 const LoadedComponent& component) {
@@ -60,6 +65,7 @@ kj::Promise<void> HostService::info(InfoContext context) {
   info.setOs("linux");
   info.setVersion(BITBRIDGE_VERSION);
   info.setProtocolVersion(proto::PROTOCOL_VERSION);
+  info.setTransport(transport_);
   const auto& components = registry_.components();
   auto list = info.initComponents(static_cast<unsigned>(components.size()));
   for (unsigned i = 0; i < list.size(); ++i) fillComponent(list[i], *components[i]);
@@ -94,12 +100,41 @@ kj::Promise<void> HostService::shutdown(ShutdownContext) {
   return kj::evalLater([this]() { onShutdown_->fulfill(); });
 }
 
+kj::Promise<void> HostService::attachBulk(AttachBulkContext context) {
+  std::string name = context.getParams().getName();
+  reportingErrors([&] {
+    auto segment = bulk_.attach(name);
+    logger_->debug("attached bulk segment {} ({} bytes)", segment->id(), segment->dataBytes());
+    context.getResults().setSegment(segment->id());
+    context.getResults().setSize(segment->dataBytes());
+  });
+  return kj::READY_NOW;
+}
+
+kj::Promise<void> HostService::detachBulk(DetachBulkContext context) {
+  bulk_.detach(context.getParams().getSegment());
+  return kj::READY_NOW;
+}
+
 int runHost(kj::AsyncIoContext& io, kj::Own<kj::AsyncIoStream> stream,
-            std::shared_ptr<spdlog::logger> logger, kj::Duration helloTimeout) {
-  ComponentRegistry registry;  // outlives the RPC system: see host_service.h
+            std::shared_ptr<spdlog::logger> logger, kj::Duration helloTimeout,
+            Transport transport) {
+  ComponentRegistry registry;  // both outlive the RPC system: see host_service.h
+  BulkRegistry bulk;
   try {
     exchangeHello(*stream, io.provider->getTimer(), HelloRole::Host, "client", helloTimeout)
         .wait(io.waitScope);
+    if (transport == Transport::SharedMemory) {
+      // The socket becomes the rings' control channel (set-up, then death detection).
+      stream = acceptShmChannel(io.unixEventPort,
+                                toControlChannel(kj::mv(stream), *io.lowLevelProvider))
+                   .exclusiveJoin(io.provider->getTimer().afterDelay(helloTimeout).then(
+                       []() -> kj::Own<kj::AsyncIoStream> {
+                         throwAsKj(Error(ErrorKind::TimedOut,
+                                         "the client did not offer the shared-memory segment"));
+                       }))
+                   .wait(io.waitScope);
+    }
   } catch (const kj::Exception& e) {
     logger->error("handshake failed: {}", fromKjException(e).what());
     return 2;
@@ -111,7 +146,8 @@ int runHost(kj::AsyncIoContext& io, kj::Own<kj::AsyncIoStream> stream,
   capnp::TwoPartyVatNetwork network(*stream, capnp::rpc::twoparty::Side::SERVER,
                                     rpcReaderOptions());
   auto rpc = capnp::makeRpcServer(
-      network, kj::heap<HostService>(registry, logger, kj::mv(shutdown.fulfiller)));
+      network, kj::heap<HostService>(registry, bulk, logger, kj::mv(shutdown.fulfiller),
+                                     transportName(transport)));
   logger->debug("serving");
   bool disconnected = false;
   network.onDisconnect()

@@ -12,6 +12,8 @@
 #include <kj/async-io.h>
 
 #include "bitbridge/host.capnp.h"
+#include "bitbridge/host.h"
+#include "bulk_registry.h"
 #include "component_loader.h"
 
 namespace spdlog {
@@ -22,42 +24,54 @@ namespace bitbridge {
 
 class HostService final : public proto::Host::Server {
  public:
-  /// `onShutdown` is fulfilled after a shutdown call has been answered.
-  HostService(ComponentRegistry& registry, std::shared_ptr<spdlog::logger> logger,
-              kj::Own<kj::PromiseFulfiller<void>> onShutdown);
+  /// `onShutdown` is fulfilled after a shutdown call has been answered. `transport` is what
+  /// info() reports as HostInfo.transport ("socket" or "shm").
+  HostService(ComponentRegistry& registry, BulkRegistry& bulk,
+              std::shared_ptr<spdlog::logger> logger,
+              kj::Own<kj::PromiseFulfiller<void>> onShutdown, const char* transport = "socket");
 
  protected:
   kj::Promise<void> info(InfoContext context) override;
   kj::Promise<void> load(LoadContext context) override;
   kj::Promise<void> activate(ActivateContext context) override;
   kj::Promise<void> shutdown(ShutdownContext context) override;
+  kj::Promise<void> attachBulk(AttachBulkContext context) override;
+  kj::Promise<void> detachBulk(DetachBulkContext context) override;
 
  private:
   // What classes created by this host see of it.
   class Context final : public ComponentContext {
    public:
-    explicit Context(spdlog::logger& logger) : logger_(logger) {}
+    Context(spdlog::logger& logger, BulkAccess& bulk) : logger_(logger), bulk_(bulk) {}
     spdlog::logger& logger() override { return logger_; }
     const char* componentPath() const override { return componentPath_.c_str(); }
+    BulkAccess& bulk() override { return bulk_; }
     std::string componentPath_;  // set around each factory call
 
    private:
     spdlog::logger& logger_;
+    BulkAccess& bulk_;
   };
 
   static void fillComponent(proto::ComponentInfo::Builder out, const LoadedComponent& component);
 
   ComponentRegistry& registry_;
+  BulkRegistry& bulk_;
   std::shared_ptr<spdlog::logger> logger_;
   kj::Own<kj::PromiseFulfiller<void>> onShutdown_;
   Context context_;
+  const char* transport_;  // a string literal
 };
 
 /// Runs a host on an already-open channel until the client disconnects or asks it to shut
 /// down: hello exchange (with `helloTimeout`), then Cap'n Proto RPC serving HostService.
 /// Returns the process exit code. Used by the host executables and by in-process tests.
+/// With Transport::SharedMemory, the hello is followed by the shared-memory set-up
+/// (acceptShmChannel, within the same `helloTimeout`; a failure is exit code 2 like a failed
+/// hello) and RPC runs over the rings, `stream` staying open as their control socket.
 int runHost(kj::AsyncIoContext& io, kj::Own<kj::AsyncIoStream> stream,
-            std::shared_ptr<spdlog::logger> logger, kj::Duration helloTimeout);
+            std::shared_ptr<spdlog::logger> logger, kj::Duration helloTimeout,
+            Transport transport = Transport::Socket);
 
 /// Reader limits for every Cap'n Proto message bitbridge receives (both directions).
 capnp::ReaderOptions rpcReaderOptions();

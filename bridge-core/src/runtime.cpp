@@ -2,6 +2,7 @@
 #include <spdlog/logger.h>
 
 #include "bitbridge/host.h"
+#include "bulk_segment.h"
 #include "logging.h"
 
 namespace bitbridge {
@@ -13,7 +14,12 @@ struct Runtime::Impl {
 
 Runtime::Runtime(RuntimeOptions options)
     : impl_(new Impl{kj::setupAsyncIo(),
-                     options.logger ? std::move(options.logger) : makeStderrLogger("bitbridge")}) {}
+                     options.logger ? std::move(options.logger) : makeStderrLogger("bitbridge")}) {
+  // Shared-memory names left by bitbridge processes that died mid-allocation.
+  if (int removed = removeStaleBulkNames()) {
+    impl_->logger->info("removed {} stale bulk segment name(s) from /dev/shm", removed);
+  }
+}
 
 Runtime::~Runtime() = default;
 

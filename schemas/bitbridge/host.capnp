@@ -23,6 +23,7 @@ struct HostInfo {
   version @4 :Text;            # bitbridge version of the host build
   protocolVersion @5 :UInt32;
   components @6 :List(ComponentInfo);
+  transport @7 :Text;          # what the RPC channel runs on: "socket" or "shm" (shared memory)
 }
 
 interface Host {
@@ -39,4 +40,13 @@ interface Host {
 
   # Asks the host to exit once this call has been answered.
   shutdown @3 () -> ();
+
+  # Maps a shared-memory segment the client created (bitbridge/bulk.capnp). The host opens it
+  # by name, validates its header and size, and removes the name at once, so the segment has
+  # no name left once both sides have it open. Returns the segment's id (from its header)
+  # and its data size.
+  attachBulk @4 (name :Text) -> (segment :UInt64, size :UInt64);
+
+  # Forgets a segment: the host unmaps it once no component view of it remains.
+  detachBulk @5 (segment :UInt64) -> ();
 }

@@ -3,6 +3,7 @@
 @0xd4a9537c8b1822b2;
 
 using Cxx = import "/capnp/c++.capnp";
+using Bulk = import "/bitbridge/bulk.capnp";
 $Cxx.namespace("probe");
 
 interface Probe {
@@ -13,4 +14,10 @@ interface Probe {
   sleep @4 (milliseconds :UInt32) -> ();   # blocks the host's thread
   log @5 (message :Text) -> ();            # one info line through the host logger
   exitNow @6 (code :Int32) -> ();          # _exit(code) without answering
+
+  # Bulk data: a checksum over the referenced bytes (read in place, window by window), and a
+  # pattern written in place. Both use windows so they work in 32-bit hosts for any size.
+  checksum @7 (data :Bulk.BulkRef, window :UInt64) -> (sum :UInt64, windows :UInt64);
+  fill @8 (data :Bulk.BulkRef, seed :UInt64) -> ();
+  viewWhole @9 (data :Bulk.BulkRef) -> (firstByte :UInt8);  # one view of the whole range
 }

@@ -7,10 +7,15 @@
 #include <stdexcept>
 #include <thread>
 
+#include <bitbridge/bulk.h>
 #include <bitbridge/component.h>
 #include <spdlog/logger.h>
 
 #include "probe.capnp.h"
+#include "probe_pattern.h"
+
+using probe::probeChecksum;
+using probe::probeFill;
 
 namespace {
 
@@ -46,6 +51,31 @@ class ProbeImpl final : public probe::Probe::Server {
   }
   kj::Promise<void> exitNow(ExitNowContext context) override {
     ::_exit(context.getParams().getCode());
+  }
+  kj::Promise<void> checksum(ChecksumContext context) override {
+    auto ref = bitbridge::fromWire(context.getParams().getData());
+    uint64_t sum = 0, windows = 0;
+    context_.bulk().forEachWindow(ref, context.getParams().getWindow(),
+                                  [&](bitbridge::BulkView& view, uint64_t offset) {
+                                    sum += probeChecksum(view.bytes(), offset);
+                                    ++windows;
+                                  });
+    context.getResults().setSum(sum);
+    context.getResults().setWindows(windows);
+    return kj::READY_NOW;
+  }
+  kj::Promise<void> fill(FillContext context) override {
+    auto ref = bitbridge::fromWire(context.getParams().getData());
+    uint64_t seed = context.getParams().getSeed();
+    context_.bulk().forEachWindow(ref, 0, [&](bitbridge::BulkView& view, uint64_t offset) {
+      probeFill(view.bytes(), offset, seed);
+    });
+    return kj::READY_NOW;
+  }
+  kj::Promise<void> viewWhole(ViewWholeContext context) override {
+    auto view = context_.bulk().view(bitbridge::fromWire(context.getParams().getData()));
+    context.getResults().setFirstByte(view.size() ? view.data()[0] : 0);
+    return kj::READY_NOW;
   }
 
  private:

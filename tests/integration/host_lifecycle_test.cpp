@@ -20,10 +20,22 @@ namespace {
 using test::expectError;
 using test::testComponent;
 
-class HostLifecycle : public ::testing::TestWithParam<Arch> {
+// Every case runs against both host bitnesses over both transports. The parameter converts to
+// its Arch, so the cases read GetParam() as the host's architecture.
+struct HostCase {
+  Arch arch;
+  Transport transport;
+  operator Arch() const { return arch; }  // NOLINT(google-explicit-constructor): see above
+};
+void PrintTo(const HostCase& c, std::ostream* out) {
+  *out << archName(c.arch) << " over " << transportName(c.transport);
+}
+
+class HostLifecycle : public ::testing::TestWithParam<HostCase> {
  protected:
   Host spawnProbe(HostOptions options = {}) {
     options.component = testComponent("probe_component", GetParam());
+    options.transport = GetParam().transport;
     return Host::spawn(runtime, options);
   }
   Runtime runtime;
@@ -33,6 +45,7 @@ TEST_P(HostLifecycle, CallRunsInAHostProcessOfTheRequestedBitness) {
   Host host = spawnProbe();  // the host is picked from the component's ELF header
   EXPECT_EQ(host.arch(), GetParam());
   HostInfo info = host.info();
+  EXPECT_EQ(info.transport, transportName(GetParam().transport));
   EXPECT_NE(info.pid, static_cast<uint32_t>(::getpid()));
   EXPECT_EQ(info.pid, host.pid());
   EXPECT_EQ(info.pointerBits, pointerBits(GetParam()));
@@ -62,7 +75,8 @@ TEST_P(HostLifecycle, LargeDataRoundTrips) {
 
 TEST_P(HostLifecycle, ExplicitArchAndLateLoadWork) {
   HostOptions options;
-  options.arch = GetParam();
+  options.arch = GetParam().arch;
+  options.transport = GetParam().transport;
   Host host = Host::spawn(runtime, options);
   EXPECT_TRUE(host.info().components.empty());
   ComponentInfo loaded = host.load(testComponent("probe_component", GetParam()));
@@ -184,8 +198,15 @@ TEST_P(HostLifecycle, ManyHostsInSequenceLeaveNoChildren) {
   EXPECT_TRUE(test::childPids().empty());
 }
 
-INSTANTIATE_TEST_SUITE_P(BothBitnesses, HostLifecycle, ::testing::Values(Arch::x86, Arch::x86_64),
-                         [](const auto& info) { return std::string(archName(info.param)); });
+INSTANTIATE_TEST_SUITE_P(BothBitnessesBothTransports, HostLifecycle,
+                         ::testing::Values(HostCase{Arch::x86, Transport::Socket},
+                                           HostCase{Arch::x86_64, Transport::Socket},
+                                           HostCase{Arch::x86, Transport::SharedMemory},
+                                           HostCase{Arch::x86_64, Transport::SharedMemory}),
+                         [](const auto& info) {
+                           return std::string(archName(info.param.arch)) + "_" +
+                                  transportName(info.param.transport);
+                         });
 
 }  // namespace
 }  // namespace bitbridge

@@ -126,6 +126,7 @@ TEST(ComponentRegistry, UnknownClassListsWhatIsOffered) {
   struct NullContext final : ComponentContext {
     spdlog::logger& logger() override { std::abort(); }
     const char* componentPath() const override { return ""; }
+    BulkAccess& bulk() override { std::abort(); }
   } context;
   Error e = expectError(ErrorKind::NotFound, [&] { registry.create("calculator", context); });
   EXPECT_CONTAINS(e.message(), "no class 'calculator'");

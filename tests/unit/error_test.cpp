@@ -62,6 +62,23 @@ TEST(Error, EveryKindSurvivesTheWireWithMessageAndHint) {
   }
 }
 
+TEST(Error, ErrorThrownAsStdExceptionByAComponentKeepsItsKind) {
+  Error thrown(ErrorKind::MalformedPeer, "ref (offset 1) is outside", "check the offset");
+  kj::Exception e(kj::Exception::Type::FAILED, "(remote)", 0,
+                  kj::str("remote exception: std::exception: ", thrown.what()));
+  Error back = fromKjException(e);
+  EXPECT_EQ(back.kind(), ErrorKind::MalformedPeer);
+  EXPECT_EQ(back.message(), "ref (offset 1) is outside");
+  EXPECT_EQ(back.hint(), "check the offset");
+  Error noHint(ErrorKind::NotFound, "gone");
+  Error back2 = fromKjException(kj::Exception(kj::Exception::Type::FAILED, "(remote)", 0,
+                                              kj::str("remote exception: std::exception: ",
+                                                      noHint.what())));
+  EXPECT_EQ(back2.kind(), ErrorKind::NotFound);
+  EXPECT_EQ(back2.message(), "gone");
+  EXPECT_EQ(back2.hint(), "");
+}
+
 TEST(Error, PlainRemoteFailureIsRemoteKind) {
   kj::Exception e(kj::Exception::Type::FAILED, "(remote)", 0,
                   kj::str("remote exception: std::exception: legacy said no"));

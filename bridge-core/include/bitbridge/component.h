@@ -26,6 +26,8 @@ class logger;
 
 namespace bitbridge {
 
+class BulkAccess;  // bitbridge/bulk.h
+
 /// Bumped on any incompatible change of ComponentTable, ClassFactory or ComponentContext.
 /// The entry point's name carries it too (bitbridge_component_v1).
 inline constexpr uint32_t kComponentAbiVersion = 1;
@@ -39,6 +41,8 @@ class ComponentContext {
   virtual spdlog::logger& logger() = 0;
   /// Path of the component library this class came from.
   virtual const char* componentPath() const = 0;
+  /// Resolves BulkRefs sent by clients to mapped bytes (include bitbridge/bulk.h).
+  virtual BulkAccess& bulk() = 0;
 };
 
 /// One class a component offers. Plain data so that a component's table can be a constant.

@@ -24,6 +24,7 @@
 #include <kj/async-io.h>
 
 #include "bitbridge/arch.h"
+#include "bitbridge/bulk.h"
 #include "bitbridge/error.h"
 
 namespace spdlog {
@@ -70,7 +71,22 @@ struct HostInfo {
   std::string os;
   std::string version;
   std::vector<ComponentInfo> components;
+  /// What the RPC channel runs on, as the host sees it: "socket" or "shm".
+  std::string transport;
 };
+
+/// What carries the RPC messages between a client and its host.
+enum class Transport : uint8_t {
+  /// The private AF_UNIX socketpair: every message is a system call and a wake-up.
+  Socket,
+  /// Two rings in a private shared-memory segment, with spin-then-sleep waiting; the socket
+  /// stays open beside it for set-up and to notice the host's death. Lowest latency for
+  /// back-to-back calls, at the cost of a little CPU spent polling after each message.
+  SharedMemory,
+};
+
+/// "socket" / "shm": the name used in HostInfo::transport and on the host's command line.
+const char* transportName(Transport transport);
 
 struct HostOptions {
   /// Component library to load at start. Its header decides the host's bitness unless `arch`
@@ -90,6 +106,8 @@ struct HostOptions {
   std::chrono::milliseconds startTimeout{10000};
   /// Deadline for Host::wait(); zero means none.
   std::chrono::milliseconds callTimeout{0};
+  /// What carries the RPC messages (see Transport). Default: the socket.
+  Transport transport = Transport::Socket;
 };
 
 /// A running host process (private to this client) and the RPC connection to it.
@@ -115,6 +133,11 @@ class Host {
   }
 
   HostInfo info();
+
+  /// Allocates a shared-memory buffer of `bytes` (may exceed 4 GiB, even in a 32-bit client)
+  /// and attaches it to the host. Write into it in place and pass buffer.ref(...) in calls;
+  /// the component reads the same memory. See bitbridge/bulk.h.
+  BulkBuffer allocate(uint64_t bytes, const BulkOptions& options = {});
 
   /// Waits for `promise` (a Cap'n Proto call or any kj::Promise) on the runtime's event loop,
   /// applying callTimeout, and rethrows any failure as bitbridge::Error with host context.

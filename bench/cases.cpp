@@ -1,0 +1,152 @@
+// The case registry and the helpers every case uses.
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <stdexcept>
+
+#include "harness.h"
+
+namespace bitbridge::bench {
+
+uint64_t Settings::count(uint64_t full, uint64_t quickCount) const {
+  if (calls > 0) return std::max<uint64_t>(1, calls / rounds);
+  return starts(full, quickCount);
+}
+
+uint64_t Settings::starts(uint64_t full, uint64_t quickCount) const {
+  return std::max<uint64_t>(1, (quick ? quickCount : full) / rounds);
+}
+
+uint64_t Settings::warmup(uint64_t measured) {
+  return std::min<uint64_t>(2000, std::max<uint64_t>(measured / 10, 10));
+}
+
+const std::vector<Case>& allCases() {
+  // Order: floors first (they fork while this process is still small and has no threads),
+  // then the baselines, then bitbridge. To add a transport, write one function that builds its
+  // HostOptions and calls nullCallLatency (see cases_bitbridge.cpp), and add one line here.
+  static const std::vector<Case> cases = {
+      {"floor_spin", "spin-wait ping-pong on shared memory between two processes (hardware floor)",
+       std::nullopt, floorSpin},
+      {"floor_socketpair", "8-byte ping-pong over a socketpair between two processes (kernel floor)",
+       std::nullopt, floorSocketpair},
+      {"capnp_ezrpc_uds", "plain Cap'n Proto EzRpc null call over an abstract Unix socket, "
+       "server in a forked child (peer baseline, no bitbridge)", std::nullopt, capnpEzRpcUds},
+      {"capnp_ezrpc_uds_64to32", "plain Cap'n Proto EzRpc null call, 64-bit client -> 32-bit "
+       "server (bitbridge-bench32): the bitness pair of bitbridge_uds_64to32", Arch::x86_64,
+       capnpEzRpcUds64to32},
+      {"capnp_ezrpc_pipelined", "plain Cap'n Proto EzRpc null calls, 128 in flight (baseline of "
+       "pipelined_64to32)", std::nullopt, capnpEzRpcPipelined},
+      {"bitbridge_uds_64to32", "null call, 64-bit client -> bitbridge-host32, default transport",
+       Arch::x86_64, bitbridgeUds64to32},
+      {"bitbridge_uds_32to64", "null call, 32-bit client -> bitbridge-host64, default transport",
+       Arch::x86, bitbridgeUds32to64},
+      {"pipelined_64to32", "null calls, 64-bit client -> bitbridge-host32, 128 in flight",
+       Arch::x86_64, pipelined64to32},
+      {"exec_true", "fork + exec /bin/true + waitpid (baseline of cold_start)", std::nullopt,
+       execTrue},
+      {"cold_start", "Host::spawn of bitbridge-host32 with the bench component -> first reply "
+       "(info)", Arch::x86_64, coldStart},
+      {"idle_rss_host32", "VmRSS of an idle bitbridge-host32 with the bench component loaded",
+       std::nullopt, idleRssHost32},
+      {"idle_rss_host64", "VmRSS of an idle bitbridge-host64 with the bench component loaded",
+       std::nullopt, idleRssHost64},
+  };
+  return cases;
+}
+
+Latency summarize(std::vector<int64_t>& samplesNs) {
+  Latency latency;
+  if (samplesNs.empty()) return latency;
+  std::sort(samplesNs.begin(), samplesNs.end());
+  auto rank = [&](double p) {
+    // Nearest rank: the smallest sample with at least p of all samples at or below it.
+    size_t index = static_cast<size_t>(std::ceil(p * static_cast<double>(samplesNs.size())));
+    index = std::min(std::max<size_t>(index, 1), samplesNs.size()) - 1;
+    return static_cast<double>(samplesNs[index]) / 1000.0;
+  };
+  latency.p50 = rank(0.50);
+  latency.p99 = rank(0.99);
+  latency.p999 = rank(0.999);
+  latency.max = static_cast<double>(samplesNs.back()) / 1000.0;
+  return latency;
+}
+
+namespace {
+
+// CPU time used so far by process `pid` (0: this process, all threads), in µs; NaN if unknown.
+double cpuMicros(int pid) {
+  clockid_t clock = CLOCK_PROCESS_CPUTIME_ID;
+  if (pid != 0 && ::clock_getcpuclockid(pid, &clock) != 0) return NAN;
+  timespec now{};
+  if (::clock_gettime(clock, &now) != 0) return NAN;
+  return static_cast<double>(now.tv_sec) * 1e6 + static_cast<double>(now.tv_nsec) / 1e3;
+}
+
+}  // namespace
+
+CpuPerCall::CpuPerCall(int peerPid)
+    : peerPid_(peerPid), client_(cpuMicros(0)), peer_(cpuMicros(peerPid)) {}
+
+void CpuPerCall::addTo(CaseResult& result, uint64_t calls) const {
+  double client = cpuMicros(0) - client_;
+  double peer = cpuMicros(peerPid_) - peer_;
+  if (calls == 0) return;
+  auto perCall = [calls](double total) { return total / static_cast<double>(calls); };
+  if (std::isfinite(client)) result.extra.emplace_back("client_cpu_us_per_call", perCall(client));
+  if (std::isfinite(peer)) result.extra.emplace_back("peer_cpu_us_per_call", perCall(peer));
+}
+
+std::string siblingExecutable(const Settings& settings, Arch arch) {
+  return settings.binDir + "/bitbridge-bench" + std::to_string(pointerBits(arch));
+}
+
+std::string executableDirectory() {
+  char path[PATH_MAX];
+  ssize_t length = ::readlink("/proc/self/exe", path, sizeof(path) - 1);
+  if (length <= 0) throw std::runtime_error(std::string("readlink /proc/self/exe: ") + std::strerror(errno));
+  std::string exe(path, static_cast<size_t>(length));
+  return exe.substr(0, exe.rfind('/'));
+}
+
+int forkChild(const std::function<void()>& body) {
+  pid_t parent = ::getpid();
+  std::fflush(nullptr);  // nothing buffered may be written twice
+  pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
+  if (pid > 0) return pid;
+  // Child: die with the parent, even if it is killed mid-case.
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() != parent) ::_exit(1);
+  int status = 0;
+  try {
+    body();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bench child: %s\n", e.what());
+    status = 1;
+  } catch (...) {
+    std::fprintf(stderr, "bench child: unknown exception\n");
+    status = 1;
+  }
+  std::fflush(nullptr);
+  ::_exit(status);  // never run the parent's atexit handlers or destructors
+}
+
+void killChild(int pid) {
+  if (pid <= 0) return;
+  ::kill(pid, SIGKILL);
+  while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+  }
+}
+
+}  // namespace bitbridge::bench

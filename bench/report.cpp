@@ -1,0 +1,287 @@
+#include "report.h"
+
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <capnp/common.h>
+
+#include <ctime>
+#include <fstream>
+#include <sstream>
+
+namespace bitbridge::bench {
+namespace {
+
+const CaseResult* findCase(const std::vector<NamedResult>& results, const std::string& name) {
+  for (const auto& entry : results) {
+    if (entry.name == name && entry.result.error.empty()) return &entry.result;
+  }
+  return nullptr;
+}
+
+// First line of `file` that starts with `key`, the part after the first ':' or '=' trimmed.
+std::string fileValue(const std::string& file, const std::string& key) {
+  std::ifstream in(file);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.compare(0, key.size(), key) != 0) continue;
+    auto sep = line.find_first_of(":=", key.size());
+    if (sep == std::string::npos) continue;
+    std::string value = line.substr(sep + 1);
+    auto begin = value.find_first_not_of(" \t\"");
+    auto end = value.find_last_not_of(" \t\"");
+    return begin == std::string::npos ? "" : value.substr(begin, end - begin + 1);
+  }
+  return "";
+}
+
+std::string formatNumber(double value) {
+  char text[32];
+  if (value >= 100000) {
+    std::snprintf(text, sizeof(text), "%.0f", value);
+  } else if (value >= 100) {
+    std::snprintf(text, sizeof(text), "%.1f", value);
+  } else {
+    std::snprintf(text, sizeof(text), "%.2f", value);
+  }
+  return text;
+}
+
+}  // namespace
+
+bool Ratio::met() const {
+  if (!value || goal.empty()) return false;
+  return goal == "<=" ? *value <= target : *value >= target;
+}
+
+std::vector<Ratio> computeRatios(const std::vector<NamedResult>& results) {
+  auto p50 = [&](const char* name) -> std::optional<double> {
+    const CaseResult* r = findCase(results, name);
+    if (r && r->latency && r->latency->p50 > 0) return r->latency->p50;
+    return std::nullopt;
+  };
+  auto rate = [&](const char* name) -> std::optional<double> {
+    const CaseResult* r = findCase(results, name);
+    if (r && r->callsPerSecond && *r->callsPerSecond > 0) return r->callsPerSecond;
+    return std::nullopt;
+  };
+  auto quotient = [](std::optional<double> a, std::optional<double> b) -> std::optional<double> {
+    if (a && b) return *a / *b;
+    return std::nullopt;
+  };
+  std::vector<Ratio> ratios;
+  // The targets of the issue.
+  ratios.push_back({"bitbridge_vs_capnp_p50", "bitbridge_uds_64to32 p50 / capnp_ezrpc_uds p50",
+                    quotient(p50("bitbridge_uds_64to32"), p50("capnp_ezrpc_uds")), "x", "<=", 1.15});
+  ratios.push_back({"pipelined_vs_sequential",
+                    "pipelined_64to32 calls/s / bitbridge_uds_64to32 calls/s",
+                    quotient(rate("pipelined_64to32"), rate("bitbridge_uds_64to32")), "x", ">=", 10});
+  auto cold = p50("cold_start");
+  ratios.push_back({"cold_start_p50_ms", "cold_start p50",
+                    cold ? std::optional<double>(*cold / 1000.0) : std::nullopt, "ms", "<=", 15});
+  const CaseResult* rss = findCase(results, "idle_rss_host32");
+  ratios.push_back({"idle_rss_host32_mib", "idle_rss_host32 VmRSS",
+                    rss && rss->kib ? std::optional<double>(*rss->kib / 1024.0) : std::nullopt,
+                    "MiB", "<=", 6});
+  // Context without a target: where the time goes.
+  ratios.push_back({"bitbridge_32to64_vs_capnp_p50", "bitbridge_uds_32to64 p50 / capnp_ezrpc_uds p50",
+                    quotient(p50("bitbridge_uds_32to64"), p50("capnp_ezrpc_uds")), "x", "", 0});
+  ratios.push_back({"bitbridge_vs_capnp_64to32_p50",
+                    "bitbridge_uds_64to32 p50 / capnp_ezrpc_uds_64to32 p50",
+                    quotient(p50("bitbridge_uds_64to32"), p50("capnp_ezrpc_uds_64to32")), "x", "", 0});
+  ratios.push_back({"capnp_pipelined_vs_sequential",
+                    "capnp_ezrpc_pipelined calls/s / capnp_ezrpc_uds calls/s",
+                    quotient(rate("capnp_ezrpc_pipelined"), rate("capnp_ezrpc_uds")), "x", "", 0});
+  ratios.push_back({"capnp_vs_socketpair_p50", "capnp_ezrpc_uds p50 / floor_socketpair p50",
+                    quotient(p50("capnp_ezrpc_uds"), p50("floor_socketpair")), "x", "", 0});
+  ratios.push_back({"socketpair_vs_spin_p50", "floor_socketpair p50 / floor_spin p50",
+                    quotient(p50("floor_socketpair"), p50("floor_spin")), "x", "", 0});
+  ratios.push_back({"cold_start_vs_exec_true_p50", "cold_start p50 / exec_true p50",
+                    quotient(p50("cold_start"), p50("exec_true")), "x", "", 0});
+  return ratios;
+}
+
+std::vector<std::pair<std::string, std::string>> machineInfo() {
+  std::vector<std::pair<std::string, std::string>> info;
+  auto text = [&](const char* key, const std::string& value) {
+    if (!value.empty()) info.emplace_back(key, jsonQuote(value));
+  };
+  text("cpu_model", fileValue("/proc/cpuinfo", "model name"));
+  info.emplace_back("cores", jsonNumber(static_cast<double>(::sysconf(_SC_NPROCESSORS_ONLN))));
+  std::string memory = fileValue("/proc/meminfo", "MemTotal");
+  if (!memory.empty()) info.emplace_back("memory_kib", jsonNumber(std::stod(memory)));
+  struct utsname uts {};
+  if (::uname(&uts) == 0) {
+    text("kernel", std::string(uts.sysname) + " " + uts.release + " " + uts.version);
+  }
+  text("os", fileValue("/etc/os-release", "PRETTY_NAME"));
+  std::ifstream loadavg("/proc/loadavg");
+  std::string one, five, fifteen;
+  if (loadavg >> one >> five >> fifteen) text("load_average", one + " " + five + " " + fifteen);
+  char date[64];
+  std::time_t now = std::time(nullptr);
+  std::strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+  text("date", date);
+  text("build_type", BITBRIDGE_BENCH_BUILD_TYPE);
+#if defined(__clang__)
+  text("compiler", std::string("clang ") + __clang_version__);
+#elif defined(__GNUC__)
+  text("compiler", std::string("gcc ") + __VERSION__);
+#endif
+  text("capnp_version", std::to_string(CAPNP_VERSION_MAJOR) + "." + std::to_string(CAPNP_VERSION_MINOR) +
+                            "." + std::to_string(CAPNP_VERSION_MICRO));
+  text("bitbridge_version", BITBRIDGE_BENCH_VERSION);
+  text("driver", "bitbridge-bench" + std::to_string(sizeof(void*) * 8));
+  return info;
+}
+
+void printTable(std::FILE* out, const std::vector<NamedResult>& results) {
+  std::fprintf(out, "%-22s %8s %9s %9s %9s %9s %11s %8s\n", "case", "calls", "p50", "p99",
+               "p99.9", "max", "calls/s", "KiB");
+  std::fprintf(out, "%-22s %8s %9s %9s %9s %9s %11s %8s\n", "", "", "(us)", "(us)", "(us)", "(us)",
+               "", "");
+  for (const auto& [name, r] : results) {
+    if (!r.error.empty()) {
+      std::fprintf(out, "%-22s FAILED: %s\n", name.c_str(), r.error.c_str());
+      continue;
+    }
+    auto cell = [](bool present, double value) { return present ? formatNumber(value) : "-"; };
+    std::string calls = r.calls > 0 ? std::to_string(r.calls) : "-";
+    bool lat = r.latency.has_value();
+    Latency l = r.latency.value_or(Latency{});
+    std::fprintf(out, "%-22s %8s %9s %9s %9s %9s %11s %8s\n", name.c_str(), calls.c_str(),
+                 cell(lat, l.p50).c_str(), cell(lat, l.p99).c_str(), cell(lat, l.p999).c_str(),
+                 cell(lat, l.max).c_str(),
+                 r.callsPerSecond ? formatNumber(*r.callsPerSecond).c_str() : "-",
+                 r.kib ? formatNumber(*r.kib).c_str() : "-");
+    for (const auto& [key, value] : r.extra) {
+      std::fprintf(out, "%-22s   %s = %s\n", "", key.c_str(), formatNumber(value).c_str());
+    }
+    if (!r.p50ByRound.empty()) {
+      std::string line;
+      for (double p50 : r.p50ByRound) line += (line.empty() ? "" : ", ") + formatNumber(p50);
+      std::fprintf(out, "%-22s   p50 by round (us): %s\n", "", line.c_str());
+    }
+    if (!r.rssByMapping.empty()) {
+      std::string line;
+      for (const auto& [mapping, kib] : r.rssByMapping) {
+        line += (line.empty() ? "" : ", ") + mapping + " " + formatNumber(kib);
+      }
+      std::fprintf(out, "%-22s   resident KiB by mapping: %s\n", "", line.c_str());
+    }
+  }
+}
+
+void printRatios(std::FILE* out, const std::vector<Ratio>& ratios) {
+  std::fprintf(out, "\n%-32s %10s  %-10s %s\n", "figure", "value", "target", "");
+  for (const auto& ratio : ratios) {
+    std::string value = ratio.value ? formatNumber(*ratio.value) + " " + ratio.unit : "n/a";
+    std::string target = ratio.goal.empty() ? "" : ratio.goal + " " + formatNumber(ratio.target);
+    const char* verdict = ratio.goal.empty() ? "" : !ratio.value ? "not measured"
+                                                    : ratio.met()  ? "met"
+                                                                   : "MISSED";
+    std::fprintf(out, "%-32s %10s  %-10s %-13s %s\n", ratio.key.c_str(), value.c_str(),
+                 target.c_str(), verdict, ratio.what.c_str());
+  }
+}
+
+std::string toJson(const std::vector<NamedResult>& results, const std::vector<Ratio>& ratios,
+                   const std::vector<std::pair<std::string, std::string>>& machine) {
+  std::ostringstream out;
+  out << "{\n  \"cases\": {";
+  const char* separator = "\n";
+  for (const auto& [name, r] : results) {
+    out << separator << "    " << jsonQuote(name) << ": {";
+    separator = ",\n";
+    std::vector<std::pair<std::string, std::string>> fields;
+    if (!r.error.empty()) fields.emplace_back("error", jsonQuote(r.error));
+    if (r.calls > 0) fields.emplace_back("calls", jsonNumber(static_cast<double>(r.calls)));
+    if (r.latency) {
+      fields.emplace_back("p50_us", jsonNumber(r.latency->p50));
+      fields.emplace_back("p99_us", jsonNumber(r.latency->p99));
+      fields.emplace_back("p999_us", jsonNumber(r.latency->p999));
+      fields.emplace_back("max_us", jsonNumber(r.latency->max));
+    }
+    if (r.callsPerSecond) fields.emplace_back("calls_per_s", jsonNumber(*r.callsPerSecond));
+    if (r.kib) fields.emplace_back("kib", jsonNumber(*r.kib));
+    for (const auto& [key, value] : r.extra) fields.emplace_back(key, jsonNumber(value));
+    if (!r.p50ByRound.empty()) {
+      std::string array = "[";
+      for (double p50 : r.p50ByRound) array += (array.size() > 1 ? ", " : "") + jsonNumber(p50);
+      fields.emplace_back("p50_by_round_us", array + "]");
+    }
+    if (!r.rssByMapping.empty()) {
+      std::string object = "{";
+      for (const auto& [mapping, kib] : r.rssByMapping) {
+        object += (object.size() > 1 ? ", " : "") + jsonQuote(mapping) + ": " + jsonNumber(kib);
+      }
+      fields.emplace_back("rss_by_mapping_kib", object + "}");
+    }
+    const char* comma = "";
+    for (const auto& [key, value] : fields) {
+      out << comma << jsonQuote(key) << ": " << value;
+      comma = ", ";
+    }
+    out << "}";
+  }
+  out << "\n  },\n  \"ratios\": {";
+  separator = "\n";
+  for (const auto& ratio : ratios) {
+    out << separator << "    " << jsonQuote(ratio.key) << ": {\"what\": " << jsonQuote(ratio.what);
+    separator = ",\n";
+    if (ratio.value) out << ", \"value\": " << jsonNumber(*ratio.value);
+    out << ", \"unit\": " << jsonQuote(ratio.unit);
+    if (!ratio.goal.empty()) {
+      out << ", \"goal\": " << jsonQuote(ratio.goal) << ", \"target\": " << jsonNumber(ratio.target);
+      if (ratio.value) out << ", \"met\": " << (ratio.met() ? "true" : "false");
+    }
+    out << "}";
+  }
+  out << "\n  },\n  \"machine\": {";
+  separator = "\n";
+  for (const auto& [key, value] : machine) {
+    out << separator << "    " << jsonQuote(key) << ": " << value;
+    separator = ",\n";
+  }
+  out << "\n  }\n}\n";
+  return out.str();
+}
+
+CaseResult caseFromJson(const JsonValue& value) {
+  CaseResult r;
+  if (value.type != JsonValue::Type::Object) {
+    r.error = "the sibling's result is not a JSON object";
+    return r;
+  }
+  auto number = [&](const char* key) -> std::optional<double> {
+    const JsonValue* field = value.find(key);
+    if (field && field->type == JsonValue::Type::Number) return field->number;
+    return std::nullopt;
+  };
+  if (const JsonValue* error = value.find("error")) r.error = error->string;
+  if (auto calls = number("calls")) r.calls = static_cast<uint64_t>(*calls);
+  if (auto p50 = number("p50_us")) {
+    r.latency = Latency{*p50, number("p99_us").value_or(0), number("p999_us").value_or(0),
+                        number("max_us").value_or(0)};
+  }
+  r.callsPerSecond = number("calls_per_s");
+  r.kib = number("kib");
+  static const char* const known[] = {"error", "calls", "p50_us", "p99_us", "p999_us",
+                                      "max_us", "calls_per_s", "kib"};
+  if (const JsonValue* byRound = value.find("p50_by_round_us")) {
+    for (const auto& p50 : byRound->array) r.p50ByRound.push_back(p50.number);
+  }
+  if (const JsonValue* mappings = value.find("rss_by_mapping_kib")) {
+    for (const auto& [mapping, kib] : mappings->object) {
+      if (kib.type == JsonValue::Type::Number) r.rssByMapping.emplace_back(mapping, kib.number);
+    }
+  }
+  for (const auto& [key, field] : value.object) {
+    bool isKnown = false;
+    for (const char* k : known) isKnown = isKnown || key == k;
+    if (!isKnown && field.type == JsonValue::Type::Number) r.extra.emplace_back(key, field.number);
+  }
+  return r;
+}
+
+}  // namespace bitbridge::bench
