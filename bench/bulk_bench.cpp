@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -175,6 +176,13 @@ std::string jsonQuote(const std::string& text) {
   return out + "\"";
 }
 
+/// A ratio for the table: whole numbers when large, two significant digits when small.
+std::string ratioText(double value) {
+  char text[32];
+  std::snprintf(text, sizeof(text), value >= 100 ? "%.0fx" : value >= 0.1 ? "%.2fx" : "%.2gx", value);
+  return text;
+}
+
 std::string number(double value) {
   char text[32];
   std::snprintf(text, sizeof(text), "%.3f", value);
@@ -233,6 +241,16 @@ Options parseOptions(int argc, char** argv) {
 int main(int argc, char** argv) {
   try {
     Options options = parseOptions(argc, argv);
+    // Recorded with the results: what the machine was doing when the run started, and when.
+    std::string loadAverage;
+    {
+      std::ifstream loadavg("/proc/loadavg");
+      std::string one, five, fifteen;
+      if (loadavg >> one >> five >> fifteen) loadAverage = one + " " + five + " " + fifteen;
+    }
+    char startDate[64];
+    std::time_t now = std::time(nullptr);
+    std::strftime(startDate, sizeof(startDate), "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
     std::vector<Size> sizes = {{"1MiB", kMiB, 20}, {"64MiB", 64 * kMiB, 20}};
     if (!options.quick) sizes.push_back({"1GiB", 1024 * kMiB, 5});
 
@@ -254,6 +272,7 @@ int main(int argc, char** argv) {
                 "memcpy ms", "data/bulk", "bulk/memcpy");
 
     std::map<std::string, Stats> cases;
+    std::map<std::string, uint32_t> windowsOf;  // bulk cases: windows the host mapped per call
     std::vector<std::string> order;
     for (const Size& size : sizes) {
       uint32_t windows = 0;
@@ -263,9 +282,11 @@ int main(int argc, char** argv) {
       fillPattern(source.data(), size.bytes);
       Stats data = benchData(host, bench, size, source, target);
       Stats copy = benchMemcpy(size, source, target);
-      std::printf("%-7s %5u %8u %12.3f %12.3f %12.3f %9.1fx %11.2fx\n", size.name, size.reps, windows,
-                  bulk.p50 / 1e3, data.p50 / 1e3, copy.p50 / 1e3, data.p50 / bulk.p50, bulk.p50 / copy.p50);
+      std::printf("%-7s %5u %8u %12.3f %12.3f %12.3f %10s %12s\n", size.name, size.reps, windows,
+                  bulk.p50 / 1e3, data.p50 / 1e3, copy.p50 / 1e3, ratioText(data.p50 / bulk.p50).c_str(),
+                  ratioText(bulk.p50 / copy.p50).c_str());
       std::fflush(stdout);
+      windowsOf[std::string("bulk_") + size.name] = windows;
       for (auto& [kind, stats] : {std::pair<const char*, Stats>{"bulk_", bulk}, {"data_", data}, {"memcpy_", copy}}) {
         std::string name = kind + std::string(size.name);
         cases[name] = stats;
@@ -285,7 +306,9 @@ int main(int argc, char** argv) {
         const Stats& s = cases[name];
         out << separator << "    " << jsonQuote(name) << ": {\"p50_us\": " << number(s.p50)
             << ", \"min_us\": " << number(s.min) << ", \"max_us\": " << number(s.max)
-            << ", \"reps\": " << s.reps << "}";
+            << ", \"reps\": " << s.reps;
+        if (auto w = windowsOf.find(name); w != windowsOf.end()) out << ", \"windows\": " << w->second;
+        out << "}";
         separator = ",\n";
       }
       struct utsname uts {};
@@ -295,6 +318,8 @@ int main(int argc, char** argv) {
           << "    \"cores\": " << ::sysconf(_SC_NPROCESSORS_ONLN) << ",\n"
           << "    \"memory_kib\": " << memoryKiB() << ",\n"
           << "    \"kernel\": " << jsonQuote(kernel) << ",\n"
+          << "    \"load_average\": " << jsonQuote(loadAverage) << ",\n"
+          << "    \"date\": " << jsonQuote(startDate) << ",\n"
           << "    \"build_type\": " << jsonQuote(BITBRIDGE_BENCH_BUILD_TYPE) << ",\n"
           << "    \"client_bits\": " << sizeof(void*) * 8 << ",\n"
           << "    \"host_bits\": " << unsigned(info.pointerBits) << ",\n"

@@ -33,8 +33,9 @@ uint64_t Settings::warmup(uint64_t measured) {
 
 const std::vector<Case>& allCases() {
   // Order: floors first (they fork while this process is still small and has no threads),
-  // then the baselines, then bitbridge. To add a transport, write one function that builds its
-  // HostOptions and calls nullCallLatency (see cases_bitbridge.cpp), and add one line here.
+  // then the baselines, then bitbridge (socket, then shared memory). To add a transport, write
+  // one function that builds its HostOptions and calls nullCallLatency (see
+  // cases_bitbridge.cpp), and add one line here.
   static const std::vector<Case> cases = {
       {"floor_spin", "spin-wait ping-pong on shared memory between two processes (hardware floor)",
        std::nullopt, floorSpin},
@@ -53,6 +54,12 @@ const std::vector<Case>& allCases() {
        Arch::x86, bitbridgeUds32to64},
       {"pipelined_64to32", "null calls, 64-bit client -> bitbridge-host32, 128 in flight",
        Arch::x86_64, pipelined64to32},
+      {"bitbridge_shm_64to32", "null call, 64-bit client -> bitbridge-host32, RPC over shared "
+       "memory (Transport::SharedMemory)", Arch::x86_64, bitbridgeShm64to32},
+      {"bitbridge_shm_32to64", "null call, 32-bit client -> bitbridge-host64, RPC over shared "
+       "memory (Transport::SharedMemory)", Arch::x86, bitbridgeShm32to64},
+      {"pipelined_shm_64to32", "null calls, 64-bit client -> bitbridge-host32, RPC over shared "
+       "memory, 128 in flight", Arch::x86_64, pipelinedShm64to32},
       {"exec_true", "fork + exec /bin/true + waitpid (baseline of cold_start)", std::nullopt,
        execTrue},
       {"cold_start", "Host::spawn of bitbridge-host32 with the bench component -> first reply "

@@ -5,18 +5,21 @@
 // both bitnesses into <prefix>/lib/<multiarch>/bitbridge-bench/. The harness finds it relative
 // to its own executable, so it works the same in a build's stage directory and in a prefix.
 //
-// Adding a transport (for example the shared-memory one) is one small function per direction,
-// plus one line each in the registry (cases.cpp):
+// Each transport is one small function per direction that builds its HostOptions and reuses
+// the measurement, plus one line each in the registry (cases.cpp). The shared-memory cases
+// below are the pattern:
 //
 //   CaseResult bitbridgeShm64to32(const Settings& settings) {
-//     bitbridge::HostOptions options = benchHost(settings, Arch::x86);
-//     options.<transport field> = <shared memory>;   // whatever HostOptions grows for it
+//     HostOptions options = benchHost(settings, Arch::x86);
+//     options.transport = Transport::SharedMemory;
 //     return nullCallLatency(settings, std::move(options));
 //   }
 //   {"bitbridge_shm_64to32", "...", Arch::x86_64, bitbridgeShm64to32},
 //   {"bitbridge_shm_32to64", "...", Arch::x86, bitbridgeShm32to64},   // runs in bitbridge-bench32
 //
-// pipelinedCalls(settings, options) works the same way for a pipelined variant.
+// pipelinedCalls(settings, options) works the same way for a pipelined variant. Both check
+// that the host reports the transport asked for (HostInfo::transport), so a case named "shm"
+// cannot silently measure the socket.
 #include <unistd.h>
 
 #include <algorithm>
@@ -47,18 +50,31 @@ std::string benchComponent(const Settings& settings, Arch hostArch) {
          "/bitbridge-bench/libbench_component.so";
 }
 
-/// Options for a host of `hostArch` with the bench component loaded, default transport.
+/// Options for a host of `hostArch` with the bench component loaded, over the socketpair (the
+/// default transport, named explicitly: it is the "uds" of the case names).
 HostOptions benchHost(const Settings& settings, Arch hostArch) {
   HostOptions options;
   options.component = benchComponent(settings, hostArch);
   options.arch = hostArch;
+  options.transport = Transport::Socket;
   return options;
+}
+
+/// Throws unless `host` runs its RPC over `expected` (as the host itself reports it).
+void requireTransport(Host& host, Transport expected) {
+  std::string actual = host.info().transport;
+  if (actual != transportName(expected)) {
+    throw std::runtime_error(std::string("the host reports transport '") + actual + "', not '" +
+                             transportName(expected) + "'");
+  }
 }
 
 /// Sequential null calls (one in flight) through a host started with `options`.
 CaseResult nullCallLatency(const Settings& settings, HostOptions options) {
   Runtime runtime;
+  Transport transport = options.transport;
   Host host = Host::spawn(runtime, std::move(options));
+  requireTransport(host, transport);
   CaseResult result;
   {
     auto null = host.activate<bitbridge_bench::Null>("bench-null");
@@ -76,7 +92,9 @@ CaseResult nullCallLatency(const Settings& settings, HostOptions options) {
 /// Null calls kPipelineDepth at a time through a host started with `options`.
 CaseResult pipelinedCalls(const Settings& settings, HostOptions options) {
   Runtime runtime;
+  Transport transport = options.transport;
   Host host = Host::spawn(runtime, std::move(options));
+  requireTransport(host, transport);
   CaseResult result;
   {
     auto null = host.activate<bitbridge_bench::Null>("bench-null");
@@ -176,6 +194,26 @@ CaseResult bitbridgeUds32to64(const Settings& settings) {
 
 CaseResult pipelined64to32(const Settings& settings) {
   return pipelinedCalls(settings, benchHost(settings, Arch::x86));
+}
+
+/// Options for a host of `hostArch` with the bench component, RPC over the shared-memory rings
+/// (Transport::SharedMemory, default ShmStreamOptions: 1 MiB rings, 50 us spin).
+HostOptions benchHostShm(const Settings& settings, Arch hostArch) {
+  HostOptions options = benchHost(settings, hostArch);
+  options.transport = Transport::SharedMemory;
+  return options;
+}
+
+CaseResult bitbridgeShm64to32(const Settings& settings) {
+  return nullCallLatency(settings, benchHostShm(settings, Arch::x86));
+}
+
+CaseResult bitbridgeShm32to64(const Settings& settings) {
+  return nullCallLatency(settings, benchHostShm(settings, Arch::x86_64));
+}
+
+CaseResult pipelinedShm64to32(const Settings& settings) {
+  return pipelinedCalls(settings, benchHostShm(settings, Arch::x86));
 }
 
 CaseResult coldStart(const Settings& settings) {

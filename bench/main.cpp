@@ -1,9 +1,10 @@
 // bitbridge-bench64 / bitbridge-bench32: one measurement run of bitbridge against its floors
 // and baselines. A measurement tool, not a test: it asserts no timing.
 //
-//   bitbridge-bench64 [--quick] [--calls N] [--case NAME[,NAME]]... [--json FILE|-] [--list]
+//   bitbridge-bench64 [--quick] [--calls N] [--rounds R] [--case NAME[,NAME]]... [--pin-cpu N]
+//                     [--json FILE|-] [--list]
 //
-// The 64-bit binary is the driver. Cases whose client must be 32-bit (bitbridge_uds_32to64)
+// The 64-bit binary is the driver. Cases whose client must be 32-bit (bitbridge_*_32to64)
 // are run by `bitbridge-bench32 --case NAME --json - --no-delegate` next to it, and its JSON is
 // merged, so one run of the driver covers both directions.
 #include <fcntl.h>
@@ -50,7 +51,8 @@ struct Options {
 
 void usage(std::FILE* out, const char* argv0) {
   std::fprintf(out,
-               "usage: %s [--quick] [--calls N] [--case NAME[,NAME...]]... [--json FILE|-] [--list]\n"
+               "usage: %s [--quick] [--calls N] [--rounds R] [--case NAME[,NAME...]]... [--pin-cpu N]\n"
+               "          [--json FILE|-] [--list]\n"
                "\n"
                "Measures bitbridge null calls, pipelining, cold start and idle host memory against\n"
                "the floors (spin, socketpair, fork+exec) and plain Cap'n Proto, prints a table and\n"

@@ -47,6 +47,14 @@ std::string formatNumber(double value) {
   return text;
 }
 
+// A ratio or target: three decimals below 1 (1/6 = 0.167), otherwise as formatNumber.
+std::string formatRatio(double value) {
+  if (value >= 1) return formatNumber(value);
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.3f", value);
+  return text;
+}
+
 }  // namespace
 
 bool Ratio::met() const {
@@ -73,6 +81,9 @@ std::vector<Ratio> computeRatios(const std::vector<NamedResult>& results) {
   // The targets of the issue.
   ratios.push_back({"bitbridge_vs_capnp_p50", "bitbridge_uds_64to32 p50 / capnp_ezrpc_uds p50",
                     quotient(p50("bitbridge_uds_64to32"), p50("capnp_ezrpc_uds")), "x", "<=", 1.15});
+  ratios.push_back({"shm_vs_uds_p50", "bitbridge_shm_64to32 p50 / bitbridge_uds_64to32 p50",
+                    quotient(p50("bitbridge_shm_64to32"), p50("bitbridge_uds_64to32")), "x", "<=",
+                    1.0 / 6});
   ratios.push_back({"pipelined_vs_sequential",
                     "pipelined_64to32 calls/s / bitbridge_uds_64to32 calls/s",
                     quotient(rate("pipelined_64to32"), rate("bitbridge_uds_64to32")), "x", ">=", 10});
@@ -89,6 +100,16 @@ std::vector<Ratio> computeRatios(const std::vector<NamedResult>& results) {
   ratios.push_back({"bitbridge_vs_capnp_64to32_p50",
                     "bitbridge_uds_64to32 p50 / capnp_ezrpc_uds_64to32 p50",
                     quotient(p50("bitbridge_uds_64to32"), p50("capnp_ezrpc_uds_64to32")), "x", "", 0});
+  ratios.push_back({"shm_vs_uds_32to64_p50", "bitbridge_shm_32to64 p50 / bitbridge_uds_32to64 p50",
+                    quotient(p50("bitbridge_shm_32to64"), p50("bitbridge_uds_32to64")), "x", "", 0});
+  ratios.push_back({"shm_vs_capnp_p50", "bitbridge_shm_64to32 p50 / capnp_ezrpc_uds p50",
+                    quotient(p50("bitbridge_shm_64to32"), p50("capnp_ezrpc_uds")), "x", "", 0});
+  ratios.push_back({"pipelined_shm_vs_sequential_shm",
+                    "pipelined_shm_64to32 calls/s / bitbridge_shm_64to32 calls/s",
+                    quotient(rate("pipelined_shm_64to32"), rate("bitbridge_shm_64to32")), "x", "", 0});
+  ratios.push_back({"pipelined_shm_vs_sequential",
+                    "pipelined_shm_64to32 calls/s / bitbridge_uds_64to32 calls/s",
+                    quotient(rate("pipelined_shm_64to32"), rate("bitbridge_uds_64to32")), "x", "", 0});
   ratios.push_back({"capnp_pipelined_vs_sequential",
                     "capnp_ezrpc_pipelined calls/s / capnp_ezrpc_uds calls/s",
                     quotient(rate("capnp_ezrpc_pipelined"), rate("capnp_ezrpc_uds")), "x", "", 0});
@@ -96,6 +117,8 @@ std::vector<Ratio> computeRatios(const std::vector<NamedResult>& results) {
                     quotient(p50("capnp_ezrpc_uds"), p50("floor_socketpair")), "x", "", 0});
   ratios.push_back({"socketpair_vs_spin_p50", "floor_socketpair p50 / floor_spin p50",
                     quotient(p50("floor_socketpair"), p50("floor_spin")), "x", "", 0});
+  ratios.push_back({"shm_vs_spin_p50", "bitbridge_shm_64to32 p50 / floor_spin p50",
+                    quotient(p50("bitbridge_shm_64to32"), p50("floor_spin")), "x", "", 0});
   ratios.push_back({"cold_start_vs_exec_true_p50", "cold_start p50 / exec_true p50",
                     quotient(p50("cold_start"), p50("exec_true")), "x", "", 0});
   return ratios;
@@ -175,8 +198,8 @@ void printTable(std::FILE* out, const std::vector<NamedResult>& results) {
 void printRatios(std::FILE* out, const std::vector<Ratio>& ratios) {
   std::fprintf(out, "\n%-32s %10s  %-10s %s\n", "figure", "value", "target", "");
   for (const auto& ratio : ratios) {
-    std::string value = ratio.value ? formatNumber(*ratio.value) + " " + ratio.unit : "n/a";
-    std::string target = ratio.goal.empty() ? "" : ratio.goal + " " + formatNumber(ratio.target);
+    std::string value = ratio.value ? formatRatio(*ratio.value) + " " + ratio.unit : "n/a";
+    std::string target = ratio.goal.empty() ? "" : ratio.goal + " " + formatRatio(ratio.target);
     const char* verdict = ratio.goal.empty() ? "" : !ratio.value ? "not measured"
                                                     : ratio.met()  ? "met"
                                                                    : "MISSED";

@@ -34,6 +34,13 @@ add_compile_definitions(_FILE_OFFSET_BITS=64)
 if(BITBRIDGE_WERROR)
   add_compile_options(-Werror)
 endif()
+if(BITBRIDGE_SANITIZE)
+  # Hosts, components, tests and examples alike: a component dlopen'ed into a sanitized host
+  # must be instrumented too. Errors abort (halt_on_error) so a test cannot pass over them.
+  add_compile_options(-fsanitize=address,undefined -fno-sanitize-recover=undefined
+                      -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=address,undefined)
+endif()
 
 # Install layout, also used for the stage directory: both bitnesses share one prefix.
 set(CMAKE_INSTALL_LIBDIR "lib/${CMAKE_LIBRARY_ARCHITECTURE}")

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Quick start, part 1: set up, build both bitnesses, and run the demos:
-#   a 64-bit application calling a 32-bit legacy C library through bitbridge-host32, and
-#   a 32-bit application offloading to a 64-bit component in bitbridge-host64.
+#   a 64-bit application calling a 32-bit legacy C library through bitbridge-host32,
+#   a 32-bit application offloading to a 64-bit component in bitbridge-host64, and
+#   a 32-bit application sorting 4.5 GiB of keys in bitbridge-host64 through shared memory.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${BITBRIDGE_BUILD_DIR:-$root/build}
@@ -13,3 +14,6 @@ echo "== 64-bit application -> 32-bit legacy library (examples/legacy-calc) =="
 echo
 echo "== 32-bit application -> 64-bit component (examples/wide-math) =="
 "$build/stage/bin/wide-math-demo"
+echo
+echo "== 32-bit application sorting 4.5 GiB in a 64-bit component, through shared memory (examples/bigmem-offload) =="
+"$build/stage/bin/bigmem-offload-demo"

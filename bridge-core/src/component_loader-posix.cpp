@@ -37,11 +37,13 @@ LoadedComponent openComponentLibrary(const std::string& path, const std::string&
   ::dlerror();
   void* entry = ::dlsym(handle, BITBRIDGE_COMPONENT_ENTRY_NAME);
   if (entry == nullptr) {
-    const char* why = ::dlerror();
+    // Copy the text first: dlclose() frees the buffer dlerror() returned.
+    const char* raw = ::dlerror();
+    std::string why = raw ? std::string(" (") + raw + ")" : "";
     ::dlclose(handle);  // nothing from it is in use yet
     throw Error(ErrorKind::BadConfiguration,
                 loaded.path + " is not a bitbridge component: it does not export " +
-                    BITBRIDGE_COMPONENT_ENTRY_NAME + (why ? std::string(" (") + why + ")" : ""),
+                    BITBRIDGE_COMPONENT_ENTRY_NAME + why,
                 "export one with BITBRIDGE_COMPONENT(bitbridge::serve<Impl>(\"name\")) and build "
                 "it with bitbridge_add_component; to call a plain C library, wrap it in a component");
   }

@@ -562,7 +562,9 @@ TEST(ShmStreamRpc, TheHostServiceAnswersOverSharedMemory) {
       auto response = request.send().wait(io.waitScope);
       auto echoed = response.getData();
       ASSERT_EQ(echoed.size(), size);
-      EXPECT_EQ(memcmp(echoed.begin(), payload.data(), size), 0);
+      if (size > 0) {  // memcmp must not get the null pointer of an empty Data
+        EXPECT_EQ(memcmp(echoed.begin(), payload.data(), size), 0);
+      }
     }
     kj::Vector<capnp::RemotePromise<probe::Probe::WhoamiResults>> calls;
     for (int i = 0; i < 100; ++i) calls.add(probe.whoamiRequest().send());

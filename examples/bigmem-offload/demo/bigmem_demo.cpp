@@ -109,8 +109,10 @@ std::string bytesText(uint64_t bytes) {
   char text[32];
   if (bytes >= (uint64_t{1} << 30)) {
     std::snprintf(text, sizeof(text), "%.2f GiB", double(bytes) / double(uint64_t{1} << 30));
-  } else {
+  } else if (bytes >= (uint64_t{1} << 20)) {
     std::snprintf(text, sizeof(text), "%.0f MiB", double(bytes) / double(1 << 20));
+  } else {
+    std::snprintf(text, sizeof(text), "%.0f KiB", double(bytes) / 1024.0);
   }
   return text;
 }

@@ -80,7 +80,9 @@ uint32_t patternPixel(uint32_t x, uint32_t y) {
 struct Checksum {
   uint64_t value = 0;
   void add(uint64_t index, uint32_t pixel) {
-    value += uint64_t{pixel} * ((index * 0x9E3779B97F4A7C15u) | 1);
+    uint64_t weight = index * 0x9E3779B97F4A7C15u;
+    weight ^= weight >> 29;
+    value += uint64_t{pixel} * (weight | 1);
   }
 };
 
@@ -88,8 +90,10 @@ std::string bytesText(uint64_t bytes) {
   char text[32];
   if (bytes >= (uint64_t{1} << 30)) {
     std::snprintf(text, sizeof(text), "%.2f GiB", double(bytes) / double(uint64_t{1} << 30));
-  } else {
+  } else if (bytes >= (uint64_t{1} << 20)) {
     std::snprintf(text, sizeof(text), "%.0f MiB", double(bytes) / double(1 << 20));
+  } else {
+    std::snprintf(text, sizeof(text), "%.0f KiB", double(bytes) / 1024.0);
   }
   return text;
 }
@@ -132,9 +136,10 @@ bool run(bitbridge::Host& host, shared_image::Image::Client image, const Options
   request.setHeight(options.height);
   auto result = host.wait(request.send());
   double call = secondsSince(start);
-  std::printf("host: inverted it in place, one call of %.0f ms (%.0f ms in the host, %u windows of %s, %.2f GB/s)\n",
+  std::printf("host: inverted it in place, one call of %.0f ms (%.0f ms in the host, %u window%s of %s, %.2f GB/s)\n",
               call * 1e3, result.getSeconds() * 1e3, unsigned(result.getWindows()),
-              bytesText(result.getWindowBytes()).c_str(), double(bytes) / call / 1e9);
+              result.getWindows() == 1 ? "" : "s", bytesText(result.getWindowBytes()).c_str(),
+              double(bytes) / call / 1e9);
   std::printf("memory: host peak %s while processing %s\n", bytesText(result.getPeakKiB() * 1024).c_str(),
               bytesText(bytes).c_str());
 
