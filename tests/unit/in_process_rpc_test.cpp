@@ -16,6 +16,7 @@
 #include "host_service.h"
 #include "logging.h"
 #include "probe.capnp.h"
+#include "support/socket_pair.h"
 #include "support/test_support.h"
 
 namespace bitbridge {
@@ -24,18 +25,7 @@ namespace {
 using test::expectError;
 using test::testComponent;
 
-struct SocketPair {
-  SocketPair() { EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0); }
-  ~SocketPair() {
-    for (int fd : fds) if (fd >= 0) ::close(fd);
-  }
-  int take(int i) {
-    int fd = fds[i];
-    fds[i] = -1;
-    return fd;
-  }
-  int fds[2] = {-1, -1};
-};
+using test::SocketPair;
 
 // Runs bitbridge::runHost on its own thread and event loop, on one end of a socketpair.
 class HostThread {

@@ -22,6 +22,7 @@
 #include "probe.capnp.h"
 #include "shm_ring.h"
 #include "shm_stream.h"
+#include "support/socket_pair.h"
 #include "support/test_support.h"
 
 namespace bitbridge {
@@ -39,18 +40,7 @@ auto waitOrThrow(Promise&& promise, kj::WaitScope& waitScope) {
   }
 }
 
-struct SocketPair {
-  SocketPair() { EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0); }
-  ~SocketPair() {
-    for (int fd : fds) if (fd >= 0) ::close(fd);
-  }
-  int take(int i) {
-    int fd = fds[i];
-    fds[i] = -1;
-    return fd;
-  }
-  int fds[2] = {-1, -1};
-};
+using test::SocketPair;
 
 std::vector<kj::byte> pattern(size_t size, unsigned seed) {
   std::vector<kj::byte> bytes(size);
