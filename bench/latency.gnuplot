@@ -47,7 +47,7 @@ if (ratefile ne '') {
   set format y "%.0s%c"
   set boxwidth 0.6
   set xrange [-0.6:*]
-  set offsets 0, 0.6, 0, 0
+  set offsets 0, 0.6, graph 0.08, 0
   set rmargin 8
   set key top left
   # Pipelined cases (name contains "pipelined") in orange, one-at-a-time calls in green.

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark: builds both bitnesses in Release into a separate directory, runs the harness once
-# (bitbridge-bench64, which runs bitbridge-bench32 for the 32->64 case), and refreshes
+# (bitbridge-bench64, which runs bitbridge-bench32 for the 32->64 cases) and the bulk bench, and
+# refreshes
 #   docs/bench/results.json   the harness's JSON
 #   docs/bench/results-one-cpu.json  the latency cases again with every process on one CPU
 #                             (--pin-cpu 0): the CPU path without cross-CPU wake-ups
@@ -74,7 +75,7 @@ other_builds() {
   for pid in $(pgrep -f 'cmake --build|ctest|make' || true); do
     case "$mine" in *" $pid "*) continue ;; esac
     [ -r "/proc/$pid/cmdline" ] || continue
-    printf '%s %s\n' "$pid" "$(tr '\0' ' ' <"/proc/$pid/cmdline" | cut -c1-100)"
+    printf '%s %s\n' "$pid" "$({ tr '\0' ' ' <"/proc/$pid/cmdline"; } 2>/dev/null | cut -c1-100)"
   done
 }
 wait_for_quiet() {
@@ -126,7 +127,7 @@ for arg in "$@"; do
   if [ "$arg" = --quick ]; then bulk_args+=(--quick); fi
 done
 bulk_bench=$build/stage/bin/bitbridge-bulk-bench
-log "running $bulk_bench ${bulk_args[*]} --json docs/bench/bulk.json"
+log "running $bulk_bench${bulk_args[*]:+ ${bulk_args[*]}} --json docs/bench/bulk.json"
 bulk_ok=0
 if "$bulk_bench" "${bulk_args[@]}" --json "$tmp.bulk"; then
   bulk_ok=1
