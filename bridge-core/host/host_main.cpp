@@ -14,7 +14,6 @@
 
 #include "bitbridge/arch.h"
 #include "bitbridge/error.h"
-#include "bulk_segment.h"
 #include "channel.h"
 #include "host_service.h"
 #include "logging.h"
@@ -61,7 +60,6 @@ int main(int argc, char** argv) {
 
   auto logger = bitbridge::makeHostLogger();
   try {
-    bitbridge::removeStaleBulkNames();
     auto io = kj::setupAsyncIo();
     auto stream = bitbridge::openHostChannel(channel, *io.lowLevelProvider);
     logger->debug("{} host started, {}-bit", bitbridge::archName(bitbridge::currentArch()),

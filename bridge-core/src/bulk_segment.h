@@ -47,7 +47,7 @@ class BulkSegment {
 };
 
 /// Removes /dev/shm names of bitbridge segments whose creator process no longer exists.
-/// Returns how many it removed. Cheap; called when a Runtime or a host starts.
+/// Returns how many it removed. Cheap; called when a Runtime starts (only clients create names).
 int removeStaleBulkNames();
 
 /// Prefix of every bitbridge segment name.

@@ -2,6 +2,7 @@
 
 #include <kj/exception.h>
 
+#include <optional>
 #include <string>
 
 namespace bitbridge {
@@ -38,6 +39,39 @@ std::string composeWhat(ErrorKind kind, const std::string& message, const std::s
 
 bool startsWith(std::string_view text, std::string_view prefix) {
   return text.substr(0, prefix.size()) == prefix;
+}
+
+// Cuts "<separator><hint><terminator>" off the end of `message` and returns the hint ("" if
+// absent). `last`: the hint is the last occurrence of the separator (what() form), else the
+// first (wire form, where the separator is a line break no message contains).
+std::string splitHint(std::string& message, std::string_view separator,
+                      std::string_view terminator, bool last) {
+  auto at = last ? message.rfind(separator) : message.find(separator);
+  if (at == std::string::npos) return {};
+  std::string_view tail = std::string_view(message).substr(at + separator.size());
+  if (tail.size() < terminator.size() || tail.substr(tail.size() - terminator.size()) != terminator) {
+    return {};
+  }
+  std::string hint(tail.substr(0, tail.size() - terminator.size()));
+  message.resize(at);
+  return hint;
+}
+
+// Decodes "<prefix><kind>: <message>[hint]" into an Error, if `text` has that form with a
+// known kind; `takeHint` cuts the hint off the message.
+template <typename TakeHint>
+std::optional<Error> decodeKind(std::string_view text, std::string_view prefix, TakeHint&& takeHint) {
+  if (!startsWith(text, prefix)) return std::nullopt;
+  std::string_view rest = text.substr(prefix.size());
+  for (ErrorKind kind : kAllKinds) {
+    std::string_view name = errorKindName(kind);
+    if (startsWith(rest, name) && rest.substr(name.size(), 2) == ": ") {
+      std::string message(rest.substr(name.size() + 2));
+      std::string hint = takeHint(message);
+      return Error(kind, std::move(message), std::move(hint));
+    }
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -92,44 +126,19 @@ Error fromKjException(const kj::Exception& exception, std::string_view context) 
   if (startsWith(text, kStdExceptionPrefix)) text.remove_prefix(kStdExceptionPrefix.size());
 
   // A bitbridge::Error thrown as a C++ exception by a component: decode its what().
-  if (startsWith(text, kWhatPrefix)) {
-    std::string_view rest = text.substr(kWhatPrefix.size());
-    for (ErrorKind kind : kAllKinds) {
-      std::string_view name = errorKindName(kind);
-      if (startsWith(rest, name) && rest.substr(name.size(), 2) == ": ") {
-        std::string message(rest.substr(name.size() + 2)), hint;
-        if (auto at = message.rfind(std::string(kWhatHint)); at != std::string::npos && message.back() == ')') {
-          hint = message.substr(at + kWhatHint.size(), message.size() - at - kWhatHint.size() - 1);
-          message.resize(at);
-        }
-        if (kind == ErrorKind::Disconnected && !context.empty()) {
-          message += "; ";
-          message += context;
-        }
-        return Error(kind, std::move(message), std::move(hint));
-      }
-    }
+  // A bitbridge::Error thrown as a C++ exception by a component (its what()), or encoded by
+  // host-side code for the wire: either way the kind, message and hint survive.
+  std::optional<Error> decoded = decodeKind(text, kWhatPrefix, [](std::string& message) {
+    return splitHint(message, kWhatHint, ")", /*last=*/true);
+  });
+  if (!decoded) {
+    decoded = decodeKind(text, kWirePrefix, [](std::string& message) {
+      return splitHint(message, kHintSeparator, "", /*last=*/false);
+    });
   }
-
-  // A bitbridge error encoded by the peer (or by our own host-side code): keep its kind.
-  if (startsWith(text, kWirePrefix)) {
-    std::string_view rest = text.substr(kWirePrefix.size());
-    for (ErrorKind kind : kAllKinds) {
-      std::string_view name = errorKindName(kind);
-      if (startsWith(rest, name) && rest.substr(name.size(), 2) == ": ") {
-        rest.remove_prefix(name.size() + 2);
-        std::string message(rest), hint;
-        if (auto at = message.find(kHintSeparator); at != std::string::npos) {
-          hint = message.substr(at + kHintSeparator.size());
-          message.resize(at);
-        }
-        if (kind == ErrorKind::Disconnected && !context.empty()) {
-          message += "; ";
-          message += context;
-        }
-        return Error(kind, std::move(message), std::move(hint));
-      }
-    }
+  if (decoded) {
+    if (decoded->kind() != ErrorKind::Disconnected || context.empty()) return *decoded;
+    return Error(decoded->kind(), decoded->message() + "; " + std::string(context), decoded->hint());
   }
 
   std::string message(text);

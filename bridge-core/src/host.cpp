@@ -292,7 +292,6 @@ kj::WaitScope& Host::waitScope() { return impl_->runtime.waitScope(); }
 std::chrono::milliseconds Host::callTimeout() const { return impl_->options.callTimeout; }
 
 kj::Promise<void> Host::deadline(std::chrono::milliseconds limit, const char* what) {
-  if (limit.count() <= 0) return kj::NEVER_DONE;
   return impl_->runtime.io().provider->getTimer().afterDelay(limit.count() * kj::MILLISECONDS)
       .then([label = impl_->label, what = std::string(what), ms = limit.count()]() {
         throwAsKj(Error(ErrorKind::TimedOut,

@@ -161,11 +161,13 @@ class Host {
   explicit Host(std::unique_ptr<Impl> impl);
   kj::WaitScope& waitScope();
   std::chrono::milliseconds callTimeout() const;
-  /// Rejects with a TimedOut error after `limit` (never, if zero); `what` names the operation.
+  /// Rejects with a TimedOut error after `limit` (> 0); `what` names the operation.
   kj::Promise<void> deadline(std::chrono::milliseconds limit, const char* what);
   template <typename Promise>
   auto waitWithin(Promise&& promise, std::chrono::milliseconds limit, const char* what) {
     try {
+      // No deadline: no timer and no join node on the per-call path.
+      if (limit.count() <= 0) return promise.wait(waitScope());
       return withDeadline(kj::mv(promise), limit, what).wait(waitScope());
     } catch (const kj::Exception& e) {
       throw translate(e);

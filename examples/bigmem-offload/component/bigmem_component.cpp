@@ -29,6 +29,7 @@
 
 #include "bigmem.capnp.h"
 #include "radix_sort.h"
+#include "../../common/proc_status.h"
 
 static_assert(sizeof(void*) == 8, "bigmem_component maps buffers beyond 4 GiB: build it 64-bit");
 
@@ -72,18 +73,6 @@ class Scratch {
   uint32_t* data_ = nullptr;
 };
 
-/// A "VmHWM:   123 kB" field of /proc/self/status, in KiB (0 if absent).
-uint64_t statusKiB(const char* field) {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  size_t length = std::strlen(field);
-  while (std::getline(status, line)) {
-    if (line.compare(0, length, field) == 0 && line.size() > length && line[length] == ':') {
-      return std::stoull(line.substr(length + 1));
-    }
-  }
-  return 0;
-}
 
 }  // namespace
 
@@ -119,8 +108,8 @@ class BigMemImpl final : public bigmem::BigMem::Server {
     auto results = context.getResults();
     results.setPid(static_cast<uint32_t>(getpid()));
     results.setPointerBits(static_cast<uint8_t>(sizeof(void*) * 8));
-    results.setPeakKiB(statusKiB("VmHWM"));
-    results.setResidentKiB(statusKiB("VmRSS"));
+    results.setPeakKiB(bitbridge_examples::procStatusKiB("VmHWM"));
+    results.setResidentKiB(bitbridge_examples::procStatusKiB("VmRSS"));
     return kj::READY_NOW;
   }
 

@@ -31,6 +31,7 @@
 #include <bitbridge/host.h>
 
 #include "bigmem.capnp.h"
+#include "../../common/proc_status.h"
 
 #ifndef BIGMEM_COMPONENT
 #error "BIGMEM_COMPONENT must be defined (path of libbigmem_component.so)"
@@ -117,18 +118,6 @@ std::string bytesText(uint64_t bytes) {
   return text;
 }
 
-/// A "VmHWM:   123 kB" line of /proc/self/status, in bytes (0 if absent).
-uint64_t statusBytes(const char* field) {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  size_t length = std::strlen(field);
-  while (std::getline(status, line)) {
-    if (line.compare(0, length, field) == 0 && line.size() > length && line[length] == ':') {
-      return std::stoull(line.substr(length + 1)) * 1024;
-    }
-  }
-  return 0;
-}
 
 double secondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -210,7 +199,8 @@ bool offload(bitbridge::Host& host, bigmem::BigMem::Client bigmem, const Options
 
   auto memory = host.wait(bigmem.memoryRequest().send());
   std::printf("memory: client (%u-bit) peak %s, now %s\n", unsigned(sizeof(void*) * 8),
-              bytesText(statusBytes("VmHWM")).c_str(), bytesText(statusBytes("VmRSS")).c_str());
+              bytesText(bitbridge_examples::procStatusKiB("VmHWM") * 1024).c_str(),
+              bytesText(bitbridge_examples::procStatusKiB("VmRSS") * 1024).c_str());
   std::printf("memory: host   (%u-bit) peak %s, now %s\n", unsigned(memory.getPointerBits()),
               bytesText(memory.getPeakKiB() * 1024).c_str(),
               bytesText(memory.getResidentKiB() * 1024).c_str());
@@ -246,15 +236,11 @@ int main(int argc, char** argv) {
     host.shutdown();
     std::printf("host shut down (total %.1f s)\n", secondsSince(start));
     return ok ? 0 : 1;
-  } catch (const bitbridge::Error& e) {
+  } catch (const std::exception& e) {  // bitbridge::Error too: its what() names cause and fix
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;
-  } catch (const kj::Exception& e) {
-    // Not expected (bitbridge translates), but never die with an uncaught exception.
+  } catch (const kj::Exception& e) {  // not expected (Host::wait translates); never uncaught
     std::fprintf(stderr, "error: %s\n", e.getDescription().cStr());
-    return 1;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
     return 1;
   }
 }

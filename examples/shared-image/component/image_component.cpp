@@ -20,6 +20,7 @@
 #include <kj/string.h>
 
 #include "image.capnp.h"
+#include "../../common/proc_status.h"
 
 namespace {
 
@@ -31,18 +32,6 @@ template <typename... Parts>
                                         kj::str(kj::fwd<Parts>(parts)...)));
 }
 
-/// A "VmHWM:   123 kB" line of /proc/self/status, in KiB (0 if absent).
-uint64_t statusKiB(const char* field) {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  size_t length = std::strlen(field);
-  while (std::getline(status, line)) {
-    if (line.compare(0, length, field) == 0 && line.size() > length && line[length] == ':') {
-      return std::stoull(line.substr(length + 1));
-    }
-  }
-  return 0;
-}
 
 /// RGBA bytes in memory are R | G << 8 | B << 16 | A << 24 as a little-endian UInt32.
 constexpr uint32_t kColourBits = 0x00FFFFFFu;
@@ -83,7 +72,7 @@ class ImageImpl final : public shared_image::Image::Server {
     results.setWindows(windows);
     results.setWindowBytes(largest);
     results.setSeconds(seconds.count());
-    results.setPeakKiB(statusKiB("VmHWM"));
+    results.setPeakKiB(bitbridge_examples::procStatusKiB("VmHWM"));
     return kj::READY_NOW;
   }
 

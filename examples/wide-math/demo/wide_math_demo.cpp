@@ -90,11 +90,10 @@ int main(int argc, char** argv) {
     host.shutdown();
     std::printf("host shut down\n");
     return 0;
-  } catch (const bitbridge::Error& e) {
+  } catch (const std::exception& e) {  // bitbridge::Error too: its what() names cause and fix
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;
-  } catch (const kj::Exception& e) {
-    // Not expected (bitbridge translates), but never die with an uncaught exception.
+  } catch (const kj::Exception& e) {  // not expected (Host::wait translates); never uncaught
     std::fprintf(stderr, "error: %s\n", e.getDescription().cStr());
     return 1;
   }
