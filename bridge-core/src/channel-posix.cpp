@@ -37,6 +37,7 @@ class SocketpairChannel final : public PrivateChannel {
 
   int childHandle() const override { return childFd_; }
   std::string hostSpec() const override { return "fd:" + std::to_string(kHostChannelFd); }
+  kj::Own<ChannelCutter> makeCutter() override;
 
   kj::Own<kj::AsyncIoStream> connect(kj::LowLevelAsyncIoProvider& provider) override {
     KJ_REQUIRE(clientFd_ >= 0, "PrivateChannel::connect called twice");
@@ -52,6 +53,27 @@ class SocketpairChannel final : public PrivateChannel {
   int clientFd_ = -1;
   int childFd_ = -1;
 };
+
+// shutdown() acts on the socket, not the descriptor: cutting through a duplicate reaches
+// every descriptor of that socket in this process.
+class SocketCutter final : public ChannelCutter {
+ public:
+  explicit SocketCutter(int fd) : fd_(::fcntl(fd, F_DUPFD_CLOEXEC, 0)) {}
+  ~SocketCutter() override {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  void cut() override {
+    if (fd_ >= 0) ::shutdown(fd_, SHUT_RDWR);
+  }
+
+ private:
+  int fd_;
+};
+
+kj::Own<ChannelCutter> SocketpairChannel::makeCutter() {
+  KJ_REQUIRE(clientFd_ >= 0, "PrivateChannel::makeCutter called after connect");
+  return kj::heap<SocketCutter>(clientFd_);
+}
 
 }  // namespace
 

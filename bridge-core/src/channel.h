@@ -15,6 +15,21 @@ namespace bitbridge {
 
 /// The child's end of the channel lands on this descriptor number in the host process.
 inline constexpr int kHostChannelFd = 3;
+/// The child's end of the heartbeat socket (see heartbeat_wire.h) lands here.
+inline constexpr int kHostHeartbeatFd = 4;
+/// Highest descriptor number a spawned host inherits on purpose; everything above is closed.
+inline constexpr int kHostLastInheritedFd = kHostHeartbeatFd;
+
+/// Shuts down both directions of a channel's client end without closing it: whatever stream
+/// owns that end (even one re-wrapped by the shared-memory set-up) reads EOF at once, so every
+/// pending call fails. Used when the host is known dead or has been killed, in case its end is
+/// still held open elsewhere (a process the legacy library spawned may have inherited it).
+/// Owns its own reference to the channel (a duplicate handle), so it never touches a reused one.
+class ChannelCutter {
+ public:
+  virtual ~ChannelCutter() = default;
+  virtual void cut() = 0;
+};
 
 /// Client half of a private channel to a host about to be spawned. Not thread-safe; used by
 /// the thread that spawns the host.
@@ -25,6 +40,9 @@ class PrivateChannel {
   virtual int childHandle() const = 0;
   /// The `--channel` argument that tells the host where its end is.
   virtual std::string hostSpec() const = 0;
+  /// A way to cut this channel from outside its stream (see ChannelCutter). Call before
+  /// connect(); the cutter stays valid whatever happens to the stream afterwards.
+  virtual kj::Own<ChannelCutter> makeCutter() = 0;
   /// After the spawn: releases the parent's copy of the child end and returns the client end
   /// as an async stream on this thread's event loop. Call once.
   virtual kj::Own<kj::AsyncIoStream> connect(kj::LowLevelAsyncIoProvider& provider) = 0;

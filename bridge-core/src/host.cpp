@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <climits>
 #include <cstdlib>
@@ -16,6 +17,7 @@
 #include "bulk_segment.h"
 #include "channel.h"
 #include "handshake.h"
+#include "heartbeat_monitor.h"
 #include "host_locator.h"
 #include "host_service.h"
 #include "logging.h"
@@ -35,6 +37,9 @@ std::string absolutePath(const std::string& path) {
 constexpr auto kExitGrace = std::chrono::milliseconds(100);
 // How long a disconnected host's exit status is waited for, to put it in the error message.
 constexpr auto kStatusWait = std::chrono::milliseconds(250);
+// Back-off before the n-th restart within the window (n >= 1): 100 ms doubling, capped.
+constexpr auto kRestartBackoffBase = std::chrono::milliseconds(100);
+constexpr auto kRestartBackoffCap = std::chrono::milliseconds(2000);
 
 }  // namespace
 
@@ -48,6 +53,10 @@ struct Host::Impl {
 
   // Drops the RPC connection (the host sees EOF) and makes sure the process is gone.
   void stop(bool graceful) {
+    // Watches first: they refer to the channel's descriptor and the process.
+    heartbeat = nullptr;
+    exitWatch = nullptr;
+    cutter = nullptr;  // its duplicate would keep the host from seeing EOF
     bootstrap = nullptr;
     rpc = nullptr;
     network = nullptr;
@@ -56,6 +65,31 @@ struct Host::Impl {
       runtime.logger()->warn("{} did not exit; killing it", label);
       process->kill();
     }
+  }
+
+  // Watches the process handle on the event loop: the moment the host exits it is reaped (no
+  // zombie, status known) and the channel is cut, so every pending call on every capability
+  // fails at once even if something else still holds the host's end of the channel open.
+  void watchExit() {
+    exitWatch = whenProcessExits(runtime.io(), *process)
+                    .then([this]() {
+                      dead = true;
+                      if (auto status = process->waitFor(std::chrono::milliseconds(0))) {
+                        runtime.logger()->debug("{} {}", label, status->describe());
+                      }
+                      cutter->cut();
+                    })
+                    .eagerlyEvaluate(nullptr);
+  }
+
+  // The heartbeat's verdict: kill the host, remember why, fail the pending calls.
+  void killUnresponsive(std::string verdict) {
+    if (dead) return;
+    runtime.logger()->error("{} {}; killing it", label, verdict);
+    watchdogVerdict = std::move(verdict);
+    dead = true;
+    process->kill();
+    cutter->cut();
   }
 
   // Context for a disconnection: the host's exit status and the tail of its output.
@@ -76,11 +110,24 @@ struct Host::Impl {
   Arch arch = currentArch();
   std::string label;  // "bitbridge-host32 (pid 123)"
   std::unique_ptr<ChildProcess> process;
+  kj::Own<ChannelCutter> cutter;  // fails every pending call at once (see channel.h)
   kj::Own<kj::AsyncIoStream> stream;
   kj::Own<capnp::TwoPartyVatNetwork> network;
   kj::Own<capnp::RpcSystem<capnp::rpc::twoparty::VatId>> rpc;
   proto::Host::Client bootstrap = nullptr;
   bool shutDown = false;
+  bool dead = false;            // exited, killed or disconnected
+  std::string watchdogVerdict;  // why the heartbeat killed it, if it did
+  // Components loaded after start (reloaded by a restart, after options.component).
+  std::vector<std::pair<std::string, std::string>> extraComponents;
+  // Restart bookkeeping, carried from each Impl to its replacement.
+  std::vector<std::chrono::steady_clock::time_point> restartTimes;
+  unsigned restarts = 0;
+  // Previous incarnations: capabilities the application still holds may refer to their RPC
+  // state, so it lives as long as the Host does.
+  std::vector<std::unique_ptr<Impl>> retired;
+  kj::Promise<void> exitWatch = nullptr;
+  kj::Own<HeartbeatMonitor> heartbeat;
 };
 
 Host::Host(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -89,6 +136,16 @@ Host& Host::operator=(Host&&) noexcept = default;
 Host::~Host() = default;
 
 Host Host::spawn(Runtime& runtime, HostOptions options) {
+  Host host(start(runtime, options));
+  if (!host.impl_->options.component.empty()) {
+    // Loading runs the legacy library's initialisers: part of start-up, under its timeout.
+    host.loadWithin(host.impl_->options.component, host.impl_->options.legacyLibrary,
+                    host.impl_->options.startTimeout);
+  }
+  return host;
+}
+
+std::unique_ptr<Host::Impl> Host::start(Runtime& runtime, HostOptions options) {
   auto impl = std::make_unique<Impl>(runtime, options);
   auto& log = *runtime.logger();
 
@@ -121,12 +178,21 @@ Host Host::spawn(Runtime& runtime, HostOptions options) {
                 "reinstall bitbridge; the hosts directory holds a wrong file");
   }
 
-  // 3. Spawn with the child end of a private channel; forward its output to our log.
+  // 3. Spawn with the child end of a private channel (and of the heartbeat socket); forward
+  //    its output to our log.
   auto channel = makePrivateChannel();
+  kj::Own<PrivateChannel> heartbeatChannel;
   auto pidForLog = std::make_shared<std::atomic<int>>(0);
   SpawnRequest request;
   request.executable = executable;
-  request.arguments = {"--channel", channel->hostSpec()};
+  // --parent: the host's watchdog ends it when this process is gone (see host_watchdog.h).
+  request.arguments = {"--channel", channel->hostSpec(), "--parent", std::to_string(::getpid())};
+  if (options.heartbeatInterval.count() > 0) {
+    heartbeatChannel = makePrivateChannel();
+    request.heartbeatHandle = heartbeatChannel->childHandle();
+    request.arguments.push_back("--heartbeat");
+    request.arguments.push_back("fd:" + std::to_string(kHostHeartbeatFd));
+  }
   if (options.transport != Transport::Socket) {
     request.arguments.push_back("--transport");
     request.arguments.push_back(transportName(options.transport));
@@ -141,7 +207,9 @@ Host Host::spawn(Runtime& runtime, HostOptions options) {
   pidForLog->store(impl->process->pid());
   impl->label = hostExecutableName(impl->arch) + " (pid " + std::to_string(impl->process->pid()) + ")";
   log.debug("started {}", impl->label);
+  impl->cutter = channel->makeCutter();
   impl->stream = channel->connect(*runtime.io().lowLevelProvider);
+  impl->watchExit();
 
   // 4. Handshake within the start timeout. The peer must be the very process we started.
   try {
@@ -184,16 +252,30 @@ Host Host::spawn(Runtime& runtime, HostOptions options) {
   vatId.setSide(capnp::rpc::twoparty::Side::SERVER);
   impl->bootstrap = impl->rpc->bootstrap(vatId).castAs<proto::Host>();
 
-  Host host(std::move(impl));
-  if (!options.component.empty()) {
-    // Loading runs the legacy library's initialisers: part of start-up, under its timeout.
-    host.loadWithin(options.component, options.legacyLibrary, options.startTimeout);
+  // 6. The heartbeat, once the host is known to be ours and answering.
+  if (heartbeatChannel) {
+    HeartbeatSettings settings{options.heartbeatInterval, options.heartbeatTimeout,
+                               options.hangTimeout};
+    Impl* raw = impl.get();
+    impl->heartbeat = kj::heap<HeartbeatMonitor>(
+        heartbeatChannel->connect(*runtime.io().lowLevelProvider),
+        runtime.io().provider->getTimer(), settings,
+        [raw](std::string verdict) { raw->killUnresponsive(std::move(verdict)); });
   }
-  return host;
+  impl->options = std::move(options);
+  return impl;
 }
 
 ComponentInfo Host::load(const std::string& path, const std::string& legacyLibrary) {
-  return loadWithin(path, legacyLibrary, callTimeout());
+  ensureRunning();
+  ComponentInfo info = loadWithin(path, legacyLibrary, callTimeout());
+  auto entry = std::make_pair(path, legacyLibrary);
+  auto& extra = impl_->extraComponents;
+  if (path != impl_->options.component &&
+      std::find(extra.begin(), extra.end(), entry) == extra.end()) {
+    extra.push_back(entry);
+  }
+  return info;
 }
 
 ComponentInfo Host::loadWithin(const std::string& path, const std::string& legacyLibrary,
@@ -215,12 +297,14 @@ ComponentInfo Host::loadWithin(const std::string& path, const std::string& legac
 }
 
 capnp::Capability::Client Host::activateAny(const std::string& className) {
+  ensureRunning();
   auto request = impl_->bootstrap.activateRequest();
   request.setClassName(className);
   return wait(request.send()).getObject();
 }
 
 BulkBuffer Host::allocate(uint64_t bytes, const BulkOptions& options) {
+  ensureRunning();
   auto segment = BulkSegment::create(bytes, options);
   // The name lives for this one round trip: the host removes it when it opens the segment,
   // and we remove it here whatever the answer (idempotent).
@@ -244,6 +328,7 @@ BulkBuffer Host::allocate(uint64_t bytes, const BulkOptions& options) {
 }
 
 HostInfo Host::info() {
+  ensureRunning();
   auto response = wait(impl_->bootstrap.infoRequest().send());
   auto wire = response.getInfo();
   HostInfo info;
@@ -284,7 +369,89 @@ std::string Host::logTail() const { return impl_->process->outputTail(); }
 
 Error Host::translate(const kj::Exception& exception) {
   bool disconnected = exception.getType() == kj::Exception::Type::DISCONNECTED;
+  if (disconnected && !impl_->watchdogVerdict.empty()) {
+    return Error(ErrorKind::TimedOut,
+                 impl_->label + " " + impl_->watchdogVerdict + "; the watchdog killed it" +
+                     (impl_->process->outputTail().empty()
+                          ? std::string()
+                          : "; last host output:\n" + impl_->process->outputTail()),
+                 "a legacy call that can block should be given a callTimeout; raise "
+                 "HostOptions::heartbeatTimeout/hangTimeout if the host is legitimately this slow");
+  }
   return fromKjException(exception, disconnected ? impl_->disconnectContext() : std::string());
+}
+
+bool Host::running() const { return impl_ && !impl_->dead && !impl_->shutDown; }
+
+unsigned Host::restartCount() const { return impl_->restarts; }
+
+void Host::ensureRunning() {
+  if (impl_->dead && !impl_->shutDown && impl_->options.restart == RestartPolicy::OnNextCall) {
+    restartAfter(Error(ErrorKind::Disconnected, impl_->label + " is gone"));
+  }
+}
+
+Error Host::failed(const kj::Exception& exception) {
+  Error error = translate(exception);
+  bool gone = error.kind() == ErrorKind::Disconnected || !impl_->watchdogVerdict.empty();
+  if (!gone) return error;
+  impl_->dead = true;
+  if (impl_->options.restart != RestartPolicy::Immediately || impl_->shutDown) return error;
+  try {
+    restartAfter(error);
+  } catch (const Error& restartError) {
+    // The caller learns of both: the death is what happened to its call.
+    return Error(error.kind(), error.message() + "\n(restart failed: " + restartError.what() + ")",
+                 error.hint());
+  }
+  return error;
+}
+
+void Host::restart() {
+  restartAfter(Error(ErrorKind::Disconnected, "restart requested"));
+}
+
+void Host::restartAfter(const Error& cause) {
+  auto& runtime = impl_->runtime;
+  auto now = std::chrono::steady_clock::now();
+  auto times = impl_->restartTimes;
+  times.erase(std::remove_if(times.begin(), times.end(),
+                             [&](auto t) { return now - t > impl_->options.restartWindow; }),
+              times.end());
+  if (times.size() >= impl_->options.maxRestarts) {
+    throw Error(ErrorKind::Disconnected,
+                impl_->label + " will not be restarted: " + std::to_string(times.size()) +
+                    " restarts in the last " +
+                    std::to_string(impl_->options.restartWindow.count()) +
+                    " ms already (last cause: " + cause.message() + ")",
+                "the host keeps dying; read its log above, or raise HostOptions::maxRestarts");
+  }
+  if (!times.empty()) {
+    auto backoff = std::min(kRestartBackoffBase * (1u << std::min<size_t>(times.size() - 1, 5)),
+                            kRestartBackoffCap);
+    runtime.io().provider->getTimer().afterDelay(backoff.count() * kj::MILLISECONDS)
+        .wait(runtime.waitScope());
+  }
+  runtime.logger()->warn("restarting {} ({})", impl_->label, cause.message());
+
+  auto fresh = start(runtime, impl_->options);
+  fresh->extraComponents = impl_->extraComponents;
+  fresh->restartTimes = std::move(times);
+  fresh->restartTimes.push_back(now);
+  fresh->restarts = impl_->restarts + 1;
+  fresh->retired = std::move(impl_->retired);
+  impl_->stop(false);  // reaps the old process; its RPC state stays for stale capabilities
+  fresh->retired.push_back(std::move(impl_));
+  impl_ = std::move(fresh);
+
+  const auto& options = impl_->options;
+  if (!options.component.empty()) {
+    loadWithin(options.component, options.legacyLibrary, options.startTimeout);
+  }
+  for (const auto& [path, legacy] : impl_->extraComponents) {
+    loadWithin(path, legacy, options.startTimeout);
+  }
+  if (options.onRestart) options.onRestart(*this);
 }
 
 kj::WaitScope& Host::waitScope() { return impl_->runtime.waitScope(); }

@@ -118,7 +118,10 @@ kj::Promise<void> HostService::detachBulk(DetachBulkContext context) {
 
 int runHost(kj::AsyncIoContext& io, kj::Own<kj::AsyncIoStream> stream,
             std::shared_ptr<spdlog::logger> logger, kj::Duration helloTimeout,
-            Transport transport) {
+            Transport transport, HostWatchdogSettings watchdogSettings) {
+  // Before the hello, so that an orphan check runs from the start.
+  HostWatchdog watchdog(watchdogSettings, logger);
+  auto acknowledgePokes = watchdog.attach(io.unixEventPort).eagerlyEvaluate(nullptr);
   ComponentRegistry registry;  // both outlive the RPC system: see host_service.h
   BulkRegistry bulk;
   try {

@@ -15,6 +15,7 @@
 #include "bitbridge/host.h"
 #include "bulk_registry.h"
 #include "component_loader.h"
+#include "host_watchdog.h"
 
 namespace spdlog {
 class logger;
@@ -69,9 +70,11 @@ class HostService final : public proto::Host::Server {
 /// With Transport::SharedMemory, the hello is followed by the shared-memory set-up
 /// (acceptShmChannel, within the same `helloTimeout`; a failure is exit code 2 like a failed
 /// hello) and RPC runs over the rings, `stream` staying open as their control socket.
+/// `watchdog` names the heartbeat socket and the client's pid (see host_watchdog.h); the
+/// default watches nothing (in-process tests).
 int runHost(kj::AsyncIoContext& io, kj::Own<kj::AsyncIoStream> stream,
             std::shared_ptr<spdlog::logger> logger, kj::Duration helloTimeout,
-            Transport transport = Transport::Socket);
+            Transport transport = Transport::Socket, HostWatchdogSettings watchdog = {});
 
 /// Reader limits for every Cap'n Proto message bitbridge receives (both directions).
 capnp::ReaderOptions rpcReaderOptions();

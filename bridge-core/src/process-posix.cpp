@@ -2,15 +2,21 @@
 // client does not copy its page tables), a pipe for stdout+stderr drained by a thread, waitpid.
 #include <fcntl.h>
 #include <signal.h>
+#include <poll.h>
 #include <spawn.h>
+#include <sys/eventfd.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
 #include <deque>
 #include <mutex>
 #include <thread>
+
+#include <kj/async-unix.h>
 
 #include "bitbridge/error.h"
 #include "channel.h"
@@ -31,12 +37,14 @@ std::string ExitStatus::describe() const {
 namespace {
 
 constexpr size_t kTailBytes = 4096;
+// How long a reaped child's output is still waited for (see awaitDrained).
+constexpr auto kDrainWait = std::chrono::milliseconds(100);
 
-// Moves a descriptor above the range the child's file actions write to (0..kHostChannelFd), so
-// that dup2 onto those numbers never aliases it (dup2(fd, fd) would keep FD_CLOEXEC set).
+// Moves a descriptor above the range the child's file actions write to (0..kHostLastInheritedFd),
+// so that dup2 onto those numbers never aliases it (dup2(fd, fd) would keep FD_CLOEXEC set).
 int moveAboveStdio(int fd) {
-  if (fd > kHostChannelFd) return fd;
-  int moved = ::fcntl(fd, F_DUPFD_CLOEXEC, kHostChannelFd + 1);
+  if (fd > kHostLastInheritedFd) return fd;
+  int moved = ::fcntl(fd, F_DUPFD_CLOEXEC, kHostLastInheritedFd + 1);
   int saved = errno;
   ::close(fd);
   errno = saved;
@@ -47,15 +55,29 @@ class PosixChildProcess final : public ChildProcess {
  public:
   PosixChildProcess(pid_t pid, int outputFd, std::function<void(const std::string&)> onLine)
       : pid_(pid), onLine_(std::move(onLine)) {
+    // A pidfd (Linux >= 5.3) lets the client's event loop see the exit; without one the
+    // channel's EOF still reports the death, only the reaping waits for the next waitFor().
+    // (By syscall number: glibc 2.36's <sys/pidfd.h> lacks extern "C" for C++.)
+    pidfd_ = static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0));
+    if (pidfd_ >= 0) ::fcntl(pidfd_, F_SETFD, FD_CLOEXEC);
+    stopDrainFd_ = ::eventfd(0, EFD_CLOEXEC);
     drain_ = std::thread([this, outputFd] { drainOutput(outputFd); });
   }
 
   ~PosixChildProcess() override {
     if (!status_) kill();
+    // The pipe may still be held open by something the host spawned: stop the drain thread
+    // instead of waiting for an EOF that may never come.
+    uint64_t one = 1;
+    if (stopDrainFd_ >= 0) (void)!::write(stopDrainFd_, &one, sizeof(one));
     if (drain_.joinable()) drain_.join();
+    for (int fd : {pidfd_, stopDrainFd_}) {
+      if (fd >= 0) ::close(fd);
+    }
   }
 
   int pid() const override { return pid_; }
+  int exitHandle() const override { return pidfd_; }
 
   std::optional<ExitStatus> waitFor(std::chrono::milliseconds timeout) override {
     if (status_) return status_;
@@ -67,15 +89,13 @@ class PosixChildProcess final : public ChildProcess {
       if (r == pid_) {
         status_ = WIFSIGNALED(raw) ? ExitStatus{true, WTERMSIG(raw)}
                                    : ExitStatus{false, WEXITSTATUS(raw)};
-        // The child's output pipe reaches EOF once it (and anything it spawned) is gone;
-        // joining here makes the output tail complete for error messages.
-        if (drain_.joinable()) drain_.join();
+        awaitDrained();
         return status_;
       }
       if (r < 0 && errno != EINTR) {
         // Someone else reaped it (e.g. an application SIGCHLD handler with waitpid(-1)).
         status_ = ExitStatus{false, -1};
-        if (drain_.joinable()) drain_.join();
+        awaitDrained();
         return status_;
       }
       if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
@@ -90,6 +110,14 @@ class PosixChildProcess final : public ChildProcess {
     // SIGKILL cannot be caught; waiting without bound only guards against a stopped debugger.
     while (!waitFor(std::chrono::seconds(5))) ::kill(pid_, SIGKILL);
     return *status_;
+  }
+
+  // The output pipe reaches EOF once the child (and anything it spawned that kept the pipe)
+  // is gone; waiting briefly for it makes the tail complete for error messages, without
+  // blocking on a grandchild that keeps the pipe open.
+  void awaitDrained() {
+    std::unique_lock<std::mutex> lock(tailMutex_);
+    drainedChanged_.wait_for(lock, kDrainWait, [this] { return drained_; });
   }
 
   std::string outputTail() const override {
@@ -107,6 +135,12 @@ class PosixChildProcess final : public ChildProcess {
     std::string pending;
     char buffer[4096];
     for (;;) {
+      pollfd fds[2] = {{fd, POLLIN, 0}, {stopDrainFd_, POLLIN, 0}};
+      if (::poll(fds, 2, -1) < 0) {
+        if (errno == EINTR) continue;
+        break;
+      }
+      if (fds[1].revents) break;
       ssize_t n = ::read(fd, buffer, sizeof(buffer));
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) break;
@@ -119,6 +153,9 @@ class PosixChildProcess final : public ChildProcess {
     }
     if (!pending.empty()) emit(pending);
     ::close(fd);
+    std::lock_guard<std::mutex> lock(tailMutex_);
+    drained_ = true;
+    drainedChanged_.notify_all();
   }
 
   void emit(const std::string& line) {
@@ -135,23 +172,35 @@ class PosixChildProcess final : public ChildProcess {
   }
 
   pid_t pid_;
+  int pidfd_ = -1;
+  int stopDrainFd_ = -1;  // eventfd: destructor -> drain thread
   std::function<void(const std::string&)> onLine_;
   std::optional<ExitStatus> status_;
   std::thread drain_;
-  mutable std::mutex tailMutex_;
+  mutable std::mutex tailMutex_;  // guards tail_, tailBytes_, drained_
+  std::condition_variable drainedChanged_;
+  bool drained_ = false;
   std::deque<std::string> tail_;
   size_t tailBytes_ = 0;
 };
 
 // Owns the descriptors made for one spawn attempt so that every error path closes them.
 struct SpawnFds {
-  int outRead = -1, outWrite = -1, channel = -1, devNull = -1;
+  int outRead = -1, outWrite = -1, channel = -1, heartbeat = -1, devNull = -1;
   ~SpawnFds() {
-    for (int fd : {outRead, outWrite, channel, devNull}) if (fd >= 0) ::close(fd);
+    for (int fd : {outRead, outWrite, channel, heartbeat, devNull}) if (fd >= 0) ::close(fd);
   }
 };
 
 }  // namespace
+
+kj::Promise<void> whenProcessExits(kj::AsyncIoContext& io, const ChildProcess& process) {
+  if (process.exitHandle() < 0) return kj::NEVER_DONE;
+  auto observer = kj::heap<kj::UnixEventPort::FdObserver>(
+      io.unixEventPort, process.exitHandle(), kj::UnixEventPort::FdObserver::OBSERVE_READ);
+  auto exited = observer->whenBecomesReadable();
+  return exited.attach(kj::mv(observer));
+}
 
 std::unique_ptr<ChildProcess> ChildProcess::spawn(const SpawnRequest& request) {
   if (::access(request.executable.c_str(), F_OK) != 0) {
@@ -166,9 +215,15 @@ std::unique_ptr<ChildProcess> ChildProcess::spawn(const SpawnRequest& request) {
   }
   fds.outRead = pipeFds[0];
   fds.outWrite = moveAboveStdio(pipeFds[1]);
-  fds.channel = moveAboveStdio(::fcntl(request.channelHandle, F_DUPFD_CLOEXEC, kHostChannelFd + 1));
+  fds.channel =
+      moveAboveStdio(::fcntl(request.channelHandle, F_DUPFD_CLOEXEC, kHostLastInheritedFd + 1));
+  if (request.heartbeatHandle >= 0) {
+    fds.heartbeat = moveAboveStdio(
+        ::fcntl(request.heartbeatHandle, F_DUPFD_CLOEXEC, kHostLastInheritedFd + 1));
+  }
   fds.devNull = moveAboveStdio(::open("/dev/null", O_RDONLY | O_CLOEXEC));
-  if (fds.outWrite < 0 || fds.channel < 0 || fds.devNull < 0) {
+  if (fds.outWrite < 0 || fds.channel < 0 || fds.devNull < 0 ||
+      (request.heartbeatHandle >= 0 && fds.heartbeat < 0)) {
     throw Error(ErrorKind::BadConfiguration,
                 std::string("preparing the host's descriptors failed: ") + std::strerror(errno));
   }
@@ -179,8 +234,12 @@ std::unique_ptr<ChildProcess> ChildProcess::spawn(const SpawnRequest& request) {
   posix_spawn_file_actions_adddup2(&actions, fds.outWrite, STDOUT_FILENO);
   posix_spawn_file_actions_adddup2(&actions, fds.outWrite, STDERR_FILENO);
   posix_spawn_file_actions_adddup2(&actions, fds.channel, kHostChannelFd);
+  if (fds.heartbeat >= 0) {
+    posix_spawn_file_actions_adddup2(&actions, fds.heartbeat, kHostHeartbeatFd);
+  }
   // Descriptors the application left inheritable must not leak into the host.
-  posix_spawn_file_actions_addclosefrom_np(&actions, kHostChannelFd + 1);
+  posix_spawn_file_actions_addclosefrom_np(
+      &actions, (fds.heartbeat >= 0 ? kHostHeartbeatFd : kHostChannelFd) + 1);
 
   std::vector<char*> argv;
   argv.push_back(const_cast<char*>(request.executable.c_str()));

@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include <kj/async-io.h>
+
 namespace bitbridge {
 
 struct ExitStatus {
@@ -27,6 +29,7 @@ struct SpawnRequest {
   std::string executable;             ///< absolute path
   std::vector<std::string> arguments; ///< argv[1..]
   int channelHandle = -1;             ///< inherited as kHostChannelFd in the child
+  int heartbeatHandle = -1;           ///< inherited as kHostHeartbeatFd in the child, if >= 0
   /// Called with each line the child writes to stdout or stderr (without the newline), on the
   /// output-drain thread. Must be thread-safe with respect to the owner's use of its state.
   std::function<void(const std::string&)> onOutputLine;
@@ -45,8 +48,17 @@ class ChildProcess {
   virtual std::optional<ExitStatus> waitFor(std::chrono::milliseconds timeout) = 0;
   /// Kills the child (no grace) and reaps it.
   virtual ExitStatus kill() = 0;
+  /// A descriptor that becomes readable when the child exits (Linux: a pidfd), so an event
+  /// loop can notice the death and reap at once; -1 where the system has none (then the
+  /// channel's EOF is the only signal). Owned by this object.
+  virtual int exitHandle() const = 0;
   /// The last lines of the child's output (up to about 4 KiB), oldest first.
   virtual std::string outputTail() const = 0;
 };
+
+/// Resolves on `io`'s event loop when `process` exits (it is not reaped: call waitFor). Never
+/// resolves on a system without a process handle (exitHandle() < 0). `process` must outlive
+/// the promise.
+kj::Promise<void> whenProcessExits(kj::AsyncIoContext& io, const ChildProcess& process);
 
 }  // namespace bitbridge

@@ -20,4 +20,8 @@ interface Probe {
   checksum @7 (data :Bulk.BulkRef, window :UInt64) -> (sum :UInt64, windows :UInt64);
   fill @8 (data :Bulk.BulkRef, seed :UInt64) -> ();
   viewWhole @9 (data :Bulk.BulkRef) -> (firstByte :UInt8);  # one view of the whole range
+
+  # Forks a process that keeps every descriptor of the host (its channel and output pipe
+  # included, as a legacy library's helper process would) and sleeps; returns its pid.
+  forkSleeper @10 (milliseconds :UInt32) -> (pid :UInt32);
 }

@@ -52,6 +52,16 @@ class ProbeImpl final : public probe::Probe::Server {
   kj::Promise<void> exitNow(ExitNowContext context) override {
     ::_exit(context.getParams().getCode());
   }
+  kj::Promise<void> forkSleeper(ForkSleeperContext context) override {
+    unsigned ms = context.getParams().getMilliseconds();
+    pid_t pid = ::fork();
+    if (pid == 0) {
+      ::usleep(ms * 1000u);
+      ::_exit(0);
+    }
+    context.getResults().setPid(static_cast<uint32_t>(pid));
+    return kj::READY_NOW;
+  }
   kj::Promise<void> checksum(ChecksumContext context) override {
     auto ref = bitbridge::fromWire(context.getParams().getData());
     uint64_t sum = 0, windows = 0;

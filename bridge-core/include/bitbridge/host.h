@@ -15,6 +15,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -88,6 +89,22 @@ enum class Transport : uint8_t {
 /// "socket" / "shm": the name used in HostInfo::transport and on the host's command line.
 const char* transportName(Transport transport);
 
+class Host;
+
+/// What happens after a host dies (crash, kill, watchdog). Whatever the policy, a call that was
+/// in flight fails (Disconnected, or TimedOut for a watchdog kill) and is never re-sent: the
+/// host may have half-done it.
+enum class RestartPolicy : uint8_t {
+  /// The Host stays dead; every later operation fails with Disconnected.
+  Never,
+  /// The next operation on the Host (activate, load, info, allocate, wait, restart) starts a
+  /// new host first. Cheapest when the client may not call again.
+  OnNextCall,
+  /// A new host is started as soon as the death is reported to the client (inside the wait
+  /// that observed it), before that wait throws.
+  Immediately,
+};
+
 struct HostOptions {
   /// Component library to load at start. Its header decides the host's bitness unless `arch`
   /// is given (then a mismatch is a WrongBitness error before anything is started).
@@ -104,8 +121,29 @@ struct HostOptions {
   /// Spawn -> handshake complete and `component` loaded. A host that does not get there in
   /// time (a legacy library stuck in its initialisation, say) is killed: TimedOut.
   std::chrono::milliseconds startTimeout{10000};
-  /// Deadline for Host::wait(); zero means none.
+  /// Default deadline for Host::wait() (a wait can override it); zero means none. An expired
+  /// deadline fails the wait with TimedOut; the host keeps running the call.
   std::chrono::milliseconds callTimeout{0};
+
+  /// Heartbeat: the client pings a watchdog thread in the host every `heartbeatInterval` while
+  /// it waits on the host; no answer within `heartbeatTimeout` (host stopped or frozen) gets
+  /// the host killed and its pending calls failed with TimedOut. Zero interval: no heartbeat.
+  std::chrono::milliseconds heartbeatInterval{1000};
+  std::chrono::milliseconds heartbeatTimeout{5000};
+  /// A host whose RPC thread has been stuck in one call for this long (it still answers the
+  /// heartbeat from its watchdog thread, reporting the stall) is killed the same way. Zero: no
+  /// limit (legacy calls may legitimately take minutes; use callTimeout to stop waiting).
+  std::chrono::milliseconds hangTimeout{0};
+
+  /// Restart after a death (see RestartPolicy), at most `maxRestarts` times in any
+  /// `restartWindow`, with back-off (0, 100, 200, 400 ... ms, capped at 2 s) between restarts.
+  RestartPolicy restart = RestartPolicy::Never;
+  unsigned maxRestarts = 3;
+  std::chrono::milliseconds restartWindow{60000};
+  /// Called after each restart, once the components loaded before are loaded again, so the
+  /// client can rebuild its component state (activate again, replay settings). Capabilities
+  /// and bulk buffers from the dead host stay broken: replace them here.
+  std::function<void(Host&)> onRestart;
   /// What carries the RPC messages (see Transport). Default: the socket.
   Transport transport = Transport::Socket;
 };
@@ -145,6 +183,19 @@ class Host {
   auto wait(Promise&& promise) {
     return waitWithin(kj::mv(promise), callTimeout(), "call");
   }
+  /// The same with this wait's own deadline (zero: none) instead of HostOptions::callTimeout.
+  template <typename Promise>
+  auto wait(Promise&& promise, std::chrono::milliseconds timeout) {
+    return waitWithin(kj::mv(promise), timeout, "call");
+  }
+
+  /// False once the host is known to have died or been killed (and not yet restarted).
+  bool running() const;
+  /// Starts a new host now in place of this one (dead or not), subject to the restart bound;
+  /// reloads the components and calls HostOptions::onRestart. Throws Error.
+  void restart();
+  /// How many times this Host has been restarted.
+  unsigned restartCount() const;
 
   /// Asks the host to exit and reaps it. Idempotent.
   void shutdown();
@@ -159,18 +210,26 @@ class Host {
  private:
   struct Impl;
   explicit Host(std::unique_ptr<Impl> impl);
+  /// Spawn, handshake and RPC set-up (no component loaded yet).
+  static std::unique_ptr<Impl> start(Runtime& runtime, HostOptions options);
+  /// Before an operation: applies RestartPolicy::OnNextCall.
+  void ensureRunning();
+  /// After a failed wait: the Error to throw, having applied RestartPolicy::Immediately.
+  Error failed(const kj::Exception& exception);
+  void restartAfter(const Error& cause);
   kj::WaitScope& waitScope();
   std::chrono::milliseconds callTimeout() const;
   /// Rejects with a TimedOut error after `limit` (> 0); `what` names the operation.
   kj::Promise<void> deadline(std::chrono::milliseconds limit, const char* what);
   template <typename Promise>
   auto waitWithin(Promise&& promise, std::chrono::milliseconds limit, const char* what) {
+    ensureRunning();
     try {
       // No deadline: no timer and no join node on the per-call path.
       if (limit.count() <= 0) return promise.wait(waitScope());
       return withDeadline(kj::mv(promise), limit, what).wait(waitScope());
     } catch (const kj::Exception& e) {
-      throw translate(e);
+      throw failed(e);
     }
   }
   template <typename T>
