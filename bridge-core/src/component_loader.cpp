@@ -58,23 +58,34 @@ const LoadedComponent& ComponentRegistry::load(const std::string& path,
   return entry;
 }
 
+void ComponentRegistry::requireClass(const std::string& className) const {
+  if (classes_.count(className) != 0) return;
+  std::string offered;
+  for (const auto& [name, entry] : classes_) offered += (offered.empty() ? "" : ", ") + name;
+  throw Error(ErrorKind::NotFound,
+              "no class '" + className + "' in this host; loaded components offer: " +
+                  (offered.empty() ? "(nothing loaded)" : offered),
+              "load the component that provides it (HostOptions::component or Host::load)");
+}
+
 capnp::Capability::Client ComponentRegistry::create(const std::string& className,
                                                     ComponentContext& context) const {
-  auto it = classes_.find(className);
-  if (it == classes_.end()) {
-    std::string offered;
-    for (const auto& [name, entry] : classes_) offered += (offered.empty() ? "" : ", ") + name;
-    throw Error(ErrorKind::NotFound,
-                "no class '" + className + "' in this host; loaded components offer: " +
-                    (offered.empty() ? "(nothing loaded)" : offered),
-                "load the component that provides it (HostOptions::component or Host::load)");
-  }
-  return it->second.first->create(context);
+  requireClass(className);
+  return classes_.find(className)->second.first->create(context);
 }
 
 std::string ComponentRegistry::componentOf(const std::string& className) const {
   auto it = classes_.find(className);
   return it == classes_.end() ? std::string() : it->second.second->path;
+}
+
+}  // namespace bitbridge
+
+namespace bitbridge {
+
+uint32_t ComponentRegistry::classFlags(const std::string& className) const {
+  auto it = classes_.find(className);
+  return it == classes_.end() ? 0 : it->second.first->flags;
 }
 
 }  // namespace bitbridge

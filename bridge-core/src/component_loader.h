@@ -35,11 +35,15 @@ class ComponentRegistry {
   /// Loads (or finds, if that path is already loaded) a component. A class name offered by two
   /// components is an error naming both.
   const LoadedComponent& load(const std::string& path, const std::string& legacyLibrary);
+  /// Throws Error{NotFound} listing the classes on offer unless `className` is one of them.
+  void requireClass(const std::string& className) const;
   /// Creates an instance of `className`; throws Error{NotFound} listing the classes on offer.
   capnp::Capability::Client create(const std::string& className, ComponentContext& context) const;
   const std::vector<std::unique_ptr<LoadedComponent>>& components() const { return components_; }
   /// Path of the component that offers `className` ("" if none).
   std::string componentOf(const std::string& className) const;
+  /// The class's ClassFactory::flags (0 if there is no such class).
+  uint32_t classFlags(const std::string& className) const;
 
  private:
   std::vector<std::unique_ptr<LoadedComponent>> components_;

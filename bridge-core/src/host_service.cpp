@@ -41,13 +41,13 @@ capnp::ReaderOptions rpcReaderOptions() {
 }
 
 HostService::HostService(ComponentRegistry& registry, BulkRegistry& bulk,
-                         std::shared_ptr<spdlog::logger> logger,
+                         ComponentThreads& threads, std::shared_ptr<spdlog::logger> logger,
                          kj::Own<kj::PromiseFulfiller<void>> onShutdown, const char* transport)
     : registry_(registry),
       bulk_(bulk),
       logger_(std::move(logger)),
+      threads_(threads),
       onShutdown_(kj::mv(onShutdown)),
-      context_(*logger_, bulk),
       transport_(transport) {}
 
 void HostService::fillComponent(proto::ComponentInfo::Builder out,
@@ -86,8 +86,10 @@ kj::Promise<void> HostService::load(LoadContext context) {
 kj::Promise<void> HostService::activate(ActivateContext context) {
   std::string name = context.getParams().getClassName();
   reportingErrors([&] {
-    context_.componentPath_ = registry_.componentOf(name);
-    auto object = registry_.create(name, context_);
+    registry_.requireClass(name);  // before a context is made for the name
+    auto& classContext =
+        threads_.contextFor(name, registry_.componentOf(name), registry_.classFlags(name));
+    auto object = registry_.create(name, classContext);
     logger_->debug("activated {}", name);
     context.getResults().setObject(kj::mv(object));
   });
@@ -122,8 +124,9 @@ int runHost(kj::AsyncIoContext& io, kj::Own<kj::AsyncIoStream> stream,
   // Before the hello, so that an orphan check runs from the start.
   HostWatchdog watchdog(watchdogSettings, logger);
   auto acknowledgePokes = watchdog.attach(io.unixEventPort).eagerlyEvaluate(nullptr);
-  ComponentRegistry registry;  // both outlive the RPC system: see host_service.h
+  ComponentRegistry registry;  // all three outlive the RPC system: see host_service.h
   BulkRegistry bulk;
+  ComponentThreads threads(*logger, bulk);
   try {
     exchangeHello(*stream, io.provider->getTimer(), HelloRole::Host, "client", helloTimeout)
         .wait(io.waitScope);
@@ -149,7 +152,7 @@ int runHost(kj::AsyncIoContext& io, kj::Own<kj::AsyncIoStream> stream,
   capnp::TwoPartyVatNetwork network(*stream, capnp::rpc::twoparty::Side::SERVER,
                                     rpcReaderOptions());
   auto rpc = capnp::makeRpcServer(
-      network, kj::heap<HostService>(registry, bulk, logger, kj::mv(shutdown.fulfiller),
+      network, kj::heap<HostService>(registry, bulk, threads, logger, kj::mv(shutdown.fulfiller),
                                      transportName(transport)));
   logger->debug("serving");
   bool disconnected = false;

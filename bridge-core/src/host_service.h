@@ -1,7 +1,7 @@
 // The Host interface served by every host process (schemas/bitbridge/host.capnp).
 //
-// Lifetime: owned by the RPC system as its bootstrap capability. The registry it loads into is
-// owned by the host's main and outlives the RPC system, so that activated instances (which
+// Lifetime: owned by the RPC system as its bootstrap capability. The registry it loads into and
+// the component threads are owned by runHost and outlive the RPC system, so that activated instances (which
 // live in component code) are destroyed before anything they depend on.
 // Thread assumption: called on the host's single RPC thread.
 #pragma once
@@ -15,6 +15,7 @@
 #include "bitbridge/host.h"
 #include "bulk_registry.h"
 #include "component_loader.h"
+#include "component_threads.h"
 #include "host_watchdog.h"
 
 namespace spdlog {
@@ -27,7 +28,7 @@ class HostService final : public proto::Host::Server {
  public:
   /// `onShutdown` is fulfilled after a shutdown call has been answered. `transport` is what
   /// info() reports as HostInfo.transport ("socket" or "shm").
-  HostService(ComponentRegistry& registry, BulkRegistry& bulk,
+  HostService(ComponentRegistry& registry, BulkRegistry& bulk, ComponentThreads& threads,
               std::shared_ptr<spdlog::logger> logger,
               kj::Own<kj::PromiseFulfiller<void>> onShutdown, const char* transport = "socket");
 
@@ -40,27 +41,13 @@ class HostService final : public proto::Host::Server {
   kj::Promise<void> detachBulk(DetachBulkContext context) override;
 
  private:
-  // What classes created by this host see of it.
-  class Context final : public ComponentContext {
-   public:
-    Context(spdlog::logger& logger, BulkAccess& bulk) : logger_(logger), bulk_(bulk) {}
-    spdlog::logger& logger() override { return logger_; }
-    const char* componentPath() const override { return componentPath_.c_str(); }
-    BulkAccess& bulk() override { return bulk_; }
-    std::string componentPath_;  // set around each factory call
-
-   private:
-    spdlog::logger& logger_;
-    BulkAccess& bulk_;
-  };
-
   static void fillComponent(proto::ComponentInfo::Builder out, const LoadedComponent& component);
 
   ComponentRegistry& registry_;
   BulkRegistry& bulk_;
   std::shared_ptr<spdlog::logger> logger_;
+  ComponentThreads& threads_;
   kj::Own<kj::PromiseFulfiller<void>> onShutdown_;
-  Context context_;
   const char* transport_;  // a string literal
 };
 

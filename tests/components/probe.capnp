@@ -24,4 +24,8 @@ interface Probe {
   # Forks a process that keeps every descriptor of the host (its channel and output pipe
   # included, as a legacy library's helper process would) and sleeps; returns its pid.
   forkSleeper @10 (milliseconds :UInt32) -> (pid :UInt32);
+
+  # Blocks for the given time in offloaded work (bitbridge::offload) and returns the id of the
+  # thread it ran on (the host's RPC thread is the one whose id is the host's pid).
+  sleepOffThread @11 (milliseconds :UInt32) -> (threadId :UInt32);
 }

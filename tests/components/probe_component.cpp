@@ -52,6 +52,15 @@ class ProbeImpl final : public probe::Probe::Server {
   kj::Promise<void> exitNow(ExitNowContext context) override {
     ::_exit(context.getParams().getCode());
   }
+  kj::Promise<void> sleepOffThread(SleepOffThreadContext context) override {
+    unsigned ms = context.getParams().getMilliseconds();
+    return bitbridge::offload(context_,
+                              [ms] {
+                                std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+                                return static_cast<uint32_t>(::gettid());
+                              })
+        .then([context](uint32_t tid) mutable { context.getResults().setThreadId(tid); });
+  }
   kj::Promise<void> forkSleeper(ForkSleeperContext context) override {
     unsigned ms = context.getParams().getMilliseconds();
     pid_t pid = ::fork();
@@ -94,4 +103,6 @@ class ProbeImpl final : public probe::Probe::Server {
 
 }  // namespace
 
-BITBRIDGE_COMPONENT(bitbridge::serve<ProbeImpl>("probe"), bitbridge::serve<ProbeImpl>("probe-alias"))
+// "probe-alias" declares itself thread-safe: its offloaded work may overlap (kClassConcurrent).
+BITBRIDGE_COMPONENT(bitbridge::serve<ProbeImpl>("probe"),
+                    bitbridge::serve<ProbeImpl>("probe-alias", bitbridge::kClassConcurrent))

@@ -127,6 +127,7 @@ TEST(ComponentRegistry, UnknownClassListsWhatIsOffered) {
     spdlog::logger& logger() override { std::abort(); }
     const char* componentPath() const override { return ""; }
     BulkAccess& bulk() override { std::abort(); }
+    kj::Promise<void> offloadWork(kj::Function<void()>) override { std::abort(); }
   } context;
   Error e = expectError(ErrorKind::NotFound, [&] { registry.create("calculator", context); });
   EXPECT_CONTAINS(e.message(), "no class 'calculator'");

@@ -8,14 +8,25 @@
 //
 // Each client `activate("legacy-calc")` creates a new CalcImpl inside the host (like COM's
 // CoCreateInstance); the client holds it as a capability and it is destroyed when released.
-// Thread assumption: classes are created and called on the host's RPC thread.
+//
+// Threading model. Classes are created and their methods called on the host's RPC thread, one
+// call at a time. A method that calls into a legacy library which may block hands that call to
+// bitbridge::offload(context, [=] { return legacy_fn(a, b); }): it then runs on the
+// component's own thread, still one at a time per component (legacy libraries are rarely
+// thread-safe), while the RPC thread goes on answering other components, other instances and
+// the client's heartbeat. A class registered with kClassConcurrent declares its library
+// thread-safe: its offloaded work may run on several threads at once.
 #pragma once
 
 #include <cstdint>
 #include <type_traits>
+#include <utility>
 
 #include <capnp/capability.h>
 #include <capnp/common.h>
+#include <kj/async.h>
+#include <kj/debug.h>
+#include <kj/function.h>
 #include <kj/memory.h>
 
 #include "bitbridge/arch.h"
@@ -43,13 +54,21 @@ class ComponentContext {
   virtual const char* componentPath() const = 0;
   /// Resolves BulkRefs sent by clients to mapped bytes (include bitbridge/bulk.h).
   virtual BulkAccess& bulk() = 0;
+  /// Runs `work` off the RPC thread (see the threading model above); the promise resolves on
+  /// the RPC thread when it is done, or rejects with what it threw. `work` must not touch
+  /// Cap'n Proto objects (params, results, capabilities): copy plain values in and out.
+  /// Prefer the typed bitbridge::offload() below.
+  virtual kj::Promise<void> offloadWork(kj::Function<void()> work) = 0;
 };
+
+/// Class flag: the class's offloaded work may run concurrently (its library is thread-safe).
+inline constexpr uint32_t kClassConcurrent = 1u << 0;
 
 /// One class a component offers. Plain data so that a component's table can be a constant.
 struct ClassFactory {
   const char* name;                                           ///< what clients activate
   capnp::Capability::Client (*create)(ComponentContext& context);
-  uint32_t flags;                                             ///< reserved: threading model; 0
+  uint32_t flags;                                             ///< kClass* bits; 0: serialized
 };
 
 /// The table the entry point returns. Pointers here are in-process only (same bitness); the
@@ -61,10 +80,35 @@ struct ComponentTable {
   const ClassFactory* classes;
 };
 
+/// Runs `func` (returning a plain value or void) off the RPC thread; see
+/// ComponentContext::offloadWork. Example, inside a Cap'n Proto method:
+///   int32_t a = params.getA(), b = params.getB();
+///   return bitbridge::offload(context_, [a, b] { return legacy_add(a, b); })
+///       .then([context](int32_t sum) mutable { context.getResults().setSum(sum); });
+template <typename Func>
+auto offload(ComponentContext& context, Func&& func) -> kj::Promise<decltype(func())> {
+  using Result = decltype(func());
+  if constexpr (std::is_void_v<Result>) {
+    return context.offloadWork(kj::Function<void()>(std::forward<Func>(func)));
+  } else {
+    // The slot is written on the worker thread and read on the RPC thread after the promise
+    // resolves (the executor's hand-over orders the two).
+    auto slot = kj::heap<kj::Maybe<Result>>(nullptr);
+    auto* out = slot.get();
+    return context
+        .offloadWork(kj::Function<void()>(
+            [out, f = std::forward<Func>(func)]() mutable { *out = f(); }))
+        .then([slot = kj::mv(slot)]() mutable -> Result {
+          KJ_IF_MAYBE(value, *slot) { return kj::mv(*value); }
+          KJ_UNREACHABLE;
+        });
+  }
+}
+
 /// A factory that creates `Impl` (constructed from ComponentContext& if it accepts one, else
-/// default-constructed) and serves it as a capability.
+/// default-constructed) and serves it as a capability. `flags`: kClass* bits.
 template <typename Impl>
-constexpr ClassFactory serve(const char* name) {
+constexpr ClassFactory serve(const char* name, uint32_t flags = 0) {
   static_assert(std::is_base_of_v<capnp::Capability::Server, Impl>,
                 "serve<Impl>: Impl must implement a Cap'n Proto interface (derive from X::Server)");
   return ClassFactory{name,
@@ -76,7 +120,7 @@ constexpr ClassFactory serve(const char* name) {
                           return kj::heap<Impl>();
                         }
                       },
-                      0};
+                      flags};
 }
 
 }  // namespace bitbridge
