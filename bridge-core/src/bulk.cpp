@@ -3,6 +3,7 @@
 
 #include <kj/debug.h>
 
+#include "bitbridge/error.h"
 #include "bitbridge/host.capnp.h"
 #include "bulk_layout.h"
 #include "bulk_segment.h"
@@ -23,6 +24,11 @@ void BulkSegment::forEachWindow(uint64_t offset, uint64_t length, uint64_t windo
                                 const BulkWindowFn& fn, const std::string& what) {
   checkBulkRange(offset, length, dataBytes(), what);
   uint64_t window = windowBytes == 0 ? windowBytes_ : windowBytes;
+  // A zero window (BulkOptions::windowBytes = 0 and no explicit size) would never advance.
+  if (window == 0) {
+    throw Error(ErrorKind::BadConfiguration, what + ": cannot stream through windows of 0 bytes",
+                "pass a non-zero windowBytes, or leave BulkOptions::windowBytes at its default");
+  }
   for (uint64_t done = 0; done < length;) {
     uint64_t chunk = std::min(window, length - done);
     BulkView view = this->view(offset + done, chunk, what);
