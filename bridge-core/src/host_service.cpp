@@ -8,6 +8,7 @@
 #include "bitbridge/error.h"
 #include "bulk_segment.h"
 #include "handshake.h"
+#include "peer_close_tracker.h"
 #include "shm_stream.h"
 
 #ifndef BITBRIDGE_VERSION
@@ -149,7 +150,8 @@ int runHost(kj::AsyncIoContext& io, kj::Own<kj::AsyncIoStream> stream,
     return 2;
   }
   auto shutdown = kj::newPromiseAndFulfiller<void>();
-  capnp::TwoPartyVatNetwork network(*stream, capnp::rpc::twoparty::Side::SERVER,
+  PeerCloseTracker tracked(*stream);
+  capnp::TwoPartyVatNetwork network(tracked, capnp::rpc::twoparty::Side::SERVER,
                                     rpcReaderOptions());
   auto rpc = capnp::makeRpcServer(
       network, kj::heap<HostService>(registry, bulk, threads, logger, kj::mv(shutdown.fulfiller),
@@ -160,6 +162,12 @@ int runHost(kj::AsyncIoContext& io, kj::Own<kj::AsyncIoStream> stream,
       .then([&] { disconnected = true; })
       .exclusiveJoin(kj::mv(shutdown.promise))
       .wait(io.waitScope);
+  if (disconnected && !tracked.peerClosed()) {
+    // Cap'n Proto ended the connection itself: it sent the client an Abort naming the problem.
+    logger->error("dropped the client's connection: it sent a message this host cannot accept "
+                  "(malformed frame, over the reader limits, or not Cap'n Proto RPC); exiting");
+    return 3;
+  }
   logger->info(disconnected ? "client disconnected; exiting" : "exiting on request");
   return 0;
 }

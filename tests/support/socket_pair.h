@@ -17,6 +17,11 @@ struct SocketPair {
   }
   SocketPair(const SocketPair&) = delete;
   SocketPair& operator=(const SocketPair&) = delete;
+  /// Closes end `i` now (the peer reads EOF).
+  void close(int i) {
+    if (fds[i] >= 0) ::close(fds[i]);
+    fds[i] = -1;
+  }
   /// Hands end `i` over to the caller (who then owns and closes it).
   int take(int i) {
     int fd = fds[i];

@@ -179,6 +179,34 @@ TEST(HostHandshake, HostGivesUpOnASilentPeer) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3));
 }
 
+// Greets an in-process host as a client would, over the raw socket; returns once the host's
+// hello has been read.
+void greetAsClient(int fd) {
+  WireHello hello = makeHello(HelloRole::Client);
+  ASSERT_EQ(::write(fd, &hello, sizeof(hello)), static_cast<ssize_t>(sizeof(hello)));
+  WireHello answer{};
+  ASSERT_EQ(::read(fd, &answer, sizeof(answer)), static_cast<ssize_t>(sizeof(answer)));
+}
+
+TEST(HostConnection, MalformedFrameDropsTheClientAsAnError) {
+  SocketPair pair;
+  HostThread host(pair.take(1));
+  greetAsClient(pair.fds[0]);
+  // A Cap'n Proto frame header announcing 1000 segments: over the limit, rejected at once.
+  const uint32_t frame[2] = {999, 1};
+  ASSERT_EQ(::write(pair.fds[0], frame, sizeof(frame)), static_cast<ssize_t>(sizeof(frame)));
+  // Our end stays open: the host must end the connection itself, and say why (exit code 3).
+  EXPECT_EQ(host.join(), 3);
+}
+
+TEST(HostConnection, ClientLeavingIsAnOrdinaryDisconnect) {
+  SocketPair pair;
+  HostThread host(pair.take(1));
+  greetAsClient(pair.fds[0]);
+  pair.close(0);
+  EXPECT_EQ(host.join(), 0);
+}
+
 class ClientHandshake : public ::testing::Test {
  protected:
   Error handshakeError(ErrorKind kind, kj::Duration timeout = 2 * kj::SECONDS) {
