@@ -1,10 +1,8 @@
-// Client side of a private host: spawn, handshake, RPC connection, teardown.
+// Client side of a host: spawn a private one (or connect to a shared one), handshake, RPC
+// connection, teardown.
 #include "bitbridge/host.h"
 
-#include <unistd.h>
-
 #include <atomic>
-#include <climits>
 #include <cstdlib>
 
 #include <capnp/message.h>
@@ -16,25 +14,23 @@
 #include "bulk_segment.h"
 #include "channel.h"
 #include "handshake.h"
-#include "host_locator.h"
+#include "host_selection.h"
 #include "host_service.h"
 #include "logging.h"
 #include "process.h"
+#include "shared_client.h"
+#include "shared_endpoint.h"
 #include "shm_stream.h"
 
 namespace bitbridge {
 namespace {
 
-std::string absolutePath(const std::string& path) {
-  if (path.empty() || path[0] == '/') return path;
-  char cwd[PATH_MAX];
-  return ::getcwd(cwd, sizeof(cwd)) ? std::string(cwd) + "/" + path : path;
-}
-
 // How long a host gets to exit by itself once its channel is closed before it is killed.
 constexpr auto kExitGrace = std::chrono::milliseconds(100);
 // How long a disconnected host's exit status is waited for, to put it in the error message.
 constexpr auto kStatusWait = std::chrono::milliseconds(250);
+// How much of a shared host's log file logTail() and disconnection messages show.
+constexpr size_t kSharedLogTail = 4096;
 
 }  // namespace
 
@@ -60,6 +56,7 @@ struct Host::Impl {
 
   // Context for a disconnection: the host's exit status and the tail of its output.
   std::string disconnectContext() {
+    if (!process) return sharedDisconnectContext();
     std::string context = label;
     if (auto status = process->waitFor(kStatusWait)) {
       context += " " + status->describe();
@@ -71,11 +68,32 @@ struct Host::Impl {
     return context;
   }
 
+  // A shared host is not our child (no exit status to collect); its log file has its last words.
+  std::string sharedDisconnectContext() const {
+    std::string context = label + " closed the connection";
+    std::string tail = readFileTail(sharedLog, kSharedLogTail);
+    if (!tail.empty()) context += "; last lines of " + sharedLog + ":\n" + tail;
+    return context;
+  }
+
+  // Cap'n Proto RPC over `stream`; the host's bootstrap capability is its Host service.
+  void startRpc() {
+    network = kj::heap<capnp::TwoPartyVatNetwork>(*stream, capnp::rpc::twoparty::Side::CLIENT,
+                                                  rpcReaderOptions());
+    rpc = kj::heap(capnp::makeRpcClient(*network));
+    capnp::MallocMessageBuilder vatIdMessage(8);
+    auto vatId = vatIdMessage.initRoot<capnp::rpc::twoparty::VatId>();
+    vatId.setSide(capnp::rpc::twoparty::Side::SERVER);
+    bootstrap = rpc->bootstrap(vatId).castAs<proto::Host>();
+  }
+
   Runtime& runtime;
   HostOptions options;
   Arch arch = currentArch();
   std::string label;  // "bitbridge-host32 (pid 123)"
-  std::unique_ptr<ChildProcess> process;
+  std::unique_ptr<ChildProcess> process;  // null for a shared host
+  uint32_t sharedPid = 0;                 // shared host only
+  std::string sharedLog;                  // shared host only: its log file
   kj::Own<kj::AsyncIoStream> stream;
   kj::Own<capnp::TwoPartyVatNetwork> network;
   kj::Own<capnp::RpcSystem<capnp::rpc::twoparty::VatId>> rpc;
@@ -92,34 +110,11 @@ Host Host::spawn(Runtime& runtime, HostOptions options) {
   auto impl = std::make_unique<Impl>(runtime, options);
   auto& log = *runtime.logger();
 
-  // 1. Which host: from the component's header unless the caller insists (then check it).
-  if (!options.component.empty()) {
-    options.component = absolutePath(options.component);
-    BinaryInfo component = inspectForHosting(options.component);
-    impl->arch = options.arch.value_or(component.arch.value_or(currentArch()));
-    requireLoadableBy(component, impl->arch, options.component);
-  } else if (options.arch) {
-    impl->arch = *options.arch;
-  }
-  if (!options.legacyLibrary.empty()) {
-    if (options.component.empty()) {
-      throw Error(ErrorKind::BadConfiguration,
-                  "HostOptions::legacyLibrary is set but HostOptions::component is not",
-                  "a host loads components; name the component that wraps " + options.legacyLibrary);
-    }
-    options.legacyLibrary = absolutePath(options.legacyLibrary);
-    requireHostable(options.legacyLibrary, impl->arch, BinaryRole::LegacyLibrary);
-  }
-
-  // 2. The host executable, and a check that it really is of that bitness.
-  std::string executable = locateHostExecutable(impl->arch, options.hostDirectory);
-  BinaryInfo hostHeader = inspectBinary(executable);
-  if (hostHeader.arch != impl->arch) {
-    throw Error(ErrorKind::BadConfiguration,
-                executable + " is " + hostHeader.description + ", not a " +
-                    std::string(archName(impl->arch)) + " host",
-                "reinstall bitbridge; the hosts directory holds a wrong file");
-  }
+  // 1-2. Which host (from the component's header unless the caller insists), and its
+  // executable, headers checked (host_selection.h).
+  HostSelection selection = selectHost(options);
+  impl->arch = selection.arch;
+  std::string executable = selection.executable;
 
   // 3. Spawn with the child end of a private channel; forward its output to our log.
   auto channel = makePrivateChannel();
@@ -176,17 +171,48 @@ Host Host::spawn(Runtime& runtime, HostOptions options) {
   }
 
   // 5. Cap'n Proto RPC over the channel; the host's bootstrap capability is its Host service.
-  impl->network = kj::heap<capnp::TwoPartyVatNetwork>(
-      *impl->stream, capnp::rpc::twoparty::Side::CLIENT, rpcReaderOptions());
-  impl->rpc = kj::heap(capnp::makeRpcClient(*impl->network));
-  capnp::MallocMessageBuilder vatIdMessage(8);
-  auto vatId = vatIdMessage.initRoot<capnp::rpc::twoparty::VatId>();
-  vatId.setSide(capnp::rpc::twoparty::Side::SERVER);
-  impl->bootstrap = impl->rpc->bootstrap(vatId).castAs<proto::Host>();
+  impl->startRpc();
 
   Host host(std::move(impl));
   if (!options.component.empty()) {
     // Loading runs the legacy library's initialisers: part of start-up, under its timeout.
+    host.loadWithin(options.component, options.legacyLibrary, options.startTimeout);
+  }
+  return host;
+}
+
+Host Host::connectShared(Runtime& runtime, HostOptions options) {
+  if (options.sharedName.empty()) {
+    throw Error(ErrorKind::BadConfiguration, "Host::connectShared needs HostOptions::sharedName",
+                "give the name all clients of that shared host use (e.g. \"counter\"), or "
+                "use Host::spawn for a private host");
+  }
+  if (options.transport != Transport::Socket) {
+    throw Error(ErrorKind::BadConfiguration,
+                std::string("shared hosts serve RPC over their socket only, not over \"") +
+                    transportName(options.transport) + "\"",
+                "leave HostOptions::transport at Transport::Socket, or use a private host "
+                "(Host::spawn) for the shared-memory transport");
+  }
+  auto impl = std::make_unique<Impl>(runtime, options);
+  HostSelection selection = selectHost(options);  // the same choice as spawn's
+  impl->arch = selection.arch;
+  SharedHostRequest request;
+  request.name = options.sharedName;
+  request.arch = selection.arch;
+  request.executable = selection.executable;
+  request.idleTimeout = options.idleTimeout;
+  request.startTimeout = options.startTimeout;
+  SharedHostConnection connection = connectSharedHost(runtime, request);
+  impl->label = connection.label;
+  impl->sharedPid = connection.pid;
+  impl->sharedLog = connection.logPath;
+  impl->stream = kj::mv(connection.stream);
+  impl->startRpc();
+
+  Host host(std::move(impl));
+  if (!options.component.empty()) {
+    // Idempotent in the host: a component already loaded there is returned as it is.
     host.loadWithin(options.component, options.legacyLibrary, options.startTimeout);
   }
   return host;
@@ -253,6 +279,7 @@ HostInfo Host::info() {
   info.os = wire.getOs();
   info.version = wire.getVersion();
   info.transport = wire.getTransport();
+  info.shared = wire.getShared();
   for (auto component : wire.getComponents()) {
     ComponentInfo entry;
     entry.path = component.getPath();
@@ -265,6 +292,10 @@ HostInfo Host::info() {
 void Host::shutdown() {
   if (!impl_ || impl_->shutDown) return;
   impl_->shutDown = true;
+  if (!impl_->process) {  // a shared host is not ours to stop: just leave it
+    impl_->stop(false);
+    return;
+  }
   try {
     // The host may close the channel before or after answering: both mean it is going.
     impl_->bootstrap.shutdownRequest()
@@ -278,9 +309,14 @@ void Host::shutdown() {
   impl_->stop(true);
 }
 
-uint32_t Host::pid() const { return static_cast<uint32_t>(impl_->process->pid()); }
+uint32_t Host::pid() const {
+  return impl_->process ? static_cast<uint32_t>(impl_->process->pid()) : impl_->sharedPid;
+}
 Arch Host::arch() const { return impl_->arch; }
-std::string Host::logTail() const { return impl_->process->outputTail(); }
+std::string Host::logTail() const {
+  return impl_->process ? impl_->process->outputTail()
+                        : readFileTail(impl_->sharedLog, kSharedLogTail);
+}
 
 Error Host::translate(const kj::Exception& exception) {
   bool disconnected = exception.getType() == kj::Exception::Type::DISCONNECTED;

@@ -40,15 +40,33 @@ capnp::ReaderOptions rpcReaderOptions() {
   return options;
 }
 
+capnp::Capability::Client SharedInstances::get(const std::string& className,
+                                               ComponentRegistry& registry) {
+  if (auto it = instances_.find(className); it != instances_.end()) return it->second;
+  context_.componentPath_ = registry.componentOf(className);
+  auto object = registry.create(className, context_);  // throws NotFound: nothing is kept
+  instances_.emplace(className, object);
+  return object;
+}
+
 HostService::HostService(ComponentRegistry& registry, BulkRegistry& bulk,
                          std::shared_ptr<spdlog::logger> logger,
-                         kj::Own<kj::PromiseFulfiller<void>> onShutdown, const char* transport)
+                         kj::Own<kj::PromiseFulfiller<void>> onShutdown, const char* transport,
+                         SharedInstances* shared)
     : registry_(registry),
       bulk_(bulk),
       logger_(std::move(logger)),
       onShutdown_(kj::mv(onShutdown)),
       context_(*logger_, bulk),
-      transport_(transport) {}
+      transport_(transport),
+      shared_(shared) {}
+
+HostService::~HostService() {
+  for (uint64_t segment : attached_) bulk_.detach(segment);
+  if (!attached_.empty()) {
+    logger_->debug("detached {} bulk segment(s) the client left attached", attached_.size());
+  }
+}
 
 void HostService::fillComponent(proto::ComponentInfo::Builder out,
                                 const LoadedComponent& component) {
@@ -66,6 +84,7 @@ kj::Promise<void> HostService::info(InfoContext context) {
   info.setVersion(BITBRIDGE_VERSION);
   info.setProtocolVersion(proto::PROTOCOL_VERSION);
   info.setTransport(transport_);
+  info.setShared(shared_ != nullptr);
   const auto& components = registry_.components();
   auto list = info.initComponents(static_cast<unsigned>(components.size()));
   for (unsigned i = 0; i < list.size(); ++i) fillComponent(list[i], *components[i]);
@@ -86,9 +105,14 @@ kj::Promise<void> HostService::load(LoadContext context) {
 kj::Promise<void> HostService::activate(ActivateContext context) {
   std::string name = context.getParams().getClassName();
   reportingErrors([&] {
-    context_.componentPath_ = registry_.componentOf(name);
-    auto object = registry_.create(name, context_);
-    logger_->debug("activated {}", name);
+    capnp::Capability::Client object = nullptr;
+    if (shared_ != nullptr) {
+      object = shared_->get(name, registry_);
+    } else {
+      context_.componentPath_ = registry_.componentOf(name);
+      object = registry_.create(name, context_);
+    }
+    logger_->debug("activated {}{}", name, shared_ != nullptr ? " (shared instance)" : "");
     context.getResults().setObject(kj::mv(object));
   });
   return kj::READY_NOW;
@@ -104,6 +128,7 @@ kj::Promise<void> HostService::attachBulk(AttachBulkContext context) {
   std::string name = context.getParams().getName();
   reportingErrors([&] {
     auto segment = bulk_.attach(name);
+    attached_.insert(segment->id());
     logger_->debug("attached bulk segment {} ({} bytes)", segment->id(), segment->dataBytes());
     context.getResults().setSegment(segment->id());
     context.getResults().setSize(segment->dataBytes());
@@ -112,7 +137,11 @@ kj::Promise<void> HostService::attachBulk(AttachBulkContext context) {
 }
 
 kj::Promise<void> HostService::detachBulk(DetachBulkContext context) {
-  bulk_.detach(context.getParams().getSegment());
+  // Only segments this connection attached: in a shared host, another client's are not ours
+  // to drop. Unknown ids are ignored, as before.
+  if (attached_.erase(context.getParams().getSegment()) != 0) {
+    bulk_.detach(context.getParams().getSegment());
+  }
   return kj::READY_NOW;
 }
 

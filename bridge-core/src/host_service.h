@@ -1,12 +1,17 @@
 // The Host interface served by every host process (schemas/bitbridge/host.capnp).
 //
-// Lifetime: owned by the RPC system as its bootstrap capability. The registry it loads into is
-// owned by the host's main and outlives the RPC system, so that activated instances (which
-// live in component code) are destroyed before anything they depend on.
+// Lifetime: owned by the RPC system as its bootstrap capability, so one HostService per
+// connection. The registry it loads into is owned by the host's main and outlives the RPC
+// system, so that activated instances (which live in component code) are destroyed before
+// anything they depend on. A shared host (shared_host.h) serves many connections, each with its
+// own HostService over the same registry, bulk registry and SharedInstances.
 // Thread assumption: called on the host's single RPC thread.
 #pragma once
 
+#include <map>
 #include <memory>
+#include <set>
+#include <string>
 
 #include <capnp/message.h>
 #include <kj/async-io.h>
@@ -22,13 +27,50 @@ class logger;
 
 namespace bitbridge {
 
+// What classes created by a host see of it (ComponentContext).
+// Lifetime: must outlive every instance created with it (instances keep the reference).
+class HostComponentContext final : public ComponentContext {
+ public:
+  HostComponentContext(spdlog::logger& logger, BulkAccess& bulk) : logger_(logger), bulk_(bulk) {}
+  spdlog::logger& logger() override { return logger_; }
+  const char* componentPath() const override { return componentPath_.c_str(); }
+  BulkAccess& bulk() override { return bulk_; }
+  std::string componentPath_;  // set around each factory call
+
+ private:
+  spdlog::logger& logger_;
+  BulkAccess& bulk_;
+};
+
+/// A shared host's activation policy (like COM's REGCLS_MULTIPLEUSE): one instance per class,
+/// created on its first activation and handed to every later client, whatever its bitness, so
+/// all of them see the same state. Instances live until the host exits.
+/// Lifetime: owned by the shared host; outlives every connection's HostService and is
+/// destroyed before the ComponentRegistry (instances live in component code).
+class SharedInstances {
+ public:
+  SharedInstances(spdlog::logger& logger, BulkAccess& bulk) : context_(logger, bulk) {}
+  /// The instance of `className`, created with `registry` the first time.
+  capnp::Capability::Client get(const std::string& className, ComponentRegistry& registry);
+
+ private:
+  HostComponentContext context_;  // declared first: it outlives the instances
+  std::map<std::string, capnp::Capability::Client> instances_;
+};
+
 class HostService final : public proto::Host::Server {
  public:
-  /// `onShutdown` is fulfilled after a shutdown call has been answered. `transport` is what
-  /// info() reports as HostInfo.transport ("socket" or "shm").
+  /// `onShutdown` is fulfilled after a shutdown call has been answered (a private host then
+  /// exits; a shared host closes only this connection). `transport` is what info() reports as
+  /// HostInfo.transport ("socket" or "shm"). `shared`: null in a private host, where every
+  /// activation creates a new instance; a shared host's instances otherwise.
   HostService(ComponentRegistry& registry, BulkRegistry& bulk,
               std::shared_ptr<spdlog::logger> logger,
-              kj::Own<kj::PromiseFulfiller<void>> onShutdown, const char* transport = "socket");
+              kj::Own<kj::PromiseFulfiller<void>> onShutdown, const char* transport = "socket",
+              SharedInstances* shared = nullptr);
+  /// Detaches the bulk segments this connection attached and did not detach (a client that
+  /// went away without cleaning up must not leave mappings in a long-lived shared host).
+  ~HostService();  // not virtual in capnp::Capability::Server; kj::heap deletes the concrete type
 
  protected:
   kj::Promise<void> info(InfoContext context) override;
@@ -39,28 +81,16 @@ class HostService final : public proto::Host::Server {
   kj::Promise<void> detachBulk(DetachBulkContext context) override;
 
  private:
-  // What classes created by this host see of it.
-  class Context final : public ComponentContext {
-   public:
-    Context(spdlog::logger& logger, BulkAccess& bulk) : logger_(logger), bulk_(bulk) {}
-    spdlog::logger& logger() override { return logger_; }
-    const char* componentPath() const override { return componentPath_.c_str(); }
-    BulkAccess& bulk() override { return bulk_; }
-    std::string componentPath_;  // set around each factory call
-
-   private:
-    spdlog::logger& logger_;
-    BulkAccess& bulk_;
-  };
-
   static void fillComponent(proto::ComponentInfo::Builder out, const LoadedComponent& component);
 
   ComponentRegistry& registry_;
   BulkRegistry& bulk_;
   std::shared_ptr<spdlog::logger> logger_;
   kj::Own<kj::PromiseFulfiller<void>> onShutdown_;
-  Context context_;
+  HostComponentContext context_;
   const char* transport_;  // a string literal
+  SharedInstances* shared_;
+  std::set<uint64_t> attached_;  // bulk segments attached through this connection
 };
 
 /// Runs a host on an already-open channel until the client disconnects or asks it to shut

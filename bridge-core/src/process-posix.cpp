@@ -166,9 +166,13 @@ std::unique_ptr<ChildProcess> ChildProcess::spawn(const SpawnRequest& request) {
   }
   fds.outRead = pipeFds[0];
   fds.outWrite = moveAboveStdio(pipeFds[1]);
-  fds.channel = moveAboveStdio(::fcntl(request.channelHandle, F_DUPFD_CLOEXEC, kHostChannelFd + 1));
+  bool withChannel = request.channelHandle >= 0;
+  if (withChannel) {
+    fds.channel =
+        moveAboveStdio(::fcntl(request.channelHandle, F_DUPFD_CLOEXEC, kHostChannelFd + 1));
+  }
   fds.devNull = moveAboveStdio(::open("/dev/null", O_RDONLY | O_CLOEXEC));
-  if (fds.outWrite < 0 || fds.channel < 0 || fds.devNull < 0) {
+  if (fds.outWrite < 0 || (withChannel && fds.channel < 0) || fds.devNull < 0) {
     throw Error(ErrorKind::BadConfiguration,
                 std::string("preparing the host's descriptors failed: ") + std::strerror(errno));
   }
@@ -178,7 +182,7 @@ std::unique_ptr<ChildProcess> ChildProcess::spawn(const SpawnRequest& request) {
   posix_spawn_file_actions_adddup2(&actions, fds.devNull, STDIN_FILENO);
   posix_spawn_file_actions_adddup2(&actions, fds.outWrite, STDOUT_FILENO);
   posix_spawn_file_actions_adddup2(&actions, fds.outWrite, STDERR_FILENO);
-  posix_spawn_file_actions_adddup2(&actions, fds.channel, kHostChannelFd);
+  if (withChannel) posix_spawn_file_actions_adddup2(&actions, fds.channel, kHostChannelFd);
   // Descriptors the application left inheritable must not leak into the host.
   posix_spawn_file_actions_addclosefrom_np(&actions, kHostChannelFd + 1);
 
