@@ -1,11 +1,11 @@
-// Client side of a private host: spawn, handshake, RPC connection, teardown.
+// Client side of a host: spawn a private one (or connect to a shared one), handshake, RPC
+// connection, teardown.
 #include "bitbridge/host.h"
 
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
-#include <climits>
 #include <cstdlib>
 
 #include <capnp/message.h>
@@ -19,19 +19,16 @@
 #include "handshake.h"
 #include "heartbeat_monitor.h"
 #include "host_locator.h"
+#include "host_selection.h"
 #include "host_service.h"
 #include "logging.h"
 #include "process.h"
+#include "shared_client.h"
+#include "shared_endpoint.h"
 #include "shm_stream.h"
 
 namespace bitbridge {
 namespace {
-
-std::string absolutePath(const std::string& path) {
-  if (path.empty() || path[0] == '/') return path;
-  char cwd[PATH_MAX];
-  return ::getcwd(cwd, sizeof(cwd)) ? std::string(cwd) + "/" + path : path;
-}
 
 // How long a host gets to exit by itself once its channel is closed before it is killed.
 constexpr auto kExitGrace = std::chrono::milliseconds(100);
@@ -40,6 +37,8 @@ constexpr auto kStatusWait = std::chrono::milliseconds(250);
 // Back-off before the n-th restart within the window (n >= 1): 100 ms doubling, capped.
 constexpr auto kRestartBackoffBase = std::chrono::milliseconds(100);
 constexpr auto kRestartBackoffCap = std::chrono::milliseconds(2000);
+// How much of a shared host's log file logTail() and disconnection messages show.
+constexpr size_t kSharedLogTail = 4096;
 
 }  // namespace
 
@@ -94,6 +93,7 @@ struct Host::Impl {
 
   // Context for a disconnection: the host's exit status and the tail of its output.
   std::string disconnectContext() {
+    if (!process) return sharedDisconnectContext();
     std::string context = label;
     if (auto status = process->waitFor(kStatusWait)) {
       context += " " + status->describe();
@@ -105,12 +105,33 @@ struct Host::Impl {
     return context;
   }
 
+  // A shared host is not our child (no exit status to collect); its log file has its last words.
+  std::string sharedDisconnectContext() const {
+    std::string context = label + " closed the connection";
+    std::string tail = readFileTail(sharedLog, kSharedLogTail);
+    if (!tail.empty()) context += "; last lines of " + sharedLog + ":\n" + tail;
+    return context;
+  }
+
+  // Cap'n Proto RPC over `stream`; the host's bootstrap capability is its Host service.
+  void startRpc() {
+    network = kj::heap<capnp::TwoPartyVatNetwork>(*stream, capnp::rpc::twoparty::Side::CLIENT,
+                                                  rpcReaderOptions());
+    rpc = kj::heap(capnp::makeRpcClient(*network));
+    capnp::MallocMessageBuilder vatIdMessage(8);
+    auto vatId = vatIdMessage.initRoot<capnp::rpc::twoparty::VatId>();
+    vatId.setSide(capnp::rpc::twoparty::Side::SERVER);
+    bootstrap = rpc->bootstrap(vatId).castAs<proto::Host>();
+  }
+
   Runtime& runtime;
   HostOptions options;
   Arch arch = currentArch();
   std::string label;  // "bitbridge-host32 (pid 123)"
-  std::unique_ptr<ChildProcess> process;
-  kj::Own<ChannelCutter> cutter;  // fails every pending call at once (see channel.h)
+  std::unique_ptr<ChildProcess> process;  // null for a shared host
+  kj::Own<ChannelCutter> cutter;          // fails every pending call at once (see channel.h)
+  uint32_t sharedPid = 0;                 // shared host only
+  std::string sharedLog;                  // shared host only: its log file
   kj::Own<kj::AsyncIoStream> stream;
   kj::Own<capnp::TwoPartyVatNetwork> network;
   kj::Own<capnp::RpcSystem<capnp::rpc::twoparty::VatId>> rpc;
@@ -149,34 +170,11 @@ std::unique_ptr<Host::Impl> Host::start(Runtime& runtime, HostOptions options) {
   auto impl = std::make_unique<Impl>(runtime, options);
   auto& log = *runtime.logger();
 
-  // 1. Which host: from the component's header unless the caller insists (then check it).
-  if (!options.component.empty()) {
-    options.component = absolutePath(options.component);
-    BinaryInfo component = inspectForHosting(options.component);
-    impl->arch = options.arch.value_or(component.arch.value_or(currentArch()));
-    requireLoadableBy(component, impl->arch, options.component);
-  } else if (options.arch) {
-    impl->arch = *options.arch;
-  }
-  if (!options.legacyLibrary.empty()) {
-    if (options.component.empty()) {
-      throw Error(ErrorKind::BadConfiguration,
-                  "HostOptions::legacyLibrary is set but HostOptions::component is not",
-                  "a host loads components; name the component that wraps " + options.legacyLibrary);
-    }
-    options.legacyLibrary = absolutePath(options.legacyLibrary);
-    requireHostable(options.legacyLibrary, impl->arch, BinaryRole::LegacyLibrary);
-  }
-
-  // 2. The host executable, and a check that it really is of that bitness.
-  std::string executable = locateHostExecutable(impl->arch, options.hostDirectory);
-  BinaryInfo hostHeader = inspectBinary(executable);
-  if (hostHeader.arch != impl->arch) {
-    throw Error(ErrorKind::BadConfiguration,
-                executable + " is " + hostHeader.description + ", not a " +
-                    std::string(archName(impl->arch)) + " host",
-                "reinstall bitbridge; the hosts directory holds a wrong file");
-  }
+  // 1-2. Which host (from the component's header unless the caller insists), and its
+  // executable, headers checked (host_selection.h).
+  HostSelection selection = selectHost(options);
+  impl->arch = selection.arch;
+  std::string executable = selection.executable;
 
   // 3. Spawn with the child end of a private channel (and of the heartbeat socket); forward
   //    its output to our log.
@@ -244,13 +242,7 @@ std::unique_ptr<Host::Impl> Host::start(Runtime& runtime, HostOptions options) {
   }
 
   // 5. Cap'n Proto RPC over the channel; the host's bootstrap capability is its Host service.
-  impl->network = kj::heap<capnp::TwoPartyVatNetwork>(
-      *impl->stream, capnp::rpc::twoparty::Side::CLIENT, rpcReaderOptions());
-  impl->rpc = kj::heap(capnp::makeRpcClient(*impl->network));
-  capnp::MallocMessageBuilder vatIdMessage(8);
-  auto vatId = vatIdMessage.initRoot<capnp::rpc::twoparty::VatId>();
-  vatId.setSide(capnp::rpc::twoparty::Side::SERVER);
-  impl->bootstrap = impl->rpc->bootstrap(vatId).castAs<proto::Host>();
+  impl->startRpc();
 
   // 6. The heartbeat, once the host is known to be ours and answering.
   if (heartbeatChannel) {
@@ -262,6 +254,48 @@ std::unique_ptr<Host::Impl> Host::start(Runtime& runtime, HostOptions options) {
         runtime.io().provider->getTimer(), settings,
         [raw](std::string verdict) { raw->killUnresponsive(std::move(verdict)); });
   }
+  impl->options = std::move(options);
+  return impl;
+}
+
+Host Host::connectShared(Runtime& runtime, HostOptions options) {
+  Host host(startShared(runtime, options));
+  if (!host.impl_->options.component.empty()) {
+    // Idempotent in the host: a component already loaded there is returned as it is.
+    host.loadWithin(host.impl_->options.component, host.impl_->options.legacyLibrary,
+                    host.impl_->options.startTimeout);
+  }
+  return host;
+}
+
+std::unique_ptr<Host::Impl> Host::startShared(Runtime& runtime, HostOptions options) {
+  if (options.sharedName.empty()) {
+    throw Error(ErrorKind::BadConfiguration, "Host::connectShared needs HostOptions::sharedName",
+                "give the name all clients of that shared host use (e.g. \"counter\"), or "
+                "use Host::spawn for a private host");
+  }
+  if (options.transport != Transport::Socket) {
+    throw Error(ErrorKind::BadConfiguration,
+                std::string("shared hosts serve RPC over their socket only, not over \"") +
+                    transportName(options.transport) + "\"",
+                "leave HostOptions::transport at Transport::Socket, or use a private host "
+                "(Host::spawn) for the shared-memory transport");
+  }
+  auto impl = std::make_unique<Impl>(runtime, options);
+  HostSelection selection = selectHost(options);  // the same choice as spawn's
+  impl->arch = selection.arch;
+  SharedHostRequest request;
+  request.name = options.sharedName;
+  request.arch = selection.arch;
+  request.executable = selection.executable;
+  request.idleTimeout = options.idleTimeout;
+  request.startTimeout = options.startTimeout;
+  SharedHostConnection connection = connectSharedHost(runtime, request);
+  impl->label = connection.label;
+  impl->sharedPid = connection.pid;
+  impl->sharedLog = connection.logPath;
+  impl->stream = kj::mv(connection.stream);
+  impl->startRpc();
   impl->options = std::move(options);
   return impl;
 }
@@ -338,6 +372,7 @@ HostInfo Host::info() {
   info.os = wire.getOs();
   info.version = wire.getVersion();
   info.transport = wire.getTransport();
+  info.shared = wire.getShared();
   for (auto component : wire.getComponents()) {
     ComponentInfo entry;
     entry.path = component.getPath();
@@ -350,6 +385,10 @@ HostInfo Host::info() {
 void Host::shutdown() {
   if (!impl_ || impl_->shutDown) return;
   impl_->shutDown = true;
+  if (!impl_->process) {  // a shared host is not ours to stop: just leave it
+    impl_->stop(false);
+    return;
+  }
   try {
     // The host may close the channel before or after answering: both mean it is going.
     impl_->bootstrap.shutdownRequest()
@@ -363,18 +402,21 @@ void Host::shutdown() {
   impl_->stop(true);
 }
 
-uint32_t Host::pid() const { return static_cast<uint32_t>(impl_->process->pid()); }
+uint32_t Host::pid() const {
+  return impl_->process ? static_cast<uint32_t>(impl_->process->pid()) : impl_->sharedPid;
+}
 Arch Host::arch() const { return impl_->arch; }
-std::string Host::logTail() const { return impl_->process->outputTail(); }
+std::string Host::logTail() const {
+  return impl_->process ? impl_->process->outputTail()
+                        : readFileTail(impl_->sharedLog, kSharedLogTail);
+}
 
 Error Host::translate(const kj::Exception& exception) {
   bool disconnected = exception.getType() == kj::Exception::Type::DISCONNECTED;
   if (disconnected && !impl_->watchdogVerdict.empty()) {
     return Error(ErrorKind::TimedOut,
                  impl_->label + " " + impl_->watchdogVerdict + "; the watchdog killed it" +
-                     (impl_->process->outputTail().empty()
-                          ? std::string()
-                          : "; last host output:\n" + impl_->process->outputTail()),
+                     (logTail().empty() ? std::string() : "; last host output:\n" + logTail()),
                  "a legacy call that can block should be given a callTimeout; raise "
                  "HostOptions::heartbeatTimeout/hangTimeout if the host is legitimately this slow");
   }
@@ -434,7 +476,9 @@ void Host::restartAfter(const Error& cause) {
   }
   runtime.logger()->warn("restarting {} ({})", impl_->label, cause.message());
 
-  auto fresh = start(runtime, impl_->options);
+  // A shared host is found again by name (and started anew if it is gone).
+  auto fresh = impl_->process ? start(runtime, impl_->options)
+                              : startShared(runtime, impl_->options);
   fresh->extraComponents = impl_->extraComponents;
   fresh->restartTimes = std::move(times);
   fresh->restartTimes.push_back(now);

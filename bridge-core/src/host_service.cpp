@@ -5,10 +5,10 @@
 #include <capnp/rpc-twoparty.h>
 #include <spdlog/logger.h>
 
+#include "abort_logging_stream.h"
 #include "bitbridge/error.h"
 #include "bulk_segment.h"
 #include "handshake.h"
-#include "peer_close_tracker.h"
 #include "shm_stream.h"
 
 #ifndef BITBRIDGE_VERSION
@@ -41,15 +41,35 @@ capnp::ReaderOptions rpcReaderOptions() {
   return options;
 }
 
+capnp::Capability::Client SharedInstances::get(const std::string& className,
+                                               ComponentRegistry& registry) {
+  if (auto it = instances_.find(className); it != instances_.end()) return it->second;
+  registry.requireClass(className);  // throws NotFound: nothing is kept
+  auto object = registry.create(className,
+                                threads_.contextFor(className, registry.componentOf(className),
+                                                    registry.classFlags(className)));
+  instances_.emplace(className, object);
+  return object;
+}
+
 HostService::HostService(ComponentRegistry& registry, BulkRegistry& bulk,
                          ComponentThreads& threads, std::shared_ptr<spdlog::logger> logger,
-                         kj::Own<kj::PromiseFulfiller<void>> onShutdown, const char* transport)
+                         kj::Own<kj::PromiseFulfiller<void>> onShutdown, const char* transport,
+                         SharedInstances* shared)
     : registry_(registry),
       bulk_(bulk),
       logger_(std::move(logger)),
       threads_(threads),
       onShutdown_(kj::mv(onShutdown)),
-      transport_(transport) {}
+      transport_(transport),
+      shared_(shared) {}
+
+HostService::~HostService() {
+  for (uint64_t segment : attached_) bulk_.detach(segment);
+  if (!attached_.empty()) {
+    logger_->debug("detached {} bulk segment(s) the client left attached", attached_.size());
+  }
+}
 
 void HostService::fillComponent(proto::ComponentInfo::Builder out,
                                 const LoadedComponent& component) {
@@ -67,6 +87,7 @@ kj::Promise<void> HostService::info(InfoContext context) {
   info.setVersion(BITBRIDGE_VERSION);
   info.setProtocolVersion(proto::PROTOCOL_VERSION);
   info.setTransport(transport_);
+  info.setShared(shared_ != nullptr);
   const auto& components = registry_.components();
   auto list = info.initComponents(static_cast<unsigned>(components.size()));
   for (unsigned i = 0; i < list.size(); ++i) fillComponent(list[i], *components[i]);
@@ -88,10 +109,14 @@ kj::Promise<void> HostService::activate(ActivateContext context) {
   std::string name = context.getParams().getClassName();
   reportingErrors([&] {
     registry_.requireClass(name);  // before a context is made for the name
-    auto& classContext =
-        threads_.contextFor(name, registry_.componentOf(name), registry_.classFlags(name));
-    auto object = registry_.create(name, classContext);
-    logger_->debug("activated {}", name);
+    capnp::Capability::Client object = nullptr;
+    if (shared_ != nullptr) {
+      object = shared_->get(name, registry_);
+    } else {
+      object = registry_.create(
+          name, threads_.contextFor(name, registry_.componentOf(name), registry_.classFlags(name)));
+    }
+    logger_->debug("activated {}{}", name, shared_ != nullptr ? " (shared instance)" : "");
     context.getResults().setObject(kj::mv(object));
   });
   return kj::READY_NOW;
@@ -107,6 +132,7 @@ kj::Promise<void> HostService::attachBulk(AttachBulkContext context) {
   std::string name = context.getParams().getName();
   reportingErrors([&] {
     auto segment = bulk_.attach(name);
+    attached_.insert(segment->id());
     logger_->debug("attached bulk segment {} ({} bytes)", segment->id(), segment->dataBytes());
     context.getResults().setSegment(segment->id());
     context.getResults().setSize(segment->dataBytes());
@@ -115,7 +141,11 @@ kj::Promise<void> HostService::attachBulk(AttachBulkContext context) {
 }
 
 kj::Promise<void> HostService::detachBulk(DetachBulkContext context) {
-  bulk_.detach(context.getParams().getSegment());
+  // Only segments this connection attached: in a shared host, another client's are not ours
+  // to drop. Unknown ids are ignored, as before.
+  if (attached_.erase(context.getParams().getSegment()) != 0) {
+    bulk_.detach(context.getParams().getSegment());
+  }
   return kj::READY_NOW;
 }
 
@@ -150,8 +180,8 @@ int runHost(kj::AsyncIoContext& io, kj::Own<kj::AsyncIoStream> stream,
     return 2;
   }
   auto shutdown = kj::newPromiseAndFulfiller<void>();
-  PeerCloseTracker tracked(*stream);
-  capnp::TwoPartyVatNetwork network(tracked, capnp::rpc::twoparty::Side::SERVER,
+  AbortLoggingStream messages(*stream, *logger, "the client");
+  capnp::TwoPartyVatNetwork network(messages, capnp::rpc::twoparty::Side::SERVER,
                                     rpcReaderOptions());
   auto rpc = capnp::makeRpcServer(
       network, kj::heap<HostService>(registry, bulk, threads, logger, kj::mv(shutdown.fulfiller),
@@ -162,12 +192,7 @@ int runHost(kj::AsyncIoContext& io, kj::Own<kj::AsyncIoStream> stream,
       .then([&] { disconnected = true; })
       .exclusiveJoin(kj::mv(shutdown.promise))
       .wait(io.waitScope);
-  if (disconnected && !tracked.peerClosed()) {
-    // Cap'n Proto ended the connection itself: it sent the client an Abort naming the problem.
-    logger->error("dropped the client's connection: it sent a message this host cannot accept "
-                  "(malformed frame, over the reader limits, or not Cap'n Proto RPC); exiting");
-    return 3;
-  }
+  if (messages.aborted()) return 4;  // the reason has been logged as an error
   logger->info(disconnected ? "client disconnected; exiting" : "exiting on request");
   return 0;
 }

@@ -215,14 +215,17 @@ std::unique_ptr<ChildProcess> ChildProcess::spawn(const SpawnRequest& request) {
   }
   fds.outRead = pipeFds[0];
   fds.outWrite = moveAboveStdio(pipeFds[1]);
-  fds.channel =
-      moveAboveStdio(::fcntl(request.channelHandle, F_DUPFD_CLOEXEC, kHostLastInheritedFd + 1));
+  bool withChannel = request.channelHandle >= 0;
+  if (withChannel) {
+    fds.channel =
+        moveAboveStdio(::fcntl(request.channelHandle, F_DUPFD_CLOEXEC, kHostLastInheritedFd + 1));
+  }
   if (request.heartbeatHandle >= 0) {
     fds.heartbeat = moveAboveStdio(
         ::fcntl(request.heartbeatHandle, F_DUPFD_CLOEXEC, kHostLastInheritedFd + 1));
   }
   fds.devNull = moveAboveStdio(::open("/dev/null", O_RDONLY | O_CLOEXEC));
-  if (fds.outWrite < 0 || fds.channel < 0 || fds.devNull < 0 ||
+  if (fds.outWrite < 0 || (withChannel && fds.channel < 0) || fds.devNull < 0 ||
       (request.heartbeatHandle >= 0 && fds.heartbeat < 0)) {
     throw Error(ErrorKind::BadConfiguration,
                 std::string("preparing the host's descriptors failed: ") + std::strerror(errno));
@@ -233,13 +236,15 @@ std::unique_ptr<ChildProcess> ChildProcess::spawn(const SpawnRequest& request) {
   posix_spawn_file_actions_adddup2(&actions, fds.devNull, STDIN_FILENO);
   posix_spawn_file_actions_adddup2(&actions, fds.outWrite, STDOUT_FILENO);
   posix_spawn_file_actions_adddup2(&actions, fds.outWrite, STDERR_FILENO);
-  posix_spawn_file_actions_adddup2(&actions, fds.channel, kHostChannelFd);
+  if (withChannel) posix_spawn_file_actions_adddup2(&actions, fds.channel, kHostChannelFd);
   if (fds.heartbeat >= 0) {
     posix_spawn_file_actions_adddup2(&actions, fds.heartbeat, kHostHeartbeatFd);
   }
   // Descriptors the application left inheritable must not leak into the host.
-  posix_spawn_file_actions_addclosefrom_np(
-      &actions, (fds.heartbeat >= 0 ? kHostHeartbeatFd : kHostChannelFd) + 1);
+  int firstClosed = fds.heartbeat >= 0 ? kHostHeartbeatFd + 1
+                    : withChannel       ? kHostChannelFd + 1
+                                        : STDERR_FILENO + 1;
+  posix_spawn_file_actions_addclosefrom_np(&actions, firstClosed);
 
   std::vector<char*> argv;
   argv.push_back(const_cast<char*>(request.executable.c_str()));

@@ -28,7 +28,8 @@ struct ExitStatus {
 struct SpawnRequest {
   std::string executable;             ///< absolute path
   std::vector<std::string> arguments; ///< argv[1..]
-  int channelHandle = -1;             ///< inherited as kHostChannelFd in the child
+  int channelHandle = -1;             ///< inherited as kHostChannelFd in the child; -1: none
+                                      ///< (a shared host is found by name instead)
   int heartbeatHandle = -1;           ///< inherited as kHostHeartbeatFd in the child, if >= 0
   /// Called with each line the child writes to stdout or stderr (without the newline), on the
   /// output-drain thread. Must be thread-safe with respect to the owner's use of its state.

@@ -24,6 +24,8 @@ struct HostInfo {
   protocolVersion @5 :UInt32;
   components @6 :List(ComponentInfo);
   transport @7 :Text;          # what the RPC channel runs on: "socket" or "shm" (shared memory)
+  shared @8 :Bool;             # a shared host (many clients): activate returns the host's one
+                               # instance of a class to every client
 }
 
 interface Host {
@@ -35,10 +37,12 @@ interface Host {
   # is the library the component wraps, checked too. Loading the same path twice is a no-op.
   load @1 (path :Text, legacyLibrary :Text) -> (component :ComponentInfo);
 
-  # Creates a new instance of a class offered by a loaded component.
+  # Creates a new instance of a class offered by a loaded component. In a shared host, returns
+  # the host's one instance of that class (created on the first activation) to every client.
   activate @2 (className :Text) -> (object :Capability);
 
-  # Asks the host to exit once this call has been answered.
+  # Asks the host to exit once this call has been answered. A shared host only closes this
+  # client's connection: it exits when it has had no client for its idle timeout.
   shutdown @3 () -> ();
 
   # Maps a shared-memory segment the client created (bitbridge/bulk.capnp). The host opens it

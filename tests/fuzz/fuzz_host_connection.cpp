@@ -13,7 +13,7 @@
 //
 // A bug is: a crash, ASan/UBSan report, a hang (libFuzzer -timeout), an exception escaping
 // runHost (in a host process that is a crash with exit code 1, and with shared hosts it would
-// end every client's connection), an exit code other than 0 (served), 2 (bad handshake) or 3 (dropped a malformed client), or
+// end every client's connection), an exit code other than 0 (served), 2 (bad handshake) or 4 (dropped a malformed client), or
 // a descriptor left open after the connection ended.
 //
 // KJ allows one event loop per thread, so the async-io context is created once, on first use,
@@ -163,7 +163,7 @@ int serveOne(const uint8_t* data, size_t size, bool traceReplies) {
     std::fprintf(stderr, "fuzz_host_connection: exception escaped runHost: %s\n", e.what());
     std::abort();
   }
-  if (code != 0 && code != 2 && code != 3) {
+  if (code != 0 && code != 2 && code != 4) {
     std::fprintf(stderr, "fuzz_host_connection: runHost returned %d\n", code);
     std::abort();
   }

@@ -1,6 +1,7 @@
 #include "host_test_support.h"
 
 #include <dirent.h>
+#include <ftw.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -9,6 +10,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "bitbridge/binary_header.h"
 
@@ -55,6 +57,55 @@ std::vector<int> childPids() {
   }
   ::closedir(proc);
   return children;
+}
+
+bool waitUntilGone(int pid, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (processAlive(pid)) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return true;
+}
+
+std::vector<int> sharedHostPids(const std::string& name) {
+  std::vector<int> pids;
+  const std::string needle = std::string("--shared") + '\0' + name + '\0';
+  DIR* proc = ::opendir("/proc");
+  if (proc == nullptr) return pids;
+  while (dirent* entry = ::readdir(proc)) {
+    char* end = nullptr;
+    long pid = std::strtol(entry->d_name, &end, 10);
+    if (*end != '\0' || pid <= 0) continue;
+    std::ifstream in("/proc/" + std::string(entry->d_name) + "/cmdline", std::ios::binary);
+    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (cmdline.find(needle) != std::string::npos && processAlive(static_cast<int>(pid))) {
+      pids.push_back(static_cast<int>(pid));
+    }
+  }
+  ::closedir(proc);
+  return pids;
+}
+
+PrivateRuntimeDir::PrivateRuntimeDir() {
+  char dir[] = "/tmp/bitbridge-xdg-XXXXXX";  // mkdtemp makes it 0700
+  if (::mkdtemp(dir) == nullptr) std::abort();
+  path_ = dir;
+  if (const char* old = std::getenv("XDG_RUNTIME_DIR")) previous_ = old;
+  ::setenv("XDG_RUNTIME_DIR", path_.c_str(), 1);  // inherited by the hosts we start
+}
+
+PrivateRuntimeDir::~PrivateRuntimeDir() {
+  if (previous_) {
+    ::setenv("XDG_RUNTIME_DIR", previous_->c_str(), 1);
+  } else {
+    ::unsetenv("XDG_RUNTIME_DIR");
+  }
+  // Depth-first removal; symlinks are removed, never followed.
+  ::nftw(
+      path_.c_str(),
+      [](const char* file, const struct stat*, int, struct FTW*) { return ::remove(file); }, 16,
+      FTW_DEPTH | FTW_PHYS);
 }
 
 FakeHostDirectory::FakeHostDirectory(Arch arch, const std::string& mode) {

@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,6 +19,30 @@ bool processAlive(int pid);
 std::optional<Arch> processArch(int pid);
 /// Pids whose parent is this process (any state, zombies included).
 std::vector<int> childPids();
+
+/// Waits up to `timeout` for `pid` to be gone (exited; a zombie counts as gone).
+bool waitUntilGone(int pid, std::chrono::milliseconds timeout);
+
+/// Live processes whose command line contains `--shared <name>` (shared hosts of that name).
+std::vector<int> sharedHostPids(const std::string& name);
+
+/// A private XDG_RUNTIME_DIR (mkdtemp, mode 0700) for one test, so that its shared hosts can
+/// meet no other test's; the previous value is restored and the tree removed on destruction.
+class PrivateRuntimeDir {
+ public:
+  PrivateRuntimeDir();
+  ~PrivateRuntimeDir();
+  PrivateRuntimeDir(const PrivateRuntimeDir&) = delete;
+  PrivateRuntimeDir& operator=(const PrivateRuntimeDir&) = delete;
+  /// The XDG_RUNTIME_DIR itself.
+  const std::string& path() const { return path_; }
+  /// Where bitbridge keeps its endpoints in it.
+  std::string bitbridgeDir() const { return path_ + "/bitbridge"; }
+
+ private:
+  std::string path_;
+  std::optional<std::string> previous_;
+};
 
 /// A private directory that holds a stand-in host executable (tests/components/fake_host.cpp)
 /// under the real host's name for `arch`; removed on destruction.

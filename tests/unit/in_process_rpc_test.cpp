@@ -195,8 +195,8 @@ TEST(HostConnection, MalformedFrameDropsTheClientAsAnError) {
   // A Cap'n Proto frame header announcing 1000 segments: over the limit, rejected at once.
   const uint32_t frame[2] = {999, 1};
   ASSERT_EQ(::write(pair.fds[0], frame, sizeof(frame)), static_cast<ssize_t>(sizeof(frame)));
-  // Our end stays open: the host must end the connection itself, and say why (exit code 3).
-  EXPECT_EQ(host.join(), 3);
+  // Our end stays open: the host must end the connection itself, and say why (exit code 4).
+  EXPECT_EQ(host.join(), 4);
 }
 
 TEST(HostConnection, ClientLeavingIsAnOrdinaryDisconnect) {

@@ -74,6 +74,9 @@ struct HostInfo {
   std::vector<ComponentInfo> components;
   /// What the RPC channel runs on, as the host sees it: "socket" or "shm".
   std::string transport;
+  /// A shared host (Host::connectShared): every client that activates a class gets the host's
+  /// one instance of it.
+  bool shared = false;
 };
 
 /// What carries the RPC messages between a client and its host.
@@ -146,15 +149,33 @@ struct HostOptions {
   std::function<void(Host&)> onRestart;
   /// What carries the RPC messages (see Transport). Default: the socket.
   Transport transport = Transport::Socket;
+  /// Shared hosts only (Host::connectShared): the name every client of one shared host uses,
+  /// 1..64 characters of [A-Za-z0-9._-]. A 32-bit and a 64-bit host of the same name are two
+  /// hosts (the endpoint includes the architecture).
+  std::string sharedName;
+  /// Shared hosts only: how long a shared host started by this client stays up with no client
+  /// at all. A host already running keeps the value it was started with.
+  std::chrono::milliseconds idleTimeout{5000};
 };
 
-/// A running host process (private to this client) and the RPC connection to it.
-/// Move-only. Destroying it without shutdown() closes the channel and kills the process.
+/// A running host process and the RPC connection to it: either private to this client
+/// (spawn) or shared by many clients (connectShared). Move-only. Destroying a private Host
+/// without shutdown() closes the channel and kills the process; destroying a shared one only
+/// closes this client's connection.
 class Host {
  public:
   /// Starts a host and completes the handshake (throws Error: NotFound, WrongBitness,
   /// BadConfiguration, TimedOut, Disconnected with the host's exit status and log tail).
   static Host spawn(Runtime& runtime, HostOptions options = {});
+
+  /// Connects to the shared host named `options.sharedName` for the component's architecture
+  /// (picked as spawn does), starting it if none runs, then loads `options.component` (a no-op
+  /// if the host has it already). A shared host serves every client of this user, 32- and
+  /// 64-bit alike; activate() returns its one instance of each class; it is not this client's
+  /// child, survives it, and exits once it has had no client for its idle timeout. pid() is the
+  /// shared host's; shutdown() only disconnects. Transport::SharedMemory is not offered.
+  /// Throws Error as spawn does, plus BadConfiguration for a bad name or runtime directory.
+  static Host connectShared(Runtime& runtime, HostOptions options);
 
   Host(Host&&) noexcept;
   Host& operator=(Host&&) noexcept;
@@ -163,7 +184,8 @@ class Host {
   /// Loads another component library into the host (header checked on both sides).
   ComponentInfo load(const std::string& path, const std::string& legacyLibrary = {});
 
-  /// Creates a new instance of a class some loaded component offers.
+  /// Creates a new instance of a class some loaded component offers (a shared host returns
+  /// its one instance of that class instead).
   capnp::Capability::Client activateAny(const std::string& className);
   template <typename Interface>
   typename Interface::Client activate(const std::string& className) {
@@ -197,12 +219,12 @@ class Host {
   /// How many times this Host has been restarted.
   unsigned restartCount() const;
 
-  /// Asks the host to exit and reaps it. Idempotent.
+  /// Asks a private host to exit and reaps it; leaves a shared one (disconnects). Idempotent.
   void shutdown();
 
   uint32_t pid() const;
   Arch arch() const;
-  /// Last lines the host wrote to stderr (its log), for diagnostics.
+  /// Last lines the host wrote to stderr (its log; a shared host's log file), for diagnostics.
   std::string logTail() const;
   /// Turns a kj::Exception from a call on this host into an Error with host context.
   Error translate(const kj::Exception& exception);
@@ -212,6 +234,8 @@ class Host {
   explicit Host(std::unique_ptr<Impl> impl);
   /// Spawn, handshake and RPC set-up (no component loaded yet).
   static std::unique_ptr<Impl> start(Runtime& runtime, HostOptions options);
+  /// Find or start the shared host, handshake and RPC set-up (no component loaded yet).
+  static std::unique_ptr<Impl> startShared(Runtime& runtime, HostOptions options);
   /// Before an operation: applies RestartPolicy::OnNextCall.
   void ensureRunning();
   /// After a failed wait: the Error to throw, having applied RestartPolicy::Immediately.

@@ -1,0 +1,52 @@
+#include "host_selection.h"
+
+#include <unistd.h>
+
+#include <climits>
+
+#include "bitbridge/binary_header.h"
+#include "bitbridge/error.h"
+#include "host_locator.h"
+
+namespace bitbridge {
+
+std::string absolutePath(const std::string& path) {
+  if (path.empty() || path[0] == '/') return path;
+  char cwd[PATH_MAX];
+  return ::getcwd(cwd, sizeof(cwd)) ? std::string(cwd) + "/" + path : path;
+}
+
+HostSelection selectHost(HostOptions& options) {
+  HostSelection selection;
+  // 1. Which host: from the component's header unless the caller insists (then check it).
+  if (!options.component.empty()) {
+    options.component = absolutePath(options.component);
+    BinaryInfo component = inspectForHosting(options.component);
+    selection.arch = options.arch.value_or(component.arch.value_or(currentArch()));
+    requireLoadableBy(component, selection.arch, options.component);
+  } else if (options.arch) {
+    selection.arch = *options.arch;
+  }
+  if (!options.legacyLibrary.empty()) {
+    if (options.component.empty()) {
+      throw Error(ErrorKind::BadConfiguration,
+                  "HostOptions::legacyLibrary is set but HostOptions::component is not",
+                  "a host loads components; name the component that wraps " + options.legacyLibrary);
+    }
+    options.legacyLibrary = absolutePath(options.legacyLibrary);
+    requireHostable(options.legacyLibrary, selection.arch, BinaryRole::LegacyLibrary);
+  }
+
+  // 2. The host executable, and a check that it really is of that bitness.
+  selection.executable = locateHostExecutable(selection.arch, options.hostDirectory);
+  BinaryInfo hostHeader = inspectBinary(selection.executable);
+  if (hostHeader.arch != selection.arch) {
+    throw Error(ErrorKind::BadConfiguration,
+                selection.executable + " is " + hostHeader.description + ", not a " +
+                    std::string(archName(selection.arch)) + " host",
+                "reinstall bitbridge; the hosts directory holds a wrong file");
+  }
+  return selection;
+}
+
+}  // namespace bitbridge

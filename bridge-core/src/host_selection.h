@@ -1,0 +1,29 @@
+// Which host serves a set of HostOptions: the first two steps of starting any host, private
+// (Host::spawn) or shared (Host::connectShared), so that both pick and check it the same way.
+// Thread/lifetime: stateless.
+#pragma once
+
+#include <string>
+
+#include "bitbridge/arch.h"
+#include "bitbridge/host.h"
+
+namespace bitbridge {
+
+struct HostSelection {
+  Arch arch = currentArch();
+  std::string executable;  ///< absolute path of bitbridge-host32/-host64, header checked
+};
+
+/// 1. The architecture: `options.arch`, else the component's ELF header, else this process's;
+///    the component (and legacy library) must be loadable by it. Makes `options.component`
+///    and `options.legacyLibrary` absolute.
+/// 2. The host executable for it (see host_locator.h), whose own header must match.
+/// Throws Error: NotFound, WrongBitness, BadConfiguration (legacyLibrary without component, a
+/// host file of the wrong architecture).
+HostSelection selectHost(HostOptions& options);
+
+/// `path` made absolute against the working directory ("" stays "").
+std::string absolutePath(const std::string& path);
+
+}  // namespace bitbridge
