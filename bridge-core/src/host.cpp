@@ -158,12 +158,20 @@ Host::~Host() = default;
 
 Host Host::spawn(Runtime& runtime, HostOptions options) {
   Host host(start(runtime, options));
-  if (!host.impl_->options.component.empty()) {
-    // Loading runs the legacy library's initialisers: part of start-up, under its timeout.
-    host.loadWithin(host.impl_->options.component, host.impl_->options.legacyLibrary,
-                    host.impl_->options.startTimeout);
-  }
+  host.loadStartComponents();
   return host;
+}
+
+void Host::loadStartComponents() {
+  // Loading runs the legacy library's initialisers: part of start-up, under its timeout. (In a
+  // shared host that already has them, loading is idempotent and returns them as they are.)
+  const auto& options = impl_->options;
+  if (!options.component.empty()) {
+    loadWithin(options.component, options.legacyLibrary, options.startTimeout);
+  }
+  for (const auto& [path, legacy] : impl_->extraComponents) {
+    loadWithin(path, legacy, options.startTimeout);
+  }
 }
 
 std::unique_ptr<Host::Impl> Host::start(Runtime& runtime, HostOptions options) {
@@ -260,11 +268,7 @@ std::unique_ptr<Host::Impl> Host::start(Runtime& runtime, HostOptions options) {
 
 Host Host::connectShared(Runtime& runtime, HostOptions options) {
   Host host(startShared(runtime, options));
-  if (!host.impl_->options.component.empty()) {
-    // Idempotent in the host: a component already loaded there is returned as it is.
-    host.loadWithin(host.impl_->options.component, host.impl_->options.legacyLibrary,
-                    host.impl_->options.startTimeout);
-  }
+  host.loadStartComponents();
   return host;
 }
 
@@ -488,14 +492,8 @@ void Host::restartAfter(const Error& cause) {
   fresh->retired.push_back(std::move(impl_));
   impl_ = std::move(fresh);
 
-  const auto& options = impl_->options;
-  if (!options.component.empty()) {
-    loadWithin(options.component, options.legacyLibrary, options.startTimeout);
-  }
-  for (const auto& [path, legacy] : impl_->extraComponents) {
-    loadWithin(path, legacy, options.startTimeout);
-  }
-  if (options.onRestart) options.onRestart(*this);
+  loadStartComponents();
+  if (impl_->options.onRestart) impl_->options.onRestart(*this);
 }
 
 kj::WaitScope& Host::waitScope() { return impl_->runtime.waitScope(); }

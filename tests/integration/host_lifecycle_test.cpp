@@ -18,18 +18,8 @@ namespace bitbridge {
 namespace {
 
 using test::expectError;
+using test::HostCase;
 using test::testComponent;
-
-// Every case runs against both host bitnesses over both transports. The parameter converts to
-// its Arch, so the cases read GetParam() as the host's architecture.
-struct HostCase {
-  Arch arch;
-  Transport transport;
-  operator Arch() const { return arch; }  // NOLINT(google-explicit-constructor): see above
-};
-void PrintTo(const HostCase& c, std::ostream* out) {
-  *out << archName(c.arch) << " over " << transportName(c.transport);
-}
 
 class HostLifecycle : public ::testing::TestWithParam<HostCase> {
  protected:
@@ -198,15 +188,8 @@ TEST_P(HostLifecycle, ManyHostsInSequenceLeaveNoChildren) {
   EXPECT_TRUE(test::childPids().empty());
 }
 
-INSTANTIATE_TEST_SUITE_P(BothBitnessesBothTransports, HostLifecycle,
-                         ::testing::Values(HostCase{Arch::x86, Transport::Socket},
-                                           HostCase{Arch::x86_64, Transport::Socket},
-                                           HostCase{Arch::x86, Transport::SharedMemory},
-                                           HostCase{Arch::x86_64, Transport::SharedMemory}),
-                         [](const auto& info) {
-                           return std::string(archName(info.param.arch)) + "_" +
-                                  transportName(info.param.transport);
-                         });
+INSTANTIATE_TEST_SUITE_P(BothBitnessesBothTransports, HostLifecycle, test::everyHostCase(),
+                         test::hostCaseName);
 
 }  // namespace
 }  // namespace bitbridge

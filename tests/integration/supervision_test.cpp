@@ -25,18 +25,11 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::steady_clock;
 using test::expectError;
+using test::HostCase;
 using test::testComponent;
 
 // The documented bound between a host's death and the failure of the calls pending on it.
 constexpr auto kDeathBound = milliseconds(250);
-
-struct HostCase {
-  Arch arch;
-  Transport transport;
-};
-void PrintTo(const HostCase& c, std::ostream* out) {
-  *out << archName(c.arch) << " over " << transportName(c.transport);
-}
 
 class Supervision : public ::testing::TestWithParam<HostCase> {
  protected:
@@ -340,15 +333,8 @@ TEST_P(Supervision, KillNineLoopLeavesNothingBehind) {
   EXPECT_EQ(openDescriptorCount(), descriptorsBefore) << "descriptors leaked";
 }
 
-INSTANTIATE_TEST_SUITE_P(BothBitnessesBothTransports, Supervision,
-                         ::testing::Values(HostCase{Arch::x86, Transport::Socket},
-                                           HostCase{Arch::x86_64, Transport::Socket},
-                                           HostCase{Arch::x86, Transport::SharedMemory},
-                                           HostCase{Arch::x86_64, Transport::SharedMemory}),
-                         [](const auto& info) {
-                           return std::string(archName(info.param.arch)) + "_" +
-                                  transportName(info.param.transport);
-                         });
+INSTANTIATE_TEST_SUITE_P(BothBitnessesBothTransports, Supervision, test::everyHostCase(),
+                         test::hostCaseName);
 
 }  // namespace
 }  // namespace bitbridge

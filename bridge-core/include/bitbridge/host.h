@@ -236,6 +236,8 @@ class Host {
   static std::unique_ptr<Impl> start(Runtime& runtime, HostOptions options);
   /// Find or start the shared host, handshake and RPC set-up (no component loaded yet).
   static std::unique_ptr<Impl> startShared(Runtime& runtime, HostOptions options);
+  /// Loads HostOptions::component and the components loaded since (after a restart).
+  void loadStartComponents();
   /// Before an operation: applies RestartPolicy::OnNextCall.
   void ensureRunning();
   /// After a failed wait: the Error to throw, having applied RestartPolicy::Immediately.
