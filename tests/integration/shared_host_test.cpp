@@ -477,6 +477,26 @@ TEST_P(SharedHost, AKilledHostIsReportedAndReplacedByTheNextClient) {
   EXPECT_EQ(countOf(next, fresh), 0);
 }
 
+TEST_P(SharedHost, ARestartPolicyReconnectsToANewSharedHost) {
+  Runtime runtime;
+  HostOptions o = options(GetParam());
+  o.restart = RestartPolicy::OnNextCall;
+  Counter::Client counter = nullptr;
+  o.onRestart = [&](Host& restarted) { counter = restarted.activate<Counter>("counter"); };
+  Host host = Host::connectShared(runtime, o);
+  uint32_t pid = note(host.pid());
+  counter = host.activate<Counter>("counter");
+  add(host, counter, 5);
+  ASSERT_EQ(::kill(static_cast<pid_t>(pid), SIGKILL), 0);
+  ASSERT_TRUE(test::waitUntilGone(static_cast<int>(pid), 5s));
+  expectError(ErrorKind::Disconnected, [&] { countOf(host, counter); });
+  // The next operation finds the endpoint dead, starts a new shared host and re-activates.
+  EXPECT_EQ(host.info().components.size(), 1u);
+  EXPECT_EQ(host.restartCount(), 1u);
+  EXPECT_NE(note(host.pid()), pid);
+  EXPECT_EQ(countOf(host, counter), 0);  // a new instance: the old count died with its host
+}
+
 TEST_P(SharedHost, ConnectDisconnectCyclesLeakNoDescriptors) {
   Runtime runtime;
   {
