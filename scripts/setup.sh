@@ -9,6 +9,7 @@
 # stale while amd64's was current, so apt proposed e.g. libssl3 3.0.22 for amd64 and 3.0.20 for
 # i386 and refused to install libssl-dev:i386. We therefore pin every `Multi-Arch: same`
 # package in the i386 dependency closure to the newest version *both* architectures offer.
+# The apt helpers are shared with scripts/setup-windows.sh (scripts/lib/apt.sh).
 set -euo pipefail
 
 PACKAGES=(
@@ -19,15 +20,9 @@ PACKAGES=(
   libboost-dev
 )
 
-log() { printf 'setup: %s\n' "$*" >&2; }
-die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
-
-NATIVE_ARCH=$(dpkg --print-architecture)
-installed() {  # true when PKG (native or arch:all) or PKG:ARCH is fully installed
-  local name=${1%%:*} arch=${1#*:}
-  [ "$arch" = "$1" ] && arch="($NATIVE_ARCH|all)"
-  dpkg-query -W -f='${db:Status-Abbrev}${Architecture}\n' "$name" 2>/dev/null | grep -qE "^ii $arch\$"
-}
+APT_LOG_TAG=setup
+# shellcheck source=scripts/lib/apt.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/apt.sh"
 
 missing=()
 if dpkg --print-foreign-architectures | grep -qx i386; then
@@ -40,11 +35,7 @@ if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi
 
-SUDO=()
-if [ "$(id -u)" -ne 0 ]; then
-  command -v sudo >/dev/null || die "missing packages (${missing[*]}) and not root; re-run as root or install sudo"
-  SUDO=(sudo)
-fi
+apt_need_root "missing packages (${missing[*]})"
 export DEBIAN_FRONTEND=noninteractive
 
 log "missing: ${missing[*]}"
@@ -53,41 +44,16 @@ if ! dpkg --print-foreign-architectures | grep -qx i386; then
   "${SUDO[@]}" dpkg --add-architecture i386
 fi
 
-# A stale or unreachable index for one architecture makes apt-get update exit 100 while every
-# package we need may still be installable from the other indexes: warn, do not give up.
-if ! "${SUDO[@]}" apt-get update -q >/tmp/bitbridge-apt-update.log 2>&1; then
-  log "warning: 'apt-get update' reported errors (often a stale i386 index); continuing."
-  grep -E '^(E|W):' /tmp/bitbridge-apt-update.log | head -n 5 >&2 || true
-fi
-
-# newest_common_version PKG: prints the newest version of PKG offered for both amd64 and i386.
-newest_common_version() {
-  local pkg=$1 v best=""
-  local -a amd i386
-  mapfile -t amd < <(apt-cache madison "$pkg:amd64" 2>/dev/null | awk -F'|' '$3 ~ / amd64 Packages/ {gsub(/ /,"",$2); print $2}')
-  mapfile -t i386 < <(apt-cache madison "$pkg:i386" 2>/dev/null | awk -F'|' '$3 ~ / i386 Packages/ {gsub(/ /,"",$2); print $2}')
-  for v in "${amd[@]}"; do
-    printf '%s\n' "${i386[@]}" | grep -qxF -- "$v" || continue
-    if [ -z "$best" ] || dpkg --compare-versions "$v" gt "$best"; then best=$v; fi
-  done
-  printf '%s' "$best"
-}
-
-candidate() {  # candidate version apt would pick for PKG:ARCH
-  apt-cache policy "$1" 2>/dev/null | awk '/Candidate:/ {print $2; exit}'
-}
+apt_update_tolerant /tmp/bitbridge-apt-update.log
 
 # Every Multi-Arch: same package the i386 part pulls in, plus what amd64 already has of them.
 i386_roots=()
 for p in "${missing[@]}"; do case "$p" in *:i386) i386_roots+=("$p");; esac; done
 pins=()
 if [ ${#i386_roots[@]} -gt 0 ]; then
-  mapfile -t closure < <(apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts \
-      --no-breaks --no-replaces --no-enhances "${i386_roots[@]}" 2>/dev/null |
-    grep -E '^[a-z0-9][^ ]*:i386$' | sed 's/:i386$//' | sort -u)
+  mapfile -t closure < <(apt_closure i386 "${i386_roots[@]}")
   if [ ${#closure[@]} -gt 0 ]; then
-    mapfile -t same < <(apt-cache show "${closure[@]/%/:i386}" 2>/dev/null |
-      awk '/^Package:/ {p=$2} /^Multi-Arch: same/ {print p}' | sort -u)
+    mapfile -t same < <(apt_multiarch_same i386 "${closure[@]}")
     for p in "${same[@]}"; do
       ca=$(candidate "$p:amd64"); ci=$(candidate "$p:i386")
       [ -n "$ca" ] && [ -n "$ci" ] && [ "$ca" != "(none)" ] && [ "$ci" != "(none)" ] || continue

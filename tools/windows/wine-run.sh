@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Runs a Windows program under Wine in bitbridge's private Wine prefix; the
+# CMAKE_CROSSCOMPILING_EMULATOR of cmake/toolchains/windows-*.cmake, so ctest runs .exe tests
+# through it. Creates the prefix on first use (`wineboot -i`, ~15 s), serialised by a lock so
+# that parallel ctest jobs do not race to create it.
+#
+#   tools/windows/wine-run.sh PROGRAM.exe [ARG...]   run it; exit status is the program's
+#   tools/windows/wine-run.sh --init                  only make sure the prefix exists
+#   tools/windows/wine-run.sh --check                 exit 0 when the prefix exists, else 1
+#   tools/windows/wine-run.sh --kill                  stop this prefix's wineserver
+#
+# Environment: BITBRIDGE_WINEPREFIX (default: ${BITBRIDGE_WINDOWS_DEPS:-~/.cache/bitbridge/windows}/wine).
+# WINEPREFIX itself is ignored on purpose, so a user's own ~/.wine is never touched.
+# WINEDEBUG=-all silences Wine's fixme/err chatter; WINEDLLOVERRIDES="mscoree,mshtml=" disables
+# the Mono and Gecko installers that would otherwise prompt during wineboot. Console programs
+# need no display or Xvfb.
+set -euo pipefail
+
+deps=${BITBRIDGE_WINDOWS_DEPS:-$HOME/.cache/bitbridge/windows}
+export WINEPREFIX=${BITBRIDGE_WINEPREFIX:-$deps/wine}
+export WINEDEBUG=-all
+export WINEDLLOVERRIDES="mscoree,mshtml="
+export WINEARCH=win64  # one WoW64 prefix runs both 32- and 64-bit programs
+
+ready() { [ -f "$WINEPREFIX/system.reg" ] && [ -f "$WINEPREFIX/.bitbridge-ready" ]; }
+
+init_prefix() {
+  ready && return 0
+  mkdir -p "$(dirname "$WINEPREFIX")"
+  exec 9>"$WINEPREFIX.lock"
+  flock 9
+  if [ ! -f "$WINEPREFIX/.bitbridge-ready" ]; then
+    rm -rf "$WINEPREFIX"
+    if ! wineboot -i >"$WINEPREFIX.log" 2>&1; then
+      tail -n 20 "$WINEPREFIX.log" >&2
+      echo "wine-run: wineboot -i failed for $WINEPREFIX (log: $WINEPREFIX.log)" >&2
+      exit 1
+    fi
+    wineserver -w  # let wineboot finish writing the registry before anyone uses the prefix
+    touch "$WINEPREFIX/.bitbridge-ready"
+  fi
+  exec 9>&-
+}
+
+case "${1:-}" in
+  --init) init_prefix;;
+  --check) ready;;
+  --kill) if [ -d "$WINEPREFIX" ]; then wineserver -k 2>/dev/null || true; fi;;
+  "") echo "usage: $0 PROGRAM.exe [ARG...] | --init | --check | --kill" >&2; exit 2;;
+  *) init_prefix; exec wine "$@";;
+esac
