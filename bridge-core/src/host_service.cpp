@@ -29,6 +29,9 @@ auto reportingErrors(Body&& body) {
   }
 }
 
+// After answering shutdown, how long a host waits for the client to close the channel.
+constexpr auto kShutdownFlush = 500 * kj::MILLISECONDS;
+
 }  // namespace
 
 capnp::ReaderOptions rpcReaderOptions() {
@@ -188,11 +191,19 @@ int runHost(kj::AsyncIoContext& io, kj::Own<kj::AsyncIoStream> stream,
                                      transportName(transport)));
   logger->debug("serving");
   bool disconnected = false;
-  network.onDisconnect()
+  auto disconnect = network.onDisconnect().fork();
+  disconnect.addBranch()
       .then([&] { disconnected = true; })
       .exclusiveJoin(kj::mv(shutdown.promise))
       .wait(io.waitScope);
   if (messages.aborted()) return 4;  // the reason has been logged as an error
+  if (!disconnected) {
+    // The answer to shutdown is queued, not yet written: let it go out, and give the client
+    // (which closes the channel once it has the answer) a moment, instead of exiting under it.
+    disconnect.addBranch()
+        .exclusiveJoin(io.provider->getTimer().afterDelay(kShutdownFlush))
+        .wait(io.waitScope);
+  }
   logger->info(disconnected ? "client disconnected; exiting" : "exiting on request");
   return 0;
 }
