@@ -41,6 +41,17 @@ std::optional<Arch> processArch(int pid) {
   return inspectBinary("/proc/" + std::to_string(pid) + "/exe").arch;
 }
 
+int openDescriptorCount() {
+  int count = 0;
+  DIR* dir = ::opendir("/proc/self/fd");
+  if (dir == nullptr) return -1;
+  while (dirent* entry = ::readdir(dir)) {
+    if (entry->d_name[0] != '.') ++count;
+  }
+  ::closedir(dir);
+  return count;
+}
+
 std::vector<int> childPids() {
   std::vector<int> children;
   DIR* proc = ::opendir("/proc");

@@ -44,6 +44,9 @@ bool processAlive(int pid);
 std::optional<Arch> processArch(int pid);
 /// Pids whose parent is this process (any state, zombies included).
 std::vector<int> childPids();
+/// How many descriptors this process has open (read from /proc/self/fd; the directory's own
+/// descriptor is included, the same every time), for leak checks.
+int openDescriptorCount();
 
 /// Waits up to `timeout` for `pid` to be gone (exited; a zombie counts as gone).
 bool waitUntilGone(int pid, std::chrono::milliseconds timeout);

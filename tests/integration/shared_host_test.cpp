@@ -28,7 +28,6 @@
 #include <thread>
 #include <vector>
 
-#include <dirent.h>
 #include <gtest/gtest.h>
 
 #include "bitbridge/host.h"
@@ -57,17 +56,6 @@ bool fileExists(const std::string& path) {
 std::string readFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
-int openDescriptors() {
-  int count = 0;
-  DIR* dir = ::opendir("/proc/self/fd");
-  if (dir == nullptr) return -1;
-  while (dirent* entry = ::readdir(dir)) {
-    if (entry->d_name[0] != '.') ++count;
-  }
-  ::closedir(dir);
-  return count;  // includes the directory's own descriptor, the same every time
 }
 
 // Mappings of bitbridge bulk segments in a process ("/dev/shm/bitbridge-<pid>-<id> (deleted)").
@@ -504,14 +492,14 @@ TEST_P(SharedHost, ConnectDisconnectCyclesLeakNoDescriptors) {
     note(warmUp.pid());
     warmUp.info();
   }
-  int before = openDescriptors();
+  int before = test::openDescriptorCount();
   for (int i = 0; i < 10; ++i) {
     Host host = Host::connectShared(runtime, options(GetParam()));
     note(host.pid());  // a host that idled out in between is replaced: noted too
     auto counter = host.activate<Counter>("counter");
     add(host, counter, 1);
   }
-  EXPECT_EQ(openDescriptors(), before);
+  EXPECT_EQ(test::openDescriptorCount(), before);
 }
 
 INSTANTIATE_TEST_SUITE_P(BothBitnesses, SharedHost, ::testing::Values(Arch::x86, Arch::x86_64),

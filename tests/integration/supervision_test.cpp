@@ -1,7 +1,6 @@
 // Supervision with real hosts of both bitnesses: death detection within its bound, deadlines,
 // the heartbeat watchdog, restart policies, orphaned hosts, and a kill -9 loop that checks
 // nothing is left behind. Every bound asserted here is a promise in docs/reliability.md.
-#include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -66,14 +65,6 @@ class DelayedSignal {
   std::thread thread_;
 };
 
-int openDescriptorCount() {
-  int count = 0;
-  for (int fd = 0; fd < 4096; ++fd) {
-    if (::fcntl(fd, F_GETFD) != -1) ++count;
-  }
-  return count;
-}
-
 TEST_P(Supervision, KilledMidCallFailsEveryPendingCallWithinTheBound) {
   Host host = spawnProbe();
   auto first = host.activate<probe::Probe>("probe");
@@ -87,7 +78,7 @@ TEST_P(Supervision, KilledMidCallFailsEveryPendingCallWithinTheBound) {
   auto failedAt = steady_clock::now();
   EXPECT_LT(failedAt - killer.sentAt(), kDeathBound);
   EXPECT_CONTAINS(e.message(), "was killed by signal 9");
-  Error queued = expectError(ErrorKind::Disconnected, [&] { host.wait(kj::mv(pendingQueued)); });
+  expectError(ErrorKind::Disconnected, [&] { host.wait(kj::mv(pendingQueued)); });
   EXPECT_LT(steady_clock::now() - failedAt, kDeathBound);
   EXPECT_FALSE(host.running());
   EXPECT_TRUE(test::childPids().empty()) << "the dead host was not reaped";
@@ -290,7 +281,7 @@ TEST_P(Supervision, OrphanedHostExitsWithinASecondEvenWhenStuckInACall) {
 // included; every failure must be Disconnected within the bound, and nothing may leak.
 TEST_P(Supervision, KillNineLoopLeavesNothingBehind) {
   constexpr int kCycles = 100;  // per parameter: 400 per test binary, 800 per ctest run
-  int descriptorsBefore = openDescriptorCount();
+  int descriptorsBefore = test::openDescriptorCount();
   for (int i = 0; i < kCycles; ++i) {
     SCOPED_TRACE("cycle " + std::to_string(i));
     Host host = spawnProbe();
@@ -330,7 +321,7 @@ TEST_P(Supervision, KillNineLoopLeavesNothingBehind) {
     EXPECT_LT(steady_clock::now() - killedAt, kDeathBound + milliseconds(250));
   }
   EXPECT_TRUE(test::childPids().empty()) << "zombies or live hosts left";
-  EXPECT_EQ(openDescriptorCount(), descriptorsBefore) << "descriptors leaked";
+  EXPECT_EQ(test::openDescriptorCount(), descriptorsBefore) << "descriptors leaked";
 }
 
 INSTANTIATE_TEST_SUITE_P(BothBitnessesBothTransports, Supervision, test::everyHostCase(),
