@@ -62,7 +62,13 @@ function(bitbridge_generate_schema target)
   set_source_files_properties(${sources} PROPERTIES LANGUAGE CXX)
   set_target_properties(${target} PROPERTIES POSITION_INDEPENDENT_CODE ON)
   target_include_directories(${target} PUBLIC "$<BUILD_INTERFACE:${outdir}>")
-  target_link_libraries(${target} PUBLIC CapnProto::capnp-rpc)
+  if(BITBRIDGE_OS STREQUAL "windows")
+    # Cap'n Proto's code comes from bitbridge-core.dll on Windows (one copy per process).
+    target_include_directories(${target} PUBLIC
+      "$<TARGET_PROPERTY:CapnProto::capnp,INTERFACE_INCLUDE_DIRECTORIES>")
+  else()
+    target_link_libraries(${target} PUBLIC CapnProto::capnp-rpc)
+  endif()
   if(NOT ARG_OBJECT)
     # Schemas may import /bitbridge/bulk.capnp: its generated header and code come with
     # bridge-core. (The OBJECT form is how bridge-core builds its own schemas.)

@@ -1,7 +1,14 @@
 # Settings for one platform build (BITBRIDGE_PLATFORM, e.g. linux-x86 or linux-x86_64).
 #
-# Outputs: BITBRIDGE_ARCH (x86 | x86_64), BITBRIDGE_OS (linux), BITBRIDGE_POINTER_BITS,
-# CMAKE_INSTALL_LIBDIR (lib/<multiarch>), the stage layout, warnings and RPATH policy.
+# Outputs: BITBRIDGE_ARCH (x86 | x86_64), BITBRIDGE_OS (linux | windows), BITBRIDGE_POINTER_BITS,
+# CMAKE_INSTALL_LIBDIR / BINDIR, the stage layout, warnings and RPATH policy.
+#
+# Layout of the stage (and of an install prefix), shared by every platform build:
+#   Linux:   bin/bitbridge-host32, bin/bitbridge-host64, lib/<multiarch>/ (bridge-core, components)
+#   Windows: bin/x86/ and bin/x86_64/, each with its host .exe, bitbridge-core.dll, the mingw
+#            runtime DLLs, executables and components of that bitness. Two directories because
+#            both bitnesses have a bitbridge-core.dll and a libstdc++-6.dll, and Windows finds a
+#            DLL next to the .exe (or the DLL) that needs it.
 
 if(CMAKE_SIZEOF_VOID_P EQUAL 4)
   set(BITBRIDGE_ARCH x86)
@@ -17,8 +24,12 @@ if(DEFINED BITBRIDGE_TOOLCHAIN_ARCH AND NOT BITBRIDGE_TOOLCHAIN_ARCH STREQUAL BI
                       "${BITBRIDGE_POINTER_BITS}-bit compiler; is g++-multilib installed? "
                       "(run scripts/setup.sh)")
 endif()
-set(BITBRIDGE_OS linux)
-if(NOT CMAKE_LIBRARY_ARCHITECTURE)
+if(WIN32)
+  set(BITBRIDGE_OS windows)
+else()
+  set(BITBRIDGE_OS linux)
+endif()
+if(BITBRIDGE_OS STREQUAL "linux" AND NOT CMAKE_LIBRARY_ARCHITECTURE)
   message(FATAL_ERROR "bitbridge: CMAKE_LIBRARY_ARCHITECTURE is not set; use a toolchain file "
                       "from cmake/toolchains/")
 endif()
@@ -31,6 +42,9 @@ add_compile_options(-Wall -Wextra)
 # 64-bit file offsets in 32-bit builds too: shared-memory segments larger than 4 GiB are sized
 # and windowed with off_t (Boost.Interprocess offset_t). Must be uniform across the build.
 add_compile_definitions(_FILE_OFFSET_BITS=64)
+if(BITBRIDGE_OS STREQUAL "windows")
+  include(BitbridgeWindows)  # API level, runtime DLLs, linking policy (see there)
+endif()
 if(BITBRIDGE_WERROR)
   add_compile_options(-Werror)
 endif()
@@ -43,13 +57,18 @@ if(BITBRIDGE_SANITIZE)
 endif()
 
 # Install layout, also used for the stage directory: both bitnesses share one prefix.
-set(CMAKE_INSTALL_LIBDIR "lib/${CMAKE_LIBRARY_ARCHITECTURE}")
-set(CMAKE_INSTALL_BINDIR "bin")
+if(BITBRIDGE_OS STREQUAL "windows")
+  set(CMAKE_INSTALL_LIBDIR "bin/${BITBRIDGE_ARCH}")
+  set(CMAKE_INSTALL_BINDIR "bin/${BITBRIDGE_ARCH}")
+else()
+  set(CMAKE_INSTALL_LIBDIR "lib/${CMAKE_LIBRARY_ARCHITECTURE}")
+  set(CMAKE_INSTALL_BINDIR "bin")
+endif()
 include(GNUInstallDirs)
 if(NOT BITBRIDGE_STAGE_DIR)
   set(BITBRIDGE_STAGE_DIR "${CMAKE_BINARY_DIR}/stage")
 endif()
-set(BITBRIDGE_STAGE_BINDIR "${BITBRIDGE_STAGE_DIR}/bin")
+set(BITBRIDGE_STAGE_BINDIR "${BITBRIDGE_STAGE_DIR}/${CMAKE_INSTALL_BINDIR}")
 set(BITBRIDGE_STAGE_LIBDIR "${BITBRIDGE_STAGE_DIR}/${CMAKE_INSTALL_LIBDIR}")
 set(CMAKE_RUNTIME_OUTPUT_DIRECTORY "${BITBRIDGE_STAGE_BINDIR}")
 set(CMAKE_LIBRARY_OUTPUT_DIRECTORY "${BITBRIDGE_STAGE_LIBDIR}")
@@ -68,5 +87,13 @@ message(STATUS "bitbridge: platform ${BITBRIDGE_PLATFORM}: ${BITBRIDGE_ARCH}, "
 
 # Stage library directories of every platform, for examples and tests that need a component
 # built by the other platform build (e.g. a 64-bit demo loading a 32-bit component).
-set(BITBRIDGE_STAGE_LIBDIR_x86 "${BITBRIDGE_STAGE_DIR}/lib/i386-linux-gnu")
-set(BITBRIDGE_STAGE_LIBDIR_x86_64 "${BITBRIDGE_STAGE_DIR}/lib/x86_64-linux-gnu")
+if(BITBRIDGE_OS STREQUAL "windows")
+  set(BITBRIDGE_STAGE_LIBDIR_x86 "${BITBRIDGE_STAGE_DIR}/bin/x86")
+  set(BITBRIDGE_STAGE_LIBDIR_x86_64 "${BITBRIDGE_STAGE_DIR}/bin/x86_64")
+else()
+  set(BITBRIDGE_STAGE_LIBDIR_x86 "${BITBRIDGE_STAGE_DIR}/lib/i386-linux-gnu")
+  set(BITBRIDGE_STAGE_LIBDIR_x86_64 "${BITBRIDGE_STAGE_DIR}/lib/x86_64-linux-gnu")
+endif()
+# How a component of each bitness is named in the stage: lib<name>.so, or <name>.dll.
+set(BITBRIDGE_MODULE_PREFIX "${CMAKE_SHARED_MODULE_PREFIX}")
+set(BITBRIDGE_MODULE_SUFFIX "${CMAKE_SHARED_MODULE_SUFFIX}")

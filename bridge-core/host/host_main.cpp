@@ -3,6 +3,7 @@
 // A private host is started by the client library (Host::spawn) with its channel inherited on
 // a descriptor:
 //   bitbridge-host32 --channel fd:3 [--transport socket|shm] [--parent <pid>] [--heartbeat fd:4]
+// (on Windows the channel and heartbeat are named pipes this host creates: --channel pipe:<name>)
 // It greets the client, serves the Host interface, and exits when the client asks or goes
 // away (channel EOF, or --parent no longer being its parent: see host_watchdog.h), so a
 // private host never outlives its client. --heartbeat names the socket its watchdog thread
@@ -13,9 +14,9 @@
 // It listens on <runtime dir>/<name>-x86.sock, detaches itself from that client (the process
 // the client started exits 0 once the detached host listens), serves any number of clients of
 // this user, and exits once it has had no client for the idle timeout (default 5000 ms).
-#include <sys/stat.h>
-
-#include <csignal>
+//
+// Windows only: --regserver / --unregserver [--per-user] register the host as a COM LocalServer,
+// and COM starts it with -Embedding (host_platform-win32.cpp, com_server-win32.cpp).
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -28,68 +29,21 @@
 #include "bitbridge/arch.h"
 #include "bitbridge/error.h"
 #include "channel.h"
-#include "daemon.h"
+#include "host_platform.h"
 #include "host_service.h"
 #include "logging.h"
-#include "runtime_dir.h"
 #include "shared_endpoint.h"
-#include "shared_host.h"
 
 namespace {
 
 void printUsage(const char* argv0) {
   std::fprintf(stderr,
                "usage: %s --channel <spec> [--transport socket|shm] [--parent <pid>] "
-               "[--heartbeat fd:<n>]\n"
+               "[--heartbeat <spec>]\n"
                "       %s --shared <name> [--idle-timeout <ms>]\n"
                "A bitbridge host (%u-bit). Hosts are started by the bitbridge client library;\n"
                "see docs/getting-started.md.\n",
                argv0, argv0, static_cast<unsigned>(sizeof(void*) * 8));
-}
-
-// Exit code of a shared host that could not set up its endpoint (bad runtime directory, a host
-// already listening there): the starting client reports it as a configuration error.
-constexpr int kEndpointFailed = 3;
-
-// The --shared mode: endpoint, detach from the starting client, serve until idle.
-int serveShared(const std::string& name, long idleMs,
-                const std::shared_ptr<spdlog::logger>& logger) {
-  ::umask(077);  // everything this host creates (socket, log) is for this user only
-  std::string endpoint;
-  bitbridge::SharedEndpointPaths paths;
-  kj::AutoCloseFd socket;
-  try {
-    // Bound before detaching, so that "already running" and directory problems go to the
-    // starting client's log while this process is still its child.
-    endpoint = bitbridge::sharedEndpointName(name, bitbridge::currentArch());
-    paths = bitbridge::sharedEndpointPaths(bitbridge::ensureRuntimeDirectory(), endpoint);
-    socket = bitbridge::bindSharedSocket(paths.socket);
-  } catch (const bitbridge::Error& e) {
-    logger->critical("{}", e.what());
-    return kEndpointFailed;
-  }
-  // listen() in the detached process: clients read the listener's pid with SO_PEERCRED and
-  // require it to be the pid that answers their hello.
-  bitbridge::daemonize(paths.log, [&]() {
-    try {
-      bitbridge::listenSharedSocket(socket.get(), paths.socket);
-      return true;
-    } catch (const bitbridge::Error& e) {
-      logger->critical("{}", e.what());
-      return false;
-    }
-  });
-  // Detached: output now goes to the log file, read by people rather than by a client.
-  logger->set_pattern("[%Y-%m-%d %H:%M:%S.%e] [pid %P] [%l] %v");
-  logger->info("{} shared host {} started, {}-bit", bitbridge::archName(bitbridge::currentArch()),
-               endpoint, sizeof(void*) * 8);
-  auto io = kj::setupAsyncIo();
-  bitbridge::SharedHostConfig config;
-  config.endpoint = endpoint;
-  config.socketPath = paths.socket;
-  config.lockPath = paths.lock;
-  config.idleTimeout = idleMs * kj::MILLISECONDS;
-  return bitbridge::runSharedHost(io, kj::mv(socket), config, logger);
 }
 
 bool parsePositive(const char* text, int& out) {
@@ -103,6 +57,7 @@ bool parsePositive(const char* text, int& out) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (auto status = bitbridge::runPlatformCommand(argc, argv)) return *status;
   std::string channel;
   std::string shared;
   long idleMs = 5000;
@@ -114,9 +69,8 @@ int main(int argc, char** argv) {
       channel = argv[++i];
     } else if (arg == "--parent" && i + 1 < argc && parsePositive(argv[i + 1], watchdog.parentPid)) {
       ++i;
-    } else if (arg == "--heartbeat" && i + 1 < argc && std::strncmp(argv[i + 1], "fd:", 3) == 0 &&
-               parsePositive(argv[i + 1] + 3, watchdog.heartbeatFd)) {
-      ++i;
+    } else if (arg == "--heartbeat" && i + 1 < argc) {
+      watchdog.heartbeat = argv[++i];  // checked by the platform's watchdog
     } else if (arg == "--shared" && i + 1 < argc) {
       shared = argv[++i];
       if (auto problem = bitbridge::sharedNameProblem(shared)) {
@@ -152,14 +106,13 @@ int main(int argc, char** argv) {
     printUsage(argv[0]);
     return 64;
   }
-  // A client that vanishes mid-write must show up as EOF/EPIPE, not kill us silently.
-  std::signal(SIGPIPE, SIG_IGN);
+  bitbridge::preparePlatform();
 
   auto logger = bitbridge::makeHostLogger();
   try {
-    if (!shared.empty()) return serveShared(shared, idleMs, logger);
+    if (!shared.empty()) return bitbridge::serveShared(shared, idleMs, logger);
     auto io = kj::setupAsyncIo();
-    auto stream = bitbridge::openHostChannel(channel, *io.lowLevelProvider);
+    auto stream = bitbridge::openHostChannel(channel, io);
     logger->debug("{} host started, {}-bit", bitbridge::archName(bitbridge::currentArch()),
                   sizeof(void*) * 8);
     return bitbridge::runHost(io, kj::mv(stream), logger, 10 * kj::SECONDS, transport, watchdog);

@@ -20,7 +20,7 @@ namespace {
 
 class SocketpairChannel final : public PrivateChannel {
  public:
-  SocketpairChannel() {
+  explicit SocketpairChannel(int childFdNumber) : childFdNumber_(childFdNumber) {
     int fds[2];
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
       throw Error(ErrorKind::BadConfiguration,
@@ -36,20 +36,23 @@ class SocketpairChannel final : public PrivateChannel {
   }
 
   int childHandle() const override { return childFd_; }
-  std::string hostSpec() const override { return "fd:" + std::to_string(kHostChannelFd); }
+  std::string hostSpec() const override { return "fd:" + std::to_string(childFdNumber_); }
   kj::Own<ChannelCutter> makeCutter() override;
 
-  kj::Own<kj::AsyncIoStream> connect(kj::LowLevelAsyncIoProvider& provider) override {
+  // The socketpair exists before the spawn: nothing to wait for, nobody else can be on it.
+  kj::Own<kj::AsyncIoStream> connect(kj::AsyncIoContext& io, ChildProcess&,
+                                     std::chrono::milliseconds) override {
     KJ_REQUIRE(clientFd_ >= 0, "PrivateChannel::connect called twice");
     ::close(childFd_);  // the child has its copy; ours would hide the child's death (no EOF)
     childFd_ = -1;
     int fd = clientFd_;
     clientFd_ = -1;
-    return provider.wrapSocketFd(fd, kj::LowLevelAsyncIoProvider::TAKE_OWNERSHIP |
-                                         kj::LowLevelAsyncIoProvider::ALREADY_CLOEXEC);
+    return io.lowLevelProvider->wrapSocketFd(fd, kj::LowLevelAsyncIoProvider::TAKE_OWNERSHIP |
+                                                     kj::LowLevelAsyncIoProvider::ALREADY_CLOEXEC);
   }
 
  private:
+  int childFdNumber_;
   int clientFd_ = -1;
   int childFd_ = -1;
 };
@@ -77,10 +80,12 @@ kj::Own<ChannelCutter> SocketpairChannel::makeCutter() {
 
 }  // namespace
 
-kj::Own<PrivateChannel> makePrivateChannel() { return kj::heap<SocketpairChannel>(); }
+kj::Own<PrivateChannel> makePrivateChannel(int childFd) {
+  return kj::heap<SocketpairChannel>(childFd);
+}
 
-kj::Own<kj::AsyncIoStream> openHostChannel(const std::string& spec,
-                                           kj::LowLevelAsyncIoProvider& provider) {
+kj::Own<kj::AsyncIoStream> openHostChannel(const std::string& spec, kj::AsyncIoContext& io,
+                                           std::chrono::milliseconds) {
   const std::string prefix = "fd:";
   if (spec.compare(0, prefix.size(), prefix) != 0) {
     throw Error(ErrorKind::BadConfiguration, "unknown channel '" + spec + "'",
@@ -101,8 +106,8 @@ kj::Own<kj::AsyncIoStream> openHostChannel(const std::string& spec,
   }
   // Keep it away from anything the legacy library might spawn.
   ::fcntl(fd, F_SETFD, FD_CLOEXEC);
-  return provider.wrapSocketFd(fd, kj::LowLevelAsyncIoProvider::TAKE_OWNERSHIP |
-                                       kj::LowLevelAsyncIoProvider::ALREADY_CLOEXEC);
+  return io.lowLevelProvider->wrapSocketFd(fd, kj::LowLevelAsyncIoProvider::TAKE_OWNERSHIP |
+                                                   kj::LowLevelAsyncIoProvider::ALREADY_CLOEXEC);
 }
 
 }  // namespace bitbridge

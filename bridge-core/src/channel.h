@@ -2,16 +2,19 @@
 //
 // Transports implement two halves: the client side creates a channel before spawning the host
 // and says what the child must inherit; the host side opens its end from the `--channel`
-// argument it was started with. Today: an inherited socketpair (private spawned hosts, no name
-// on disk, no race). Planned behind the same halves: a named endpoint for shared hosts, a
-// Windows named pipe, a shared-memory ring transport.
+// argument it was started with. POSIX: an inherited socketpair (no name on disk, no race).
+// Windows: a named pipe with a random name that the host creates and the client connects to,
+// checking the server's process id (channel-win32.cpp).
 #pragma once
 
+#include <chrono>
 #include <string>
 
 #include <kj/async-io.h>
 
 namespace bitbridge {
+
+class ChildProcess;
 
 /// The child's end of the channel lands on this descriptor number in the host process.
 inline constexpr int kHostChannelFd = 3;
@@ -36,24 +39,31 @@ class ChannelCutter {
 class PrivateChannel {
  public:
   virtual ~PrivateChannel() = default;
-  /// Native handle (fd) the child must inherit as kHostChannelFd.
+  /// Native handle (fd) the child must inherit (POSIX); -1 when the host finds its end by name.
   virtual int childHandle() const = 0;
-  /// The `--channel` argument that tells the host where its end is.
+  /// The `--channel` (or `--heartbeat`) argument that tells the host where its end is:
+  /// "fd:<n>" or "pipe:<name>".
   virtual std::string hostSpec() const = 0;
   /// A way to cut this channel from outside its stream (see ChannelCutter). Call before
   /// connect(); the cutter stays valid whatever happens to the stream afterwards.
   virtual kj::Own<ChannelCutter> makeCutter() = 0;
   /// After the spawn: releases the parent's copy of the child end and returns the client end
-  /// as an async stream on this thread's event loop. Call once.
-  virtual kj::Own<kj::AsyncIoStream> connect(kj::LowLevelAsyncIoProvider& provider) = 0;
+  /// as an async stream on this thread's event loop. Call once. Where the host creates the
+  /// endpoint (Windows), waits up to `timeout` for it, fails at once with the host's exit
+  /// status if `host` exits first, and requires the endpoint's server to be `host`.
+  virtual kj::Own<kj::AsyncIoStream> connect(kj::AsyncIoContext& io, ChildProcess& host,
+                                             std::chrono::milliseconds timeout) = 0;
 };
 
-/// A socketpair-based private channel (POSIX) — see channel-posix.cpp.
-kj::Own<PrivateChannel> makePrivateChannel();
+/// A private channel whose host end is inherited as descriptor `childFd` (POSIX socketpair), or
+/// a named pipe the host creates (Windows, `childFd` unused) — see channel-*.cpp.
+kj::Own<PrivateChannel> makePrivateChannel(int childFd = kHostChannelFd);
 
 /// Host half: opens the stream named by `spec` (from `--channel`). Throws Error on a spec this
-/// build does not understand or a descriptor that is not a socket.
-kj::Own<kj::AsyncIoStream> openHostChannel(const std::string& spec,
-                                           kj::LowLevelAsyncIoProvider& provider);
+/// build does not understand, a descriptor that is not a socket, a pipe name taken by another
+/// process, or a client that does not connect within `connectTimeout` (Windows).
+kj::Own<kj::AsyncIoStream> openHostChannel(const std::string& spec, kj::AsyncIoContext& io,
+                                           std::chrono::milliseconds connectTimeout =
+                                               std::chrono::seconds(10));
 
 }  // namespace bitbridge

@@ -1,12 +1,12 @@
 #include "hello.h"
 
-#include <unistd.h>
 
 #include <cstdio>
 #include <cstring>
 
 #include "bitbridge/error.h"
 #include "bitbridge/host.capnp.h"
+#include "process.h"
 
 namespace bitbridge {
 
@@ -14,7 +14,7 @@ WireHello makeHello(HelloRole role) {
   WireHello hello{};
   std::memcpy(hello.magic, kHelloMagic, sizeof(kHelloMagic));
   hello.protocolVersion = proto::PROTOCOL_VERSION;
-  hello.pid = static_cast<uint32_t>(::getpid());
+  hello.pid = currentProcessId();
   hello.role = static_cast<uint8_t>(role);
   hello.arch = static_cast<uint8_t>(currentArch());
   hello.pointerBits = static_cast<uint8_t>(sizeof(void*) * 8);

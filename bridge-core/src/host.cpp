@@ -2,8 +2,6 @@
 // connection, teardown.
 #include "bitbridge/host.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
@@ -186,18 +184,19 @@ std::unique_ptr<Host::Impl> Host::start(Runtime& runtime, HostOptions options) {
 
   // 3. Spawn with the child end of a private channel (and of the heartbeat socket); forward
   //    its output to our log.
-  auto channel = makePrivateChannel();
+  auto channel = makePrivateChannel(kHostChannelFd);
   kj::Own<PrivateChannel> heartbeatChannel;
   auto pidForLog = std::make_shared<std::atomic<int>>(0);
   SpawnRequest request;
   request.executable = executable;
   // --parent: the host's watchdog ends it when this process is gone (see host_watchdog.h).
-  request.arguments = {"--channel", channel->hostSpec(), "--parent", std::to_string(::getpid())};
+  request.arguments = {"--channel", channel->hostSpec(), "--parent",
+                       std::to_string(currentProcessId())};
   if (options.heartbeatInterval.count() > 0) {
-    heartbeatChannel = makePrivateChannel();
+    heartbeatChannel = makePrivateChannel(kHostHeartbeatFd);
     request.heartbeatHandle = heartbeatChannel->childHandle();
     request.arguments.push_back("--heartbeat");
-    request.arguments.push_back("fd:" + std::to_string(kHostHeartbeatFd));
+    request.arguments.push_back(heartbeatChannel->hostSpec());
   }
   if (options.transport != Transport::Socket) {
     request.arguments.push_back("--transport");
@@ -214,11 +213,11 @@ std::unique_ptr<Host::Impl> Host::start(Runtime& runtime, HostOptions options) {
   impl->label = hostExecutableName(impl->arch) + " (pid " + std::to_string(impl->process->pid()) + ")";
   log.debug("started {}", impl->label);
   impl->cutter = channel->makeCutter();
-  impl->stream = channel->connect(*runtime.io().lowLevelProvider);
   impl->watchExit();
 
   // 4. Handshake within the start timeout. The peer must be the very process we started.
   try {
+    impl->stream = channel->connect(runtime.io(), *impl->process, options.startTimeout);
     auto timeout = options.startTimeout.count() * kj::MILLISECONDS;
     WireHello hello = exchangeHello(*impl->stream, runtime.io().provider->getTimer(),
                                     HelloRole::Client, impl->label, timeout)
@@ -235,7 +234,7 @@ std::unique_ptr<Host::Impl> Host::start(Runtime& runtime, HostOptions options) {
       auto& io = runtime.io();
       auto control = toControlChannel(kj::mv(impl->stream), *io.lowLevelProvider);
       impl->stream =
-          offerShmChannel(io.unixEventPort, kj::mv(control))
+          offerShmChannel(eventPortOf(io), kj::mv(control))
               .exclusiveJoin(io.provider->getTimer().afterDelay(timeout).then(
                   [label = impl->label]() -> kj::Own<kj::AsyncIoStream> {
                     throwAsKj(Error(ErrorKind::TimedOut,
@@ -247,6 +246,9 @@ std::unique_ptr<Host::Impl> Host::start(Runtime& runtime, HostOptions options) {
     Error error = fromKjException(e, impl->disconnectContext());
     impl->stop(false);
     throw error;
+  } catch (const Error&) {  // connect(): the host exited first, or is not the one we started
+    impl->stop(false);
+    throw;
   }
 
   // 5. Cap'n Proto RPC over the channel; the host's bootstrap capability is its Host service.
@@ -258,7 +260,7 @@ std::unique_ptr<Host::Impl> Host::start(Runtime& runtime, HostOptions options) {
                                options.hangTimeout};
     Impl* raw = impl.get();
     impl->heartbeat = kj::heap<HeartbeatMonitor>(
-        heartbeatChannel->connect(*runtime.io().lowLevelProvider),
+        heartbeatChannel->connect(runtime.io(), *impl->process, options.startTimeout),
         runtime.io().provider->getTimer(), settings,
         [raw](std::string verdict) { raw->killUnresponsive(std::move(verdict)); });
   }

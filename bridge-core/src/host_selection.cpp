@@ -1,8 +1,7 @@
 #include "host_selection.h"
 
-#include <unistd.h>
-
-#include <climits>
+#include <filesystem>
+#include <system_error>
 
 #include "bitbridge/binary_header.h"
 #include "bitbridge/error.h"
@@ -11,9 +10,10 @@
 namespace bitbridge {
 
 std::string absolutePath(const std::string& path) {
-  if (path.empty() || path[0] == '/') return path;
-  char cwd[PATH_MAX];
-  return ::getcwd(cwd, sizeof(cwd)) ? std::string(cwd) + "/" + path : path;
+  if (path.empty() || path[0] == '/') return path;  // (Windows: a path on the current drive)
+  std::error_code error;
+  auto absolute = std::filesystem::absolute(std::filesystem::u8path(path), error);
+  return error ? path : absolute.u8string();
 }
 
 HostSelection selectHost(HostOptions& options) {

@@ -1,6 +1,5 @@
 #include "host_service.h"
 
-#include <unistd.h>
 
 #include <capnp/rpc-twoparty.h>
 #include <spdlog/logger.h>
@@ -9,6 +8,7 @@
 #include "bitbridge/error.h"
 #include "bulk_segment.h"
 #include "handshake.h"
+#include "process.h"
 #include "shm_stream.h"
 
 #ifndef BITBRIDGE_VERSION
@@ -83,7 +83,7 @@ void HostService::fillComponent(proto::ComponentInfo::Builder out,
 
 kj::Promise<void> HostService::info(InfoContext context) {
   auto info = context.getResults().initInfo();
-  info.setPid(static_cast<uint32_t>(::getpid()));
+  info.setPid(currentProcessId());
   info.setPointerBits(static_cast<uint8_t>(sizeof(void*) * 8));
   info.setArch(static_cast<uint8_t>(currentArch()));
   info.setOs("linux");
@@ -157,7 +157,7 @@ int runHost(kj::AsyncIoContext& io, kj::Own<kj::AsyncIoStream> stream,
             Transport transport, HostWatchdogSettings watchdogSettings) {
   // Before the hello, so that an orphan check runs from the start.
   HostWatchdog watchdog(watchdogSettings, logger);
-  auto acknowledgePokes = watchdog.attach(io.unixEventPort).eagerlyEvaluate(nullptr);
+  auto acknowledgePokes = watchdog.attach(eventPortOf(io)).eagerlyEvaluate(nullptr);
   ComponentRegistry registry;  // all three outlive the RPC system: see host_service.h
   BulkRegistry bulk;
   ComponentThreads threads(*logger, bulk);
@@ -166,7 +166,7 @@ int runHost(kj::AsyncIoContext& io, kj::Own<kj::AsyncIoStream> stream,
         .wait(io.waitScope);
     if (transport == Transport::SharedMemory) {
       // The socket becomes the rings' control channel (set-up, then death detection).
-      stream = acceptShmChannel(io.unixEventPort,
+      stream = acceptShmChannel(eventPortOf(io),
                                 toControlChannel(kj::mv(stream), *io.lowLevelProvider))
                    .exclusiveJoin(io.provider->getTimer().afterDelay(helloTimeout).then(
                        []() -> kj::Own<kj::AsyncIoStream> {

@@ -5,22 +5,17 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <chrono>
 #include <cstring>
+#include <thread>
 
 #include <spdlog/logger.h>
 
+#include "bitbridge/error.h"
 #include "heartbeat_wire.h"
 #include "host_watchdog.h"
 
 namespace bitbridge {
 namespace {
-
-int64_t steadyMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 // Reads exactly `size` bytes unless EOF/error comes first (then false).
 bool readFully(int fd, void* data, size_t size) {
@@ -47,97 +42,120 @@ bool writeFully(int fd, const void* data, size_t size) {
   return true;
 }
 
+// "fd:<n>" -> n; "" -> -1.
+int heartbeatDescriptor(const std::string& spec) {
+  if (spec.empty()) return -1;
+  if (spec.compare(0, 3, "fd:") == 0) {
+    char* end = nullptr;
+    long fd = std::strtol(spec.c_str() + 3, &end, 10);
+    if (end != spec.c_str() + 3 && *end == '\0' && fd >= 0 && fd < 65536) return static_cast<int>(fd);
+  }
+  throw Error(ErrorKind::BadConfiguration, "unknown heartbeat '" + spec + "'",
+              "hosts are started by the bitbridge client library, which passes --heartbeat fd:<n>");
+}
+
 }  // namespace
 
+struct HostWatchdog::Impl {
+  Impl(HostWatchdogSettings settings, std::shared_ptr<spdlog::logger> logger)
+      : settings(std::move(settings)), logger(std::move(logger)),
+        heartbeatFd(heartbeatDescriptor(this->settings.heartbeat)) {}
+
+  void run();
+  void answerPing(uint64_t sequence);
+
+  HostWatchdogSettings settings;
+  std::shared_ptr<spdlog::logger> logger;
+  int heartbeatFd = -1;
+  int pokeFd = -1;  // eventfd: watchdog -> RPC loop
+  int stopFd = -1;  // eventfd: destructor -> watchdog thread
+  LoopStallMeter meter;
+  kj::Own<kj::UnixEventPort::FdObserver> pokeObserver;
+  std::thread thread;
+};
+
 HostWatchdog::HostWatchdog(HostWatchdogSettings settings, std::shared_ptr<spdlog::logger> logger)
-    : settings_(settings), logger_(std::move(logger)) {
-  if (settings_.heartbeatFd < 0 && settings_.parentPid <= 0) return;  // nothing to watch
-  pokeFd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  stopFd_ = ::eventfd(0, EFD_CLOEXEC);
-  if (pokeFd_ < 0 || stopFd_ < 0) {
+    : impl_(std::make_unique<Impl>(std::move(settings), std::move(logger))) {
+  auto& impl = *impl_;
+  if (impl.heartbeatFd < 0 && impl.settings.parentPid <= 0) return;  // nothing to watch
+  impl.pokeFd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  impl.stopFd = ::eventfd(0, EFD_CLOEXEC);
+  if (impl.pokeFd < 0 || impl.stopFd < 0) {
     // Without them the host still serves; it only loses heartbeat answers and orphan checks.
-    logger_->error("watchdog disabled: eventfd() failed: {}", std::strerror(errno));
+    impl.logger->error("watchdog disabled: eventfd() failed: {}", std::strerror(errno));
     return;
   }
-  thread_ = std::thread([this] { run(); });
+  impl.thread = std::thread([&impl] { impl.run(); });
 }
 
 HostWatchdog::~HostWatchdog() {
-  if (thread_.joinable()) {
+  auto& impl = *impl_;
+  if (impl.thread.joinable()) {
     uint64_t one = 1;
-    (void)!::write(stopFd_, &one, sizeof(one));
-    thread_.join();
+    (void)!::write(impl.stopFd, &one, sizeof(one));
+    impl.thread.join();
   }
-  pokeObserver_ = nullptr;
-  for (int fd : {pokeFd_, stopFd_, settings_.heartbeatFd}) {
+  impl.pokeObserver = nullptr;
+  for (int fd : {impl.pokeFd, impl.stopFd, impl.heartbeatFd}) {
     if (fd >= 0) ::close(fd);
   }
 }
 
-kj::Promise<void> HostWatchdog::attach(kj::UnixEventPort& eventPort) {
-  if (pokeFd_ < 0) return kj::NEVER_DONE;
-  pokeObserver_ = kj::heap<kj::UnixEventPort::FdObserver>(
-      eventPort, pokeFd_, kj::UnixEventPort::FdObserver::OBSERVE_READ);
+kj::Promise<void> HostWatchdog::attach(EventPort& eventPort) {
+  auto& impl = *impl_;
+  if (impl.pokeFd < 0) return kj::NEVER_DONE;
+  impl.pokeObserver = kj::heap<kj::UnixEventPort::FdObserver>(
+      eventPort, impl.pokeFd, kj::UnixEventPort::FdObserver::OBSERVE_READ);
   // Each wake-up proves the loop turned: acknowledge whatever was poked so far.
   struct Loop {
-    static kj::Promise<void> next(HostWatchdog& self) {
-      return self.pokeObserver_->whenBecomesReadable().then([&self]() {
+    static kj::Promise<void> next(Impl& impl) {
+      return impl.pokeObserver->whenBecomesReadable().then([&impl]() {
         uint64_t count;
-        while (::read(self.pokeFd_, &count, sizeof(count)) == static_cast<ssize_t>(sizeof(count))) {
+        while (::read(impl.pokeFd, &count, sizeof(count)) == static_cast<ssize_t>(sizeof(count))) {
         }
-        self.acknowledged_.store(self.poked_.load());
-        return next(self);
+        impl.meter.acknowledge();
+        return next(impl);
       });
     }
   };
-  return Loop::next(*this);
+  return Loop::next(impl);
 }
 
-uint32_t HostWatchdog::loopStalledMs() const {
-  if (acknowledged_.load() == poked_.load()) return 0;
-  int64_t stalled = steadyMs() - pokedAtMs_.load();
-  return stalled <= 0 ? 0 : static_cast<uint32_t>(std::min<int64_t>(stalled, UINT32_MAX));
-}
-
-void HostWatchdog::answerPing(uint64_t sequence) {
+void HostWatchdog::Impl::answerPing(uint64_t sequence) {
   WireHeartbeatPong pong{};
   pong.sequence = sequence;
-  pong.loopStalledMs = loopStalledMs();
-  // Poke again only once the previous poke was answered, so the stall is measured from the
-  // first unanswered one.
-  if (acknowledged_.load() == poked_.load()) {
-    pokedAtMs_.store(steadyMs());
-    poked_.fetch_add(1);
+  pong.loopStalledMs = meter.stalledMs();
+  if (meter.startPoke()) {
     uint64_t one = 1;
-    (void)!::write(pokeFd_, &one, sizeof(one));
+    (void)!::write(pokeFd, &one, sizeof(one));
   }
-  if (!writeFully(settings_.heartbeatFd, &pong, sizeof(pong))) {
-    logger_->debug("heartbeat socket closed while answering");
+  if (!writeFully(heartbeatFd, &pong, sizeof(pong))) {
+    logger->debug("heartbeat socket closed while answering");
   }
 }
 
-void HostWatchdog::run() {
-  bool heartbeatOpen = settings_.heartbeatFd >= 0;
+void HostWatchdog::Impl::run() {
+  bool heartbeatOpen = heartbeatFd >= 0;
   for (;;) {
-    pollfd fds[2] = {{stopFd_, POLLIN, 0}, {heartbeatOpen ? settings_.heartbeatFd : -1, POLLIN, 0}};
-    int timeout = settings_.parentPid > 0 ? kParentCheckMs : -1;
+    pollfd fds[2] = {{stopFd, POLLIN, 0}, {heartbeatOpen ? heartbeatFd : -1, POLLIN, 0}};
+    int timeout = settings.parentPid > 0 ? kParentCheckMs : -1;
     int n = ::poll(fds, 2, timeout);
     if (n < 0 && errno != EINTR) {
-      logger_->error("watchdog poll failed: {}", std::strerror(errno));
+      logger->error("watchdog poll failed: {}", std::strerror(errno));
       return;
     }
     if (fds[0].revents) return;
-    if (settings_.parentPid > 0 && ::getppid() != settings_.parentPid) {
+    if (settings.parentPid > 0 && ::getppid() != settings.parentPid) {
       // The client is gone but the RPC thread has not noticed (it may be stuck in a legacy
       // call). Nothing can be answered any more: end the process now, skipping destructors
       // that could block on that same stuck thread.
-      logger_->warn("client pid {} is gone; exiting", settings_.parentPid);
-      logger_->flush();
+      logger->warn("client pid {} is gone; exiting", settings.parentPid);
+      logger->flush();
       ::_exit(0);
     }
     if (heartbeatOpen && fds[1].revents) {
       WireHeartbeatPing ping{};
-      if (!readFully(settings_.heartbeatFd, &ping, sizeof(ping))) {
+      if (!readFully(heartbeatFd, &ping, sizeof(ping))) {
         heartbeatOpen = false;  // the client closed it; the channel's EOF ends the host
         continue;
       }

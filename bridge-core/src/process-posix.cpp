@@ -34,6 +34,8 @@ std::string ExitStatus::describe() const {
   return "exited with status " + std::to_string(code);
 }
 
+uint32_t currentProcessId() { return static_cast<uint32_t>(::getpid()); }
+
 namespace {
 
 constexpr size_t kTailBytes = 4096;

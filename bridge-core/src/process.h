@@ -8,6 +8,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -28,9 +29,10 @@ struct ExitStatus {
 struct SpawnRequest {
   std::string executable;             ///< absolute path
   std::vector<std::string> arguments; ///< argv[1..]
-  int channelHandle = -1;             ///< inherited as kHostChannelFd in the child; -1: none
-                                      ///< (a shared host is found by name instead)
-  int heartbeatHandle = -1;           ///< inherited as kHostHeartbeatFd in the child, if >= 0
+  int channelHandle = -1;             ///< POSIX: inherited as kHostChannelFd in the child; -1:
+                                      ///< none (a shared host, or a Windows named pipe, is
+                                      ///< found by name instead)
+  int heartbeatHandle = -1;           ///< POSIX: inherited as kHostHeartbeatFd, if >= 0
   /// Called with each line the child writes to stdout or stderr (without the newline), on the
   /// output-drain thread. Must be thread-safe with respect to the owner's use of its state.
   std::function<void(const std::string&)> onOutputLine;
@@ -51,11 +53,15 @@ class ChildProcess {
   virtual ExitStatus kill() = 0;
   /// A descriptor that becomes readable when the child exits (Linux: a pidfd), so an event
   /// loop can notice the death and reap at once; -1 where the system has none (then the
-  /// channel's EOF is the only signal). Owned by this object.
+  /// channel's EOF is the only signal) or where the process handle itself is waited on
+  /// (Windows: whenProcessExits watches the handle). Owned by this object.
   virtual int exitHandle() const = 0;
   /// The last lines of the child's output (up to about 4 KiB), oldest first.
   virtual std::string outputTail() const = 0;
 };
+
+/// This process's id (getpid() / GetCurrentProcessId()).
+uint32_t currentProcessId();
 
 /// Resolves on `io`'s event loop when `process` exits (it is not reaped: call waitFor). Never
 /// resolves on a system without a process handle (exitHandle() < 0). `process` must outlive

@@ -44,9 +44,9 @@
 #include <cstdint>
 
 #include <kj/async-io.h>
-#include <kj/async-unix.h>
 #include <kj/time.h>
 
+#include "event_port.h"
 #include "shm_ring.h"
 
 namespace bitbridge {
@@ -73,11 +73,11 @@ kj::AutoCloseFd makeShmDoorbell();
 
 /// The stream over an already shared segment (lower level than offer/accept: for tests and
 /// benchmarks that set the segment up themselves). `ownDoorbell` is the eventfd this side
-/// sleeps on (watched with a kj::UnixEventPort::FdObserver on `eventPort`); `peerDoorbell` is
+/// sleeps on (watched with a FdObserver on `eventPort`); `peerDoorbell` is
 /// the one the peer sleeps on. `control` is only read, to detect the peer's death (EOF or error
 /// => DISCONNECTED); any byte arriving on it is a protocol violation (malformed-peer). The
 /// segment's rings must be unused (counters at 0).
-kj::Own<kj::AsyncIoStream> makeShmStream(kj::UnixEventPort& eventPort, ShmSegment segment,
+kj::Own<kj::AsyncIoStream> makeShmStream(EventPort& eventPort, ShmSegment segment,
                                          ShmSide side, kj::AutoCloseFd ownDoorbell,
                                          kj::AutoCloseFd peerDoorbell,
                                          kj::Own<kj::AsyncIoStream> control,
@@ -95,7 +95,7 @@ kj::Own<kj::AsyncCapabilityStream> toControlChannel(kj::Own<kj::AsyncIoStream> s
 /// Error(BadConfiguration) at once if the segment cannot be created. The promise rejects with
 /// DISCONNECTED if the host closes the socket first, with "bitbridge:bad-configuration" if it
 /// refuses the segment, "bitbridge:malformed-peer" on a garbled answer.
-kj::Promise<kj::Own<kj::AsyncIoStream>> offerShmChannel(kj::UnixEventPort& eventPort,
+kj::Promise<kj::Own<kj::AsyncIoStream>> offerShmChannel(EventPort& eventPort,
                                                         kj::Own<kj::AsyncCapabilityStream> control,
                                                         ShmStreamOptions options = {});
 
@@ -104,7 +104,7 @@ kj::Promise<kj::Own<kj::AsyncIoStream>> offerShmChannel(kj::UnixEventPort& event
 /// the stream. A bad offer is refused on the wire (so the client can report it) and the promise
 /// rejects with "bitbridge:malformed-peer"; DISCONNECTED if the client closes first.
 /// `options.ringCapacity` is ignored.
-kj::Promise<kj::Own<kj::AsyncIoStream>> acceptShmChannel(kj::UnixEventPort& eventPort,
+kj::Promise<kj::Own<kj::AsyncIoStream>> acceptShmChannel(EventPort& eventPort,
                                                          kj::Own<kj::AsyncCapabilityStream> control,
                                                          ShmStreamOptions options = {});
 

@@ -33,7 +33,7 @@ class HostThread {
   explicit HostThread(int fd, kj::Duration helloTimeout = 5 * kj::SECONDS)
       : thread_([this, fd, helloTimeout] {
           auto io = kj::setupAsyncIo();
-          auto stream = openHostChannel("fd:" + std::to_string(fd), *io.lowLevelProvider);
+          auto stream = openHostChannel("fd:" + std::to_string(fd), io);
           exitCode_ = runHost(io, kj::mv(stream), makeHostLogger(), helloTimeout);
         }) {}
   int join() {

@@ -1,0 +1,45 @@
+# Windows (mingw-w64) specifics of one platform build; included by BitbridgePlatform.cmake.
+#
+# Linking policy. The toolchain files link everything statically (-static), which is right for
+# a single .exe but not for bitbridge: a host .exe, bitbridge-core.dll and component DLLs pass C++
+# exceptions to one another, and on i686 mingw unwinds with DWARF-2 tables registered per
+# module: with a static libgcc in each module, an exception thrown in bitbridge-core.dll cannot
+# be caught in the .exe (std::terminate). So bitbridge links the mingw runtime as DLLs
+# (libgcc_s_*, libstdc++-6, libwinpthread-1) and copies them next to its executables, into
+# bin/<arch>/ of the stage and of the install prefix. One unwinder, one C++ runtime per process.
+#
+# Cap'n Proto and KJ are static libraries in the mingw prefix; bitbridge-core.dll takes them
+# whole and exports them (see bridge-core/CMakeLists.txt), so that a host, its components and a
+# client share one KJ (one event loop per thread, one set of type_infos) as they do on Linux.
+foreach(kind EXE SHARED MODULE)
+  string(REGEX REPLACE "(^| )-static( |$)" " " CMAKE_${kind}_LINKER_FLAGS "${CMAKE_${kind}_LINKER_FLAGS}")
+endforeach()
+
+# Windows 7 API level (GetNamedPipeServerProcessId is Vista+); lean <windows.h>.
+add_compile_definitions(WINVER=0x0601 _WIN32_WINNT=0x0601 WIN32_LEAN_AND_MEAN NOMINMAX)
+# Auto-export of every symbol of bitbridge-core.dll (and the KJ/Cap'n Proto it contains) makes
+# the linker note each auto-imported data symbol; those notes are expected.
+add_link_options(-Wl,--enable-auto-import)
+
+# The mingw runtime DLLs this compiler's programs need, copied into the stage's bin/<arch>/ at
+# configure time and installed with the hosts.
+if(BITBRIDGE_ARCH STREQUAL "x86")
+  set(_bitbridge_runtime_dlls libgcc_s_dw2-1.dll libstdc++-6.dll libwinpthread-1.dll)
+else()
+  set(_bitbridge_runtime_dlls libgcc_s_seh-1.dll libstdc++-6.dll libwinpthread-1.dll)
+endif()
+set(BITBRIDGE_RUNTIME_DLLS "")
+foreach(dll IN LISTS _bitbridge_runtime_dlls)
+  execute_process(COMMAND "${CMAKE_CXX_COMPILER}" -print-file-name=${dll}
+                  OUTPUT_VARIABLE _path OUTPUT_STRIP_TRAILING_WHITESPACE)
+  if(NOT IS_ABSOLUTE "${_path}" OR NOT EXISTS "${_path}")
+    # libwinpthread lives in the sysroot, not in the compiler's directory.
+    find_file(_path_${dll} ${dll} PATHS "/usr/${BITBRIDGE_MINGW_TRIPLE}/lib" NO_DEFAULT_PATH)
+    set(_path "${_path_${dll}}")
+  endif()
+  if(NOT EXISTS "${_path}")
+    message(FATAL_ERROR "bitbridge: ${dll} not found for ${CMAKE_CXX_COMPILER}; run scripts/setup-windows.sh")
+  endif()
+  list(APPEND BITBRIDGE_RUNTIME_DLLS "${_path}")
+endforeach()
+unset(_path)
