@@ -2,6 +2,8 @@
 # Quick start, part 2: set up, build both bitnesses, and run every test of both (ctest).
 # Then the same suite again, built with AddressSanitizer + UndefinedBehaviorSanitizer
 # (BITBRIDGE_SKIP_SANITIZERS=1 skips that second pass for a quick local run; CI runs it).
+# Then the Windows builds (mingw-w64, both bitnesses) and their suites under Wine
+# (BITBRIDGE_SKIP_WINDOWS=1 skips them for a quick local run; CI runs them).
 # Exits non-zero on any failure. Extra arguments are passed to ctest (e.g. -R calc).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -22,4 +24,14 @@ if [ "${BITBRIDGE_SKIP_SANITIZERS:-0}" != 1 ]; then
   UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
     ctest --test-dir "$build-asan" --output-on-failure -j"$(nproc)" --timeout 900 \
       -E 'BulkBeyond4GiB|bigmem|out_of_tree' "$@"
+fi
+
+if [ "${BITBRIDGE_SKIP_WINDOWS:-0}" != 1 ]; then
+  echo "test: the Windows builds, under Wine" >&2
+  windows=${BITBRIDGE_WINDOWS_BUILD_DIR:-$root/build-windows}
+  "$root/scripts/build-windows.sh" >/dev/null
+  status=0
+  ctest --test-dir "$windows" --output-on-failure -j"$(nproc)" --timeout 900 "$@" || status=$?
+  "$root/tools/windows/wine-run.sh" --kill || true  # no wineserver left behind
+  exit "$status"
 fi

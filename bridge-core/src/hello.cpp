@@ -6,7 +6,7 @@
 
 #include "bitbridge/error.h"
 #include "bitbridge/host.capnp.h"
-#include "process.h"
+#include "child_process.h"
 
 namespace bitbridge {
 

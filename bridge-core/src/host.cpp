@@ -14,13 +14,14 @@
 #include "bitbridge/host.capnp.h"
 #include "bulk_segment.h"
 #include "channel.h"
+#include "com_activation.h"
 #include "handshake.h"
 #include "heartbeat_monitor.h"
 #include "host_locator.h"
 #include "host_selection.h"
 #include "host_service.h"
 #include "logging.h"
-#include "process.h"
+#include "child_process.h"
 #include "shared_client.h"
 #include "shared_endpoint.h"
 #include "shm_stream.h"
@@ -58,6 +59,7 @@ struct Host::Impl {
     rpc = nullptr;
     network = nullptr;
     stream = nullptr;
+    comObject = nullptr;  // COM host: the pipe is closed, so the object is only COM's now
     if (process && !process->waitFor(graceful ? std::chrono::seconds(2) : kExitGrace)) {
       runtime.logger()->warn("{} did not exit; killing it", label);
       process->kill();
@@ -130,6 +132,9 @@ struct Host::Impl {
   kj::Own<ChannelCutter> cutter;          // fails every pending call at once (see channel.h)
   uint32_t sharedPid = 0;                 // shared host only
   std::string sharedLog;                  // shared host only: its log file
+  // COM host only (sharedPid is its pid): the activated object, released after the pipe is
+  // closed; the pipe, not this object, is what keeps the host alive.
+  std::shared_ptr<void> comObject;
   kj::Own<kj::AsyncIoStream> stream;
   kj::Own<capnp::TwoPartyVatNetwork> network;
   kj::Own<capnp::RpcSystem<capnp::rpc::twoparty::VatId>> rpc;
@@ -301,6 +306,53 @@ std::unique_ptr<Host::Impl> Host::startShared(Runtime& runtime, HostOptions opti
   impl->sharedPid = connection.pid;
   impl->sharedLog = connection.logPath;
   impl->stream = kj::mv(connection.stream);
+  impl->startRpc();
+  impl->options = std::move(options);
+  return impl;
+}
+
+Host Host::activateCom(Runtime& runtime, HostOptions options) {
+  Host host(startCom(runtime, options));
+  host.loadStartComponents();
+  return host;
+}
+
+std::unique_ptr<Host::Impl> Host::startCom(Runtime& runtime, HostOptions options) {
+  if (options.transport != Transport::Socket) {
+    throw Error(ErrorKind::BadConfiguration,
+                std::string("COM-activated hosts serve RPC over their pipe only, not over \"") +
+                    transportName(options.transport) + "\"",
+                "leave HostOptions::transport at Transport::Socket, or use Host::spawn");
+  }
+  auto impl = std::make_unique<Impl>(runtime, options);
+  impl->arch = selectHost(options).arch;  // the same choice as spawn's
+  // Activation and pipe (com_activation.h), then the hello, all within the start timeout.
+  const auto started = std::chrono::steady_clock::now();
+  ComHostConnection connection = connectComHost(runtime.io(), impl->arch, options.startTimeout);
+  impl->label = connection.label;
+  impl->sharedPid = connection.endpoint.pid;
+  impl->comObject = std::move(connection.endpoint.keepAlive);
+  impl->stream = kj::mv(connection.stream);
+  try {
+    auto left = std::max(std::chrono::duration_cast<std::chrono::milliseconds>(
+                             options.startTimeout - (std::chrono::steady_clock::now() - started)),
+                         std::chrono::milliseconds(100));
+    WireHello hello = exchangeHello(*impl->stream, runtime.io().provider->getTimer(),
+                                    HelloRole::Client, impl->label, left.count() * kj::MILLISECONDS)
+                          .wait(runtime.waitScope());
+    if (hello.pid != impl->sharedPid || hello.arch != static_cast<uint8_t>(impl->arch)) {
+      throw Error(ErrorKind::MalformedPeer,
+                  impl->label + " answered as pid " + std::to_string(hello.pid) + ", arch " +
+                      std::to_string(hello.arch) + ": not the host COM activated");
+    }
+  } catch (const kj::Exception& e) {
+    Error error = fromKjException(e, impl->disconnectContext());
+    impl->stop(false);
+    throw error;
+  } catch (const Error&) {
+    impl->stop(false);
+    throw;
+  }
   impl->startRpc();
   impl->options = std::move(options);
   return impl;
@@ -482,9 +534,11 @@ void Host::restartAfter(const Error& cause) {
   }
   runtime.logger()->warn("restarting {} ({})", impl_->label, cause.message());
 
-  // A shared host is found again by name (and started anew if it is gone).
-  auto fresh = impl_->process ? start(runtime, impl_->options)
-                              : startShared(runtime, impl_->options);
+  // A shared host is found again by name (and started anew if it is gone); a COM host is
+  // activated anew.
+  auto fresh = impl_->process     ? start(runtime, impl_->options)
+               : impl_->comObject ? startCom(runtime, impl_->options)
+                                  : startShared(runtime, impl_->options);
   fresh->extraComponents = impl_->extraComponents;
   fresh->restartTimes = std::move(times);
   fresh->restartTimes.push_back(now);

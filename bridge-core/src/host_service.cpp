@@ -8,7 +8,7 @@
 #include "bitbridge/error.h"
 #include "bulk_segment.h"
 #include "handshake.h"
-#include "process.h"
+#include "child_process.h"
 #include "shm_stream.h"
 
 #ifndef BITBRIDGE_VERSION

@@ -20,7 +20,8 @@
 
 #include "bitbridge/error.h"
 #include "channel.h"
-#include "process.h"
+#include "output_lines.h"
+#include "child_process.h"
 
 extern char** environ;
 
@@ -38,7 +39,6 @@ uint32_t currentProcessId() { return static_cast<uint32_t>(::getpid()); }
 
 namespace {
 
-constexpr size_t kTailBytes = 4096;
 // How long a reaped child's output is still waited for (see awaitDrained).
 constexpr auto kDrainWait = std::chrono::milliseconds(100);
 
@@ -56,7 +56,7 @@ int moveAboveStdio(int fd) {
 class PosixChildProcess final : public ChildProcess {
  public:
   PosixChildProcess(pid_t pid, int outputFd, std::function<void(const std::string&)> onLine)
-      : pid_(pid), onLine_(std::move(onLine)) {
+      : pid_(pid), output_(std::move(onLine)) {
     // A pidfd (Linux >= 5.3) lets the client's event loop see the exit; without one the
     // channel's EOF still reports the death, only the reaping waits for the next waitFor().
     // (By syscall number: glibc 2.36's <sys/pidfd.h> lacks extern "C" for C++.)
@@ -114,27 +114,12 @@ class PosixChildProcess final : public ChildProcess {
     return *status_;
   }
 
-  // The output pipe reaches EOF once the child (and anything it spawned that kept the pipe)
-  // is gone; waiting briefly for it makes the tail complete for error messages, without
-  // blocking on a grandchild that keeps the pipe open.
-  void awaitDrained() {
-    std::unique_lock<std::mutex> lock(tailMutex_);
-    drainedChanged_.wait_for(lock, kDrainWait, [this] { return drained_; });
-  }
+  void awaitDrained() { output_.awaitFinished(kDrainWait); }
 
-  std::string outputTail() const override {
-    std::lock_guard<std::mutex> lock(tailMutex_);
-    std::string text;
-    for (const auto& line : tail_) {
-      text += line;
-      text += '\n';
-    }
-    return text;
-  }
+  std::string outputTail() const override { return output_.tail(); }
 
  private:
   void drainOutput(int fd) {
-    std::string pending;
     char buffer[4096];
     for (;;) {
       pollfd fds[2] = {{fd, POLLIN, 0}, {stopDrainFd_, POLLIN, 0}};
@@ -146,44 +131,18 @@ class PosixChildProcess final : public ChildProcess {
       ssize_t n = ::read(fd, buffer, sizeof(buffer));
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) break;
-      pending.append(buffer, static_cast<size_t>(n));
-      size_t start = 0;
-      for (size_t nl; (nl = pending.find('\n', start)) != std::string::npos; start = nl + 1) {
-        emit(pending.substr(start, nl - start));
-      }
-      pending.erase(0, start);
+      output_.feed(buffer, static_cast<size_t>(n));
     }
-    if (!pending.empty()) emit(pending);
     ::close(fd);
-    std::lock_guard<std::mutex> lock(tailMutex_);
-    drained_ = true;
-    drainedChanged_.notify_all();
-  }
-
-  void emit(const std::string& line) {
-    {
-      std::lock_guard<std::mutex> lock(tailMutex_);
-      tail_.push_back(line);
-      tailBytes_ += line.size() + 1;
-      while (tailBytes_ > kTailBytes && tail_.size() > 1) {
-        tailBytes_ -= tail_.front().size() + 1;
-        tail_.pop_front();
-      }
-    }
-    if (onLine_) onLine_(line);
+    output_.finish();
   }
 
   pid_t pid_;
   int pidfd_ = -1;
   int stopDrainFd_ = -1;  // eventfd: destructor -> drain thread
-  std::function<void(const std::string&)> onLine_;
+  OutputLines output_;
   std::optional<ExitStatus> status_;
   std::thread drain_;
-  mutable std::mutex tailMutex_;  // guards tail_, tailBytes_, drained_
-  std::condition_variable drainedChanged_;
-  bool drained_ = false;
-  std::deque<std::string> tail_;
-  size_t tailBytes_ = 0;
 };
 
 // Owns the descriptors made for one spawn attempt so that every error path closes them.

@@ -10,7 +10,7 @@
 #include "bitbridge/error.h"
 #include "handshake.h"
 #include "logging.h"
-#include "process.h"
+#include "child_process.h"
 #include "runtime_dir.h"
 #include "shared_endpoint.h"
 

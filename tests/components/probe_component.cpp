@@ -1,8 +1,5 @@
 // The probe component: a real component (built for x86 and x86_64) whose methods let tests
 // observe the host process it runs in and provoke each failure mode on purpose.
-#include <signal.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <stdexcept>
 #include <thread>
@@ -13,6 +10,7 @@
 
 #include "probe.capnp.h"
 #include "probe_pattern.h"
+#include "probe_platform.h"
 
 using probe::probeChecksum;
 using probe::probeFill;
@@ -25,7 +23,7 @@ class ProbeImpl final : public probe::Probe::Server {
 
  protected:
   kj::Promise<void> whoami(WhoamiContext context) override {
-    context.getResults().setPid(static_cast<uint32_t>(::getpid()));
+    context.getResults().setPid(probe::processId());
     context.getResults().setPointerBits(static_cast<uint8_t>(sizeof(void*) * 8));
     return kj::READY_NOW;
   }
@@ -38,8 +36,7 @@ class ProbeImpl final : public probe::Probe::Server {
   }
   kj::Promise<void> crash(CrashContext context) override {
     context_.logger().error("probe: about to raise signal {}", context.getParams().getSignal());
-    ::raise(context.getParams().getSignal());
-    ::_exit(99);  // a signal that does not kill: still never answer
+    probe::crashWith(context.getParams().getSignal());
   }
   kj::Promise<void> sleep(SleepContext context) override {
     std::this_thread::sleep_for(std::chrono::milliseconds(context.getParams().getMilliseconds()));
@@ -50,25 +47,19 @@ class ProbeImpl final : public probe::Probe::Server {
     return kj::READY_NOW;
   }
   kj::Promise<void> exitNow(ExitNowContext context) override {
-    ::_exit(context.getParams().getCode());
+    probe::exitAtOnce(context.getParams().getCode());
   }
   kj::Promise<void> sleepOffThread(SleepOffThreadContext context) override {
     unsigned ms = context.getParams().getMilliseconds();
     return bitbridge::offload(context_,
                               [ms] {
                                 std::this_thread::sleep_for(std::chrono::milliseconds(ms));
-                                return static_cast<uint32_t>(::gettid());
+                                return probe::threadId();
                               })
         .then([context](uint32_t tid) mutable { context.getResults().setThreadId(tid); });
   }
   kj::Promise<void> forkSleeper(ForkSleeperContext context) override {
-    unsigned ms = context.getParams().getMilliseconds();
-    pid_t pid = ::fork();
-    if (pid == 0) {
-      ::usleep(ms * 1000u);
-      ::_exit(0);
-    }
-    context.getResults().setPid(static_cast<uint32_t>(pid));
+    context.getResults().setPid(probe::startSleeper(context.getParams().getMilliseconds()));
     return kj::READY_NOW;
   }
   kj::Promise<void> checksum(ChecksumContext context) override {

@@ -10,10 +10,14 @@
 
 namespace bitbridge::test {
 
+#ifndef TEST_MODULE_SUFFIX
+#define TEST_MODULE_SUFFIX ".so"  // Windows builds define ".dll"
+#endif
+
 /// Path of a test component built for `arch` (both platform builds make them).
 inline std::string testComponent(const std::string& name, Arch arch = currentArch()) {
   return std::string(arch == Arch::x86 ? TEST_COMPONENTS_DIR_X86 : TEST_COMPONENTS_DIR_X86_64) +
-         "/lib" + name + ".so";
+         "/lib" + name + TEST_MODULE_SUFFIX;
 }
 
 inline Arch otherArch() { return currentArch() == Arch::x86 ? Arch::x86_64 : Arch::x86; }

@@ -12,14 +12,15 @@
 # Environment: BITBRIDGE_WINEPREFIX (default: ${BITBRIDGE_WINDOWS_DEPS:-~/.cache/bitbridge/windows}/wine).
 # WINEPREFIX itself is ignored on purpose, so a user's own ~/.wine is never touched.
 # WINEDEBUG=-all silences Wine's fixme/err chatter; WINEDLLOVERRIDES="mscoree,mshtml=" disables
-# the Mono and Gecko installers that would otherwise prompt during wineboot. Console programs
-# need no display or Xvfb.
+# the Mono and Gecko installers that would otherwise prompt during wineboot, and winedbg.exe=d
+# keeps a crashing test program from starting Wine's debugger (which prints pages and takes
+# seconds). Console programs need no display or Xvfb.
 set -euo pipefail
 
 deps=${BITBRIDGE_WINDOWS_DEPS:-$HOME/.cache/bitbridge/windows}
 export WINEPREFIX=${BITBRIDGE_WINEPREFIX:-$deps/wine}
 export WINEDEBUG=-all
-export WINEDLLOVERRIDES="mscoree,mshtml="
+export WINEDLLOVERRIDES="mscoree,mshtml=;winedbg.exe=d"
 export WINEARCH=win64  # one WoW64 prefix runs both 32- and 64-bit programs
 
 ready() { [ -f "$WINEPREFIX/system.reg" ] && [ -f "$WINEPREFIX/.bitbridge-ready" ]; }

@@ -177,6 +177,24 @@ class Host {
   /// Throws Error as spawn does, plus BadConfiguration for a bad name or runtime directory.
   static Host connectShared(Runtime& runtime, HostOptions options);
 
+  /// Windows only: asks COM for the host of the component's architecture (picked as spawn
+  /// does), then loads `options.component`. The host must have been registered once with
+  /// `bitbridge-host32.exe --regserver` (or -host64; HKLM, so elevated); each activation starts
+  /// a host process of its own (single-use class) that COM launches from the registered path,
+  /// as the calling user. Afterwards it behaves like a private host: RPC over a private pipe
+  /// whose server must be the pid the activation reported, and the host exits when this Host
+  /// is destroyed or this process dies. Prefer it to spawn where hosts are deployed through COM
+  /// registration (installers that register COM servers anyway, machines where COM's launch
+  /// permissions are to decide which hosts may start); otherwise spawn is simpler and starts
+  /// faster (no registry, no COM round trips: about a second per activation under Wine).
+  /// The host's output goes nowhere the client sees (logTail() is empty); there is no heartbeat
+  /// or hang detection (HostOptions::heartbeat*/hangTimeout are ignored) and no shared-memory
+  /// transport. RestartPolicy works (a restart activates again). Throws Error: NotFound (class
+  /// not registered: the fix names --regserver), TimedOut (startTimeout, covering activation,
+  /// connection and hello), BadConfiguration (other COM failures with their HRESULT; any
+  /// platform but Windows), plus what spawn throws for the component.
+  static Host activateCom(Runtime& runtime, HostOptions options);
+
   Host(Host&&) noexcept;
   Host& operator=(Host&&) noexcept;
   ~Host();
@@ -236,6 +254,8 @@ class Host {
   static std::unique_ptr<Impl> start(Runtime& runtime, HostOptions options);
   /// Find or start the shared host, handshake and RPC set-up (no component loaded yet).
   static std::unique_ptr<Impl> startShared(Runtime& runtime, HostOptions options);
+  /// COM activation, handshake and RPC set-up (no component loaded yet).
+  static std::unique_ptr<Impl> startCom(Runtime& runtime, HostOptions options);
   /// Loads HostOptions::component and the components loaded since (after a restart).
   void loadStartComponents();
   /// Before an operation: applies RestartPolicy::OnNextCall.

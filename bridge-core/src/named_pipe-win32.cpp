@@ -1,0 +1,346 @@
+// Named pipes on Windows: see named_pipe.h for the security settings and why.
+#include "named_pipe.h"
+
+#include <windows.h>
+#include <bcrypt.h>
+#include <sddl.h>
+
+#include <algorithm>
+#include <thread>
+
+#include <kj/debug.h>
+
+#include "bitbridge/error.h"
+#include "win32_text.h"
+
+namespace bitbridge {
+namespace {
+
+constexpr DWORD kPipeBufferBytes = 256 * 1024;
+
+// A security descriptor whose DACL grants the current user (the token's user SID) full access
+// and nobody else anything; "P" protects it from inherited entries.
+class CurrentUserOnly {
+ public:
+  CurrentUserOnly() {
+    HANDLE token = nullptr;
+    if (!::OpenProcessToken(::GetCurrentProcess(), TOKEN_QUERY, &token)) fail("OpenProcessToken");
+    DWORD size = 0;
+    ::GetTokenInformation(token, TokenUser, nullptr, 0, &size);
+    std::string buffer(size, '\0');
+    BOOL ok = ::GetTokenInformation(token, TokenUser, &buffer[0], size, &size);
+    ::CloseHandle(token);
+    if (!ok) fail("GetTokenInformation");
+    wchar_t* sid = nullptr;
+    if (!::ConvertSidToStringSidW(reinterpret_cast<TOKEN_USER*>(&buffer[0])->User.Sid, &sid)) {
+      fail("ConvertSidToStringSid");
+    }
+    std::wstring sddl = L"D:P(A;;GA;;;" + std::wstring(sid) + L")";
+    ::LocalFree(sid);
+    if (!::ConvertStringSecurityDescriptorToSecurityDescriptorW(sddl.c_str(), SDDL_REVISION_1,
+                                                                 &descriptor_, nullptr)) {
+      fail("ConvertStringSecurityDescriptorToSecurityDescriptor");
+    }
+    attributes_.nLength = sizeof(attributes_);
+    attributes_.lpSecurityDescriptor = descriptor_;
+    attributes_.bInheritHandle = FALSE;  // never inherited by what the legacy library spawns
+  }
+  ~CurrentUserOnly() {
+    if (descriptor_ != nullptr) ::LocalFree(descriptor_);
+  }
+  SECURITY_ATTRIBUTES* get() { return &attributes_; }
+
+ private:
+  [[noreturn]] static void fail(const char* what) {
+    throw Error(ErrorKind::BadConfiguration,
+                std::string("cannot build the pipe's security descriptor: ") + what + ": " +
+                    lastWin32ErrorText());
+  }
+  PSECURITY_DESCRIPTOR descriptor_ = nullptr;
+  SECURITY_ATTRIBUTES attributes_{};
+};
+
+std::string randomHex(size_t bytes) {
+  std::string raw(bytes, '\0');
+  if (!BCRYPT_SUCCESS(::BCryptGenRandom(nullptr, reinterpret_cast<PUCHAR>(&raw[0]),
+                                        static_cast<ULONG>(bytes),
+                                        BCRYPT_USE_SYSTEM_PREFERRED_RNG))) {
+    throw Error(ErrorKind::BadConfiguration, "the system random number generator failed",
+                "BCryptGenRandom is needed to name pipes unguessably");
+  }
+  static const char digits[] = "0123456789abcdef";
+  std::string hex;
+  for (unsigned char c : raw) {
+    hex += digits[c >> 4];
+    hex += digits[c & 15];
+  }
+  return hex;
+}
+
+bool isEndOfStream(DWORD error) {
+  return error == ERROR_BROKEN_PIPE || error == ERROR_PIPE_NOT_CONNECTED || error == ERROR_NO_DATA ||
+         error == ERROR_HANDLE_EOF;
+}
+
+class PipeCutter final : public ChannelCutter {
+ public:
+  explicit PipeCutter(std::shared_ptr<PipeCutState> state) : state_(std::move(state)) {}
+  void cut() override {
+    state_->cut = true;
+    // Pending reads and writes complete with ERROR_OPERATION_ABORTED, and fail as cut.
+    if (state_->handle != nullptr) ::CancelIoEx(state_->handle, nullptr);
+  }
+
+ private:
+  std::shared_ptr<PipeCutState> state_;
+};
+
+// Thread: the event loop's thread only. At most one read and one write are pending at a time
+// (KJ's stream contract); each has its own OVERLAPPED inside KJ's IoOperation.
+class PipeStream final : public kj::AsyncIoStream {
+ public:
+  PipeStream(kj::Win32EventPort& port, UniqueHandle pipe, std::shared_ptr<PipeCutState> state)
+      : pipe_(kj::mv(pipe)),
+        observer_(port.observeIo(pipe_.get())),
+        state_(state ? std::move(state) : std::make_shared<PipeCutState>()) {
+    state_->handle = pipe_.get();
+    auto paf = kj::newPromiseAndFulfiller<void>();
+    disconnected_ = paf.promise.fork();
+    onDisconnect_ = kj::mv(paf.fulfiller);
+  }
+  ~PipeStream() noexcept(false) { state_->handle = nullptr; }
+
+  kj::Promise<size_t> tryRead(void* buffer, size_t minBytes, size_t maxBytes) override {
+    return readAtLeast(static_cast<kj::byte*>(buffer), minBytes, maxBytes, 0);
+  }
+
+  kj::Promise<void> write(const void* buffer, size_t size) override {
+    return writeAll(static_cast<const kj::byte*>(buffer), size);
+  }
+
+  kj::Promise<void> write(kj::ArrayPtr<const kj::ArrayPtr<const kj::byte>> pieces) override {
+    // Cap'n Proto writes a message as a segment table plus segments: one WriteFile (one
+    // completion) instead of one per piece, by gathering small messages into one buffer.
+    size_t total = 0;
+    for (auto& piece : pieces) total += piece.size();
+    if (pieces.size() == 1) return writeAll(pieces[0].begin(), pieces[0].size());
+    if (total <= kGatherLimit) {
+      auto gathered = kj::heapArray<kj::byte>(total);
+      size_t at = 0;
+      for (auto& piece : pieces) {
+        std::copy(piece.begin(), piece.end(), gathered.begin() + at);
+        at += piece.size();
+      }
+      auto promise = writeAll(gathered.begin(), gathered.size());
+      return promise.attach(kj::mv(gathered));
+    }
+    return writePieces(pieces, 0);
+  }
+
+  kj::Promise<void> whenWriteDisconnected() override { return disconnected_.addBranch(); }
+
+  // Pipes have no half-close; the peer reads EOF once this stream is destroyed.
+  void shutdownWrite() override {}
+
+ private:
+  static constexpr size_t kGatherLimit = 64 * 1024;
+
+  void checkNotCut() {
+    if (state_->cut) {
+      kj::throwFatalException(KJ_EXCEPTION(DISCONNECTED, "bitbridge: channel cut (peer gone)"));
+    }
+  }
+
+  void sawDisconnect() {
+    if (onDisconnect_->isWaiting()) onDisconnect_->fulfill();
+  }
+
+  kj::Promise<size_t> readAtLeast(kj::byte* buffer, size_t minBytes, size_t maxBytes, size_t done) {
+    if (done >= minBytes || eof_) return done;
+    checkNotCut();
+    auto operation = observer_->newOperation(0);
+    DWORD chunk = static_cast<DWORD>(std::min<size_t>(maxBytes - done, 1u << 30));
+    if (!::ReadFile(pipe_.get(), buffer + done, chunk, nullptr, operation->getOverlapped())) {
+      DWORD error = ::GetLastError();
+      if (error != ERROR_IO_PENDING) {
+        // Failed at once: no completion will be queued, so the operation is just dropped.
+        return readFailed(error, done);
+      }
+    }
+    auto completion = operation->onComplete();
+    return completion.attach(kj::mv(operation))
+        .then([this, buffer, minBytes, maxBytes, done](kj::Win32EventPort::IoResult result)
+                  -> kj::Promise<size_t> {
+          if (result.errorCode != ERROR_SUCCESS) return readFailed(result.errorCode, done);
+          return readAtLeast(buffer, minBytes, maxBytes, done + result.bytesTransferred);
+        });
+  }
+
+  kj::Promise<size_t> readFailed(DWORD error, size_t done) {
+    checkNotCut();
+    if (isEndOfStream(error)) {
+      eof_ = true;
+      sawDisconnect();
+      return done;
+    }
+    sawDisconnect();
+    return KJ_EXCEPTION(DISCONNECTED, "bitbridge: reading the pipe failed", win32ErrorText(error));
+  }
+
+  kj::Promise<void> writeAll(const kj::byte* data, size_t size) {
+    if (size == 0) return kj::READY_NOW;
+    checkNotCut();
+    auto operation = observer_->newOperation(0);
+    DWORD chunk = static_cast<DWORD>(std::min<size_t>(size, 1u << 30));
+    if (!::WriteFile(pipe_.get(), data, chunk, nullptr, operation->getOverlapped())) {
+      DWORD error = ::GetLastError();
+      if (error != ERROR_IO_PENDING) return writeFailed(error);
+    }
+    auto completion = operation->onComplete();
+    return completion.attach(kj::mv(operation))
+        .then([this, data, size](kj::Win32EventPort::IoResult result) -> kj::Promise<void> {
+          if (result.errorCode != ERROR_SUCCESS) return writeFailed(result.errorCode);
+          return writeAll(data + result.bytesTransferred, size - result.bytesTransferred);
+        });
+  }
+
+  kj::Promise<void> writePieces(kj::ArrayPtr<const kj::ArrayPtr<const kj::byte>> pieces, size_t i) {
+    if (i == pieces.size()) return kj::READY_NOW;
+    return writeAll(pieces[i].begin(), pieces[i].size()).then([this, pieces, i]() {
+      return writePieces(pieces, i + 1);
+    });
+  }
+
+  kj::Promise<void> writeFailed(DWORD error) {
+    checkNotCut();
+    sawDisconnect();
+    return KJ_EXCEPTION(DISCONNECTED, "bitbridge: writing the pipe failed", win32ErrorText(error));
+  }
+
+  UniqueHandle pipe_;
+  kj::Own<kj::Win32EventPort::IoObserver> observer_;
+  std::shared_ptr<PipeCutState> state_;
+  bool eof_ = false;
+  kj::ForkedPromise<void> disconnected_ = nullptr;
+  kj::Own<kj::PromiseFulfiller<void>> onDisconnect_;
+};
+
+}  // namespace
+
+std::string newPipeName(const std::string& purpose) {
+  return "\\\\.\\pipe\\bitbridge-" + purpose + "-" + std::to_string(::GetCurrentProcessId()) + "-" +
+         randomHex(16);
+}
+
+UniqueHandle createPipeServer(const std::string& name) {
+  CurrentUserOnly security;
+  HANDLE pipe = ::CreateNamedPipeW(
+      widen(name).c_str(), PIPE_ACCESS_DUPLEX | FILE_FLAG_OVERLAPPED | FILE_FLAG_FIRST_PIPE_INSTANCE,
+      PIPE_TYPE_BYTE | PIPE_READMODE_BYTE | PIPE_WAIT | PIPE_REJECT_REMOTE_CLIENTS,
+      1, kPipeBufferBytes, kPipeBufferBytes, 0, security.get());
+  if (pipe == INVALID_HANDLE_VALUE) {
+    DWORD error = ::GetLastError();
+    if (error == ERROR_ACCESS_DENIED || error == ERROR_PIPE_BUSY) {
+      throw Error(ErrorKind::BadConfiguration,
+                  "the pipe " + name + " already exists: another process created it first (" +
+                      win32ErrorText(error) + ")",
+                  "pipe names are random per start; if this repeats, look for a process squatting "
+                  "on \\\\.\\pipe\\bitbridge-* names");
+    }
+    throw Error(ErrorKind::BadConfiguration,
+                "cannot create the pipe " + name + ": " + win32ErrorText(error));
+  }
+  return UniqueHandle(pipe);
+}
+
+bool waitForPipeClient(HANDLE pipe, std::chrono::milliseconds timeout, HANDLE abandon) {
+  OVERLAPPED overlapped{};
+  overlapped.hEvent = ::CreateEventW(nullptr, TRUE, FALSE, nullptr);
+  if (overlapped.hEvent == nullptr) {
+    throw Error(ErrorKind::BadConfiguration, "CreateEvent failed: " + lastWin32ErrorText());
+  }
+  UniqueHandle event(overlapped.hEvent);
+  if (::ConnectNamedPipe(pipe, &overlapped)) return true;
+  DWORD error = ::GetLastError();
+  if (error == ERROR_PIPE_CONNECTED) return true;  // connected between create and connect
+  if (error != ERROR_IO_PENDING) {
+    throw Error(ErrorKind::BadConfiguration, "ConnectNamedPipe failed: " + win32ErrorText(error));
+  }
+  HANDLE waits[2] = {overlapped.hEvent, abandon};
+  DWORD count = abandon != nullptr ? 2 : 1;
+  DWORD ms = static_cast<DWORD>(std::min<int64_t>(timeout.count(), INFINITE - 1));
+  DWORD which = ::WaitForMultipleObjects(count, waits, FALSE, ms);
+  DWORD transferred = 0;
+  if (which == WAIT_OBJECT_0) {
+    return ::GetOverlappedResult(pipe, &overlapped, &transferred, FALSE) != 0;
+  }
+  // Timed out or abandoned: cancel, and wait for the cancellation before `overlapped` dies.
+  ::CancelIoEx(pipe, &overlapped);
+  bool connected = ::GetOverlappedResult(pipe, &overlapped, &transferred, TRUE) != 0;
+  return connected && which != WAIT_OBJECT_0 + 1;
+}
+
+UniqueHandle connectPipeClient(const std::string& name, uint32_t expectedServerPid,
+                                      std::chrono::milliseconds timeout,
+                                      const std::function<void()>& stillStarting,
+                                      const std::string& serverLabel) {
+  const std::wstring wide = widen(name);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto pause = std::chrono::milliseconds(1);
+  for (;;) {
+    HANDLE pipe = ::CreateFileW(wide.c_str(), GENERIC_READ | GENERIC_WRITE, 0, nullptr,
+                                OPEN_EXISTING,
+                                FILE_FLAG_OVERLAPPED | SECURITY_SQOS_PRESENT | SECURITY_IDENTIFICATION,
+                                nullptr);
+    if (pipe != INVALID_HANDLE_VALUE) {
+      UniqueHandle owned(pipe);
+      ULONG server = 0;
+      if (!::GetNamedPipeServerProcessId(pipe, &server)) {
+        throw Error(ErrorKind::BadConfiguration,
+                    "cannot tell which process serves " + name + ": " + lastWin32ErrorText());
+      }
+      if (expectedServerPid != 0 && server != expectedServerPid) {
+        throw Error(ErrorKind::MalformedPeer,
+                    "the pipe " + name + " is served by process " + std::to_string(server) +
+                        ", not by " + serverLabel,
+                    "another program created that pipe name first; it was not used");
+      }
+      return owned;
+    }
+    DWORD error = ::GetLastError();
+    if (error == ERROR_PIPE_BUSY) {
+      // Its one instance is taken: by someone else (it will never be ours), or in a race that
+      // WaitNamedPipe settles.
+      ::WaitNamedPipeW(wide.c_str(), 50);
+    } else if (error != ERROR_FILE_NOT_FOUND) {
+      throw Error(ErrorKind::BadConfiguration,
+                  "cannot connect to " + serverLabel + " at " + name + ": " + win32ErrorText(error));
+    }
+    stillStarting();
+    if (std::chrono::steady_clock::now() >= deadline) {
+      throw Error(ErrorKind::TimedOut,
+                  serverLabel + " did not open its pipe " + name + " within " +
+                      std::to_string(timeout.count()) + " ms",
+                  "the host may be stuck starting; raise HostOptions::startTimeout if the "
+                  "machine is slow (under Wine a first start can take seconds)");
+    }
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::milliseconds(20));
+  }
+}
+
+uint32_t pipeClientProcessId(HANDLE pipe) {
+  ULONG client = 0;
+  return ::GetNamedPipeClientProcessId(pipe, &client) ? static_cast<uint32_t>(client) : 0;
+}
+
+kj::Own<ChannelCutter> makePipeCutter(std::shared_ptr<PipeCutState> state) {
+  return kj::heap<PipeCutter>(std::move(state));
+}
+
+kj::Own<kj::AsyncIoStream> wrapPipe(kj::Win32EventPort& port, UniqueHandle pipe,
+                                    std::shared_ptr<PipeCutState> state) {
+  return kj::heap<PipeStream>(port, kj::mv(pipe), std::move(state));
+}
+
+}  // namespace bitbridge

@@ -1,0 +1,209 @@
+// COM activation of hosts (Host::activateCom, bitbridge-hostNN.exe --regserver / -Embedding)
+// under Wine: registration in the prefix's HKLM, activation of each bitness from this bitness,
+// the error for a class that is not registered, single use, and a host that ends with its client.
+//
+// These tests change the prefix's registry: ctest runs them one at a time across both platform
+// builds (RESOURCE_LOCK bitbridge_com_registry, tests/windows/CMakeLists.txt). The suite registers
+// both hosts before its first test and removes the registration after its last.
+#include <windows.h>
+
+#include <chrono>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "bitbridge/host.h"
+#include "com_ids.h"
+#include "probe.capnp.h"
+#include "support/test_support.h"
+
+#ifndef HOST_EXE_X86
+#error "HOST_EXE_X86 and HOST_EXE_X86_64 must name the staged bitbridge-host32.exe and -host64.exe"
+#endif
+
+namespace bitbridge {
+namespace {
+
+using test::expectError;
+using test::testComponent;
+
+// The first activation in a fresh wineserver takes seconds; each later one about one.
+constexpr std::chrono::milliseconds kStartTimeout{30000};
+
+std::wstring widePath(const std::string& path) {
+  int size = ::MultiByteToWideChar(CP_UTF8, 0, path.c_str(), -1, nullptr, 0);
+  std::wstring wide(static_cast<size_t>(size), L'\0');
+  ::MultiByteToWideChar(CP_UTF8, 0, path.c_str(), -1, &wide[0], size);
+  wide.resize(wide.size() - 1);
+  return wide;
+}
+
+std::string utf8(const std::wstring& wide) {
+  int size = ::WideCharToMultiByte(CP_UTF8, 0, wide.c_str(), -1, nullptr, 0, nullptr, nullptr);
+  std::string out(static_cast<size_t>(size), '\0');
+  ::WideCharToMultiByte(CP_UTF8, 0, wide.c_str(), -1, &out[0], size, nullptr, nullptr);
+  out.resize(out.size() - 1);
+  return out;
+}
+
+// A full Windows path ("Z:\work\...") for a path the build wrote in Unix form ("/work/..."): the
+// host COM starts need not share this process's current drive, so a drive-relative path could
+// name another file there.
+std::string windowsPath(const std::string& path) {
+  std::wstring full(MAX_PATH * 2, L'\0');
+  DWORD length = ::GetFullPathNameW(widePath(path).c_str(), static_cast<DWORD>(full.size()),
+                                    &full[0], nullptr);
+  EXPECT_GT(length, 0u) << path;
+  full.resize(length);
+  return utf8(full);
+}
+
+std::string hostExecutable(Arch arch) {
+  return windowsPath(arch == Arch::x86 ? HOST_EXE_X86 : HOST_EXE_X86_64);
+}
+
+// Runs `host` with `arguments` and returns its exit code (-1 if it could not run or hung).
+int runHostCommand(Arch arch, const std::string& arguments) {
+  std::wstring command = L"\"" + widePath(hostExecutable(arch)) + L"\" " + widePath(arguments);
+  STARTUPINFOW startup{};
+  startup.cb = sizeof(startup);
+  PROCESS_INFORMATION process{};
+  if (!::CreateProcessW(nullptr, &command[0], nullptr, nullptr, FALSE, 0, nullptr, nullptr,
+                        &startup, &process)) {
+    ADD_FAILURE() << "cannot start " << hostExecutable(arch) << ": error " << ::GetLastError();
+    return -1;
+  }
+  DWORD code = static_cast<DWORD>(-1);
+  if (::WaitForSingleObject(process.hProcess, 30000) == WAIT_OBJECT_0) {
+    ::GetExitCodeProcess(process.hProcess, &code);
+  } else {
+    ::TerminateProcess(process.hProcess, 1);
+  }
+  ::CloseHandle(process.hThread);
+  ::CloseHandle(process.hProcess);
+  return static_cast<int>(code);
+}
+
+bool processGoneWithin(uint32_t pid, std::chrono::milliseconds timeout) {
+  HANDLE process = ::OpenProcess(SYNCHRONIZE, FALSE, pid);
+  if (process == nullptr) return true;  // no such process any more
+  DWORD waited = ::WaitForSingleObject(process, static_cast<DWORD>(timeout.count()));
+  ::CloseHandle(process);
+  return waited == WAIT_OBJECT_0;
+}
+
+// LocalServer32 of `arch`'s class as registered in HKLM (64-bit view); "" when absent.
+std::string registeredServer(Arch arch) {
+  std::wstring key = std::wstring(L"Software\\Classes\\CLSID\\") + comHostIds(arch).clsidText +
+                     L"\\LocalServer32";
+  HKEY handle = nullptr;
+  if (::RegOpenKeyExW(HKEY_LOCAL_MACHINE, key.c_str(), 0, KEY_QUERY_VALUE | KEY_WOW64_64KEY,
+                      &handle) != ERROR_SUCCESS) {
+    return {};
+  }
+  wchar_t value[1024] = {};
+  DWORD bytes = sizeof(value) - sizeof(wchar_t);
+  LSTATUS status = ::RegQueryValueExW(handle, nullptr, nullptr, nullptr,
+                                      reinterpret_cast<BYTE*>(value), &bytes);
+  ::RegCloseKey(handle);
+  return status == ERROR_SUCCESS ? utf8(value) : std::string();
+}
+
+class ComActivation : public ::testing::TestWithParam<Arch> {
+ protected:
+  static void SetUpTestSuite() {
+    for (Arch arch : {Arch::x86, Arch::x86_64}) {
+      ASSERT_EQ(runHostCommand(arch, "--regserver"), 0) << hostExecutable(arch);
+    }
+  }
+  static void TearDownTestSuite() {
+    for (Arch arch : {Arch::x86, Arch::x86_64}) {
+      EXPECT_EQ(runHostCommand(arch, "--unregserver"), 0) << hostExecutable(arch);
+    }
+  }
+
+  HostOptions options() {
+    HostOptions o;
+    o.component = windowsPath(testComponent("probe_component", GetParam()));
+    o.startTimeout = kStartTimeout;
+    return o;
+  }
+  Runtime runtime;
+};
+
+TEST_P(ComActivation, RegistrationNamesThisHostInTheSharedRegistryView) {
+  // Written with KEY_WOW64_64KEY by either host, read here from either bitness.
+  EXPECT_EQ(registeredServer(GetParam()), "\"" + hostExecutable(GetParam()) + "\"");
+}
+
+TEST_P(ComActivation, ActivatesAHostOfThatBitnessAndCallsItsComponent) {
+  Host host = Host::activateCom(runtime, options());
+  EXPECT_EQ(host.arch(), GetParam());
+  auto probe = host.activate<probe::Probe>("probe");
+  auto who = host.wait(probe.whoamiRequest().send());
+  EXPECT_EQ(who.getPointerBits(), GetParam() == Arch::x86 ? 32 : 64);
+  EXPECT_EQ(who.getPid(), host.pid());  // the pid the activation reported and the hello confirmed
+  EXPECT_NE(who.getPid(), ::GetCurrentProcessId());
+  HostInfo info = host.info();
+  EXPECT_EQ(info.pid, host.pid());
+  ASSERT_EQ(info.components.size(), 1u);
+
+  auto echo = probe.echoRequest();
+  kj::byte bytes[] = {1, 2, 3, 250};
+  echo.setData(kj::arrayPtr(bytes, sizeof(bytes)));
+  EXPECT_EQ(host.wait(echo.send()).getData().size(), sizeof(bytes));
+}
+
+TEST_P(ComActivation, EachActivationStartsAHostOfItsOwn) {
+  // REGCLS_SINGLEUSE: like Host::spawn, never a host some other client already uses.
+  Host first = Host::activateCom(runtime, options());
+  Host second = Host::activateCom(runtime, options());
+  EXPECT_NE(first.pid(), second.pid());
+  auto a = first.activate<probe::Probe>("probe");
+  auto b = second.activate<probe::Probe>("probe");
+  EXPECT_EQ(first.wait(a.whoamiRequest().send()).getPid(), first.pid());
+  EXPECT_EQ(second.wait(b.whoamiRequest().send()).getPid(), second.pid());
+}
+
+TEST_P(ComActivation, TheHostExitsOnceItsClientsHostIsDestroyed) {
+  uint32_t pid = 0;
+  {
+    Host host = Host::activateCom(runtime, options());
+    pid = host.pid();
+    auto probe = host.activate<probe::Probe>("probe");
+    host.wait(probe.whoamiRequest().send());
+    ASSERT_FALSE(processGoneWithin(pid, std::chrono::milliseconds(0)));
+  }
+  // The pipe closed: runHost returns and the process ends, whatever COM still holds.
+  EXPECT_TRUE(processGoneWithin(pid, std::chrono::seconds(5))) << "COM host " << pid << " lingers";
+}
+
+TEST_P(ComActivation, AnUnregisteredClassIsNotFoundAndTheFixNamesRegserver) {
+  ASSERT_EQ(runHostCommand(GetParam(), "--unregserver"), 0);
+  EXPECT_EQ(registeredServer(GetParam()), "");
+  EXPECT_EQ(runHostCommand(GetParam(), "--unregserver"), 0);  // nothing to remove: still fine
+  Error e = expectError(ErrorKind::NotFound, [&] { Host::activateCom(runtime, options()); });
+  std::string host = GetParam() == Arch::x86 ? "bitbridge-host32" : "bitbridge-host64";
+  EXPECT_CONTAINS(e.message(), "is not registered");
+  EXPECT_CONTAINS(e.message(), "0x80040154");
+  EXPECT_CONTAINS(e.hint(), host + ".exe --regserver");
+  // Put it back for the cases that follow (the suite's registration).
+  ASSERT_EQ(runHostCommand(GetParam(), "--regserver"), 0);
+  Host again = Host::activateCom(runtime, options());
+  EXPECT_EQ(again.arch(), GetParam());
+}
+
+TEST_P(ComActivation, TheSharedMemoryTransportIsRefusedBeforeAnythingStarts) {
+  HostOptions o = options();
+  o.transport = Transport::SharedMemory;
+  Error e = expectError(ErrorKind::BadConfiguration, [&] { Host::activateCom(runtime, o); });
+  EXPECT_CONTAINS(e.hint(), "Transport::Socket");
+}
+
+INSTANTIATE_TEST_SUITE_P(BothBitnesses, ComActivation, ::testing::Values(Arch::x86, Arch::x86_64),
+                         [](const ::testing::TestParamInfo<Arch>& info) {
+                           return std::string(archName(info.param));
+                         });
+
+}  // namespace
+}  // namespace bitbridge

@@ -1,0 +1,133 @@
+// The named-pipe layer on its own, in one process: the security rules (a name already taken, a
+// pipe served by another process) and the KJ stream over a connected pipe (bytes both ways,
+// EOF when the peer closes, a cut channel failing pending reads).
+#include <windows.h>
+
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <kj/async-io.h>
+
+#include "bitbridge/error.h"
+#include "named_pipe.h"
+#include "support/test_support.h"
+
+namespace bitbridge {
+namespace {
+
+using test::expectError;
+
+TEST(NamedPipe, NamesAreRandomAndCarryThePid) {
+  std::string a = newPipeName("host"), b = newPipeName("host");
+  EXPECT_NE(a, b);
+  EXPECT_CONTAINS(a, "\\\\.\\pipe\\bitbridge-host-" + std::to_string(::GetCurrentProcessId()) + "-");
+}
+
+TEST(NamedPipe, ANameThatExistsAlreadyIsNotShared) {
+  std::string name = newPipeName("squat");
+  UniqueHandle first = createPipeServer(name);
+  Error e = expectError(ErrorKind::BadConfiguration, [&] { createPipeServer(name); });
+  EXPECT_CONTAINS(e.message(), "already exists");
+}
+
+TEST(NamedPipe, APipeServedByAnotherProcessIsRefused) {
+  // We serve it ourselves, and the client expects some other pid: as if a squatter had created
+  // the name before the host.
+  std::string name = newPipeName("impostor");
+  UniqueHandle server = createPipeServer(name);
+  uint32_t expected = ::GetCurrentProcessId() + 4;
+  Error e = expectError(ErrorKind::MalformedPeer, [&] {
+    connectPipeClient(name, expected, std::chrono::seconds(2), [] {}, "the host (pid 4)");
+  });
+  EXPECT_CONTAINS(e.message(), "served by process " + std::to_string(::GetCurrentProcessId()));
+}
+
+TEST(NamedPipe, AMissingPipeTimesOutNamingIt) {
+  std::string name = newPipeName("nobody");
+  auto started = std::chrono::steady_clock::now();
+  Error e = expectError(ErrorKind::TimedOut, [&] {
+    connectPipeClient(name, 0, std::chrono::milliseconds(200), [] {}, "the host");
+  });
+  EXPECT_CONTAINS(e.message(), name);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(2));
+}
+
+TEST(NamedPipe, GivingUpWhileStartingIsPassedThrough) {
+  std::string name = newPipeName("dead");
+  Error e = expectError(ErrorKind::Disconnected, [&] {
+    connectPipeClient(name, 0, std::chrono::seconds(10),
+                      [] { throw Error(ErrorKind::Disconnected, "host exited"); }, "the host");
+  });
+  EXPECT_CONTAINS(e.message(), "host exited");
+}
+
+// KJ objects' destructors may throw; a fixture's must not: they live behind a unique_ptr.
+struct ConnectedPipe {
+  ConnectedPipe() {
+    std::string name = newPipeName("stream");
+    UniqueHandle server = createPipeServer(name);
+    std::thread accept([&] { EXPECT_TRUE(waitForPipeClient(server.get(), std::chrono::seconds(5))); });
+    UniqueHandle client = connectPipeClient(name, ::GetCurrentProcessId(), std::chrono::seconds(5),
+                                            [] {}, "this test");
+    accept.join();
+    clientStream = wrapPipe(io.win32EventPort, std::move(client), clientCut);
+    serverStream = wrapPipe(io.win32EventPort, std::move(server));
+  }
+  kj::AsyncIoContext io = kj::setupAsyncIo();
+  std::shared_ptr<PipeCutState> clientCut = std::make_shared<PipeCutState>();
+  kj::Own<kj::AsyncIoStream> clientStream, serverStream;
+};
+
+class PipeStreams : public ::testing::Test {
+ protected:
+  std::unique_ptr<ConnectedPipe> pipe = std::make_unique<ConnectedPipe>();
+  kj::AsyncIoContext& io = pipe->io;
+  kj::Own<kj::AsyncIoStream>& clientStream = pipe->clientStream;
+  kj::Own<kj::AsyncIoStream>& serverStream = pipe->serverStream;
+  std::shared_ptr<PipeCutState>& clientCut = pipe->clientCut;
+};
+
+TEST_F(PipeStreams, BytesArriveInOrderBothWays) {
+  // More than the pipe's buffer, so writes complete only as the other side reads.
+  std::vector<kj::byte> sent(3 << 20);
+  for (size_t i = 0; i < sent.size(); ++i) sent[i] = static_cast<kj::byte>(i * 7 + (i >> 12));
+  std::vector<kj::byte> received(sent.size());
+  auto write = clientStream->write(sent.data(), sent.size());
+  auto read = serverStream->read(received.data(), received.size());
+  read.wait(io.waitScope);
+  write.wait(io.waitScope);
+  EXPECT_EQ(sent, received);
+
+  // Gathered pieces, as Cap'n Proto writes a message.
+  const kj::byte a[] = {1, 2, 3}, b[] = {4, 5};
+  kj::ArrayPtr<const kj::byte> pieces[] = {kj::arrayPtr(a, 3), kj::arrayPtr(b, 2)};
+  serverStream->write(kj::arrayPtr(pieces, 2)).wait(io.waitScope);
+  kj::byte back[5] = {};
+  EXPECT_EQ(clientStream->tryRead(back, 5, 5).wait(io.waitScope), 5u);
+  EXPECT_EQ(back[0], 1);
+  EXPECT_EQ(back[4], 5);
+}
+
+TEST_F(PipeStreams, ThePeerClosingIsEndOfStream) {
+  kj::byte buffer[16];
+  auto read = clientStream->tryRead(buffer, 1, sizeof(buffer));
+  serverStream = nullptr;
+  EXPECT_EQ(read.wait(io.waitScope), 0u);
+  auto write = clientStream->write(buffer, sizeof(buffer));
+  EXPECT_ANY_THROW(write.wait(io.waitScope));
+}
+
+TEST_F(PipeStreams, CuttingFailsAPendingReadAtOnce) {
+  kj::byte buffer[16];
+  auto read = clientStream->tryRead(buffer, 1, sizeof(buffer));
+  makePipeCutter(clientCut)->cut();
+  try {
+    read.wait(io.waitScope);
+    ADD_FAILURE() << "a read on a cut channel returned";
+  } catch (const kj::Exception& e) {
+    EXPECT_EQ(e.getType(), kj::Exception::Type::DISCONNECTED) << e.getDescription().cStr();
+  }
+}
+
+}  // namespace
+}  // namespace bitbridge

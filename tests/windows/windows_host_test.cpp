@@ -1,0 +1,272 @@
+// Real hosts of both bitnesses on Windows (under Wine here): calls over named pipes, bulk data in
+// sections, clear errors for wrong-bitness and broken DLLs, crashes, hangs, and hosts that die
+// with their client. Each Windows platform build runs every case against both hosts, so the
+// 64-bit build covers 64->32 and the 32-bit build 32->64.
+#include <windows.h>
+
+#include <chrono>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "bitbridge/host.h"
+#include "components/probe_pattern.h"
+#include "probe.capnp.h"
+#include "support/test_support.h"
+
+namespace bitbridge {
+namespace {
+
+using test::expectError;
+using test::testComponent;
+
+// Under Wine a host's first start in a fresh wineserver takes seconds; be generous with the
+// start, strict with everything measured after it.
+constexpr std::chrono::milliseconds kStartTimeout{30000};
+
+bool processGoneWithin(uint32_t pid, std::chrono::milliseconds timeout) {
+  HANDLE process = ::OpenProcess(SYNCHRONIZE, FALSE, pid);
+  if (process == nullptr) return true;  // no such process any more
+  DWORD waited = ::WaitForSingleObject(process, static_cast<DWORD>(timeout.count()));
+  ::CloseHandle(process);
+  return waited == WAIT_OBJECT_0;
+}
+
+class WindowsHost : public ::testing::TestWithParam<Arch> {
+ protected:
+  HostOptions options(const std::string& component = "probe_component") {
+    HostOptions o;
+    o.component = testComponent(component, GetParam());
+    o.startTimeout = kStartTimeout;
+    return o;
+  }
+  Runtime runtime;
+};
+
+TEST_P(WindowsHost, CallsReachAHostOfThatBitnessOverANamedPipe) {
+  Host host = Host::spawn(runtime, options());
+  auto probe = host.activate<probe::Probe>("probe");
+  auto who = host.wait(probe.whoamiRequest().send());
+  EXPECT_EQ(who.getPointerBits(), GetParam() == Arch::x86 ? 32 : 64);
+  EXPECT_EQ(who.getPid(), host.pid());
+  EXPECT_NE(who.getPid(), ::GetCurrentProcessId());
+  EXPECT_EQ(host.info().pointerBits, who.getPointerBits());
+
+  // A message larger than the pipe's buffer, both ways.
+  std::vector<kj::byte> data(2 << 20);
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<kj::byte>(i % 251);
+  auto echo = probe.echoRequest();
+  echo.setData(kj::arrayPtr(data.data(), data.size()));
+  auto response = host.wait(echo.send());
+  auto back = response.getData();
+  ASSERT_EQ(back.size(), data.size());
+  EXPECT_EQ(std::memcmp(back.begin(), data.data(), data.size()), 0);
+}
+
+TEST_P(WindowsHost, AComponentExceptionComesBackAsAnError) {
+  Host host = Host::spawn(runtime, options());
+  auto probe = host.activate<probe::Probe>("probe");
+  auto fail = probe.failRequest();
+  fail.setMessage("legacy says no");
+  Error e = expectError(ErrorKind::Remote, [&] { host.wait(fail.send()); });
+  EXPECT_CONTAINS(e.message(), "legacy says no");
+  host.wait(probe.whoamiRequest().send());  // still serving
+}
+
+TEST_P(WindowsHost, ADllOfTheOtherBitnessIsRefusedNamingTheRightHost) {
+  Arch other = GetParam() == Arch::x86 ? Arch::x86_64 : Arch::x86;
+  HostOptions o = options();
+  o.component = testComponent("probe_component", other);
+  o.arch = GetParam();  // insist on the wrong host
+  Error e = expectError(ErrorKind::WrongBitness, [&] { Host::spawn(runtime, o); });
+  EXPECT_CONTAINS(e.message(), other == Arch::x86 ? "bitbridge-host32.exe" : "bitbridge-host64.exe");
+
+  // A legacy DLL of the other bitness next to a component of the right one.
+  HostOptions legacy = options();
+  legacy.legacyLibrary = testComponent("not_a_component", other);
+  Error l = expectError(ErrorKind::WrongBitness, [&] { Host::spawn(runtime, legacy); });
+  EXPECT_CONTAINS(l.message(), "not_a_component");
+}
+
+TEST_P(WindowsHost, AMissingDependencyIsReportedInTheSystemsWords) {
+  Error e = expectError(ErrorKind::BadConfiguration,
+                        [&] { Host::spawn(runtime, options("missing_dependency_component")); });
+  EXPECT_CONTAINS(e.message(), "cannot load");
+  EXPECT_CONTAINS(e.message(), "(error 126)");  // ERROR_MOD_NOT_FOUND
+  EXPECT_CONTAINS(e.hint(), "next to the component");
+}
+
+TEST_P(WindowsHost, ADllThatIsNotAComponentIsRefused) {
+  Error e = expectError(ErrorKind::BadConfiguration,
+                        [&] { Host::spawn(runtime, options("not_a_component")); });
+  EXPECT_CONTAINS(e.message(), "does not export bitbridge_component_v1");
+}
+
+TEST_P(WindowsHost, ACrashIsReportedWithItsExceptionCode) {
+  Host host = Host::spawn(runtime, options());
+  auto probe = host.activate<probe::Probe>("probe");
+  auto started = std::chrono::steady_clock::now();
+  Error e = expectError(ErrorKind::Disconnected, [&] { host.wait(probe.crashRequest().send()); });
+  EXPECT_CONTAINS(e.message(), "crashed with exception 0xC0000005 (access violation)");
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
+  EXPECT_FALSE(host.running());
+}
+
+TEST_P(WindowsHost, AnExitIsReportedWithItsStatus) {
+  Host host = Host::spawn(runtime, options());
+  auto probe = host.activate<probe::Probe>("probe");
+  auto exitNow = probe.exitNowRequest();
+  exitNow.setCode(7);
+  Error e = expectError(ErrorKind::Disconnected, [&] { host.wait(exitNow.send()); });
+  EXPECT_CONTAINS(e.message(), "exited with status 7");
+}
+
+TEST_P(WindowsHost, ACallDeadlineTimesOutAndTheHostKeepsServing) {
+  HostOptions o = options();
+  o.callTimeout = std::chrono::milliseconds(300);
+  Host host = Host::spawn(runtime, o);
+  auto probe = host.activate<probe::Probe>("probe");
+  auto sleep = probe.sleepRequest();
+  sleep.setMilliseconds(1500);
+  auto started = std::chrono::steady_clock::now();
+  Error e = expectError(ErrorKind::TimedOut, [&] { host.wait(sleep.send()); });
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(2));
+  EXPECT_CONTAINS(e.message(), "300 ms");
+  EXPECT_TRUE(host.running());
+  host.wait(probe.whoamiRequest().send(), std::chrono::milliseconds(5000));
+}
+
+TEST_P(WindowsHost, AHostStuckInOneCallIsKilledByTheHangTimeout) {
+  // The watchdog thread answers the heartbeat and reports how long the RPC loop has not turned
+  // (pokes through a Win32 event); past hangTimeout the client kills the host.
+  HostOptions o = options();
+  o.heartbeatInterval = std::chrono::milliseconds(100);
+  o.hangTimeout = std::chrono::milliseconds(400);
+  Host host = Host::spawn(runtime, o);
+  auto probe = host.activate<probe::Probe>("probe");
+  uint32_t pid = host.pid();
+  auto stuck = probe.sleepRequest();
+  stuck.setMilliseconds(30000);
+  auto started = std::chrono::steady_clock::now();
+  Error e = expectError(ErrorKind::TimedOut, [&] { host.wait(stuck.send()); });
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(3));
+  EXPECT_CONTAINS(e.message(), "stuck in one call");
+  EXPECT_FALSE(host.running());
+  EXPECT_TRUE(processGoneWithin(pid, std::chrono::seconds(3)));
+}
+
+TEST_P(WindowsHost, TheHostExitsWhenItsClientIsKilled) {
+  // orphan_client (this bitness) starts a host of GetParam()'s bitness, prints its pid and
+  // keeps it in a 60 s call; killing the client must end the host (job object, --parent).
+  std::string command = "\"" + std::string(ORPHAN_CLIENT) + "\" \"" +
+                        testComponent("probe_component", GetParam()) + "\" socket";
+  SECURITY_ATTRIBUTES inheritable{sizeof(SECURITY_ATTRIBUTES), nullptr, TRUE};
+  HANDLE read = nullptr, write = nullptr;
+  ASSERT_TRUE(::CreatePipe(&read, &write, &inheritable, 0));
+  ::SetHandleInformation(read, HANDLE_FLAG_INHERIT, 0);
+  STARTUPINFOA startup{};
+  startup.cb = sizeof(startup);
+  startup.dwFlags = STARTF_USESTDHANDLES;
+  startup.hStdOutput = write;
+  startup.hStdError = ::GetStdHandle(STD_ERROR_HANDLE);
+  PROCESS_INFORMATION client{};
+  ASSERT_TRUE(::CreateProcessA(nullptr, &command[0], nullptr, nullptr, TRUE, 0, nullptr, nullptr,
+                               &startup, &client))
+      << command;
+  ::CloseHandle(write);
+  std::string line;
+  char c = 0;
+  DWORD n = 0;
+  while (::ReadFile(read, &c, 1, &n, nullptr) && n == 1 && c != '\n') line += c;
+  ::CloseHandle(read);
+  uint32_t hostPid = static_cast<uint32_t>(std::strtoul(line.c_str(), nullptr, 10));
+  ASSERT_NE(hostPid, 0u) << "orphan_client printed '" << line << "'";
+  ASSERT_FALSE(processGoneWithin(hostPid, std::chrono::milliseconds(0)));
+
+  ::TerminateProcess(client.hProcess, 9);
+  ::WaitForSingleObject(client.hProcess, 5000);
+  ::CloseHandle(client.hThread);
+  ::CloseHandle(client.hProcess);
+  EXPECT_TRUE(processGoneWithin(hostPid, std::chrono::seconds(3)))
+      << "host " << hostPid << " outlived its killed client";
+}
+
+TEST_P(WindowsHost, BulkDataIsSharedInPlaceAcrossBitness) {
+  Host host = Host::spawn(runtime, options());
+  auto probe = host.activate<probe::Probe>("probe");
+  BulkBuffer buffer = host.allocate(9 << 20);
+  uint64_t expected = 0;
+  buffer.forEachWindow(0, buffer.size(), 0, [&](BulkView& view, uint64_t offset) {
+    probe::probeFill(view.bytes(), offset, 5);
+    expected += probe::probeChecksum(view.bytes(), offset);
+  });
+  auto checksum = probe.checksumRequest();
+  toWire(buffer.ref(), checksum.initData());
+  checksum.setWindow(1 << 20);
+  auto sum = host.wait(checksum.send());
+  EXPECT_EQ(sum.getSum(), expected);
+  EXPECT_EQ(sum.getWindows(), 9u);
+
+  // The host writes; we see it in place. An offset that is not a multiple of the 64 KiB
+  // allocation granularity exercises the aligned mapping.
+  auto fill = probe.fillRequest();
+  toWire(buffer.ref(12345, 1 << 20), fill.initData());
+  fill.setSeed(77);
+  host.wait(fill.send());
+  std::vector<kj::byte> want(1 << 20);
+  probe::probeFill(kj::arrayPtr(want.data(), want.size()), 0, 77);
+  BulkView view = buffer.view(12345, 1 << 20);
+  EXPECT_EQ(std::memcmp(view.data(), want.data(), want.size()), 0);
+
+  // Out of range: refused, and the host keeps serving.
+  auto bad = probe.checksumRequest();
+  toWire(BulkRef{buffer.segmentId(), 1, 9 << 20}, bad.initData());
+  expectError(ErrorKind::MalformedPeer, [&] { host.wait(bad.send()); });
+  host.wait(probe.whoamiRequest().send());
+}
+
+TEST_P(WindowsHost, AHealthyHostAnswersItsHeartbeatWhileACallBlocks) {
+  HostOptions o = options();
+  o.heartbeatInterval = std::chrono::milliseconds(100);
+  o.heartbeatTimeout = std::chrono::milliseconds(1000);
+  Host host = Host::spawn(runtime, o);
+  auto probe = host.activate<probe::Probe>("probe");
+  auto sleep = probe.sleepRequest();
+  sleep.setMilliseconds(2500);  // longer than the heartbeat timeout: the watchdog thread answers
+  host.wait(sleep.send());
+  EXPECT_TRUE(host.running());
+  host.wait(probe.whoamiRequest().send());
+}
+
+TEST_P(WindowsHost, ShutdownEndsTheHost) {
+  Host host = Host::spawn(runtime, options());
+  uint32_t pid = host.pid();
+  host.shutdown();
+  EXPECT_TRUE(processGoneWithin(pid, std::chrono::seconds(3)));
+}
+
+TEST(WindowsHostErrors, WhatWindowsDoesNotHaveYetIsSaidClearly) {
+  Runtime runtime;
+  HostOptions shm;
+  shm.arch = currentArch();
+  shm.transport = Transport::SharedMemory;
+  shm.startTimeout = kStartTimeout;
+  Error e = expectError(ErrorKind::BadConfiguration, [&] { Host::spawn(runtime, shm); });
+  EXPECT_CONTAINS(e.message(), "not available on Windows");
+
+  HostOptions shared;
+  shared.arch = currentArch();
+  shared.sharedName = "counter";
+  Error s = expectError(ErrorKind::BadConfiguration, [&] { Host::connectShared(runtime, shared); });
+  EXPECT_CONTAINS(s.message(), "not available on Windows");
+}
+
+INSTANTIATE_TEST_SUITE_P(BothBitnesses, WindowsHost, ::testing::Values(Arch::x86, Arch::x86_64),
+                         [](const ::testing::TestParamInfo<Arch>& info) {
+                           return std::string(archName(info.param));
+                         });
+
+}  // namespace
+}  // namespace bitbridge
