@@ -30,6 +30,7 @@ if [ "${BITBRIDGE_SKIP_WINDOWS:-0}" != 1 ]; then
   echo "test: the Windows builds, under Wine" >&2
   windows=${BITBRIDGE_WINDOWS_BUILD_DIR:-$root/build-windows}
   "$root/scripts/build-windows.sh" >/dev/null
+  "$root/tools/windows/wine-run.sh" --persist  # one wineserver for the whole run
   status=0
   ctest --test-dir "$windows" --output-on-failure -j"$(nproc)" --timeout 900 "$@" || status=$?
   "$root/tools/windows/wine-run.sh" --kill || true  # no wineserver left behind

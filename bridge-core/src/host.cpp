@@ -181,6 +181,7 @@ std::unique_ptr<Host::Impl> Host::start(Runtime& runtime, HostOptions options) {
   auto impl = std::make_unique<Impl>(runtime, options);
   auto& log = *runtime.logger();
 
+  if (options.transport == Transport::SharedMemory) requireShmTransport();  // before a spawn
   // 1-2. Which host (from the component's header unless the caller insists), and its
   // executable, headers checked (host_selection.h).
   HostSelection selection = selectHost(options);

@@ -409,6 +409,8 @@ kj::AutoCloseFd makeShmDoorbell() {
   return kj::AutoCloseFd(fd);
 }
 
+void requireShmTransport() {}
+
 kj::Own<kj::AsyncIoStream> makeShmStream(kj::UnixEventPort& eventPort, ShmSegment segment,
                                          ShmSide side, kj::AutoCloseFd ownDoorbell,
                                          kj::AutoCloseFd peerDoorbell,

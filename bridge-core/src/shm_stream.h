@@ -68,6 +68,10 @@ struct ShmStreamOptions {
   kj::Duration spin = 50 * kj::MICROSECONDS;
 };
 
+/// Throws Error(BadConfiguration) naming the alternative where this platform has no
+/// shared-memory transport (Windows, so far); called before a host is started for it.
+void requireShmTransport();
+
 /// Makes a doorbell: a non-blocking, close-on-exec eventfd. Throws Error(BadConfiguration).
 kj::AutoCloseFd makeShmDoorbell();
 

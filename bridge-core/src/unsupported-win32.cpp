@@ -23,6 +23,8 @@ namespace {
 
 }  // namespace
 
+void requireShmTransport() { sharedMemoryTransportUnavailable(); }
+
 SharedHostConnection connectSharedHost(Runtime&, const SharedHostRequest& request) {
   throw Error(ErrorKind::BadConfiguration,
               "shared hosts (Host::connectShared, '" + request.name +

@@ -7,6 +7,11 @@
 #   tools/windows/wine-run.sh PROGRAM.exe [ARG...]   run it; exit status is the program's
 #   tools/windows/wine-run.sh --init                  only make sure the prefix exists
 #   tools/windows/wine-run.sh --check                 exit 0 when the prefix exists, else 1
+#   tools/windows/wine-run.sh --persist               start this prefix's wineserver and keep it
+#                                                     running until --kill (a test run starts
+#                                                     hundreds of short programs; without it the
+#                                                     server stops 3 s after each last one and
+#                                                     every restart costs about a second)
 #   tools/windows/wine-run.sh --kill                  stop this prefix's wineserver
 #
 # Environment: BITBRIDGE_WINEPREFIX (default: ${BITBRIDGE_WINDOWS_DEPS:-~/.cache/bitbridge/windows}/wine).
@@ -46,7 +51,8 @@ init_prefix() {
 case "${1:-}" in
   --init) init_prefix;;
   --check) ready;;
+  --persist) init_prefix; wineserver -p;;
   --kill) if [ -d "$WINEPREFIX" ]; then wineserver -k 2>/dev/null || true; fi;;
-  "") echo "usage: $0 PROGRAM.exe [ARG...] | --init | --check | --kill" >&2; exit 2;;
+  "") echo "usage: $0 PROGRAM.exe [ARG...] | --init | --check | --persist | --kill" >&2; exit 2;;
   *) init_prefix; exec wine "$@";;
 esac
