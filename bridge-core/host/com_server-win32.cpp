@@ -74,8 +74,9 @@ std::wstring thisExecutable() {
                                  LSTATUS status) {
   std::string hint;
   if (status == ERROR_ACCESS_DENIED && hive.root == HKEY_LOCAL_MACHINE) {
-    hint = "writing HKLM needs an elevated prompt on Windows (Run as administrator); or register "
-           "for this user only with --per-user (HKCU: Windows honours it, Wine does not)";
+    hint =
+        "writing HKLM needs an elevated prompt on Windows (Run as administrator); or register "
+        "for this user only with --per-user (HKCU: Windows honours it, Wine does not)";
   } else if (status == ERROR_ACCESS_DENIED) {
     hint = "this user may not change its own registry classes here; ask an administrator";
   }
@@ -92,8 +93,9 @@ void setDefaultValue(const Hive& hive, const std::wstring& key, const std::wstri
   LSTATUS status = ::RegCreateKeyExW(hive.root, key.c_str(), 0, nullptr, REG_OPTION_NON_VOLATILE,
                                      KEY_SET_VALUE | KEY_WOW64_64KEY, nullptr, &handle, nullptr);
   if (status != ERROR_SUCCESS) registryFailed(hive, key, "create", status);
-  status = ::RegSetValueExW(handle, nullptr, 0, REG_SZ, reinterpret_cast<const BYTE*>(value.c_str()),
-                            static_cast<DWORD>((value.size() + 1) * sizeof(wchar_t)));
+  status =
+      ::RegSetValueExW(handle, nullptr, 0, REG_SZ, reinterpret_cast<const BYTE*>(value.c_str()),
+                       static_cast<DWORD>((value.size() + 1) * sizeof(wchar_t)));
   ::RegCloseKey(handle);
   if (status != ERROR_SUCCESS) registryFailed(hive, key, "write", status);
 }
@@ -107,8 +109,7 @@ std::wstring defaultValue(const Hive& hive, const std::wstring& key) {
   }
   wchar_t buffer[2048];
   DWORD bytes = sizeof(buffer);
-  LSTATUS status =
-      ::RegGetValueW(handle, nullptr, nullptr, RRF_RT_REG_SZ, nullptr, buffer, &bytes);
+  LSTATUS status = ::RegGetValueW(handle, nullptr, nullptr, RRF_RT_REG_SZ, nullptr, buffer, &bytes);
   ::RegCloseKey(handle);
   return status == ERROR_SUCCESS ? std::wstring(buffer) : std::wstring();
 }
@@ -117,15 +118,16 @@ std::wstring defaultValue(const Hive& hive, const std::wstring& key) {
 bool deleteTree(const Hive& hive, const std::wstring& key) {
   HKEY handle = nullptr;
   // RegDeleteTreeW has no view flag: it works below a handle opened in the view we want.
-  LSTATUS status = ::RegOpenKeyExW(hive.root, key.c_str(), 0,
-                                   DELETE | KEY_ENUMERATE_SUB_KEYS | KEY_QUERY_VALUE |
-                                       KEY_SET_VALUE | KEY_WOW64_64KEY,
-                                   &handle);
+  LSTATUS status = ::RegOpenKeyExW(
+      hive.root, key.c_str(), 0,
+      DELETE | KEY_ENUMERATE_SUB_KEYS | KEY_QUERY_VALUE | KEY_SET_VALUE | KEY_WOW64_64KEY, &handle);
   if (status == ERROR_FILE_NOT_FOUND) return false;
   if (status != ERROR_SUCCESS) registryFailed(hive, key, "open", status);
   status = ::RegDeleteTreeW(handle, nullptr);  // subkeys and values; the key itself stays
   ::RegCloseKey(handle);
-  if (status == ERROR_SUCCESS) status = ::RegDeleteKeyExW(hive.root, key.c_str(), KEY_WOW64_64KEY, 0);
+  if (status == ERROR_SUCCESS) {
+    status = ::RegDeleteKeyExW(hive.root, key.c_str(), KEY_WOW64_64KEY, 0);
+  }
   if (status != ERROR_SUCCESS && status != ERROR_FILE_NOT_FOUND) {
     registryFailed(hive, key, "delete", status);
   }
@@ -161,7 +163,7 @@ struct ActivationSignal {
       throw Error(ErrorKind::BadConfiguration, "CreateEvent failed: " + lastWin32ErrorText());
     }
   }
-  UniqueHandle event;    // set once the one activation has been handed its object
+  UniqueHandle event;             // set once the one activation has been handed its object
   std::atomic<bool> used{false};  // single use: a second CreateInstance is refused
 };
 
@@ -211,9 +213,8 @@ class EndpointObject final : public IDispatch {
     }
     return result;
   }
-  HRESULT STDMETHODCALLTYPE Invoke(DISPID member, REFIID riid, LCID, WORD flags,
-                                   DISPPARAMS* params, VARIANT* result, EXCEPINFO*,
-                                   UINT*) override {
+  HRESULT STDMETHODCALLTYPE Invoke(DISPID member, REFIID riid, LCID, WORD flags, DISPPARAMS* params,
+                                   VARIANT* result, EXCEPINFO*, UINT*) override {
     if (riid != IID_NULL) return DISP_E_UNKNOWNINTERFACE;
     if (member != kComEndpointDispid) return DISP_E_MEMBERNOTFOUND;
     // Script and VB callers read properties with DISPATCH_METHOD | DISPATCH_PROPERTYGET.
@@ -290,30 +291,27 @@ class EndpointFactory final : public IClassFactory {
   std::shared_ptr<ActivationSignal> signal_;
 };
 
-// CoInitializeEx / CoUninitialize for the main thread, and the class object's registration.
-// Declared in this order in runComServer, so the class is revoked before COM is torn down.
-class ComApartment {
- public:
-  ComApartment() {
-    HRESULT result = ::CoInitializeEx(nullptr, COINIT_MULTITHREADED);
-    if (FAILED(result)) {
-      throw Error(ErrorKind::BadConfiguration, "CoInitializeEx failed: " + hresultText(result));
-    }
+// Joins this process's main thread to the multithreaded apartment, where COM's own threads call
+// the class factory and the endpoint object. Never left (no CoUninitialize): the process ends as
+// soon as serving ends, and under Wine CoUninitialize was seen to hang for good when a client's
+// Release of the endpoint object arrived at the same moment (a host that never exits); process
+// exit releases everything COM holds anyway.
+void joinMultithreadedApartment() {
+  HRESULT result = ::CoInitializeEx(nullptr, COINIT_MULTITHREADED);
+  if (FAILED(result)) {
+    throw Error(ErrorKind::BadConfiguration, "CoInitializeEx failed: " + hresultText(result));
   }
-  ~ComApartment() { ::CoUninitialize(); }
-  ComApartment(const ComApartment&) = delete;
-  ComApartment& operator=(const ComApartment&) = delete;
-};
+}
 
+// The class object's registration with COM; revoked at the latest when this goes.
 class ClassRegistration {
  public:
   ClassRegistration(const ComHostIds& ids, IClassFactory* factory) {
     HRESULT result = ::CoRegisterClassObject(ids.clsid, factory, CLSCTX_LOCAL_SERVER,
                                              REGCLS_SINGLEUSE, &cookie_);
     if (FAILED(result)) {
-      throw Error(ErrorKind::BadConfiguration,
-                  std::string("cannot register the class object of ") + ids.name + ": " +
-                      hresultText(result));
+      throw Error(ErrorKind::BadConfiguration, std::string("cannot register the class object of ") +
+                                                   ids.name + ": " + hresultText(result));
     }
   }
   ~ClassRegistration() { revoke(); }
@@ -335,7 +333,7 @@ struct FactoryRelease {
 int serveComActivation(const std::shared_ptr<spdlog::logger>& logger) {
   const ComHostIds& ids = comHostIds(currentArch());
   const auto deadline = std::chrono::steady_clock::now() + kClaimTimeout;
-  ComApartment apartment;
+  joinMultithreadedApartment();
 
   // The pipe exists before COM can hand its name out, so the client never waits for it.
   std::string pipeName = newPipeName("com");
@@ -348,8 +346,8 @@ int serveComActivation(const std::shared_ptr<spdlog::logger>& logger) {
   logger->debug("{} started by COM; endpoint {}", ids.name, endpoint);
 
   // 1. The activation that started us. Then no other: revoked at once (single use).
-  DWORD wait = ::WaitForSingleObject(signal->event.get(),
-                                     static_cast<DWORD>(std::chrono::milliseconds(kClaimTimeout).count()));
+  DWORD wait = ::WaitForSingleObject(
+      signal->event.get(), static_cast<DWORD>(std::chrono::milliseconds(kClaimTimeout).count()));
   registration.revoke();
   if (wait != WAIT_OBJECT_0) {
     logger->error("{}: COM started this host but no client activated it within {} s; exiting",
@@ -361,9 +359,8 @@ int serveComActivation(const std::shared_ptr<spdlog::logger>& logger) {
   auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
       deadline - std::chrono::steady_clock::now());
   if (!waitForPipeClient(pipe.get(), std::max(left, std::chrono::milliseconds(0)))) {
-    logger->error("{}: the client that activated this host did not connect to {} within {} s; "
-                  "exiting",
-                  ids.name, pipeName, kClaimTimeout.count());
+    logger->error("{}: the client that activated this host did not connect to {} in time; exiting",
+                  ids.name, pipeName);
     return 1;
   }
 
@@ -390,9 +387,8 @@ int registerComServer(bool perUser, bool unregister) {
   const std::string where = std::string(hive.name) + "\\Software\\Classes";
   try {
     if (unregister) {
-      std::wstring previous =
-          defaultValue(hive, std::wstring(L"Software\\Classes\\CLSID\\") + ids.clsidText +
-                                 L"\\LocalServer32");
+      std::wstring previous = defaultValue(
+          hive, std::wstring(L"Software\\Classes\\CLSID\\") + ids.clsidText + L"\\LocalServer32");
       if (unregisterClass(hive, ids)) {
         std::printf("unregistered COM class %s (%s) from %s%s%s\n", clsid.c_str(),
                     narrow(ids.progId).c_str(), where.c_str(),

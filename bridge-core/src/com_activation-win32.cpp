@@ -45,8 +45,8 @@ Error activationError(const ComHostIds& ids, const char* step, HRESULT result) {
       return Error(ErrorKind::BadConfiguration, what,
                    "COM could not start the registered executable: its LocalServer32 entry may "
                    "name a moved or deleted file, or the host failed at start (run it by hand "
-                   "with --help); run " + std::string(ids.name) +
-                       ".exe --regserver again from the current install");
+                   "with --help); run " +
+                       std::string(ids.name) + ".exe --regserver again from the current install");
     case E_ACCESSDENIED:
     case CO_E_SERVER_START_TIMEOUT:
       return Error(ErrorKind::BadConfiguration, what,
@@ -73,13 +73,17 @@ std::wstring readEndpoint(const ComHostIds& ids, IDispatch* dispatch) {
   LPOLESTR name = const_cast<LPOLESTR>(kComEndpointName);
   DISPID id = DISPID_UNKNOWN;
   HRESULT result = dispatch->GetIDsOfNames(IID_NULL, &name, 1, LOCALE_USER_DEFAULT, &id);
-  if (FAILED(result)) throw activationError(ids, "looking up Endpoint on the activated object", result);
+  if (FAILED(result)) {
+    throw activationError(ids, "looking up Endpoint on the activated object", result);
+  }
   DISPPARAMS none{};
   VARIANT value;
   ::VariantInit(&value);
   result = dispatch->Invoke(id, IID_NULL, LOCALE_USER_DEFAULT, DISPATCH_PROPERTYGET, &none, &value,
                             nullptr, nullptr);
-  if (FAILED(result)) throw activationError(ids, "reading Endpoint from the activated object", result);
+  if (FAILED(result)) {
+    throw activationError(ids, "reading Endpoint from the activated object", result);
+  }
   std::wstring endpoint;
   const VARTYPE type = value.vt;  // VariantClear resets it
   bool text = type == VT_BSTR && value.bstrVal != nullptr;
@@ -88,8 +92,8 @@ std::wstring readEndpoint(const ComHostIds& ids, IDispatch* dispatch) {
   if (!text) {
     throw Error(ErrorKind::MalformedPeer,
                 std::string("the object of COM class ") + narrow(ids.clsidText) +
-                    " answered Endpoint with a non-string (VARIANT type " +
-                    std::to_string(type) + "): not a bitbridge host",
+                    " answered Endpoint with a non-string (VARIANT type " + std::to_string(type) +
+                    "): not a bitbridge host",
                 "another program registered that class; run " + std::string(ids.name) +
                     ".exe --regserver again");
   }
@@ -210,8 +214,8 @@ ComHostConnection connectComHost(kj::AsyncIoContext& io, Arch arch,
   // The host created the pipe before COM could hand its name out: it exists already, so
   // there is nothing to wait for but a moment of scheduling.
   auto left = std::max(timeout - spent, std::chrono::milliseconds(100));
-  auto pipe = connectPipeClient(connection.endpoint.pipe, connection.endpoint.pid, left, [] {},
-                                connection.label);
+  auto pipe = connectPipeClient(
+      connection.endpoint.pipe, connection.endpoint.pid, left, [] {}, connection.label);
   connection.stream = wrapPipe(io.win32EventPort, kj::mv(pipe));
   return connection;
 }

@@ -21,8 +21,8 @@
 namespace bitbridge {
 
 struct ComEndpoint {
-  std::string pipe;   ///< "\\.\pipe\bitbridge-com-..." served by the host
-  uint32_t pid = 0;   ///< the host's pid: the pipe's server must be this process
+  std::string pipe;  ///< "\\.\pipe\bitbridge-com-..." served by the host
+  uint32_t pid = 0;  ///< the host's pid: the pipe's server must be this process
   /// The activated COM object, released when the last copy goes (on its own thread; the
   /// destructor waits for that release, a cross-process call of about a millisecond).
   std::shared_ptr<void> keepAlive;

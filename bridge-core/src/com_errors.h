@@ -21,19 +21,44 @@ inline std::string hresultText(HRESULT result) {
   std::snprintf(hex, sizeof(hex), "HRESULT 0x%08lX", static_cast<unsigned long>(result));
   const char* known = nullptr;
   switch (result) {
-    case REGDB_E_CLASSNOTREG: known = "Class not registered"; break;
-    case CO_E_SERVER_EXEC_FAILURE: known = "Server execution failed"; break;
-    case CO_E_SERVER_START_TIMEOUT: known = "The server did not start in time"; break;
-    case CO_E_SERVER_STOPPING: known = "The server is stopping"; break;
-    case CO_E_NOTINITIALIZED: known = "CoInitialize has not been called"; break;
-    case CO_E_WRONG_SERVER_IDENTITY: known = "The class is configured to run as another identity"; break;
-    case CLASS_E_NOAGGREGATION: known = "Class does not support aggregation"; break;
-    case E_NOINTERFACE: known = "No such interface supported"; break;
-    case RPC_E_DISCONNECTED: known = "The object invoked has disconnected from its clients"; break;
-    case RPC_E_SERVERFAULT: known = "The server threw an exception"; break;
-    case DISP_E_UNKNOWNNAME: known = "Unknown name"; break;
-    case DISP_E_MEMBERNOTFOUND: known = "Member not found"; break;
-    default: break;
+    case REGDB_E_CLASSNOTREG:
+      known = "Class not registered";
+      break;
+    case CO_E_SERVER_EXEC_FAILURE:
+      known = "Server execution failed";
+      break;
+    case CO_E_SERVER_START_TIMEOUT:
+      known = "The server did not start in time";
+      break;
+    case CO_E_SERVER_STOPPING:
+      known = "The server is stopping";
+      break;
+    case CO_E_NOTINITIALIZED:
+      known = "CoInitialize has not been called";
+      break;
+    case CO_E_WRONG_SERVER_IDENTITY:
+      known = "The class is configured to run as another identity";
+      break;
+    case CLASS_E_NOAGGREGATION:
+      known = "Class does not support aggregation";
+      break;
+    case E_NOINTERFACE:
+      known = "No such interface supported";
+      break;
+    case RPC_E_DISCONNECTED:
+      known = "The object invoked has disconnected from its clients";
+      break;
+    case RPC_E_SERVERFAULT:
+      known = "The server threw an exception";
+      break;
+    case DISP_E_UNKNOWNNAME:
+      known = "Unknown name";
+      break;
+    case DISP_E_MEMBERNOTFOUND:
+      known = "Member not found";
+      break;
+    default:
+      break;
   }
   if (known != nullptr) return std::string(known) + " (" + hex + ")";
   std::string text = win32ErrorText(static_cast<uint32_t>(result));

@@ -55,11 +55,13 @@ struct Host::Impl {
     heartbeat = nullptr;
     exitWatch = nullptr;
     cutter = nullptr;  // its duplicate would keep the host from seeing EOF
+    // A COM host's object, while the host still serves: the host exits once the pipe closes,
+    // and a release arriving as it exits would only meet a dying process.
+    comObject = nullptr;
     bootstrap = nullptr;
     rpc = nullptr;
     network = nullptr;
     stream = nullptr;
-    comObject = nullptr;  // COM host: the pipe is closed, so the object is only COM's now
     if (process && !process->waitFor(graceful ? std::chrono::seconds(2) : kExitGrace)) {
       runtime.logger()->warn("{} did not exit; killing it", label);
       process->kill();
@@ -132,8 +134,8 @@ struct Host::Impl {
   kj::Own<ChannelCutter> cutter;          // fails every pending call at once (see channel.h)
   uint32_t sharedPid = 0;                 // shared host only
   std::string sharedLog;                  // shared host only: its log file
-  // COM host only (sharedPid is its pid): the activated object, released after the pipe is
-  // closed; the pipe, not this object, is what keeps the host alive.
+  // COM host only (sharedPid is its pid): the activated object, released just before the pipe
+  // is closed; the pipe, not this object, is what keeps the host alive.
   std::shared_ptr<void> comObject;
   kj::Own<kj::AsyncIoStream> stream;
   kj::Own<capnp::TwoPartyVatNetwork> network;

@@ -10,9 +10,13 @@
 namespace bitbridge {
 
 std::string absolutePath(const std::string& path) {
-  if (path.empty() || path[0] == '/') return path;  // (Windows: a path on the current drive)
+  if (path.empty()) return path;
+  auto native = std::filesystem::u8path(path);
+  // On Windows "/dir/x" is not absolute (no drive): it becomes "<current drive>:\dir\x" here,
+  // in the client, rather than in a host that may run with another current drive (COM).
+  if (native.is_absolute()) return path;
   std::error_code error;
-  auto absolute = std::filesystem::absolute(std::filesystem::u8path(path), error);
+  auto absolute = std::filesystem::absolute(native, error);
   return error ? path : absolute.u8string();
 }
 

@@ -5,6 +5,7 @@
 #include <spdlog/logger.h>
 
 #include "abort_logging_stream.h"
+#include "bitbridge/binary_header.h"
 #include "bitbridge/error.h"
 #include "bulk_segment.h"
 #include "handshake.h"
@@ -86,7 +87,7 @@ kj::Promise<void> HostService::info(InfoContext context) {
   info.setPid(currentProcessId());
   info.setPointerBits(static_cast<uint8_t>(sizeof(void*) * 8));
   info.setArch(static_cast<uint8_t>(currentArch()));
-  info.setOs("linux");
+  info.setOs(nativeBinaryFormat() == BinaryFormat::Pe ? "windows" : "linux");
   info.setVersion(BITBRIDGE_VERSION);
   info.setProtocolVersion(proto::PROTOCOL_VERSION);
   info.setTransport(transport_);

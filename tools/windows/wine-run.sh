@@ -7,12 +7,17 @@
 #   tools/windows/wine-run.sh PROGRAM.exe [ARG...]   run it; exit status is the program's
 #   tools/windows/wine-run.sh --init                  only make sure the prefix exists
 #   tools/windows/wine-run.sh --check                 exit 0 when the prefix exists, else 1
-#   tools/windows/wine-run.sh --persist               start this prefix's wineserver and keep it
-#                                                     running until --kill (a test run starts
-#                                                     hundreds of short programs; without it the
-#                                                     server stops 3 s after each last one and
-#                                                     every restart costs about a second)
-#   tools/windows/wine-run.sh --kill                  stop this prefix's wineserver
+#   tools/windows/wine-run.sh --persist               keep this prefix's wineserver and Wine's own
+#                                                     services running until --kill (see below)
+#   tools/windows/wine-run.sh --kill                  stop the keeper and this prefix's wineserver
+#
+# Why --persist: the first program of a wineserver starts Wine's service processes (services.exe,
+# explorer.exe, winedevice.exe, ...), and they inherit that program's stdout and stderr. Under
+# ctest, whose test and test-discovery runs wait until their output pipes close, that program then
+# "runs" until the services exit: 45 s once here, and forever with a persistent wineserver
+# (`wineserver -p`), where they never exit. So a test run starts a keeper first: a Windows program
+# with its output on /dev/null that waits on stdin, which keeps the server and the services (also
+# on /dev/null) alive for the whole run, until --kill ends it.
 #
 # Environment: BITBRIDGE_WINEPREFIX (default: ${BITBRIDGE_WINDOWS_DEPS:-~/.cache/bitbridge/windows}/wine).
 # WINEPREFIX itself is ignored on purpose, so a user's own ~/.wine is never touched.
@@ -48,11 +53,32 @@ init_prefix() {
   exec 9>&-
 }
 
+stop_keeper() {  # the process group --persist started, if any
+  local keeper="$WINEPREFIX.keeper"
+  if [ -f "$keeper" ]; then
+    kill -- "-$(cat "$keeper")" 2>/dev/null || true
+    rm -f "$keeper"
+  fi
+}
+
 case "${1:-}" in
   --init) init_prefix;;
   --check) ready;;
-  --persist) init_prefix; wineserver -p;;
-  --kill) if [ -d "$WINEPREFIX" ]; then wineserver -k 2>/dev/null || true; fi;;
+  --persist)
+    init_prefix
+    stop_keeper
+    # `set /p` waits for a line on stdin; `sleep infinity` never writes one nor closes it.
+    setsid bash -c 'sleep infinity | wine cmd /c "set /p line=" >/dev/null 2>&1' \
+      </dev/null >/dev/null 2>&1 &
+    echo $! >"$WINEPREFIX.keeper"
+    # Let both halves of WoW64 start with their output on /dev/null, bounded.
+    for cmd in 'C:\windows\system32\cmd.exe' 'C:\windows\syswow64\cmd.exe'; do
+      timeout 120 wine "$cmd" /c exit </dev/null >/dev/null 2>&1 ||
+        echo "wine-run: warm-up of $cmd did not finish cleanly" >&2
+    done;;
+  --kill)
+    stop_keeper
+    if [ -d "$WINEPREFIX" ]; then wineserver -k 2>/dev/null || true; fi;;
   "") echo "usage: $0 PROGRAM.exe [ARG...] | --init | --check | --persist | --kill" >&2; exit 2;;
   *) init_prefix; exec wine "$@";;
 esac

@@ -28,9 +28,10 @@ class WideHelperImpl final : public legacy_stdcall::WideHelper::Server {
                                     : ::VirtualAlloc(nullptr, static_cast<SIZE_T>(bytes),
                                                      MEM_RESERVE, PAGE_NOACCESS);
     if (region == nullptr) {
-      kj::throwFatalException(kj::Exception(
-          kj::Exception::Type::FAILED, __FILE__, __LINE__,
-          kj::str("wide-helper: reserving ", bytes, " bytes failed (error ", ::GetLastError(), ")")));
+      kj::throwFatalException(
+          kj::Exception(kj::Exception::Type::FAILED, __FILE__, __LINE__,
+                        kj::str("wide-helper: reserving ", bytes, " bytes failed (error ",
+                                ::GetLastError(), ")")));
     }
     ::VirtualFree(region, 0, MEM_RELEASE);
     context.getResults().setReserved(bytes);

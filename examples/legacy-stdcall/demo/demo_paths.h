@@ -12,8 +12,8 @@ namespace demo {
 
 inline std::string toUtf8(const std::wstring& text) {
   if (text.empty()) return {};
-  int size = ::WideCharToMultiByte(CP_UTF8, 0, text.data(), static_cast<int>(text.size()),
-                                   nullptr, 0, nullptr, nullptr);
+  int size = ::WideCharToMultiByte(CP_UTF8, 0, text.data(), static_cast<int>(text.size()), nullptr,
+                                   0, nullptr, nullptr);
   std::string out(static_cast<size_t>(size), '\0');
   ::WideCharToMultiByte(CP_UTF8, 0, text.data(), static_cast<int>(text.size()), &out[0], size,
                         nullptr, nullptr);
@@ -25,8 +25,8 @@ inline std::string siblingArchFile(const wchar_t* archDirectory, const wchar_t* 
   std::wstring exe(MAX_PATH, L'\0');
   DWORD length = ::GetModuleFileNameW(nullptr, &exe[0], static_cast<DWORD>(exe.size()));
   exe.resize(length);
-  std::wstring path = exe.substr(0, exe.find_last_of(L"\\/") + 1) + L"..\\" + archDirectory +
-                      L"\\" + file;
+  std::wstring path =
+      exe.substr(0, exe.find_last_of(L"\\/") + 1) + L"..\\" + archDirectory + L"\\" + file;
   std::wstring full(MAX_PATH * 2, L'\0');
   length = ::GetFullPathNameW(path.c_str(), static_cast<DWORD>(full.size()), &full[0], nullptr);
   if (length == 0 || length >= full.size()) return toUtf8(path);
@@ -40,7 +40,8 @@ inline std::string fullPath(const char* path) {
   std::wstring wide(static_cast<size_t>(size), L'\0');
   ::MultiByteToWideChar(CP_ACP, 0, path, -1, &wide[0], size);
   std::wstring full(MAX_PATH * 2, L'\0');
-  DWORD length = ::GetFullPathNameW(wide.c_str(), static_cast<DWORD>(full.size()), &full[0], nullptr);
+  DWORD length =
+      ::GetFullPathNameW(wide.c_str(), static_cast<DWORD>(full.size()), &full[0], nullptr);
   if (length == 0 || length >= full.size()) return path;
   full.resize(length);
   return toUtf8(full);

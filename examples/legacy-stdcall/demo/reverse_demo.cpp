@@ -48,7 +48,8 @@ int main(int argc, char** argv) {
     auto host = bitbridge::Host::spawn(runtime, options);
     auto helper = host.activate<legacy_stdcall::WideHelper>("wide-helper");
     auto info = host.wait(helper.infoRequest().send());
-    std::printf("host: %u-bit pid %u\n", unsigned(info.getPointerBits()), unsigned(info.getHostPid()));
+    std::printf("host: %u-bit pid %u\n", unsigned(info.getPointerBits()),
+                unsigned(info.getHostPid()));
 
     auto reserve = helper.reserveRequest();
     reserve.setBytes(kWanted);

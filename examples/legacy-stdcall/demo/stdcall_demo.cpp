@@ -74,8 +74,8 @@ int main(int argc, char** argv) {
     options.component = component;
     // The DLL the component wraps: its header is checked too (a 64-bit build of it put there by
     // mistake is reported by name before anything starts).
-    options.legacyLibrary = component.substr(0, component.find_last_of("\\/") + 1) +
-                            "legacy_stdcall.dll";
+    options.legacyLibrary =
+        component.substr(0, component.find_last_of("\\/") + 1) + "legacy_stdcall.dll";
 
     std::printf("client: %u-bit pid %lu, pointers are %u bytes\n", unsigned(sizeof(void*) * 8),
                 static_cast<unsigned long>(::GetCurrentProcessId()), unsigned(sizeof(void*)));

@@ -11,10 +11,9 @@ long __stdcall LegacyAdd(long a, long b) {
 
 long __stdcall LegacyDescribe(long value, char* buffer, long size) {
   char text[96];
-  int length = snprintf(text, sizeof(text), "%ld: %s, %s, 0x%08lX", value,
-                        (value % 2 == 0) ? "even" : "odd",
-                        value < 0 ? "negative" : (value == 0 ? "zero" : "positive"),
-                        (unsigned long)value);
+  int length =
+      snprintf(text, sizeof(text), "%ld: %s, %s, 0x%08lX", value, (value % 2 == 0) ? "even" : "odd",
+               value < 0 ? "negative" : (value == 0 ? "zero" : "positive"), (unsigned long)value);
   if (length < 0) length = 0;
   if (buffer != NULL && size > 0) {
     size_t copy = (size_t)length < (size_t)(size - 1) ? (size_t)length : (size_t)(size - 1);
