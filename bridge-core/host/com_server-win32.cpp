@@ -167,17 +167,17 @@ struct ActivationSignal {
   std::atomic<bool> used{false};  // single use: a second CreateInstance is refused
 };
 
-// The object an activation gets: IDispatch with the one property "Endpoint" (com_ids.h).
-// Immutable but for its reference count, so any COM thread may call it. Its lifetime is COM's
-// (the client's reference); the host's is the pipe's, so its release ends nothing.
-class EndpointObject final : public IDispatch {
+// IUnknown for an object implementing one COM interface (`iid`): reference counted, deleted at
+// zero. Counts are atomic: COM calls arrive on any thread of the multithreaded apartment.
+template <typename Interface>
+class ComObject : public Interface {
  public:
-  explicit EndpointObject(std::wstring endpoint) : endpoint_(std::move(endpoint)) {}
+  explicit ComObject(const IID& iid) : iid_(iid) {}
 
   HRESULT STDMETHODCALLTYPE QueryInterface(REFIID riid, void** out) override {
     if (out == nullptr) return E_POINTER;
-    if (riid == IID_IUnknown || riid == IID_IDispatch) {
-      *out = static_cast<IDispatch*>(this);
+    if (riid == IID_IUnknown || riid == iid_) {
+      *out = static_cast<Interface*>(this);
       AddRef();
       return S_OK;
     }
@@ -190,6 +190,23 @@ class EndpointObject final : public IDispatch {
     if (left == 0) delete this;
     return left;
   }
+
+ protected:
+  virtual ~ComObject() = default;  // only through Release
+
+ private:
+  const IID& iid_;
+  std::atomic<ULONG> references_{1};
+};
+
+// The object an activation gets: IDispatch with the one property "Endpoint" (com_ids.h).
+// Immutable but for its reference count, so any COM thread may call it. Its lifetime is COM's
+// (the client's reference); the host's is the pipe's, so its release ends nothing.
+class EndpointObject final : public ComObject<IDispatch> {
+ public:
+  explicit EndpointObject(std::wstring endpoint)
+      : ComObject(IID_IDispatch), endpoint_(std::move(endpoint)) {}
+
 
   HRESULT STDMETHODCALLTYPE GetTypeInfoCount(UINT* count) override {
     if (count == nullptr) return E_POINTER;
@@ -230,35 +247,18 @@ class EndpointObject final : public IDispatch {
   }
 
  private:
-  ~EndpointObject() = default;  // only through Release
+  ~EndpointObject() override = default;  // only through Release
 
-  std::atomic<ULONG> references_{1};
   const std::wstring endpoint_;
 };
 
 // The class object registered with REGCLS_SINGLEUSE. Its CreateInstance hands out one
 // EndpointObject and signals the main thread, which then revokes it.
-class EndpointFactory final : public IClassFactory {
+class EndpointFactory final : public ComObject<IClassFactory> {
  public:
   EndpointFactory(std::wstring endpoint, std::shared_ptr<ActivationSignal> signal)
-      : endpoint_(std::move(endpoint)), signal_(std::move(signal)) {}
+      : ComObject(IID_IClassFactory), endpoint_(std::move(endpoint)), signal_(std::move(signal)) {}
 
-  HRESULT STDMETHODCALLTYPE QueryInterface(REFIID riid, void** out) override {
-    if (out == nullptr) return E_POINTER;
-    if (riid == IID_IUnknown || riid == IID_IClassFactory) {
-      *out = static_cast<IClassFactory*>(this);
-      AddRef();
-      return S_OK;
-    }
-    *out = nullptr;
-    return E_NOINTERFACE;
-  }
-  ULONG STDMETHODCALLTYPE AddRef() override { return ++references_; }
-  ULONG STDMETHODCALLTYPE Release() override {
-    ULONG left = --references_;
-    if (left == 0) delete this;
-    return left;
-  }
 
   HRESULT STDMETHODCALLTYPE CreateInstance(IUnknown* outer, REFIID riid, void** out) override {
     if (out == nullptr) return E_POINTER;
@@ -284,9 +284,8 @@ class EndpointFactory final : public IClassFactory {
   HRESULT STDMETHODCALLTYPE LockServer(BOOL) override { return S_OK; }
 
  private:
-  ~EndpointFactory() = default;  // only through Release
+  ~EndpointFactory() override = default;  // only through Release
 
-  std::atomic<ULONG> references_{1};
   const std::wstring endpoint_;
   std::shared_ptr<ActivationSignal> signal_;
 };

@@ -18,6 +18,7 @@
 #include "com_ids.h"
 #include "probe.capnp.h"
 #include "support/test_support.h"
+#include "windows/windows_test_support.h"
 
 #ifndef HOST_EXE_X86
 #error "HOST_EXE_X86 and HOST_EXE_X86_64 must name the staged bitbridge-host32.exe and -host64.exe"
@@ -27,6 +28,7 @@ namespace bitbridge {
 namespace {
 
 using test::expectError;
+using test::processGoneWithin;
 using test::testComponent;
 
 // The first activation in a fresh wineserver takes seconds; each later one about one.
@@ -84,14 +86,6 @@ int runHostCommand(Arch arch, const std::string& arguments) {
   ::CloseHandle(process.hThread);
   ::CloseHandle(process.hProcess);
   return static_cast<int>(code);
-}
-
-bool processGoneWithin(uint32_t pid, std::chrono::milliseconds timeout) {
-  HANDLE process = ::OpenProcess(SYNCHRONIZE, FALSE, pid);
-  if (process == nullptr) return true;  // no such process any more
-  DWORD waited = ::WaitForSingleObject(process, static_cast<DWORD>(timeout.count()));
-  ::CloseHandle(process);
-  return waited == WAIT_OBJECT_0;
 }
 
 // LocalServer32 of `arch`'s class as registered in HKLM (64-bit view); "" when absent.
@@ -202,47 +196,15 @@ TEST_P(ComActivation, TheHostExitsWhenItsClientIsKilledEvenInTheMiddleOfACall) {
                          L"--gtest_filter=ComActivationHelper.DISABLED_HoldAHostInACall";
   ::SetEnvironmentVariableW(L"BITBRIDGE_COM_TEST_ARCH",
                             GetParam() == Arch::x86 ? L"x86" : L"x86_64");
-  SECURITY_ATTRIBUTES inheritable{sizeof(SECURITY_ATTRIBUTES), nullptr, TRUE};
-  HANDLE read = nullptr, write = nullptr;
-  ASSERT_TRUE(::CreatePipe(&read, &write, &inheritable, 0));
-  ::SetHandleInformation(read, HANDLE_FLAG_INHERIT, 0);
-  STARTUPINFOW startup{};
-  startup.cb = sizeof(startup);
-  startup.dwFlags = STARTF_USESTDHANDLES;
-  startup.hStdOutput = write;
-  startup.hStdError = ::GetStdHandle(STD_ERROR_HANDLE);
-  PROCESS_INFORMATION client{};
-  ASSERT_TRUE(::CreateProcessW(nullptr, &command[0], nullptr, nullptr, TRUE, 0, nullptr, nullptr,
-                               &startup, &client));
-  ::CloseHandle(write);
   // gtest's own lines come first; the helper's is "com-host-pid <pid>".
-  std::string output, line;
-  uint32_t hostPid = 0;
-  char c = 0;
-  DWORD n = 0;
-  while (hostPid == 0 && ::ReadFile(read, &c, 1, &n, nullptr) && n == 1) {
-    if (c != '\n') {
-      line += c;
-      continue;
-    }
-    output += line + "\n";
-    if (line.rfind("com-host-pid ", 0) == 0) hostPid = std::strtoul(line.c_str() + 13, nullptr, 10);
-    line.clear();
-  }
-  ::CloseHandle(read);
-  EXPECT_NE(hostPid, 0u) << "the helper printed:\n" << output;
-  if (hostPid != 0) {
-    EXPECT_FALSE(processGoneWithin(hostPid, std::chrono::milliseconds(0)));
-  }
+  test::ReportingClient client(command, "com-host-pid ");
+  uint32_t hostPid = client.hostPid();
+  ASSERT_NE(hostPid, 0u) << "the helper printed:\n" << client.output();
+  EXPECT_FALSE(processGoneWithin(hostPid, std::chrono::milliseconds(0)));
 
-  ::TerminateProcess(client.hProcess, 9);
-  ::WaitForSingleObject(client.hProcess, 5000);
-  ::CloseHandle(client.hThread);
-  ::CloseHandle(client.hProcess);
-  if (hostPid != 0) {
-    EXPECT_TRUE(processGoneWithin(hostPid, std::chrono::seconds(3)))
-        << "COM host " << hostPid << " outlived its killed client";
-  }
+  client.kill();
+  EXPECT_TRUE(processGoneWithin(hostPid, std::chrono::seconds(3)))
+      << "COM host " << hostPid << " outlived its killed client";
 }
 
 TEST_P(ComActivation, AnUnregisteredClassIsNotFoundAndTheFixNamesRegserver) {

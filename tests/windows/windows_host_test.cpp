@@ -15,24 +15,18 @@
 #include "components/probe_pattern.h"
 #include "probe.capnp.h"
 #include "support/test_support.h"
+#include "windows/windows_test_support.h"
 
 namespace bitbridge {
 namespace {
 
 using test::expectError;
+using test::processGoneWithin;
 using test::testComponent;
 
 // Under Wine a host's first start in a fresh wineserver takes seconds; be generous with the
 // start, strict with everything measured after it.
 constexpr std::chrono::milliseconds kStartTimeout{30000};
-
-bool processGoneWithin(uint32_t pid, std::chrono::milliseconds timeout) {
-  HANDLE process = ::OpenProcess(SYNCHRONIZE, FALSE, pid);
-  if (process == nullptr) return true;  // no such process any more
-  DWORD waited = ::WaitForSingleObject(process, static_cast<DWORD>(timeout.count()));
-  ::CloseHandle(process);
-  return waited == WAIT_OBJECT_0;
-}
 
 class WindowsHost : public ::testing::TestWithParam<Arch> {
  protected:
@@ -162,33 +156,12 @@ TEST_P(WindowsHost, TheHostExitsWhenItsClientIsKilled) {
   // keeps it in a 60 s call; killing the client must end the host (job object, --parent).
   std::string command = "\"" + std::string(ORPHAN_CLIENT) + "\" \"" +
                         testComponent("probe_component", GetParam()) + "\" socket";
-  SECURITY_ATTRIBUTES inheritable{sizeof(SECURITY_ATTRIBUTES), nullptr, TRUE};
-  HANDLE read = nullptr, write = nullptr;
-  ASSERT_TRUE(::CreatePipe(&read, &write, &inheritable, 0));
-  ::SetHandleInformation(read, HANDLE_FLAG_INHERIT, 0);
-  STARTUPINFOA startup{};
-  startup.cb = sizeof(startup);
-  startup.dwFlags = STARTF_USESTDHANDLES;
-  startup.hStdOutput = write;
-  startup.hStdError = ::GetStdHandle(STD_ERROR_HANDLE);
-  PROCESS_INFORMATION client{};
-  ASSERT_TRUE(::CreateProcessA(nullptr, &command[0], nullptr, nullptr, TRUE, 0, nullptr, nullptr,
-                               &startup, &client))
-      << command;
-  ::CloseHandle(write);
-  std::string line;
-  char c = 0;
-  DWORD n = 0;
-  while (::ReadFile(read, &c, 1, &n, nullptr) && n == 1 && c != '\n') line += c;
-  ::CloseHandle(read);
-  uint32_t hostPid = static_cast<uint32_t>(std::strtoul(line.c_str(), nullptr, 10));
-  ASSERT_NE(hostPid, 0u) << "orphan_client printed '" << line << "'";
+  test::ReportingClient client(std::wstring(command.begin(), command.end()), "");
+  uint32_t hostPid = client.hostPid();
+  ASSERT_NE(hostPid, 0u) << "orphan_client printed:\n" << client.output();
   ASSERT_FALSE(processGoneWithin(hostPid, std::chrono::milliseconds(0)));
 
-  ::TerminateProcess(client.hProcess, 9);
-  ::WaitForSingleObject(client.hProcess, 5000);
-  ::CloseHandle(client.hThread);
-  ::CloseHandle(client.hProcess);
+  client.kill();
   EXPECT_TRUE(processGoneWithin(hostPid, std::chrono::seconds(3)))
       << "host " << hostPid << " outlived its killed client";
 }

@@ -12,6 +12,7 @@
 #include <windows.h>
 
 #include <cstdint>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -33,33 +34,9 @@ template <typename... Params>
                                         kj::str(kj::fwd<Params>(params)...)));
 }
 
-std::wstring widen(const std::string& utf8) {
-  if (utf8.empty()) return {};
-  int size =
-      ::MultiByteToWideChar(CP_UTF8, 0, utf8.data(), static_cast<int>(utf8.size()), nullptr, 0);
-  std::wstring out(static_cast<size_t>(size), L'\0');
-  ::MultiByteToWideChar(CP_UTF8, 0, utf8.data(), static_cast<int>(utf8.size()), &out[0], size);
-  return out;
-}
-
-std::string narrow(const std::wstring& utf16) {
-  if (utf16.empty()) return {};
-  int size = ::WideCharToMultiByte(CP_UTF8, 0, utf16.data(), static_cast<int>(utf16.size()),
-                                   nullptr, 0, nullptr, nullptr);
-  std::string out(static_cast<size_t>(size), '\0');
-  ::WideCharToMultiByte(CP_UTF8, 0, utf16.data(), static_cast<int>(utf16.size()), &out[0], size,
-                        nullptr, nullptr);
-  return out;
-}
-
-// legacy_stdcall.dll in the directory of `componentPath` (which may use '/' under Wine).
-std::wstring dllNextTo(const char* componentPath) {
-  std::wstring path = widen(componentPath);
-  for (auto& c : path) {
-    if (c == L'/') c = L'\\';
-  }
-  auto slash = path.find_last_of(L'\\');
-  return (slash == std::wstring::npos ? std::wstring() : path.substr(0, slash + 1)) + kDllName;
+// legacy_stdcall.dll in the directory of `componentPath` (UTF-8; may use '/' under Wine).
+std::filesystem::path dllNextTo(const char* componentPath) {
+  return std::filesystem::u8path(componentPath).parent_path() / kDllName;
 }
 
 }  // namespace
@@ -67,11 +44,11 @@ std::wstring dllNextTo(const char* componentPath) {
 class LegacyDllImpl final : public legacy_stdcall::LegacyDll::Server {
  public:
   explicit LegacyDllImpl(bitbridge::ComponentContext& context) {
-    std::wstring path = dllNextTo(context.componentPath());
+    std::filesystem::path path = dllNextTo(context.componentPath());
     // Its own directory first for the DLL's dependencies, like the component's.
     module_ = ::LoadLibraryExW(path.c_str(), nullptr, LOAD_WITH_ALTERED_SEARCH_PATH);
     if (module_ == nullptr) {
-      fail("legacy-stdcall: cannot load ", narrow(path).c_str(), " (error ", ::GetLastError(),
+      fail("legacy-stdcall: cannot load ", path.u8string().c_str(), " (error ", ::GetLastError(),
            "); it must sit next to the component");
     }
     add_ = lookUp<LegacyAddFn>("LegacyAdd");
@@ -107,7 +84,7 @@ class LegacyDllImpl final : public legacy_stdcall::LegacyDll::Server {
     std::wstring path(MAX_PATH, L'\0');
     DWORD length = ::GetModuleFileNameW(module_, &path[0], static_cast<DWORD>(path.size()));
     path.resize(length);
-    results.setDllPath(narrow(path));
+    results.setDllPath(std::filesystem::path(path).u8string());
     return kj::READY_NOW;
   }
 

@@ -1,0 +1,89 @@
+// Helpers of the Windows suites (header-only): watching a process from outside, and a client
+// process that reports the pid of the host it started, for the "client killed" tests.
+#pragma once
+
+#include <windows.h>
+
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+
+#include <gtest/gtest.h>
+
+namespace bitbridge::test {
+
+/// True when process `pid` no longer exists, or exits within `timeout`.
+inline bool processGoneWithin(uint32_t pid, std::chrono::milliseconds timeout) {
+  HANDLE process = ::OpenProcess(SYNCHRONIZE, FALSE, pid);
+  if (process == nullptr) return true;  // no such process any more
+  DWORD waited = ::WaitForSingleObject(process, static_cast<DWORD>(timeout.count()));
+  ::CloseHandle(process);
+  return waited == WAIT_OBJECT_0;
+}
+
+/// A client program started by a test, which prints "<prefix><host pid>" on a line of its own
+/// once its host runs and then keeps it busy. Destroying this kills the client if still running.
+class ReportingClient {
+ public:
+  /// Starts `commandLine` and reads its stdout until the line with `prefix` (gtest's own lines
+  /// may come first). hostPid() is 0 if the client ended without printing it; output() says why.
+  ReportingClient(std::wstring commandLine, const std::string& prefix) {
+    SECURITY_ATTRIBUTES inheritable{sizeof(SECURITY_ATTRIBUTES), nullptr, TRUE};
+    HANDLE read = nullptr, write = nullptr;
+    if (!::CreatePipe(&read, &write, &inheritable, 0)) return;
+    ::SetHandleInformation(read, HANDLE_FLAG_INHERIT, 0);
+    STARTUPINFOW startup{};
+    startup.cb = sizeof(startup);
+    startup.dwFlags = STARTF_USESTDHANDLES;
+    startup.hStdOutput = write;
+    startup.hStdError = ::GetStdHandle(STD_ERROR_HANDLE);
+    PROCESS_INFORMATION info{};
+    bool started = ::CreateProcessW(nullptr, &commandLine[0], nullptr, nullptr, TRUE, 0, nullptr,
+                                    nullptr, &startup, &info);
+    ::CloseHandle(write);
+    if (started) {
+      ::CloseHandle(info.hThread);
+      process_ = info.hProcess;
+      std::string line;
+      char c = 0;
+      DWORD n = 0;
+      while (hostPid_ == 0 && ::ReadFile(read, &c, 1, &n, nullptr) && n == 1) {
+        if (c != '\n') {
+          if (c != '\r') line += c;
+          continue;
+        }
+        output_ += line + "\n";
+        if (line.rfind(prefix, 0) == 0) {
+          hostPid_ = static_cast<uint32_t>(std::strtoul(line.c_str() + prefix.size(), nullptr, 10));
+        }
+        line.clear();
+      }
+    } else {
+      output_ = "CreateProcess failed with error " + std::to_string(::GetLastError());
+    }
+    ::CloseHandle(read);
+  }
+  ~ReportingClient() {
+    kill();
+    if (process_ != nullptr) ::CloseHandle(process_);
+  }
+  ReportingClient(const ReportingClient&) = delete;
+  ReportingClient& operator=(const ReportingClient&) = delete;
+
+  uint32_t hostPid() const { return hostPid_; }
+  const std::string& output() const { return output_; }
+  /// Ends the client the hard way (TerminateProcess: nothing of it runs any more).
+  void kill() {
+    if (process_ == nullptr) return;
+    ::TerminateProcess(process_, 9);
+    ::WaitForSingleObject(process_, 5000);
+  }
+
+ private:
+  HANDLE process_ = nullptr;
+  uint32_t hostPid_ = 0;
+  std::string output_;
+};
+
+}  // namespace bitbridge::test
