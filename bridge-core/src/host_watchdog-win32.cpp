@@ -72,7 +72,6 @@ struct HostWatchdog::Impl {
   UniqueHandle stopEvent;  // destructor -> watchdog thread
   UniqueHandle pokeEvent;  // watchdog thread -> RPC loop
   LoopStallMeter meter;
-  bool stopping = false;
   std::thread thread;
 };
 
@@ -92,7 +91,6 @@ bool HostWatchdog::Impl::await(OVERLAPPED& overlapped) {
   if (which == WAIT_OBJECT_0 + 1) return true;
   if (which == WAIT_OBJECT_0 + 2) clientGone();
   // Stopping: cancel the I/O and let it finish before `overlapped` goes away.
-  stopping = true;
   DWORD transferred = 0;
   ::CancelIoEx(heartbeat.get(), &overlapped);
   ::GetOverlappedResult(heartbeat.get(), &overlapped, &transferred, TRUE);

@@ -4,7 +4,9 @@
 // detection by waiting on the process handle.
 #include <windows.h>
 
+#include <algorithm>
 #include <memory>
+#include <vector>
 #include <thread>
 
 #include "win32_handle.h"
@@ -140,6 +142,38 @@ class Win32ChildProcess final : public ChildProcess {
   std::thread drainThread_;
 };
 
+// A PROC_THREAD_ATTRIBUTE_HANDLE_LIST naming the only handles a child inherits. attributes()
+// is null where the system does not offer the list; the child then inherits every inheritable
+// handle, as CreateProcess always did.
+class InheritedHandles {
+ public:
+  explicit InheritedHandles(std::vector<HANDLE> handles) : handles_(std::move(handles)) {
+    handles_.erase(std::remove(handles_.begin(), handles_.end(), nullptr), handles_.end());
+    SIZE_T bytes = 0;
+    ::InitializeProcThreadAttributeList(nullptr, 1, 0, &bytes);
+    storage_.resize(bytes);
+    auto* list = reinterpret_cast<LPPROC_THREAD_ATTRIBUTE_LIST>(storage_.data());
+    if (bytes == 0 || !::InitializeProcThreadAttributeList(list, 1, 0, &bytes)) return;
+    if (!::UpdateProcThreadAttribute(list, 0, PROC_THREAD_ATTRIBUTE_HANDLE_LIST, handles_.data(),
+                                     handles_.size() * sizeof(HANDLE), nullptr, nullptr)) {
+      ::DeleteProcThreadAttributeList(list);
+      return;
+    }
+    list_ = list;
+  }
+  ~InheritedHandles() {
+    if (list_ != nullptr) ::DeleteProcThreadAttributeList(list_);
+  }
+  InheritedHandles(const InheritedHandles&) = delete;
+  InheritedHandles& operator=(const InheritedHandles&) = delete;
+  LPPROC_THREAD_ATTRIBUTE_LIST attributes() const { return list_; }
+
+ private:
+  std::vector<HANDLE> handles_;  // the list points into this
+  std::vector<char> storage_;
+  LPPROC_THREAD_ATTRIBUTE_LIST list_ = nullptr;
+};
+
 // A job that kills its processes when its last handle closes: ours, at the latest when this
 // process exits. Null if the system refuses (the host's --parent watch still ends it then).
 UniqueHandle makeKillOnCloseJob() {
@@ -177,16 +211,24 @@ std::unique_ptr<ChildProcess> ChildProcess::spawn(const SpawnRequest& request) {
   std::wstring commandLine = quoteArgument(widen(request.executable));
   for (const auto& argument : request.arguments) commandLine += L" " + quoteArgument(widen(argument));
 
-  STARTUPINFOW startup{};
-  startup.cb = sizeof(startup);
-  startup.dwFlags = STARTF_USESTDHANDLES;
-  startup.hStdInput = nul != INVALID_HANDLE_VALUE ? nul : nullptr;
-  startup.hStdOutput = outputWrite;
-  startup.hStdError = outputWrite;
+  STARTUPINFOEXW startup{};
+  startup.StartupInfo.cb = sizeof(startup);
+  startup.StartupInfo.dwFlags = STARTF_USESTDHANDLES;
+  startup.StartupInfo.hStdInput = nul != INVALID_HANDLE_VALUE ? nul : nullptr;
+  startup.StartupInfo.hStdOutput = outputWrite;
+  startup.StartupInfo.hStdError = outputWrite;
+  // Only these handles are inherited, whatever else of the client is inheritable (the POSIX
+  // spawn closes every descriptor above the heartbeat's for the same reason).
+  InheritedHandles inherited({outputWrite, startup.StartupInfo.hStdInput});
+  DWORD flags = CREATE_SUSPENDED | CREATE_NO_WINDOW;
+  if (inherited.attributes() != nullptr) {
+    startup.lpAttributeList = inherited.attributes();
+    flags |= EXTENDED_STARTUPINFO_PRESENT;
+  }
   PROCESS_INFORMATION info{};
   // Suspended until it is in its job, so not even its first instruction runs unsupervised.
   if (!::CreateProcessW(widen(request.executable).c_str(), &commandLine[0], nullptr, nullptr, TRUE,
-                        CREATE_SUSPENDED | CREATE_NO_WINDOW, nullptr, nullptr, &startup, &info)) {
+                        flags, nullptr, nullptr, &startup.StartupInfo, &info)) {
     DWORD error = ::GetLastError();
     throw Error(error == ERROR_FILE_NOT_FOUND || error == ERROR_PATH_NOT_FOUND
                     ? ErrorKind::NotFound

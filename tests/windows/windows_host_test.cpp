@@ -166,6 +166,22 @@ TEST_P(WindowsHost, TheHostExitsWhenItsClientIsKilled) {
       << "host " << hostPid << " outlived its killed client";
 }
 
+TEST_P(WindowsHost, TheHostInheritsNoHandleButItsOwn) {
+  // An inheritable pipe of the client's, as an application's own handles may be: if the host
+  // inherited its write end, the read end would not see the pipe broken once ours is closed.
+  SECURITY_ATTRIBUTES inheritable{sizeof(SECURITY_ATTRIBUTES), nullptr, TRUE};
+  HANDLE read = nullptr, write = nullptr;
+  ASSERT_TRUE(::CreatePipe(&read, &write, &inheritable, 0));
+  Host host = Host::spawn(runtime, options());
+  ::CloseHandle(write);
+  DWORD available = 0;
+  bool broken = !::PeekNamedPipe(read, nullptr, 0, nullptr, &available, nullptr) &&
+                ::GetLastError() == ERROR_BROKEN_PIPE;
+  ::CloseHandle(read);
+  EXPECT_TRUE(broken) << "the host (pid " << host.pid() << ") holds a handle of the client's";
+  EXPECT_TRUE(host.running());
+}
+
 TEST_P(WindowsHost, BulkDataIsSharedInPlaceAcrossBitness) {
   Host host = Host::spawn(runtime, options());
   auto probe = host.activate<probe::Probe>("probe");
