@@ -43,6 +43,10 @@ class ChildProcess {
   /// Starts the child. Throws Error{NotFound} if the executable is missing,
   /// Error{BadConfiguration} if it cannot be executed.
   static std::unique_ptr<ChildProcess> spawn(const SpawnRequest& request);
+  /// A host this process did not start (Windows: one COM activated), by pid, so that its exit
+  /// status, death watch and kill work as for a spawned one; it has no output to capture. Null
+  /// where that is impossible (POSIX: only a parent can reap a process) or the pid is gone.
+  static std::unique_ptr<ChildProcess> open(int pid);
   virtual ~ChildProcess() = default;
 
   virtual int pid() const = 0;

@@ -51,6 +51,9 @@ struct Host::Impl {
 
   // Drops the RPC connection (the host sees EOF) and makes sure the process is gone.
   void stop(bool graceful) {
+    // A COM host exits by itself once its pipe closes, but also has COM's release to finish:
+    // it gets the graceful time before it is killed.
+    const bool comHost = comObject != nullptr;
     // Watches first: they refer to the channel's descriptor and the process.
     heartbeat = nullptr;
     exitWatch = nullptr;
@@ -62,7 +65,7 @@ struct Host::Impl {
     rpc = nullptr;
     network = nullptr;
     stream = nullptr;
-    if (process && !process->waitFor(graceful ? std::chrono::seconds(2) : kExitGrace)) {
+    if (process && !process->waitFor(graceful || comHost ? std::chrono::seconds(2) : kExitGrace)) {
       runtime.logger()->warn("{} did not exit; killing it", label);
       process->kill();
     }
@@ -78,7 +81,7 @@ struct Host::Impl {
                       if (auto status = process->waitFor(std::chrono::milliseconds(0))) {
                         runtime.logger()->debug("{} {}", label, status->describe());
                       }
-                      cutter->cut();
+                      if (cutter) cutter->cut();  // (a COM host's stream fails by itself)
                     })
                     .eagerlyEvaluate(nullptr);
   }
@@ -334,6 +337,10 @@ std::unique_ptr<Host::Impl> Host::startCom(Runtime& runtime, HostOptions options
   ComHostConnection connection = connectComHost(runtime.io(), impl->arch, options.startTimeout);
   impl->label = connection.label;
   impl->sharedPid = connection.endpoint.pid;
+  // Watched like a spawned host where the platform allows: a crash is seen at once and comes
+  // with its exit status.
+  impl->process = ChildProcess::open(static_cast<int>(connection.endpoint.pid));
+  if (impl->process) impl->watchExit();
   impl->comObject = std::move(connection.endpoint.keepAlive);
   impl->stream = kj::mv(connection.stream);
   try {

@@ -37,6 +37,8 @@ std::string ExitStatus::describe() const {
 
 uint32_t currentProcessId() { return static_cast<uint32_t>(::getpid()); }
 
+std::unique_ptr<ChildProcess> ChildProcess::open(int) { return nullptr; }
+
 namespace {
 
 // How long a reaped child's output is still waited for (see awaitDrained).

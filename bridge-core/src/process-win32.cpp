@@ -82,11 +82,17 @@ struct Drain {
 
 class Win32ChildProcess final : public ChildProcess {
  public:
+  // `outputRead`: the read end of the child's stdout+stderr, or null when there is none (a
+  // process opened by pid).
   Win32ChildProcess(PROCESS_INFORMATION info, UniqueHandle job, HANDLE outputRead,
                     std::function<void(const std::string&)> onLine)
       : process_(info.hProcess), job_(kj::mv(job)), pid_(static_cast<int>(info.dwProcessId)),
         drain_(std::make_shared<Drain>(std::move(onLine))) {
-    ::CloseHandle(info.hThread);
+    if (info.hThread != nullptr) ::CloseHandle(info.hThread);
+    if (outputRead == nullptr) {
+      drain_->output.finish();
+      return;
+    }
     auto drain = drain_;
     drainThread_ = std::thread([drain, outputRead] {
       char buffer[4096];
@@ -248,6 +254,16 @@ std::unique_ptr<ChildProcess> ChildProcess::spawn(const SpawnRequest& request) {
   ownedWrite = nullptr;  // the child has its copy; ours would hide the end of its output
   return std::make_unique<Win32ChildProcess>(info, kj::mv(job), ownedRead.release(),
                                              request.onOutputLine);
+}
+
+std::unique_ptr<ChildProcess> ChildProcess::open(int pid) {
+  HANDLE process = ::OpenProcess(SYNCHRONIZE | PROCESS_QUERY_LIMITED_INFORMATION | PROCESS_TERMINATE,
+                                 FALSE, static_cast<DWORD>(pid));
+  if (process == nullptr) return nullptr;
+  PROCESS_INFORMATION info{};
+  info.hProcess = process;
+  info.dwProcessId = static_cast<DWORD>(pid);
+  return std::make_unique<Win32ChildProcess>(info, UniqueHandle(), nullptr, nullptr);
 }
 
 kj::Promise<void> whenProcessExits(kj::AsyncIoContext&, const ChildProcess& process) {

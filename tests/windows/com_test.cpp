@@ -185,6 +185,17 @@ TEST_P(ComActivation, TheHostExitsOnceItsClientsHostIsDestroyed) {
   EXPECT_TRUE(processGoneWithin(pid, std::chrono::seconds(5))) << "COM host " << pid << " lingers";
 }
 
+TEST_P(ComActivation, ACrashOfTheActivatedHostIsReportedWithItsExceptionCode) {
+  // The host COM started is watched through its process handle like a spawned one.
+  Host host = Host::activateCom(runtime, options());
+  auto probe = host.activate<probe::Probe>("probe");
+  auto started = std::chrono::steady_clock::now();
+  Error e = expectError(ErrorKind::Disconnected, [&] { host.wait(probe.crashRequest().send()); });
+  EXPECT_CONTAINS(e.message(), "crashed with exception 0xC0000005 (access violation)");
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
+  EXPECT_FALSE(host.running());
+}
+
 TEST_P(ComActivation, TheHostExitsWhenItsClientIsKilledEvenInTheMiddleOfACall) {
   // A client of this same test program (the helper below) activates a host, prints its pid and
   // keeps it in a 60 s call; killing that client must end the host. The host's RPC thread is
