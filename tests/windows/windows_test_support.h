@@ -11,6 +11,10 @@
 
 #include <gtest/gtest.h>
 
+#include "bitbridge/host.h"
+#include "probe.capnp.h"
+#include "support/test_support.h"
+
 namespace bitbridge::test {
 
 /// True when process `pid` no longer exists, or exits within `timeout`.
@@ -20,6 +24,17 @@ inline bool processGoneWithin(uint32_t pid, std::chrono::milliseconds timeout) {
   DWORD waited = ::WaitForSingleObject(process, static_cast<DWORD>(timeout.count()));
   ::CloseHandle(process);
   return waited == WAIT_OBJECT_0;
+}
+
+/// Makes the probe component in `host` crash (an access violation) and checks what the client
+/// hears: `disconnected` at once, naming the exception, and the host no longer running.
+inline void expectProbeCrashReported(Host& host) {
+  auto probe = host.activate<probe::Probe>("probe");
+  auto started = std::chrono::steady_clock::now();
+  Error e = expectError(ErrorKind::Disconnected, [&] { host.wait(probe.crashRequest().send()); });
+  EXPECT_CONTAINS(e.message(), "crashed with exception 0xC0000005 (access violation)");
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
+  EXPECT_FALSE(host.running());
 }
 
 /// A client program started by a test, which prints "<prefix><host pid>" on a line of its own
