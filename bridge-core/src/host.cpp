@@ -331,7 +331,7 @@ std::unique_ptr<Host::Impl> Host::startCom(Runtime& runtime, HostOptions options
                 "leave HostOptions::transport at Transport::Socket, or use Host::spawn");
   }
   auto impl = std::make_unique<Impl>(runtime, options);
-  impl->arch = selectHost(options).arch;  // the same choice as spawn's
+  impl->arch = selectHostArch(options);  // the same choice as spawn's; COM knows the .exe
   // Activation and pipe (com_activation.h), then the hello, all within the start timeout.
   const auto started = std::chrono::steady_clock::now();
   ComHostConnection connection = connectComHost(runtime.io(), impl->arch, options.startTimeout);

@@ -20,16 +20,16 @@ std::string absolutePath(const std::string& path) {
   return error ? path : absolute.u8string();
 }
 
-HostSelection selectHost(HostOptions& options) {
-  HostSelection selection;
+Arch selectHostArch(HostOptions& options) {
+  Arch arch = currentArch();
   // 1. Which host: from the component's header unless the caller insists (then check it).
   if (!options.component.empty()) {
     options.component = absolutePath(options.component);
     BinaryInfo component = inspectForHosting(options.component);
-    selection.arch = options.arch.value_or(component.arch.value_or(currentArch()));
-    requireLoadableBy(component, selection.arch, options.component);
+    arch = options.arch.value_or(component.arch.value_or(currentArch()));
+    requireLoadableBy(component, arch, options.component);
   } else if (options.arch) {
-    selection.arch = *options.arch;
+    arch = *options.arch;
   }
   if (!options.legacyLibrary.empty()) {
     if (options.component.empty()) {
@@ -38,9 +38,14 @@ HostSelection selectHost(HostOptions& options) {
                   "a host loads components; name the component that wraps " + options.legacyLibrary);
     }
     options.legacyLibrary = absolutePath(options.legacyLibrary);
-    requireHostable(options.legacyLibrary, selection.arch, BinaryRole::LegacyLibrary);
+    requireHostable(options.legacyLibrary, arch, BinaryRole::LegacyLibrary);
   }
+  return arch;
+}
 
+HostSelection selectHost(HostOptions& options) {
+  HostSelection selection;
+  selection.arch = selectHostArch(options);  // 1.
   // 2. The host executable, and a check that it really is of that bitness.
   selection.executable = locateHostExecutable(selection.arch, options.hostDirectory);
   BinaryInfo hostHeader = inspectBinary(selection.executable);

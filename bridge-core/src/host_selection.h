@@ -23,6 +23,10 @@ struct HostSelection {
 /// host file of the wrong architecture).
 HostSelection selectHost(HostOptions& options);
 
+/// Step 1 alone: the architecture, with the same checks and path changes. For a host that is not
+/// started from a file the client finds (Host::activateCom: COM starts the registered one).
+Arch selectHostArch(HostOptions& options);
+
 /// `path` made absolute against the working directory ("" stays "").
 std::string absolutePath(const std::string& path);
 

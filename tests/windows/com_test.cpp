@@ -150,6 +150,17 @@ TEST_P(ComActivation, ActivatesAHostOfThatBitnessAndCallsItsComponent) {
   EXPECT_EQ(host.wait(echo.send()).getData().size(), sizeof(bytes));
 }
 
+TEST_P(ComActivation, TheClientNeedsNoHostExecutableOfItsOwn) {
+  // COM starts the registered .exe: a client whose own host lookup would find nothing (a
+  // directory without hosts) still activates one. Host::spawn with these options would fail.
+  HostOptions o = options();
+  o.hostDirectory = windowsPath(TEST_COMPONENTS_DIR);  // holds components, no host
+  expectError(ErrorKind::NotFound, [&] { Host::spawn(runtime, o); });
+  Host host = Host::activateCom(runtime, o);
+  auto probe = host.activate<probe::Probe>("probe");
+  EXPECT_EQ(host.wait(probe.whoamiRequest().send()).getPid(), host.pid());
+}
+
 TEST_P(ComActivation, EachActivationStartsAHostOfItsOwn) {
   // REGCLS_SINGLEUSE: like Host::spawn, never a host some other client already uses.
   uint32_t pids[2] = {};
