@@ -45,6 +45,21 @@ const char* transportName(Transport transport) {
   return transport == Transport::SharedMemory ? "shm" : "socket";
 }
 
+namespace {
+
+// Shared and COM-activated hosts speak RPC over their channel (socket, pipe) only; `which`
+// names them in the message.
+void requireSocketTransport(const HostOptions& options, const std::string& which) {
+  if (options.transport == Transport::Socket) return;
+  throw Error(ErrorKind::BadConfiguration,
+              which + " serve RPC over their channel only, not over \"" +
+                  transportName(options.transport) + "\"",
+              "leave HostOptions::transport at Transport::Socket, or use a private host "
+              "(Host::spawn) for the shared-memory transport");
+}
+
+}  // namespace
+
 struct Host::Impl {
   Impl(Runtime& runtime, HostOptions options) : runtime(runtime), options(std::move(options)) {}
   ~Impl() { stop(false); }
@@ -116,6 +131,35 @@ struct Host::Impl {
     std::string tail = readFileTail(sharedLog, kSharedLogTail);
     if (!tail.empty()) context += "; last lines of " + sharedLog + ":\n" + tail;
     return context;
+  }
+
+  // The hello on `stream`, within `timeout`: the peer must be process `pid` (the one started or
+  // activated) and of our architecture, else MalformedPeer saying it is not `expected`.
+  void greet(uint32_t pid, kj::Duration timeout, const char* expected) {
+    WireHello hello = exchangeHello(*stream, runtime.io().provider->getTimer(), HelloRole::Client,
+                                    label, timeout)
+                          .wait(runtime.waitScope());
+    if (hello.pid != pid || hello.arch != static_cast<uint8_t>(arch)) {
+      throw Error(ErrorKind::MalformedPeer, label + " answered as pid " + std::to_string(hello.pid) +
+                                                ", arch " + std::to_string(hello.arch) + ": not " +
+                                                expected);
+    }
+  }
+
+  // Runs a start-up step; if it fails, the host is stopped and the failure thrown as an Error
+  // (a KJ exception with the host's exit status and output as context).
+  template <typename Step>
+  void startStep(Step&& step) {
+    try {
+      step();
+    } catch (const kj::Exception& e) {
+      Error error = fromKjException(e, disconnectContext());
+      stop(false);
+      throw error;
+    } catch (const Error&) {  // e.g. the host exited first, or is not the one we started
+      stop(false);
+      throw;
+    }
   }
 
   // Cap'n Proto RPC over `stream`; the host's bootstrap capability is its Host service.
@@ -227,18 +271,10 @@ std::unique_ptr<Host::Impl> Host::start(Runtime& runtime, HostOptions options) {
   impl->watchExit();
 
   // 4. Handshake within the start timeout. The peer must be the very process we started.
-  try {
+  impl->startStep([&] {
     impl->stream = channel->connect(runtime.io(), *impl->process, options.startTimeout);
     auto timeout = options.startTimeout.count() * kj::MILLISECONDS;
-    WireHello hello = exchangeHello(*impl->stream, runtime.io().provider->getTimer(),
-                                    HelloRole::Client, impl->label, timeout)
-                          .wait(runtime.waitScope());
-    if (static_cast<int>(hello.pid) != impl->process->pid() ||
-        hello.arch != static_cast<uint8_t>(impl->arch)) {
-      throw Error(ErrorKind::MalformedPeer,
-                  impl->label + " answered as pid " + std::to_string(hello.pid) + ", arch " +
-                      std::to_string(hello.arch) + ": not the host that was started");
-    }
+    impl->greet(static_cast<uint32_t>(impl->process->pid()), timeout, "the host that was started");
     if (options.transport == Transport::SharedMemory) {
       // 4b. Hand the host the rings (over the socket, which stays open as their control
       // channel: its EOF is still how a crash shows up). Also within the start timeout.
@@ -253,14 +289,7 @@ std::unique_ptr<Host::Impl> Host::start(Runtime& runtime, HostOptions options) {
                   }))
               .wait(runtime.waitScope());
     }
-  } catch (const kj::Exception& e) {
-    Error error = fromKjException(e, impl->disconnectContext());
-    impl->stop(false);
-    throw error;
-  } catch (const Error&) {  // connect(): the host exited first, or is not the one we started
-    impl->stop(false);
-    throw;
-  }
+  });
 
   // 5. Cap'n Proto RPC over the channel; the host's bootstrap capability is its Host service.
   impl->startRpc();
@@ -291,13 +320,7 @@ std::unique_ptr<Host::Impl> Host::startShared(Runtime& runtime, HostOptions opti
                 "give the name all clients of that shared host use (e.g. \"counter\"), or "
                 "use Host::spawn for a private host");
   }
-  if (options.transport != Transport::Socket) {
-    throw Error(ErrorKind::BadConfiguration,
-                std::string("shared hosts serve RPC over their socket only, not over \"") +
-                    transportName(options.transport) + "\"",
-                "leave HostOptions::transport at Transport::Socket, or use a private host "
-                "(Host::spawn) for the shared-memory transport");
-  }
+  requireSocketTransport(options, "shared hosts");
   auto impl = std::make_unique<Impl>(runtime, options);
   HostSelection selection = selectHost(options);  // the same choice as spawn's
   impl->arch = selection.arch;
@@ -324,12 +347,7 @@ Host Host::activateCom(Runtime& runtime, HostOptions options) {
 }
 
 std::unique_ptr<Host::Impl> Host::startCom(Runtime& runtime, HostOptions options) {
-  if (options.transport != Transport::Socket) {
-    throw Error(ErrorKind::BadConfiguration,
-                std::string("COM-activated hosts serve RPC over their pipe only, not over \"") +
-                    transportName(options.transport) + "\"",
-                "leave HostOptions::transport at Transport::Socket, or use Host::spawn");
-  }
+  requireSocketTransport(options, "COM-activated hosts");
   auto impl = std::make_unique<Impl>(runtime, options);
   impl->arch = selectHostArch(options);  // the same choice as spawn's; COM knows the .exe
   // Activation and pipe (com_activation.h), then the hello, all within the start timeout.
@@ -343,26 +361,12 @@ std::unique_ptr<Host::Impl> Host::startCom(Runtime& runtime, HostOptions options
   if (impl->process) impl->watchExit();
   impl->comObject = std::move(connection.endpoint.keepAlive);
   impl->stream = kj::mv(connection.stream);
-  try {
+  impl->startStep([&] {
     auto left = std::max(std::chrono::duration_cast<std::chrono::milliseconds>(
                              options.startTimeout - (std::chrono::steady_clock::now() - started)),
                          std::chrono::milliseconds(100));
-    WireHello hello = exchangeHello(*impl->stream, runtime.io().provider->getTimer(),
-                                    HelloRole::Client, impl->label, left.count() * kj::MILLISECONDS)
-                          .wait(runtime.waitScope());
-    if (hello.pid != impl->sharedPid || hello.arch != static_cast<uint8_t>(impl->arch)) {
-      throw Error(ErrorKind::MalformedPeer,
-                  impl->label + " answered as pid " + std::to_string(hello.pid) + ", arch " +
-                      std::to_string(hello.arch) + ": not the host COM activated");
-    }
-  } catch (const kj::Exception& e) {
-    Error error = fromKjException(e, impl->disconnectContext());
-    impl->stop(false);
-    throw error;
-  } catch (const Error&) {
-    impl->stop(false);
-    throw;
-  }
+    impl->greet(impl->sharedPid, left.count() * kj::MILLISECONDS, "the host COM activated");
+  });
   impl->startRpc();
   impl->options = std::move(options);
   return impl;

@@ -214,14 +214,7 @@ TEST_P(ComActivation, TheHostExitsWhenItsClientIsKilledEvenInTheMiddleOfACall) {
   ::SetEnvironmentVariableW(L"BITBRIDGE_COM_TEST_ARCH",
                             GetParam() == Arch::x86 ? L"x86" : L"x86_64");
   // gtest's own lines come first; the helper's is "com-host-pid <pid>".
-  test::ReportingClient client(command, "com-host-pid ");
-  uint32_t hostPid = client.hostPid();
-  ASSERT_NE(hostPid, 0u) << "the helper printed:\n" << client.output();
-  EXPECT_FALSE(processGoneWithin(hostPid, std::chrono::milliseconds(0)));
-
-  client.kill();
-  EXPECT_TRUE(processGoneWithin(hostPid, std::chrono::seconds(3)))
-      << "COM host " << hostPid << " outlived its killed client";
+  test::expectHostDiesWithItsClient(command, "com-host-pid ");
 }
 
 TEST_P(ComActivation, AnUnregisteredClassIsNotFoundAndTheFixNamesRegserver) {

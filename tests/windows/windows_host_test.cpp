@@ -151,14 +151,7 @@ TEST_P(WindowsHost, TheHostExitsWhenItsClientIsKilled) {
   // keeps it in a 60 s call; killing the client must end the host (job object, --parent).
   std::string command = "\"" + std::string(ORPHAN_CLIENT) + "\" \"" +
                         testComponent("probe_component", GetParam()) + "\" socket";
-  test::ReportingClient client(std::wstring(command.begin(), command.end()), "");
-  uint32_t hostPid = client.hostPid();
-  ASSERT_NE(hostPid, 0u) << "orphan_client printed:\n" << client.output();
-  ASSERT_FALSE(processGoneWithin(hostPid, std::chrono::milliseconds(0)));
-
-  client.kill();
-  EXPECT_TRUE(processGoneWithin(hostPid, std::chrono::seconds(3)))
-      << "host " << hostPid << " outlived its killed client";
+  test::expectHostDiesWithItsClient(std::wstring(command.begin(), command.end()), "");
 }
 
 TEST_P(WindowsHost, TheHostInheritsNoHandleButItsOwn) {

@@ -101,4 +101,16 @@ class ReportingClient {
   std::string output_;
 };
 
+/// Starts the client `commandLine`, which prints "<prefix><host pid>" once its host serves it
+/// (and keeps it busy), kills the client the hard way and requires the host gone within 3 s.
+inline void expectHostDiesWithItsClient(const std::wstring& commandLine, const std::string& prefix) {
+  ReportingClient client(commandLine, prefix);
+  uint32_t hostPid = client.hostPid();
+  ASSERT_NE(hostPid, 0u) << "the client printed:\n" << client.output();
+  ASSERT_FALSE(processGoneWithin(hostPid, std::chrono::milliseconds(0)));
+  client.kill();
+  EXPECT_TRUE(processGoneWithin(hostPid, std::chrono::seconds(3)))
+      << "host " << hostPid << " outlived its killed client";
+}
+
 }  // namespace bitbridge::test
