@@ -144,10 +144,10 @@ Error fromKjException(const kj::Exception& exception, std::string_view context) 
   std::string message(text);
   switch (exception.getType()) {
     case kj::Exception::Type::DISCONNECTED:
-      if (!context.empty()) {
-        message += "; ";
-        message += context;
-      }
+      // With context (the host's exit status and output), KJ's own text is dropped: it says
+      // only which system call noticed first ("Peer disconnected.", a read() error), which
+      // varies from run to run for the same death and names no cause.
+      if (!context.empty()) message = context;
       return Error(ErrorKind::Disconnected, std::move(message),
                    "the host process ended or closed its channel; its log tail above usually "
                    "names the cause (a crash in the legacy library, a missing dependency)");

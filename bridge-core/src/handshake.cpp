@@ -1,6 +1,7 @@
 #include "handshake.h"
 
 #include "bitbridge/error.h"
+#include "fresh_timer.h"
 
 namespace bitbridge {
 
@@ -33,7 +34,7 @@ kj::Promise<WireHello> exchangeHello(kj::AsyncIoStream& stream, kj::Timer& timer
             return write.addBranch().then([hello]() { return hello; });
           });
   auto millis = timeout / kj::MILLISECONDS;
-  auto expire = timer.afterDelay(timeout).then([peerName, millis]() -> WireHello {
+  auto expire = deadlineFromNow(timer, timeout).then([peerName, millis]() -> WireHello {
     throwAsKj(Error(ErrorKind::TimedOut,
                     peerName + " did not complete the handshake within " +
                         std::to_string(millis) + " ms",

@@ -2,6 +2,8 @@
 
 #include <kj/debug.h>
 
+#include "fresh_timer.h"
+
 namespace bitbridge {
 namespace {
 
@@ -17,7 +19,7 @@ HeartbeatMonitor::HeartbeatMonitor(kj::Own<kj::AsyncIoStream> stream, kj::Timer&
                                    HeartbeatSettings settings,
                                    std::function<void(std::string)> onVerdict)
     : stream_(kj::mv(stream)), timer_(timer), settings_(settings), onVerdict_(kj::mv(onVerdict)) {
-  task_ = timer_.afterDelay(toKj(settings_.interval))
+  task_ = afterDelayFromNow(timer_, toKj(settings_.interval))
               .then([this]() { return cycle(); })
               .eagerlyEvaluate([this](kj::Exception&& e) {
                 // A write failure means the host is gone: its death is reported by the channel.
@@ -36,9 +38,9 @@ kj::Promise<void> HeartbeatMonitor::readPongWithin() {
   auto read = stream_->tryRead(&pong_, sizeof(pong_), sizeof(pong_)).fork();
   auto late = read.addBranch();
   return read.addBranch()
-      .exclusiveJoin(timer_.afterDelay(toKj(settings_.timeout))
+      .exclusiveJoin(deadlineFromNow(timer_, toKj(settings_.timeout))
                          .then([this, late = kj::mv(late)]() mutable {
-                           return late.exclusiveJoin(timer_.afterDelay(kGrace).then(
+                           return late.exclusiveJoin(afterDelayFromNow(timer_, kGrace).then(
                                [this]() -> size_t {
                                  onVerdict_("did not answer its heartbeat within " +
                                             std::to_string(settings_.timeout.count()) +
@@ -62,7 +64,7 @@ kj::Promise<void> HeartbeatMonitor::check(size_t bytes) {
                " ms (hang limit " + std::to_string(hang) + " ms)");
     return kj::READY_NOW;
   }
-  return timer_.afterDelay(toKj(settings_.interval)).then([this]() { return cycle(); });
+  return afterDelayFromNow(timer_, toKj(settings_.interval)).then([this]() { return cycle(); });
 }
 
 }  // namespace bitbridge

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
+#include <optional>
 
 #include <capnp/message.h>
 #include <capnp/rpc-twoparty.h>
@@ -15,6 +16,7 @@
 #include "bulk_segment.h"
 #include "channel.h"
 #include "com_activation.h"
+#include "fresh_timer.h"
 #include "handshake.h"
 #include "heartbeat_monitor.h"
 #include "host_locator.h"
@@ -101,24 +103,26 @@ struct Host::Impl {
                     .eagerlyEvaluate(nullptr);
   }
 
-  // The heartbeat's verdict: kill the host, remember why, fail the pending calls.
-  void killUnresponsive(std::string verdict) {
+  // The host is judged hung (the heartbeat's verdict, or an expired deadline with
+  // OnCallTimeout::KillHost): kill it, remember why, fail every pending call with TimedOut.
+  void killAsHung(std::string reason, std::string hint) {
     if (dead) return;
-    runtime.logger()->error("{} {}; killing it", label, verdict);
-    watchdogVerdict = std::move(verdict);
+    killedAsHung = Error(ErrorKind::TimedOut, label + " " + reason, std::move(hint));
+    runtime.logger()->error("{}", killedAsHung->message());
     dead = true;
-    process->kill();
-    cutter->cut();
+    if (process) process->kill();
+    if (cutter) cutter->cut();  // (a COM host's stream fails by itself when it dies)
   }
 
   // Context for a disconnection: the host's exit status and the tail of its output.
-  std::string disconnectContext() {
-    if (!process) return sharedDisconnectContext();
+  // `situation` (e.g. " while calls were pending") follows the status.
+  std::string disconnectContext(const std::string& situation = {}) {
+    if (!process) return sharedDisconnectContext(situation);
     std::string context = label;
     if (auto status = process->waitFor(kStatusWait)) {
-      context += " " + status->describe();
+      context += " " + status->describe() + situation;
     } else {
-      context += " closed its channel but is still running";
+      context += " closed its channel but is still running" + situation;
     }
     std::string tail = process->outputTail();
     if (!tail.empty()) context += "; last host output:\n" + tail;
@@ -126,8 +130,8 @@ struct Host::Impl {
   }
 
   // A shared host is not our child (no exit status to collect); its log file has its last words.
-  std::string sharedDisconnectContext() const {
-    std::string context = label + " closed the connection";
+  std::string sharedDisconnectContext(const std::string& situation) const {
+    std::string context = label + " closed the connection" + situation;
     std::string tail = readFileTail(sharedLog, kSharedLogTail);
     if (!tail.empty()) context += "; last lines of " + sharedLog + ":\n" + tail;
     return context;
@@ -173,8 +177,13 @@ struct Host::Impl {
     bootstrap = rpc->bootstrap(vatId).castAs<proto::Host>();
   }
 
+  // How this host was reached, and so how a restart reaches the next one. (Which fields are
+  // set does not tell: a COM-activated host has a process handle too.)
+  enum class Kind : uint8_t { Spawned, Shared, ComActivated };
+
   Runtime& runtime;
   HostOptions options;
+  Kind kind = Kind::Spawned;
   Arch arch = currentArch();
   std::string label;  // "bitbridge-host32 (pid 123)"
   std::unique_ptr<ChildProcess> process;  // null for a shared host
@@ -190,7 +199,7 @@ struct Host::Impl {
   proto::Host::Client bootstrap = nullptr;
   bool shutDown = false;
   bool dead = false;            // exited, killed or disconnected
-  std::string watchdogVerdict;  // why the heartbeat killed it, if it did
+  std::optional<Error> killedAsHung;  // why it was killed as hung, if it was (killAsHung)
   // Components loaded after start (reloaded by a restart, after options.component).
   std::vector<std::pair<std::string, std::string>> extraComponents;
   // Restart bookkeeping, carried from each Impl to its replacement.
@@ -282,7 +291,7 @@ std::unique_ptr<Host::Impl> Host::start(Runtime& runtime, HostOptions options) {
       auto control = toControlChannel(kj::mv(impl->stream), *io.lowLevelProvider);
       impl->stream =
           offerShmChannel(eventPortOf(io), kj::mv(control))
-              .exclusiveJoin(io.provider->getTimer().afterDelay(timeout).then(
+              .exclusiveJoin(deadlineFromNow(io.provider->getTimer(), timeout).then(
                   [label = impl->label]() -> kj::Own<kj::AsyncIoStream> {
                     throwAsKj(Error(ErrorKind::TimedOut,
                                     label + " did not accept the shared-memory channel in time"));
@@ -302,7 +311,12 @@ std::unique_ptr<Host::Impl> Host::start(Runtime& runtime, HostOptions options) {
     impl->heartbeat = kj::heap<HeartbeatMonitor>(
         heartbeatChannel->connect(runtime.io(), *impl->process, options.startTimeout),
         runtime.io().provider->getTimer(), settings,
-        [raw](std::string verdict) { raw->killUnresponsive(std::move(verdict)); });
+        [raw](std::string verdict) {
+          raw->killAsHung(verdict + "; the watchdog killed it",
+                          "a legacy call that can block should be given a callTimeout; raise "
+                          "HostOptions::heartbeatTimeout/hangTimeout if the host is "
+                          "legitimately this slow");
+        });
   }
   impl->options = std::move(options);
   return impl;
@@ -321,7 +335,15 @@ std::unique_ptr<Host::Impl> Host::startShared(Runtime& runtime, HostOptions opti
                 "use Host::spawn for a private host");
   }
   requireSocketTransport(options, "shared hosts");
+  if (options.onCallTimeout == OnCallTimeout::KillHost) {
+    throw Error(ErrorKind::BadConfiguration,
+                "a shared host serves other clients and cannot be killed when a call of this "
+                "client times out (HostOptions::onCallTimeout = OnCallTimeout::KillHost)",
+                "leave HostOptions::onCallTimeout at OnCallTimeout::LeaveHostRunning for shared "
+                "hosts, or use a private host (Host::spawn)");
+  }
   auto impl = std::make_unique<Impl>(runtime, options);
+  impl->kind = Impl::Kind::Shared;
   HostSelection selection = selectHost(options);  // the same choice as spawn's
   impl->arch = selection.arch;
   SharedHostRequest request;
@@ -349,6 +371,7 @@ Host Host::activateCom(Runtime& runtime, HostOptions options) {
 std::unique_ptr<Host::Impl> Host::startCom(Runtime& runtime, HostOptions options) {
   requireSocketTransport(options, "COM-activated hosts");
   auto impl = std::make_unique<Impl>(runtime, options);
+  impl->kind = Impl::Kind::ComActivated;
   impl->arch = selectHostArch(options);  // the same choice as spawn's; COM knows the .exe
   // Activation and pipe (com_activation.h), then the hello, all within the start timeout.
   const auto started = std::chrono::steady_clock::now();
@@ -466,7 +489,7 @@ void Host::shutdown() {
     impl_->bootstrap.shutdownRequest()
         .send()
         .ignoreResult()
-        .exclusiveJoin(impl_->runtime.io().provider->getTimer().afterDelay(2 * kj::SECONDS))
+        .exclusiveJoin(afterDelayFromNow(impl_->runtime.io().provider->getTimer(), 2 * kj::SECONDS))
         .wait(waitScope());
   } catch (const kj::Exception& e) {
     impl_->runtime.logger()->debug("{} shutdown: {}", impl_->label, e.getDescription().cStr());
@@ -485,14 +508,18 @@ std::string Host::logTail() const {
 
 Error Host::translate(const kj::Exception& exception) {
   bool disconnected = exception.getType() == kj::Exception::Type::DISCONNECTED;
-  if (disconnected && !impl_->watchdogVerdict.empty()) {
+  if (disconnected && impl_->killedAsHung) {
+    const Error& why = *impl_->killedAsHung;
+    std::string tail = logTail();
     return Error(ErrorKind::TimedOut,
-                 impl_->label + " " + impl_->watchdogVerdict + "; the watchdog killed it" +
-                     (logTail().empty() ? std::string() : "; last host output:\n" + logTail()),
-                 "a legacy call that can block should be given a callTimeout; raise "
-                 "HostOptions::heartbeatTimeout/hangTimeout if the host is legitimately this slow");
+                 why.message() + (tail.empty() ? std::string() : "; last host output:\n" + tail),
+                 why.hint());
   }
-  return fromKjException(exception, disconnected ? impl_->disconnectContext() : std::string());
+  // The host's fate first, in one wording whatever KJ noticed first (EOF, a reset, a failed
+  // write): the cause, not the symptom.
+  return fromKjException(exception, disconnected
+                                        ? impl_->disconnectContext(" while calls were pending")
+                                        : std::string());
 }
 
 bool Host::running() const { return impl_ && !impl_->dead && !impl_->shutDown; }
@@ -507,7 +534,7 @@ void Host::ensureRunning() {
 
 Error Host::failed(const kj::Exception& exception) {
   Error error = translate(exception);
-  bool gone = error.kind() == ErrorKind::Disconnected || !impl_->watchdogVerdict.empty();
+  bool gone = error.kind() == ErrorKind::Disconnected || impl_->killedAsHung.has_value();
   if (!gone) return error;
   impl_->dead = true;
   if (impl_->options.restart != RestartPolicy::Immediately || impl_->shutDown) return error;
@@ -543,16 +570,19 @@ void Host::restartAfter(const Error& cause) {
   if (!times.empty()) {
     auto backoff = std::min(kRestartBackoffBase * (1u << std::min<size_t>(times.size() - 1, 5)),
                             kRestartBackoffCap);
-    runtime.io().provider->getTimer().afterDelay(backoff.count() * kj::MILLISECONDS)
+    afterDelayFromNow(runtime.io().provider->getTimer(), backoff.count() * kj::MILLISECONDS)
         .wait(runtime.waitScope());
   }
   runtime.logger()->warn("restarting {} ({})", impl_->label, cause.message());
 
   // A shared host is found again by name (and started anew if it is gone); a COM host is
   // activated anew.
-  auto fresh = impl_->process     ? start(runtime, impl_->options)
-               : impl_->comObject ? startCom(runtime, impl_->options)
-                                  : startShared(runtime, impl_->options);
+  std::unique_ptr<Impl> fresh;
+  switch (impl_->kind) {
+    case Impl::Kind::Spawned: fresh = start(runtime, impl_->options); break;
+    case Impl::Kind::Shared: fresh = startShared(runtime, impl_->options); break;
+    case Impl::Kind::ComActivated: fresh = startCom(runtime, impl_->options); break;
+  }
   fresh->extraComponents = impl_->extraComponents;
   fresh->restartTimes = std::move(times);
   fresh->restartTimes.push_back(now);
@@ -570,14 +600,36 @@ kj::WaitScope& Host::waitScope() { return impl_->runtime.waitScope(); }
 
 std::chrono::milliseconds Host::callTimeout() const { return impl_->options.callTimeout; }
 
-kj::Promise<void> Host::deadline(std::chrono::milliseconds limit, const char* what) {
-  return impl_->runtime.io().provider->getTimer().afterDelay(limit.count() * kj::MILLISECONDS)
-      .then([label = impl_->label, what = std::string(what), ms = limit.count()]() {
-        throwAsKj(Error(ErrorKind::TimedOut,
-                        what + " in " + label + " did not complete within " +
-                            std::to_string(ms) + " ms",
-                        "the host is still running it; raise HostOptions::callTimeout (or "
-                        "startTimeout while starting) if it is legitimately slow"));
+OnCallTimeout Host::onCallTimeout() const { return impl_->options.onCallTimeout; }
+
+void Host::requireTimeoutAction(OnCallTimeout action) const {
+  if (action != OnCallTimeout::KillHost || impl_->process) return;
+  throw Error(ErrorKind::BadConfiguration,
+              impl_->label + " is not a process this client owns (a shared host serves other "
+                             "clients), so it cannot be killed when a call times out",
+              "use OnCallTimeout::LeaveHostRunning with a shared host, or a private host "
+              "(Host::spawn) for OnCallTimeout::KillHost");
+}
+
+kj::Promise<void> Host::deadline(std::chrono::milliseconds limit, const char* what,
+                                 OnCallTimeout action) {
+  Impl* impl = impl_.get();  // outlives the wait: a restart replaces it only after the wait
+  return deadlineFromNow(impl->runtime.io().provider->getTimer(), limit.count() * kj::MILLISECONDS)
+      .then([impl, what = std::string(what), ms = limit.count(), action]() {
+        std::string late = "did not complete within " + std::to_string(ms) + " ms";
+        if (action == OnCallTimeout::KillHost) {
+          impl->killAsHung(
+              "was killed as hung: a " + what + " " + late +
+                  " (OnCallTimeout::KillHost); every call pending on it failed",
+              "raise the deadline if the call is legitimately this slow; with a RestartPolicy "
+              "other than Never the next host is started for you");
+          throwAsKj(*impl->killedAsHung);
+        }
+        throwAsKj(Error(
+            ErrorKind::TimedOut, what + " in " + impl->label + " " + late,
+            "the host is still running it, and calls sent to it after this one queue behind "
+            "it; raise HostOptions::callTimeout (startTimeout while starting) if it is "
+            "legitimately slow, or set OnCallTimeout::KillHost to end a hung host"));
       });
 }
 

@@ -8,6 +8,7 @@
 #include "bitbridge/binary_header.h"
 #include "bitbridge/error.h"
 #include "bulk_segment.h"
+#include "fresh_timer.h"
 #include "handshake.h"
 #include "child_process.h"
 #include "shm_stream.h"
@@ -169,7 +170,7 @@ int runHost(kj::AsyncIoContext& io, kj::Own<kj::AsyncIoStream> stream,
       // The socket becomes the rings' control channel (set-up, then death detection).
       stream = acceptShmChannel(eventPortOf(io),
                                 toControlChannel(kj::mv(stream), *io.lowLevelProvider))
-                   .exclusiveJoin(io.provider->getTimer().afterDelay(helloTimeout).then(
+                   .exclusiveJoin(deadlineFromNow(io.provider->getTimer(), helloTimeout).then(
                        []() -> kj::Own<kj::AsyncIoStream> {
                          throwAsKj(Error(ErrorKind::TimedOut,
                                          "the client did not offer the shared-memory segment"));
@@ -202,7 +203,7 @@ int runHost(kj::AsyncIoContext& io, kj::Own<kj::AsyncIoStream> stream,
     // The answer to shutdown is queued, not yet written: let it go out, and give the client
     // (which closes the channel once it has the answer) a moment, instead of exiting under it.
     disconnect.addBranch()
-        .exclusiveJoin(io.provider->getTimer().afterDelay(kShutdownFlush))
+        .exclusiveJoin(afterDelayFromNow(io.provider->getTimer(), kShutdownFlush))
         .wait(io.waitScope);
   }
   logger->info(disconnected ? "client disconnected; exiting" : "exiting on request");

@@ -14,6 +14,7 @@
 #include "bitbridge/error.h"
 #include "bulk_registry.h"
 #include "component_loader.h"
+#include "fresh_timer.h"
 #include "handshake.h"
 #include "host_service.h"
 #include "shared_endpoint.h"
@@ -82,7 +83,7 @@ class SharedHost final : private kj::TaskSet::ErrorHandler {
         [this](kj::Exception&& exception) {
           logger_->warn("accepting a connection failed: {}; retrying",
                         exception.getDescription().cStr());
-          return timer().afterDelay(kAcceptRetry).then([this]() { return acceptLoop(); });
+          return afterDelayFromNow(timer(), kAcceptRetry).then([this]() { return acceptLoop(); });
         });
   }
 
@@ -159,7 +160,7 @@ class SharedHost final : private kj::TaskSet::ErrorHandler {
 
   void armIdleTimer() {
     uint64_t generation = ++idleGeneration_;
-    tasks_.add(timer().afterDelay(config_.idleTimeout).then([this, generation]() {
+    tasks_.add(afterDelayFromNow(timer(), config_.idleTimeout).then([this, generation]() {
       return idleCheck(generation);
     }));
   }
@@ -172,7 +173,7 @@ class SharedHost final : private kj::TaskSet::ErrorHandler {
     // A client holding the lock is connecting to us (or starting us): not now. So is one
     // waiting in the backlog that our accept loop has not reached yet.
     if (!lock || connectionPending(listenerFd_)) {
-      return timer().afterDelay(kIdleRetry).then([this, generation]() {
+      return afterDelayFromNow(timer(), kIdleRetry).then([this, generation]() {
         return idleCheck(generation);
       });
     }

@@ -161,6 +161,22 @@ TEST_P(ComActivation, TheClientNeedsNoHostExecutableOfItsOwn) {
   EXPECT_EQ(host.wait(probe.whoamiRequest().send()).getPid(), host.pid());
 }
 
+TEST_P(ComActivation, ARestartActivatesThroughComAgain) {
+  // A COM-activated host has a process handle like a spawned one; its restart must still go
+  // through COM. With no host executable where the client could spawn one, only COM can start
+  // the next host.
+  HostOptions o = options();
+  o.hostDirectory = windowsPath(TEST_COMPONENTS_DIR);  // holds components, no host
+  Host host = Host::activateCom(runtime, o);
+  uint32_t first = host.pid();
+  host.restart();
+  EXPECT_EQ(host.restartCount(), 1u);
+  EXPECT_NE(host.pid(), first);
+  auto probe = host.activate<probe::Probe>("probe");
+  EXPECT_EQ(host.wait(probe.whoamiRequest().send()).getPid(), host.pid());
+  EXPECT_TRUE(processGoneWithin(first, std::chrono::seconds(5))) << "COM host " << first << " lingers";
+}
+
 TEST_P(ComActivation, EachActivationStartsAHostOfItsOwn) {
   // REGCLS_SINGLEUSE: like Host::spawn, never a host some other client already uses.
   uint32_t pids[2] = {};

@@ -127,6 +127,39 @@ TEST_P(WindowsHost, ACallDeadlineTimesOutAndTheHostKeepsServing) {
   host.wait(probe.whoamiRequest().send(), std::chrono::milliseconds(5000));
 }
 
+TEST_P(WindowsHost, ADeadlineCountsFromTheCallAfterTheThreadWasAway) {
+  // KJ's IOCP loop caches its time like the epoll one: a thread that slept longer than the
+  // deadline must not see its next call fail at once.
+  HostOptions o = options();
+  o.callTimeout = std::chrono::milliseconds(300);
+  Host host = Host::spawn(runtime, o);
+  auto probe = host.activate<probe::Probe>("probe");
+  for (int i = 0; i < 2; ++i) {
+    ::Sleep(700);
+    EXPECT_NO_THROW(host.wait(probe.whoamiRequest().send())) << "call " << i;
+  }
+}
+
+TEST_P(WindowsHost, KillHostEndsAHungHostAndFailsItsPendingCalls) {
+  HostOptions o = options();
+  o.restart = RestartPolicy::Immediately;
+  Host host = Host::spawn(runtime, o);
+  uint32_t pid = host.pid();
+  auto probe = host.activate<probe::Probe>("probe");
+  auto stuck = probe.sleepRequest();
+  stuck.setMilliseconds(30000);
+  auto started = std::chrono::steady_clock::now();
+  Error e = expectError(ErrorKind::TimedOut, [&] {
+    host.wait(stuck.send(), std::chrono::milliseconds(300), OnCallTimeout::KillHost);
+  });
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(3));
+  EXPECT_CONTAINS(e.message(), "killed as hung");
+  EXPECT_TRUE(processGoneWithin(pid, std::chrono::seconds(3)));
+  EXPECT_EQ(host.restartCount(), 1u);  // RestartPolicy::Immediately: a new host is up
+  auto fresh = host.activate<probe::Probe>("probe");
+  EXPECT_EQ(host.wait(fresh.whoamiRequest().send()).getPid(), host.pid());
+}
+
 TEST_P(WindowsHost, AHostStuckInOneCallIsKilledByTheHangTimeout) {
   // The watchdog thread answers the heartbeat and reports how long the RPC loop has not turned
   // (pokes through a Win32 event); past hangTimeout the client kills the host.

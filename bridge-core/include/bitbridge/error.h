@@ -58,8 +58,9 @@ std::string toWireDescription(const Error& error);
 
 /// Turns an exception seen by a client back into an Error: decodes a wire description if
 /// present ("remote exception: bitbridge:<kind>: ..."), else maps the kj type (DISCONNECTED,
-/// OVERLOADED, UNIMPLEMENTED, FAILED -> Remote). `context` is appended to disconnection
-/// messages (for example the host's exit status and the tail of its log).
+/// OVERLOADED, UNIMPLEMENTED, FAILED -> Remote). `context` (for example the host's exit status
+/// and the tail of its log) is appended to a decoded disconnection message, and replaces KJ's
+/// own text of a plain disconnection.
 Error fromKjException(const kj::Exception& exception, std::string_view context = {});
 
 }  // namespace bitbridge

@@ -108,6 +108,18 @@ enum class RestartPolicy : uint8_t {
   Immediately,
 };
 
+/// What an expired call deadline does to the host (HostOptions::onCallTimeout, or per wait).
+enum class OnCallTimeout : uint8_t {
+  /// Only the wait fails (TimedOut). The host keeps running the call, and calls sent to it
+  /// afterwards queue behind it (a host runs one call at a time on its RPC thread unless the
+  /// component offloads it): right when the call is slow but will finish.
+  LeaveHostRunning,
+  /// The host is treated as hung, as COM clients treat a server that stopped answering: it is
+  /// killed, every call pending on it fails with TimedOut, and the restart policy applies.
+  /// Private hosts only (a shared host serves other clients: BadConfiguration).
+  KillHost,
+};
+
 struct HostOptions {
   /// Component library to load at start. Its header decides the host's bitness unless `arch`
   /// is given (then a mismatch is a WrongBitness error before anything is started).
@@ -124,9 +136,13 @@ struct HostOptions {
   /// Spawn -> handshake complete and `component` loaded. A host that does not get there in
   /// time (a legacy library stuck in its initialisation, say) is killed: TimedOut.
   std::chrono::milliseconds startTimeout{10000};
-  /// Default deadline for Host::wait() (a wait can override it); zero means none. An expired
-  /// deadline fails the wait with TimedOut; the host keeps running the call.
+  /// Default deadline for Host::wait() (a wait can override it); zero means none. It counts
+  /// from the moment wait() is called. An expired deadline fails the wait with TimedOut and
+  /// then does what `onCallTimeout` says.
   std::chrono::milliseconds callTimeout{0};
+  /// What an expired call deadline does to the host: leave it running the call (default) or
+  /// kill it as hung (see OnCallTimeout). A wait can override it.
+  OnCallTimeout onCallTimeout = OnCallTimeout::LeaveHostRunning;
 
   /// Heartbeat: the client pings a watchdog thread in the host every `heartbeatInterval` while
   /// it waits on the host; no answer within `heartbeatTimeout` (host stopped or frozen) gets
@@ -219,14 +235,22 @@ class Host {
 
   /// Waits for `promise` (a Cap'n Proto call or any kj::Promise) on the runtime's event loop,
   /// applying callTimeout, and rethrows any failure as bitbridge::Error with host context.
+  /// The deadline counts from this call, however long the thread was away from the event
+  /// loop before it.
   template <typename Promise>
   auto wait(Promise&& promise) {
-    return waitWithin(kj::mv(promise), callTimeout(), "call");
+    return waitWithin(kj::mv(promise), callTimeout(), "call", onCallTimeout());
   }
   /// The same with this wait's own deadline (zero: none) instead of HostOptions::callTimeout.
   template <typename Promise>
   auto wait(Promise&& promise, std::chrono::milliseconds timeout) {
-    return waitWithin(kj::mv(promise), timeout, "call");
+    return waitWithin(kj::mv(promise), timeout, "call", onCallTimeout());
+  }
+  /// The same with this wait's own deadline and its own action when it expires (instead of
+  /// HostOptions::onCallTimeout): `host.wait(call, 500ms, OnCallTimeout::KillHost)`.
+  template <typename Promise>
+  auto wait(Promise&& promise, std::chrono::milliseconds timeout, OnCallTimeout action) {
+    return waitWithin(kj::mv(promise), timeout, "call", action);
   }
 
   /// False once the host is known to have died or been killed (and not yet restarted).
@@ -265,23 +289,32 @@ class Host {
   void restartAfter(const Error& cause);
   kj::WaitScope& waitScope();
   std::chrono::milliseconds callTimeout() const;
-  /// Rejects with a TimedOut error after `limit` (> 0); `what` names the operation.
-  kj::Promise<void> deadline(std::chrono::milliseconds limit, const char* what);
+  OnCallTimeout onCallTimeout() const;
+  /// Throws BadConfiguration if `action` cannot be applied to this host (KillHost on a host
+  /// this client does not own).
+  void requireTimeoutAction(OnCallTimeout action) const;
+  /// Rejects with a TimedOut error once `limit` (> 0) has passed since this call, having
+  /// applied `action`; `what` names the operation.
+  kj::Promise<void> deadline(std::chrono::milliseconds limit, const char* what,
+                             OnCallTimeout action);
   template <typename Promise>
-  auto waitWithin(Promise&& promise, std::chrono::milliseconds limit, const char* what) {
+  auto waitWithin(Promise&& promise, std::chrono::milliseconds limit, const char* what,
+                  OnCallTimeout action = OnCallTimeout::LeaveHostRunning) {
     ensureRunning();
     try {
       // No deadline: no timer and no join node on the per-call path.
       if (limit.count() <= 0) return promise.wait(waitScope());
-      return withDeadline(kj::mv(promise), limit, what).wait(waitScope());
+      requireTimeoutAction(action);
+      return withDeadline(kj::mv(promise), limit, what, action).wait(waitScope());
     } catch (const kj::Exception& e) {
       throw failed(e);
     }
   }
   template <typename T>
   kj::Promise<T> withDeadline(kj::Promise<T>&& promise, std::chrono::milliseconds limit,
-                              const char* what) {
-    return promise.exclusiveJoin(deadline(limit, what).then([]() -> T { KJ_UNREACHABLE; }));
+                              const char* what, OnCallTimeout action) {
+    return promise.exclusiveJoin(
+        deadline(limit, what, action).then([]() -> T { KJ_UNREACHABLE; }));
   }
   ComponentInfo loadWithin(const std::string& path, const std::string& legacyLibrary,
                            std::chrono::milliseconds limit);
