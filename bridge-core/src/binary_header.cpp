@@ -371,6 +371,7 @@ BinaryInfo parsePe(const Reader& r) {
 
   info.dotnet = true;
   uint32_t flags = readCorFlags(r, optional + optionalSize, sectionCount, clrRva);
+  info.corFlags = flags;
   bool ilOnly = (flags & kComImageFlagsIlOnly) != 0;
   bool requires32 = (flags & kComImageFlags32BitRequired) != 0;
   if (pe32 && info.machine == kPeMachineI386 && ilOnly && !requires32) {

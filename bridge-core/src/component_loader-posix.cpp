@@ -10,6 +10,7 @@
 #include "bitbridge/binary_header.h"
 #include "bitbridge/error.h"
 #include "component_loader.h"
+#include "inspect_hint.h"
 
 namespace bitbridge {
 
@@ -31,8 +32,9 @@ LoadedComponent openComponentLibrary(const std::string& path, const std::string&
     const char* why = ::dlerror();
     throw Error(ErrorKind::BadConfiguration,
                 "cannot load " + loaded.path + ": " + (why ? why : "unknown dlopen error"),
-                "a library it needs may be missing or of the wrong bitness; check with "
-                "`ldd " + loaded.path + "` and put dependencies next to the component");
+                "a library it needs may be missing or of the wrong bitness; run `" +
+                    inspectCommand(loaded.path) +
+                    "` to see which, and put dependencies next to the component");
   }
   ::dlerror();
   void* entry = ::dlsym(handle, BITBRIDGE_COMPONENT_ENTRY_NAME);

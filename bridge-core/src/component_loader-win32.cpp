@@ -8,6 +8,7 @@
 #include "bitbridge/binary_header.h"
 #include "bitbridge/error.h"
 #include "component_loader.h"
+#include "inspect_hint.h"
 #include "win32_text.h"
 
 namespace bitbridge {
@@ -34,9 +35,10 @@ LoadedComponent openComponentLibrary(const std::string& path, const std::string&
     DWORD error = ::GetLastError();
     throw Error(ErrorKind::BadConfiguration, "cannot load " + loaded.path + ": " + win32ErrorText(error),
                 error == ERROR_MOD_NOT_FOUND
-                    ? "a DLL it needs is missing: put its dependencies next to the component "
-                      "(check with `objdump -p " + loaded.path + " | grep 'DLL Name'`)"
-                    : "a DLL it needs may be of the wrong bitness or missing an export");
+                    ? "a DLL it needs is missing: run `" + inspectCommand(loaded.path) +
+                          "` to see which, and put its dependencies next to the component"
+                    : "a DLL it needs may be of the wrong bitness or missing an export; run `" +
+                          inspectCommand(loaded.path) + "` to see which");
   }
   FARPROC entry = ::GetProcAddress(module, BITBRIDGE_COMPONENT_ENTRY_NAME);
   if (entry == nullptr) {

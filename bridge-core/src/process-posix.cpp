@@ -22,6 +22,7 @@
 #include "channel.h"
 #include "output_lines.h"
 #include "child_process.h"
+#include "inspect_hint.h"
 
 extern char** environ;
 
@@ -220,8 +221,11 @@ std::unique_ptr<ChildProcess> ChildProcess::spawn(const SpawnRequest& request) {
   if (rc != 0) {
     throw Error(rc == ENOENT ? ErrorKind::NotFound : ErrorKind::BadConfiguration,
                 "cannot start " + request.executable + ": " + std::strerror(rc),
-                rc == ENOENT ? "a library the host needs may be missing; run ldd on it"
-                             : "check that the file is an executable for this machine");
+                rc == ENOENT ? "the file or the program loader it needs is missing (a 32-bit "
+                               "host needs the i386 libc6 for /lib/ld-linux.so.2); run `" +
+                                   inspectCommand(request.executable) + "` to check it"
+                             : "check that the file is an executable for this machine; run `" +
+                                   inspectCommand(request.executable) + "` to check it");
   }
   ::close(fds.outWrite);
   fds.outWrite = -1;

@@ -14,6 +14,7 @@
 #include "bitbridge/error.h"
 #include "output_lines.h"
 #include "child_process.h"
+#include "inspect_hint.h"
 #include "win32_text.h"
 #include "win32_wait.h"
 
@@ -241,9 +242,11 @@ std::unique_ptr<ChildProcess> ChildProcess::spawn(const SpawnRequest& request) {
                     : ErrorKind::BadConfiguration,
                 "cannot start " + request.executable + ": " + win32ErrorText(error),
                 error == ERROR_BAD_EXE_FORMAT
-                    ? "the file is not a Windows program for this machine"
+                    ? "the file is not a Windows program for this machine; run `" +
+                          inspectCommand(request.executable) + "` to check it"
                     : "check that the host and the DLLs next to it (bitbridge-core.dll, "
-                      "libstdc++-6.dll, ...) are present");
+                      "libstdc++-6.dll, ...) are present; run `" +
+                          inspectCommand(request.executable) + "` to see which are missing");
   }
   UniqueHandle job = makeKillOnCloseJob();
   if (job.valid() &&

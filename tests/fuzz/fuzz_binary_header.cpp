@@ -1,10 +1,13 @@
-// Fuzz target: the ELF/PE header reader (bitbridge/binary_header.h), which parses files the
-// user names and so must treat them as hostile.
+// Fuzz target: the ELF/PE header reader (bitbridge/binary_header.h) and the export/dependency
+// reader built on it (binary_image.h, used by `bitbridge inspect`), which parse files the user
+// names and so must treat them as hostile.
 //
 // Runs both entry points on the input, and checks they agree:
 //  - inspectBinaryBytes on the bytes in memory;
 //  - inspectBinary on the same bytes in an anonymous file (memfd, named via /proc/self/fd),
 //    which goes through the file-backed reader (head in memory, seeks past it).
+// and, for the same bytes, parseBinaryImage and readBinaryImage (whole image in memory, from
+// memory or from the file), which must agree with each other and with the header reader.
 // Any bitbridge::Error is an acceptable answer; a crash, an out-of-bounds read (ASan), UB
 // (UBSan), another exception type, or the two readers disagreeing is a bug (abort()).
 #include <sys/mman.h>
@@ -15,7 +18,9 @@
 #include <cstdlib>
 #include <optional>
 #include <string>
+#include <type_traits>
 
+#include "binary_image.h"
 #include "bitbridge/binary_header.h"
 #include "bitbridge/error.h"
 
@@ -24,15 +29,17 @@ namespace {
 using bitbridge::BinaryInfo;
 using bitbridge::Error;
 
-// What one reader said: the header, or the error it threw.
-struct Outcome {
-  std::optional<BinaryInfo> info;
+// What one reader said: the header (or image), or the error it threw.
+template <typename T>
+struct Result {
+  std::optional<T> info;
   std::string error;  // "<kind>: <message>" when it threw
 };
+using Outcome = Result<BinaryInfo>;
 
 template <typename Inspect>
-Outcome run(Inspect&& inspect) {
-  Outcome out;
+auto run(Inspect&& inspect) {
+  Result<std::decay_t<decltype(inspect())>> out;
   try {
     out.info = inspect();
   } catch (const Error& e) {
@@ -40,6 +47,35 @@ Outcome run(Inspect&& inspect) {
   }
   // Anything else (std::bad_alloc, std::out_of_range, ...) escapes: libFuzzer reports it.
   return out;
+}
+
+[[noreturn]] void imageDisagree(const char* what, const std::string& a, const std::string& b) {
+  std::fprintf(stderr, "fuzz_binary_header: %s\n  %s\n  %s\n", what, a.c_str(), b.c_str());
+  std::abort();
+}
+
+// The export/dependency reader: from memory and from the file it must say the same, and it
+// may only succeed where the header reader did, with the same header.
+void checkImage(const uint8_t* data, size_t size, const std::string& path,
+                const Outcome& header) {
+  auto memory = run([&] { return bitbridge::parseBinaryImage(data, size, path); });
+  auto file = run([&] { return bitbridge::readBinaryImage(path); });
+  if (memory.info.has_value() != file.info.has_value() ||
+      (!memory.info && memory.error != file.error)) {
+    imageDisagree("image readers disagree", memory.error, file.error);
+  }
+  if (!memory.info) return;
+  if (!header.info) imageDisagree("image read where the header was refused", header.error, "");
+  const bitbridge::BinaryImage& a = *memory.info;
+  const bitbridge::BinaryImage& b = *file.info;
+  if (a.exports != b.exports || a.needed != b.needed || a.delayLoaded != b.delayLoaded ||
+      a.soname != b.soname || a.rpath != b.rpath || a.runpath != b.runpath || a.kind != b.kind) {
+    imageDisagree("image readers disagree on the tables", a.soname, b.soname);
+  }
+  if (a.header.description != header.info->description) {
+    imageDisagree("image header differs from the header reader's", a.header.description,
+                  header.info->description);
+  }
 }
 
 [[noreturn]] void disagree(const char* what, const Outcome& memory, const Outcome& file) {
@@ -69,6 +105,7 @@ Outcome inspectFile(const uint8_t* data, size_t size, std::string& path) {
   }
   path = "/proc/self/fd/" + std::to_string(fd);
   Outcome out = run([&] { return bitbridge::inspectBinary(path); });
+  checkImage(data, size, path, out);
   ::close(fd);
   return out;
 }
@@ -88,7 +125,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const BinaryInfo& a = *memory.info;
   const BinaryInfo& b = *file.info;
   if (a.format != b.format || a.arch != b.arch || a.machine != b.machine || a.bits != b.bits ||
-      a.description != b.description || a.dotnet != b.dotnet || a.dotnetAnyCpu != b.dotnetAnyCpu) {
+      a.description != b.description || a.dotnet != b.dotnet || a.dotnetAnyCpu != b.dotnetAnyCpu ||
+      a.corFlags != b.corFlags) {
     disagree("the header", memory, file);
   }
   // Facts every accepted header must satisfy, whatever the bytes were.

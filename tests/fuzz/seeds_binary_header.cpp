@@ -88,6 +88,32 @@ Seeds binaryHeaderSeeds() {
   s["gen-ar-archive"] =
       text("!<arch>\n/               0           0     0     0       4         `\n");
   s["gen-empty"] = Bytes();
+
+  // Export and dependency tables (binary_image.cpp): whole, and cut inside each table.
+  test::ElfDynamicSpec dyn;
+  dyn.needed = {"libbitbridge-core.so.0", "libfoo.so.1"};
+  dyn.soname = "libseed.so";
+  dyn.runpath = "$ORIGIN:$ORIGIN/../lib";
+  dyn.exports = {"bitbridge_component_v1", "seed_function"};
+  s["gen-elf64-dynamic"] = test::elfDynamicImage(dyn);
+  s["gen-elf64-dynamic-cut"] = prefix(test::elfDynamicImage(dyn), 200);
+  dyn.elfClass = 1;
+  dyn.machine = 3;
+  dyn.rpath = "/opt/vendor/lib";
+  dyn.runpath.clear();
+  s["gen-elf32-dynamic"] = test::elfDynamicImage(dyn);
+  s["gen-elf32-dynamic-cut"] = prefix(test::elfDynamicImage(dyn), 150);
+  PeSpec tables;
+  tables.dllName = "seed.dll";
+  tables.exports = {"bitbridge_component_v1", "SeedFunction"};
+  tables.imports = {"KERNEL32.dll", "libbitbridge-core.dll", "legacy.dll"};
+  tables.delayImports = {"late.dll"};
+  s["gen-pe32-tables"] = peImage(tables);
+  s["gen-pe32-tables-cut"] = prefix(peImage(tables), 0x420);
+  PeSpec tables64 = tables;
+  tables64.machine = 0x8664;
+  tables64.magic = 0x20b;
+  s["gen-pe32plus-tables"] = peImage(tables64);
   return s;
 }
 

@@ -64,7 +64,11 @@ TEST(ComponentLoader, MissingDependencyReportsDlerrorVerbatim) {
   });
   EXPECT_CONTAINS(e.message(),
                   "libprobe_dependency.so: cannot open shared object file: No such file or directory");
-  EXPECT_CONTAINS(e.hint(), "ldd");
+  // The hint names the tool that finds the missing library (not ldd, which also reports
+  // libbitbridge-core as missing) and the component, ready to run.
+  EXPECT_CONTAINS(e.hint(), "bitbridge inspect ");
+  EXPECT_CONTAINS(e.hint(), "missing_dependency_component");
+  EXPECT_EQ(e.hint().find("ldd"), std::string::npos) << e.hint();
 }
 
 TEST(ComponentLoader, UndefinedSymbolFailsAtLoadNotAtCall) {

@@ -27,6 +27,9 @@ struct BinaryInfo {
   /// PE only: a .NET "Any CPU" image (IL only, 32BITREQUIRED clear): its header says x86 but
   /// it runs as whatever process loads it; it cannot be hosted by bitness (design.md §1).
   bool dotnetAnyCpu = false;
+  /// PE only, .NET images: the CLR header's Flags (COMIMAGE_FLAGS_ILONLY 0x1, _32BITREQUIRED
+  /// 0x2, _32BITPREFERRED 0x20000, ...), as `CorFlags` shows them; 0 otherwise.
+  uint32_t corFlags = 0;
 };
 
 /// Parses an in-memory header. `bytes` is the start of the file (for PE, enough of it to reach
