@@ -10,17 +10,26 @@
 #   bitbridge_add_component(<name> ARCH <x86|x86_64>
 #                           SOURCES <file>... [SCHEMAS <file.capnp>...]
 #                           [LINK_LIBRARIES <lib>...] [INCLUDE_DIRECTORIES <dir>...]
-#                           [IMPORT_DIRS <dir>...] [OUTPUT_DIRECTORY <dir>])
+#                           [IMPORT_DIRS <dir>...] [OUTPUT_DIRECTORY <dir>]
+#                           [STDCALL_EXPORTS <name>@<bytes>...])
 #       Builds lib<name>.so for ARCH. When ARCH is the bitness of the current project it is an
 #       ordinary MODULE library target. Otherwise (a 64-bit project wrapping a 32-bit library)
 #       a nested build of just this component is configured with the ARCH toolchain and the
 #       matching bitbridge package; LINK_LIBRARIES must then be file paths or -l flags (the
 #       nested build does not see this project's targets). The result lands in OUTPUT_DIRECTORY
 #       (default: this binary dir) in both cases.
+#       A LINK_LIBRARIES entry that is an absolute path to a shared library (any name, with or
+#       without a soname; on Windows a .dll, with or without an import library) is a vendor
+#       library: the component records its bare name and the file is copied next to the
+#       component (see _bitbridge_link_libraries). STDCALL_EXPORTS names the undecorated
+#       __stdcall exports of a 32-bit vendor DLL with their decoration (LegacyAdd@8).
 #
 # Inputs: BITBRIDGE_ARCH (bitness of this build), BITBRIDGE_SCHEMA_DIR, BITBRIDGE_TOOLCHAIN_DIR,
 # BITBRIDGE_OS, BITBRIDGE_CROSS_COMPONENTS, CAPNP_EXECUTABLE / CAPNPC_CXX_EXECUTABLE.
 include_guard(GLOBAL)
+
+# The build-time half of the vendor library handling; installed next to this file.
+set(_BITBRIDGE_VENDOR_SCRIPT "${CMAKE_CURRENT_LIST_DIR}/BitbridgeVendorLibs.cmake")
 
 function(bitbridge_generate_schema target)
   cmake_parse_arguments(ARG "OBJECT" "SRC_PREFIX" "SCHEMAS;IMPORT_DIRS" ${ARGN})
@@ -78,7 +87,8 @@ endfunction()
 
 function(bitbridge_add_component name)
   cmake_parse_arguments(ARG "" "ARCH;OUTPUT_DIRECTORY"
-                        "SOURCES;SCHEMAS;LINK_LIBRARIES;INCLUDE_DIRECTORIES;IMPORT_DIRS" ${ARGN})
+                        "SOURCES;SCHEMAS;LINK_LIBRARIES;INCLUDE_DIRECTORIES;IMPORT_DIRS;STDCALL_EXPORTS"
+                        ${ARGN})
   if(NOT ARG_ARCH)
     set(ARG_ARCH "${BITBRIDGE_ARCH}")
   endif()
@@ -88,6 +98,9 @@ function(bitbridge_add_component name)
   if(NOT ARG_SOURCES)
     message(FATAL_ERROR "bitbridge_add_component(${name}): SOURCES is required")
   endif()
+  # Here, not only in the build that makes the component: a nested build is configured while
+  # this project builds, and a mistake should stop this project's configure step.
+  _bitbridge_check_link_libraries(${name} ${ARG_LINK_LIBRARIES})
 
   if(ARG_ARCH STREQUAL BITBRIDGE_ARCH)
     add_library(${name} MODULE ${ARG_SOURCES})
@@ -96,7 +109,8 @@ function(bitbridge_add_component name)
       target_link_libraries(${name} PRIVATE ${name}_schema)
     endif()
     target_include_directories(${name} PRIVATE ${ARG_INCLUDE_DIRECTORIES})
-    target_link_libraries(${name} PRIVATE bitbridge::component ${ARG_LINK_LIBRARIES})
+    _bitbridge_link_libraries(${name} STDCALL_EXPORTS ${ARG_STDCALL_EXPORTS}
+                              LINK_LIBRARIES ${ARG_LINK_LIBRARIES})
     # A component finds the legacy library it wraps next to itself, and nowhere else: the same
     # RPATH in the build tree as installed, so a missing dependency shows up while testing.
     set_target_properties(${name} PROPERTIES INSTALL_RPATH "$ORIGIN" BUILD_WITH_INSTALL_RPATH ON)
@@ -114,7 +128,8 @@ endfunction()
 # bitness's toolchain against the bitbridge package of that bitness from the same prefix.
 function(_bitbridge_nested_component name)
   cmake_parse_arguments(ARG "" "ARCH;OUTPUT_DIRECTORY"
-                        "SOURCES;SCHEMAS;LINK_LIBRARIES;INCLUDE_DIRECTORIES;IMPORT_DIRS" ${ARGN})
+                        "SOURCES;SCHEMAS;LINK_LIBRARIES;INCLUDE_DIRECTORIES;IMPORT_DIRS;STDCALL_EXPORTS"
+                        ${ARGN})
   include(ExternalProject)
   set(toolchain "${BITBRIDGE_TOOLCHAIN_DIR}/${BITBRIDGE_OS}-${ARG_ARCH}.cmake")
   if(NOT EXISTS "${toolchain}")
@@ -156,6 +171,7 @@ bitbridge_add_component(${name} ARCH ${ARG_ARCH}
   INCLUDE_DIRECTORIES ${list_INCLUDE_DIRECTORIES}
   IMPORT_DIRS ${list_IMPORT_DIRS}
   LINK_LIBRARIES ${libs}
+  STDCALL_EXPORTS ${ARG_STDCALL_EXPORTS}
   OUTPUT_DIRECTORY \"${ARG_OUTPUT_DIRECTORY}\")
 ")
   ExternalProject_Add(${name}
@@ -167,4 +183,164 @@ bitbridge_add_component(${name} ARCH ${ARG_ARCH}
                "-DCMAKE_BUILD_TYPE=${CMAKE_BUILD_TYPE}"
     INSTALL_COMMAND ""
     BUILD_ALWAYS ON)
+endfunction()
+
+# --- LINK_LIBRARIES of a component ---------------------------------------------------------
+#
+# A component's RPATH is $ORIGIN only: the host finds the legacy library it wraps next to the
+# component, by the name the component records for it (DT_NEEDED on Linux, the import's DLL
+# name on Windows). Vendor libraries rarely cooperate with the usual way of linking them:
+#   - Linux: most vendor .so files have no DT_SONAME. Linked by path, GNU ld records that path
+#     as DT_NEEDED (never found next to the component), and CMake even rewrites a path like
+#     /opt/v/vendor32.so into -lvendor32 ("cannot find -lvendor32"). Linked as -l:<file name>
+#     from a directory on the -L path, ld records the bare file name instead (or the soname,
+#     when there is one). So each vendor library is staged into <name>.vendor/ of this binary
+#     directory (only vendor libraries there, so that -L finds nothing else) and linked from it.
+#   - Windows: vendor DLLs often come without an import library, and linking the DLL itself
+#     lets ld bind whatever it exports, including a static libgcc's unwinder (_Unwind_*,
+#     __register_frame_info, ...) that mingw-built DLLs export with --export-all-symbols: the
+#     component would then mix two unwinders. So an import library is generated from the DLL's
+#     export table without those names (BitbridgeVendorLibs.cmake, ACTION implib).
+# In both cases the library itself is copied next to the component after each link.
+
+# The kind of vendor library a LINK_LIBRARIES entry is: "so", "dll" or "" (not one: targets,
+# generator expressions, flags, -l names, static and import libraries are linked as given).
+function(_bitbridge_vendor_kind item out)
+  set(kind "")
+  if(NOT item MATCHES "^(-|\\$<)" AND NOT TARGET "${item}" AND IS_ABSOLUTE "${item}"
+     AND NOT item MATCHES "\\.([aA]|[lL][iI][bB])$")
+    if(BITBRIDGE_OS STREQUAL "windows")
+      if(item MATCHES "\\.[dD][lL][lL]$")
+        set(kind "dll")
+      endif()
+    else()
+      set(kind "so")
+    endif()
+  endif()
+  set(${out} "${kind}" PARENT_SCOPE)
+endfunction()
+
+# Configure-time checks of LINK_LIBRARIES, run by this project and again by a nested build:
+# everything that would make the component record a library by path, or collide next to it.
+function(_bitbridge_check_link_libraries name)
+  set(where "bitbridge_add_component(${name}): LINK_LIBRARIES")
+  set(names "")
+  foreach(item IN LISTS ARGN)
+    _bitbridge_vendor_kind("${item}" kind)
+    if(kind)
+      if(IS_DIRECTORY "${item}")
+        message(FATAL_ERROR "${where} '${item}' is a directory; give the path of the library "
+                            "file itself")
+      endif()
+      get_filename_component(file "${item}" NAME)
+      string(TOLOWER "${file}" key)  # Windows file names are case-insensitive
+      if(key IN_LIST names)
+        message(FATAL_ERROR "${where} has two libraries named '${file}'; both would be copied "
+                            "next to the component under that name")
+      endif()
+      list(APPEND names "${key}")
+    elseif(item MATCHES "^(-Wl,|LINKER:)(.*)")
+      # A linker flag that hands the linker a shared library by its path: GNU ld records that
+      # path as DT_NEEDED when the library has no soname.
+      string(REPLACE "," ";" parts "${CMAKE_MATCH_2}")
+      foreach(part IN LISTS parts)
+        string(REGEX REPLACE "^-l:?" "" part "${part}")
+        if(IS_ABSOLUTE "${part}" AND part MATCHES "\\.(so(\\.[0-9]+)*|[dD][lL][lL])$")
+          message(FATAL_ERROR "${where} '${item}' passes the library ${part} inside a linker "
+                              "flag: the component would record its absolute path (or fail to "
+                              "link), and the host would not find the copy next to the component. "
+                              "Fix: pass the path itself, 'LINK_LIBRARIES ${part}'; "
+                              "bitbridge_add_component then records its bare file name and copies "
+                              "it next to the component.")
+        endif()
+      endforeach()
+    elseif(NOT item MATCHES "^(-|\\$<)" AND NOT TARGET "${item}" AND NOT IS_ABSOLUTE "${item}"
+           AND item MATCHES "[/\\\\]|\\.(so(\\.[0-9]+)*|[dD][lL][lL])$")
+      # A relative path or a bare file name: the linker would look for it in its working
+      # directory (the component's build directory), and a nested build has another one.
+      message(FATAL_ERROR "${where} '${item}' is a file name or relative path; give the "
+                          "absolute path of the library file (e.g. "
+                          "\${CMAKE_CURRENT_SOURCE_DIR}/${item})")
+    endif()
+  endforeach()
+endfunction()
+
+# The same-bitness component target ${name}: links bitbridge::component and LINK_LIBRARIES,
+# the vendor libraries among them as described above, and copies those next to the component
+# after each link. On Linux the step after the link also fails the build (and deletes the
+# component) if the component records any dependency by path, however it got linked.
+function(_bitbridge_link_libraries name)
+  cmake_parse_arguments(ARG "" "" "LINK_LIBRARIES;STDCALL_EXPORTS" ${ARGN})
+  set(stage "${CMAKE_CURRENT_BINARY_DIR}/${name}.vendor")
+  set(link bitbridge::component)
+  set(staged "")  # files the link needs, made at build time
+  set(copies "")  # libraries to copy next to the component after the link
+  list(JOIN ARG_STDCALL_EXPORTS "|" stdcall)
+  foreach(item IN LISTS ARG_LINK_LIBRARIES)
+    _bitbridge_vendor_kind("${item}" kind)
+    get_filename_component(file "${item}" NAME)
+    if(kind STREQUAL "so")
+      # Staged by a build step, so a changed vendor library is re-staged and relinked.
+      add_custom_command(OUTPUT "${stage}/${file}"
+        COMMAND "${CMAKE_COMMAND}" -E copy "${item}" "${stage}/${file}"
+        DEPENDS "${item}"
+        COMMENT "bitbridge: ${name} links the vendor library ${item} as -l:${file}"
+        VERBATIM)
+      list(APPEND staged "${stage}/${file}")
+      list(APPEND copies "${stage}/${file}")
+      list(APPEND link "-l:${file}")
+    elseif(kind STREQUAL "dll")
+      _bitbridge_binutil(objdump OBJDUMP objdump)
+      _bitbridge_binutil(dlltool DLLTOOL dlltool)
+      set(implib "${stage}/lib${file}.a")
+      add_custom_command(OUTPUT "${implib}" "${stage}/${file}.def"
+        COMMAND "${CMAKE_COMMAND}" -DACTION=implib "-DDLL=${item}" "-DARCH=${BITBRIDGE_ARCH}"
+                "-DDEF=${stage}/${file}.def" "-DIMPLIB=${implib}" "-DSTDCALL=${stdcall}"
+                "-DOBJDUMP=${objdump}" "-DDLLTOOL=${dlltool}" -P "${_BITBRIDGE_VENDOR_SCRIPT}"
+        DEPENDS "${item}" "${_BITBRIDGE_VENDOR_SCRIPT}"
+        COMMENT "bitbridge: ${name} links the vendor DLL ${item} through an import library of its exports"
+        VERBATIM)
+      list(APPEND staged "${implib}")
+      list(APPEND copies "${item}")
+      list(APPEND link "${implib}")
+    else()
+      list(APPEND link "${item}")
+    endif()
+  endforeach()
+  if(staged)
+    add_custom_target(${name}_vendor_libraries DEPENDS ${staged})
+    add_dependencies(${name} ${name}_vendor_libraries)
+    # Relink when a vendor library changes: CMake does not scan -l: names for dependencies.
+    set_property(TARGET ${name} APPEND PROPERTY LINK_DEPENDS ${staged})
+    if(BITBRIDGE_OS STREQUAL "linux")
+      target_link_directories(${name} PRIVATE "${stage}")
+    endif()
+  endif()
+  target_link_libraries(${name} PRIVATE ${link})
+  set(readelf "")
+  if(BITBRIDGE_OS STREQUAL "linux")
+    _bitbridge_binutil(readelf READELF readelf)
+  endif()
+  if(copies OR readelf)
+    list(JOIN copies "|" copies)
+    add_custom_command(TARGET ${name} POST_BUILD
+      COMMAND "${CMAKE_COMMAND}" -DACTION=after-link "-DCOMPONENT=$<TARGET_FILE:${name}>"
+              "-DOS=${BITBRIDGE_OS}" "-DREADELF=${readelf}" "-DVENDOR_LIBS=${copies}"
+              -P "${_BITBRIDGE_VENDOR_SCRIPT}"
+      VERBATIM)
+  endif()
+endfunction()
+
+# A binutils program of this toolchain into <var>: CMake's CMAKE_<VAR> when it found one, else
+# <triple>-<tool> (mingw) or <tool>.
+function(_bitbridge_binutil var cmake_var tool)
+  if(CMAKE_${cmake_var})
+    set(${var} "${CMAKE_${cmake_var}}" PARENT_SCOPE)
+    return()
+  endif()
+  find_program(BITBRIDGE_${cmake_var} NAMES ${BITBRIDGE_MINGW_TRIPLE}-${tool} ${tool})
+  if(NOT BITBRIDGE_${cmake_var})
+    message(FATAL_ERROR "bitbridge: ${tool} not found; it comes with binutils (mingw-w64 for Windows)")
+  endif()
+  set(${var} "${BITBRIDGE_${cmake_var}}" PARENT_SCOPE)
 endfunction()

@@ -25,4 +25,5 @@ write_basic_package_version_file("${CMAKE_CURRENT_BINARY_DIR}/bitbridgeConfigVer
 install(FILES "${CMAKE_CURRENT_BINARY_DIR}/bitbridgeConfig.cmake"
               "${CMAKE_CURRENT_BINARY_DIR}/bitbridgeConfigVersion.cmake"
               "${PROJECT_SOURCE_DIR}/cmake/BitbridgeHelpers.cmake"
+              "${PROJECT_SOURCE_DIR}/cmake/BitbridgeVendorLibs.cmake"
         DESTINATION "${_cmake_dir}")

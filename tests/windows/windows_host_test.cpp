@@ -98,6 +98,22 @@ TEST_P(WindowsHost, ADllThatIsNotAComponentIsRefused) {
   EXPECT_CONTAINS(e.message(), "does not export bitbridge_component_v1");
 }
 
+// A vendor DLL that came without an import library (VendorCalc.dll, built by
+// tests/windows/CMakeLists.txt with the compiler alone), wrapped by a component that
+// bitbridge_add_component linked through an import library made from the DLL's exports: the
+// DLL was copied next to the component, where the host finds it, and its header passes the
+// check. A cdecl and an undecorated __stdcall export (32-bit) are called.
+TEST_P(WindowsHost, AVendorDllWithoutAnImportLibraryIsCalledThroughItsComponent) {
+  HostOptions o = options("vendor_dll_component");
+  std::string component = o.component;
+  o.legacyLibrary = component.substr(0, component.find_last_of("/\\") + 1) + "VendorCalc.dll";
+  Host host = Host::spawn(runtime, o);
+  auto probe = host.activate<probe::Probe>("vendor-dll");
+  auto who = host.wait(probe.whoamiRequest().send());
+  EXPECT_EQ(who.getPid(), 42u);  // vendor_calc_add(VendorCalcTwice(20), 2)
+  EXPECT_EQ(who.getPointerBits(), GetParam() == Arch::x86 ? 32 : 64);
+}
+
 TEST_P(WindowsHost, ACrashIsReportedWithItsExceptionCode) {
   Host host = Host::spawn(runtime, options());
   test::expectProbeCrashReported(host);

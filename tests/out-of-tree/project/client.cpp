@@ -1,7 +1,8 @@
-// greeter_client: a 64-bit program calling the 32-bit greeter library through bitbridge.
+// greeter_client COMPONENT [LEGACY_LIBRARY]: a 64-bit program calling the greeter library through bitbridge.
 //
-// It spawns a private bitbridge-host32 (picked from the component's ELF header; found next to
-// the installed libbitbridge-core) with the component loaded, and calls it over Cap'n Proto.
+// It spawns a private host of the component's bitness (picked from its ELF header; found next
+// to the installed libbitbridge-core) with the component loaded, and calls it over Cap'n Proto.
+// LEGACY_LIBRARY, the vendor library next to the component, has its header checked too.
 #include <unistd.h>
 
 #include <cstdio>
@@ -11,13 +12,18 @@
 
 #include "greeter.capnp.h"
 
-int main() {
+int main(int argc, char** argv) {
+  if (argc != 2 && argc != 3) {
+    std::fprintf(stderr, "usage: greeter_client COMPONENT [LEGACY_LIBRARY]\n");
+    return 2;
+  }
   try {
     bitbridge::Runtime runtime;
     std::printf("client: %u-bit pid %u\n", unsigned(sizeof(void*) * 8), unsigned(getpid()));
 
     bitbridge::HostOptions options;
-    options.component = GREETER_COMPONENT;  // set by CMakeLists.txt
+    options.component = argv[1];
+    if (argc == 3) options.legacyLibrary = argv[2];
     auto host = bitbridge::Host::spawn(runtime, options);
     auto info = host.info();
     std::printf("host: %u-bit pid %u\n", info.pointerBits, unsigned(info.pid));

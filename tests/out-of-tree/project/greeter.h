@@ -1,5 +1,6 @@
 /* greeter: the "vendor" library of this example, plain C. It stands for a legacy library that
- * only exists as 32-bit code, so it is compiled into the 32-bit component (see CMakeLists.txt). */
+ * comes as a prebuilt shared library only: run.sh builds it like a vendor would (vendor32.so,
+ * libgreeter.so.3; no soname) and the components link those files (see CMakeLists.txt). */
 #ifndef GREETER_H
 #define GREETER_H
 

@@ -1,5 +1,5 @@
-// The bitbridge component wrapping the greeter library. Built 32-bit (ARCH x86 in
-// CMakeLists.txt) and loaded by bitbridge-host32; the client reaches it over Cap'n Proto RPC.
+// The bitbridge component wrapping the greeter library. Built 32-bit and 64-bit (CMakeLists.txt)
+// and loaded by bitbridge-host32 or -host64; the client reaches it over Cap'n Proto RPC.
 #include <string>
 #include <vector>
 
