@@ -11,6 +11,7 @@
 
 #include <gtest/gtest.h>
 
+#include "support/temp_dir.h"
 #include "support/test_support.h"
 
 namespace bitbridge {
@@ -44,23 +45,7 @@ CliRun bitbridge(const std::string& args, const std::string& env = "") {
   return run;
 }
 
-class TempDir {
- public:
-  TempDir() {
-    std::random_device random;
-    path_ = fs::temp_directory_path() / ("bitbridge-inspect-" + std::to_string(random()));
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string operator/(const std::string& name) const { return (path_ / name).string(); }
-  std::string str() const { return path_.string(); }
-
- private:
-  fs::path path_;
-};
+using test::TempDir;
 
 // A minimal structural check of JSON: strings closed, brackets balanced and matched.
 bool wellFormedJson(const std::string& text) {
@@ -117,7 +102,7 @@ TEST_P(InspectComponent, MissingDependencyIsMarkedAndFails) {
 TEST_P(InspectComponent, WrongBitnessDependencyIsMarked) {
   Arch arch = GetParam();
   Arch other = arch == Arch::x86 ? Arch::x86_64 : Arch::x86;
-  TempDir dir;
+  TempDir dir("bitbridge-inspect");
   fs::copy_file(testComponent("not_a_component", other), dir / "libprobe_dependency.so");
   CliRun run = bitbridge("inspect --no-load " +
                           shellQuote(testComponent("missing_dependency_component", arch)),
@@ -145,7 +130,7 @@ TEST(InspectCli, NoLoadSkipsTheHost) {
 }
 
 TEST(InspectCli, NonBinaryAndMissingFilesAreNamedWithTheirCause) {
-  TempDir dir;
+  TempDir dir("bitbridge-inspect");
   std::ofstream(dir / "notes.txt") << "hello\n";
   CliRun run = bitbridge("inspect " + shellQuote(dir / "notes.txt") + " " +
                       shellQuote(dir / "absent.so"));

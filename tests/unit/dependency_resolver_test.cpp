@@ -10,6 +10,7 @@
 #include "dependency_resolver.h"
 #include "host_locator.h"
 #include "support/synthetic_binaries.h"
+#include "support/temp_dir.h"
 #include "support/test_support.h"
 
 namespace bitbridge::cli {
@@ -18,23 +19,7 @@ namespace {
 namespace fs = std::filesystem;
 using test::testComponent;
 
-class TempDir {
- public:
-  TempDir() {
-    std::random_device random;
-    path_ = fs::temp_directory_path() / ("bitbridge-resolver-" + std::to_string(random()));
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string operator/(const std::string& name) const { return (path_ / name).string(); }
-  std::string str() const { return path_.string(); }
-
- private:
-  fs::path path_;
-};
+using test::TempDir;
 
 void write(const std::string& path, const test::Bytes& bytes) {
   fs::create_directories(fs::path(path).parent_path());
@@ -99,7 +84,7 @@ TEST(DependencyResolver, HostClosureIsProvidedWithPathsAndNothingIsListedTwice) 
 
 TEST(DependencyResolver, WrongBitnessCandidateIsSkippedAndReported) {
   Arch arch = currentArch();
-  TempDir wrong, right;
+  TempDir wrong("bitbridge-resolver"), right("bitbridge-resolver");
   // A library of the other bitness under the needed name, first on LD_LIBRARY_PATH.
   fs::copy_file(testComponent("not_a_component", test::otherArch()), wrong / "libprobe_dependency.so");
   SearchEnvironment env = environment();
@@ -122,7 +107,7 @@ TEST(DependencyResolver, WrongBitnessCandidateIsSkippedAndReported) {
 }
 
 TEST(DependencyResolver, RunpathOriginIsExpandedAndDependenciesAreFollowed) {
-  TempDir dir;
+  TempDir dir("bitbridge-resolver");
   test::ElfDynamicSpec s;
   s.elfClass = currentArch() == Arch::x86 ? 1 : 2;
   s.machine = currentArch() == Arch::x86 ? 3 : 62;
@@ -148,7 +133,7 @@ TEST(DependencyResolver, RunpathOriginIsExpandedAndDependenciesAreFollowed) {
 }
 
 TEST(DependencyResolver, WindowsImageOnLinuxLooksOnlyInItsOwnDirectory) {
-  TempDir dir;
+  TempDir dir("bitbridge-resolver");
   test::PeSpec component;
   component.imports = {"KERNEL32.dll", "libbitbridge-core.dll", "Legacy.dll", "wide.dll",
                        "elsewhere.dll"};
@@ -175,7 +160,7 @@ TEST(DependencyResolver, ElfImageSeenFromWindowsIsNotResolvedThere) {
 }
 
 TEST(SearchEnvironment, LdSoConfFollowsIncludes) {
-  TempDir dir;
+  TempDir dir("bitbridge-resolver");
   std::ofstream(dir / "ld.so.conf") << "# comment\ninclude conf.d/*.conf\n/opt/one\n";
   fs::create_directories(dir / "conf.d");
   std::ofstream(dir / "conf.d/b.conf") << "/opt/b\n";
