@@ -397,7 +397,7 @@ std::unique_ptr<Host::Impl> Host::startCom(Runtime& runtime, HostOptions options
 
 ComponentInfo Host::load(const std::string& path, const std::string& legacyLibrary) {
   ensureRunning();
-  ComponentInfo info = loadWithin(path, legacyLibrary, callTimeout());
+  ComponentInfo info = loadWithin(path, legacyLibrary, callTimeout(), onCallTimeout());
   auto entry = std::make_pair(path, legacyLibrary);
   auto& extra = impl_->extraComponents;
   if (path != impl_->options.component &&
@@ -408,7 +408,7 @@ ComponentInfo Host::load(const std::string& path, const std::string& legacyLibra
 }
 
 ComponentInfo Host::loadWithin(const std::string& path, const std::string& legacyLibrary,
-                               std::chrono::milliseconds limit) {
+                               std::chrono::milliseconds limit, OnCallTimeout action) {
   // Checked here too, so that the error is raised before anything crosses the channel.
   std::string component = absolutePath(path);
   std::string legacy = absolutePath(legacyLibrary);
@@ -418,7 +418,7 @@ ComponentInfo Host::loadWithin(const std::string& path, const std::string& legac
   auto request = impl_->bootstrap.loadRequest();
   request.setPath(component);
   request.setLegacyLibrary(legacy);
-  auto response = waitWithin(request.send(), limit, "loading a component");
+  auto response = waitWithin(request.send(), limit, "loading a component", action);
   ComponentInfo info;
   info.path = response.getComponent().getPath();
   for (auto name : response.getComponent().getClasses()) info.classes.emplace_back(name);

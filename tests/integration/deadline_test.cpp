@@ -140,6 +140,22 @@ TEST_P(Deadlines, KillHostEndsAHungHostAndFailsEveryPendingCall) {
   EXPECT_CONTAINS(later.message(), "killed as hung");
 }
 
+TEST_P(Deadlines, KillHostAppliesToALoadStuckInTheLibrarysInitialiser) {
+  HostOptions options;
+  options.arch = GetParam().arch;
+  options.transport = GetParam().transport;
+  options.callTimeout = milliseconds(300);
+  options.onCallTimeout = OnCallTimeout::KillHost;
+  Host host = Host::spawn(runtime, options);
+  const int pid = static_cast<int>(host.pid());
+  Error e = expectError(ErrorKind::TimedOut, [&] {
+    host.load(testComponent("slow_start_component", GetParam().arch));  // 20 s initialiser
+  });
+  EXPECT_CONTAINS(e.message(), "killed as hung");
+  EXPECT_FALSE(host.running());
+  EXPECT_TRUE(test::waitUntilGone(pid, milliseconds(1000)));
+}
+
 TEST_P(Deadlines, KillHostPerWaitAppliesTheRestartPolicy) {
   HostOptions options = probeOptions();
   options.restart = RestartPolicy::Immediately;

@@ -316,8 +316,11 @@ class Host {
     return promise.exclusiveJoin(
         deadline(limit, what, action).then([]() -> T { KJ_UNREACHABLE; }));
   }
+  /// Start-up loads leave the host running on a timeout (the failed start stops it anyway);
+  /// Host::load applies HostOptions::onCallTimeout like any other wait.
   ComponentInfo loadWithin(const std::string& path, const std::string& legacyLibrary,
-                           std::chrono::milliseconds limit);
+                           std::chrono::milliseconds limit,
+                           OnCallTimeout action = OnCallTimeout::LeaveHostRunning);
   std::unique_ptr<Impl> impl_;
 };
 
