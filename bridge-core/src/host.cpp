@@ -619,7 +619,7 @@ kj::Promise<void> Host::deadline(std::chrono::milliseconds limit, const char* wh
         std::string late = "did not complete within " + std::to_string(ms) + " ms";
         if (action == OnCallTimeout::KillHost) {
           impl->killAsHung(
-              "was killed as hung: a " + what + " " + late +
+              "was killed as hung: " + what + " " + late +
                   " (OnCallTimeout::KillHost); every call pending on it failed",
               "raise the deadline if the call is legitimately this slow; with a RestartPolicy "
               "other than Never the next host is started for you");

@@ -151,7 +151,7 @@ TEST_P(Deadlines, KillHostAppliesToALoadStuckInTheLibrarysInitialiser) {
   Error e = expectError(ErrorKind::TimedOut, [&] {
     host.load(testComponent("slow_start_component", GetParam().arch));  // 20 s initialiser
   });
-  EXPECT_CONTAINS(e.message(), "killed as hung");
+  EXPECT_CONTAINS(e.message(), "killed as hung: loading a component did not complete");
   EXPECT_FALSE(host.running());
   EXPECT_TRUE(test::waitUntilGone(pid, milliseconds(1000)));
 }
