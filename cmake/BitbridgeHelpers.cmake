@@ -24,8 +24,17 @@
 #       component (see _bitbridge_link_libraries). STDCALL_EXPORTS names the undecorated
 #       __stdcall exports of a 32-bit vendor DLL with their decoration (LegacyAdd@8).
 #
+#   bitbridge_copy_runtime(<target>)
+#       Windows: after each build of <target> (a program linking bitbridge::client), copies what
+#       it needs at run time next to it: libbitbridge-core.dll, the mingw runtime DLLs and the
+#       host of its bitness, and the other bitness's host with its own DLLs into
+#       <target dir>/<x86|x86_64>/, where the client looks for it. That directory then runs as it
+#       is (no PATH), and can be shipped as it is. Linux: does nothing (the RPATH finds the
+#       installed libbitbridge-core.so, which finds the hosts).
+#
 # Inputs: BITBRIDGE_ARCH (bitness of this build), BITBRIDGE_SCHEMA_DIR, BITBRIDGE_TOOLCHAIN_DIR,
-# BITBRIDGE_OS, BITBRIDGE_CROSS_COMPONENTS, CAPNP_EXECUTABLE / CAPNPC_CXX_EXECUTABLE.
+# BITBRIDGE_OS, BITBRIDGE_CROSS_COMPONENTS, CAPNP_EXECUTABLE / CAPNPC_CXX_EXECUTABLE,
+# BITBRIDGE_PREFIX (installed package only).
 include_guard(GLOBAL)
 
 # The build-time half of the vendor library handling; installed next to this file.
@@ -174,13 +183,22 @@ bitbridge_add_component(${name} ARCH ${ARG_ARCH}
   STDCALL_EXPORTS ${ARG_STDCALL_EXPORTS}
   OUTPUT_DIRECTORY \"${ARG_OUTPUT_DIRECTORY}\")
 ")
+  set(extra_args "")
+  if(BITBRIDGE_OS STREQUAL "windows")
+    # The package of that bitness by its directory: nothing left to search for. And the same
+    # mingw dependency prefixes as this build (Cap'n Proto, spdlog), when they were chosen here.
+    list(APPEND extra_args "-Dbitbridge_DIR=${BITBRIDGE_PREFIX}/bin/${ARG_ARCH}/cmake/bitbridge")
+    if(BITBRIDGE_WINDOWS_DEPS)
+      list(APPEND extra_args "-DBITBRIDGE_WINDOWS_DEPS=${BITBRIDGE_WINDOWS_DEPS}")
+    endif()
+  endif()
   ExternalProject_Add(${name}
     SOURCE_DIR "${dir}/src"
     BINARY_DIR "${dir}/build"
     # The user's own prefixes too (their Cap'n Proto or spdlog may live elsewhere).
     LIST_SEPARATOR "|"
     CMAKE_ARGS "-DCMAKE_TOOLCHAIN_FILE=${toolchain}" "-DCMAKE_PREFIX_PATH=${prefix_path}"
-               "-DCMAKE_BUILD_TYPE=${CMAKE_BUILD_TYPE}"
+               "-DCMAKE_BUILD_TYPE=${CMAKE_BUILD_TYPE}" ${extra_args}
     INSTALL_COMMAND ""
     BUILD_ALWAYS ON)
 endfunction()
@@ -344,3 +362,78 @@ function(_bitbridge_binutil var cmake_var tool)
   endif()
   set(${var} "${BITBRIDGE_${cmake_var}}" PARENT_SCOPE)
 endfunction()
+
+# --- Windows: the mingw runtime --------------------------------------------------------------
+#
+# A client, libbitbridge-core.dll, a host and its components throw C++ exceptions to one another
+# (a component's bitbridge::Error travels to the client as an error reply, but is thrown and
+# caught across DLLs on the way). i686 mingw unwinds with DWARF-2 tables registered per module:
+# linked with -static, each module has its own unwinder, an exception cannot leave the module
+# that threw it, and the process ends. So -static (and -static-libgcc / -static-libstdc++) in the
+# linker flags is refused before anything is built, naming where it came from.
+function(_bitbridge_refuse_static_runtime)
+  string(TOUPPER "${CMAKE_BUILD_TYPE}" config)
+  foreach(kind EXE SHARED MODULE)
+    foreach(var CMAKE_${kind}_LINKER_FLAGS CMAKE_${kind}_LINKER_FLAGS_${config})
+      if(" ${${var}} " MATCHES " (-static(-libgcc|-libstdc\\+\\+)?) ")
+        message(FATAL_ERROR
+          "bitbridge: ${var} contains ${CMAKE_MATCH_1}. On Windows, programs and DLLs that use "
+          "bitbridge must link the mingw runtime as DLLs: with a static runtime each module has "
+          "its own unwinder, and the first error a component throws ends the host. "
+          "Fix: remove ${CMAKE_MATCH_1} from ${var} (bitbridge's toolchain files "
+          "share/bitbridge/toolchains/windows-*.cmake do not set it; an older copy or your own "
+          "toolchain file does), and call bitbridge_copy_runtime(<your program>) to put the "
+          "runtime DLLs next to it.")
+      endif()
+    endforeach()
+  endforeach()
+endfunction()
+
+function(bitbridge_copy_runtime target)
+  if(NOT TARGET "${target}")
+    message(FATAL_ERROR "bitbridge_copy_runtime(${target}): no such target")
+  endif()
+  if(NOT BITBRIDGE_OS STREQUAL "windows")
+    return()  # Linux: the RPATH does it
+  endif()
+  if(NOT BITBRIDGE_PREFIX)
+    message(FATAL_ERROR "bitbridge_copy_runtime(${target}) is for projects using an installed "
+                        "bitbridge (find_package(bitbridge)); in bitbridge's own tree the stage "
+                        "already has this layout")
+  endif()
+  set(commands "")
+  foreach(arch x86 x86_64)
+    set(from "${BITBRIDGE_PREFIX}/bin/${arch}")
+    if(arch STREQUAL "x86")
+      set(host "bitbridge-host32.exe")
+    else()
+      set(host "bitbridge-host64.exe")
+    endif()
+    if(NOT EXISTS "${from}/${host}")
+      if(arch STREQUAL BITBRIDGE_ARCH)
+        message(FATAL_ERROR "bitbridge_copy_runtime(${target}): ${from}/${host} is missing; "
+                            "the prefix ${BITBRIDGE_PREFIX} is incomplete (install both "
+                            "bitnesses with cmake --install <bitbridge build-windows> --prefix ...)")
+      endif()
+      message(WARNING "bitbridge_copy_runtime(${target}): the prefix ${BITBRIDGE_PREFIX} has no "
+                      "${arch} build (no ${from}/${host}); only ${BITBRIDGE_ARCH} components will "
+                      "load from ${target}'s directory")
+      continue()
+    endif()
+    file(GLOB dlls "${from}/*.dll")
+    if(arch STREQUAL BITBRIDGE_ARCH)
+      set(to "$<TARGET_FILE_DIR:${target}>")
+    else()
+      set(to "$<TARGET_FILE_DIR:${target}>/${arch}")
+    endif()
+    list(APPEND commands COMMAND "${CMAKE_COMMAND}" -E make_directory "${to}"
+                         COMMAND "${CMAKE_COMMAND}" -E copy_if_different ${dlls} "${from}/${host}" "${to}")
+  endforeach()
+  add_custom_command(TARGET ${target} POST_BUILD ${commands}
+    COMMENT "bitbridge: copying the bitbridge runtime and hosts next to ${target}"
+    VERBATIM)
+endfunction()
+
+if(BITBRIDGE_OS STREQUAL "windows")
+  _bitbridge_refuse_static_runtime()
+endif()

@@ -3,6 +3,9 @@
 #   lib/<multiarch>/libbitbridge-core.so                 bridge-core of that bitness
 #   lib/<multiarch>/cmake/bitbridge/                     the CMake package of that bitness
 #   include/bitbridge/, share/bitbridge/{schemas,toolchains}   shared by both
+# On Windows: bin/<arch>/ holds the host, libbitbridge-core.dll (+ .dll.a), the mingw runtime
+# DLLs and the package of that bitness (bin/<arch>/cmake/bitbridge/); lib/cmake/bitbridge/ hands
+# find_package over to the package of the caller's bitness (CMake does not search bin/).
 include(CMakePackageConfigHelpers)
 
 set(_cmake_dir "${CMAKE_INSTALL_LIBDIR}/cmake/bitbridge")
@@ -27,3 +30,13 @@ install(FILES "${CMAKE_CURRENT_BINARY_DIR}/bitbridgeConfig.cmake"
               "${PROJECT_SOURCE_DIR}/cmake/BitbridgeHelpers.cmake"
               "${PROJECT_SOURCE_DIR}/cmake/BitbridgeVendorLibs.cmake"
         DESTINATION "${_cmake_dir}")
+if(BITBRIDGE_OS STREQUAL "windows")
+  # The same two files from both Windows platform builds.
+  install(FILES "${PROJECT_SOURCE_DIR}/cmake/bitbridgeConfig-windows.cmake"
+          DESTINATION lib/cmake/bitbridge RENAME bitbridgeConfig.cmake)
+  install(FILES "${PROJECT_SOURCE_DIR}/cmake/bitbridgeConfigVersion-windows.cmake"
+          DESTINATION lib/cmake/bitbridge RENAME bitbridgeConfigVersion.cmake)
+  # Runs a program under Wine in bitbridge's private prefix and names a missing DLL; the
+  # installed toolchain files use it as their CMAKE_CROSSCOMPILING_EMULATOR.
+  install(PROGRAMS "${PROJECT_SOURCE_DIR}/tools/windows/wine-run.sh" DESTINATION share/bitbridge/tools)
+endif()

@@ -16,8 +16,12 @@
 # Lists are passed with "|" between items (a ";" would need quoting through every generator).
 cmake_minimum_required(VERSION 3.20)
 
-function(_fail)
-  string(JOIN "" text ${ARGN})
+function(_fail)  # the arguments, joined; by ARGV<n>, since ${ARGN} would drop each ";" in them
+  set(text "")
+  math(EXPR last "${ARGC} - 1")
+  foreach(i RANGE ${last})
+    string(APPEND text "${ARGV${i}}")
+  endforeach()
   message(FATAL_ERROR "bitbridge: ${text}")
 endfunction()
 
@@ -51,23 +55,49 @@ endfunction()
 string(REPLACE "|" ";" VENDOR_LIBS "${VENDOR_LIBS}")
 string(REPLACE "|" ";" STDCALL "${STDCALL}")
 
+# What a file is, from its PE header (MZ, e_lfanew at 0x3c, "PE\0\0", Machine), into <var>:
+# "x86", "x86_64", "PE machine 0x...." or "not a PE file". Read here rather than asked of
+# objdump: the i686 objdump does not recognise a 64-bit DLL at all ("file format not
+# recognized"), and the point is to say which bitness the file has.
+function(_pe_machine var file)
+  file(READ "${file}" mz LIMIT 2 HEX)
+  if(NOT mz STREQUAL "4d5a")
+    set(${var} "not a PE file" PARENT_SCOPE)
+    return()
+  endif()
+  file(READ "${file}" lfanew OFFSET 60 LIMIT 4 HEX)
+  string(REGEX REPLACE "^(..)(..)(..)(..)$" "\\4\\3\\2\\1" lfanew "${lfanew}")
+  math(EXPR offset "0x${lfanew}" OUTPUT_FORMAT DECIMAL)
+  file(READ "${file}" header OFFSET ${offset} LIMIT 6 HEX)
+  if(NOT header MATCHES "^50450000(..)(..)$")
+    set(${var} "not a PE file" PARENT_SCOPE)
+    return()
+  endif()
+  set(machine "${CMAKE_MATCH_2}${CMAKE_MATCH_1}")
+  if(machine STREQUAL "014c")
+    set(${var} "x86" PARENT_SCOPE)
+  elseif(machine STREQUAL "8664")
+    set(${var} "x86_64" PARENT_SCOPE)
+  else()
+    set(${var} "PE machine 0x${machine}" PARENT_SCOPE)
+  endif()
+endfunction()
+
 if(ACTION STREQUAL "implib")
-  # The export table, as objdump prints it: "[Ordinal/Name Pointer] Table" then one
-  # "\t[   n] name" line per exported name, up to a blank line.
-  _run(dump "${OBJDUMP}" -p "${DLL}")
   get_filename_component(dll_name "${DLL}" NAME)
   # Refuse a DLL of the other bitness here, by name: the link would only say "file format not
   # recognized" or, worse, produce a component the host cannot load.
-  if(ARCH STREQUAL "x86")
-    set(format "pei-i386")
-  else()
-    set(format "pei-x86-64")
+  _pe_machine(machine "${DLL}")
+  if(NOT machine STREQUAL ARCH)
+    if(machine MATCHES "^x86")
+      set(machine "a ${machine} DLL")
+    endif()
+    _fail("${DLL} is not a ${ARCH} DLL (it is ${machine}); a ${ARCH} component needs the ${ARCH} "
+          "build of the vendor library")
   endif()
-  if(NOT dump MATCHES "file format ${format}")
-    string(REGEX MATCH "file format [^\n]*" found "${dump}")
-    _fail("${DLL} is not a ${ARCH} DLL (${found}); a ${ARCH} component needs the ${ARCH} build "
-          "of the vendor library")
-  endif()
+  # The export table, as objdump prints it: "[Ordinal/Name Pointer] Table" then one
+  # "\t[   n] name" line per exported name, up to a blank line.
+  _run(dump "${OBJDUMP}" -p "${DLL}")
   string(FIND "${dump}" "[Ordinal/Name Pointer] Table" at)
   if(at LESS 0)
     _fail("${DLL} exports nothing (objdump -p shows no export name table); a component can "

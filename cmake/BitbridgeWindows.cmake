@@ -1,19 +1,23 @@
 # Windows (mingw-w64) specifics of one platform build; included by BitbridgePlatform.cmake.
 #
-# Linking policy. The toolchain files link everything statically (-static), which is right for
-# a single .exe but not for bitbridge: a host .exe, bitbridge-core.dll and component DLLs pass C++
-# exceptions to one another, and on i686 mingw unwinds with DWARF-2 tables registered per
-# module: with a static libgcc in each module, an exception thrown in bitbridge-core.dll cannot
-# be caught in the .exe (std::terminate). So bitbridge links the mingw runtime as DLLs
-# (libgcc_s_*, libstdc++-6, libwinpthread-1) and copies them next to its executables, into
-# bin/<arch>/ of the stage and of the install prefix. One unwinder, one C++ runtime per process.
+# Linking policy. A host .exe, bitbridge-core.dll and component DLLs pass C++ exceptions to one
+# another, and on i686 mingw unwinds with DWARF-2 tables registered per module: with a static
+# libgcc in each module, an exception thrown in bitbridge-core.dll cannot be caught in the .exe
+# (std::terminate). So bitbridge links the mingw runtime as DLLs (libgcc_s_*, libstdc++-6,
+# libwinpthread-1; the toolchain files do not pass -static) and copies them next to its
+# executables, into bin/<arch>/ of the stage and of the install prefix. One unwinder, one C++
+# runtime per process. A -static from elsewhere (CMAKE_*_LINKER_FLAGS, an older toolchain file)
+# is refused, here as in users' projects (_bitbridge_refuse_static_runtime, BitbridgeHelpers).
 #
-# Cap'n Proto and KJ are static libraries in the mingw prefix; bitbridge-core.dll takes them
-# whole and exports them (see bridge-core/CMakeLists.txt), so that a host, its components and a
-# client share one KJ (one event loop per thread, one set of type_infos) as they do on Linux.
+# Build directories configured with the older toolchain files (which passed -static) still
+# have it in their cache: take it out of this build rather than make them start again.
 foreach(kind EXE SHARED MODULE)
   string(REGEX REPLACE "(^| )-static( |$)" " " CMAKE_${kind}_LINKER_FLAGS "${CMAKE_${kind}_LINKER_FLAGS}")
 endforeach()
+
+# Cap'n Proto and KJ are static libraries in the mingw prefix; bitbridge-core.dll takes them
+# whole and exports them (see bridge-core/CMakeLists.txt), so that a host, its components and a
+# client share one KJ (one event loop per thread, one set of type_infos) as they do on Linux.
 
 # Windows 7 API level (GetNamedPipeServerProcessId is Vista+); lean <windows.h>.
 add_compile_definitions(WINVER=0x0601 _WIN32_WINNT=0x0601 WIN32_LEAN_AND_MEAN NOMINMAX)

@@ -1,7 +1,8 @@
 // Windows host lookup. Layout (cmake/BitbridgePlatform.cmake): bin\x86\bitbridge-host32.exe and
 // bin\x86_64\bitbridge-host64.exe, each next to its own bitbridge-core.dll and mingw runtime DLLs.
 // A client finds the other bitness's host through the directory its own bitbridge-core.dll was
-// loaded from: <bin>\<arch>\ -> <bin>\<other arch>\.
+// loaded from: <bin>\<arch>\ -> <bin>\<other arch>\ in an install, or <app>\ -> <app>\<other arch>\
+// in a program's directory made by bitbridge_copy_runtime (BitbridgeHelpers.cmake).
 #include <windows.h>
 
 #include <cstdlib>
@@ -76,7 +77,9 @@ std::string locateHostExecutable(Arch arch, const std::string& explicitDirectory
   } else {
     const std::string core = bridgeCoreDirectory();
     directories.push_back(core);                               // bin\<arch>\ of the same bitness
-    directories.push_back(core + "\\..\\" + archDirectory);    // bin\<other arch>\ (the layout)
+    // A program directory first: its parent may hold anything, an install has no bin\<arch>\<arch>.
+    directories.push_back(core + "\\" + archDirectory);        // <app>\<other arch>\ (deployed)
+    directories.push_back(core + "\\..\\" + archDirectory);    // bin\<other arch>\ (installed)
     directories.push_back(moduleDirectory(nullptr));           // next to the application
   }
   std::string tried;

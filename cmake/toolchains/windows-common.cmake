@@ -32,21 +32,47 @@ set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
 
-# No mingw runtime DLLs (libstdc++-6, libgcc_s_*, libwinpthread-1) to ship next to each .exe:
-# link them statically into every .exe and .dll. Caveat for later DLL work: i686 mingw unwinds
-# with DWARF-2 tables, and with a static libgcc every module has its own unwinder, so a C++
-# exception must not cross a DLL boundary there (x86_64 uses SEH and is not affected).
-foreach(kind EXE SHARED MODULE)
-  set(CMAKE_${kind}_LINKER_FLAGS_INIT "-static")
+# The mingw runtime (libgcc_s_*, libstdc++-6, libwinpthread-1) is linked as DLLs, not with
+# -static: a bitbridge client, libbitbridge-core.dll, a host and the components it loads throw C++
+# exceptions to one another, and i686 mingw unwinds with DWARF-2 tables registered per module:
+# with a static libgcc in each module, an exception thrown in one module cannot be caught in
+# another and the process ends (std::terminate; a component's bitbridge::Error ended its host).
+# So every program built with these files needs the runtime DLLs beside it (or on PATH):
+# bitbridge_copy_runtime(<target>) of the bitbridge package copies them, and bitbridge's own
+# build does (cmake/BitbridgeWindows.cmake). The installed package refuses -static in the
+# linker flags (bitbridgeConfig.cmake) rather than build programs that crash on an error.
+
+# Windows install prefixes are find roots too, so that find_package(bitbridge) works the way it
+# does on Linux. With CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY, CMake searches a CMAKE_PREFIX_PATH
+# entry only re-rooted under each root (/usr/<triple>/opt/bitbridge, ...), never as given, so
+# -DCMAKE_PREFIX_PATH=/opt/bitbridge alone would find nothing. Each prefix the user names becomes
+# a root (a root is searched as a prefix itself), and so does the bitbridge prefix this file was
+# installed into (<prefix>/share/bitbridge/toolchains/): then the toolchain file alone is enough.
+foreach(_bitbridge_prefix IN LISTS CMAKE_PREFIX_PATH)
+  list(APPEND CMAKE_FIND_ROOT_PATH "${_bitbridge_prefix}")
 endforeach()
+if(DEFINED ENV{CMAKE_PREFIX_PATH})
+  string(REPLACE ":" ";" _bitbridge_env_prefixes "$ENV{CMAKE_PREFIX_PATH}")
+  list(APPEND CMAKE_FIND_ROOT_PATH ${_bitbridge_env_prefixes})
+endif()
+get_filename_component(_bitbridge_prefix "${CMAKE_CURRENT_LIST_DIR}/../../.." ABSOLUTE)
+if(EXISTS "${_bitbridge_prefix}/lib/cmake/bitbridge/bitbridgeConfig.cmake")
+  list(APPEND CMAKE_FIND_ROOT_PATH "${_bitbridge_prefix}")
+endif()
+list(REMOVE_DUPLICATES CMAKE_FIND_ROOT_PATH)
+unset(_bitbridge_prefix)
+unset(_bitbridge_env_prefixes)
 
 # ctest and add_custom_command run the .exe files through Wine, in a private prefix, through
-# tools/windows/wine-run.sh. An installed copy of this file (share/bitbridge/toolchains) has no
-# tools/ next to it and falls back to plain `wine` with the caller's WINEPREFIX.
-get_filename_component(_bitbridge_wine_run "${CMAKE_CURRENT_LIST_DIR}/../../tools/windows/wine-run.sh" ABSOLUTE)
-if(EXISTS "${_bitbridge_wine_run}")
-  set(CMAKE_CROSSCOMPILING_EMULATOR "${_bitbridge_wine_run}")
-else()
-  set(CMAKE_CROSSCOMPILING_EMULATOR wine)
-endif()
+# wine-run.sh: tools/windows/ of the source tree, or share/bitbridge/tools/ of an install (this
+# file is then in share/bitbridge/toolchains/). Plain `wine` (the caller's WINEPREFIX) if neither.
+set(CMAKE_CROSSCOMPILING_EMULATOR wine)
+foreach(_bitbridge_wine_run "${CMAKE_CURRENT_LIST_DIR}/../../tools/windows/wine-run.sh"
+                            "${CMAKE_CURRENT_LIST_DIR}/../tools/wine-run.sh")
+  get_filename_component(_bitbridge_wine_run "${_bitbridge_wine_run}" ABSOLUTE)
+  if(EXISTS "${_bitbridge_wine_run}")
+    set(CMAKE_CROSSCOMPILING_EMULATOR "${_bitbridge_wine_run}")
+    break()
+  endif()
+endforeach()
 unset(_bitbridge_wine_run)

@@ -116,6 +116,8 @@ run_client() {  # run_client COMPONENT LEGACY_LIBRARY HOST_BITS
   expect "^host: $3-bit pid [0-9]+\$"
   expect "^component: $3-bit\$"
   expect '^shout: HELLO FROM 64-BIT$'
+  expect "^refuse: not-found: no greeting for 'stranger' \\(fix: ask for another greeting\\)\$"
+  expect '^after error: STILL HERE from host pid [0-9]+$'
 }
 expect() {
   echo "$output" | grep -Eq "$1" || fail "expected a line matching '$1' in the client's output"

@@ -61,6 +61,78 @@ stop_keeper() {  # the process group --persist started, if any
   fi
 }
 
+# A Windows program that cannot start because a DLL it imports is missing ends with
+# STATUS_DLL_NOT_FOUND (0xC0000135), which a Linux exit status cuts to 53, and Wine's own
+# message about it is hidden by WINEDEBUG=-all. So after status 53 this names the DLLs that are
+# missing, found the way the loader looks (the program's directory, WINEPATH, the prefix's system
+# directory of that bitness), and the fix. Status 53 with nothing missing was the program's own.
+pe_imports() {  # pe_imports FILE: the DLL names FILE imports, one per line
+  x86_64-w64-mingw32-objdump -p "$1" 2>/dev/null | sed -n 's/^[[:space:]]*DLL Name: //p' | tr -d '\r'
+}
+explain_missing_dlls() {  # explain_missing_dlls PROGRAM
+  local program=$1 system dirs=() entry
+  command -v x86_64-w64-mingw32-objdump >/dev/null || return 0
+  [ -f "$program" ] || program=$(command -v "$program" 2>/dev/null) || return 0
+  case "$(x86_64-w64-mingw32-objdump -f "$program" 2>/dev/null)" in
+    *pei-i386*) system="$WINEPREFIX/drive_c/windows/syswow64";;
+    *pei-x86-64*) system="$WINEPREFIX/drive_c/windows/system32";;
+    *) return 0;;
+  esac
+  dirs+=("$(cd "$(dirname "$program")" && pwd)")
+  IFS=';' read -r -a entries <<<"${WINEPATH:-}"
+  for entry in "${entries[@]}"; do  # Z:\\opt\\x or /opt/x
+    entry=${entry//\\//}
+    case "$entry" in [Zz]:/*) entry=${entry:2};; esac
+    [ -n "$entry" ] && dirs+=("$entry")
+  done
+  dirs+=("$system")
+  local queue=("$program") seen=" " missing=() file name found dir
+  while [ ${#queue[@]} -gt 0 ]; do
+    file=${queue[0]}
+    queue=("${queue[@]:1}")
+    while read -r name; do
+      [ -n "$name" ] || continue
+      case "${name,,}" in api-ms-*|ext-ms-*) continue;; esac  # Wine's API sets, always there
+      [[ "$seen" == *" ${name,,} "* ]] && continue
+      seen+="${name,,} "
+      found=""
+      for dir in "${dirs[@]}"; do
+        found=$(find "$dir" -maxdepth 1 -iname "$name" -print -quit 2>/dev/null)
+        [ -n "$found" ] && break
+      done
+      if [ -z "$found" ]; then
+        missing+=("$name (needed by $(basename "$file"))")
+      elif [ "$dir" != "$system" ]; then
+        queue+=("$found")  # the system's DLLs are Wine's; only ours import more of ours
+      fi
+    done < <(pe_imports "$file")
+  done
+  [ ${#missing[@]} -gt 0 ] || return 0
+  {
+    echo "wine-run: $program could not start: status 0xC0000135 (STATUS_DLL_NOT_FOUND; exit status 53 under Wine): a DLL it needs was not found:"
+    printf '  missing: %s\n' "${missing[@]}"
+    echo "  looked in: ${dirs[*]}"
+    echo "  Fix: put the DLL next to the program (for bitbridge's DLLs, bitbridge_copy_runtime(<target>) in CMake does that), or add its directory to WINEPATH (on Windows: PATH)."
+  } >&2
+}
+
+# Runs PROGRAM under Wine and returns its status, explaining a missing DLL. Not exec: the
+# explanation comes after. Signals that would have reached wine under exec are passed on.
+run_program() {
+  local child status=0
+  wine "$@" <&0 &
+  child=$!
+  trap 'kill -TERM "$child" 2>/dev/null' TERM INT HUP
+  wait "$child" || status=$?
+  while kill -0 "$child" 2>/dev/null; do  # woken by a signal: the program still ends on its own
+    status=0
+    wait "$child" || status=$?
+  done
+  trap - TERM INT HUP
+  [ "$status" -eq 53 ] && explain_missing_dlls "$1"
+  return "$status"
+}
+
 case "${1:-}" in
   --init) init_prefix;;
   --check) ready;;
@@ -80,5 +152,5 @@ case "${1:-}" in
     stop_keeper
     if [ -d "$WINEPREFIX" ]; then wineserver -k 2>/dev/null || true; fi;;
   "") echo "usage: $0 PROGRAM.exe [ARG...] | --init | --check | --persist | --kill" >&2; exit 2;;
-  *) init_prefix; exec wine "$@";;
+  *) init_prefix; run_program "$@";;
 esac

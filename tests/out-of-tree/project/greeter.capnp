@@ -9,4 +9,7 @@ interface Greeter {
   shout @0 (text :Text) -> (shouted :Text);
   bits @1 () -> (pointerBits :UInt8);
   # Computed inside the library: 32 proves it runs in a 32-bit process.
+  refuse @2 (text :Text) -> ();
+  # Always fails: throws bitbridge::Error(NotFound) with a hint, the way getting-started says a
+  # component reports an error. The host must survive it and go on serving.
 }

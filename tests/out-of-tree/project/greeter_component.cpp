@@ -4,6 +4,7 @@
 #include <vector>
 
 #include <bitbridge/component.h>
+#include <bitbridge/error.h>
 #include <kj/debug.h>
 
 #include "greeter.capnp.h"
@@ -19,6 +20,14 @@ class GreeterImpl final : public greeter::Greeter::Server {
     }
     context.getResults().setShouted(buffer.data());
     return kj::READY_NOW;
+  }
+
+  // Thrown through this DLL, bitbridge-core and the host's RPC loop: on Windows that works only
+  // with the mingw runtime linked as DLLs (docs/windows.md), which is what this test is about.
+  kj::Promise<void> refuse(RefuseContext context) override {
+    throw bitbridge::Error(bitbridge::ErrorKind::NotFound,
+                           std::string("no greeting for '") + context.getParams().getText().cStr() + "'",
+                           "ask for another greeting");
   }
 
   kj::Promise<void> bits(BitsContext context) override {
