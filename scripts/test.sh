@@ -4,6 +4,7 @@
 # (BITBRIDGE_SKIP_SANITIZERS=1 skips that second pass for a quick local run; CI runs it).
 # Then the Windows builds (mingw-w64, both bitnesses) and their suites under Wine
 # (BITBRIDGE_SKIP_WINDOWS=1 skips them for a quick local run; CI runs them).
+# Between the two, the fuzz targets for BITBRIDGE_FUZZ_SECONDS (20) each (BITBRIDGE_SKIP_FUZZ=1).
 # Exits non-zero on any failure. Extra arguments are passed to ctest (e.g. -R calc).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -24,6 +25,16 @@ if [ "${BITBRIDGE_SKIP_SANITIZERS:-0}" != 1 ]; then
   UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
     ctest --test-dir "$build-asan" --output-on-failure -j"$(nproc)" --timeout 900 \
       -E 'BulkBeyond4GiB|bigmem|out_of_tree' "$@"
+fi
+
+if [ $# -gt 0 ]; then
+  echo "test: ctest arguments given; the fuzz run is skipped" >&2
+elif [ "${BITBRIDGE_SKIP_FUZZ:-0}" != 1 ]; then
+  # The libFuzzer targets, built with clang (which also catches what GCC accepts) and run for a
+  # short, bounded time each; a finding fails the run. Long runs: tools/fuzz.sh (docs/fuzzing.md).
+  seconds=${BITBRIDGE_FUZZ_SECONDS:-20}
+  echo "test: the fuzz targets, ${seconds} s each (clang, ASan+UBSan)" >&2
+  BITBRIDGE_FUZZ_BUILD_DIR="${BITBRIDGE_FUZZ_BUILD_DIR:-$build-fuzz}" "$root/tools/fuzz.sh" "$seconds"
 fi
 
 if [ "${BITBRIDGE_SKIP_WINDOWS:-0}" != 1 ]; then

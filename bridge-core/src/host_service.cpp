@@ -48,12 +48,12 @@ capnp::ReaderOptions rpcReaderOptions() {
 
 capnp::Capability::Client SharedInstances::get(const std::string& className,
                                                ComponentRegistry& registry) {
-  if (auto it = instances_.find(className); it != instances_.end()) return it->second;
+  if (auto it = instances_.find(className); it != instances_.end()) return *it->second;
   registry.requireClass(className);  // throws NotFound: nothing is kept
   auto object = registry.create(className,
                                 threads_.contextFor(className, registry.componentOf(className),
                                                     registry.classFlags(className)));
-  instances_.emplace(className, object);
+  instances_.emplace(className, std::make_unique<capnp::Capability::Client>(object));
   return object;
 }
 

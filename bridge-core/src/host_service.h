@@ -45,7 +45,9 @@ class SharedInstances {
 
  private:
   ComponentThreads& threads_;  // outlives the instances (owned by runSharedHost)
-  std::map<std::string, capnp::Capability::Client> instances_;
+  // Behind a pointer: Capability::Client's copy constructor takes a non-const reference, which
+  // std::pair's defaulted const copy constructor cannot use (clang refuses the map outright).
+  std::map<std::string, std::unique_ptr<capnp::Capability::Client>> instances_;
 };
 
 class HostService final : public proto::Host::Server {
