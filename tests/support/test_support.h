@@ -13,6 +13,10 @@ namespace bitbridge::test {
 #ifndef TEST_MODULE_SUFFIX
 #define TEST_MODULE_SUFFIX ".so"  // Windows builds define ".dll"
 #endif
+// The name a component records for bridge-core: its soname, or the DLL's name on Windows.
+#ifndef TEST_CORE_DEPENDENCY
+#define TEST_CORE_DEPENDENCY "libbitbridge-core.so.0"  // Windows builds define the DLL's name
+#endif
 
 /// Path of a test component built for `arch` (both platform builds make them).
 inline std::string testComponent(const std::string& name, Arch arch = currentArch()) {

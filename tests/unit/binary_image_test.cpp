@@ -106,10 +106,10 @@ TEST(BinaryImage, RealComponentsOfBothBitnesses) {
     EXPECT_EQ(probe.header.arch, arch);
     EXPECT_EQ(probe.kind, BinaryKind::SharedLibrary);
     EXPECT_TRUE(probe.exportsComponentEntry());
-    EXPECT_TRUE(contains(probe.needed, "libbitbridge-core.so.0"));
+    EXPECT_TRUE(contains(probe.needed, TEST_CORE_DEPENDENCY));
 
     BinaryImage missing = readBinaryImage(testComponent("missing_dependency_component", arch));
-    EXPECT_TRUE(contains(missing.needed, "libprobe_dependency.so"));
+    EXPECT_TRUE(contains(missing.needed, std::string("libprobe_dependency") + TEST_MODULE_SUFFIX));
 
     BinaryImage plain = readBinaryImage(testComponent("not_a_component", arch));
     EXPECT_FALSE(plain.exportsComponentEntry());

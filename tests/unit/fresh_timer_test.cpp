@@ -1,8 +1,8 @@
 // fresh_timer.h: timers that count from the moment they are armed, and deadlines that lose to
 // an answer which arrived while the thread was away from its event loop.
+// Portable: built and run in the Linux builds and, under Wine, in the Windows builds (the OS
+// pipe of kj::setupAsyncIo is a socketpair on the epoll port, a pipe on the IOCP port).
 #include "fresh_timer.h"
-
-#include <unistd.h>
 
 #include <chrono>
 #include <memory>
@@ -10,8 +10,6 @@
 
 #include <gtest/gtest.h>
 #include <kj/async-io.h>
-
-#include "support/socket_pair.h"
 
 namespace bitbridge {
 namespace {
@@ -63,29 +61,31 @@ TEST_F(FreshTimer, DeadlineFromNowCountsFromTheCall) {
 
 TEST_F(FreshTimer, AnAnswerThatArrivedWhileAwayBeatsTheDeadline) {
   // The deadline is armed, then the thread leaves the loop for longer than it; meanwhile the
-  // answer arrives. Both are ready at the next poll: the answer must win.
-  test::SocketPair pair;
-  auto stream = io.lowLevelProvider->wrapSocketFd(pair.take(0),
-                                                  kj::LowLevelAsyncIoProvider::TAKE_OWNERSHIP);
+  // answer arrives, written by another thread (as a host writes from another process) through
+  // the OS. Both are ready at the next poll: the answer must win.
+  auto peer = io.provider->newPipeThread(
+      [](kj::AsyncIoProvider&, kj::AsyncIoStream& stream, kj::WaitScope& waitScope) {
+        std::this_thread::sleep_for(milliseconds(50));  // the main thread is away by now
+        stream.write("x", 1).wait(waitScope);
+        char done = 0;  // stay until the main thread has read it (its end closes: EOF)
+        stream.tryRead(&done, 1, 1).wait(waitScope);
+      });
   char byte = 0;
-  auto read = stream->tryRead(&byte, 1, 1);
+  auto read = peer.pipe->tryRead(&byte, 1, 1);
   auto expired = deadlineFromNow(timer(), 100 * kj::MILLISECONDS).then([]() -> size_t {
     return 0;
   });
   auto race = read.exclusiveJoin(kj::mv(expired));
-  ASSERT_EQ(::write(pair.fds[1], "x", 1), 1);
   std::this_thread::sleep_for(milliseconds(300));
   EXPECT_EQ(race.wait(io.waitScope), 1u) << "the deadline won over an answer already there";
   EXPECT_EQ(byte, 'x');
 }
 
 TEST_F(FreshTimer, ADeadlineWithNoAnswerStillExpires) {
-  test::SocketPair pair;
-  auto stream = io.lowLevelProvider->wrapSocketFd(pair.take(0),
-                                                  kj::LowLevelAsyncIoProvider::TAKE_OWNERSHIP);
+  auto pipe = io.provider->newTwoWayPipe();
   char byte = 0;
   auto start = steady_clock::now();
-  auto race = stream->tryRead(&byte, 1, 1).exclusiveJoin(
+  auto race = pipe.ends[0]->tryRead(&byte, 1, 1).exclusiveJoin(
       deadlineFromNow(timer(), 100 * kj::MILLISECONDS).then([]() -> size_t { return 0; }));
   EXPECT_EQ(race.wait(io.waitScope), 0u);
   EXPECT_GE(since(start), milliseconds(100));
