@@ -30,7 +30,9 @@ namespace bitbridge {
 
 std::string ExitStatus::describe() const {
   if (signaled) {
-    const char* name = ::strsignal(code);
+    // sigdescr_np (glibc 2.32) reads a constant table: describe() runs on whichever thread
+    // saw the death, and strsignal may write a shared buffer for unknown numbers.
+    const char* name = ::sigdescr_np(code);
     return "was killed by signal " + std::to_string(code) + " (" + (name ? name : "?") + ")";
   }
   return "exited with status " + std::to_string(code);
