@@ -19,50 +19,16 @@
 #
 # BITBRIDGE_HOST_DIR is unset on purpose: the client must find the hosts unaided.
 set -euo pipefail
-
-if [[ $# -ne 2 ]]; then
-  echo "usage: $0 SUPERBUILD_DIR WORK_DIR" >&2
-  exit 2
-fi
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-if [[ ! -f "$1/cmake_install.cmake" ]]; then
-  echo "FAIL: $1 is not a configured bitbridge build directory (no cmake_install.cmake)" >&2
-  exit 2
-fi
-superbuild="$(cd "$1" && pwd)"
-work="$2"
-case "$work" in
-  "" | "/") echo "FAIL: refusing to use '$work' as WORK_DIR" >&2; exit 2 ;;
-esac
-mkdir -p "$work"
-work="$(cd "$work" && pwd)"
-[[ "$work" != "/" && "$superbuild/" != "$work/"* && "$work" != "$here"* ]] ||
-  { echo "FAIL: refusing to delete WORK_DIR $work" >&2; exit 2; }
-prefix="$work/prefix"
-build="$work/build"
-jobs="${CMAKE_BUILD_PARALLEL_LEVEL:-2}"
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+out_of_tree_setup "$0" "$@"
 unset BITBRIDGE_HOST_DIR WINEPATH
-
-step() { echo "==> $*"; }
-fail() { echo "FAIL: $*" >&2; exit 1; }
-start=$SECONDS
-
-step "clean $work"
-rm -rf "$work"
-mkdir -p "$work"
-
-step "cmake --install $superbuild --prefix $prefix   (log: $work/install.log)"
-cmake --install "$superbuild" --prefix "$prefix" >"$work/install.log" 2>&1 ||
-  { cat "$work/install.log" >&2; fail "cmake --install failed (log above)"; }
-for f in bin/x86/bitbridge-host32.exe bin/x86_64/bitbridge-host64.exe \
+install_prefix bin/x86/bitbridge-host32.exe bin/x86_64/bitbridge-host64.exe \
          bin/x86/libbitbridge-core.dll bin/x86_64/libbitbridge-core.dll \
          bin/x86/libgcc_s_dw2-1.dll bin/x86_64/libgcc_s_seh-1.dll \
          bin/x86/cmake/bitbridge/bitbridgeConfig.cmake bin/x86_64/cmake/bitbridge/bitbridgeConfig.cmake \
          lib/cmake/bitbridge/bitbridgeConfig.cmake lib/cmake/bitbridge/bitbridgeConfigVersion.cmake \
          include/bitbridge/host.h share/bitbridge/toolchains/windows-x86_64.cmake \
-         share/bitbridge/tools/wine-run.sh share/bitbridge/schemas/bitbridge/host.capnp; do
-  [[ -e "$prefix/$f" ]] || fail "the install did not produce $f"
-done
+         share/bitbridge/tools/wine-run.sh share/bitbridge/schemas/bitbridge/host.capnp
 toolchain="$prefix/share/bitbridge/toolchains/windows-x86_64.cmake"
 wine_run="$prefix/share/bitbridge/tools/wine-run.sh"
 
@@ -124,9 +90,6 @@ run_client() {  # run_client COMPONENT LEGACY_LIBRARY HOST_BITS
   expect '^shout: HELLO FROM 64-BIT'
   expect "^refuse: not-found: no greeting for 'stranger' \\(fix: ask for another greeting\\)"
   expect '^after error: STILL HERE from host pid [0-9]+'
-}
-expect() {
-  echo "$output" | tr -d '\r' | grep -Eq "$1" || fail "expected a line matching '$1' in the client's output"
 }
 run_client "$component32" "$build/GreeterVendor.dll" 32
 run_client "$component64" "$build/greeter64.dll" 64

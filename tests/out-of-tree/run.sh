@@ -15,49 +15,15 @@
 #
 # BITBRIDGE_HOST_DIR is unset on purpose: the client must find the installed hosts unaided.
 set -euo pipefail
-
-if [[ $# -ne 2 ]]; then
-  echo "usage: $0 SUPERBUILD_DIR WORK_DIR" >&2
-  exit 2
-fi
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-if [[ ! -f "$1/cmake_install.cmake" ]]; then
-  echo "FAIL: $1 is not a configured bitbridge build directory (no cmake_install.cmake)" >&2
-  exit 2
-fi
-superbuild="$(cd "$1" && pwd)"
-work="$2"
-case "$work" in
-  "" | "/") echo "FAIL: refusing to use '$work' as WORK_DIR" >&2; exit 2 ;;
-esac
-mkdir -p "$work"
-work="$(cd "$work" && pwd)"
-[[ "$work" != "/" && "$superbuild/" != "$work/"* && "$work" != "$here"* ]] ||
-  { echo "FAIL: refusing to delete WORK_DIR $work" >&2; exit 2; }
-prefix="$work/prefix"
-build="$work/build"
-jobs="${CMAKE_BUILD_PARALLEL_LEVEL:-2}"
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+out_of_tree_setup "$0" "$@"
 unset BITBRIDGE_HOST_DIR
-
-step() { echo "==> $*"; }
-fail() { echo "FAIL: $*" >&2; exit 1; }
-start=$SECONDS
-
-step "clean $work"
-rm -rf "$work"
-mkdir -p "$work"
-
-step "cmake --install $superbuild --prefix $prefix   (log: $work/install.log)"
-cmake --install "$superbuild" --prefix "$prefix" >"$work/install.log" 2>&1 ||
-  { cat "$work/install.log" >&2; fail "cmake --install failed (log above)"; }
-for f in bin/bitbridge-host32 bin/bitbridge-host64 \
+install_prefix bin/bitbridge-host32 bin/bitbridge-host64 \
          lib/i386-linux-gnu/libbitbridge-core.so lib/x86_64-linux-gnu/libbitbridge-core.so \
          lib/i386-linux-gnu/cmake/bitbridge/bitbridgeConfig.cmake \
          lib/x86_64-linux-gnu/cmake/bitbridge/bitbridgeConfig.cmake \
          include/bitbridge/host.h include/bitbridge/component.h \
-         share/bitbridge/toolchains/linux-x86.cmake share/bitbridge/schemas/bitbridge/host.capnp; do
-  [[ -e "$prefix/$f" ]] || fail "the install did not produce $f"
-done
+         share/bitbridge/toolchains/linux-x86.cmake share/bitbridge/schemas/bitbridge/host.capnp
 
 step "vendor libraries: gcc -shared without -soname, outside CMake   (in $work/vendor)"
 mkdir -p "$work/vendor/x86" "$work/vendor/x86_64"
@@ -118,9 +84,6 @@ run_client() {  # run_client COMPONENT LEGACY_LIBRARY HOST_BITS
   expect '^shout: HELLO FROM 64-BIT$'
   expect "^refuse: not-found: no greeting for 'stranger' \\(fix: ask for another greeting\\)\$"
   expect '^after error: STILL HERE from host pid [0-9]+$'
-}
-expect() {
-  echo "$output" | grep -Eq "$1" || fail "expected a line matching '$1' in the client's output"
 }
 run_client "$component32" "$build/vendor32.so" 32
 run_client "$component64" "$build/libgreeter.so.3" 64
