@@ -17,6 +17,7 @@ PACKAGES=(
   capnproto libcapnp-dev libcapnp-dev:i386
   libspdlog-dev libspdlog-dev:i386 libfmt-dev libfmt-dev:i386
   libgtest-dev libgtest-dev:i386
+  libffi-dev libffi-dev:i386
   libboost-dev
 )
 

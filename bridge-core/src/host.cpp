@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
+#include <map>
 #include <optional>
 
 #include <capnp/message.h>
@@ -429,6 +430,53 @@ capnp::Capability::Client Host::activateAny(const std::string& className) {
   ensureRunning();
   auto request = impl_->bootstrap.activateRequest();
   request.setClassName(className);
+  return wait(request.send()).getObject();
+}
+
+namespace {
+
+// The schema nodes a host needs to serve `schema`: it, its methods' parameter and result
+// structs, and every struct, enum and interface those mention, once each.
+void collectSchemaNodes(capnp::Schema schema, std::map<uint64_t, capnp::Schema>& nodes);
+
+void collectTypeNodes(capnp::Type type, std::map<uint64_t, capnp::Schema>& nodes) {
+  switch (type.which()) {
+    case capnp::schema::Type::STRUCT: collectSchemaNodes(type.asStruct(), nodes); break;
+    case capnp::schema::Type::ENUM: collectSchemaNodes(type.asEnum(), nodes); break;
+    case capnp::schema::Type::INTERFACE: collectSchemaNodes(type.asInterface(), nodes); break;
+    case capnp::schema::Type::LIST: collectTypeNodes(type.asList().getElementType(), nodes); break;
+    default: break;
+  }
+}
+
+void collectSchemaNodes(capnp::Schema schema, std::map<uint64_t, capnp::Schema>& nodes) {
+  if (!nodes.emplace(schema.getProto().getId(), schema).second) return;
+  auto proto = schema.getProto();
+  if (proto.isInterface()) {
+    auto iface = schema.asInterface();
+    for (auto method : iface.getMethods()) {
+      collectSchemaNodes(method.getParamType(), nodes);
+      collectSchemaNodes(method.getResultType(), nodes);
+    }
+    for (auto super : iface.getSuperclasses()) collectSchemaNodes(super, nodes);
+  } else if (proto.isStruct()) {
+    for (auto field : schema.asStruct().getFields()) collectTypeNodes(field.getType(), nodes);
+  }
+}
+
+}  // namespace
+
+capnp::Capability::Client Host::bindAny(const std::string& library,
+                                        capnp::InterfaceSchema schema) {
+  ensureRunning();
+  std::map<uint64_t, capnp::Schema> nodes;
+  collectSchemaNodes(schema, nodes);
+  auto request = impl_->bootstrap.bindRequest();
+  request.setLibrary(library);
+  request.setInterfaceId(schema.getProto().getId());
+  auto list = request.initNodes(static_cast<unsigned>(nodes.size()));
+  unsigned i = 0;
+  for (const auto& node : nodes) list.setWithCaveats(i++, node.second.getProto());
   return wait(request.send()).getObject();
 }
 

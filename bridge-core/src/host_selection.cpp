@@ -28,15 +28,15 @@ Arch selectHostArch(HostOptions& options) {
     BinaryInfo component = inspectForHosting(options.component);
     arch = options.arch.value_or(component.arch.value_or(currentArch()));
     requireLoadableBy(component, arch, options.component);
+  } else if (!options.legacyLibrary.empty()) {
+    // No component: a library to bind from its schema (Host::bind). Its header picks the host.
+    options.legacyLibrary = absolutePath(options.legacyLibrary);
+    BinaryInfo library = inspectForHosting(options.legacyLibrary);
+    arch = options.arch.value_or(library.arch.value_or(currentArch()));
   } else if (options.arch) {
     arch = *options.arch;
   }
   if (!options.legacyLibrary.empty()) {
-    if (options.component.empty()) {
-      throw Error(ErrorKind::BadConfiguration,
-                  "HostOptions::legacyLibrary is set but HostOptions::component is not",
-                  "a host loads components; name the component that wraps " + options.legacyLibrary);
-    }
     options.legacyLibrary = absolutePath(options.legacyLibrary);
     requireHostable(options.legacyLibrary, arch, BinaryRole::LegacyLibrary);
   }

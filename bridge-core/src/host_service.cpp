@@ -8,6 +8,7 @@
 #include "bitbridge/binary_header.h"
 #include "bitbridge/error.h"
 #include "bulk_segment.h"
+#include "c_binding.h"
 #include "fresh_timer.h"
 #include "handshake.h"
 #include "child_process.h"
@@ -151,6 +152,30 @@ kj::Promise<void> HostService::detachBulk(DetachBulkContext context) {
   if (attached_.erase(context.getParams().getSegment()) != 0) {
     bulk_.detach(context.getParams().getSegment());
   }
+  return kj::READY_NOW;
+}
+
+kj::Promise<void> HostService::bind(BindContext context) {
+  auto params = context.getParams();
+  std::string library = params.getLibrary();
+  reportingErrors([&] {
+    // The client's schema, checked by Cap'n Proto's loader (a node that is not a valid schema
+    // node is the peer's fault, not the library's). One loader per binding: the object keeps
+    // it, since the interface schema it serves points into it.
+    auto schemas = std::make_shared<capnp::SchemaLoader>();
+    try {
+      for (auto node : params.getNodes()) schemas->load(node);
+      schemas->get(params.getInterfaceId());
+    } catch (const kj::Exception& e) {
+      throw Error(ErrorKind::MalformedPeer,
+                  "bind " + library + ": the schema sent with it is not usable: " +
+                      std::string(e.getDescription().cStr()));
+    }
+    auto bound = bindCLibrary(library, std::move(schemas), params.getInterfaceId(), logger_);
+    auto results = context.getResults();
+    results.setObject(kj::mv(bound.object));
+    results.setFunctions(bound.functions);
+  });
   return kj::READY_NOW;
 }
 

@@ -71,6 +71,7 @@ class HostService final : public proto::Host::Server {
   kj::Promise<void> shutdown(ShutdownContext context) override;
   kj::Promise<void> attachBulk(AttachBulkContext context) override;
   kj::Promise<void> detachBulk(DetachBulkContext context) override;
+  kj::Promise<void> bind(BindContext context) override;
 
  private:
   static void fillComponent(proto::ComponentInfo::Builder out, const LoadedComponent& component);

@@ -6,6 +6,7 @@
 @0xc79a1930fac2e0fb;
 
 using Cxx = import "/capnp/c++.capnp";
+using Schema = import "/capnp/schema.capnp";
 $Cxx.namespace("bitbridge::proto");
 
 const protocolVersion :UInt32 = 1;
@@ -53,4 +54,12 @@ interface Host {
 
   # Forgets a segment: the host unmaps it once no component view of it remains.
   detachBulk @5 (segment :UInt64) -> ();
+
+  bind @6 (library :Text, interfaceId :UInt64, nodes :List(Schema.Node))
+       -> (object :Capability, functions :UInt32);
+  # Loads the plain C library at `library` and returns an object of interface `interfaceId`
+  # whose methods call its functions, as the interface's /bitbridge/c.capnp annotations
+  # describe them. `nodes`: the schema of that interface and of every struct and enum it uses
+  # (the client's generated code carries them). Every function is resolved and checked here,
+  # before any call; `functions` is how many. Calls then run the library's code in this host.
 }

@@ -46,11 +46,18 @@ TEST_F(SpawnFailure, LegacyLibraryOfOtherBitnessThanComponent) {
   EXPECT_CONTAINS(e.message(), "the x86 component that wraps it");
 }
 
-TEST_F(SpawnFailure, LegacyLibraryWithoutComponent) {
+// Without a component, legacyLibrary is a library to bind (Host::bind): its header picks the
+// host, and a library no host of the requested architecture can load is refused before spawn.
+TEST_F(SpawnFailure, LegacyLibraryWithoutComponentPicksTheHostFromItsHeader) {
   HostOptions options;
-  options.legacyLibrary = CALC_LIBRARY;
-  Error e = expectError(ErrorKind::BadConfiguration, [&] { Host::spawn(runtime, options); });
-  EXPECT_CONTAINS(e.message(), "HostOptions::component is not");
+  options.legacyLibrary = CALC_LIBRARY;  // 32-bit
+  Host host = Host::spawn(runtime, options);
+  EXPECT_EQ(host.info().pointerBits, 32u);
+  host.shutdown();
+
+  options.arch = Arch::x86_64;
+  Error e = expectError(ErrorKind::WrongBitness, [&] { Host::spawn(runtime, options); });
+  EXPECT_CONTAINS(e.message(), CALC_LIBRARY);
 }
 
 TEST_F(SpawnFailure, EnvironmentHostDirectoryIsAnOverrideNotAHint) {

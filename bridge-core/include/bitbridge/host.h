@@ -22,6 +22,7 @@
 #include <vector>
 
 #include <capnp/capability.h>
+#include <capnp/schema.h>
 #include <kj/async-io.h>
 
 #include "bitbridge/arch.h"
@@ -125,9 +126,11 @@ struct HostOptions {
   /// is given (then a mismatch is a WrongBitness error before anything is started).
   std::string component;
   /// Optional: the legacy library the component wraps. Its header is checked too, so a
-  /// 64-bit vendor library next to a 32-bit component is reported by name. Needs `component`.
+  /// 64-bit vendor library next to a 32-bit component is reported by name. Without a
+  /// `component`: the library you will bind (Host::bind), whose header then picks the host.
   std::string legacyLibrary;
-  /// Host bitness. Default: from `component`'s header, or this process's own if none.
+  /// Host bitness. Default: from `component`'s header (else `legacyLibrary`'s), or this
+  /// process's own if neither is given.
   std::optional<Arch> arch;
   /// Directory holding bitbridge-host32/-host64. Default: $BITBRIDGE_HOST_DIR, else the
   /// bin/ directory of the prefix libbitbridge-core was loaded from. Either override is the
@@ -224,6 +227,23 @@ class Host {
   template <typename Interface>
   typename Interface::Client activate(const std::string& className) {
     return activateAny(className).template castAs<Interface>();
+  }
+
+  /// Binds the plain C library at `library` (a path on the host's machine, opened by the
+  /// host) as an object of `Interface`, whose methods call the library's functions as the
+  /// interface's /bitbridge/c.capnp annotations describe them: no component, no compiler of the
+  /// library's bitness. The host receives the interface's schema from the generated code,
+  /// resolves every function and checks every annotation before this returns. Throws Error:
+  /// NotFound (the library, or a function it does not export: the message names the method
+  /// and the symbol), WrongBitness (the library is not of the host's architecture: spawn the
+  /// host with HostOptions::legacyLibrary set to it, so its header picks the host),
+  /// BadConfiguration (an annotation that does not fit its field, a length naming no
+  /// parameter, a build without libffi). See docs/reference.md, "Binding a C library".
+  capnp::Capability::Client bindAny(const std::string& library, capnp::InterfaceSchema schema);
+  template <typename Interface>
+  typename Interface::Client bind(const std::string& library) {
+    return bindAny(library, capnp::Schema::from<Interface>().asInterface())
+        .template castAs<Interface>();
   }
 
   HostInfo info();

@@ -1,0 +1,46 @@
+// CLibrary on POSIX: header check, then dlopen(RTLD_NOW | RTLD_LOCAL) and dlsym.
+#include <dlfcn.h>
+
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+
+#include "bitbridge/binary_header.h"
+#include "bitbridge/error.h"
+#include "c_library.h"
+#include "inspect_hint.h"
+
+namespace bitbridge {
+
+CLibrary CLibrary::open(const std::string& path) {
+  requireHostable(path, currentArch(), BinaryRole::LegacyLibrary);
+  char resolved[PATH_MAX];
+  if (::realpath(path.c_str(), resolved) == nullptr) {
+    int error = errno;
+    throw Error(ErrorKind::NotFound, "cannot resolve " + path + ": " + ::strerrordesc_np(error));
+  }
+  // RTLD_LOCAL: two bound libraries (or a library and a component) may export the same names.
+  void* handle = ::dlopen(resolved, RTLD_NOW | RTLD_LOCAL);
+  if (handle == nullptr) {
+    const char* why = ::dlerror();
+    throw Error(ErrorKind::BadConfiguration,
+                std::string("cannot load ") + resolved + ": " + (why ? why : "unknown dlopen error"),
+                "a library it needs may be missing or of the wrong bitness; run `" +
+                    inspectCommand(resolved) + "` to see which");
+  }
+  return CLibrary(resolved, handle);
+}
+
+void* CLibrary::function(const std::string& symbol, const std::string& method) const {
+  ::dlerror();
+  void* address = ::dlsym(handle_, symbol.c_str());
+  if (address == nullptr) {
+    throw Error(ErrorKind::NotFound,
+                method + ": " + path_ + " does not export '" + symbol + "'",
+                "name the exported function with $C.symbol(\"<name>\") on the method; `" +
+                    inspectCommand(path_) + " --exports` lists what it exports");
+  }
+  return address;
+}
+
+}  // namespace bitbridge

@@ -1,0 +1,72 @@
+# Annotations that describe a plain C library to bitbridge, so that a host can call it from the
+# schema alone, with no component (Host::bind, docs/reference.md "Binding a C library").
+#
+# An interface is the library; each method is one exported function:
+#   - the method's parameters, in order of their ordinals, are the function's parameters;
+#   - the result field named `result` (or annotated $returns) is the function's return value;
+#     without one the function returns void;
+#   - every other result field is an out-parameter: it names a parameter annotated $out, and
+#     carries back what the function wrote there.
+#
+# Types, as the host's C ABI sees them (never the client's):
+#   Bool -> _Bool, Int8..Int64 / UInt8..UInt64 -> the fixed-width integers, Float32 -> float,
+#   Float64 -> double, an enum -> int (a C enum), Text -> const char* (NUL-terminated, UTF-8 as
+#   given), Data -> const unsigned char* (its bytes), List(<number or Bool>) -> a pointer to its
+#   first element (const for parameters).
+#   Integers whose width depends on the platform (long, size_t, ...) are declared with $type on
+#   an Int64 or UInt64 field and converted by the host, which refuses a value that does not fit.
+#
+# Example:
+#   using C = import "/bitbridge/c.capnp";
+#   interface Vendor {
+#     add @0 (a :Int32, b :Int32) -> (result :Int32) $C.symbol("vendor_add");
+#     scale @1 (k :Float64, xin :List(Float64), n :Int32 $C.lengthOf("xin"),
+#               xout :List(Float64) $C.out $C.length("n")) -> (xout :List(Float64));
+#     divmod @2 (a :Int32, b :Int32, q :Int32 $C.out, r :Int32 $C.out) -> (q :Int32, r :Int32);
+#     crc @3 (crc :UInt64 $C.type(ulong), buf :Data, len :UInt32 $C.lengthOf("buf"))
+#          -> (result :UInt64 $C.type(ulong)) $C.symbol("crc32");
+#   }
+@0xcf962979a6000e48;
+
+using Cxx = import "/capnp/c++.capnp";
+$Cxx.namespace("bitbridge::c");
+
+annotation symbol @0xfed246c1d30eb48b (method) :Text;
+# The exported name of the function. Default: the method's name.
+
+enum CType {
+  # C integer types whose width is the host's: 4 or 8 bytes (long: 8 on 64-bit Linux, 4 on
+  # 32-bit Linux and on Windows).
+  long @0;
+  ulong @1;
+  size @2;      # size_t
+  ssize @3;     # ssize_t / ptrdiff_t
+  intptr @4;    # intptr_t
+  uintptr @5;   # uintptr_t
+  int @6;       # int (4 bytes everywhere bitbridge runs): for a Bool or enum passed as int
+}
+
+annotation type @0xa673db53f51a5524 (param, field) :CType;
+# The C type of an integer parameter or result whose width is the host's. The field must be
+# Int64 (long, ssize, intptr) or UInt64 (ulong, size, uintptr); `int` fits Bool and Int32 fields.
+
+annotation lengthOf @0x944f0c1c4f19f055 (param, field) :Text;
+# This integer parameter is the element count of the list (or byte count of the Data)
+# parameter it names; the host fills it from that list, so the client need not set it.
+
+annotation out @0xde0686b897cd06ee (param, field) :Void;
+# An out-parameter: the function receives a pointer to a value (a number or Bool field) or to a
+# buffer (a List, Text or Data field, sized by $length or $capacity) and writes there. The
+# parameter keeps the function's parameter position; its value comes back in the result field
+# of the same name. For Text, the host passes a buffer of $capacity bytes (or $length from a
+# parameter) and returns the text up to its first NUL.
+
+annotation length @0xb835821f7af7aefd (param, field) :Text;
+# The element count (bytes for Text and Data) of an out buffer: the value of the integer
+# parameter it names, as passed to the function.
+
+annotation capacity @0xdc9584248b436113 (param, field) :UInt32;
+# The element count (bytes for Text and Data) of an out buffer, fixed.
+
+annotation returns @0xb118884cbdc24ac3 (param, field) :Void;
+# This result field receives the function's return value (default: the field named `result`).
