@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -120,12 +121,80 @@ TEST_P(WindowsHost, ACrashIsReportedWithItsExceptionCode) {
 }
 
 TEST_P(WindowsHost, AnExitIsReportedWithItsStatus) {
+  // 0 too: a host (its legacy DLL) that calls exit(0) itself did exit, and must not be
+  // mistaken for one terminated from outside, which Wine also reports as status 0.
+  for (int code : {7, 0}) {
+    SCOPED_TRACE("exit code " + std::to_string(code));
+    Host host = Host::spawn(runtime, options());
+    auto probe = host.activate<probe::Probe>("probe");
+    auto exitNow = probe.exitNowRequest();
+    exitNow.setCode(code);
+    Error e = expectError(ErrorKind::Disconnected, [&] { host.wait(exitNow.send()); });
+    EXPECT_CONTAINS(e.message(), "exited with status " + std::to_string(code) +
+                                     " while calls were pending");
+    EXPECT_EQ(e.message().find("[bitbridge]"), std::string::npos)
+        << "the exit announcement is not host output";
+  }
+}
+
+// taskkill /F (and Task Manager) end a process with TerminateProcess and an exit code of the
+// killer's choosing (taskkill's is 1; 0 is possible too). The host did not exit, whatever the
+// number: the message says it was terminated from outside, with the status Windows reports.
+TEST_P(WindowsHost, AHostTerminatedFromOutsideMidCallIsReportedAsTerminated) {
+  for (UINT code : {1u, 0u}) {
+    SCOPED_TRACE("TerminateProcess with exit code " + std::to_string(code));
+    Host host = Host::spawn(runtime, options());
+    auto probe = host.activate<probe::Probe>("probe");
+    auto stuck = probe.sleepRequest();
+    stuck.setMilliseconds(30000);
+    HANDLE process = ::OpenProcess(PROCESS_TERMINATE, FALSE, host.pid());
+    ASSERT_NE(process, nullptr);
+    // Killed while this thread waits on the call, as taskkill from a console would.
+    std::thread killer([process, code] {
+      ::Sleep(300);
+      ::TerminateProcess(process, code);
+    });
+    auto started = std::chrono::steady_clock::now();
+    Error e = expectError(ErrorKind::Disconnected, [&] { host.wait(stuck.send()); });
+    killer.join();
+    ::CloseHandle(process);
+    EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
+    EXPECT_CONTAINS(e.message(), "(pid " + std::to_string(host.pid()) +
+                                     ") was terminated from outside while calls were pending "
+                                     "(exit status " + std::to_string(code) + "; ");
+    EXPECT_CONTAINS(e.message(), "taskkill /F");
+    EXPECT_EQ(e.message().find("exited with status"), std::string::npos);
+    EXPECT_FALSE(host.running());
+  }
+}
+
+// Under Wine, a host's Unix process killed by a signal (`kill -9` on it) ends without a word to
+// Windows, which then reports exit code 0. The message must not say "exited with status 0".
+TEST_P(WindowsHost, AHostWhoseWineProcessIsKilledIsReportedAsTerminated) {
+  if (!test::underWine()) GTEST_SKIP() << "only under Wine has a host a Unix process to kill";
   Host host = Host::spawn(runtime, options());
   auto probe = host.activate<probe::Probe>("probe");
-  auto exitNow = probe.exitNowRequest();
-  exitNow.setCode(7);
-  Error e = expectError(ErrorKind::Disconnected, [&] { host.wait(exitNow.send()); });
-  EXPECT_CONTAINS(e.message(), "exited with status 7");
+  host.wait(probe.whoamiRequest().send());
+  // The host's Wine process is the one whose command line (a Wine process shows its Windows
+  // one) has our Windows pid after --parent, and whose wineserver is ours (same prefix).
+  int unixPid = test::unixPidOfHost(::GetCurrentProcessId());
+  ASSERT_GT(unixPid, 0) << "no Unix process found for the host (pid " << host.pid() << ")";
+  auto stuck = probe.sleepRequest();
+  stuck.setMilliseconds(30000);
+  std::thread killer([unixPid] {
+    ::Sleep(300);
+    test::runUnixCommand("kill -9 " + std::to_string(unixPid));
+  });
+  auto started = std::chrono::steady_clock::now();
+  Error e = expectError(ErrorKind::Disconnected, [&] { host.wait(stuck.send()); });
+  killer.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
+  EXPECT_CONTAINS(e.message(), "(pid " + std::to_string(host.pid()) +
+                                   ") was terminated from outside while calls were pending "
+                                   "(exit status ");
+  EXPECT_CONTAINS(e.message(), "under Wine, a signal to its process");
+  EXPECT_EQ(e.message().find("exited with status"), std::string::npos);
+  EXPECT_FALSE(host.running());
 }
 
 TEST_P(WindowsHost, ACallDeadlineTimesOutAndTheHostKeepsServing) {
