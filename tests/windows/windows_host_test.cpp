@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <string>
 #include <thread>
 #include <vector>
@@ -15,6 +16,7 @@
 #include "bitbridge/host.h"
 #include "components/probe_pattern.h"
 #include "probe.capnp.h"
+#include "support/temp_dir.h"
 #include "support/test_support.h"
 #include "windows/windows_test_support.h"
 
@@ -91,6 +93,48 @@ TEST_P(WindowsHost, AMissingDependencyIsReportedInTheSystemsWords) {
   EXPECT_CONTAINS(e.message(), "cannot load");
   EXPECT_CONTAINS(e.message(), "(error 126)");  // ERROR_MOD_NOT_FOUND
   EXPECT_CONTAINS(e.hint(), "next to the component");
+}
+
+TEST_P(WindowsHost, AMissingDependencyIsNamed) {
+  Error e = expectError(ErrorKind::BadConfiguration,
+                        [&] { Host::spawn(runtime, options("missing_dependency_component")); });
+  EXPECT_CONTAINS(e.message(), "it needs libprobe_dependency.dll, which is nowhere the loader looks");
+  EXPECT_CONTAINS(e.hint(), "put libprobe_dependency.dll (");
+}
+
+// With no legacyLibrary to check before the spawn, a DLL the component imports that is of the
+// other bitness (the other build's not_a_component.dll under the imported name, next to a copy
+// of the component) is named by the host: which DLL, where, what it is, and the fix, instead of
+// the loader's bare "Module not found (error 126)".
+TEST_P(WindowsHost, ADependencyOfTheOtherBitnessIsNamedWithItsPathAndBitness) {
+  namespace fs = std::filesystem;
+  Arch other = GetParam() == Arch::x86 ? Arch::x86_64 : Arch::x86;
+  const std::string bits = GetParam() == Arch::x86 ? "32" : "64";
+  const std::string otherBits = GetParam() == Arch::x86 ? "64" : "32";
+  test::TempDir dir("bitbridge-wrong-dependency");  // outlives the hosts below
+  std::string component = dir / "libmissing_dependency_component.dll";
+  fs::copy_file(testComponent("missing_dependency_component", GetParam()), component);
+  fs::copy_file(testComponent("not_a_component", other), dir / "libprobe_dependency.dll");
+  HostOptions o = options();
+  o.component = component;
+  Error e = expectError(ErrorKind::WrongBitness, [&] { Host::spawn(runtime, o); });
+  EXPECT_CONTAINS(e.message(), "it needs libprobe_dependency.dll, and the libprobe_dependency.dll "
+                               "the loader finds, ");
+  EXPECT_CONTAINS(e.message(), fs::path(dir.str()).filename().string() + "\\libprobe_dependency.dll, is ");
+  EXPECT_CONTAINS(e.message(), "(" + otherBits + "-bit)");
+  EXPECT_CONTAINS(e.message(), "bitbridge-host" + bits + " is " + bits + "-bit");
+  EXPECT_CONTAINS(e.hint(), "put the " + bits + "-bit build of libprobe_dependency.dll next to "
+                                                "the component");
+
+  // The right bitness in its place: the same copy loads, so it was the bitness and nothing else.
+  fs::copy_file(std::string(GetParam() == Arch::x86 ? TEST_COMPONENTS_DIR_X86
+                                                    : TEST_COMPONENTS_DIR_X86_64) +
+                    "/dependencies/libprobe_dependency.dll",
+                dir / "libprobe_dependency.dll", fs::copy_options::overwrite_existing);
+  Host host = Host::spawn(runtime, o);
+  auto probe = host.activate<probe::Probe>("missing-dependency");
+  EXPECT_NO_THROW(host.wait(probe.whoamiRequest().send()));
+  host.shutdown();
 }
 
 TEST_P(WindowsHost, ADllThatIsNotAComponentIsRefused) {
