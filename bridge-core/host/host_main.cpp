@@ -29,6 +29,7 @@
 #include "bitbridge/arch.h"
 #include "bitbridge/error.h"
 #include "channel.h"
+#include "exit_announcement.h"
 #include "host_platform.h"
 #include "host_service.h"
 #include "logging.h"
@@ -57,6 +58,9 @@ bool parsePositive(const char* text, int& out) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // First: from here on, every way this process exits by itself is told apart from being
+  // terminated (Windows; see exit_announcement.h).
+  bitbridge::announceOwnExit();
   if (auto status = bitbridge::runPlatformCommand(argc, argv)) return *status;
   std::string channel;
   std::string shared;

@@ -31,7 +31,7 @@ class PipeChannel final : public PrivateChannel {
       if (auto status = host.waitFor(std::chrono::milliseconds(0))) {
         std::string tail = host.outputTail();
         throw Error(ErrorKind::Disconnected,
-                    label + " " + status->describe() + " before opening its pipe" +
+                    label + " " + status->describe(" before opening its pipe") +
                         (tail.empty() ? std::string() : "; last host output:\n" + tail));
       }
     };

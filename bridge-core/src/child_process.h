@@ -20,10 +20,19 @@
 namespace bitbridge {
 
 struct ExitStatus {
-  bool signaled = false;  ///< killed by a signal (code is the signal number)
+  bool signaled = false;  ///< POSIX: killed by a signal (code is the signal number); Windows:
+                          ///< terminated by this client (ChildProcess::kill)
   int code = 0;           ///< exit code, or signal number when signaled
-  /// "exited with status 3", "was killed by signal 9 (Killed)".
-  std::string describe() const;
+  /// Windows: whether the host announced that it exits by itself (exit_announcement.h); false
+  /// means it was terminated (TerminateProcess from outside, `taskkill /F`, or under Wine a
+  /// signal to its process), whatever its exit code. Unset where that cannot be known (POSIX,
+  /// where `signaled` tells; a process whose output is not read, such as a COM-activated host).
+  std::optional<bool> exitedByItself;
+  /// The process's fate, with `situation` (" while calls were pending", " before ...") where
+  /// it reads best: "exited with status 3 while calls were pending", "was killed by signal 9
+  /// (Killed) while ...", Windows: "crashed with exception 0xC0000005 (access violation) while
+  /// ...", "was terminated from outside while ... (exit status 1; ...)".
+  std::string describe(const std::string& situation = {}) const;
 };
 
 struct SpawnRequest {

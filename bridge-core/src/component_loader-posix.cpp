@@ -13,6 +13,15 @@
 #include "inspect_hint.h"
 
 namespace bitbridge {
+namespace {
+
+// This host's executable: what it has loaded counts as present for the dependency walk.
+std::string thisExecutable() {
+  char path[PATH_MAX];
+  return ::realpath("/proc/self/exe", path) != nullptr ? std::string(path) : std::string();
+}
+
+}  // namespace
 
 LoadedComponent openComponentLibrary(const std::string& path, const std::string& legacyLibrary) {
   // Missing file: NotFound; garbage or a foreign format: BadConfiguration; else bitness.
@@ -29,9 +38,19 @@ LoadedComponent openComponentLibrary(const std::string& path, const std::string&
 
   void* handle = ::dlopen(loaded.path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (handle == nullptr) {
-    const char* why = ::dlerror();
-    throw Error(ErrorKind::BadConfiguration,
-                "cannot load " + loaded.path + ": " + (why ? why : "unknown dlopen error"),
+    const char* raw = ::dlerror();
+    std::string why = raw ? raw : "unknown dlopen error";
+    // ld.so skips a dependency of the other class and, if nothing else matches, says only
+    // "libx.so: wrong ELF class: ELFCLASS64": not where that file is, nor what needs it. The
+    // dependency walk (on this failure path only, so a good load pays nothing) names both.
+    // dlerror()'s "cannot open shared object file" already names a missing library: left as
+    // is.
+    if (auto problem = findDependencyProblem(loaded.path, thisExecutable())) {
+      if (problem->status == DependencyStatus::WrongBitness) {
+        throw wrongBitnessDependencyError(loaded.path, *problem, why);
+      }
+    }
+    throw Error(ErrorKind::BadConfiguration, "cannot load " + loaded.path + ": " + why,
                 "a library it needs may be missing or of the wrong bitness; run `" +
                     inspectCommand(loaded.path) +
                     "` to see which, and put dependencies next to the component");

@@ -1,8 +1,68 @@
 #include "component_loader.h"
 
+#include <filesystem>
+
 #include "bitbridge/error.h"
+#include "binary_image.h"
+#include "search_environment.h"
 
 namespace bitbridge {
+
+std::optional<Dependency> findDependencyProblem(const std::string& path,
+                                                const std::string& hostExecutable) {
+  try {
+    DependencyResolver resolver(nativeSearchEnvironment());
+    resolver.addHostLibraries(hostExecutable);
+    for (Dependency& d : resolver.resolve(path, readBinaryImage(path))) {
+      if (d.delayLoaded) continue;
+      if (d.status == DependencyStatus::WrongBitness || d.status == DependencyStatus::Missing) {
+        return std::move(d);
+      }
+    }
+  } catch (const std::exception&) {
+    // An unreadable host or component: the loader's own error stands alone.
+  }
+  return std::nullopt;
+}
+
+std::string throughWhat(const std::string& path, const Dependency& dependency) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (dependency.depth <= 1 || fs::equivalent(dependency.neededBy, path, ec)) return {};
+  return " (through " + fs::path(dependency.neededBy).filename().string() + ")";
+}
+
+Error wrongBitnessDependencyError(const std::string& path, const Dependency& dependency,
+                                  const std::string& loaderText) {
+  namespace fs = std::filesystem;
+  const unsigned ours = sizeof(void*) * 8;
+  const unsigned theirs = ours == 32 ? 64 : 32;
+  std::string what = std::to_string(theirs) + "-bit";
+  bool pe = nativeBinaryFormat() == BinaryFormat::Pe;
+  try {
+    BinaryInfo info = inspectBinary(dependency.path);
+    what = info.description;
+    pe = info.format == BinaryFormat::Pe;
+  } catch (const std::exception&) {
+    // It was readable a moment ago (the resolver judged it); keep the plain words.
+  }
+  const std::string host = ours == 32 ? "bitbridge-host32" : "bitbridge-host64";
+  std::string dir = fs::path(path).parent_path().string();
+  return Error(
+      ErrorKind::WrongBitness,
+      "cannot load " + path + ": it needs " + dependency.name + throughWhat(path, dependency) +
+          ", and the " + dependency.name + " the loader finds, " + dependency.path + ", is " +
+          what + " (" + std::to_string(theirs) + "-bit); " + host + " is " + std::to_string(ours) +
+          "-bit and can only load a " + std::to_string(ours) + "-bit " + dependency.name +
+          " (the loader said: " + loaderText + ")",
+      pe ? "put the " + std::to_string(ours) + "-bit build of " + dependency.name +
+               " next to the component (" + dir + "), in place of the " +
+               std::to_string(theirs) + "-bit one, or in a directory on PATH ahead of it"
+         : "install the " + std::to_string(ours) + "-bit build of " + dependency.name +
+               " (Debian: the :" + (ours == 32 ? "i386" : "amd64") +
+               " package), or put it next to the component (" + dir +
+               ", found through RPATH $ORIGIN) or on LD_LIBRARY_PATH");
+}
 
 void validateComponentTable(const ComponentTable* table, const std::string& path) {
   const std::string fix = "rebuild the component against this bitbridge (bitbridge_add_component)";

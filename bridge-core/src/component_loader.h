@@ -7,10 +7,13 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "bitbridge/component.h"
+#include "bitbridge/error.h"
+#include "dependency_resolver.h"
 
 namespace bitbridge {
 
@@ -25,6 +28,25 @@ struct LoadedComponent {
 /// Throws Error: NotFound, WrongBitness, BadConfiguration (loader text verbatim: dlerror() /
 /// GetLastError() message). Implemented per platform (component_loader-posix.cpp).
 LoadedComponent openComponentLibrary(const std::string& path, const std::string& legacyLibrary);
+
+/// Why the platform loader refused `path`, found by walking its dependencies as that loader
+/// does (dependency_resolver.h), with what `hostExecutable` has loaded counted as present: the
+/// first dependency, direct or not, that the loader would find only in the other bitness
+/// (status WrongBitness) or nowhere (Missing); delay-loaded DLLs are not loaded at load time
+/// and are left out. Nothing if the walk finds neither, or cannot be done (a walk that fails
+/// must not hide the loader's own error). Only for the failure path: it reads the headers of
+/// every dependency.
+std::optional<Dependency> findDependencyProblem(const std::string& path,
+                                                const std::string& hostExecutable);
+
+/// The error for a dependency of the other bitness (`dependency.status` WrongBitness): names
+/// it, where the loader takes it from, what it is, and the fix. `loaderText` is the
+/// loader's own words, kept at the end.
+Error wrongBitnessDependencyError(const std::string& path, const Dependency& dependency,
+                                  const std::string& loaderText);
+
+/// " (through libother.dll)" when `dependency` is needed by something other than `path`.
+std::string throughWhat(const std::string& path, const Dependency& dependency);
 
 /// Validates a table returned by an entry point (shared by every platform's loader).
 void validateComponentTable(const ComponentTable* table, const std::string& path);

@@ -121,7 +121,7 @@ struct Host::Impl {
     if (!process) return sharedDisconnectContext(situation);
     std::string context = label;
     if (auto status = process->waitFor(kStatusWait)) {
-      context += " " + status->describe() + situation;
+      context += " " + status->describe(situation);
     } else {
       context += " closed its channel but is still running" + situation;
     }

@@ -19,6 +19,18 @@ class OutputLines {
   explicit OutputLines(std::function<void(const std::string&)> onLine, size_t tailBytes = 4096)
       : onLine_(std::move(onLine)), tailLimit_(tailBytes) {}
 
+  /// A line ending in `marker` is a message from the child's runtime, not output: the part
+  /// before the marker (a line the child left unterminated) is output, the marker is only
+  /// recorded (sawMarker()). Windows uses it for a host's exit announcement
+  /// (exit_announcement.h). Call before the first feed().
+  void setMarker(std::string marker) { marker_ = std::move(marker); }
+
+  /// Whether a line ended in the marker so far.
+  bool sawMarker() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return sawMarker_;
+  }
+
   /// Bytes as read; complete lines go to the callback (without the newline, "\r" dropped).
   void feed(const char* data, size_t size) {
     pending_.append(data, size);
@@ -60,6 +72,13 @@ class OutputLines {
  private:
   void emit(std::string line) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (!marker_.empty() && line.size() >= marker_.size() &&
+        line.compare(line.size() - marker_.size(), marker_.size(), marker_) == 0) {
+      line.resize(line.size() - marker_.size());
+      std::lock_guard<std::mutex> lock(mutex_);
+      sawMarker_ = true;
+      if (line.empty()) return;
+    }
     {
       std::lock_guard<std::mutex> lock(mutex_);
       tail_.push_back(line);
@@ -74,12 +93,14 @@ class OutputLines {
 
   std::function<void(const std::string&)> onLine_;
   const size_t tailLimit_;
+  std::string marker_;        // set before the drain thread starts
   std::string pending_;       // drain thread only
-  mutable std::mutex mutex_;  // guards tail_, tailBytes_, finished_
+  mutable std::mutex mutex_;  // guards tail_, tailBytes_, finished_, sawMarker_
   std::condition_variable changed_;
   std::deque<std::string> tail_;
   size_t tailBytes_ = 0;
   bool finished_ = false;
+  bool sawMarker_ = false;
 };
 
 }  // namespace bitbridge

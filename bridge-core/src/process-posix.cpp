@@ -28,14 +28,15 @@ extern char** environ;
 
 namespace bitbridge {
 
-std::string ExitStatus::describe() const {
+std::string ExitStatus::describe(const std::string& situation) const {
   if (signaled) {
     // sigdescr_np (glibc 2.32) reads a constant table: describe() runs on whichever thread
     // saw the death, and strsignal may write a shared buffer for unknown numbers.
     const char* name = ::sigdescr_np(code);
-    return "was killed by signal " + std::to_string(code) + " (" + (name ? name : "?") + ")";
+    return "was killed by signal " + std::to_string(code) + " (" + (name ? name : "?") + ")" +
+           situation;
   }
-  return "exited with status " + std::to_string(code);
+  return "exited with status " + std::to_string(code) + situation;
 }
 
 uint32_t currentProcessId() { return static_cast<uint32_t>(::getpid()); }
@@ -94,14 +95,14 @@ class PosixChildProcess final : public ChildProcess {
       int raw = 0;
       pid_t r = ::waitpid(pid_, &raw, WNOHANG);
       if (r == pid_) {
-        status_ = WIFSIGNALED(raw) ? ExitStatus{true, WTERMSIG(raw)}
-                                   : ExitStatus{false, WEXITSTATUS(raw)};
+        status_ = WIFSIGNALED(raw) ? ExitStatus{true, WTERMSIG(raw), std::nullopt}
+                                   : ExitStatus{false, WEXITSTATUS(raw), std::nullopt};
         awaitDrained();
         return status_;
       }
       if (r < 0 && errno != EINTR) {
         // Someone else reaped it (e.g. an application SIGCHLD handler with waitpid(-1)).
-        status_ = ExitStatus{false, -1};
+        status_ = ExitStatus{false, -1, std::nullopt};
         awaitDrained();
         return status_;
       }

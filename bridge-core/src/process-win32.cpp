@@ -14,17 +14,30 @@
 #include "bitbridge/error.h"
 #include "output_lines.h"
 #include "child_process.h"
+#include "exit_announcement.h"
 #include "inspect_hint.h"
 #include "win32_text.h"
 #include "win32_wait.h"
 
 namespace bitbridge {
 
-std::string ExitStatus::describe() const {
-  if (signaled) return "was terminated";
+namespace {
+
+// Wine exports this from its ntdll; Windows does not. Under Wine a host's Unix process can also
+// be killed by a signal, which Windows then reports as exit code 0.
+bool underWine() {
+  HMODULE ntdll = ::GetModuleHandleW(L"ntdll.dll");
+  return ntdll != nullptr && ::GetProcAddress(ntdll, "wine_get_version") != nullptr;
+}
+
+}  // namespace
+
+std::string ExitStatus::describe(const std::string& situation) const {
+  if (signaled) return "was terminated" + situation;
   uint32_t value = static_cast<uint32_t>(code);
   if (value >= 0xC0000000u) {
-    // An NTSTATUS: the process died of an unhandled exception.
+    // An NTSTATUS: the process died of an unhandled exception (our crash handler terminates
+    // the host with the exception code, so this comes before the exit announcement's verdict).
     char hex[16];
     std::snprintf(hex, sizeof(hex), "0x%08X", value);
     const char* name = value == 0xC0000005u   ? " (access violation)"
@@ -33,9 +46,17 @@ std::string ExitStatus::describe() const {
                        : value == 0xC0000409u ? " (stack buffer overrun / fail-fast)"
                        : value == 0xC0000135u ? " (a DLL it needs was not found)"
                                               : "";
-    return std::string("crashed with exception ") + hex + name;
+    return std::string("crashed with exception ") + hex + name + situation;
   }
-  return "exited with status " + std::to_string(code);
+  if (exitedByItself == false) {
+    // It ended without passing through ExitProcess (exit_announcement.h): the exit code is
+    // whatever the killer passed to TerminateProcess (taskkill /F passes 1), or 0 under Wine
+    // when the Unix process was killed. Not an exit, whatever the number says.
+    return "was terminated from outside" + situation + " (exit status " +
+           std::to_string(value) + "; it did not exit by itself: TerminateProcess ended it, as `taskkill /F` does" +
+           (underWine() ? ", or, under Wine, a signal to its process such as `kill -9`" : "") + ")";
+  }
+  return "exited with status " + std::to_string(code) + situation;
 }
 
 uint32_t currentProcessId() { return static_cast<uint32_t>(::GetCurrentProcessId()); }
@@ -94,6 +115,8 @@ class Win32ChildProcess final : public ChildProcess {
       drain_->output.finish();
       return;
     }
+    readsOutput_ = true;
+    drain_->output.setMarker(kExitAnnouncement);
     auto drain = drain_;
     drainThread_ = std::thread([drain, outputRead] {
       char buffer[4096];
@@ -124,8 +147,11 @@ class Win32ChildProcess final : public ChildProcess {
     if (::WaitForSingleObject(process_.get(), ms) != WAIT_OBJECT_0) return std::nullopt;
     DWORD code = 0;
     ::GetExitCodeProcess(process_.get(), &code);
-    status_ = ExitStatus{terminated_, static_cast<int>(code)};
+    // The announcement, if any, was written before the process ended: the drain has it once
+    // the pipe reaches EOF (or, if a process the host started keeps the pipe, soon after).
     drain_->output.awaitFinished(kDrainWait);
+    status_ = ExitStatus{terminated_, static_cast<int>(code), std::nullopt};
+    if (readsOutput_) status_->exitedByItself = drain_->output.sawMarker();
     return status_;
   }
 
@@ -144,6 +170,7 @@ class Win32ChildProcess final : public ChildProcess {
   UniqueHandle job_;  // closing it kills the host if it is still running
   int pid_;
   bool terminated_ = false;
+  bool readsOutput_ = false;  // a spawned host: its exit announcement can be seen
   std::optional<ExitStatus> status_;
   std::shared_ptr<Drain> drain_;
   std::thread drainThread_;

@@ -60,7 +60,7 @@ void startSharedHost(Runtime& runtime, const SharedHostRequest& request,
     // 3: it could not set up its endpoint; 64: it did not understand us. Both are settings.
     bool configuration = !status->signaled && (status->code == 3 || status->code == 64);
     throw Error(configuration ? ErrorKind::BadConfiguration : ErrorKind::Disconnected,
-                what + " " + status->describe() + " before it was listening" +
+                what + " " + status->describe(" before it was listening") +
                     (tail.empty() ? "" : "; last host output:\n" + tail));
   }
 }

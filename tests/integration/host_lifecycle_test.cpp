@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -12,6 +13,7 @@
 #include "bitbridge/host.h"
 #include "host_test_support.h"
 #include "probe.capnp.h"
+#include "support/temp_dir.h"
 #include "support/test_support.h"
 
 namespace bitbridge {
@@ -106,6 +108,27 @@ TEST_P(HostLifecycle, MissingDependencyShowsDlerrorFromTheHost) {
     host.load(testComponent("missing_dependency_component", GetParam()));
   });
   EXPECT_CONTAINS(e.message(), "libprobe_dependency.so: cannot open shared object file");
+}
+
+// ld.so skips a dependency of the other class and says only "libprobe_dependency.so: wrong ELF
+// class: ELFCLASS64"; the host names the file, what it is, and the fix. The other bitness's
+// not_a_component under the needed name sits next to a copy of the component (RPATH $ORIGIN).
+TEST_P(HostLifecycle, DependencyOfTheOtherClassIsNamedWithItsPathAndBitness) {
+  namespace fs = std::filesystem;
+  Arch other = GetParam().arch == Arch::x86 ? Arch::x86_64 : Arch::x86;
+  const std::string bits = GetParam().arch == Arch::x86 ? "32" : "64";
+  test::TempDir dir("bitbridge-wrong-dependency");
+  std::string component = dir / "libmissing_dependency_component.so";
+  fs::copy_file(testComponent("missing_dependency_component", GetParam()), component);
+  fs::copy_file(testComponent("not_a_component", other), dir / "libprobe_dependency.so");
+  Host host = spawnProbe();
+  Error e = expectError(ErrorKind::WrongBitness, [&] { host.load(component); });
+  EXPECT_CONTAINS(e.message(), "it needs libprobe_dependency.so, and the libprobe_dependency.so "
+                               "the loader finds, " + (dir / "libprobe_dependency.so") + ", is ");
+  EXPECT_CONTAINS(e.message(), GetParam().arch == Arch::x86 ? "(64-bit)" : "(32-bit)");
+  EXPECT_CONTAINS(e.message(), "wrong ELF class");  // ld.so's own words stay
+  EXPECT_CONTAINS(e.hint(), "install the " + bits + "-bit build of libprobe_dependency.so");
+  EXPECT_EQ(host.info().components.size(), 1u);  // and the host keeps serving
 }
 
 TEST_P(HostLifecycle, HostCrashIsDisconnectedWithSignalAndLogTail) {

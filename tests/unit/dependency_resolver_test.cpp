@@ -1,4 +1,4 @@
-// Dependency resolution as the host does it (tools/bitbridge-cli/dependency_resolver.h), on real
+// Dependency resolution as the host does it (bridge-core/src/dependency_resolver.h), on real
 // libraries of both bitnesses laid out in temporary directories.
 #include <gtest/gtest.h>
 

@@ -6,7 +6,9 @@
 
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -14,6 +16,7 @@
 #include "bitbridge/host.h"
 #include "components/probe_pattern.h"
 #include "probe.capnp.h"
+#include "support/temp_dir.h"
 #include "support/test_support.h"
 #include "windows/windows_test_support.h"
 
@@ -92,6 +95,48 @@ TEST_P(WindowsHost, AMissingDependencyIsReportedInTheSystemsWords) {
   EXPECT_CONTAINS(e.hint(), "next to the component");
 }
 
+TEST_P(WindowsHost, AMissingDependencyIsNamed) {
+  Error e = expectError(ErrorKind::BadConfiguration,
+                        [&] { Host::spawn(runtime, options("missing_dependency_component")); });
+  EXPECT_CONTAINS(e.message(), "it needs libprobe_dependency.dll, which is nowhere the loader looks");
+  EXPECT_CONTAINS(e.hint(), "put libprobe_dependency.dll (");
+}
+
+// With no legacyLibrary to check before the spawn, a DLL the component imports that is of the
+// other bitness (the other build's not_a_component.dll under the imported name, next to a copy
+// of the component) is named by the host: which DLL, where, what it is, and the fix, instead of
+// the loader's bare "Module not found (error 126)".
+TEST_P(WindowsHost, ADependencyOfTheOtherBitnessIsNamedWithItsPathAndBitness) {
+  namespace fs = std::filesystem;
+  Arch other = GetParam() == Arch::x86 ? Arch::x86_64 : Arch::x86;
+  const std::string bits = GetParam() == Arch::x86 ? "32" : "64";
+  const std::string otherBits = GetParam() == Arch::x86 ? "64" : "32";
+  test::TempDir dir("bitbridge-wrong-dependency");  // outlives the hosts below
+  std::string component = dir / "libmissing_dependency_component.dll";
+  fs::copy_file(testComponent("missing_dependency_component", GetParam()), component);
+  fs::copy_file(testComponent("not_a_component", other), dir / "libprobe_dependency.dll");
+  HostOptions o = options();
+  o.component = component;
+  Error e = expectError(ErrorKind::WrongBitness, [&] { Host::spawn(runtime, o); });
+  EXPECT_CONTAINS(e.message(), "it needs libprobe_dependency.dll, and the libprobe_dependency.dll "
+                               "the loader finds, ");
+  EXPECT_CONTAINS(e.message(), fs::path(dir.str()).filename().string() + "\\libprobe_dependency.dll, is ");
+  EXPECT_CONTAINS(e.message(), "(" + otherBits + "-bit)");
+  EXPECT_CONTAINS(e.message(), "bitbridge-host" + bits + " is " + bits + "-bit");
+  EXPECT_CONTAINS(e.hint(), "put the " + bits + "-bit build of libprobe_dependency.dll next to "
+                                                "the component");
+
+  // The right bitness in its place: the same copy loads, so it was the bitness and nothing else.
+  fs::copy_file(std::string(GetParam() == Arch::x86 ? TEST_COMPONENTS_DIR_X86
+                                                    : TEST_COMPONENTS_DIR_X86_64) +
+                    "/dependencies/libprobe_dependency.dll",
+                dir / "libprobe_dependency.dll", fs::copy_options::overwrite_existing);
+  Host host = Host::spawn(runtime, o);
+  auto probe = host.activate<probe::Probe>("missing-dependency");
+  EXPECT_NO_THROW(host.wait(probe.whoamiRequest().send()));
+  host.shutdown();
+}
+
 TEST_P(WindowsHost, ADllThatIsNotAComponentIsRefused) {
   Error e = expectError(ErrorKind::BadConfiguration,
                         [&] { Host::spawn(runtime, options("not_a_component")); });
@@ -120,12 +165,80 @@ TEST_P(WindowsHost, ACrashIsReportedWithItsExceptionCode) {
 }
 
 TEST_P(WindowsHost, AnExitIsReportedWithItsStatus) {
+  // 0 too: a host (its legacy DLL) that calls exit(0) itself did exit, and must not be
+  // mistaken for one terminated from outside, which Wine also reports as status 0.
+  for (int code : {7, 0}) {
+    SCOPED_TRACE("exit code " + std::to_string(code));
+    Host host = Host::spawn(runtime, options());
+    auto probe = host.activate<probe::Probe>("probe");
+    auto exitNow = probe.exitNowRequest();
+    exitNow.setCode(code);
+    Error e = expectError(ErrorKind::Disconnected, [&] { host.wait(exitNow.send()); });
+    EXPECT_CONTAINS(e.message(), "exited with status " + std::to_string(code) +
+                                     " while calls were pending");
+    EXPECT_EQ(e.message().find("[bitbridge]"), std::string::npos)
+        << "the exit announcement is not host output";
+  }
+}
+
+// taskkill /F (and Task Manager) end a process with TerminateProcess and an exit code of the
+// killer's choosing (taskkill's is 1; 0 is possible too). The host did not exit, whatever the
+// number: the message says it was terminated from outside, with the status Windows reports.
+TEST_P(WindowsHost, AHostTerminatedFromOutsideMidCallIsReportedAsTerminated) {
+  for (UINT code : {1u, 0u}) {
+    SCOPED_TRACE("TerminateProcess with exit code " + std::to_string(code));
+    Host host = Host::spawn(runtime, options());
+    auto probe = host.activate<probe::Probe>("probe");
+    auto stuck = probe.sleepRequest();
+    stuck.setMilliseconds(30000);
+    HANDLE process = ::OpenProcess(PROCESS_TERMINATE, FALSE, host.pid());
+    ASSERT_NE(process, nullptr);
+    // Killed while this thread waits on the call, as taskkill from a console would.
+    std::thread killer([process, code] {
+      ::Sleep(300);
+      ::TerminateProcess(process, code);
+    });
+    auto started = std::chrono::steady_clock::now();
+    Error e = expectError(ErrorKind::Disconnected, [&] { host.wait(stuck.send()); });
+    killer.join();
+    ::CloseHandle(process);
+    EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
+    EXPECT_CONTAINS(e.message(), "(pid " + std::to_string(host.pid()) +
+                                     ") was terminated from outside while calls were pending "
+                                     "(exit status " + std::to_string(code) + "; ");
+    EXPECT_CONTAINS(e.message(), "taskkill /F");
+    EXPECT_EQ(e.message().find("exited with status"), std::string::npos);
+    EXPECT_FALSE(host.running());
+  }
+}
+
+// Under Wine, a host's Unix process killed by a signal (`kill -9` on it) ends without a word to
+// Windows, which then reports exit code 0. The message must not say "exited with status 0".
+TEST_P(WindowsHost, AHostWhoseWineProcessIsKilledIsReportedAsTerminated) {
+  if (!test::underWine()) GTEST_SKIP() << "only under Wine has a host a Unix process to kill";
   Host host = Host::spawn(runtime, options());
   auto probe = host.activate<probe::Probe>("probe");
-  auto exitNow = probe.exitNowRequest();
-  exitNow.setCode(7);
-  Error e = expectError(ErrorKind::Disconnected, [&] { host.wait(exitNow.send()); });
-  EXPECT_CONTAINS(e.message(), "exited with status 7");
+  host.wait(probe.whoamiRequest().send());
+  // The host's Wine process is the one whose command line (a Wine process shows its Windows
+  // one) has our Windows pid after --parent, and whose wineserver is ours (same prefix).
+  int unixPid = test::unixPidOfHost(::GetCurrentProcessId());
+  ASSERT_GT(unixPid, 0) << "no Unix process found for the host (pid " << host.pid() << ")";
+  auto stuck = probe.sleepRequest();
+  stuck.setMilliseconds(30000);
+  std::thread killer([unixPid] {
+    ::Sleep(300);
+    test::runUnixCommand("kill -9 " + std::to_string(unixPid));
+  });
+  auto started = std::chrono::steady_clock::now();
+  Error e = expectError(ErrorKind::Disconnected, [&] { host.wait(stuck.send()); });
+  killer.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
+  EXPECT_CONTAINS(e.message(), "(pid " + std::to_string(host.pid()) +
+                                   ") was terminated from outside while calls were pending "
+                                   "(exit status ");
+  EXPECT_CONTAINS(e.message(), "under Wine, a signal to its process");
+  EXPECT_EQ(e.message().find("exited with status"), std::string::npos);
+  EXPECT_FALSE(host.running());
 }
 
 TEST_P(WindowsHost, ACallDeadlineTimesOutAndTheHostKeepsServing) {

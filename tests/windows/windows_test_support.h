@@ -113,4 +113,83 @@ inline void expectHostDiesWithItsClient(const std::wstring& commandLine, const s
       << "host " << hostPid << " outlived its killed client";
 }
 
+/// True under Wine (its ntdll exports wine_get_version; Windows' does not).
+inline bool underWine() {
+  HMODULE ntdll = ::GetModuleHandleW(L"ntdll.dll");
+  return ntdll != nullptr && ::GetProcAddress(ntdll, "wine_get_version") != nullptr;
+}
+
+/// Under Wine only: runs `script` with the Unix /bin/sh (Wine starts a Unix program that
+/// CreateProcess is given, outside the Windows world) and returns its stdout, or "" if none
+/// came within 30 s.
+/// Wine gives a Unix program none of the Windows handles (its stdout is not a pipe of ours), so
+/// the output goes through a file in /tmp. `script` is passed as one quoted Windows argument:
+/// it must not contain a double quote.
+inline std::string runUnixCommand(const std::string& script) {
+  std::string file = "/tmp/bitbridge-unix-command-" + std::to_string(::GetCurrentProcessId()) +
+                     "-" + std::to_string(::GetTickCount()) + ".out";
+  // Written under another name and renamed when complete: the process handle Wine returns for a
+  // Unix program cannot be waited on, so the file's appearance is the end of the script.
+  std::string command = "Z:\\bin\\sh -c \"(" + script + ") >" + file + ".part; mv " +
+                        file + ".part " + file + "\"";
+  std::wstring wide(command.begin(), command.end());
+  STARTUPINFOW startup{};
+  startup.cb = sizeof(startup);
+  PROCESS_INFORMATION info{};
+  if (!::CreateProcessW(nullptr, &wide[0], nullptr, nullptr, FALSE, 0, nullptr, nullptr, &startup,
+                        &info)) {
+    return {};
+  }
+  if (info.hThread != nullptr) ::CloseHandle(info.hThread);
+  if (info.hProcess != nullptr) ::CloseHandle(info.hProcess);
+  std::string windowsPath = "Z:" + file;
+  for (char& c : windowsPath) {
+    if (c == '/') c = '\\';
+  }
+  std::string output;
+  HANDLE in = INVALID_HANDLE_VALUE;
+  for (int waited = 0; waited < 30000 && in == INVALID_HANDLE_VALUE; waited += 50) {
+    in = ::CreateFileA(windowsPath.c_str(), GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_DELETE,
+                       nullptr, OPEN_EXISTING, 0, nullptr);
+    if (in == INVALID_HANDLE_VALUE) ::Sleep(50);
+  }
+  if (in != INVALID_HANDLE_VALUE) {
+    char buffer[512];
+    DWORD n = 0;
+    while (::ReadFile(in, buffer, sizeof(buffer), &n, nullptr) && n > 0) output.append(buffer, n);
+    ::CloseHandle(in);
+  }
+  ::DeleteFileA(windowsPath.c_str());
+  return output;
+}
+
+/// Under Wine only: the Unix pid of the bitbridge host that the Windows process `clientPid`
+/// spawned, or 0 if there is not exactly one. A Wine process's /proc/<pid>/cmdline is its
+/// Windows command line, where Host::spawn put "--parent <client pid>" (the pattern spells the
+/// digits as [0-9] so that the shell running it, whose command line holds the pattern, does not
+/// match itself); Windows pids are unique within one wineserver, and the WINEPREFIX in its
+/// environment says whose that is.
+inline int unixPidOfHost(uint32_t clientPid) {
+  std::string script =
+      "for d in /proc/[0-9]*; do "
+      "c=$(tr '\\000' ' ' 2>/dev/null < $d/cmdline)' '; "
+      "case $c in *bitbridge-host[0-9][0-9].exe' --channel '*' --parent " +
+      std::to_string(clientPid) + " '*) ;; *) continue;; esac; "
+      "tr '\\000' '\\n' 2>/dev/null < $d/environ | grep -qxF WINEPREFIX=$WINEPREFIX || continue; "
+      "echo ${d#/proc/}; done";
+  std::string out = runUnixCommand(script);
+  int pid = 0, found = 0;
+  for (size_t start = 0; start < out.size();) {
+    size_t end = out.find('\n', start);
+    std::string line = out.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    if (!line.empty()) {
+      pid = std::atoi(line.c_str());
+      ++found;
+    }
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  return found == 1 ? pid : 0;
+}
+
 }  // namespace bitbridge::test

@@ -5,6 +5,8 @@
 // Libraries the host process has already loaded (bitbridge-core and everything it needs) are
 // "provided by the host": the loader finds them by name among loaded objects and never searches
 // for them, which is why `ldd` on a component wrongly reports libbitbridge-core as missing.
+// Used by `bitbridge inspect` (tools/bitbridge-cli/) and by hosts, to explain a component their
+// loader refused (findDependencyProblem in component_loader.h).
 // Thread/lifetime: a resolver is immutable after set-up; resolve() may be called repeatedly.
 #pragma once
 
@@ -16,7 +18,7 @@
 #include "binary_image.h"
 #include "search_environment.h"
 
-namespace bitbridge::cli {
+namespace bitbridge {
 
 enum class DependencyStatus : uint8_t {
   Found,            ///< found at `path`, of the right class and machine
@@ -72,4 +74,4 @@ class DependencyResolver {
 /// api-ms-win-*, ...), compared case-insensitively.
 bool isWindowsSystemDll(const std::string& name);
 
-}  // namespace bitbridge::cli
+}  // namespace bitbridge

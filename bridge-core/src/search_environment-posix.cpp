@@ -3,7 +3,7 @@
 
 #include "search_environment.h"
 
-namespace bitbridge::cli {
+namespace bitbridge {
 namespace {
 
 std::vector<std::string> splitEnv(const char* name, const char* separators) {
@@ -41,4 +41,4 @@ SearchEnvironment nativeSearchEnvironment() {
   return env;
 }
 
-}  // namespace bitbridge::cli
+}  // namespace bitbridge

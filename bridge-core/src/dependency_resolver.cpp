@@ -24,7 +24,7 @@
 
 #include "bitbridge/error.h"
 
-namespace bitbridge::cli {
+namespace bitbridge {
 namespace {
 
 namespace fs = std::filesystem;
@@ -305,4 +305,4 @@ std::vector<Dependency> DependencyResolver::resolve(const std::string& path,
   return out;
 }
 
-}  // namespace bitbridge::cli
+}  // namespace bitbridge

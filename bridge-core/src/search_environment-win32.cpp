@@ -9,7 +9,7 @@
 #include "search_environment.h"
 #include "win32_text.h"
 
-namespace bitbridge::cli {
+namespace bitbridge {
 namespace {
 
 using DirectoryGetter = UINT(WINAPI*)(LPWSTR, UINT);
@@ -61,4 +61,4 @@ SearchEnvironment nativeSearchEnvironment() {
   return env;
 }
 
-}  // namespace bitbridge::cli
+}  // namespace bitbridge

@@ -9,7 +9,7 @@
 
 #include "bitbridge/binary_header.h"
 
-namespace bitbridge::cli {
+namespace bitbridge {
 
 struct SearchEnvironment {
   /// The format this machine loads (ELF on Linux, PE on Windows): dependencies of the other
@@ -41,4 +41,4 @@ std::vector<std::string> defaultElfDirs(unsigned bits);
 /// comments and hwcap lines. Missing files give nothing. `depth` bounds include loops.
 std::vector<std::string> readLdSoConf(const std::string& file, int depth = 0);
 
-}  // namespace bitbridge::cli
+}  // namespace bitbridge

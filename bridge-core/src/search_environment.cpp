@@ -7,7 +7,7 @@
 
 #include "search_environment.h"
 
-namespace bitbridge::cli {
+namespace bitbridge {
 namespace {
 
 namespace fs = std::filesystem;
@@ -83,4 +83,4 @@ std::vector<std::string> readLdSoConf(const std::string& file, int depth) {
   return dirs;
 }
 
-}  // namespace bitbridge::cli
+}  // namespace bitbridge
