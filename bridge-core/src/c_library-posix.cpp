@@ -8,6 +8,7 @@
 #include "bitbridge/binary_header.h"
 #include "bitbridge/error.h"
 #include "c_library.h"
+#include "component_loader.h"
 #include "inspect_hint.h"
 
 namespace bitbridge {
@@ -22,9 +23,18 @@ CLibrary CLibrary::open(const std::string& path) {
   // RTLD_LOCAL: two bound libraries (or a library and a component) may export the same names.
   void* handle = ::dlopen(resolved, RTLD_NOW | RTLD_LOCAL);
   if (handle == nullptr) {
-    const char* why = ::dlerror();
-    throw Error(ErrorKind::BadConfiguration,
-                std::string("cannot load ") + resolved + ": " + (why ? why : "unknown dlopen error"),
+    const char* raw = ::dlerror();
+    std::string why = raw ? raw : "unknown dlopen error";
+    // As for components: a dependency of the other class is named with its path (the walk
+    // runs on this failure path only).
+    char self[PATH_MAX];
+    std::string executable = ::realpath("/proc/self/exe", self) != nullptr ? self : "";
+    if (auto problem = findDependencyProblem(resolved, executable)) {
+      if (problem->status == DependencyStatus::WrongBitness) {
+        throw wrongBitnessDependencyError(resolved, *problem, why);
+      }
+    }
+    throw Error(ErrorKind::BadConfiguration, std::string("cannot load ") + resolved + ": " + why,
                 "a library it needs may be missing or of the wrong bitness; run `" +
                     inspectCommand(resolved) + "` to see which");
   }

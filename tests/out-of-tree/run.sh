@@ -88,6 +88,21 @@ run_client() {  # run_client COMPONENT LEGACY_LIBRARY HOST_BITS
 run_client "$component32" "$build/vendor32.so" 32
 run_client "$component64" "$build/libgreeter.so.3" 64
 
+# No component: the vendor library bound from its schema, in a host of its bitness.
+for pair in "$vendor32:32" "$vendor64:64"; do
+  library="${pair%%:*}" bits="${pair##*:}"
+  step "run greeter_bind_client $(basename "$library")   (Host::bind, no component)"
+  set +e
+  output="$("$build/greeter_bind_client" "$library" 2>&1)"
+  status=$?
+  set -e
+  echo "$output" | sed 's/^/    /'
+  [[ $status -eq 0 ]] || fail "greeter_bind_client exited with status $status"
+  expect "^host: $bits-bit pid [0-9]+\$"
+  expect "^library: $bits-bit\$"
+  expect '^shout: BOUND WITHOUT A COMPONENT \(25\)$'
+done
+
 # The mistakes: each must stop the build with the message that names the library and the fix.
 bad_case() {  # bad_case MODE STAGE(configure|build) MESSAGE-REGEX [CMAKE-ARG...]
   local mode=$1 stage=$2 message=$3 dir="$work/bad-$1" log="$work/bad-$1.log"
