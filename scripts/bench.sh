@@ -48,13 +48,14 @@ windows_bench() {
     [ "$mode" = auto ] && { log "no $exe: Windows cases skipped (scripts/build-windows.sh builds it)"; return 0; }
     log "no $exe: run scripts/build-windows.sh first"; return 1
   fi
-  local wargs=() arg
+  # Five interleaved rounds, medians reported, as for the Linux cases.
+  local wargs=(--rounds 5) arg
   for arg in "$@"; do
     case "$arg" in --quick|--calls|[0-9]*) wargs+=("$arg") ;; esac
   done
   local wtmp
   wtmp=$(mktemp "${TMPDIR:-/tmp}/bitbridge-winbench.XXXXXX.json")
-  log "running $exe${wargs[*]:+ ${wargs[*]}} under Wine"
+  log "running $exe ${wargs[*]} under Wine"
   "$root/tools/windows/wine-run.sh" --persist
   local rc=0
   "$root/tools/windows/wine-run.sh" "$exe" "${wargs[@]}" --json "$wtmp" || rc=$?

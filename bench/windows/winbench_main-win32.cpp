@@ -1,13 +1,15 @@
 // bitbridge-winbench64 / bitbridge-winbench32 (winbench.h): the Windows cases of the benchmark,
 // measured under Wine. A measurement tool, not a test: it asserts no timing.
 //
-//   bitbridge-winbench64 [--quick] [--calls N] [--case NAME[,NAME]]... [--json FILE] [--list]
+//   bitbridge-winbench64 [--quick] [--calls N] [--rounds R] [--case NAME[,NAME]]... [--json FILE]
+//                        [--list]
 //
 // The 64-bit binary is the driver: cases whose client must be 32-bit run in
 // bin\x86\bitbridge-winbench32.exe (--no-delegate --json <temporary file>), and their results are
 // merged, so one run gives both directions and the ratios between cases of the same run.
 #include <windows.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -69,6 +71,7 @@ struct Options {
   bool list = false;
   bool noDelegate = false;
   bool quiet = false;  // internal (--quiet): a delegate; no table, no progress
+  bool oneRound = false;  // internal (--round-of R): one pass with 1/R of the counts
 };
 
 void usage(std::FILE* out, const char* argv0) {
@@ -81,6 +84,8 @@ void usage(std::FILE* out, const char* argv0) {
                "\n"
                "  --quick         small counts: a smoke run\n"
                "  --calls N       measured calls per latency case\n"
+               "  --rounds R      run the case list R times, interleaved, with 1/R of the calls\n"
+               "                  each; report per case the median of the rounds (max: the max)\n"
                "  --case NAME     run only these cases (repeatable or comma-separated)\n"
                "  --json FILE     also write the results as JSON\n"
                "  --list          print the cases and what each one measures\n"
@@ -104,6 +109,9 @@ Options parseArguments(int argc, char** argv) {
       options.settings.quick = true;
     } else if (arg == "--calls") {
       options.settings.calls = std::strtoull(value(i).c_str(), nullptr, 10);
+    } else if (arg == "--rounds") {
+      options.settings.rounds = static_cast<unsigned>(std::strtoul(value(i).c_str(), nullptr, 10));
+      if (options.settings.rounds == 0) options.settings.rounds = 1;
     } else if (arg == "--case") {
       std::stringstream list(value(i));
       std::string name;
@@ -118,6 +126,11 @@ Options parseArguments(int argc, char** argv) {
       options.noDelegate = true;
     } else if (arg == "--quiet") {
       options.quiet = true;
+    } else if (arg == "--round-of") {
+      // One round of a driver's R: counts divided by R, one pass.
+      options.settings.rounds = static_cast<unsigned>(std::strtoul(value(i).c_str(), nullptr, 10));
+      if (options.settings.rounds == 0) options.settings.rounds = 1;
+      options.oneRound = true;
     } else if (arg == "--help" || arg == "-h") {
       usage(stdout, argv[0]);
       std::exit(0);
@@ -143,6 +156,10 @@ CaseResult delegate(const Options& options, const std::string& name, Arch arch) 
   std::string arguments = "--no-delegate --quiet --case " + name + " --json \"" + file + "\"";
   if (options.settings.quick) arguments += " --quick";
   if (options.settings.calls > 0) arguments += " --calls " + std::to_string(options.settings.calls);
+  // One round of R: the sibling does 1/R of the calls (--round-of), the driver merges rounds.
+  if (options.settings.rounds > 1) {
+    arguments += " --round-of " + std::to_string(options.settings.rounds);
+  }
   try {
     Child sibling(winbenchExecutable(arch), arguments);
     int status = sibling.wait(600000);
@@ -212,6 +229,45 @@ std::vector<Ratio> windowsRatios(const std::vector<NamedResult>& results) {
   return ratios;
 }
 
+double median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  size_t n = values.size();
+  return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+}
+
+// The rounds of one case as one result: latency percentiles, calls/s and extras are the medians
+// of the rounds (max: the max), calls the sum; each round's p50 is kept. A failed round fails it.
+CaseResult mergeRounds(const std::vector<CaseResult>& rounds) {
+  if (rounds.size() == 1) return rounds.front();
+  CaseResult merged;
+  std::vector<double> p50, p99, p999, rate;
+  double max = 0;
+  for (const auto& r : rounds) {
+    if (!r.error.empty()) return r;
+    merged.calls += r.calls;
+    if (r.latency) {
+      p50.push_back(r.latency->p50);
+      p99.push_back(r.latency->p99);
+      p999.push_back(r.latency->p999);
+      max = std::max(max, r.latency->max);
+    }
+    if (r.callsPerSecond) rate.push_back(*r.callsPerSecond);
+  }
+  if (!p50.empty()) {
+    merged.latency = Latency{median(p50), median(p99), median(p999), max};
+    merged.p50ByRound = p50;
+  }
+  if (!rate.empty()) merged.callsPerSecond = median(rate);
+  for (size_t i = 0; i < rounds.front().extra.size(); ++i) {
+    std::vector<double> values;
+    for (const auto& r : rounds) {
+      if (i < r.extra.size()) values.push_back(r.extra[i].second);
+    }
+    merged.extra.emplace_back(rounds.front().extra[i].first, median(values));
+  }
+  return merged;
+}
+
 int run(const Options& options) {
   const Arch self = currentArch();
   std::set<std::string> wanted(options.cases.begin(), options.cases.end());
@@ -223,24 +279,40 @@ int run(const Options& options) {
       return kUsageExit;
     }
   }
-  std::vector<NamedResult> results;
+  // Rounds interleave the cases, so that a drift of this shared machine during the run moves
+  // every case alike and the ratios between cases of the same run stay meaningful.
+  const unsigned rounds = options.oneRound ? 1 : options.settings.rounds;
+  std::vector<const Case*> selected;
   for (const auto& c : windowsCases()) {
     if (!wanted.empty() && wanted.count(c.name) == 0) continue;
     if (c.clientArch && *c.clientArch != self && options.noDelegate) continue;
-    if (!options.quiet) std::fprintf(stderr, "winbench: %s\n", c.name.c_str());
-    CaseResult result;
-    if (c.clientArch && *c.clientArch != self) {
-      result = delegate(options, c.name, *c.clientArch);
-    } else {
-      try {
-        result = c.run(options.settings);
-      } catch (const std::exception& e) {
-        result.error = e.what();
-      } catch (const kj::Exception& e) {
-        result.error = e.getDescription().cStr();
+    selected.push_back(&c);
+  }
+  std::vector<std::vector<CaseResult>> byCase(selected.size());
+  for (unsigned round = 0; round < rounds; ++round) {
+    for (size_t i = 0; i < selected.size(); ++i) {
+      const Case& c = *selected[i];
+      if (!options.quiet) {
+        std::fprintf(stderr, "winbench: %s (round %u of %u)\n", c.name.c_str(), round + 1, rounds);
       }
+      CaseResult result;
+      if (c.clientArch && *c.clientArch != self) {
+        result = delegate(options, c.name, *c.clientArch);
+      } else {
+        try {
+          result = c.run(options.settings);
+        } catch (const std::exception& e) {
+          result.error = e.what();
+        } catch (const kj::Exception& e) {
+          result.error = e.getDescription().cStr();
+        }
+      }
+      byCase[i].push_back(std::move(result));
     }
-    results.push_back({c.name, std::move(result)});
+  }
+  std::vector<NamedResult> results;
+  for (size_t i = 0; i < selected.size(); ++i) {
+    results.push_back({selected[i]->name, mergeRounds(byCase[i])});
   }
   auto ratios = windowsRatios(results);
   if (!options.quiet) {
