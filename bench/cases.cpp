@@ -18,19 +18,6 @@
 
 namespace bitbridge::bench {
 
-uint64_t Settings::count(uint64_t full, uint64_t quickCount) const {
-  if (calls > 0) return std::max<uint64_t>(1, calls / rounds);
-  return starts(full, quickCount);
-}
-
-uint64_t Settings::starts(uint64_t full, uint64_t quickCount) const {
-  return std::max<uint64_t>(1, (quick ? quickCount : full) / rounds);
-}
-
-uint64_t Settings::warmup(uint64_t measured) {
-  return std::min<uint64_t>(2000, std::max<uint64_t>(measured / 10, 10));
-}
-
 const std::vector<Case>& allCases() {
   // Order: floors first (they fork while this process is still small and has no threads),
   // then the baselines, then bitbridge (socket, then shared memory). To add a transport, write
@@ -70,23 +57,6 @@ const std::vector<Case>& allCases() {
        std::nullopt, idleRssHost64},
   };
   return cases;
-}
-
-Latency summarize(std::vector<int64_t>& samplesNs) {
-  Latency latency;
-  if (samplesNs.empty()) return latency;
-  std::sort(samplesNs.begin(), samplesNs.end());
-  auto rank = [&](double p) {
-    // Nearest rank: the smallest sample with at least p of all samples at or below it.
-    size_t index = static_cast<size_t>(std::ceil(p * static_cast<double>(samplesNs.size())));
-    index = std::min(std::max<size_t>(index, 1), samplesNs.size()) - 1;
-    return static_cast<double>(samplesNs[index]) / 1000.0;
-  };
-  latency.p50 = rank(0.50);
-  latency.p99 = rank(0.99);
-  latency.p999 = rank(0.999);
-  latency.max = static_cast<double>(samplesNs.back()) / 1000.0;
-  return latency;
 }
 
 namespace {

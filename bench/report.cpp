@@ -1,12 +1,5 @@
 #include "report.h"
 
-#include <sys/utsname.h>
-#include <unistd.h>
-
-#include <capnp/common.h>
-
-#include <ctime>
-#include <fstream>
 #include <sstream>
 
 namespace bitbridge::bench {
@@ -17,22 +10,6 @@ const CaseResult* findCase(const std::vector<NamedResult>& results, const std::s
     if (entry.name == name && entry.result.error.empty()) return &entry.result;
   }
   return nullptr;
-}
-
-// First line of `file` that starts with `key`, the part after the first ':' or '=' trimmed.
-std::string fileValue(const std::string& file, const std::string& key) {
-  std::ifstream in(file);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.compare(0, key.size(), key) != 0) continue;
-    auto sep = line.find_first_of(":=", key.size());
-    if (sep == std::string::npos) continue;
-    std::string value = line.substr(sep + 1);
-    auto begin = value.find_first_not_of(" \t\"");
-    auto end = value.find_last_not_of(" \t\"");
-    return begin == std::string::npos ? "" : value.substr(begin, end - begin + 1);
-  }
-  return "";
 }
 
 std::string formatNumber(double value) {
@@ -122,40 +99,6 @@ std::vector<Ratio> computeRatios(const std::vector<NamedResult>& results) {
   ratios.push_back({"cold_start_vs_exec_true_p50", "cold_start p50 / exec_true p50",
                     quotient(p50("cold_start"), p50("exec_true")), "x", "", 0});
   return ratios;
-}
-
-std::vector<std::pair<std::string, std::string>> machineInfo() {
-  std::vector<std::pair<std::string, std::string>> info;
-  auto text = [&](const char* key, const std::string& value) {
-    if (!value.empty()) info.emplace_back(key, jsonQuote(value));
-  };
-  text("cpu_model", fileValue("/proc/cpuinfo", "model name"));
-  info.emplace_back("cores", jsonNumber(static_cast<double>(::sysconf(_SC_NPROCESSORS_ONLN))));
-  std::string memory = fileValue("/proc/meminfo", "MemTotal");
-  if (!memory.empty()) info.emplace_back("memory_kib", jsonNumber(std::stod(memory)));
-  struct utsname uts {};
-  if (::uname(&uts) == 0) {
-    text("kernel", std::string(uts.sysname) + " " + uts.release + " " + uts.version);
-  }
-  text("os", fileValue("/etc/os-release", "PRETTY_NAME"));
-  std::ifstream loadavg("/proc/loadavg");
-  std::string one, five, fifteen;
-  if (loadavg >> one >> five >> fifteen) text("load_average", one + " " + five + " " + fifteen);
-  char date[64];
-  std::time_t now = std::time(nullptr);
-  std::strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
-  text("date", date);
-  text("build_type", BITBRIDGE_BENCH_BUILD_TYPE);
-#if defined(__clang__)
-  text("compiler", std::string("clang ") + __clang_version__);
-#elif defined(__GNUC__)
-  text("compiler", std::string("gcc ") + __VERSION__);
-#endif
-  text("capnp_version", std::to_string(CAPNP_VERSION_MAJOR) + "." + std::to_string(CAPNP_VERSION_MINOR) +
-                            "." + std::to_string(CAPNP_VERSION_MICRO));
-  text("bitbridge_version", BITBRIDGE_BENCH_VERSION);
-  text("driver", "bitbridge-bench" + std::to_string(sizeof(void*) * 8));
-  return info;
 }
 
 void printTable(std::FILE* out, const std::vector<NamedResult>& results) {

@@ -1,6 +1,7 @@
 # Smoke test of bitbridge-bench (cmake -P): a --quick run exits 0 and writes valid JSON with a
 # result, and no error, for every case (those in EXPECTED and every one `--list` names).
 #   -DBENCH=<bitbridge-bench64> -DOUTPUT=<json file> -DEXPECTED=<name,name,...>
+#   [-DEMULATOR=<runner>]  runs BENCH through it (the Windows bench: tools/windows/wine-run.sh)
 # It asserts no timing: the harness measures, it does not judge.
 foreach(var BENCH OUTPUT EXPECTED)
   if(NOT DEFINED ${var})
@@ -9,7 +10,7 @@ foreach(var BENCH OUTPUT EXPECTED)
 endforeach()
 
 file(REMOVE "${OUTPUT}")
-execute_process(COMMAND "${BENCH}" --quick --json "${OUTPUT}" RESULT_VARIABLE rc)
+execute_process(COMMAND ${EMULATOR} "${BENCH}" --quick --json "${OUTPUT}" RESULT_VARIABLE rc)
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "${BENCH} --quick exited with ${rc}")
 endif()
@@ -25,7 +26,7 @@ if(no_cpu)
   message(FATAL_ERROR "machine.cpu_model missing: ${no_cpu}")
 endif()
 
-execute_process(COMMAND "${BENCH}" --list OUTPUT_VARIABLE listed RESULT_VARIABLE rc)
+execute_process(COMMAND ${EMULATOR} "${BENCH}" --list OUTPUT_VARIABLE listed RESULT_VARIABLE rc)
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "${BENCH} --list exited with ${rc}")
 endif()

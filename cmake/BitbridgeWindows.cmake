@@ -47,3 +47,39 @@ foreach(dll IN LISTS _bitbridge_runtime_dlls)
   list(APPEND BITBRIDGE_RUNTIME_DLLS "${_path}")
 endforeach()
 unset(_path)
+
+# Debug information outside the images, for what starts with every host: mingw keeps DWARF
+# sections inside the PE image (SizeOfImage counts them), and Wine's loader reads a whole image
+# into memory when it starts a process or loads a DLL. In RelWithDebInfo libbitbridge-core.dll
+# was 40 MB (33 MB of it DWARF), bitbridge-host32.exe 12.5 MB and the staged libstdc++-6.dll
+# 21 MB: a host took ~40 ms longer to start under Wine than with the same images without it
+# (docs/performance.md, "Windows under Wine"). So, in builds with debug information, a target's
+# DWARF moves to <file>.debug next to it after linking, and the image keeps a .gnu_debuglink to
+# it (gdb finds it there). The .debug files are not installed.
+function(bitbridge_split_debug_info target)
+  if(NOT CMAKE_OBJCOPY OR NOT CMAKE_BUILD_TYPE MATCHES "^(Debug|RelWithDebInfo)$")
+    return()
+  endif()
+  add_custom_command(TARGET ${target} POST_BUILD
+    COMMAND "${CMAKE_OBJCOPY}" --only-keep-debug "$<TARGET_FILE:${target}>" "$<TARGET_FILE:${target}>.debug"
+    COMMAND "${CMAKE_OBJCOPY}" --strip-debug "--add-gnu-debuglink=$<TARGET_FILE:${target}>.debug"
+            "$<TARGET_FILE:${target}>"
+    WORKING_DIRECTORY "$<TARGET_FILE_DIR:${target}>"
+    VERBATIM)
+endfunction()
+
+# The mingw runtime DLLs, copied into `destination` without their debug sections (the
+# distribution's libstdc++-6.dll carries ~17 MB of DWARF; see above).
+function(bitbridge_stage_runtime_dlls destination)
+  file(MAKE_DIRECTORY "${destination}")
+  foreach(dll IN LISTS BITBRIDGE_RUNTIME_DLLS)
+    get_filename_component(_name "${dll}" NAME)
+    if(NOT EXISTS "${destination}/${_name}" OR "${dll}" IS_NEWER_THAN "${destination}/${_name}")
+      execute_process(COMMAND "${CMAKE_OBJCOPY}" --strip-debug "${dll}" "${destination}/${_name}"
+                      RESULT_VARIABLE _rc)
+      if(NOT _rc EQUAL 0)
+        file(COPY "${dll}" DESTINATION "${destination}")
+      endif()
+    endif()
+  endforeach()
+endfunction()

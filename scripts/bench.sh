@@ -10,6 +10,9 @@
 #   docs/bench/latency.png    p50/p99 latency per case, log scale, and the RPC cases' calls/s
 #                             (gnuplot)
 #   docs/performance.md       the generated blocks (figures, ratios, limits, bulk); prose is kept
+#   docs/bench/results-windows.json  the Windows cases under Wine (bitbridge-winbench64: a call
+#                             against a raw named-pipe round trip and a COM Invoke, spawn to
+#                             first reply), when the Windows build exists; see below
 #
 #   BITBRIDGE_BENCH_BUILD_DIR  Release build directory (default: <repo>/build-release)
 #   BITBRIDGE_BENCH_QUIET      seconds without any other build or test (a process matching
@@ -17,6 +20,10 @@
 #                              measuring (default 10; 0: do not wait)
 #   BITBRIDGE_BENCH_QUIET_MAX  give up waiting after this many seconds and measure anyway, with
 #                              a warning (default 3600)
+#   BITBRIDGE_BENCH_WINDOWS    auto (default): also run the Windows cases under Wine when
+#                              $BITBRIDGE_WINDOWS_BUILD_DIR (default <repo>/build-windows) holds
+#                              bitbridge-winbench64.exe (scripts/build-windows.sh builds it; this
+#                              script does not rebuild it); 0: never; only: only the Windows cases
 #   extra arguments go to the harness (e.g. --quick, or --calls 20000); --quick also to the
 #   bulk bench
 #
@@ -28,6 +35,45 @@ build=${BITBRIDGE_BENCH_BUILD_DIR:-$root/build-release}
 out=$root/docs/bench
 
 log() { printf 'bench: %s\n' "$*" >&2; }
+
+# The Windows cases under Wine, in the private prefix of tools/windows/wine-run.sh (kept up for
+# the run with --persist, stopped after). Arguments: extra arguments for the harness (--quick,
+# --calls N are understood by both).
+windows_bench() {
+  local wbuild=${BITBRIDGE_WINDOWS_BUILD_DIR:-$root/build-windows}
+  local exe=$wbuild/stage/bin/x86_64/bitbridge-winbench64.exe
+  local mode=${BITBRIDGE_BENCH_WINDOWS:-auto}
+  [ "$mode" != 0 ] || return 0
+  if [ ! -f "$exe" ]; then
+    [ "$mode" = auto ] && { log "no $exe: Windows cases skipped (scripts/build-windows.sh builds it)"; return 0; }
+    log "no $exe: run scripts/build-windows.sh first"; return 1
+  fi
+  # Five interleaved rounds, medians reported, as for the Linux cases.
+  local wargs=(--rounds 5) arg
+  for arg in "$@"; do
+    case "$arg" in --quick|--calls|[0-9]*) wargs+=("$arg") ;; esac
+  done
+  local wtmp
+  wtmp=$(mktemp "${TMPDIR:-/tmp}/bitbridge-winbench.XXXXXX.json")
+  log "running $exe ${wargs[*]} under Wine"
+  "$root/tools/windows/wine-run.sh" --persist
+  local rc=0
+  "$root/tools/windows/wine-run.sh" "$exe" "${wargs[@]}" --json "$wtmp" || rc=$?
+  "$root/tools/windows/wine-run.sh" --kill
+  if [ "$rc" = 0 ]; then
+    mkdir -p "$out"
+    install -m 0644 "$wtmp" "$out/results-windows.json"
+    log "wrote $out/results-windows.json"
+  else
+    log "warning: the Windows bench failed (exit $rc); docs/bench/results-windows.json left as it was"
+  fi
+  rm -f "$wtmp"
+  return "$rc"
+}
+if [ "${BITBRIDGE_BENCH_WINDOWS:-auto}" = only ]; then
+  windows_bench "$@"
+  exit
+fi
 
 # gnuplot draws the plot. It is not a build dependency, so setup.sh does not install it;
 # install gnuplot-nox (no X11) here if it is missing. Without it the figures are still updated.
@@ -159,3 +205,4 @@ fi
 written="$out/results.json, $out/results-one-cpu.json"
 if [ "$bulk_ok" = 1 ]; then written+=", $out/bulk.json"; fi
 log "wrote $written and updated docs/performance.md"
+windows_bench "$@" || true

@@ -14,6 +14,6 @@ build=${BITBRIDGE_WINDOWS_BUILD_DIR:-$root/build-windows}
 "$root/scripts/setup-windows.sh"
 echo "build-windows: configuring $build" >&2
 cmake -S "$root" -B "$build" -DBITBRIDGE_PLATFORMS="windows-x86;windows-x86_64" \
-  -DBITBRIDGE_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE="${BITBRIDGE_BUILD_TYPE:-RelWithDebInfo}" "$@" >/dev/null
+  -DBITBRIDGE_BUILD_BENCH=ON -DCMAKE_BUILD_TYPE="${BITBRIDGE_BUILD_TYPE:-RelWithDebInfo}" "$@" >/dev/null
 echo "build-windows: building both Windows bitnesses (a few minutes the first time)" >&2
 cmake --build "$build" -j"$(nproc)"

@@ -1,4 +1,5 @@
-// Named pipes on Windows: see named_pipe.h for the security settings and why.
+// Named pipes on Windows: names, creation and connection; see named_pipe.h for the security
+// settings and why. The stream over a connected pipe is pipe_stream-win32.cpp.
 #include "named_pipe.h"
 
 #include <windows.h>
@@ -76,154 +77,6 @@ std::string randomHex(size_t bytes) {
   }
   return hex;
 }
-
-bool isEndOfStream(DWORD error) {
-  return error == ERROR_BROKEN_PIPE || error == ERROR_PIPE_NOT_CONNECTED || error == ERROR_NO_DATA ||
-         error == ERROR_HANDLE_EOF;
-}
-
-class PipeCutter final : public ChannelCutter {
- public:
-  explicit PipeCutter(std::shared_ptr<PipeCutState> state) : state_(std::move(state)) {}
-  void cut() override {
-    state_->cut = true;
-    // Pending reads and writes complete with ERROR_OPERATION_ABORTED, and fail as cut.
-    if (state_->handle != nullptr) ::CancelIoEx(state_->handle, nullptr);
-  }
-
- private:
-  std::shared_ptr<PipeCutState> state_;
-};
-
-// Thread: the event loop's thread only. At most one read and one write are pending at a time
-// (KJ's stream contract); each has its own OVERLAPPED inside KJ's IoOperation.
-class PipeStream final : public kj::AsyncIoStream {
- public:
-  PipeStream(kj::Win32EventPort& port, UniqueHandle pipe, std::shared_ptr<PipeCutState> state)
-      : pipe_(kj::mv(pipe)),
-        observer_(port.observeIo(pipe_.get())),
-        state_(state ? std::move(state) : std::make_shared<PipeCutState>()) {
-    state_->handle = pipe_.get();
-    auto paf = kj::newPromiseAndFulfiller<void>();
-    disconnected_ = paf.promise.fork();
-    onDisconnect_ = kj::mv(paf.fulfiller);
-  }
-  ~PipeStream() noexcept(false) { state_->handle = nullptr; }
-
-  kj::Promise<size_t> tryRead(void* buffer, size_t minBytes, size_t maxBytes) override {
-    return readAtLeast(static_cast<kj::byte*>(buffer), minBytes, maxBytes, 0);
-  }
-
-  kj::Promise<void> write(const void* buffer, size_t size) override {
-    return writeAll(static_cast<const kj::byte*>(buffer), size);
-  }
-
-  kj::Promise<void> write(kj::ArrayPtr<const kj::ArrayPtr<const kj::byte>> pieces) override {
-    // Cap'n Proto writes a message as a segment table plus segments: one WriteFile (one
-    // completion) instead of one per piece, by gathering small messages into one buffer.
-    size_t total = 0;
-    for (auto& piece : pieces) total += piece.size();
-    if (pieces.size() == 1) return writeAll(pieces[0].begin(), pieces[0].size());
-    if (total <= kGatherLimit) {
-      auto gathered = kj::heapArray<kj::byte>(total);
-      size_t at = 0;
-      for (auto& piece : pieces) {
-        std::copy(piece.begin(), piece.end(), gathered.begin() + at);
-        at += piece.size();
-      }
-      auto promise = writeAll(gathered.begin(), gathered.size());
-      return promise.attach(kj::mv(gathered));
-    }
-    return writePieces(pieces, 0);
-  }
-
-  kj::Promise<void> whenWriteDisconnected() override { return disconnected_.addBranch(); }
-
-  // Pipes have no half-close; the peer reads EOF once this stream is destroyed.
-  void shutdownWrite() override {}
-
- private:
-  static constexpr size_t kGatherLimit = 64 * 1024;
-
-  void checkNotCut() {
-    if (state_->cut) {
-      kj::throwFatalException(KJ_EXCEPTION(DISCONNECTED, "bitbridge: channel cut (peer gone)"));
-    }
-  }
-
-  void sawDisconnect() {
-    if (onDisconnect_->isWaiting()) onDisconnect_->fulfill();
-  }
-
-  kj::Promise<size_t> readAtLeast(kj::byte* buffer, size_t minBytes, size_t maxBytes, size_t done) {
-    if (done >= minBytes || eof_) return done;
-    checkNotCut();
-    auto operation = observer_->newOperation(0);
-    DWORD chunk = static_cast<DWORD>(std::min<size_t>(maxBytes - done, 1u << 30));
-    if (!::ReadFile(pipe_.get(), buffer + done, chunk, nullptr, operation->getOverlapped())) {
-      DWORD error = ::GetLastError();
-      if (error != ERROR_IO_PENDING) {
-        // Failed at once: no completion will be queued, so the operation is just dropped.
-        return readFailed(error, done);
-      }
-    }
-    auto completion = operation->onComplete();
-    return completion.attach(kj::mv(operation))
-        .then([this, buffer, minBytes, maxBytes, done](kj::Win32EventPort::IoResult result)
-                  -> kj::Promise<size_t> {
-          if (result.errorCode != ERROR_SUCCESS) return readFailed(result.errorCode, done);
-          return readAtLeast(buffer, minBytes, maxBytes, done + result.bytesTransferred);
-        });
-  }
-
-  kj::Promise<size_t> readFailed(DWORD error, size_t done) {
-    checkNotCut();
-    if (isEndOfStream(error)) {
-      eof_ = true;
-      sawDisconnect();
-      return done;
-    }
-    sawDisconnect();
-    return KJ_EXCEPTION(DISCONNECTED, "bitbridge: reading the pipe failed", win32ErrorText(error));
-  }
-
-  kj::Promise<void> writeAll(const kj::byte* data, size_t size) {
-    if (size == 0) return kj::READY_NOW;
-    checkNotCut();
-    auto operation = observer_->newOperation(0);
-    DWORD chunk = static_cast<DWORD>(std::min<size_t>(size, 1u << 30));
-    if (!::WriteFile(pipe_.get(), data, chunk, nullptr, operation->getOverlapped())) {
-      DWORD error = ::GetLastError();
-      if (error != ERROR_IO_PENDING) return writeFailed(error);
-    }
-    auto completion = operation->onComplete();
-    return completion.attach(kj::mv(operation))
-        .then([this, data, size](kj::Win32EventPort::IoResult result) -> kj::Promise<void> {
-          if (result.errorCode != ERROR_SUCCESS) return writeFailed(result.errorCode);
-          return writeAll(data + result.bytesTransferred, size - result.bytesTransferred);
-        });
-  }
-
-  kj::Promise<void> writePieces(kj::ArrayPtr<const kj::ArrayPtr<const kj::byte>> pieces, size_t i) {
-    if (i == pieces.size()) return kj::READY_NOW;
-    return writeAll(pieces[i].begin(), pieces[i].size()).then([this, pieces, i]() {
-      return writePieces(pieces, i + 1);
-    });
-  }
-
-  kj::Promise<void> writeFailed(DWORD error) {
-    checkNotCut();
-    sawDisconnect();
-    return KJ_EXCEPTION(DISCONNECTED, "bitbridge: writing the pipe failed", win32ErrorText(error));
-  }
-
-  UniqueHandle pipe_;
-  kj::Own<kj::Win32EventPort::IoObserver> observer_;
-  std::shared_ptr<PipeCutState> state_;
-  bool eof_ = false;
-  kj::ForkedPromise<void> disconnected_ = nullptr;
-  kj::Own<kj::PromiseFulfiller<void>> onDisconnect_;
-};
 
 }  // namespace
 
@@ -324,23 +177,17 @@ UniqueHandle connectPipeClient(const std::string& name, uint32_t expectedServerP
                   "the host may be stuck starting; raise HostOptions::startTimeout if the "
                   "machine is slow (under Wine a first start can take seconds)");
     }
+    // Short pauses: whatever the host's start takes (under Wine 40-150 ms, most of it process
+    // start), a pause of up to 20 ms (as before) added 10 ms on average to every spawn; a failed
+    // CreateFile costs tens of microseconds, so polling every 2 ms is cheap.
     std::this_thread::sleep_for(pause);
-    pause = std::min(pause * 2, std::chrono::milliseconds(20));
+    pause = std::min(pause * 2, std::chrono::milliseconds(2));
   }
 }
 
 uint32_t pipeClientProcessId(HANDLE pipe) {
   ULONG client = 0;
   return ::GetNamedPipeClientProcessId(pipe, &client) ? static_cast<uint32_t>(client) : 0;
-}
-
-kj::Own<ChannelCutter> makePipeCutter(std::shared_ptr<PipeCutState> state) {
-  return kj::heap<PipeCutter>(std::move(state));
-}
-
-kj::Own<kj::AsyncIoStream> wrapPipe(kj::Win32EventPort& port, UniqueHandle pipe,
-                                    std::shared_ptr<PipeCutState> state) {
-  return kj::heap<PipeStream>(port, kj::mv(pipe), std::move(state));
 }
 
 }  // namespace bitbridge

@@ -1,9 +1,13 @@
 // The named-pipe layer on its own, in one process: the security rules (a name already taken, a
 // pipe served by another process) and the KJ stream over a connected pipe (bytes both ways,
-// EOF when the peer closes, a cut channel failing pending reads).
+// EOF when the peer closes, a cut channel failing pending reads), including its read buffer
+// (pipe_stream-win32.cpp): many small messages and large ones across the buffer's size, partial
+// reads served from it, EOF and cuts while bytes are buffered, a cancelled read.
 #include <windows.h>
 
+#include <cstring>
 #include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <kj/async-io.h>
@@ -127,6 +131,97 @@ TEST_F(PipeStreams, CuttingFailsAPendingReadAtOnce) {
   } catch (const kj::Exception& e) {
     EXPECT_EQ(e.getType(), kj::Exception::Type::DISCONNECTED) << e.getDescription().cStr();
   }
+}
+
+// A message as Cap'n Proto frames one: a 4-byte length, then the body.
+std::vector<kj::byte> frame(uint32_t size, uint32_t seed) {
+  std::vector<kj::byte> bytes(4 + size);
+  std::memcpy(bytes.data(), &size, 4);
+  for (uint32_t i = 0; i < size; ++i) bytes[4 + i] = static_cast<kj::byte>(seed * 31 + i);
+  return bytes;
+}
+
+TEST_F(PipeStreams, ManySmallMessagesAndLargeOnesAcrossTheReadBuffer) {
+  // Sizes around the 64 KiB read buffer (smaller, equal, larger), between runs of small ones,
+  // all written before any is read, so reads find several messages (or a part of one) buffered.
+  std::vector<uint32_t> sizes;
+  for (uint32_t i = 0; i < 300; ++i) sizes.push_back(1 + (i * 37) % 200);
+  for (uint32_t large : {65535u, 65536u, 65537u, 200000u, 3u << 20}) {
+    sizes.push_back(large);
+    for (uint32_t i = 0; i < 20; ++i) sizes.push_back(8 + i);
+  }
+  std::vector<kj::byte> stream;
+  for (uint32_t i = 0; i < sizes.size(); ++i) {
+    auto bytes = frame(sizes[i], i);
+    stream.insert(stream.end(), bytes.begin(), bytes.end());
+  }
+  auto write = serverStream->write(stream.data(), stream.size());
+  for (uint32_t i = 0; i < sizes.size(); ++i) {
+    uint32_t size = 0;
+    ASSERT_EQ(clientStream->tryRead(&size, 4, 4).wait(io.waitScope), 4u) << "message " << i;
+    ASSERT_EQ(size, sizes[i]) << "message " << i;
+    std::vector<kj::byte> body(size);
+    clientStream->read(body.data(), size).wait(io.waitScope);
+    auto expected = frame(size, i);
+    ASSERT_TRUE(std::equal(body.begin(), body.end(), expected.begin() + 4)) << "message " << i;
+  }
+  write.wait(io.waitScope);
+}
+
+TEST_F(PipeStreams, APartialReadKeepsTheRestForTheNext) {
+  std::vector<kj::byte> sent(100);
+  for (size_t i = 0; i < sent.size(); ++i) sent[i] = static_cast<kj::byte>(i);
+  serverStream->write(sent.data(), sent.size()).wait(io.waitScope);
+  kj::byte first[10] = {};
+  EXPECT_EQ(clientStream->tryRead(first, 1, sizeof(first)).wait(io.waitScope), 10u);
+  EXPECT_EQ(first[9], 9);
+  // The other 90 are buffered: a read wanting at least 1 and up to 200 gets them without more
+  // data arriving (it would hang otherwise).
+  kj::byte rest[200] = {};
+  EXPECT_EQ(clientStream->tryRead(rest, 1, sizeof(rest)).wait(io.waitScope), 90u);
+  EXPECT_EQ(rest[0], 10);
+  EXPECT_EQ(rest[89], 99);
+}
+
+TEST_F(PipeStreams, EndOfStreamComesAfterTheBufferedBytes) {
+  kj::byte sent[50];
+  for (int i = 0; i < 50; ++i) sent[i] = static_cast<kj::byte>(i + 1);
+  serverStream->write(sent, sizeof(sent)).wait(io.waitScope);
+  kj::byte buffer[64] = {};
+  EXPECT_EQ(clientStream->tryRead(buffer, 10, 10).wait(io.waitScope), 10u);
+  serverStream = nullptr;
+  // The 40 buffered bytes first, then EOF; a read wanting more than is left gets what is left.
+  EXPECT_EQ(clientStream->tryRead(buffer, 60, 60).wait(io.waitScope), 40u);
+  EXPECT_EQ(buffer[0], 11);
+  EXPECT_EQ(buffer[39], 50);
+  EXPECT_EQ(clientStream->tryRead(buffer, 1, sizeof(buffer)).wait(io.waitScope), 0u);
+}
+
+TEST_F(PipeStreams, ACutChannelFailsReadsEvenWithBytesBuffered) {
+  kj::byte sent[50] = {};
+  serverStream->write(sent, sizeof(sent)).wait(io.waitScope);
+  kj::byte buffer[10];
+  EXPECT_EQ(clientStream->tryRead(buffer, 10, 10).wait(io.waitScope), 10u);
+  makePipeCutter(clientCut)->cut();
+  try {
+    clientStream->tryRead(buffer, 1, sizeof(buffer)).wait(io.waitScope);
+    ADD_FAILURE() << "a read on a cut channel returned buffered bytes";
+  } catch (const kj::Exception& e) {
+    EXPECT_EQ(e.getType(), kj::Exception::Type::DISCONNECTED) << e.getDescription().cStr();
+  }
+}
+
+TEST_F(PipeStreams, ACancelledReadLosesNothingWrittenAfterIt) {
+  kj::byte buffer[16] = {};
+  {
+    auto read = clientStream->tryRead(buffer, 1, sizeof(buffer));
+    // Dropped while pending: its ReadFile is cancelled (and waited for) before it goes.
+  }
+  const kj::byte sent[] = {7, 8, 9};
+  serverStream->write(sent, sizeof(sent)).wait(io.waitScope);
+  EXPECT_EQ(clientStream->tryRead(buffer, 3, sizeof(buffer)).wait(io.waitScope), 3u);
+  EXPECT_EQ(buffer[0], 7);
+  EXPECT_EQ(buffer[2], 9);
 }
 
 }  // namespace
