@@ -11,6 +11,8 @@
 #include <string>
 
 #include <capnp/capability.h>
+
+#include "bitbridge/detail/capnp_schema.h"  // before schema-loader.h: see there
 #include <capnp/schema-loader.h>
 #include <spdlog/logger.h>
 

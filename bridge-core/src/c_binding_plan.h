@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include <capnp/schema.h>
+#include "bitbridge/detail/capnp_schema.h"
 
 namespace bitbridge::cbind {
 

@@ -10,6 +10,7 @@
 
 #include <capnp/message.h>
 #include <capnp/rpc-twoparty.h>
+#include <capnp/serialize.h>
 #include <spdlog/logger.h>
 
 #include "bitbridge/binary_header.h"
@@ -476,7 +477,12 @@ capnp::Capability::Client Host::bindAny(const std::string& library,
   request.setInterfaceId(schema.getProto().getId());
   auto list = request.initNodes(static_cast<unsigned>(nodes.size()));
   unsigned i = 0;
-  for (const auto& node : nodes) list.setWithCaveats(i++, node.second.getProto());
+  for (const auto& node : nodes) {
+    capnp::MallocMessageBuilder message;
+    message.setRoot(node.second.getProto());
+    auto words = capnp::messageToFlatArray(message);
+    list.set(i++, words.asBytes());
+  }
   return wait(request.send()).getObject();
 }
 

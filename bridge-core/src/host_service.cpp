@@ -1,7 +1,13 @@
 #include "host_service.h"
 
+#include <cstring>
+
 
 #include <capnp/rpc-twoparty.h>
+
+#include "bitbridge/detail/capnp_schema.h"  // before schema-loader.h: see there
+#include <capnp/schema-loader.h>
+#include <capnp/serialize.h>
 #include <spdlog/logger.h>
 
 #include "abort_logging_stream.h"
@@ -164,7 +170,18 @@ kj::Promise<void> HostService::bind(BindContext context) {
     // it, since the interface schema it serves points into it.
     auto schemas = std::make_shared<capnp::SchemaLoader>();
     try {
-      for (auto node : params.getNodes()) schemas->load(node);
+      for (auto bytes : params.getNodes()) {
+        // Copied to word alignment: a Data's bytes need not be aligned.
+        kj::Array<capnp::word> words = kj::heapArray<capnp::word>(bytes.size() / sizeof(capnp::word));
+        if (words.size() * sizeof(capnp::word) != bytes.size()) {
+          throw Error(ErrorKind::MalformedPeer, "bind " + library + ": a schema node of " +
+                                                    std::to_string(bytes.size()) +
+                                                    " bytes is not whole words");
+        }
+        memcpy(words.begin(), bytes.begin(), bytes.size());
+        capnp::FlatArrayMessageReader message(words, rpcReaderOptions());
+        schemas->load(message.getRoot<capnp::schema::Node>());
+      }
       schemas->get(params.getInterfaceId());
     } catch (const kj::Exception& e) {
       throw Error(ErrorKind::MalformedPeer,

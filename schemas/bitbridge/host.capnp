@@ -6,7 +6,6 @@
 @0xc79a1930fac2e0fb;
 
 using Cxx = import "/capnp/c++.capnp";
-using Schema = import "/capnp/schema.capnp";
 $Cxx.namespace("bitbridge::proto");
 
 const protocolVersion :UInt32 = 1;
@@ -55,11 +54,13 @@ interface Host {
   # Forgets a segment: the host unmaps it once no component view of it remains.
   detachBulk @5 (segment :UInt64) -> ();
 
-  bind @6 (library :Text, interfaceId :UInt64, nodes :List(Schema.Node))
+  bind @6 (library :Text, interfaceId :UInt64, nodes :List(Data))
        -> (object :Capability, functions :UInt32);
   # Loads the plain C library at `library` and returns an object of interface `interfaceId`
   # whose methods call its functions, as the interface's /bitbridge/c.capnp annotations
   # describe them. `nodes`: the schema of that interface and of every struct and enum it uses
-  # (the client's generated code carries them). Every function is resolved and checked here,
+  # (the client's generated code carries them), each a capnp/schema.capnp Node serialized as a
+  # single-segment message (Data rather than List(Node): schema.capnp.h does not survive
+  # <windows.h>, whose CONST macro hits an enumerant, and this header is public). Every function is resolved and checked here,
   # before any call; `functions` is how many. Calls then run the library's code in this host.
 }

@@ -22,7 +22,7 @@
 #include <vector>
 
 #include <capnp/capability.h>
-#include <capnp/schema.h>
+#include "bitbridge/detail/capnp_schema.h"
 #include <kj/async-io.h>
 
 #include "bitbridge/arch.h"
