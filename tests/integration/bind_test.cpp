@@ -109,7 +109,8 @@ TEST_P(Bind, ArraysInAndOutWithTheirLengths) {
   scale.setK(-2);
   auto in = scale.initXin(1000);
   for (unsigned i = 0; i < 1000; ++i) in.set(i, i);
-  auto out = wait(scale.send()).getXout();
+  auto scaled = wait(scale.send());  // the response owns the message the list points into
+  auto out = scaled.getXout();
   ASSERT_EQ(out.size(), 1000u);
   EXPECT_DOUBLE_EQ(out[0], 0.0);
   EXPECT_DOUBLE_EQ(out[999], -1998.0);
@@ -170,7 +171,8 @@ TEST_P(Bind, BytesInAndOut) {
   auto fill = lib->fillBytesRequest();
   fill.setLen(5);
   fill.setValue(0xAB);
-  auto bytes = wait(fill.send()).getOut();
+  auto filled = wait(fill.send());
+  auto bytes = filled.getOut();
   ASSERT_EQ(bytes.size(), 5u);
   for (auto b : bytes) EXPECT_EQ(b, 0xAB);
 }
