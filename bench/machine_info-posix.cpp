@@ -11,25 +11,6 @@
 #include "report.h"
 
 namespace bitbridge::bench {
-namespace {
-
-// First line of `file` that starts with `key`, the part after the first ':' or '=' trimmed.
-std::string fileValue(const std::string& file, const std::string& key) {
-  std::ifstream in(file);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.compare(0, key.size(), key) != 0) continue;
-    auto sep = line.find_first_of(":=", key.size());
-    if (sep == std::string::npos) continue;
-    std::string value = line.substr(sep + 1);
-    auto begin = value.find_first_not_of(" \t\"");
-    auto end = value.find_last_not_of(" \t\"");
-    return begin == std::string::npos ? "" : value.substr(begin, end - begin + 1);
-  }
-  return "";
-}
-
-}  // namespace
 
 std::vector<std::pair<std::string, std::string>> machineInfo() {
   std::vector<std::pair<std::string, std::string>> info;

@@ -1,5 +1,7 @@
 #include "report.h"
 
+#include <fstream>
+
 #include <sstream>
 
 namespace bitbridge::bench {
@@ -248,6 +250,21 @@ CaseResult caseFromJson(const JsonValue& value) {
     if (!isKnown && field.type == JsonValue::Type::Number) r.extra.emplace_back(key, field.number);
   }
   return r;
+}
+
+std::string fileValue(const std::string& file, const std::string& key) {
+  std::ifstream in(file);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.compare(0, key.size(), key) != 0) continue;
+    auto sep = line.find_first_of(":=", key.size());
+    if (sep == std::string::npos) continue;
+    std::string value = line.substr(sep + 1);
+    auto begin = value.find_first_not_of(" \t\"");
+    auto end = value.find_last_not_of(" \t\"");
+    return begin == std::string::npos ? "" : value.substr(begin, end - begin + 1);
+  }
+  return "";
 }
 
 }  // namespace bitbridge::bench

@@ -34,6 +34,11 @@ std::vector<Ratio> computeRatios(const std::vector<NamedResult>& results);
 /// Ordered (key, JSON-encoded value) pairs: CPU model, cores, kernel, OS, date, build type...
 std::vector<std::pair<std::string, std::string>> machineInfo();
 
+/// The first line of `file` (e.g. /proc/cpuinfo, /etc/os-release) that starts with `key`: the part
+/// after the first ':' or '=', trimmed of blanks and quotes; "" when absent. Used by machineInfo()
+/// on both platforms (under Wine, Linux's /proc is Z:\proc).
+std::string fileValue(const std::string& file, const std::string& key);
+
 void printTable(std::FILE* out, const std::vector<NamedResult>& results);
 void printRatios(std::FILE* out, const std::vector<Ratio>& ratios);
 
