@@ -1,6 +1,7 @@
 #include "host_test_support.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -20,8 +21,7 @@ namespace {
 // Field 3 (state) and 4 (ppid) of /proc/<pid>/stat; the command name may contain spaces, so
 // parse after its closing parenthesis.
 bool readStat(int pid, char& state, int& ppid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string text = readProcFile("/proc/" + std::to_string(pid) + "/stat");
   auto close = text.rfind(')');
   if (close == std::string::npos) return false;
   std::istringstream rest(text.substr(close + 1));
@@ -29,6 +29,21 @@ bool readStat(int pid, char& state, int& ppid) {
 }
 
 }  // namespace
+
+std::string readProcFile(const std::string& path) {
+  std::string text;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return text;
+  char buffer[4096];
+  for (;;) {
+    ssize_t n = ::read(fd, buffer, sizeof(buffer));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;  // EOF, or ESRCH once the process has gone: what was read stands
+    text.append(buffer, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return text;
+}
 
 bool processAlive(int pid) {
   if (::kill(pid, 0) != 0 && errno == ESRCH) return false;
@@ -88,8 +103,7 @@ std::vector<int> sharedHostPids(const std::string& name) {
     char* end = nullptr;
     long pid = std::strtol(entry->d_name, &end, 10);
     if (*end != '\0' || pid <= 0) continue;
-    std::ifstream in("/proc/" + std::string(entry->d_name) + "/cmdline", std::ios::binary);
-    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::string cmdline = readProcFile("/proc/" + std::string(entry->d_name) + "/cmdline");
     if (cmdline.find(needle) != std::string::npos && processAlive(static_cast<int>(pid))) {
       pids.push_back(static_cast<int>(pid));
     }

@@ -54,6 +54,10 @@ bool waitUntilGone(int pid, std::chrono::milliseconds timeout);
 /// Live processes whose command line contains `--shared <name>` (shared hosts of that name).
 std::vector<int> sharedHostPids(const std::string& name);
 
+/// The whole of a /proc file, or what could be read of it: a process that exits while it is
+/// read makes read() fail with ESRCH, which std::ifstream reports by throwing.
+std::string readProcFile(const std::string& path);
+
 /// A private XDG_RUNTIME_DIR (mkdtemp, mode 0700) for one test, so that its shared hosts can
 /// meet no other test's; the previous value is restored and the tree removed on destruction.
 class PrivateRuntimeDir {

@@ -24,6 +24,7 @@
 #include <cstring>
 #include <fstream>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -60,7 +61,7 @@ std::string readFile(const std::string& path) {
 
 // Mappings of bitbridge bulk segments in a process ("/dev/shm/bitbridge-<pid>-<id> (deleted)").
 int bulkMappings(uint32_t pid) {
-  std::ifstream maps("/proc/" + std::to_string(pid) + "/maps");
+  std::istringstream maps(test::readProcFile("/proc/" + std::to_string(pid) + "/maps"));
   int count = 0;
   for (std::string line; std::getline(maps, line);) {
     if (line.find("/dev/shm/bitbridge-") != std::string::npos) ++count;
