@@ -7,7 +7,7 @@
 namespace bitbridge {
 
 BoundLibrary bindCLibrary(const std::string& path, std::shared_ptr<capnp::SchemaLoader>, uint64_t,
-                          std::shared_ptr<spdlog::logger>) {
+                          std::shared_ptr<spdlog::logger>, ComponentThreads&) {
   throw Error(ErrorKind::BadConfiguration,
               "binding a C library from its schema (Host::bind, " + path +
                   ") is not available in this build: it has no libffi (the Windows builds do not "

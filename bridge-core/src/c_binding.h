@@ -2,8 +2,9 @@
 // call its functions, described by the client's schema and its /bitbridge/c.capnp annotations
 // (c_binding_plan.h), with no component.
 //
-// Thread assumption: bound and called on the host's RPC thread; a long call holds that thread
-// (the watchdog thread keeps answering heartbeats meanwhile, host_watchdog.h).
+// Thread assumption: bound on the host's RPC thread; each call is converted and made on the
+// library's own thread (component_threads.h), so a long call holds neither the RPC thread nor
+// the heartbeat.
 #pragma once
 
 #include <cstdint>
@@ -18,6 +19,8 @@
 
 namespace bitbridge {
 
+class ComponentThreads;
+
 struct BoundLibrary {
   capnp::Capability::Client object = nullptr;
   uint32_t functions = 0;
@@ -26,8 +29,11 @@ struct BoundLibrary {
 /// Opens `path` (CLibrary::open), plans every method of interface `interfaceId` in `schemas`
 /// (which the object keeps alive), resolves every symbol and prepares every call, all before
 /// returning: a schema mistake or a missing symbol is an Error here, naming the method.
+/// Calls run on the library's thread from `threads` (one at a time), or on its pool when the
+/// interface is $threadSafe; `threads` must outlive the object.
 /// Where the build has no libffi (the Windows builds so far) it throws BadConfiguration saying so.
 BoundLibrary bindCLibrary(const std::string& path, std::shared_ptr<capnp::SchemaLoader> schemas,
-                          uint64_t interfaceId, std::shared_ptr<spdlog::logger> logger);
+                          uint64_t interfaceId, std::shared_ptr<spdlog::logger> logger,
+                          ComponentThreads& threads);
 
 }  // namespace bitbridge

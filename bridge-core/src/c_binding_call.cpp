@@ -1,13 +1,18 @@
 // c_binding.h with libffi: each planned function gets an ffi_cif once, at bind time; a call
-// converts the Cap'n Proto parameters into C values (checking every range and length first),
-// calls through libffi, and writes the return value and out-parameters into the results.
+// converts the Cap'n Proto parameters into C values (checking every range, length and handle
+// first, c_values.h), calls through libffi, and writes the return value, the out-parameters and
+// the last system error into the results.
 //
 // Nothing the client sends reaches the library unchecked: a value that does not fit its C type,
-// a negative or oversized out-buffer length, or a method the plan does not know is an Error
-// naming the method and the parameter, raised before the call.
+// a negative or oversized out-buffer length, a null where none is allowed, a forged or stale
+// handle, or a method the plan does not know is an Error naming the method and the parameter,
+// raised before the call.
 #include <ffi.h>
 
+#include <algorithm>
 #include <cstring>
+#include <deque>
+#include <map>
 #include <vector>
 
 #include <capnp/dynamic.h>
@@ -15,7 +20,11 @@
 #include "bitbridge/error.h"
 #include "c_binding.h"
 #include "c_binding_plan.h"
+#include "c_handles.h"
+#include "c_last_error.h"
 #include "c_library.h"
+#include "c_values.h"
+#include "component_threads.h"
 
 namespace bitbridge {
 namespace {
@@ -24,8 +33,10 @@ using cbind::ArgPlan;
 using cbind::ArgRole;
 using cbind::CKind;
 using cbind::FunctionPlan;
+using cbind::StructLayout;
+using cbind::Wide;
 
-ffi_type* ffiType(CKind kind) {
+ffi_type* scalarFfiType(CKind kind) {
   switch (kind) {
     case CKind::Void: return &ffi_type_void;
     case CKind::Bool: return sizeof(bool) == 1 ? &ffi_type_uint8 : &ffi_type_uint32;
@@ -44,150 +55,101 @@ ffi_type* ffiType(CKind kind) {
   return &ffi_type_void;
 }
 
-// One C value: big and aligned enough for any scalar or pointer (and for libffi's return
-// value, which is at least an ffi_arg).
-union Slot {
-  uint64_t u;
-  int64_t i;
-  double d;
-  void* p;
-  ffi_arg word;
-  unsigned char bytes[8];
-};
-static_assert(sizeof(Slot) == 8 && sizeof(ffi_arg) <= 8, "a slot holds any C scalar");
-
-// A scalar on its way between Cap'n Proto and C, in its widest form.
-struct Wide {
-  enum Class { Signed, Unsigned, Float } cls = Signed;
-  int64_t i = 0;
-  uint64_t u = 0;
-  double d = 0;
-};
-
-Wide fromDynamic(capnp::DynamicValue::Reader value) {
-  Wide w;
-  switch (value.getType()) {
-    case capnp::DynamicValue::BOOL: w.cls = Wide::Unsigned; w.u = value.as<bool>() ? 1 : 0; break;
-    case capnp::DynamicValue::INT: w.cls = Wide::Signed; w.i = value.as<int64_t>(); break;
-    case capnp::DynamicValue::UINT: w.cls = Wide::Unsigned; w.u = value.as<uint64_t>(); break;
-    case capnp::DynamicValue::FLOAT: w.cls = Wide::Float; w.d = value.as<double>(); break;
-    case capnp::DynamicValue::ENUM:
-      w.cls = Wide::Signed;
-      w.i = value.as<capnp::DynamicEnum>().getRaw();
-      break;
-    default: KJ_FAIL_ASSERT("not a scalar", value.getType());
-  }
-  return w;
-}
-
-template <typename T>
-void put(Slot& slot, T value) {
-  slot.u = 0;
-  std::memcpy(slot.bytes, &value, sizeof(T));
-}
-
-template <typename T>
-T get(const Slot& slot) {
-  T value;
-  std::memcpy(&value, slot.bytes, sizeof(T));
-  return value;
-}
-
-// Stores `w` as a C `kind` in `slot`; an integer that does not fit is an error naming `where`.
-void store(CKind kind, const Wide& w, Slot& slot, const std::string& where) {
-  auto fits = [&](int64_t lo, uint64_t hi) {
-    if (w.cls == Wide::Signed) return w.i >= lo && (w.i < 0 || uint64_t(w.i) <= hi);
-    return w.u <= hi;
-  };
-  auto check = [&](int64_t lo, uint64_t hi) {
-    if (!fits(lo, hi)) {
-      std::string value = w.cls == Wide::Signed ? std::to_string(w.i) : std::to_string(w.u);
+// libffi's descriptions of the structs passed or returned by value, made once per binding, and
+// checked against the plan's layout: if libffi lays a struct out otherwise than the plan (which
+// measured the host's compiler), the binding is refused rather than a call corrupted.
+class FfiStructTypes {
+ public:
+  ffi_type* typeOf(const StructLayout& layout) {
+    auto known = types_.find(&layout);
+    if (known != types_.end()) return known->second;
+    elements_.emplace_back();
+    std::vector<ffi_type*>& elements = elements_.back();
+    for (const auto& m : layout.members) {
+      ffi_type* member = nullptr;
+      switch (m.role) {
+        case cbind::MemberRole::Value:
+        case cbind::MemberRole::LengthOf: member = scalarFfiType(m.type.kind); break;
+        case cbind::MemberRole::Struct: member = typeOf(*m.type.layout); break;
+        case cbind::MemberRole::Pointer:
+        case cbind::MemberRole::Handle: member = &ffi_type_pointer; break;
+        case cbind::MemberRole::Array: {
+          ffi_type* element = m.type.isStruct() ? typeOf(*m.type.layout) : scalarFfiType(m.type.kind);
+          elements.insert(elements.end(), m.count, element);
+          continue;
+        }
+      }
+      elements.push_back(member);
+    }
+    elements.push_back(nullptr);
+    types_storage_.emplace_back();
+    ffi_type& type = types_storage_.back();
+    type.size = 0;
+    type.alignment = 0;
+    type.type = FFI_TYPE_STRUCT;
+    type.elements = elements.data();
+    // A throwaway cif makes libffi compute the struct's size and alignment.
+    ffi_cif probe;
+    ffi_type* args[] = {&type};
+    if (ffi_prep_cif(&probe, FFI_DEFAULT_ABI, 1, &ffi_type_void, args) != FFI_OK ||
+        type.size != layout.size || type.alignment != layout.align) {
       throw Error(ErrorKind::BadConfiguration,
-                  where + " is " + value + ", which does not fit a C " + cKindName(kind) +
-                      " in this host (" + std::to_string(sizeof(void*) * 8) + "-bit)",
-                  "pass a value in range; platform-width types ($C.type) follow the host's ABI");
+                  "struct " + layout.name + ": laid out in " + std::to_string(layout.size) +
+                      " bytes (alignment " + std::to_string(layout.align) + ") by the host's "
+                      "compiler's rules, but libffi makes it " + std::to_string(type.size) +
+                      " (alignment " + std::to_string(type.alignment) + ")",
+                  "pass the struct by pointer (drop $byValue), or report this layout as a bug");
     }
-  };
-  int64_t asSigned = w.cls == Wide::Signed ? w.i : static_cast<int64_t>(w.u);
-  switch (kind) {
-    case CKind::Bool: put<bool>(slot, (w.cls == Wide::Signed ? w.i : int64_t(w.u)) != 0); break;
-    case CKind::I8: check(INT8_MIN, INT8_MAX); put<int8_t>(slot, int8_t(asSigned)); break;
-    case CKind::U8: check(0, UINT8_MAX); put<uint8_t>(slot, uint8_t(asSigned)); break;
-    case CKind::I16: check(INT16_MIN, INT16_MAX); put<int16_t>(slot, int16_t(asSigned)); break;
-    case CKind::U16: check(0, UINT16_MAX); put<uint16_t>(slot, uint16_t(asSigned)); break;
-    case CKind::I32: check(INT32_MIN, INT32_MAX); put<int32_t>(slot, int32_t(asSigned)); break;
-    case CKind::U32: check(0, UINT32_MAX); put<uint32_t>(slot, uint32_t(asSigned)); break;
-    case CKind::I64: check(INT64_MIN, INT64_MAX); put<int64_t>(slot, asSigned); break;
-    case CKind::U64:
-      check(0, UINT64_MAX);
-      put<uint64_t>(slot, w.cls == Wide::Signed ? uint64_t(w.i) : w.u);
-      break;
-    case CKind::F32: put<float>(slot, static_cast<float>(w.d)); break;
-    case CKind::F64: put<double>(slot, w.d); break;
-    case CKind::Void:
-    case CKind::Pointer: KJ_FAIL_ASSERT("not a value kind");
+    types_.emplace(&layout, &type);
+    return &type;
   }
+
+ private:
+  std::map<const StructLayout*, ffi_type*> types_;
+  std::deque<std::vector<ffi_type*>> elements_;
+  std::deque<ffi_type> types_storage_;
+};
+
+// A value libffi returned: integers narrower than a register come back as a whole ffi_arg.
+Wide loadReturn(CKind kind, const void* at) {
+  bool integer = kind != CKind::F32 && kind != CKind::F64;
+  if (!integer || cbind::cSize(kind) >= sizeof(ffi_arg)) return cbind::loadScalar(kind, at);
+  ffi_arg word;
+  std::memcpy(&word, at, sizeof(word));
+  unsigned char narrow[8] = {};
+  switch (kind) {
+    case CKind::Bool: narrow[0] = (word & 0xff) != 0; break;
+    case CKind::I8:
+    case CKind::U8: { uint8_t v = uint8_t(word); std::memcpy(narrow, &v, 1); break; }
+    case CKind::I16:
+    case CKind::U16: { uint16_t v = uint16_t(word); std::memcpy(narrow, &v, 2); break; }
+    default: { uint32_t v = uint32_t(word); std::memcpy(narrow, &v, 4); break; }
+  }
+  return cbind::loadScalar(kind, narrow);
 }
 
-// The C `kind` in `slot`, widened. `fromReturn`: libffi returns integers narrower than a
-// register as a whole ffi_arg.
-Wide load(CKind kind, const Slot& slot, bool fromReturn = false) {
-  Wide w;
-  auto narrow = [&](auto typed) {
-    using T = decltype(typed);
-    T value = fromReturn && sizeof(T) < sizeof(ffi_arg) ? static_cast<T>(slot.word) : get<T>(slot);
-    if constexpr (std::is_signed_v<T>) {
-      w.cls = Wide::Signed;
-      w.i = value;
-    } else {
-      w.cls = Wide::Unsigned;
-      w.u = value;
-    }
-  };
-  switch (kind) {
-    case CKind::Bool:
-      w.cls = Wide::Unsigned;
-      w.u = fromReturn ? (slot.word & 0xff) != 0 : get<bool>(slot);
-      break;
-    case CKind::I8: narrow(int8_t()); break;
-    case CKind::U8: narrow(uint8_t()); break;
-    case CKind::I16: narrow(int16_t()); break;
-    case CKind::U16: narrow(uint16_t()); break;
-    case CKind::I32: narrow(int32_t()); break;
-    case CKind::U32: narrow(uint32_t()); break;
-    case CKind::I64: narrow(int64_t()); break;
-    case CKind::U64: narrow(uint64_t()); break;
-    case CKind::F32: w.cls = Wide::Float; w.d = get<float>(slot); break;
-    case CKind::F64: w.cls = Wide::Float; w.d = get<double>(slot); break;
-    case CKind::Void:
-    case CKind::Pointer: KJ_FAIL_ASSERT("not a value kind");
-  }
-  return w;
-}
-
-// `w` as a value of Cap'n Proto `type` (the field's; an enum needs its schema).
-capnp::DynamicValue::Reader toDynamic(capnp::Type type, const Wide& w) {
-  switch (type.which()) {
-    case capnp::schema::Type::BOOL: return (w.cls == Wide::Signed ? w.i != 0 : w.u != 0);
-    case capnp::schema::Type::FLOAT32:
-    case capnp::schema::Type::FLOAT64: return w.d;
-    case capnp::schema::Type::ENUM:
-      return capnp::DynamicEnum(type.asEnum(), static_cast<uint16_t>(w.i));
-    default: break;
-  }
-  if (w.cls == Wide::Signed) return w.i;
-  return w.u;
-}
+using FreeFunction = void (*)(void*);
 
 class BoundFunction {
  public:
-  BoundFunction(FunctionPlan plan, void* address) : plan_(std::move(plan)), address_(address) {
+  BoundFunction(FunctionPlan plan, void* address, const CLibrary& library, FfiStructTypes& structs)
+      : plan_(std::move(plan)), address_(address) {
     for (const ArgPlan& arg : plan_.args) {
-      bool pointer = arg.role != ArgRole::Value && arg.role != ArgRole::LengthOf;
-      types_.push_back(pointer ? &ffi_type_pointer : ffiType(arg.kind));
+      switch (arg.role) {
+        case ArgRole::Value:
+        case ArgRole::LengthOf: types_.push_back(scalarFfiType(arg.kind)); break;
+        case ArgRole::StructByValue: types_.push_back(structs.typeOf(*arg.element.layout)); break;
+        default: types_.push_back(&ffi_type_pointer); break;
+      }
+      if (!arg.freeWith.empty()) {
+        argFree_.emplace(arg.name, resolveFree(library, arg.freeWith));
+      }
     }
+    ffi_type* returnType = plan_.returnStruct ? structs.typeOf(*plan_.returnStruct)
+                                              : scalarFfiType(plan_.returnKind);
+    if (!plan_.freeReturnWith.empty()) returnFree_ = resolveFree(library, plan_.freeReturnWith);
     ffi_status status = ffi_prep_cif(&cif_, FFI_DEFAULT_ABI, static_cast<unsigned>(types_.size()),
-                                     ffiType(plan_.returnKind), types_.data());
+                                     returnType, types_.data());
     if (status != FFI_OK) {
       throw Error(ErrorKind::BadConfiguration,
                   plan_.method + ": libffi cannot prepare a call to " + plan_.symbol +
@@ -199,58 +161,118 @@ class BoundFunction {
   BoundFunction(const BoundFunction&) = delete;
   BoundFunction& operator=(const BoundFunction&) = delete;
 
-  void call(capnp::DynamicStruct::Reader params, capnp::DynamicStruct::Builder results) const {
+  void call(capnp::DynamicStruct::Reader params, capnp::DynamicStruct::Builder results,
+            cbind::HandleTable& handles) const {
     const size_t n = plan_.args.size();
-    std::vector<Slot> slots(n);
-    std::vector<void*> values(n);
-    std::vector<std::vector<unsigned char>> buffers(n);
-    std::vector<uint64_t> counts(n, 0);  // elements of each buffer argument
+    cbind::CallScratch scratch;
+    cbind::CodecContext context{scratch, handles};
+    std::vector<void*> pointers(n, nullptr);  // the C value of each pointer argument
+    std::vector<unsigned char*> storage(n, nullptr);  // what a pointer argument points to
+    std::vector<void*> values(n);              // libffi: where each argument's value is
+    std::vector<uint64_t> counts(n, 0);        // elements of each buffer argument
 
-    // Pass 1: everything but the out buffers, whose sizes may come from other arguments.
+    // Pass 1: everything but lengths and the buffers sized by them.
     for (size_t i = 0; i < n; ++i) {
       const ArgPlan& arg = plan_.args[i];
       std::string where = plan_.method + ": parameter '" + arg.name + "'";
-      values[i] = &slots[i];
+      values[i] = &pointers[i];
+      auto value = [&] { return params.get(arg.param); };
+      auto present = [&] {
+        if (params.has(arg.param)) return true;
+        if (arg.nullable) return false;
+        throw Error(ErrorKind::BadConfiguration, where + " is not set, and NULL is not allowed",
+                    "set it, or annotate the parameter $nullable if the function accepts NULL");
+      };
       switch (arg.role) {
         case ArgRole::Value:
-          store(arg.kind, fromDynamic(params.get(arg.param)), slots[i], where);
+          storage[i] = scratch.allocate(8);
+          cbind::storeScalar(arg.kind, cbind::fromDynamic(value()), storage[i], where);
+          values[i] = storage[i];
           break;
-        case ArgRole::Text: {
-          // A Text in a Cap'n Proto message is NUL-terminated in place.
-          slots[i].p = const_cast<char*>(params.get(arg.param).as<capnp::Text>().cStr());
-          counts[i] = params.get(arg.param).as<capnp::Text>().size();
+        case ArgRole::Text:
+          if (present()) {
+            auto text = value().as<capnp::Text>();
+            pointers[i] = const_cast<char*>(text.cStr());  // NUL-terminated in place
+            counts[i] = text.size();
+          }
+          break;
+        case ArgRole::InBuffer:
+          if (present()) pointers[i] = inBuffer(arg, value(), scratch, counts[i], context, where);
+          break;
+        case ArgRole::InOutBuffer: {
+          // A copy even for Data: the function writes, and the message is read-only.
+          auto v = value();
+          if (v.getType() == capnp::DynamicValue::DATA) {
+            auto data = v.as<capnp::Data>();
+            counts[i] = data.size();
+            storage[i] = scratch.allocate(data.size());
+            std::memcpy(storage[i], data.begin(), data.size());
+          } else {
+            auto list = v.as<capnp::DynamicList>();
+            counts[i] = list.size();
+            storage[i] = scratch.allocate(size_t(list.size()) * arg.element.size());
+            cbind::encodeList(arg.element, list, storage[i], context, where);
+          }
+          pointers[i] = storage[i];
           break;
         }
-        case ArgRole::InBuffer:
-          slots[i].p = inBuffer(arg, params.get(arg.param), buffers[i], counts[i], where);
-          break;
         case ArgRole::OutValue:
-          buffers[i].assign(sizeof(Slot), 0);
-          slots[i].p = buffers[i].data();
+        case ArgRole::OutTextPointer:
+        case ArgRole::HandleOut:
+        case ArgRole::StructOut:
+          storage[i] = scratch.allocate(arg.element.isStruct() ? arg.element.size() : 8);
+          pointers[i] = storage[i];
+          break;
+        case ArgRole::InOutValue:
+          storage[i] = scratch.allocate(8);
+          cbind::storeScalar(arg.kind, cbind::fromDynamic(value()), storage[i], where);
+          pointers[i] = storage[i];
+          break;
+        case ArgRole::StructIn:
+          if (!params.has(arg.param) && arg.nullable) break;  // NULL
+          [[fallthrough]];
+        case ArgRole::StructInOut:
+        case ArgRole::StructByValue:
+          storage[i] = scratch.allocate(arg.element.size());
+          cbind::encodeStruct(*arg.element.layout, value().as<capnp::DynamicStruct>(), storage[i],
+                              context, where);
+          pointers[i] = storage[i];
+          if (arg.role == ArgRole::StructByValue) values[i] = storage[i];
+          break;
+        case ArgRole::HandleIn:
+          pointers[i] = handles.pointerFor(arg.handleKind, value().as<uint64_t>(), arg.nullable,
+                                           where);
           break;
         case ArgRole::LengthOf:
         case ArgRole::OutBuffer:
-        case ArgRole::OutText: break;  // below
+        case ArgRole::OutText:
+        case ArgRole::InOutText: break;  // below
       }
     }
-    // Pass 2: counts of buffers, then the out buffers sized by them.
+    // Pass 2: counts of buffers, then the buffers sized by them.
     for (size_t i = 0; i < n; ++i) {
       const ArgPlan& arg = plan_.args[i];
       if (arg.role != ArgRole::LengthOf) continue;
       Wide count;
       count.cls = Wide::Unsigned;
       count.u = counts[arg.source];
-      store(arg.kind, count, slots[i], plan_.method + ": parameter '" + arg.name + "' (the length of '" +
-                                           plan_.args[arg.source].name + "')");
+      storage[i] = scratch.allocate(8);
+      cbind::storeScalar(arg.kind, count, storage[i],
+                         plan_.method + ": parameter '" + arg.name + "' (the length of '" +
+                             plan_.args[arg.source].name + "')");
+      values[i] = storage[i];
     }
     for (size_t i = 0; i < n; ++i) {
       const ArgPlan& arg = plan_.args[i];
-      if (arg.role != ArgRole::OutBuffer && arg.role != ArgRole::OutText) continue;
+      if (arg.role != ArgRole::OutBuffer && arg.role != ArgRole::OutText &&
+          arg.role != ArgRole::InOutText) {
+        continue;
+      }
       std::string where = plan_.method + ": parameter '" + arg.name + "'";
       uint64_t count = arg.capacity;
       if (arg.source >= 0) {
         const ArgPlan& countArg = plan_.args[arg.source];
-        Wide w = load(countArg.kind, slots[arg.source]);
+        Wide w = cbind::loadScalar(countArg.kind, storage[arg.source]);
         if (w.cls == Wide::Signed && w.i < 0) {
           throw Error(ErrorKind::BadConfiguration,
                       where + ": its length '" + countArg.name + "' is " + std::to_string(w.i) +
@@ -258,7 +280,7 @@ class BoundFunction {
         }
         count = w.cls == Wide::Signed ? uint64_t(w.i) : w.u;
       }
-      uint64_t bytes = count * cbind::cSize(arg.kind);
+      uint64_t bytes = count * arg.element.size();
       if (count > cbind::kMaxOutBufferBytes || bytes > cbind::kMaxOutBufferBytes) {
         throw Error(ErrorKind::BadConfiguration,
                     where + ": an out buffer of " + std::to_string(count) + " elements is above the "
@@ -267,37 +289,62 @@ class BoundFunction {
       }
       counts[i] = count;
       // One byte more for text: the host's copy ends at a NUL even if the library wrote none.
-      buffers[i].assign(static_cast<size_t>(bytes) + (arg.role == ArgRole::OutText ? 1 : 0), 0);
-      slots[i].p = buffers[i].data();
-    }
-
-    Slot returned{};
-    ffi_call(const_cast<ffi_cif*>(&cif_), FFI_FN(address_), &returned, values.data());
-
-    if (plan_.returnField) {
-      if (plan_.returnsText) {
-        const char* text = static_cast<const char*>(returned.p);
-        results.set(*plan_.returnField, capnp::Text::Reader(text ? text : ""));
-      } else {
-        results.set(*plan_.returnField,
-                    toDynamic(plan_.returnField->getType(), load(plan_.returnKind, returned, true)));
+      storage[i] = scratch.allocate(static_cast<size_t>(bytes) + 1);
+      if (arg.role == ArgRole::InOutText) {
+        auto text = params.get(arg.param).as<capnp::Text>();
+        if (text.size() + 1 > count) {
+          throw Error(ErrorKind::BadConfiguration,
+                      where + ": a text of " + std::to_string(text.size()) + " bytes does not fit "
+                          "its buffer of " + std::to_string(count) + " bytes with its NUL",
+                      "pass a shorter text or declare a larger $capacity");
+        }
+        std::memcpy(storage[i], text.begin(), text.size());
       }
+      pointers[i] = storage[i];
     }
+
+    // The call. Nothing may run between it and reading the last error.
+    unsigned char* returned =
+        scratch.allocate(std::max<size_t>(plan_.returnStruct ? plan_.returnStruct->size : 0, 16));
+    int32_t lastError = 0;
+    if (plan_.lastErrorField) cbind::clearLastSystemError();
+    ffi_call(const_cast<ffi_cif*>(&cif_), FFI_FN(address_), returned, values.data());
+    if (plan_.lastErrorField) lastError = cbind::lastSystemError();
+
     for (size_t i = 0; i < n; ++i) {
       const ArgPlan& arg = plan_.args[i];
-      if (!arg.result) continue;
-      writeBack(arg, buffers[i], counts[i], results);
+      if (arg.role == ArgRole::HandleIn && arg.releases) {
+        handles.release(params.get(arg.param).as<uint64_t>());
+      }
+    }
+    if (plan_.returnField) writeReturn(returned, results, context);
+    for (size_t i = 0; i < n; ++i) {
+      const ArgPlan& arg = plan_.args[i];
+      if (arg.result) writeBack(arg, storage[i], counts[i], results, context);
+    }
+    if (plan_.lastErrorField) {
+      auto field = *plan_.lastErrorField;
+      if (field.getType().which() == capnp::schema::Type::UINT32) {
+        results.set(field, static_cast<uint32_t>(lastError));
+      } else {
+        results.set(field, lastError);
+      }
     }
   }
 
   const FunctionPlan& plan() const { return plan_; }
 
  private:
+  static FreeFunction resolveFree(const CLibrary& library, const std::string& name) {
+    return reinterpret_cast<FreeFunction>(
+        library.function(name, "the $freeWith(\"" + name + "\") function"));
+  }
+
   // A List or Data parameter as a C array: Data in place, a List converted element by element
   // (its wire form is Cap'n Proto's, which need not be the C layout: Bool is bit-packed).
   static void* inBuffer(const ArgPlan& arg, capnp::DynamicValue::Reader value,
-                        std::vector<unsigned char>& buffer, uint64_t& count,
-                        const std::string& where) {
+                        cbind::CallScratch& scratch, uint64_t& count,
+                        cbind::CodecContext& context, const std::string& where) {
     if (value.getType() == capnp::DynamicValue::DATA) {
       auto data = value.as<capnp::Data>();
       count = data.size();
@@ -305,44 +352,74 @@ class BoundFunction {
     }
     auto list = value.as<capnp::DynamicList>();
     count = list.size();
-    size_t size = cbind::cSize(arg.kind);
-    buffer.resize(static_cast<size_t>(count) * size + 1);  // never empty: a valid pointer
-    for (uint32_t e = 0; e < list.size(); ++e) {
-      Slot slot;
-      store(arg.kind, fromDynamic(list[e]), slot, where + "[" + std::to_string(e) + "]");
-      std::memcpy(buffer.data() + e * size, slot.bytes, size);
-    }
-    return buffer.data();
+    unsigned char* buffer = scratch.allocate(size_t(count) * arg.element.size());
+    cbind::encodeList(arg.element, list, buffer, context, where);
+    return buffer;
   }
 
-  static void writeBack(const ArgPlan& arg, const std::vector<unsigned char>& buffer,
-                        uint64_t count, capnp::DynamicStruct::Builder results) {
+  void writeReturn(const unsigned char* returned, capnp::DynamicStruct::Builder results,
+                   cbind::CodecContext& context) const {
+    auto field = *plan_.returnField;
+    if (plan_.returnStruct) {
+      cbind::decodeStruct(*plan_.returnStruct, returned,
+                          results.init(field).as<capnp::DynamicStruct>(), context);
+      return;
+    }
+    void* pointer = nullptr;
+    std::memcpy(&pointer, returned, sizeof(pointer));
+    if (!plan_.returnHandleKind.empty()) {
+      results.set(field, context.handles.tokenFor(plan_.returnHandleKind, pointer));
+    } else if (plan_.returnsText) {
+      const char* text = static_cast<const char*>(pointer);
+      results.set(field, capnp::Text::Reader(text ? text : ""));
+      if (text != nullptr && returnFree_ != nullptr) returnFree_(pointer);
+    } else {
+      results.set(field, cbind::toDynamic(field.getType(), loadReturn(plan_.returnKind, returned)));
+    }
+  }
+
+  void writeBack(const ArgPlan& arg, const unsigned char* storage, uint64_t count,
+                 capnp::DynamicStruct::Builder results, cbind::CodecContext& context) const {
     capnp::Type type = arg.result->getType();
     switch (arg.role) {
-      case ArgRole::OutValue: {
-        Slot slot{};
-        std::memcpy(slot.bytes, buffer.data(), cbind::cSize(arg.kind));
-        results.set(*arg.result, toDynamic(type, load(arg.kind, slot)));
+      case ArgRole::OutValue:
+      case ArgRole::InOutValue:
+        results.set(*arg.result, cbind::toDynamic(type, cbind::loadScalar(arg.kind, storage)));
         break;
-      }
-      case ArgRole::OutText: {
-        const char* text = reinterpret_cast<const char*>(buffer.data());
+      case ArgRole::OutText:
+      case ArgRole::InOutText: {
+        const char* text = reinterpret_cast<const char*>(storage);
         results.set(*arg.result, capnp::Text::Reader(text, ::strnlen(text, count)));
         break;
       }
-      case ArgRole::OutBuffer: {
+      case ArgRole::OutTextPointer: {
+        char* text = nullptr;
+        std::memcpy(&text, storage, sizeof(text));
+        if (text == nullptr) break;  // left unset: the client sees has() == false
+        results.set(*arg.result, capnp::Text::Reader(text));
+        auto free = argFree_.find(arg.name);
+        if (free != argFree_.end()) free->second(text);
+        break;
+      }
+      case ArgRole::OutBuffer:
+      case ArgRole::InOutBuffer: {
         if (type.which() == capnp::schema::Type::DATA) {
-          results.set(*arg.result, capnp::Data::Reader(buffer.data(), count));
+          results.set(*arg.result, capnp::Data::Reader(storage, count));
           break;
         }
         auto list = results.init(*arg.result, static_cast<uint32_t>(count)).as<capnp::DynamicList>();
-        capnp::Type element = type.asList().getElementType();
-        size_t size = cbind::cSize(arg.kind);
-        for (uint32_t e = 0; e < count; ++e) {
-          Slot slot{};
-          std::memcpy(slot.bytes, buffer.data() + e * size, size);
-          list.set(e, toDynamic(element, load(arg.kind, slot)));
-        }
+        cbind::decodeList(arg.element, storage, static_cast<uint32_t>(count), list, context);
+        break;
+      }
+      case ArgRole::StructOut:
+      case ArgRole::StructInOut:
+        cbind::decodeStruct(*arg.element.layout, storage,
+                            results.init(*arg.result).as<capnp::DynamicStruct>(), context);
+        break;
+      case ArgRole::HandleOut: {
+        void* pointer = nullptr;
+        std::memcpy(&pointer, storage, sizeof(pointer));
+        results.set(*arg.result, context.handles.tokenFor(arg.handleKind, pointer));
         break;
       }
       default: break;
@@ -353,15 +430,24 @@ class BoundFunction {
   void* address_;
   std::vector<ffi_type*> types_;
   ffi_cif cif_;
+  FreeFunction returnFree_ = nullptr;
+  std::map<std::string, FreeFunction> argFree_;  // by parameter name
 };
 
 class CLibraryServer final : public capnp::DynamicCapability::Server {
  public:
   CLibraryServer(capnp::InterfaceSchema schema, std::shared_ptr<capnp::SchemaLoader> schemas,
-                 std::vector<std::unique_ptr<BoundFunction>> functions)
+                 cbind::LibraryPlan plan, std::unique_ptr<FfiStructTypes> structTypes,
+                 std::vector<std::unique_ptr<BoundFunction>> functions,
+                 ComponentThreads& threads, std::string path)
       : capnp::DynamicCapability::Server(schema),
         schemas_(std::move(schemas)),
-        functions_(std::move(functions)) {}
+        structs_(std::move(plan.structs)),
+        structTypes_(std::move(structTypes)),
+        functions_(std::move(functions)),
+        threads_(threads),
+        path_(std::move(path)),
+        threadSafe_(plan.threadSafe) {}
 
   kj::Promise<void> call(capnp::InterfaceSchema::Method method,
                          capnp::CallContext<capnp::DynamicStruct, capnp::DynamicStruct> context)
@@ -371,41 +457,61 @@ class CLibraryServer final : public capnp::DynamicCapability::Server {
       throwAsKj(Error(ErrorKind::Unimplemented, "method " + std::to_string(index) +
                                                     " is not part of the bound interface"));
     }
-    try {
-      functions_[index]->call(context.getParams(), context.getResults());
-    } catch (const Error& e) {
-      throwAsKj(e);  // keeps the kind across the wire
-    }
-    return kj::READY_NOW;
+    // Converted and called on the library's thread; the params and results stay untouched by
+    // this (RPC) thread until the promise resolves, and the context keeps them alive.
+    auto params = context.getParams();
+    auto results = context.getResults();
+    const BoundFunction* function = functions_[index].get();
+    ComponentThread& thread =
+        threadSafe_ ? threads_.nextConcurrentThread() : threads_.serialThreadFor(path_);
+    return thread.run([this, function, params, results]() mutable {
+      try {
+        function->call(params, results, handles_);
+      } catch (const Error& e) {
+        throwAsKj(e);  // keeps the kind across the wire (and across the thread)
+      }
+    });
   }
 
  private:
   std::shared_ptr<capnp::SchemaLoader> schemas_;  // the schema the base class points into
+  // The layouts and libffi types the functions point into: destroyed after them.
+  std::vector<std::unique_ptr<StructLayout>> structs_;
+  std::unique_ptr<FfiStructTypes> structTypes_;
   std::vector<std::unique_ptr<BoundFunction>> functions_;  // by method index
+  cbind::HandleTable handles_;  // this binding's tokens (locks itself: calls may overlap)
+  ComponentThreads& threads_;   // outlives this object (owned by runHost / runSharedHost)
+  std::string path_;            // the library's: its calls share one thread
+  bool threadSafe_;
 };
 
 }  // namespace
 
 BoundLibrary bindCLibrary(const std::string& path, std::shared_ptr<capnp::SchemaLoader> schemas,
-                          uint64_t interfaceId, std::shared_ptr<spdlog::logger> logger) {
+                          uint64_t interfaceId, std::shared_ptr<spdlog::logger> logger,
+                          ComponentThreads& threads) {
   capnp::Schema schema = schemas->get(interfaceId);
   if (!schema.getProto().isInterface()) {
     throw Error(ErrorKind::MalformedPeer,
                 "bind: node " + std::to_string(interfaceId) + " is not an interface");
   }
   capnp::InterfaceSchema iface = schema.asInterface();
-  auto plans = cbind::planLibrary(iface);  // schema mistakes first: nothing loaded yet
+  cbind::LibraryPlan plan = cbind::planLibrary(iface);  // schema mistakes first: nothing loaded
   CLibrary library = CLibrary::open(path);
+  auto structTypes = std::make_unique<FfiStructTypes>();
   std::vector<std::unique_ptr<BoundFunction>> functions;
-  for (auto& plan : plans) {
-    void* address = library.function(plan.symbol, plan.method);
-    functions.push_back(std::make_unique<BoundFunction>(std::move(plan), address));
+  for (auto& function : plan.functions) {
+    void* address = library.function(function.symbol, function.method);
+    functions.push_back(
+        std::make_unique<BoundFunction>(std::move(function), address, library, *structTypes));
   }
   logger->info("bound {} ({} functions of {})", library.path(), functions.size(),
                iface.getShortDisplayName().cStr());
   BoundLibrary bound;
   bound.functions = static_cast<uint32_t>(functions.size());
-  bound.object = kj::heap<CLibraryServer>(iface, std::move(schemas), std::move(functions));
+  bound.object = kj::heap<CLibraryServer>(iface, std::move(schemas), std::move(plan),
+                                          std::move(structTypes), std::move(functions), threads,
+                                          library.path());
   return bound;
 }
 

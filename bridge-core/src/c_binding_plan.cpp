@@ -1,6 +1,8 @@
 // c_binding_plan.h: from a method's schema and its /bitbridge/c.capnp annotations to a call plan.
 #include "c_binding_plan.h"
 
+#include <algorithm>
+#include <cstddef>
 #include <map>
 
 #include "bitbridge/error.h"
@@ -16,6 +18,15 @@ constexpr uint64_t kOut = 0xde0686b897cd06eeull;
 constexpr uint64_t kLength = 0xb835821f7af7aefdull;
 constexpr uint64_t kCapacity = 0xdc9584248b436113ull;
 constexpr uint64_t kReturns = 0xb118884cbdc24ac3ull;
+constexpr uint64_t kByValue = 0x9570784a58b7893aull;
+constexpr uint64_t kInOut = 0xba1ead09a7fd347dull;
+constexpr uint64_t kArray = 0xa032423c4ac003a0ull;
+constexpr uint64_t kHandle = 0xa481c1611f53b3b8ull;
+constexpr uint64_t kReleases = 0xe67e8727053ad7a2ull;
+constexpr uint64_t kFreeWith = 0x8d6f75502a6adc99ull;
+constexpr uint64_t kLastError = 0xcb3ef340e8617586ull;
+constexpr uint64_t kNullable = 0xd2f8c6c6c2b090c5ull;
+constexpr uint64_t kThreadSafe = 0xfdf4f0d21f394876ull;
 
 // CType's enumerants, in c.capnp's order.
 enum class CType : uint16_t { Long, ULong, Size, SSize, IntPtr, UIntPtr, Int };
@@ -87,171 +98,454 @@ bool isInteger(CKind kind) {
          kind != CKind::F64 && kind != CKind::Pointer;
 }
 
-// The element kind of a List/Data field (Data: unsigned char); nullopt for anything else.
-std::optional<CKind> bufferElement(capnp::Type type, const std::string& where) {
-  using W = capnp::schema::Type;
-  if (type.which() == W::DATA) return CKind::U8;
-  if (type.which() != W::LIST) return std::nullopt;
-  auto element = scalarKind(type.asList().getElementType(), std::nullopt, where);
-  if (!element) refuse(where, "a list parameter must hold numbers, Bool or enums (a C array)");
-  return element;
-}
-
 bool sameType(capnp::Type a, capnp::Type b) { return a == b; }
 
-void planArgument(FunctionPlan& plan, capnp::StructSchema::Field field,
-                  capnp::StructSchema results) {
-  auto proto = field.getProto();
-  std::string name = proto.getName();
-  std::string where = plan.method + ": parameter '" + name + "'";
-  if (proto.isGroup() || proto.getDiscriminantValue() != capnp::schema::Field::NO_DISCRIMINANT) {
-    refuse(where, "groups and unions have no C meaning");
-  }
-  auto annotations = proto.getAnnotations();
-  auto ctype = annotation(annotations, kType);
-  auto lengthOf = annotation(annotations, kLengthOf);
-  auto length = annotation(annotations, kLength);
-  auto capacity = annotation(annotations, kCapacity);
-  bool out = annotation(annotations, kOut).has_value();
-  capnp::Type type = field.getType();
+bool has(capnp::List<capnp::schema::Annotation>::Reader list, uint64_t id) {
+  return annotation(list, id).has_value();
+}
 
-  ArgPlan arg;
-  arg.name = name;
-  arg.param = field;
-  if ((length || capacity) && !out) refuse(where, "$length and $capacity apply to $out buffers");
-  if (out) {
-    if (lengthOf) refuse(where, "$lengthOf and $out do not go together");
-    KJ_IF_MAYBE(result, results.findFieldByName(name)) {
-      if (!sameType(result->getType(), type)) {
-        refuse(where, "its result field '" + name + "' must have the same type");
+size_t alignUp(size_t value, size_t align) { return (value + align - 1) / align * align; }
+
+// How the host's compiler aligns a T inside a struct (on i386 Linux a double or int64_t member
+// is 4-aligned although alignof says 8; on 32-bit Windows it is 8): measured, not assumed.
+template <typename T>
+struct AlignProbe {
+  char c;
+  T t;
+};
+#define BITBRIDGE_MEMBER_ALIGN(T) offsetof(AlignProbe<T>, t)
+
+size_t memberAlign(CKind kind) {
+  switch (kind) {
+    case CKind::Void: return 1;
+    case CKind::Bool: return BITBRIDGE_MEMBER_ALIGN(bool);
+    case CKind::I8:
+    case CKind::U8: return 1;
+    case CKind::I16:
+    case CKind::U16: return BITBRIDGE_MEMBER_ALIGN(int16_t);
+    case CKind::I32:
+    case CKind::U32: return BITBRIDGE_MEMBER_ALIGN(int32_t);
+    case CKind::I64:
+    case CKind::U64: return BITBRIDGE_MEMBER_ALIGN(int64_t);
+    case CKind::F32: return BITBRIDGE_MEMBER_ALIGN(float);
+    case CKind::F64: return BITBRIDGE_MEMBER_ALIGN(double);
+    case CKind::Pointer: return BITBRIDGE_MEMBER_ALIGN(void*);
+  }
+  return 1;
+}
+#undef BITBRIDGE_MEMBER_ALIGN
+
+CValueType scalarType(CKind kind) {
+  CValueType type;
+  type.kind = kind;
+  return type;
+}
+
+class Planner {
+ public:
+  LibraryPlan plan;
+
+  // The layout of `schema`, planned once per struct and shared by every function using it.
+  const StructLayout* structLayout(capnp::StructSchema schema, const std::string& where) {
+    uint64_t id = schema.getProto().getId();
+    for (const auto& layout : plan.structs) {
+      if (layout->id == id) {
+        if (layout->size == 0) {
+          refuse(where, "struct " + layout->name + " contains itself, which a C struct cannot");
+        }
+        return layout.get();
       }
-      arg.result = *result;
-    } else {
-      refuse(where, "an $out parameter needs a result field of the same name to come back in");
     }
-    if (type.which() == capnp::schema::Type::TEXT) {
-      arg.role = ArgRole::OutText;
-      arg.kind = CKind::I8;
-    } else if (auto element = bufferElement(type, where)) {
-      arg.role = ArgRole::OutBuffer;
-      arg.kind = *element;
-    } else if (auto kind = scalarKind(type, ctype, where)) {
-      arg.role = ArgRole::OutValue;
-      arg.kind = *kind;
-      if (length || capacity) refuse(where, "$length and $capacity apply to out buffers, not values");
-    } else {
-      refuse(where, "an $out parameter must be a number, Bool, enum, List, Data or Text");
+    auto owned = std::make_unique<StructLayout>();
+    StructLayout& layout = *owned;
+    layout.name = schema.getShortDisplayName();
+    layout.id = id;
+    layout.schema = schema;
+    plan.structs.push_back(std::move(owned));  // size 0 marks it in progress (see above)
+    std::string structWhere = "struct " + layout.name;
+    if (schema.getUnionFields().size() > 0) refuse(structWhere, "unions have no C meaning here");
+    for (auto field : schema.getFields()) layout.members.push_back(member(field, structWhere));
+    if (layout.members.empty()) refuse(structWhere, "a C struct needs at least one field");
+    resolveMemberLengths(layout, structWhere);
+    size_t offset = 0;
+    for (auto& m : layout.members) {
+      size_t align = m.role == MemberRole::Pointer || m.role == MemberRole::Handle
+                         ? memberAlign(CKind::Pointer)
+                         : m.type.align();
+      size_t size = m.role == MemberRole::Pointer || m.role == MemberRole::Handle
+                        ? sizeof(void*)
+                        : m.role == MemberRole::Array ? m.type.size() * m.count : m.type.size();
+      offset = alignUp(offset, align);
+      m.offset = offset;
+      offset += size;
+      layout.align = std::max(layout.align, align);
+      if (offset > kMaxStructBytes) {
+        refuse(structWhere, "larger than " + std::to_string(kMaxStructBytes) + " bytes");
+      }
     }
-    if (arg.role == ArgRole::OutBuffer || arg.role == ArgRole::OutText) {
+    layout.size = alignUp(offset, layout.align);
+    return &layout;
+  }
+
+  void function(capnp::InterfaceSchema::Method method, const std::string& interfaceName) {
+    FunctionPlan f;
+    auto proto = method.getProto();
+    f.method = interfaceName + "." + std::string(proto.getName());
+    f.methodIndex = method.getIndex();
+    auto symbol = annotation(proto.getAnnotations(), kSymbol);
+    f.symbol = symbol ? std::string(symbol->getText()) : std::string(proto.getName());
+    if (f.symbol.empty()) refuse(f.method, "$symbol(\"\") names nothing");
+    auto results = method.getResultType();
+    for (auto field : method.getParamType().getFields()) argument(f, field, results);
+    resolveReferences(f);
+    planResults(f, results);
+    plan.functions.push_back(std::move(f));
+  }
+
+ private:
+  // The element of a List (scalar or struct) or Data (unsigned char); nullopt if not a list.
+  std::optional<CValueType> bufferElement(capnp::Type type, const std::string& where) {
+    using W = capnp::schema::Type;
+    if (type.which() == W::DATA) return scalarType(CKind::U8);
+    if (type.which() != W::LIST) return std::nullopt;
+    capnp::Type element = type.asList().getElementType();
+    if (element.which() == W::STRUCT) {
+      CValueType t;
+      t.layout = structLayout(element.asStruct(), where);
+      return t;
+    }
+    auto kind = scalarKind(element, std::nullopt, where);
+    if (!kind) refuse(where, "a list must hold numbers, Bool, enums or structs (a C array)");
+    return scalarType(*kind);
+  }
+
+  MemberPlan member(capnp::StructSchema::Field field, const std::string& structWhere) {
+    auto proto = field.getProto();
+    MemberPlan m;
+    m.name = proto.getName();
+    m.field = field;
+    std::string where = structWhere + ", field '" + m.name + "'";
+    if (proto.isGroup()) refuse(where, "groups have no C meaning");
+    auto annotations = proto.getAnnotations();
+    auto array = annotation(annotations, kArray);
+    auto handle = annotation(annotations, kHandle);
+    using W = capnp::schema::Type;
+    capnp::Type type = field.getType();
+    for (uint64_t id : {kOut, kLength, kCapacity, kReturns, kByValue, kReleases, kFreeWith,
+                        kLastError}) {
+      if (has(annotations, id)) refuse(where, "this annotation applies to parameters and results");
+    }
+    if (array) {
+      m.count = array->getUint32();
+      if (m.count == 0 || m.count > kMaxInlineArray) {
+        refuse(where, "$array(N) needs 1 <= N <= " + std::to_string(kMaxInlineArray));
+      }
+    }
+    if (type.which() == W::TEXT || type.which() == W::DATA || type.which() == W::LIST) {
+      if (handle || has(annotations, kLengthOf)) refuse(where, "$handle/$lengthOf need an integer");
+      m.text = type.which() == W::TEXT;
+      m.type = m.text ? scalarType(CKind::I8) : *bufferElement(type, where);
+      m.role = array ? MemberRole::Array : MemberRole::Pointer;
+      return m;
+    }
+    if (array) refuse(where, "$array applies to List, Text and Data fields");
+    if (type.which() == W::STRUCT) {
+      if (handle || has(annotations, kLengthOf)) refuse(where, "$handle/$lengthOf need an integer");
+      m.role = MemberRole::Struct;
+      m.type.layout = structLayout(type.asStruct(), where);
+      return m;
+    }
+    if (handle) {
+      if (type.which() != W::UINT64) refuse(where, "$handle needs a UInt64 field (the token)");
+      m.role = MemberRole::Handle;
+      m.handleKind = handle->getText();
+      m.type = scalarType(CKind::Pointer);
+      return m;
+    }
+    auto kind = scalarKind(type, annotation(annotations, kType), where);
+    if (!kind) refuse(where, "interfaces and AnyPointer have no C meaning");
+    m.type = scalarType(*kind);
+    m.role = has(annotations, kLengthOf) ? MemberRole::LengthOf : MemberRole::Value;
+    if (m.role == MemberRole::LengthOf && !isInteger(*kind)) {
+      refuse(where, "$lengthOf needs an integer field");
+    }
+    return m;
+  }
+
+  void resolveMemberLengths(StructLayout& layout, const std::string& structWhere) {
+    for (auto& m : layout.members) {
+      if (m.role != MemberRole::LengthOf) continue;
+      std::string target = annotation(m.field.getProto().getAnnotations(), kLengthOf)->getText();
+      std::string where = structWhere + ", field '" + m.name + "'";
+      bool found = false;
+      for (size_t i = 0; i < layout.members.size(); ++i) {
+        auto& other = layout.members[i];
+        if (other.name != target) continue;
+        if (other.role != MemberRole::Pointer || other.text) {
+          refuse(where, "$lengthOf(\"" + target + "\") must name a List or Data field (not $array)");
+        }
+        if (other.source >= 0) refuse(where, "two fields are the $lengthOf '" + target + "'");
+        m.source = static_cast<int>(i);
+        other.source = static_cast<int>(&m - layout.members.data());
+        found = true;
+      }
+      if (!found) refuse(where, "$lengthOf(\"" + target + "\") names no field of the struct");
+    }
+  }
+
+  void argument(FunctionPlan& f, capnp::StructSchema::Field field, capnp::StructSchema results) {
+    auto proto = field.getProto();
+    std::string name = proto.getName();
+    std::string where = f.method + ": parameter '" + name + "'";
+    if (proto.isGroup() || proto.getDiscriminantValue() != capnp::schema::Field::NO_DISCRIMINANT) {
+      refuse(where, "groups and unions have no C meaning");
+    }
+    auto annotations = proto.getAnnotations();
+    auto ctype = annotation(annotations, kType);
+    auto lengthOf = annotation(annotations, kLengthOf);
+    auto length = annotation(annotations, kLength);
+    auto capacity = annotation(annotations, kCapacity);
+    auto handle = annotation(annotations, kHandle);
+    auto freeWith = annotation(annotations, kFreeWith);
+    bool out = has(annotations, kOut);
+    bool inout = has(annotations, kInOut);
+    bool byValue = has(annotations, kByValue);
+    if (has(annotations, kArray)) refuse(where, "$array applies to fields of structs");
+    if (has(annotations, kLastError)) refuse(where, "$lastError applies to a result field");
+    capnp::Type type = field.getType();
+    using W = capnp::schema::Type;
+
+    ArgPlan arg;
+    arg.name = name;
+    arg.param = field;
+    arg.nullable = has(annotations, kNullable);
+    arg.releases = has(annotations, kReleases);
+    if (out && inout) refuse(where, "give $out or $inout, not both");
+    if ((length || capacity) && !out && !inout) {
+      refuse(where, "$length and $capacity apply to $out and $inout buffers");
+    }
+    if (arg.releases && !handle) refuse(where, "$releases applies to a $handle parameter");
+    if (byValue && type.which() != W::STRUCT) refuse(where, "$byValue applies to a struct");
+    if (freeWith && !(out && type.which() == W::TEXT)) {
+      refuse(where, "$freeWith applies to a Text $out parameter (char**) or a Text result");
+    }
+    if (out || inout) {
+      if (lengthOf) refuse(where, "$lengthOf does not go with $out or $inout");
+      if (arg.nullable) refuse(where, "$nullable does not go with $out or $inout");
+      KJ_IF_MAYBE(result, results.findFieldByName(name)) {
+        if (!sameType(result->getType(), type)) {
+          refuse(where, "its result field '" + name + "' must have the same type");
+        }
+        arg.result = *result;
+      } else {
+        refuse(where, std::string("an ") + (out ? "$out" : "$inout") +
+                          " parameter needs a result field of the same name to come back in");
+      }
+    }
+    if (handle) {
+      if (type.which() != W::UINT64) refuse(where, "$handle needs a UInt64 field (the token)");
+      if (inout || lengthOf) refuse(where, "$handle does not go with $inout or $lengthOf");
+      arg.handleKind = handle->getText();
+      if (arg.handleKind.empty()) refuse(where, "$handle(\"\") needs a kind, e.g. \"Db\"");
+      arg.role = out ? ArgRole::HandleOut : ArgRole::HandleIn;
+      arg.kind = CKind::Pointer;
+      if (out && arg.releases) refuse(where, "$releases does not go with $out");
+    } else if (type.which() == W::STRUCT) {
+      if (length || capacity || lengthOf) refuse(where, "$length/$capacity/$lengthOf need a buffer");
+      arg.element.layout = structLayout(type.asStruct(), where);
+      if (byValue && (out || inout)) refuse(where, "$byValue does not go with $out or $inout");
+      if (byValue && arg.nullable) refuse(where, "$byValue does not go with $nullable");
+      arg.role = out ? ArgRole::StructOut
+                     : inout ? ArgRole::StructInOut
+                             : byValue ? ArgRole::StructByValue : ArgRole::StructIn;
+    } else if (out || inout) {
+      if (type.which() == W::TEXT) {
+        arg.kind = CKind::I8;
+        arg.element = scalarType(CKind::I8);
+        arg.role = inout ? ArgRole::InOutText
+                         : (length || capacity) ? ArgRole::OutText : ArgRole::OutTextPointer;
+        if (freeWith) {
+          if (arg.role != ArgRole::OutTextPointer) {
+            refuse(where, "$freeWith is for a string the library allocates (no $length/$capacity)");
+          }
+          arg.freeWith = freeWith->getText();
+          if (arg.freeWith.empty()) refuse(where, "$freeWith(\"\") names no function");
+        }
+        if (inout && !length && !capacity) {
+          refuse(where, "an $inout Text needs $capacity(<bytes>) or $length(\"<parameter>\")");
+        }
+      } else if (auto element = bufferElement(type, where)) {
+        arg.element = *element;
+        arg.kind = element->kind;
+        arg.role = inout ? ArgRole::InOutBuffer : ArgRole::OutBuffer;
+        if (inout && (length || capacity)) {
+          refuse(where, "an $inout list has as many elements as the list given");
+        }
+        if (out && !length && !capacity) {
+          refuse(where, "an out buffer needs $length(\"<parameter>\") or $capacity(<count>)");
+        }
+      } else if (auto kind = scalarKind(type, ctype, where)) {
+        arg.role = inout ? ArgRole::InOutValue : ArgRole::OutValue;
+        arg.kind = *kind;
+        arg.element = scalarType(*kind);
+        if (length || capacity) refuse(where, "$length and $capacity apply to out buffers, not values");
+      } else {
+        refuse(where, "an $out or $inout parameter must be a number, Bool, enum, struct, List, "
+                      "Data or Text");
+      }
       if (length && capacity) refuse(where, "give $length or $capacity, not both");
       if (capacity) {
         arg.capacity = capacity->getUint32();
-        if (uint64_t(arg.capacity) * cSize(arg.kind) > kMaxOutBufferBytes) {
+        if (uint64_t(arg.capacity) * arg.element.size() > kMaxOutBufferBytes) {
           refuse(where, "$capacity is above the largest out buffer (" +
                             std::to_string(kMaxOutBufferBytes) + " bytes)");
         }
-      } else if (!length) {
-        refuse(where, "an out buffer needs $length(\"<parameter>\") or $capacity(<count>)");
       }
+    } else if (lengthOf) {
+      auto kind = scalarKind(type, ctype, where);
+      if (!kind || !isInteger(*kind)) refuse(where, "$lengthOf needs an integer field");
+      arg.role = ArgRole::LengthOf;
+      arg.kind = *kind;
+    } else if (type.which() == W::TEXT) {
+      arg.role = ArgRole::Text;
+      arg.kind = CKind::Pointer;
+    } else if (auto element = bufferElement(type, where)) {
+      arg.role = ArgRole::InBuffer;
+      arg.element = *element;
+      arg.kind = element->kind;
+    } else if (auto kind = scalarKind(type, ctype, where)) {
+      arg.role = ArgRole::Value;
+      arg.kind = *kind;
+    } else {
+      refuse(where, "interfaces, AnyPointer and lists of lists have no C meaning here");
     }
-  } else if (lengthOf) {
-    auto kind = scalarKind(type, ctype, where);
-    if (!kind || !isInteger(*kind)) refuse(where, "$lengthOf needs an integer field");
-    arg.role = ArgRole::LengthOf;
-    arg.kind = *kind;
-  } else if (type.which() == capnp::schema::Type::TEXT) {
-    arg.role = ArgRole::Text;
-    arg.kind = CKind::Pointer;
-  } else if (auto element = bufferElement(type, where)) {
-    arg.role = ArgRole::InBuffer;
-    arg.kind = *element;
-  } else if (auto kind = scalarKind(type, ctype, where)) {
-    arg.role = ArgRole::Value;
-    arg.kind = *kind;
-  } else {
-    refuse(where, "structs, interfaces, AnyPointer and lists of those have no C meaning here");
+    bool pointerLike = arg.role == ArgRole::Text || arg.role == ArgRole::InBuffer ||
+                       arg.role == ArgRole::StructIn || arg.role == ArgRole::HandleIn;
+    if (arg.nullable && !pointerLike) {
+      refuse(where, "$nullable applies to Text, Data, List, struct and $handle parameters");
+    }
+    f.args.push_back(std::move(arg));
   }
-  plan.args.push_back(std::move(arg));
-}
 
-// Second pass: the names $lengthOf and $length refer to, now that every parameter is known.
-void resolveReferences(FunctionPlan& plan) {
-  std::map<std::string, int> index;
-  for (size_t i = 0; i < plan.args.size(); ++i) index[plan.args[i].name] = static_cast<int>(i);
-  for (auto& arg : plan.args) {
-    std::string where = plan.method + ": parameter '" + arg.name + "'";
-    auto annotations = arg.param.getProto().getAnnotations();
-    if (arg.role == ArgRole::LengthOf) {
-      std::string target = annotation(annotations, kLengthOf)->getText();
-      auto it = index.find(target);
-      if (it == index.end()) refuse(where, "$lengthOf(\"" + target + "\") names no parameter");
-      auto role = plan.args[it->second].role;
-      if (role != ArgRole::InBuffer && role != ArgRole::Text) {
-        refuse(where, "$lengthOf(\"" + target + "\") must name a List, Data or Text parameter");
+  // Second pass: the names $lengthOf and $length refer to, now that every parameter is known.
+  static void resolveReferences(FunctionPlan& f) {
+    std::map<std::string, int> index;
+    for (size_t i = 0; i < f.args.size(); ++i) index[f.args[i].name] = static_cast<int>(i);
+    for (auto& arg : f.args) {
+      std::string where = f.method + ": parameter '" + arg.name + "'";
+      auto annotations = arg.param.getProto().getAnnotations();
+      if (arg.role == ArgRole::LengthOf) {
+        std::string target = annotation(annotations, kLengthOf)->getText();
+        auto it = index.find(target);
+        if (it == index.end()) refuse(where, "$lengthOf(\"" + target + "\") names no parameter");
+        auto role = f.args[it->second].role;
+        if (role != ArgRole::InBuffer && role != ArgRole::Text && role != ArgRole::InOutBuffer) {
+          refuse(where, "$lengthOf(\"" + target + "\") must name a List, Data or Text parameter");
+        }
+        arg.source = it->second;
+      } else if ((arg.role == ArgRole::OutBuffer || arg.role == ArgRole::OutText ||
+                  arg.role == ArgRole::InOutText) &&
+                 arg.capacity == 0) {
+        auto length = annotation(annotations, kLength);
+        if (!length) continue;  // $capacity(0): an empty buffer
+        std::string target = length->getText();
+        auto it = index.find(target);
+        if (it == index.end()) refuse(where, "$length(\"" + target + "\") names no parameter");
+        const ArgPlan& count = f.args[it->second];
+        if ((count.role != ArgRole::Value && count.role != ArgRole::LengthOf) ||
+            !isInteger(count.kind)) {
+          refuse(where, "$length(\"" + target + "\") must name an integer parameter passed by value");
+        }
+        if (count.role == ArgRole::LengthOf && count.source >= 0 &&
+            f.args[count.source].role == ArgRole::InOutText) {
+          refuse(where, "$length(\"" + target + "\") counts a text; give $capacity instead");
+        }
+        arg.source = it->second;
       }
-      arg.source = it->second;
-    } else if ((arg.role == ArgRole::OutBuffer || arg.role == ArgRole::OutText) &&
-               arg.capacity == 0) {
-      auto length = annotation(annotations, kLength);
-      if (!length) continue;  // $capacity(0): an empty buffer
-      std::string target = length->getText();
-      auto it = index.find(target);
-      if (it == index.end()) refuse(where, "$length(\"" + target + "\") names no parameter");
-      const ArgPlan& count = plan.args[it->second];
-      if ((count.role != ArgRole::Value && count.role != ArgRole::LengthOf) ||
-          !isInteger(count.kind)) {
-        refuse(where, "$length(\"" + target + "\") must name an integer parameter passed by value");
-      }
-      arg.source = it->second;
     }
   }
-}
 
-void planResults(FunctionPlan& plan, capnp::StructSchema results) {
-  std::optional<capnp::StructSchema::Field> returnField;
-  for (auto field : results.getFields()) {
-    if (annotation(field.getProto().getAnnotations(), kReturns)) {
-      if (returnField) refuse(plan.method, "two result fields are annotated $returns");
-      returnField = field;
+  void planResults(FunctionPlan& f, capnp::StructSchema results) {
+    std::optional<capnp::StructSchema::Field> returnField;
+    for (auto field : results.getFields()) {
+      auto annotations = field.getProto().getAnnotations();
+      std::string where = f.method + ": result '" + std::string(field.getProto().getName()) + "'";
+      if (has(annotations, kReturns)) {
+        if (returnField) refuse(f.method, "two result fields are annotated $returns");
+        returnField = field;
+      }
+      if (has(annotations, kLastError)) {
+        auto which = field.getType().which();
+        if (which != capnp::schema::Type::INT32 && which != capnp::schema::Type::UINT32) {
+          refuse(where, "$lastError needs an Int32 or UInt32 field");
+        }
+        if (f.lastErrorField) refuse(f.method, "two result fields are annotated $lastError");
+        if (has(annotations, kReturns)) refuse(where, "$lastError and $returns do not go together");
+        f.lastErrorField = field;
+      }
     }
-  }
-  auto isOutName = [&](const std::string& name) {
-    for (const auto& arg : plan.args) {
-      if (arg.name == name && arg.result) return true;
+    auto isOutName = [&](const std::string& name) {
+      for (const auto& arg : f.args) {
+        if (arg.name == name && arg.result) return true;
+      }
+      return false;
+    };
+    if (!returnField) {
+      KJ_IF_MAYBE(result, results.findFieldByName("result")) {
+        if (!isOutName("result") && !(f.lastErrorField && *f.lastErrorField == *result)) {
+          returnField = *result;
+        }
+      }
     }
-    return false;
-  };
-  if (!returnField) {
-    KJ_IF_MAYBE(result, results.findFieldByName("result")) {
-      if (!isOutName("result")) returnField = *result;
+    for (auto field : results.getFields()) {
+      std::string name = field.getProto().getName();
+      if (returnField && field == *returnField) continue;
+      if (f.lastErrorField && field == *f.lastErrorField) continue;
+      if (!isOutName(name)) {
+        refuse(f.method + ": result '" + name + "'",
+               "it is neither the return value (name it 'result' or annotate it $returns), an "
+               "$out or $inout parameter of the same name, nor $lastError");
+      }
     }
-  }
-  for (auto field : results.getFields()) {
-    std::string name = field.getProto().getName();
-    if (returnField && field == *returnField) continue;
-    if (!isOutName(name)) {
-      refuse(plan.method + ": result '" + name + "'",
-             "it is neither the return value (name it 'result' or annotate it $returns) nor an "
-             "$out parameter of the same name");
+    if (!returnField) return;
+    std::string where =
+        f.method + ": result '" + std::string(returnField->getProto().getName()) + "'";
+    auto proto = returnField->getProto();
+    if (proto.isGroup() || proto.getDiscriminantValue() != capnp::schema::Field::NO_DISCRIMINANT) {
+      refuse(where, "groups and unions have no C meaning");
     }
+    auto annotations = proto.getAnnotations();
+    auto handle = annotation(annotations, kHandle);
+    auto freeWith = annotation(annotations, kFreeWith);
+    capnp::Type type = returnField->getType();
+    if (freeWith && type.which() != capnp::schema::Type::TEXT) {
+      refuse(where, "$freeWith applies to a Text result");
+    }
+    if (handle) {
+      if (type.which() != capnp::schema::Type::UINT64) {
+        refuse(where, "$handle needs a UInt64 field (the token)");
+      }
+      f.returnKind = CKind::Pointer;
+      f.returnHandleKind = handle->getText();
+      if (f.returnHandleKind.empty()) refuse(where, "$handle(\"\") needs a kind, e.g. \"Db\"");
+    } else if (type.which() == capnp::schema::Type::TEXT) {
+      f.returnKind = CKind::Pointer;
+      f.returnsText = true;
+      if (freeWith) {
+        f.freeReturnWith = freeWith->getText();
+        if (f.freeReturnWith.empty()) refuse(where, "$freeWith(\"\") names no function");
+      }
+    } else if (type.which() == capnp::schema::Type::STRUCT) {
+      f.returnStruct = structLayout(type.asStruct(), where);
+    } else if (auto kind = scalarKind(type, annotation(annotations, kType), where)) {
+      f.returnKind = *kind;
+    } else {
+      refuse(where, "a return value must be a number, Bool, enum, struct, Text (const char*) or "
+                    "a $handle");
+    }
+    f.returnField = returnField;
   }
-  if (!returnField) return;
-  std::string where = plan.method + ": result '" + std::string(returnField->getProto().getName()) + "'";
-  auto proto = returnField->getProto();
-  if (proto.isGroup() || proto.getDiscriminantValue() != capnp::schema::Field::NO_DISCRIMINANT) {
-    refuse(where, "groups and unions have no C meaning");
-  }
-  capnp::Type type = returnField->getType();
-  if (type.which() == capnp::schema::Type::TEXT) {
-    plan.returnKind = CKind::Pointer;
-    plan.returnsText = true;
-  } else if (auto kind = scalarKind(type, annotation(proto.getAnnotations(), kType), where)) {
-    plan.returnKind = *kind;
-  } else {
-    refuse(where, "a return value must be a number, Bool, enum or Text (const char*)");
-  }
-  plan.returnField = returnField;
-}
+};
 
 }  // namespace
 
@@ -293,28 +587,34 @@ const char* cKindName(CKind kind) {
   return "?";
 }
 
-std::vector<FunctionPlan> planLibrary(capnp::InterfaceSchema iface) {
-  std::vector<FunctionPlan> plans;
+size_t CValueType::size() const { return layout ? layout->size : cSize(kind); }
+size_t CValueType::align() const { return layout ? layout->align : memberAlign(kind); }
+
+bool returnsValue(ArgRole role) {
+  switch (role) {
+    case ArgRole::OutValue:
+    case ArgRole::OutBuffer:
+    case ArgRole::OutText:
+    case ArgRole::OutTextPointer:
+    case ArgRole::InOutValue:
+    case ArgRole::InOutBuffer:
+    case ArgRole::InOutText:
+    case ArgRole::StructOut:
+    case ArgRole::StructInOut:
+    case ArgRole::HandleOut: return true;
+    default: return false;
+  }
+}
+
+LibraryPlan planLibrary(capnp::InterfaceSchema iface) {
+  Planner planner;
   std::string interfaceName = iface.getShortDisplayName();
   if (iface.getSuperclasses().size() > 0) {
     refuse(interfaceName, "a bound library's interface cannot extend another interface");
   }
-  auto methods = iface.getMethods();
-  for (auto method : methods) {
-    FunctionPlan plan;
-    auto proto = method.getProto();
-    plan.method = interfaceName + "." + std::string(proto.getName());
-    plan.methodIndex = method.getIndex();
-    auto symbol = annotation(proto.getAnnotations(), kSymbol);
-    plan.symbol = symbol ? std::string(symbol->getText()) : std::string(proto.getName());
-    if (plan.symbol.empty()) refuse(plan.method, "$symbol(\"\") names nothing");
-    auto results = method.getResultType();
-    for (auto field : method.getParamType().getFields()) planArgument(plan, field, results);
-    resolveReferences(plan);
-    planResults(plan, results);
-    plans.push_back(std::move(plan));
-  }
-  return plans;
+  for (auto method : iface.getMethods()) planner.function(method, interfaceName);
+  planner.plan.threadSafe = has(iface.getProto().getAnnotations(), kThreadSafe);
+  return std::move(planner.plan);
 }
 
 }  // namespace bitbridge::cbind

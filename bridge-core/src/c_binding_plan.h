@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -25,25 +26,86 @@ size_t cSize(CKind kind);
 /// "int32", "double", ... for messages.
 const char* cKindName(CKind kind);
 
+struct StructLayout;
+
+/// One C value as it sits in memory: a scalar, or a struct (then `layout` says how).
+struct CValueType {
+  CKind kind = CKind::Void;               ///< Void when this is a struct
+  const StructLayout* layout = nullptr;   ///< a struct's layout (owned by the LibraryPlan)
+  size_t size() const;
+  size_t align() const;
+  bool isStruct() const { return layout != nullptr; }
+};
+
+/// What a member of a C struct is made from (a Cap'n Proto struct's field).
+enum class MemberRole : uint8_t {
+  Value,     ///< a scalar (number, Bool, enum), inline
+  Struct,    ///< a nested struct, inline
+  Array,     ///< $array(N): N scalars or structs inline (List), or char/uchar[N] (Text/Data)
+  Pointer,   ///< const T* to a List's elements, const char* (Text), const uchar* (Data)
+  LengthOf,  ///< an integer: the element count of the Pointer member it names
+  Handle,    ///< an opaque pointer, a token on the wire
+};
+
+struct MemberPlan {
+  std::string name;
+  capnp::StructSchema::Field field;
+  MemberRole role = MemberRole::Value;
+  CValueType type;       ///< the value's; for Array and Pointer, one element's
+  bool text = false;     ///< Array/Pointer of a Text field (char, NUL-terminated)
+  uint32_t count = 0;    ///< Array: N
+  size_t offset = 0;     ///< in the C struct
+  int source = -1;       ///< LengthOf: the Pointer member it counts; Pointer: its LengthOf member
+  std::string handleKind;
+};
+
+/// A C struct as the host's compiler lays it out (checked against libffi's layout at bind time).
+struct StructLayout {
+  std::string name;  ///< the Cap'n Proto struct's display name, for messages
+  uint64_t id = 0;
+  capnp::StructSchema schema;
+  std::vector<MemberPlan> members;  ///< in C order (Cap'n Proto ordinal order)
+  size_t size = 0;
+  size_t align = 1;
+};
+
 /// What a C parameter is made from.
 enum class ArgRole : uint8_t {
-  Value,      ///< a number or Bool passed by value, from its params field
-  Text,       ///< const char*: a Text field, NUL-terminated
-  InBuffer,   ///< const T*: a List of numbers/Bool, or Data (T = unsigned char)
-  LengthOf,   ///< an integer filled with another parameter's element count
-  OutValue,   ///< T*: a number or Bool the function writes, returned in `result`
-  OutBuffer,  ///< T*: `count` elements the function writes (List or Data), returned
-  OutText,    ///< char*: a buffer the function writes a string into, returned as Text
+  Value,        ///< a number or Bool passed by value, from its params field
+  Text,         ///< const char*: a Text field, NUL-terminated
+  InBuffer,     ///< const T*: a List of numbers/Bool/enums/structs, or Data (T = unsigned char)
+  LengthOf,     ///< an integer filled with another parameter's element count
+  OutValue,     ///< T*: a number or Bool the function writes, returned in `result`
+  OutBuffer,    ///< T*: `count` elements the function writes (List or Data), returned
+  OutText,      ///< char*: a buffer the function writes a string into, returned as Text
+  OutTextPointer,  ///< char**: the function stores a pointer to its string (freed if $freeWith)
+  InOutValue,   ///< T*: a number or Bool the function reads and writes
+  InOutBuffer,  ///< T*: a List or Data the function reads and writes, returned
+  InOutText,    ///< char*: a buffer holding the text, which the function may rewrite
+  StructIn,     ///< const S*: a struct the function reads
+  StructByValue,   ///< S: a struct passed by value
+  StructOut,    ///< S*: a struct the function fills, returned
+  StructInOut,  ///< S*: a struct the function reads and rewrites, returned
+  HandleIn,     ///< an opaque pointer passed back: its token is mapped to the host's pointer
+  HandleOut,    ///< T**: the function stores an opaque pointer, returned as a new token
 };
+
+/// Whether `role` is an out or in-out role, whose value comes back in a result field.
+bool returnsValue(ArgRole role);
 
 struct ArgPlan {
   std::string name;  ///< the params field's name
   ArgRole role = ArgRole::Value;
-  CKind kind = CKind::Void;  ///< the value's C type; for buffers, one element's
+  CKind kind = CKind::Void;  ///< the value's C type; for buffers, one element's (Void: structs)
+  CValueType element;        ///< buffers: one element (scalar or struct); structs: the struct
   capnp::StructSchema::Field param;
   std::optional<capnp::StructSchema::Field> result;  ///< out roles: where the value goes back
   int source = -1;        ///< LengthOf: the buffer arg it counts; OutBuffer/OutText: the count arg
   uint32_t capacity = 0;  ///< OutBuffer/OutText without a count arg: the fixed element count
+  bool nullable = false;  ///< an unset pointer parameter (or handle token 0) passes NULL
+  std::string handleKind;  ///< HandleIn/HandleOut: the kind of handle
+  bool releases = false;   ///< HandleIn: the call frees it
+  std::string freeWith;    ///< OutTextPointer: the library function that frees the string
 };
 
 struct FunctionPlan {
@@ -52,19 +114,34 @@ struct FunctionPlan {
   uint16_t methodIndex = 0;
   std::vector<ArgPlan> args;  ///< in C order
   CKind returnKind = CKind::Void;
-  bool returnsText = false;  ///< const char* returned, copied into a Text result (not freed)
+  const StructLayout* returnStruct = nullptr;  ///< a struct returned by value
+  bool returnsText = false;  ///< const char* returned, copied into a Text result
+  std::string returnHandleKind;  ///< a pointer returned as a token of this kind
+  std::string freeReturnWith;  ///< returnsText: the library function that frees it ("" = none)
   std::optional<capnp::StructSchema::Field> returnField;
+  std::optional<capnp::StructSchema::Field> lastErrorField;  ///< $lastError: errno/GetLastError
+};
+
+/// Every function of a bound library, and the struct layouts they share.
+struct LibraryPlan {
+  std::vector<FunctionPlan> functions;  ///< by method index
+  std::vector<std::unique_ptr<StructLayout>> structs;
+  bool threadSafe = false;  ///< $threadSafe: calls may overlap (a pool, not the library's thread)
 };
 
 /// Largest out buffer the host allocates for one parameter, in bytes: a count above it (a
 /// garbage length from the client) is refused before anything is allocated.
 constexpr uint64_t kMaxOutBufferBytes = 256ull << 20;
 
+/// Largest element count of an inline $array and largest C struct, in bytes.
+constexpr uint32_t kMaxInlineArray = 1u << 20;
+constexpr size_t kMaxStructBytes = 16u << 20;
+
 /// Plans every method of `iface`. Throws Error{BadConfiguration} naming the method and field
-/// for: a type with no C meaning (structs, lists of lists, interfaces, AnyPointer), an
-/// annotation on a field it does not fit, $lengthOf/$length naming no parameter (or one of the
-/// wrong kind), an out parameter without its result field or a result field without its out
-/// parameter, an out buffer with neither $length nor $capacity.
-std::vector<FunctionPlan> planLibrary(capnp::InterfaceSchema iface);
+/// for: a type with no C meaning (lists of lists, interfaces, AnyPointer, unions, a struct that
+/// contains itself), an annotation on a field it does not fit, $lengthOf/$length naming no
+/// parameter (or one of the wrong kind), an out parameter without its result field or a result
+/// field without its out parameter, an out buffer with neither $length nor $capacity.
+LibraryPlan planLibrary(capnp::InterfaceSchema iface);
 
 }  // namespace bitbridge::cbind

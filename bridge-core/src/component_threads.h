@@ -64,10 +64,14 @@ class ComponentThreads {
   /// Size of the pool shared by kClassConcurrent classes.
   static constexpr size_t kConcurrentThreads = 4;
 
+  /// The thread of the library or component at `path` (created on first use): its work runs
+  /// there one item at a time. Also used for libraries bound from their schema (c_binding.h).
+  ComponentThread& serialThreadFor(const std::string& path);
+  /// The next thread of the shared pool, round-robin: for work that may overlap.
+  ComponentThread& nextConcurrentThread();
+
  private:
   class ClassContext;
-  ComponentThread& serialThreadFor(const std::string& componentPath);
-  ComponentThread& nextConcurrentThread();
 
   spdlog::logger& logger_;
   BulkAccess& bulk_;

@@ -188,7 +188,8 @@ kj::Promise<void> HostService::bind(BindContext context) {
                   "bind " + library + ": the schema sent with it is not usable: " +
                       std::string(e.getDescription().cStr()));
     }
-    auto bound = bindCLibrary(library, std::move(schemas), params.getInterfaceId(), logger_);
+    auto bound = bindCLibrary(library, std::move(schemas), params.getInterfaceId(), logger_,
+                              threads_);
     auto results = context.getResults();
     results.setObject(kj::mv(bound.object));
     results.setFunctions(bound.functions);

@@ -11,8 +11,13 @@
 # Types, as the host's C ABI sees them (never the client's):
 #   Bool -> _Bool, Int8..Int64 / UInt8..UInt64 -> the fixed-width integers, Float32 -> float,
 #   Float64 -> double, an enum -> int (a C enum), Text -> const char* (NUL-terminated, UTF-8 as
-#   given), Data -> const unsigned char* (its bytes), List(<number or Bool>) -> a pointer to its
-#   first element (const for parameters).
+#   given), Data -> const unsigned char* (its bytes), List(<number, Bool, enum or struct>) -> a
+#   pointer to its first element (const for parameters), a struct -> a pointer to a C struct
+#   (const S*; $byValue passes the struct itself), laid out by the host's C ABI: its fields in
+#   the order they are declared (ordinal order), each aligned as the host's compiler aligns it.
+#   Inside a struct: a struct field is a nested struct (inline), a List or Text or Data field
+#   is a pointer (const T*, const char*) unless $array(N) makes it an inline array (T x[N],
+#   char x[N]), and an integer field may be the $lengthOf a pointer field beside it.
 #   Integers whose width depends on the platform (long, size_t, ...) are declared with $type on
 #   an Int64 or UInt64 field and converted by the host, which refuses a value that does not fit.
 #
@@ -32,6 +37,12 @@ using Cxx = import "/capnp/c++.capnp";
 $Cxx.namespace("bitbridge::c");
 
 annotation symbol @0xfed246c1d30eb48b (method) :Text;
+annotation threadSafe @0xfdf4f0d21f394876 (interface) :Void;
+# The library may be called from several threads at once. Without it (the default, as most
+# legacy libraries keep global state) its calls run one at a time, in arrival order, on a thread
+# of the library's own; with it they are spread over a small pool. Either way the host's RPC
+# thread stays free: heartbeats and other clients are answered during a long call.
+
 # The exported name of the function. Default: the method's name.
 
 enum CType {
@@ -70,3 +81,44 @@ annotation capacity @0xdc9584248b436113 (param, field) :UInt32;
 
 annotation returns @0xb118884cbdc24ac3 (param, field) :Void;
 # This result field receives the function's return value (default: the field named `result`).
+
+annotation byValue @0x9570784a58b7893a (param, field) :Void;
+# A struct parameter passed by value (C: `S s`), not by pointer (the default: `const S* s`).
+# A struct result field is always returned by value.
+
+annotation inout @0xba1ead09a7fd347d (param) :Void;
+# A pointer the function reads and writes: a number or Bool (T*), a List or Data (T*, with as
+# many elements as the list has), a struct (S*), or a Text (char*, a buffer of $capacity or
+# $length bytes that starts with the text). Its value after the call comes back in the result
+# field of the same name, as for $out.
+
+annotation array @0xa032423c4ac003a0 (field) :UInt32;
+# Inside a struct: a fixed array stored in the struct itself (C: `T x[N]`; Text and Data:
+# `char x[N]`, `unsigned char x[N]`). A shorter list is padded with zeros; a longer one, or a
+# Text that leaves no room for its NUL, is refused.
+
+annotation handle @0xa481c1611f53b3b8 (param, field) :Text;
+# An opaque pointer of the kind named (e.g. "Db" for a library's `DB*`), carried as a UInt64
+# token: the client never sees the host's pointer. A returned (or $out) pointer becomes a new
+# token; a parameter's token is mapped back, and one the host did not hand out, of another
+# kind, or already released, is refused before the library is called. Token 0 is NULL, which
+# a parameter accepts only when $nullable. Tokens belong to the binding (Host::bind call)
+# that handed them out.
+
+annotation releases @0xe67e8727053ad7a2 (param) :Void;
+# On a $handle parameter: the function frees it, so its token is void after the call.
+
+annotation freeWith @0x8d6f75502a6adc99 (param, field) :Text;
+# A string the library returns (a Text result, or a Text $out parameter without $length or
+# $capacity, C: `char** out`) is the caller's to free: the host copies it, then calls this
+# function of the library on it (e.g. "free", or the library's own "vendor_free"). Without it
+# the string stays the library's (static or owned by it) and is only copied.
+
+annotation lastError @0xcb3ef340e8617586 (param) :Void;
+# On an Int32 result field: errno (POSIX) or GetLastError() (Windows) as the function left it.
+# The host sets it to 0 just before the call.
+
+annotation nullable @0xd2f8c6c6c2b090c5 (param, field) :Void;
+# A Text, Data, List or struct parameter that the client leaves unset is passed as NULL, and a
+# $handle parameter accepts token 0 (NULL). Without it an unset Text, Data or List is refused
+# (an unset struct is passed as a struct of zeros/defaults, as Cap'n Proto reads it).

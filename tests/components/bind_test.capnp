@@ -38,7 +38,71 @@ interface BindTest {
   version @20 () -> (result :Text) $C.symbol("bt_version");
   fixedGreet @21 (name :Text, out :Text $C.out $C.capacity(8), cap :Int32)
       -> (result :Int32, out :Text) $C.symbol("bt_greet");
+
+  # In-out pointers and NULL.
+  increment @22 (v :Int32 $C.inout) -> (v :Int32) $C.symbol("bt_increment");
+  reverse @23 (xs :List(Float64) $C.inout, n :Int32 $C.lengthOf("xs")) -> (xs :List(Float64))
+      $C.symbol("bt_reverse");
+  upper @24 (s :Text $C.inout $C.capacity(16)) -> (s :Text) $C.symbol("bt_upper");
+  isNull @25 (s :Text $C.nullable) -> (result :Int32) $C.symbol("bt_is_null");
+  isNullStrict @26 (s :Text) -> (result :Int32) $C.symbol("bt_is_null");
+
+  # Structs.
+  layout @27 (out :List(UInt32) $C.out $C.capacity(12)) -> (out :List(UInt32))
+      $C.symbol("bt_layout");
+  pointSum @28 (p :Point) -> (result :Int32) $C.symbol("bt_point_sum");
+  pointSwap @29 (p :Point $C.byValue) -> (result :Point) $C.symbol("bt_point_swap");
+  pointScale @30 (p :Point $C.inout, k :Int32) -> (p :Point) $C.symbol("bt_point_scale");
+  makePoint @31 (x :Int32, y :Int32, out :Point $C.out) -> (out :Point) $C.symbol("bt_make_point");
+  pointsSum @32 (points :List(Point), n :Int32 $C.lengthOf("points")) -> (result :Int32)
+      $C.symbol("bt_points_sum");
+  pointsMake @33 (out :List(Point) $C.out $C.length("n"), n :Int32) -> (out :List(Point))
+      $C.symbol("bt_points_make");
+  mixedCheck @34 (m :Mixed $C.byValue) -> (result :Int32) $C.symbol("bt_mixed_check");
+  mixedMake @35 (tag :Int8, value :Float64, big :Int64) -> (result :Mixed)
+      $C.symbol("bt_mixed_make");
+  boxCheck @36 (b :Box) -> (result :Int32) $C.symbol("bt_box_check");
+  boxFill @37 (b :Box $C.out) -> (b :Box) $C.symbol("bt_box_fill");
+  seriesSum @38 (s :Series) -> (result :Float64) $C.symbol("bt_series_sum");
+  seriesDouble @39 (s :Series $C.inout) -> (s :Series) $C.symbol("bt_series_double");
+  outerCheck @40 (o :Outer) -> (result :Int32) $C.symbol("bt_outer_check");
+
+  # Opaque handles.
+  counterNew @41 (start :Int64) -> (result :UInt64 $C.handle("Counter"))
+      $C.symbol("bt_counter_new");
+  counterOpen @42 (start :Int64, c :UInt64 $C.handle("Counter") $C.out)
+      -> (result :Int32, c :UInt64) $C.symbol("bt_counter_open");
+  counterAdd @43 (c :UInt64 $C.handle("Counter"), by :Int64) -> (result :Int64)
+      $C.symbol("bt_counter_add");
+  counterFree @44 (c :UInt64 $C.handle("Counter") $C.releases) -> () $C.symbol("bt_counter_free");
+  countersLive @45 () -> (result :Int32) $C.symbol("bt_counters_live");
+  counterNull @46 () -> (result :UInt64 $C.handle("Counter")) $C.symbol("bt_counter_null");
+  labelOfCounter @47 (c :UInt64 $C.handle("Label")) -> (result :Int64) $C.symbol("bt_counter_add");
+
+  # Strings the library allocates, with their owner declared.
+  upperCopy @48 (s :Text) -> (result :Text $C.freeWith("free")) $C.symbol("bt_upper_copy");
+  label @49 (n :Int32) -> (result :Text $C.freeWith("bt_free_string")) $C.symbol("bt_label");
+  describe @50 (n :Int32, out :Text $C.out $C.freeWith("bt_free_string"))
+      -> (result :Int32, out :Text) $C.symbol("bt_describe");
+  stringsLive @51 () -> (result :Int32) $C.symbol("bt_strings_live");
+
+  # errno as the function left it.
+  failWith @52 (code :Int32) -> (result :Int32, errno :Int32 $C.lastError)
+      $C.symbol("bt_fail_with");
+  succeed @53 () -> (result :Int32, errno :Int32 $C.lastError) $C.symbol("bt_succeed");
+
+  sleepMs @54 (ms :Int32) -> (result :Int32) $C.symbol("bt_sleep_ms");
 }
+
+struct Point { x @0 :Int32; y @1 :Int32; }
+struct Mixed { tag @0 :Int8; value @1 :Float64; big @2 :Int64; }
+struct Box {
+  corner @0 :List(Point) $C.array(2);
+  name @1 :Text $C.array(16);
+  flags @2 :Data $C.array(3);
+}
+struct Series { items @0 :List(Float64); count @1 :Int32 $C.lengthOf("items"); }
+struct Outer { m @0 :Mixed; p @1 :Point; label @2 :Text; }
 
 # Mistakes the host must refuse at bind time, each naming the method and the parameter.
 interface MissingSymbol {
@@ -51,9 +115,16 @@ interface OutWithoutResult {
   f @0 (a :Int32, b :Int32, q :Int32 $C.out, r :Int32 $C.out) -> (q :Int32)
       $C.symbol("bt_divmod");
 }
-interface StructParameter {
-  struct Point { x @0 :Int32; y @1 :Int32; }
-  f @0 (p :Point) -> () $C.symbol("bt_add_i32");
+interface SelfContaining {
+  struct Node { value @0 :Int32; next @1 :Node; }
+  f @0 (n :Node) -> () $C.symbol("bt_point_sum");
+}
+interface ArrayOnNumber {
+  struct P { x @0 :Int32 $C.array(4); y @1 :Int32; }
+  f @0 (p :P) -> (result :Int32) $C.symbol("bt_point_sum");
+}
+interface HandleNotUInt64 {
+  f @0 (c :Int32 $C.handle("Counter"), by :Int64) -> (result :Int64) $C.symbol("bt_counter_add");
 }
 
 # Libraries nobody on the team wrote: the system's zlib and libm.

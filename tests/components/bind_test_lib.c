@@ -5,7 +5,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int32_t bt_add_i32(int32_t a, int32_t b) { return a + b; }
@@ -61,3 +63,168 @@ int32_t bt_pointer_bits(void) { return (int32_t)(sizeof(void*) * 8); }
 long bt_long_negate(long v) { return -v; }
 size_t bt_strlen(const char* s) { return strlen(s); }
 const char* bt_version(void) { return "bind-test 1.0"; }
+
+/* --- In-out pointers and NULL ------------------------------------------------------------- */
+void bt_increment(int32_t* v) { *v += 1; }
+void bt_reverse(double* xs, int32_t n) {
+  for (int32_t i = 0; i < n / 2; ++i) {
+    double t = xs[i];
+    xs[i] = xs[n - 1 - i];
+    xs[n - 1 - i] = t;
+  }
+}
+void bt_upper(char* s) {
+  for (; *s; ++s) {
+    if (*s >= 'a' && *s <= 'z') *s = (char)(*s - 'a' + 'A');
+  }
+}
+int32_t bt_is_null(const char* s) { return s == NULL; }
+
+/* --- Structs: layouts that differ between ABIs. bt_layout reports the compiler's view. ---- */
+typedef struct { int32_t x, y; } bt_point;
+typedef struct { char tag; double value; int64_t big; } bt_mixed; /* i386 Linux: 4-aligned double */
+typedef struct { bt_point corner[2]; char name[16]; uint8_t flags[3]; } bt_box;
+typedef struct { double* items; int32_t count; } bt_series; /* a pointer plus its count */
+typedef struct { bt_mixed m; bt_point p; const char* label; } bt_outer;
+
+/* sizeof and offsetof of the structs above, in a fixed order (tests/integration/bind_test.cpp). */
+void bt_layout(uint32_t* out) {
+  uint32_t values[] = {
+      sizeof(bt_point),          sizeof(bt_mixed),          offsetof(bt_mixed, value),
+      offsetof(bt_mixed, big),   sizeof(bt_box),            offsetof(bt_box, name),
+      offsetof(bt_box, flags),   sizeof(bt_series),         offsetof(bt_series, count),
+      sizeof(bt_outer),          offsetof(bt_outer, p),     offsetof(bt_outer, label),
+  };
+  memcpy(out, values, sizeof(values));
+}
+
+int32_t bt_point_sum(const bt_point* p) { return p->x + p->y; }
+bt_point bt_point_swap(bt_point p) {
+  bt_point r = {p.y, p.x};
+  return r;
+}
+void bt_point_scale(bt_point* p, int32_t k) {
+  p->x *= k;
+  p->y *= k;
+}
+void bt_make_point(int32_t x, int32_t y, bt_point* out) {
+  out->x = x;
+  out->y = y;
+}
+int32_t bt_points_sum(const bt_point* points, int32_t n) {
+  int32_t total = 0;
+  for (int32_t i = 0; i < n; ++i) total += points[i].x * points[i].y;
+  return total;
+}
+void bt_points_make(bt_point* out, int32_t n) {
+  for (int32_t i = 0; i < n; ++i) {
+    out[i].x = i;
+    out[i].y = -i;
+  }
+}
+
+/* Which fields arrived as sent: a bit per field (1 tag, 2 value, 4 big). */
+int32_t bt_mixed_check(bt_mixed m) {
+  return (m.tag == 'M' ? 1 : 0) | (m.value == 2.5 ? 2 : 0) | (m.big == -1234567890123LL ? 4 : 0);
+}
+bt_mixed bt_mixed_make(char tag, double value, int64_t big) {
+  bt_mixed m = {tag, value, big};
+  return m;
+}
+
+int32_t bt_box_check(const bt_box* b) {
+  return (b->corner[0].x == 1 ? 1 : 0) | (b->corner[1].y == 4 ? 2 : 0) |
+         (strcmp(b->name, "crate") == 0 ? 4 : 0) | (b->flags[2] == 9 ? 8 : 0);
+}
+void bt_box_fill(bt_box* b) {
+  memset(b, 0, sizeof(*b));
+  b->corner[0].x = 10;
+  b->corner[0].y = 20;
+  b->corner[1].x = 30;
+  b->corner[1].y = 40;
+  strcpy(b->name, "filled");
+  b->flags[0] = 1;
+  b->flags[1] = 2;
+  b->flags[2] = 3;
+}
+
+double bt_series_sum(const bt_series* s) { return bt_sum(s->items, s->count); }
+void bt_series_double(bt_series* s) {
+  for (int32_t i = 0; i < s->count; ++i) s->items[i] *= 2;
+}
+
+int32_t bt_outer_check(const bt_outer* o) {
+  return (o->m.tag == 'O' ? 1 : 0) | (o->m.value == -0.5 ? 2 : 0) | (o->p.y == 7 ? 4 : 0) |
+         (o->label && strcmp(o->label, "outer") == 0 ? 8 : 0);
+}
+
+/* --- Opaque handles --------------------------------------------------------------------- */
+typedef struct bt_counter {
+  int64_t value;
+  uint32_t magic; /* cleared when freed: a use after free is seen, not undefined */
+} bt_counter;
+#define BT_COUNTER_MAGIC 0xC0FFEEu
+static int32_t bt_counters;
+
+bt_counter* bt_counter_new(int64_t start) {
+  bt_counter* c = (bt_counter*)malloc(sizeof(bt_counter));
+  c->value = start;
+  c->magic = BT_COUNTER_MAGIC;
+  ++bt_counters;
+  return c;
+}
+int32_t bt_counter_open(int64_t start, bt_counter** out) {
+  *out = bt_counter_new(start);
+  return 0;
+}
+int64_t bt_counter_add(bt_counter* c, int64_t by) {
+  if (c->magic != BT_COUNTER_MAGIC) abort();
+  return c->value += by;
+}
+void bt_counter_free(bt_counter* c) {
+  if (c->magic != BT_COUNTER_MAGIC) abort();
+  c->magic = 0;
+  free(c);
+  --bt_counters;
+}
+int32_t bt_counters_live(void) { return bt_counters; }
+bt_counter* bt_counter_null(void) { return NULL; }
+
+/* --- Strings the library allocates --------------------------------------------------------- */
+static int32_t bt_strings;
+char* bt_upper_copy(const char* s) { /* the caller frees with free() */
+  char* copy = (char*)malloc(strlen(s) + 1);
+  strcpy(copy, s);
+  bt_upper(copy);
+  return copy;
+}
+char* bt_label(int32_t n) { /* the caller frees with bt_free_string() */
+  char* label = (char*)malloc(32);
+  snprintf(label, 32, "label-%d", (int)n);
+  ++bt_strings;
+  return label;
+}
+int32_t bt_describe(int32_t n, char** out) {
+  *out = bt_label(n);
+  return 0;
+}
+void bt_free_string(char* s) {
+  free(s);
+  --bt_strings;
+}
+int32_t bt_strings_live(void) { return bt_strings; }
+
+/* --- errno ---------------------------------------------------------------------------------- */
+int32_t bt_fail_with(int32_t code) {
+  errno = code;
+  return -1;
+}
+int32_t bt_succeed(void) { return 0; }
+
+/* --- A long call ------------------------------------------------------------------------------ */
+#include <time.h>
+int32_t bt_sleep_ms(int32_t ms) {
+  struct timespec t = {ms / 1000, (long)(ms % 1000) * 1000000L};
+  nanosleep(&t, NULL);
+  return ms;
+}
