@@ -47,6 +47,18 @@ const std::vector<Case>& allCases() {
        "memory (Transport::SharedMemory)", Arch::x86, bitbridgeShm32to64},
       {"pipelined_shm_64to32", "null calls, 64-bit client -> bitbridge-host32, RPC over shared "
        "memory, 128 in flight", Arch::x86_64, pipelinedShm64to32},
+      {"component_add_64to32", "int32 add through a hand-written component (bitbridge-host32): "
+       "baseline of bind_add_64to32", Arch::x86_64, componentAdd64to32},
+      {"bind_add_64to32", "the same add through Host::bind (schema only, libffi; default: calls "
+       "on the library's own thread)", Arch::x86_64, bindAdd64to32},
+      {"bind_host_thread_add_64to32", "the same add through Host::bind with $C.calls(host): on "
+       "the host's RPC thread, like the component", Arch::x86_64, bindHostThreadAdd64to32},
+      {"component_sum1000_64to32", "sum of 1000 doubles through a hand-written component: "
+       "baseline of bind_sum1000_64to32", Arch::x86_64, componentSum64to32},
+      {"bind_sum1000_64to32", "the same sum through Host::bind (library thread)", Arch::x86_64,
+       bindSum64to32},
+      {"bind_host_thread_sum1000_64to32", "the same sum through Host::bind with $C.calls(host)",
+       Arch::x86_64, bindHostThreadSum64to32},
       {"exec_true", "fork + exec /bin/true + waitpid (baseline of cold_start)", std::nullopt,
        execTrue},
       {"cold_start", "Host::spawn of bitbridge-host32 with the bench component -> first reply "

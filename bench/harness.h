@@ -166,6 +166,13 @@ CaseResult bitbridgeShm64to32(const Settings& settings);
 CaseResult bitbridgeShm32to64(const Settings& settings);
 CaseResult pipelinedShm64to32(const Settings& settings);
 CaseResult coldStart(const Settings& settings);
+// cases_bind.cpp
+CaseResult componentAdd64to32(const Settings& settings);
+CaseResult bindAdd64to32(const Settings& settings);
+CaseResult bindHostThreadAdd64to32(const Settings& settings);
+CaseResult componentSum64to32(const Settings& settings);
+CaseResult bindSum64to32(const Settings& settings);
+CaseResult bindHostThreadSum64to32(const Settings& settings);
 CaseResult idleRssHost32(const Settings& settings);
 CaseResult idleRssHost64(const Settings& settings);
 

@@ -73,7 +73,22 @@ std::vector<Ratio> computeRatios(const std::vector<NamedResult>& results) {
   ratios.push_back({"idle_rss_host32_mib", "idle_rss_host32 VmRSS",
                     rss && rss->kib ? std::optional<double>(*rss->kib / 1024.0) : std::nullopt,
                     "MiB", "<=", 6});
+  ratios.push_back({"bind_vs_component_add_p50",
+                    "bind_host_thread_add_64to32 p50 / component_add_64to32 p50",
+                    quotient(p50("bind_host_thread_add_64to32"), p50("component_add_64to32")), "x",
+                    "<=", 1.1});
+  ratios.push_back({"bind_vs_component_sum1000_p50",
+                    "bind_host_thread_sum1000_64to32 p50 / component_sum1000_64to32 p50",
+                    quotient(p50("bind_host_thread_sum1000_64to32"), p50("component_sum1000_64to32")),
+                    "x", "<=", 1.1});
   // Context without a target: where the time goes.
+  ratios.push_back({"bind_library_thread_vs_component_add_p50",
+                    "bind_add_64to32 p50 / component_add_64to32 p50 (default: library thread)",
+                    quotient(p50("bind_add_64to32"), p50("component_add_64to32")), "x", "", 0});
+  ratios.push_back({"bind_library_thread_vs_component_sum1000_p50",
+                    "bind_sum1000_64to32 p50 / component_sum1000_64to32 p50",
+                    quotient(p50("bind_sum1000_64to32"), p50("component_sum1000_64to32")), "x", "",
+                    0});
   ratios.push_back({"bitbridge_32to64_vs_capnp_p50", "bitbridge_uds_32to64 p50 / capnp_ezrpc_uds p50",
                     quotient(p50("bitbridge_uds_32to64"), p50("capnp_ezrpc_uds")), "x", "", 0});
   ratios.push_back({"bitbridge_vs_capnp_64to32_p50",

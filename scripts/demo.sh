@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Quick start, part 1: set up, build both bitnesses, and run the demos:
-#   a 64-bit application calling a 32-bit legacy C library through bitbridge-host32,
+#   a 64-bit application calling a 32-bit legacy C library through bitbridge-host32, with a
+#   component and then from the library's schema alone (Host::bind),
 #   a 32-bit application offloading to a 64-bit component in bitbridge-host64, and
 #   a 64-bit and then a 32-bit application sharing one counter in one shared bitbridge-host32,
 #   a 32-bit application sorting 4.5 GiB of keys in bitbridge-host64 through shared memory.
@@ -12,6 +13,9 @@ build=${BITBRIDGE_BUILD_DIR:-$root/build}
 echo
 echo "== 64-bit application -> 32-bit legacy library (examples/legacy-calc) =="
 "$build/stage/bin/legacy-calc-demo"
+echo
+echo "== the same 32-bit library from its schema alone, no component (examples/legacy-calc-bind) =="
+"$build/stage/bin/legacy-calc-bind-demo"
 echo
 echo "== 32-bit application -> 64-bit component (examples/wide-math) =="
 "$build/stage/bin/wide-math-demo"

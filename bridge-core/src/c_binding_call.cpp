@@ -135,6 +135,7 @@ class BoundFunction {
   BoundFunction(FunctionPlan plan, void* address, const CLibrary& library, FfiStructTypes& structs)
       : plan_(std::move(plan)), address_(address) {
     for (const ArgPlan& arg : plan_.args) {
+      wheres_.push_back(plan_.method + ": parameter '" + arg.name + "'");
       switch (arg.role) {
         case ArgRole::Value:
         case ArgRole::LengthOf: types_.push_back(scalarFfiType(arg.kind)); break;
@@ -164,18 +165,31 @@ class BoundFunction {
   void call(capnp::DynamicStruct::Reader params, capnp::DynamicStruct::Builder results,
             cbind::HandleTable& handles) const {
     const size_t n = plan_.args.size();
-    cbind::CallScratch scratch;
+    cbind::CallScratch scratch;  // allocates nothing until asked
     cbind::CodecContext context{scratch, handles};
-    std::vector<void*> pointers(n, nullptr);  // the C value of each pointer argument
-    std::vector<unsigned char*> storage(n, nullptr);  // what a pointer argument points to
-    std::vector<void*> values(n);              // libffi: where each argument's value is
-    std::vector<uint64_t> counts(n, 0);        // elements of each buffer argument
+    // Per argument; on the stack for the usual few arguments (this is the hot path: a scalar
+    // call allocates nothing here).
+    ArgState stackState[kStackArgs];
+    void* stackValues[kStackArgs];
+    std::vector<ArgState> heapState;
+    std::vector<void*> heapValues;
+    ArgState* state = stackState;
+    void** values = stackValues;  // libffi: where each argument's value is
+    if (n > kStackArgs) {
+      heapState.resize(n);
+      heapValues.resize(n);
+      state = heapState.data();
+      values = heapValues.data();
+    }
+    auto pointers = [&](size_t i) -> void*& { return state[i].pointer; };
+    auto counts = [&](size_t i) -> uint64_t& { return state[i].count; };
+    auto slot = [&](size_t i) { return reinterpret_cast<unsigned char*>(&state[i].slot); };
 
     // Pass 1: everything but lengths and the buffers sized by them.
     for (size_t i = 0; i < n; ++i) {
       const ArgPlan& arg = plan_.args[i];
-      std::string where = plan_.method + ": parameter '" + arg.name + "'";
-      values[i] = &pointers[i];
+      const std::string& where = wheres_[i];
+      values[i] = &state[i].pointer;
       auto value = [&] { return params.get(arg.param); };
       auto present = [&] {
         if (params.has(arg.param)) return true;
@@ -185,62 +199,65 @@ class BoundFunction {
       };
       switch (arg.role) {
         case ArgRole::Value:
-          storage[i] = scratch.allocate(8);
-          cbind::storeScalar(arg.kind, cbind::fromDynamic(value()), storage[i], where);
-          values[i] = storage[i];
+          state[i].storage = slot(i);
+          cbind::storeScalar(arg.kind, cbind::fromDynamic(value()), state[i].storage, where);
+          values[i] = state[i].storage;
           break;
         case ArgRole::Text:
           if (present()) {
             auto text = value().as<capnp::Text>();
-            pointers[i] = const_cast<char*>(text.cStr());  // NUL-terminated in place
-            counts[i] = text.size();
+            pointers(i) = const_cast<char*>(text.cStr());  // NUL-terminated in place
+            counts(i) = text.size();
           }
           break;
         case ArgRole::InBuffer:
-          if (present()) pointers[i] = inBuffer(arg, value(), scratch, counts[i], context, where);
+          if (present()) pointers(i) = inBuffer(arg, value(), scratch, counts(i), context, where);
           break;
         case ArgRole::InOutBuffer: {
           // A copy even for Data: the function writes, and the message is read-only.
           auto v = value();
           if (v.getType() == capnp::DynamicValue::DATA) {
             auto data = v.as<capnp::Data>();
-            counts[i] = data.size();
-            storage[i] = scratch.allocate(data.size());
-            std::memcpy(storage[i], data.begin(), data.size());
+            counts(i) = data.size();
+            state[i].storage = scratch.allocate(data.size());
+            std::memcpy(state[i].storage, data.begin(), data.size());
           } else {
             auto list = v.as<capnp::DynamicList>();
-            counts[i] = list.size();
-            storage[i] = scratch.allocate(size_t(list.size()) * arg.element.size());
-            cbind::encodeList(arg.element, list, storage[i], context, where);
+            counts(i) = list.size();
+            state[i].storage = scratch.allocate(size_t(list.size()) * arg.element.size());
+            cbind::encodeList(arg.element, list, state[i].storage, context, where);
           }
-          pointers[i] = storage[i];
+          pointers(i) = state[i].storage;
           break;
         }
         case ArgRole::OutValue:
         case ArgRole::OutTextPointer:
         case ArgRole::HandleOut:
+          state[i].storage = slot(i);
+          pointers(i) = state[i].storage;
+          break;
         case ArgRole::StructOut:
-          storage[i] = scratch.allocate(arg.element.isStruct() ? arg.element.size() : 8);
-          pointers[i] = storage[i];
+          state[i].storage = scratch.allocate(arg.element.size());
+          pointers(i) = state[i].storage;
           break;
         case ArgRole::InOutValue:
-          storage[i] = scratch.allocate(8);
-          cbind::storeScalar(arg.kind, cbind::fromDynamic(value()), storage[i], where);
-          pointers[i] = storage[i];
+          state[i].storage = slot(i);
+          cbind::storeScalar(arg.kind, cbind::fromDynamic(value()), state[i].storage, where);
+          pointers(i) = state[i].storage;
           break;
         case ArgRole::StructIn:
           if (!params.has(arg.param) && arg.nullable) break;  // NULL
           [[fallthrough]];
         case ArgRole::StructInOut:
         case ArgRole::StructByValue:
-          storage[i] = scratch.allocate(arg.element.size());
-          cbind::encodeStruct(*arg.element.layout, value().as<capnp::DynamicStruct>(), storage[i],
+          state[i].storage = scratch.allocate(arg.element.size());
+          cbind::encodeStruct(*arg.element.layout, value().as<capnp::DynamicStruct>(), state[i].storage,
                               context, where);
-          pointers[i] = storage[i];
-          if (arg.role == ArgRole::StructByValue) values[i] = storage[i];
+          pointers(i) = state[i].storage;
+          if (arg.role == ArgRole::StructByValue) values[i] = state[i].storage;
           break;
         case ArgRole::HandleIn:
-          pointers[i] = handles.pointerFor(arg.handleKind, value().as<uint64_t>(), arg.nullable,
+          pointers(i) = handles.pointerFor(arg.handleKind, value().as<uint64_t>(), arg.nullable,
                                            where);
           break;
         case ArgRole::LengthOf:
@@ -255,12 +272,11 @@ class BoundFunction {
       if (arg.role != ArgRole::LengthOf) continue;
       Wide count;
       count.cls = Wide::Unsigned;
-      count.u = counts[arg.source];
-      storage[i] = scratch.allocate(8);
-      cbind::storeScalar(arg.kind, count, storage[i],
-                         plan_.method + ": parameter '" + arg.name + "' (the length of '" +
-                             plan_.args[arg.source].name + "')");
-      values[i] = storage[i];
+      count.u = counts(arg.source);
+      state[i].storage = slot(i);
+      cbind::storeScalar(arg.kind, count, state[i].storage,
+                         wheres_[i] + " (the length of '" + plan_.args[arg.source].name + "')");
+      values[i] = state[i].storage;
     }
     for (size_t i = 0; i < n; ++i) {
       const ArgPlan& arg = plan_.args[i];
@@ -268,11 +284,11 @@ class BoundFunction {
           arg.role != ArgRole::InOutText) {
         continue;
       }
-      std::string where = plan_.method + ": parameter '" + arg.name + "'";
+      const std::string& where = wheres_[i];
       uint64_t count = arg.capacity;
       if (arg.source >= 0) {
         const ArgPlan& countArg = plan_.args[arg.source];
-        Wide w = cbind::loadScalar(countArg.kind, storage[arg.source]);
+        Wide w = cbind::loadScalar(countArg.kind, state[arg.source].storage);
         if (w.cls == Wide::Signed && w.i < 0) {
           throw Error(ErrorKind::BadConfiguration,
                       where + ": its length '" + countArg.name + "' is " + std::to_string(w.i) +
@@ -287,9 +303,9 @@ class BoundFunction {
                         "limit of " + std::to_string(cbind::kMaxOutBufferBytes) + " bytes",
                     "pass large arrays as bulk buffers (Host::allocate)");
       }
-      counts[i] = count;
+      counts(i) = count;
       // One byte more for text: the host's copy ends at a NUL even if the library wrote none.
-      storage[i] = scratch.allocate(static_cast<size_t>(bytes) + 1);
+      state[i].storage = scratch.allocate(static_cast<size_t>(bytes) + 1);
       if (arg.role == ArgRole::InOutText) {
         auto text = params.get(arg.param).as<capnp::Text>();
         if (text.size() + 1 > count) {
@@ -298,17 +314,19 @@ class BoundFunction {
                           "its buffer of " + std::to_string(count) + " bytes with its NUL",
                       "pass a shorter text or declare a larger $capacity");
         }
-        std::memcpy(storage[i], text.begin(), text.size());
+        std::memcpy(state[i].storage, text.begin(), text.size());
       }
-      pointers[i] = storage[i];
+      pointers(i) = state[i].storage;
     }
 
     // The call. Nothing may run between it and reading the last error.
-    unsigned char* returned =
-        scratch.allocate(std::max<size_t>(plan_.returnStruct ? plan_.returnStruct->size : 0, 16));
+    alignas(16) unsigned char returnedHere[16] = {};  // any scalar, pointer or ffi_arg
+    unsigned char* returned = plan_.returnStruct && plan_.returnStruct->size > sizeof(returnedHere)
+                                  ? scratch.allocate(plan_.returnStruct->size)
+                                  : returnedHere;
     int32_t lastError = 0;
     if (plan_.lastErrorField) cbind::clearLastSystemError();
-    ffi_call(const_cast<ffi_cif*>(&cif_), FFI_FN(address_), returned, values.data());
+    ffi_call(const_cast<ffi_cif*>(&cif_), FFI_FN(address_), returned, values);
     if (plan_.lastErrorField) lastError = cbind::lastSystemError();
 
     for (size_t i = 0; i < n; ++i) {
@@ -320,7 +338,7 @@ class BoundFunction {
     if (plan_.returnField) writeReturn(returned, results, context);
     for (size_t i = 0; i < n; ++i) {
       const ArgPlan& arg = plan_.args[i];
-      if (arg.result) writeBack(arg, storage[i], counts[i], results, context);
+      if (arg.result) writeBack(arg, state[i].storage, counts(i), results, context);
     }
     if (plan_.lastErrorField) {
       auto field = *plan_.lastErrorField;
@@ -352,6 +370,8 @@ class BoundFunction {
     }
     auto list = value.as<capnp::DynamicList>();
     count = list.size();
+    // Read-only (const T*): the message's own elements when they are the C array already.
+    if (const void* same = cbind::elementsInPlace(arg.element, list)) return const_cast<void*>(same);
     unsigned char* buffer = scratch.allocate(size_t(count) * arg.element.size());
     cbind::encodeList(arg.element, list, buffer, context, where);
     return buffer;
@@ -426,7 +446,17 @@ class BoundFunction {
     }
   }
 
+  // One argument's state during a call.
+  struct ArgState {
+    uint64_t slot = 0;               // a scalar argument, or what an out value pointer points to
+    void* pointer = nullptr;         // the C value of a pointer argument
+    unsigned char* storage = nullptr;  // what a pointer argument points to (or `slot`)
+    uint64_t count = 0;              // elements of a buffer argument
+  };
+  static constexpr size_t kStackArgs = 12;
+
   FunctionPlan plan_;
+  std::vector<std::string> wheres_;  // "Iface.method: parameter 'x'", made once
   void* address_;
   std::vector<ffi_type*> types_;
   ffi_cif cif_;
@@ -447,7 +477,7 @@ class CLibraryServer final : public capnp::DynamicCapability::Server {
         functions_(std::move(functions)),
         threads_(threads),
         path_(std::move(path)),
-        threadSafe_(plan.threadSafe) {}
+        callThread_(plan.callThread) {}
 
   kj::Promise<void> call(capnp::InterfaceSchema::Method method,
                          capnp::CallContext<capnp::DynamicStruct, capnp::DynamicStruct> context)
@@ -457,14 +487,21 @@ class CLibraryServer final : public capnp::DynamicCapability::Server {
       throwAsKj(Error(ErrorKind::Unimplemented, "method " + std::to_string(index) +
                                                     " is not part of the bound interface"));
     }
-    // Converted and called on the library's thread; the params and results stay untouched by
-    // this (RPC) thread until the promise resolves, and the context keeps them alive.
     auto params = context.getParams();
     auto results = context.getResults();
     const BoundFunction* function = functions_[index].get();
-    ComponentThread& thread =
-        threadSafe_ ? threads_.nextConcurrentThread() : threads_.serialThreadFor(path_);
-    return thread.run([this, function, params, results]() mutable {
+    if (callThread_ == cbind::LibraryPlan::CallThread::Host) {
+      try {
+        function->call(params, results, handles_);
+      } catch (const Error& e) {
+        throwAsKj(e);  // keeps the kind across the wire
+      }
+      return kj::READY_NOW;
+    }
+    // Converted and called on the library's thread (or the pool); this (RPC) thread does not
+    // touch the params and results until the promise resolves, and the context keeps them.
+    bool pool = callThread_ == cbind::LibraryPlan::CallThread::Pool;
+    return threads_.libraryThreadFor(path_, pool).run([this, function, params, results]() mutable {
       try {
         function->call(params, results, handles_);
       } catch (const Error& e) {
@@ -482,7 +519,7 @@ class CLibraryServer final : public capnp::DynamicCapability::Server {
   cbind::HandleTable handles_;  // this binding's tokens (locks itself: calls may overlap)
   ComponentThreads& threads_;   // outlives this object (owned by runHost / runSharedHost)
   std::string path_;            // the library's: its calls share one thread
-  bool threadSafe_;
+  cbind::LibraryPlan::CallThread callThread_;
 };
 
 }  // namespace

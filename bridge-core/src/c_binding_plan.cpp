@@ -26,7 +26,7 @@ constexpr uint64_t kReleases = 0xe67e8727053ad7a2ull;
 constexpr uint64_t kFreeWith = 0x8d6f75502a6adc99ull;
 constexpr uint64_t kLastError = 0xcb3ef340e8617586ull;
 constexpr uint64_t kNullable = 0xd2f8c6c6c2b090c5ull;
-constexpr uint64_t kThreadSafe = 0xfdf4f0d21f394876ull;
+constexpr uint64_t kCalls = 0xfdf4f0d21f394876ull;
 
 // CType's enumerants, in c.capnp's order.
 enum class CType : uint16_t { Long, ULong, Size, SSize, IntPtr, UIntPtr, Int };
@@ -613,7 +613,13 @@ LibraryPlan planLibrary(capnp::InterfaceSchema iface) {
     refuse(interfaceName, "a bound library's interface cannot extend another interface");
   }
   for (auto method : iface.getMethods()) planner.function(method, interfaceName);
-  planner.plan.threadSafe = has(iface.getProto().getAnnotations(), kThreadSafe);
+  if (auto calls = annotation(iface.getProto().getAnnotations(), kCalls)) {
+    uint16_t value = calls->getEnum();
+    if (value > uint16_t(LibraryPlan::CallThread::Pool)) {
+      refuse(interfaceName, "unknown $calls value " + std::to_string(value));
+    }
+    planner.plan.callThread = static_cast<LibraryPlan::CallThread>(value);
+  }
   return std::move(planner.plan);
 }
 

@@ -126,7 +126,8 @@ struct FunctionPlan {
 struct LibraryPlan {
   std::vector<FunctionPlan> functions;  ///< by method index
   std::vector<std::unique_ptr<StructLayout>> structs;
-  bool threadSafe = false;  ///< $threadSafe: calls may overlap (a pool, not the library's thread)
+  /// $calls: where calls run (c.capnp CallThread).
+  enum class CallThread : uint16_t { Library, Host, Pool } callThread = CallThread::Library;
 };
 
 /// Largest out buffer the host allocates for one parameter, in bytes: a count above it (a

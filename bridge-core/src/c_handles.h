@@ -3,7 +3,7 @@
 // released is refused before the library sees it.
 //
 // Lifetime: one table per binding (Host::bind call), so one client cannot use another's tokens
-// even in a shared host. Thread assumption: any thread; calls of a $threadSafe library overlap,
+// even in a shared host. Thread assumption: any thread; calls of a $calls(pool) library overlap,
 // so every member locks.
 #pragma once
 

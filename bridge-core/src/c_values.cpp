@@ -4,6 +4,8 @@
 #include <cstring>
 #include <type_traits>
 
+#include <capnp/any.h>
+
 #include "bitbridge/error.h"
 
 namespace bitbridge::cbind {
@@ -164,12 +166,63 @@ void encodeValue(const CValueType& type, capnp::DynamicValue::Reader value, unsi
   }
 }
 
+namespace {
+
+// Calls `body` with the C type of `kind` when a Cap'n Proto list of `type` elements holds them
+// bit for bit (same fixed-width integer or float: not Bool, which is bit-packed, nor an enum,
+// which is 16 bits); returns false otherwise.
+template <typename Body>
+bool withSameLayout(CKind kind, capnp::Type type, Body&& body) {
+  using W = capnp::schema::Type;
+  switch (type.which()) {
+    case W::INT8: return kind == CKind::I8 && (body(int8_t()), true);
+    case W::UINT8: return kind == CKind::U8 && (body(uint8_t()), true);
+    case W::INT16: return kind == CKind::I16 && (body(int16_t()), true);
+    case W::UINT16: return kind == CKind::U16 && (body(uint16_t()), true);
+    case W::INT32: return kind == CKind::I32 && (body(int32_t()), true);
+    case W::UINT32: return kind == CKind::U32 && (body(uint32_t()), true);
+    case W::INT64: return kind == CKind::I64 && (body(int64_t()), true);
+    case W::UINT64: return kind == CKind::U64 && (body(uint64_t()), true);
+    case W::FLOAT32: return kind == CKind::F32 && (body(float()), true);
+    case W::FLOAT64: return kind == CKind::F64 && (body(double()), true);
+    default: return false;
+  }
+}
+
+}  // namespace
+
+const void* elementsInPlace(const CValueType& element, capnp::DynamicList::Reader list) {
+  if (element.isStruct() || list.size() == 0) return nullptr;
+  const void* found = nullptr;
+  withSameLayout(element.kind, list.getSchema().getElementType(), [&](auto typed) {
+    using T = decltype(typed);
+    capnp::AnyList::Reader any(list.as<capnp::List<T>>());
+    auto bytes = any.getRawBytes();
+    // A list sent in another encoding (e.g. structs, which a reader may take as a list of
+    // their first field) is not contiguous T: it takes the converting path.
+    if (bytes.size() == size_t(list.size()) * sizeof(T)) found = bytes.begin();
+  });
+  return found;
+}
+
 void encodeList(const CValueType& element, capnp::DynamicList::Reader list, unsigned char* at,
                 CodecContext& context, const std::string& where) {
+  if (const void* same = elementsInPlace(element, list)) {
+    std::memcpy(at, same, size_t(list.size()) * element.size());
+    return;
+  }
   size_t size = element.size();
   for (uint32_t e = 0; e < list.size(); ++e) {
-    encodeValue(element, list[e], at + size_t(e) * size, context,
-                where + "[" + std::to_string(e) + "]");
+    try {
+      encodeValue(element, list[e], at + size_t(e) * size, context, where);
+    } catch (const Error& error) {
+      // Named with its index only when it fails: no string per element on the way.
+      std::string message = error.message();
+      if (message.compare(0, where.size(), where) == 0) {
+        message = where + "[" + std::to_string(e) + "]" + message.substr(where.size());
+      }
+      throw Error(error.kind(), message, error.hint());
+    }
   }
 }
 
@@ -252,6 +305,13 @@ void decodeList(const CValueType& element, const unsigned char* at, uint32_t cou
                 capnp::DynamicList::Builder out, CodecContext& context) {
   size_t size = element.size();
   capnp::Type type = out.getSchema().getElementType();
+  if (!element.isStruct() && withSameLayout(element.kind, type, [&](auto typed) {
+        using T = decltype(typed);
+        auto list = out.as<capnp::List<T>>();
+        for (uint32_t e = 0; e < count; ++e) list.set(e, get<T>(at + size_t(e) * sizeof(T)));
+      })) {
+    return;
+  }
   for (uint32_t e = 0; e < count; ++e) {
     const unsigned char* item = at + size_t(e) * size;
     if (element.isStruct()) {

@@ -6,7 +6,7 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
+#include <vector>
 #include <memory>
 #include <string>
 
@@ -25,7 +25,7 @@ class CallScratch {
   unsigned char* allocate(size_t bytes);
 
  private:
-  std::deque<std::unique_ptr<std::max_align_t[]>> blocks_;
+  std::vector<std::unique_ptr<std::max_align_t[]>> blocks_;  // no allocation until used
 };
 
 /// A scalar on its way between Cap'n Proto and C, in its widest form.
@@ -58,6 +58,10 @@ void encodeValue(const CValueType& type, capnp::DynamicValue::Reader value, unsi
 /// A struct into C memory at `at` (layout.size bytes, zeroed by the caller).
 void encodeStruct(const StructLayout& layout, capnp::DynamicStruct::Reader value,
                   unsigned char* at, CodecContext& context, const std::string& where);
+/// The elements of `list` where they are in the message, when its wire layout is the C array's
+/// bit for bit (the same fixed-width integer or float type, contiguous, at least one element):
+/// no conversion, no copy. nullptr otherwise (Bool, enums, structs, another encoding).
+const void* elementsInPlace(const CValueType& element, capnp::DynamicList::Reader list);
 /// A list into `count` C elements of `element` at `at`.
 void encodeList(const CValueType& element, capnp::DynamicList::Reader list, unsigned char* at,
                 CodecContext& context, const std::string& where);

@@ -84,4 +84,18 @@ ComponentThread& ComponentThreads::nextConcurrentThread() {
   return *concurrentThreads_[nextConcurrent_++ % concurrentThreads_.size()];
 }
 
+LibraryThread& ComponentThreads::libraryThreadFor(const std::string& path, bool threadSafe) {
+  if (threadSafe) {
+    if (concurrentLibraryThreads_.size() < kConcurrentThreads) {
+      concurrentLibraryThreads_.push_back(std::make_unique<LibraryThread>(
+          "library-pool-" + std::to_string(concurrentLibraryThreads_.size())));
+      return *concurrentLibraryThreads_.back();
+    }
+    return *concurrentLibraryThreads_[nextConcurrentLibrary_++ % concurrentLibraryThreads_.size()];
+  }
+  auto& slot = libraryThreads_[path];
+  if (!slot) slot = std::make_unique<LibraryThread>(path);
+  return *slot;
+}
+
 }  // namespace bitbridge

@@ -22,6 +22,7 @@
 #include <kj/async.h>
 
 #include "bitbridge/component.h"
+#include "library_thread.h"
 
 namespace spdlog {
 class logger;
@@ -64,14 +65,14 @@ class ComponentThreads {
   /// Size of the pool shared by kClassConcurrent classes.
   static constexpr size_t kConcurrentThreads = 4;
 
-  /// The thread of the library or component at `path` (created on first use): its work runs
-  /// there one item at a time. Also used for libraries bound from their schema (c_binding.h).
-  ComponentThread& serialThreadFor(const std::string& path);
-  /// The next thread of the shared pool, round-robin: for work that may overlap.
-  ComponentThread& nextConcurrentThread();
+  /// The thread of a library bound from its schema (c_binding.h), one per path, created on
+  /// first use; `threadSafe`: the next of a pool of kConcurrentThreads instead, round-robin.
+  LibraryThread& libraryThreadFor(const std::string& path, bool threadSafe);
 
  private:
   class ClassContext;
+  ComponentThread& serialThreadFor(const std::string& componentPath);
+  ComponentThread& nextConcurrentThread();
 
   spdlog::logger& logger_;
   BulkAccess& bulk_;
@@ -79,6 +80,9 @@ class ComponentThreads {
   std::vector<std::unique_ptr<ComponentThread>> concurrentThreads_;
   size_t nextConcurrent_ = 0;
   std::map<std::string, std::unique_ptr<ClassContext>> contexts_;  // by class name
+  std::map<std::string, std::unique_ptr<LibraryThread>> libraryThreads_;  // by library path
+  std::vector<std::unique_ptr<LibraryThread>> concurrentLibraryThreads_;
+  size_t nextConcurrentLibrary_ = 0;
 };
 
 }  // namespace bitbridge

@@ -37,11 +37,24 @@ using Cxx = import "/capnp/c++.capnp";
 $Cxx.namespace("bitbridge::c");
 
 annotation symbol @0xfed246c1d30eb48b (method) :Text;
-annotation threadSafe @0xfdf4f0d21f394876 (interface) :Void;
-# The library may be called from several threads at once. Without it (the default, as most
-# legacy libraries keep global state) its calls run one at a time, in arrival order, on a thread
-# of the library's own; with it they are spread over a small pool. Either way the host's RPC
-# thread stays free: heartbeats and other clients are answered during a long call.
+enum CallThread {
+  library @0;
+  # The default: one thread of the library's own, created when it is bound. Calls run one at a
+  # time, in arrival order, always on that thread (legacy libraries often keep global or
+  # thread-local state), and the host's RPC thread stays free during a long call: other
+  # bindings, components and clients of the host are served meanwhile. Costs one thread
+  # wake-up per call (about 20 us on a 2-core VM; docs/performance.md).
+  host @1;
+  # On the host's RPC thread, as a hand-written component's methods run: the fastest (no
+  # hand-off), one at a time, always on the same thread; but while a call runs, the host does
+  # nothing else (its watchdog thread still answers heartbeats). For libraries whose functions
+  # all return quickly.
+  pool @2;
+  # For a thread-safe library: calls spread over a small pool of threads and may overlap.
+}
+
+annotation calls @0xfdf4f0d21f394876 (interface) :CallThread;
+# Where the library's functions are called (see CallThread). Default: library.
 
 # The exported name of the function. Default: the method's name.
 

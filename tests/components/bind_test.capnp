@@ -104,6 +104,16 @@ struct Box {
 struct Series { items @0 :List(Float64); count @1 :Int32 $C.lengthOf("items"); }
 struct Outer { m @0 :Mixed; p @1 :Point; label @2 :Text; }
 
+# The same function called on the host's RPC thread, and on the pool.
+interface OnHostThread $C.calls(host) {
+  add @0 (a :Int32, b :Int32) -> (result :Int32) $C.symbol("bt_add_i32");
+  sleepMs @1 (ms :Int32) -> (result :Int32) $C.symbol("bt_sleep_ms");
+}
+interface OnPool $C.calls(pool) {
+  add @0 (a :Int32, b :Int32) -> (result :Int32) $C.symbol("bt_add_i32");
+  sleepMs @1 (ms :Int32) -> (result :Int32) $C.symbol("bt_sleep_ms");
+}
+
 # Mistakes the host must refuse at bind time, each naming the method and the parameter.
 interface MissingSymbol {
   gone @0 () -> () $C.symbol("bt_no_such_function");

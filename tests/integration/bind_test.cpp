@@ -508,6 +508,28 @@ TEST_P(Bind, ALongCallLeavesTheHostResponsive) {
   EXPECT_EQ(wait(kj::mv(slow)).getResult(), 800);
 }
 
+// $C.calls(host): on the RPC thread, one at a time; $C.calls(pool): calls overlap.
+TEST_P(Bind, CallsOnTheHostThreadAndOnThePool) {
+  auto onHost = host->bind<bindtest::OnHostThread>(bindTestLibrary(GetParam()));
+  auto add = onHost.addRequest();
+  add.setA(20);
+  add.setB(22);
+  EXPECT_EQ(wait(add.send()).getResult(), 42);
+
+  auto pool = host->bind<bindtest::OnPool>(bindTestLibrary(GetParam()));
+  auto started = std::chrono::steady_clock::now();
+  auto first = pool.sleepMsRequest();
+  first.setMs(300);
+  auto second = pool.sleepMsRequest();
+  second.setMs(300);
+  auto a = first.send();
+  auto b = second.send();
+  EXPECT_EQ(wait(kj::mv(a)).getResult(), 300);
+  EXPECT_EQ(wait(kj::mv(b)).getResult(), 300);
+  // Two threads of the pool: together well under the 600 ms they would take one after another.
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(550));
+}
+
 TEST_P(Bind, ALibraryOfTheOtherBitnessIsRefusedByName) {
   std::string other = bindTestLibrary(GetParam() == Arch::x86 ? Arch::x86_64 : Arch::x86);
   Error e = expectError(ErrorKind::WrongBitness, [&] { host->bind<bindtest::BindTest>(other); });

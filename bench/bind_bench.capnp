@@ -1,0 +1,19 @@
+# The bind bench's interface (cases_bind.cpp): annotated for Host::bind, and implemented by hand
+# in bind_bench_component.cpp, so that both paths serve the very same calls.
+@0xd1c3f2b0a4e95a17;
+
+using Cxx = import "/capnp/c++.capnp";
+using C = import "/bitbridge/c.capnp";
+$Cxx.namespace("bitbridge_bench");
+
+# Bound as it is: calls on the library's own thread (the default, $C.calls(library)).
+interface BindBench {
+  add @0 (a :Int32, b :Int32) -> (result :Int32) $C.symbol("bb_add");
+  sum @1 (xs :List(Float64), n :Int32 $C.lengthOf("xs")) -> (result :Float64) $C.symbol("bb_sum");
+}
+
+# The same functions called on the host's RPC thread, as the component's methods are.
+interface BindBenchOnHostThread $C.calls(host) {
+  add @0 (a :Int32, b :Int32) -> (result :Int32) $C.symbol("bb_add");
+  sum @1 (xs :List(Float64), n :Int32 $C.lengthOf("xs")) -> (result :Float64) $C.symbol("bb_sum");
+}

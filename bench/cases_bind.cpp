@@ -1,0 +1,104 @@
+// The bind cases: the same C function called through Host::bind (the schema alone, libffi in the
+// host) and through the component a user would write by hand (bind_bench_component.cpp, on the
+// host's RPC thread), same host bitness, same transport, same run. Bound twice: as by default
+// (calls on the library's own thread) and with $C.calls(host) (on the RPC thread, like the
+// component). Reported as ratios (report.cpp: bind_*_vs_component_*): the target, at most 1.1x
+// at p50, is for the like-for-like pair (both on the RPC thread); the default's ratio adds one
+// thread wake-up per call.
+//
+// Both run 64-bit client -> bitbridge-host32, the case users meet most (a legacy 32-bit library).
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <bitbridge/host.h>
+
+#include "bind_bench.capnp.h"
+#include "harness.h"
+
+namespace bitbridge::bench {
+namespace {
+
+std::string benchLibraryDir(const Settings& settings, Arch arch) {
+  return settings.prefixDir + "/lib/" + (arch == Arch::x86 ? "i386-linux-gnu" : "x86_64-linux-gnu") +
+         "/bitbridge-bench/";
+}
+
+constexpr uint32_t kSumElements = 1000;
+
+enum class Served { Component, Bound, BoundOnHostThread };
+
+// `call(client, host)` timed sequentially against interface I served as `served` says.
+template <typename I, typename Call>
+CaseResult measure(const Settings& settings, Served served, Call&& call) {
+  Runtime runtime;
+  HostOptions options;
+  options.arch = Arch::x86;
+  options.transport = Transport::Socket;
+  std::string library = benchLibraryDir(settings, Arch::x86) + "libbind_bench_lib.so";
+  if (served == Served::Component) {
+    options.component = benchLibraryDir(settings, Arch::x86) + "libbind_bench_component.so";
+  } else {
+    options.legacyLibrary = library;
+  }
+  Host host = Host::spawn(runtime, std::move(options));
+  CaseResult result;
+  {
+    auto client = served == Served::Component ? host.activate<I>("bind-bench")
+                                              : host.bind<I>(library);
+    uint64_t calls = settings.count(50000, 1000);
+    auto once = [&] { call(client, host); };
+    for (uint64_t i = 0, n = Settings::warmup(calls); i < n; ++i) once();
+    CpuPerCall cpu(static_cast<int>(host.pid()));
+    result = measureCalls(0, calls, once);
+    cpu.addTo(result, calls);
+  }
+  host.shutdown();
+  return result;
+}
+
+template <typename Client>
+void add(Client& client, Host& host) {
+  auto request = client.addRequest();
+  request.setA(40);
+  request.setB(2);
+  if (host.wait(request.send()).getResult() != 42) throw std::runtime_error("bb_add: wrong sum");
+}
+
+template <typename Client>
+void sum1000(Client& client, Host& host) {
+  auto request = client.sumRequest();
+  auto xs = request.initXs(kSumElements);
+  for (uint32_t i = 0; i < kSumElements; ++i) xs.set(i, 1.0);
+  if (host.wait(request.send()).getResult() != double(kSumElements)) {
+    throw std::runtime_error("bb_sum: wrong sum");
+  }
+}
+
+using bitbridge_bench::BindBench;
+using bitbridge_bench::BindBenchOnHostThread;
+
+}  // namespace
+
+CaseResult componentAdd64to32(const Settings& settings) {
+  return measure<BindBench>(settings, Served::Component, add<BindBench::Client>);
+}
+CaseResult bindAdd64to32(const Settings& settings) {
+  return measure<BindBench>(settings, Served::Bound, add<BindBench::Client>);
+}
+CaseResult bindHostThreadAdd64to32(const Settings& settings) {
+  return measure<BindBenchOnHostThread>(settings, Served::BoundOnHostThread,
+                                        add<BindBenchOnHostThread::Client>);
+}
+CaseResult componentSum64to32(const Settings& settings) {
+  return measure<BindBench>(settings, Served::Component, sum1000<BindBench::Client>);
+}
+CaseResult bindSum64to32(const Settings& settings) {
+  return measure<BindBench>(settings, Served::Bound, sum1000<BindBench::Client>);
+}
+CaseResult bindHostThreadSum64to32(const Settings& settings) {
+  return measure<BindBenchOnHostThread>(settings, Served::BoundOnHostThread,
+                                        sum1000<BindBenchOnHostThread::Client>);
+}
+
+}  // namespace bitbridge::bench
