@@ -15,4 +15,8 @@ BoundLibrary bindCLibrary(const std::string& path, std::shared_ptr<capnp::Schema
               "wrap the library in a component (bitbridge_add_component) for now");
 }
 
+void dryRunCall(capnp::InterfaceSchema, uint16_t, capnp::DynamicStruct::Reader) {
+  throw Error(ErrorKind::BadConfiguration, "this build has no libffi: nothing to dry-run");
+}
+
 }  // namespace bitbridge

@@ -12,6 +12,7 @@
 #include <string>
 
 #include <capnp/capability.h>
+#include <capnp/dynamic.h>
 
 #include "bitbridge/detail/capnp_schema.h"  // before schema-loader.h: see there
 #include <capnp/schema-loader.h>
@@ -36,5 +37,11 @@ struct BoundLibrary {
 BoundLibrary bindCLibrary(const std::string& path, std::shared_ptr<capnp::SchemaLoader> schemas,
                           uint64_t interfaceId, std::shared_ptr<spdlog::logger> logger,
                           ComponentThreads& threads);
+
+/// Plans `iface` and converts `params` for its method `methodIndex` exactly as a call would,
+/// with every check, without loading or calling anything: the c_binding fuzz target's entry
+/// (tests/fuzz/fuzz_c_binding.cpp). Throws the Error a bind or a call would.
+void dryRunCall(capnp::InterfaceSchema iface, uint16_t methodIndex,
+                capnp::DynamicStruct::Reader params);
 
 }  // namespace bitbridge

@@ -132,7 +132,8 @@ using FreeFunction = void (*)(void*);
 
 class BoundFunction {
  public:
-  BoundFunction(FunctionPlan plan, void* address, const CLibrary& library, FfiStructTypes& structs)
+  // `library` null: a dry run (dryRunCall), which prepares arguments but never calls.
+  BoundFunction(FunctionPlan plan, void* address, const CLibrary* library, FfiStructTypes& structs)
       : plan_(std::move(plan)), address_(address) {
     for (const ArgPlan& arg : plan_.args) {
       wheres_.push_back(plan_.method + ": parameter '" + arg.name + "'");
@@ -142,13 +143,15 @@ class BoundFunction {
         case ArgRole::StructByValue: types_.push_back(structs.typeOf(*arg.element.layout)); break;
         default: types_.push_back(&ffi_type_pointer); break;
       }
-      if (!arg.freeWith.empty()) {
-        argFree_.emplace(arg.name, resolveFree(library, arg.freeWith));
+      if (!arg.freeWith.empty() && library != nullptr) {
+        argFree_.emplace(arg.name, resolveFree(*library, arg.freeWith));
       }
     }
     ffi_type* returnType = plan_.returnStruct ? structs.typeOf(*plan_.returnStruct)
                                               : scalarFfiType(plan_.returnKind);
-    if (!plan_.freeReturnWith.empty()) returnFree_ = resolveFree(library, plan_.freeReturnWith);
+    if (!plan_.freeReturnWith.empty() && library != nullptr) {
+      returnFree_ = resolveFree(*library, plan_.freeReturnWith);
+    }
     ffi_status status = ffi_prep_cif(&cif_, FFI_DEFAULT_ABI, static_cast<unsigned>(types_.size()),
                                      returnType, types_.data());
     if (status != FFI_OK) {
@@ -162,25 +165,88 @@ class BoundFunction {
   BoundFunction(const BoundFunction&) = delete;
   BoundFunction& operator=(const BoundFunction&) = delete;
 
+  // One argument's state during a call.
+  struct ArgState {
+    uint64_t slot = 0;               // a scalar argument, or what an out value pointer points to
+    void* pointer = nullptr;         // the C value of a pointer argument
+    unsigned char* storage = nullptr;  // what a pointer argument points to (or `slot`)
+    uint64_t count = 0;              // elements of a buffer argument
+  };
+  static constexpr size_t kStackArgs = 12;
+
+  // The arguments of one call: on the stack for the usual few (this is the hot path: a scalar
+  // call allocates nothing here).
+  class Arguments {
+   public:
+    explicit Arguments(size_t n) {
+      if (n > kStackArgs) {
+        heapState_.resize(n);
+        heapValues_.resize(n);
+        state = heapState_.data();
+        values = heapValues_.data();
+      }
+    }
+    ArgState* state = stackState_;
+    void** values = stackValues_;  // libffi: where each argument's value is
+
+   private:
+    ArgState stackState_[kStackArgs];
+    void* stackValues_[kStackArgs];
+    std::vector<ArgState> heapState_;
+    std::vector<void*> heapValues_;
+  };
+
   void call(capnp::DynamicStruct::Reader params, capnp::DynamicStruct::Builder results,
             cbind::HandleTable& handles) const {
     const size_t n = plan_.args.size();
     cbind::CallScratch scratch;  // allocates nothing until asked
     cbind::CodecContext context{scratch, handles};
-    // Per argument; on the stack for the usual few arguments (this is the hot path: a scalar
-    // call allocates nothing here).
-    ArgState stackState[kStackArgs];
-    void* stackValues[kStackArgs];
-    std::vector<ArgState> heapState;
-    std::vector<void*> heapValues;
-    ArgState* state = stackState;
-    void** values = stackValues;  // libffi: where each argument's value is
-    if (n > kStackArgs) {
-      heapState.resize(n);
-      heapValues.resize(n);
-      state = heapState.data();
-      values = heapValues.data();
+    Arguments arguments(n);
+    prepare(params, arguments, context);
+    ArgState* state = arguments.state;
+    void** values = arguments.values;
+    auto counts = [&](size_t i) -> uint64_t& { return state[i].count; };
+
+    // The call. Nothing may run between it and reading the last error.
+    alignas(16) unsigned char returnedHere[16] = {};  // any scalar, pointer or ffi_arg
+    unsigned char* returned = plan_.returnStruct && plan_.returnStruct->size > sizeof(returnedHere)
+                                  ? scratch.allocate(plan_.returnStruct->size)
+                                  : returnedHere;
+    int32_t lastError = 0;
+    if (plan_.lastErrorField) cbind::clearLastSystemError();
+    ffi_call(const_cast<ffi_cif*>(&cif_), FFI_FN(address_), returned, values);
+    if (plan_.lastErrorField) lastError = cbind::lastSystemError();
+
+    for (size_t i = 0; i < n; ++i) {
+      const ArgPlan& arg = plan_.args[i];
+      if (arg.role == ArgRole::HandleIn && arg.releases) {
+        handles.release(params.get(arg.param).as<uint64_t>());
+      }
     }
+    if (plan_.returnField) writeReturn(returned, results, context);
+    for (size_t i = 0; i < n; ++i) {
+      const ArgPlan& arg = plan_.args[i];
+      if (arg.result) writeBack(arg, state[i].storage, counts(i), results, context);
+    }
+    if (plan_.lastErrorField) {
+      auto field = *plan_.lastErrorField;
+      if (field.getType().which() == capnp::schema::Type::UINT32) {
+        results.set(field, static_cast<uint32_t>(lastError));
+      } else {
+        results.set(field, lastError);
+      }
+    }
+  }
+
+  // Converts and checks every argument into `arguments` (nothing reaches the library yet): a
+  // value out of range, a null where none is allowed, a forged handle... throws here.
+  void prepare(capnp::DynamicStruct::Reader params, Arguments& arguments,
+               cbind::CodecContext& context) const {
+    const size_t n = plan_.args.size();
+    ArgState* state = arguments.state;
+    void** values = arguments.values;
+    cbind::CallScratch& scratch = context.scratch;
+    cbind::HandleTable& handles = context.handles;
     auto pointers = [&](size_t i) -> void*& { return state[i].pointer; };
     auto counts = [&](size_t i) -> uint64_t& { return state[i].count; };
     auto slot = [&](size_t i) { return reinterpret_cast<unsigned char*>(&state[i].slot); };
@@ -220,7 +286,7 @@ class BoundFunction {
             auto data = v.as<capnp::Data>();
             counts(i) = data.size();
             state[i].storage = scratch.allocate(data.size());
-            std::memcpy(state[i].storage, data.begin(), data.size());
+            if (data.size() > 0) std::memcpy(state[i].storage, data.begin(), data.size());
           } else {
             auto list = v.as<capnp::DynamicList>();
             counts(i) = list.size();
@@ -278,6 +344,24 @@ class BoundFunction {
                          wheres_[i] + " (the length of '" + plan_.args[arg.source].name + "')");
       values[i] = state[i].storage;
     }
+    // An input list whose length the function takes from another parameter ($length): the
+    // list must hold at least that many elements, or the library would read past its end.
+    for (size_t i = 0; i < n; ++i) {
+      const ArgPlan& arg = plan_.args[i];
+      if (arg.role != ArgRole::InBuffer || arg.source < 0) continue;
+      const ArgPlan& countArg = plan_.args[arg.source];
+      Wide w = cbind::loadScalar(countArg.kind, state[arg.source].storage);
+      bool negative = w.cls == Wide::Signed && w.i < 0;
+      uint64_t wanted = w.cls == Wide::Signed ? uint64_t(w.i) : w.u;
+      if (negative || (pointers(i) == nullptr && wanted > 0) || wanted > counts(i)) {
+        throw Error(ErrorKind::BadConfiguration,
+                    wheres_[i] + " has " + std::to_string(counts(i)) + " elements, but '" +
+                        countArg.name + "' says the function reads " +
+                        (negative ? std::to_string(w.i) : std::to_string(wanted)),
+                    "pass a list at least as long as '" + countArg.name + "' (or declare '" +
+                        countArg.name + "' $lengthOf(\"" + arg.name + "\") and let the host set it)");
+      }
+    }
     for (size_t i = 0; i < n; ++i) {
       const ArgPlan& arg = plan_.args[i];
       if (arg.role != ArgRole::OutBuffer && arg.role != ArgRole::OutText &&
@@ -319,35 +403,14 @@ class BoundFunction {
       pointers(i) = state[i].storage;
     }
 
-    // The call. Nothing may run between it and reading the last error.
-    alignas(16) unsigned char returnedHere[16] = {};  // any scalar, pointer or ffi_arg
-    unsigned char* returned = plan_.returnStruct && plan_.returnStruct->size > sizeof(returnedHere)
-                                  ? scratch.allocate(plan_.returnStruct->size)
-                                  : returnedHere;
-    int32_t lastError = 0;
-    if (plan_.lastErrorField) cbind::clearLastSystemError();
-    ffi_call(const_cast<ffi_cif*>(&cif_), FFI_FN(address_), returned, values);
-    if (plan_.lastErrorField) lastError = cbind::lastSystemError();
+  }
 
-    for (size_t i = 0; i < n; ++i) {
-      const ArgPlan& arg = plan_.args[i];
-      if (arg.role == ArgRole::HandleIn && arg.releases) {
-        handles.release(params.get(arg.param).as<uint64_t>());
-      }
-    }
-    if (plan_.returnField) writeReturn(returned, results, context);
-    for (size_t i = 0; i < n; ++i) {
-      const ArgPlan& arg = plan_.args[i];
-      if (arg.result) writeBack(arg, state[i].storage, counts(i), results, context);
-    }
-    if (plan_.lastErrorField) {
-      auto field = *plan_.lastErrorField;
-      if (field.getType().which() == capnp::schema::Type::UINT32) {
-        results.set(field, static_cast<uint32_t>(lastError));
-      } else {
-        results.set(field, lastError);
-      }
-    }
+  // Everything a call does before the library is called (dryRunCall).
+  void dryRun(capnp::DynamicStruct::Reader params, cbind::HandleTable& handles) const {
+    cbind::CallScratch scratch;
+    cbind::CodecContext context{scratch, handles};
+    Arguments arguments(plan_.args.size());
+    prepare(params, arguments, context);
   }
 
   const FunctionPlan& plan() const { return plan_; }
@@ -446,15 +509,6 @@ class BoundFunction {
     }
   }
 
-  // One argument's state during a call.
-  struct ArgState {
-    uint64_t slot = 0;               // a scalar argument, or what an out value pointer points to
-    void* pointer = nullptr;         // the C value of a pointer argument
-    unsigned char* storage = nullptr;  // what a pointer argument points to (or `slot`)
-    uint64_t count = 0;              // elements of a buffer argument
-  };
-  static constexpr size_t kStackArgs = 12;
-
   FunctionPlan plan_;
   std::vector<std::string> wheres_;  // "Iface.method: parameter 'x'", made once
   void* address_;
@@ -540,7 +594,7 @@ BoundLibrary bindCLibrary(const std::string& path, std::shared_ptr<capnp::Schema
   for (auto& function : plan.functions) {
     void* address = library.function(function.symbol, function.method);
     functions.push_back(
-        std::make_unique<BoundFunction>(std::move(function), address, library, *structTypes));
+        std::make_unique<BoundFunction>(std::move(function), address, &library, *structTypes));
   }
   logger->info("bound {} ({} functions of {})", library.path(), functions.size(),
                iface.getShortDisplayName().cStr());
@@ -550,6 +604,16 @@ BoundLibrary bindCLibrary(const std::string& path, std::shared_ptr<capnp::Schema
                                           std::move(structTypes), std::move(functions), threads,
                                           library.path());
   return bound;
+}
+
+void dryRunCall(capnp::InterfaceSchema iface, uint16_t methodIndex,
+                capnp::DynamicStruct::Reader params) {
+  cbind::LibraryPlan plan = cbind::planLibrary(iface);
+  if (methodIndex >= plan.functions.size()) return;
+  FfiStructTypes structTypes;
+  BoundFunction function(std::move(plan.functions[methodIndex]), nullptr, nullptr, structTypes);
+  cbind::HandleTable handles;
+  function.dryRun(params, handles);
 }
 
 }  // namespace bitbridge

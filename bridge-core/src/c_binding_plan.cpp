@@ -321,9 +321,7 @@ class Planner {
     arg.nullable = has(annotations, kNullable);
     arg.releases = has(annotations, kReleases);
     if (out && inout) refuse(where, "give $out or $inout, not both");
-    if ((length || capacity) && !out && !inout) {
-      refuse(where, "$length and $capacity apply to $out and $inout buffers");
-    }
+    if (capacity && !out && !inout) refuse(where, "$capacity applies to $out and $inout buffers");
     if (arg.releases && !handle) refuse(where, "$releases applies to a $handle parameter");
     if (byValue && type.which() != W::STRUCT) refuse(where, "$byValue applies to a struct");
     if (freeWith && !(out && type.which() == W::TEXT)) {
@@ -419,6 +417,9 @@ class Planner {
     } else {
       refuse(where, "interfaces, AnyPointer and lists of lists have no C meaning here");
     }
+    if (length && !out && !inout && arg.role != ArgRole::InBuffer) {
+      refuse(where, "$length applies to List and Data parameters and to $out/$inout buffers");
+    }
     bool pointerLike = arg.role == ArgRole::Text || arg.role == ArgRole::InBuffer ||
                        arg.role == ArgRole::StructIn || arg.role == ArgRole::HandleIn;
     if (arg.nullable && !pointerLike) {
@@ -444,7 +445,7 @@ class Planner {
         }
         arg.source = it->second;
       } else if ((arg.role == ArgRole::OutBuffer || arg.role == ArgRole::OutText ||
-                  arg.role == ArgRole::InOutText) &&
+                  arg.role == ArgRole::InOutText || arg.role == ArgRole::InBuffer) &&
                  arg.capacity == 0) {
         auto length = annotation(annotations, kLength);
         if (!length) continue;  // $capacity(0): an empty buffer

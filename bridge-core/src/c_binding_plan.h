@@ -100,7 +100,9 @@ struct ArgPlan {
   CValueType element;        ///< buffers: one element (scalar or struct); structs: the struct
   capnp::StructSchema::Field param;
   std::optional<capnp::StructSchema::Field> result;  ///< out roles: where the value goes back
-  int source = -1;        ///< LengthOf: the buffer arg it counts; OutBuffer/OutText: the count arg
+  /// LengthOf: the buffer arg it counts; OutBuffer/OutText/InOutText: the count arg;
+  /// InBuffer with $length: the count arg the function will read that many elements by
+  int source = -1;
   uint32_t capacity = 0;  ///< OutBuffer/OutText without a count arg: the fixed element count
   bool nullable = false;  ///< an unset pointer parameter (or handle token 0) passes NULL
   std::string handleKind;  ///< HandleIn/HandleOut: the kind of handle

@@ -254,7 +254,7 @@ void encodeStruct(const StructLayout& layout, capnp::DynamicStruct::Reader value
             refuseValue(here, std::to_string(data.size()) + " bytes do not fit unsigned char[" +
                                   std::to_string(m.count) + "]");
           }
-          std::memcpy(slot, data.begin(), data.size());
+          if (data.size() > 0) std::memcpy(slot, data.begin(), data.size());  // unset: no bytes
         } else {
           auto list = value.get(m.field).as<capnp::DynamicList>();
           if (list.size() > m.count) {

@@ -11,6 +11,7 @@
 #include <spdlog/logger.h>
 
 #include "abort_logging_stream.h"
+#include "bind_schema.h"
 #include "bitbridge/binary_header.h"
 #include "bitbridge/error.h"
 #include "bulk_segment.h"
@@ -168,26 +169,7 @@ kj::Promise<void> HostService::bind(BindContext context) {
     // The client's schema, checked by Cap'n Proto's loader (a node that is not a valid schema
     // node is the peer's fault, not the library's). One loader per binding: the object keeps
     // it, since the interface schema it serves points into it.
-    auto schemas = std::make_shared<capnp::SchemaLoader>();
-    try {
-      for (auto bytes : params.getNodes()) {
-        // Copied to word alignment: a Data's bytes need not be aligned.
-        kj::Array<capnp::word> words = kj::heapArray<capnp::word>(bytes.size() / sizeof(capnp::word));
-        if (words.size() * sizeof(capnp::word) != bytes.size()) {
-          throw Error(ErrorKind::MalformedPeer, "bind " + library + ": a schema node of " +
-                                                    std::to_string(bytes.size()) +
-                                                    " bytes is not whole words");
-        }
-        memcpy(words.begin(), bytes.begin(), bytes.size());
-        capnp::FlatArrayMessageReader message(words, rpcReaderOptions());
-        schemas->load(message.getRoot<capnp::schema::Node>());
-      }
-      schemas->get(params.getInterfaceId());
-    } catch (const kj::Exception& e) {
-      throw Error(ErrorKind::MalformedPeer,
-                  "bind " + library + ": the schema sent with it is not usable: " +
-                      std::string(e.getDescription().cStr()));
-    }
+    auto schemas = loadBindSchema(params.getNodes(), params.getInterfaceId(), library);
     auto bound = bindCLibrary(library, std::move(schemas), params.getInterfaceId(), logger_,
                               threads_);
     auto results = context.getResults();

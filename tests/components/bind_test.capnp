@@ -92,6 +92,8 @@ interface BindTest {
   succeed @53 () -> (result :Int32, errno :Int32 $C.lastError) $C.symbol("bt_succeed");
 
   sleepMs @54 (ms :Int32) -> (result :Int32) $C.symbol("bt_sleep_ms");
+  # The count given by the client, not filled by the host: the list must be long enough.
+  sumN @55 (xs :List(Float64) $C.length("n"), n :Int32) -> (result :Float64) $C.symbol("bt_sum");
 }
 
 struct Point { x @0 :Int32; y @1 :Int32; }

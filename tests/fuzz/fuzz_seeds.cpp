@@ -25,6 +25,7 @@ struct Target {
 const Target kTargets[] = {
     {"binary_header", bitbridge::fuzz::binaryHeaderSeeds},
     {"bulk_checks", bitbridge::fuzz::bulkChecksSeeds},
+    {"c_binding", bitbridge::fuzz::cBindingSeeds},
     {"host_connection", bitbridge::fuzz::hostConnectionSeeds},
 };
 

@@ -21,6 +21,7 @@ using Seeds = std::map<std::string, Bytes>;
 Seeds hostConnectionSeeds();  // seeds_host_connection.cpp
 Seeds binaryHeaderSeeds();    // seeds_binary_header.cpp
 Seeds bulkChecksSeeds();      // seeds_bulk_checks.cpp
+Seeds cBindingSeeds();        // seeds_c_binding.cpp
 
 /// Little-endian store of the low `width` bytes of `value` at `offset` (bounds-checked).
 inline void putLe(Bytes& b, size_t offset, uint64_t value, size_t width) {

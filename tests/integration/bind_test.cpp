@@ -247,6 +247,23 @@ TEST_P(Bind, SchemaMistakesAreRefusedAtBindTimeNamingMethodAndParameter) {
   EXPECT_EQ(wait(lib->pointerBitsRequest().send()).getResult(), int32_t(bits()));
 }
 
+TEST_P(Bind, AListShorterThanTheLengthGivenIsRefused) {
+  auto sum = [&](uint32_t elements, int32_t n) {
+    auto request = lib->sumNRequest();
+    auto xs = request.initXs(elements);
+    for (uint32_t i = 0; i < elements; ++i) xs.set(i, 1.0);
+    request.setN(n);
+    return wait(request.send()).getResult();
+  };
+  EXPECT_DOUBLE_EQ(sum(3, 3), 3.0);
+  EXPECT_DOUBLE_EQ(sum(3, 2), 2.0);
+  Error longer = expectError(ErrorKind::BadConfiguration, [&] { sum(3, 1000000); });
+  EXPECT_CONTAINS(longer.message(), "BindTest.sumN: parameter 'xs' has 3 elements, but 'n' says "
+                                    "the function reads 1000000");
+  Error negative = expectError(ErrorKind::BadConfiguration, [&] { sum(3, -1); });
+  EXPECT_CONTAINS(negative.message(), "says the function reads -1");
+}
+
 TEST_P(Bind, InOutPointersAndNull) {
   auto inc = lib->incrementRequest();
   inc.setV(41);

@@ -1,0 +1,67 @@
+// bind_schema.h
+#include "bind_schema.h"
+
+#include <cstring>
+
+#include <capnp/dynamic.h>
+#include <capnp/serialize.h>
+
+#include "bitbridge/error.h"
+#include "host_service.h"  // rpcReaderOptions: the same limits as every message from a client
+
+namespace bitbridge {
+namespace {
+
+void readEverything(capnp::DynamicStruct::Reader node);
+
+void readEverything(capnp::DynamicValue::Reader value) {
+  switch (value.getType()) {
+    case capnp::DynamicValue::LIST:
+      for (auto element : value.as<capnp::DynamicList>()) readEverything(element);
+      break;
+    case capnp::DynamicValue::STRUCT: readEverything(value.as<capnp::DynamicStruct>()); break;
+    default: break;  // Text and Data were checked when get() made their readers
+  }
+}
+
+// Reads every field of a schema node, so that a malformed pointer or a Text without its NUL
+// throws here. Cap'n Proto's SchemaLoader names fields lazily in KJ_CONTEXTs while it
+// validates; a name that fails to read there throws again while the context is being
+// described, and again, until the stack overflows (found by fuzz_c_binding). Read first, that
+// cannot happen. Bounded by the reader's traversal and nesting limits.
+void readEverything(capnp::DynamicStruct::Reader node) {
+  for (auto field : node.getSchema().getNonUnionFields()) readEverything(node.get(field));
+  KJ_IF_MAYBE(active, node.which()) { readEverything(node.get(*active)); }
+}
+
+}  // namespace
+
+std::shared_ptr<capnp::SchemaLoader> loadBindSchema(capnp::List<capnp::Data>::Reader nodes,
+                                                    uint64_t interfaceId,
+                                                    const std::string& library) {
+  auto schemas = std::make_shared<capnp::SchemaLoader>();
+  try {
+    for (auto bytes : nodes) {
+      // Copied to word alignment: a Data's bytes need not be aligned.
+      kj::Array<capnp::word> words = kj::heapArray<capnp::word>(bytes.size() / sizeof(capnp::word));
+      if (words.size() * sizeof(capnp::word) != bytes.size()) {
+        throw Error(ErrorKind::MalformedPeer, "bind " + library + ": a schema node of " +
+                                                  std::to_string(bytes.size()) +
+                                                  " bytes is not whole words");
+      }
+      std::memcpy(words.begin(), bytes.begin(), bytes.size());
+      capnp::FlatArrayMessageReader message(words, rpcReaderOptions());
+      auto node = message.getRoot<capnp::schema::Node>();
+      readEverything(capnp::DynamicStruct::Reader(node));
+      schemas->load(node);
+    }
+    schemas->get(interfaceId);
+  } catch (const kj::Exception& e) {
+    throw Error(ErrorKind::MalformedPeer,
+                "bind " + library + ": the schema sent with it is not usable: " +
+                    std::string(e.getDescription().cStr()));
+  }
+  return schemas;
+}
+
+}  // namespace bitbridge
