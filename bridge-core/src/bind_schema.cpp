@@ -53,6 +53,13 @@ std::shared_ptr<capnp::SchemaLoader> loadBindSchema(capnp::List<capnp::Data>::Re
       capnp::FlatArrayMessageReader message(words, rpcReaderOptions());
       auto node = message.getRoot<capnp::schema::Node>();
       readEverything(capnp::DynamicStruct::Reader(node));
+      // Not checked by the loader, and Schema::getShortDisplayName() slices by it unchecked.
+      if (node.getDisplayNamePrefixLength() > node.getDisplayName().size()) {
+        throw Error(ErrorKind::MalformedPeer,
+                    "bind " + library + ": a schema node's display name prefix (" +
+                        std::to_string(node.getDisplayNamePrefixLength()) +
+                        ") is longer than its name");
+      }
       schemas->load(node);
     }
     schemas->get(interfaceId);

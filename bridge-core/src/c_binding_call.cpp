@@ -429,13 +429,28 @@ class BoundFunction {
     if (value.getType() == capnp::DynamicValue::DATA) {
       auto data = value.as<capnp::Data>();
       count = data.size();
-      return const_cast<unsigned char*>(data.begin());
+      if (!arg.terminated) return const_cast<unsigned char*>(data.begin());
+      unsigned char* copy = scratch.allocate(data.size() + 1);  // zeroed: the terminator
+      if (data.size() > 0) std::memcpy(copy, data.begin(), data.size());
+      return copy;
     }
     auto list = value.as<capnp::DynamicList>();
     count = list.size();
+    if (arg.textList) {
+      // const char* const*: each Text is NUL-terminated in place; a NULL after the last.
+      auto strings = reinterpret_cast<const char**>(scratch.allocate((count + 1) * sizeof(char*)));
+      for (uint32_t e = 0; e < list.size(); ++e) strings[e] = list[e].as<capnp::Text>().cStr();
+      return strings;
+    }
     // Read-only (const T*): the message's own elements when they are the C array already.
-    if (const void* same = cbind::elementsInPlace(arg.element, list)) return const_cast<void*>(same);
-    unsigned char* buffer = scratch.allocate(size_t(count) * arg.element.size());
+    if (!arg.terminated) {
+      if (const void* same = cbind::elementsInPlace(arg.element, list)) {
+        return const_cast<void*>(same);
+      }
+    }
+    // Zeroed, one element more when $terminated: the terminator.
+    unsigned char* buffer =
+        scratch.allocate(size_t(count + (arg.terminated ? 1 : 0)) * arg.element.size());
     cbind::encodeList(arg.element, list, buffer, context, where);
     return buffer;
   }

@@ -27,6 +27,7 @@ constexpr uint64_t kFreeWith = 0x8d6f75502a6adc99ull;
 constexpr uint64_t kLastError = 0xcb3ef340e8617586ull;
 constexpr uint64_t kNullable = 0xd2f8c6c6c2b090c5ull;
 constexpr uint64_t kCalls = 0xfdf4f0d21f394876ull;
+constexpr uint64_t kTerminated = 0x9417e296846e23d9ull;
 
 // CType's enumerants, in c.capnp's order.
 enum class CType : uint16_t { Long, ULong, Size, SSize, IntPtr, UIntPtr, Int };
@@ -319,6 +320,12 @@ class Planner {
     arg.name = name;
     arg.param = field;
     arg.nullable = has(annotations, kNullable);
+    arg.terminated = has(annotations, kTerminated);
+    bool textList = type.which() == W::LIST &&
+                    type.asList().getElementType().which() == W::TEXT;
+    if (textList && (out || inout)) {
+      refuse(where, "a List(Text) is passed in only (C: const char* const*)");
+    }
     arg.releases = has(annotations, kReleases);
     if (out && inout) refuse(where, "give $out or $inout, not both");
     if (capacity && !out && !inout) refuse(where, "$capacity applies to $out and $inout buffers");
@@ -407,6 +414,11 @@ class Planner {
     } else if (type.which() == W::TEXT) {
       arg.role = ArgRole::Text;
       arg.kind = CKind::Pointer;
+    } else if (textList) {
+      arg.role = ArgRole::InBuffer;
+      arg.kind = CKind::Pointer;
+      arg.element = scalarType(CKind::Pointer);
+      arg.textList = true;
     } else if (auto element = bufferElement(type, where)) {
       arg.role = ArgRole::InBuffer;
       arg.element = *element;
@@ -416,6 +428,9 @@ class Planner {
       arg.kind = *kind;
     } else {
       refuse(where, "interfaces, AnyPointer and lists of lists have no C meaning here");
+    }
+    if (arg.terminated && arg.role != ArgRole::InBuffer) {
+      refuse(where, "$terminated applies to input List and Data parameters");
     }
     if (length && !out && !inout && arg.role != ArgRole::InBuffer) {
       refuse(where, "$length applies to List and Data parameters and to $out/$inout buffers");

@@ -105,6 +105,8 @@ struct ArgPlan {
   int source = -1;
   uint32_t capacity = 0;  ///< OutBuffer/OutText without a count arg: the fixed element count
   bool nullable = false;  ///< an unset pointer parameter (or handle token 0) passes NULL
+  bool textList = false;  ///< InBuffer of a List(Text): const char* const*, NULL-terminated
+  bool terminated = false;  ///< InBuffer: $terminated, one zero element after the last
   std::string handleKind;  ///< HandleIn/HandleOut: the kind of handle
   bool releases = false;   ///< HandleIn: the call frees it
   std::string freeWith;    ///< OutTextPointer: the library function that frees the string

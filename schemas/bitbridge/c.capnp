@@ -131,6 +131,11 @@ annotation lastError @0xcb3ef340e8617586 (param) :Void;
 # On an Int32 result field: errno (POSIX) or GetLastError() (Windows) as the function left it.
 # The host sets it to 0 just before the call.
 
+annotation terminated @0x9417e296846e23d9 (param) :Void;
+# An input List or Data is followed by one element of zeros (a List(Text): by NULL), for
+# functions that find the end of an array by its terminator rather than by a count. A
+# List(Text) parameter (C: `const char* const*`) is passed this way with or without it.
+
 annotation nullable @0xd2f8c6c6c2b090c5 (param, field) :Void;
 # A Text, Data, List or struct parameter that the client leaves unset is passed as NULL, and a
 # $handle parameter accepts token 0 (NULL). Without it an unset Text, Data or List is refused

@@ -94,6 +94,11 @@ interface BindTest {
   sleepMs @54 (ms :Int32) -> (result :Int32) $C.symbol("bt_sleep_ms");
   # The count given by the client, not filled by the host: the list must be long enough.
   sumN @55 (xs :List(Float64) $C.length("n"), n :Int32) -> (result :Float64) $C.symbol("bt_sum");
+
+  # Arrays whose end is a terminator.
+  countStrings @56 (strings :List(Text)) -> (result :Int32) $C.symbol("bt_count_strings");
+  totalLength @57 (strings :List(Text)) -> (result :Int32) $C.symbol("bt_total_length");
+  sumUntilZero @58 (xs :List(Int32) $C.terminated) -> (result :Int32) $C.symbol("bt_sum_until_zero");
 }
 
 struct Point { x @0 :Int32; y @1 :Int32; }

@@ -228,3 +228,20 @@ int32_t bt_sleep_ms(int32_t ms) {
   nanosleep(&t, NULL);
   return ms;
 }
+
+/* --- Arrays that end at a terminator ------------------------------------------------------- */
+int32_t bt_count_strings(const char* const* strings) { /* NULL-terminated */
+  int32_t n = 0;
+  while (strings[n] != NULL) ++n;
+  return n;
+}
+int32_t bt_total_length(const char* const* strings) {
+  int32_t total = 0;
+  for (; *strings != NULL; ++strings) total += (int32_t)strlen(*strings);
+  return total;
+}
+int32_t bt_sum_until_zero(const int32_t* xs) {
+  int32_t total = 0;
+  for (; *xs != 0; ++xs) total += *xs;
+  return total;
+}

@@ -264,6 +264,29 @@ TEST_P(Bind, AListShorterThanTheLengthGivenIsRefused) {
   EXPECT_CONTAINS(negative.message(), "says the function reads -1");
 }
 
+TEST_P(Bind, ArraysEndingAtATerminator) {
+  auto count = lib->countStringsRequest();
+  auto strings = count.initStrings(3);
+  strings.set(0, "a");
+  strings.set(1, "");
+  strings.set(2, "three");
+  EXPECT_EQ(wait(count.send()).getResult(), 3);
+
+  auto total = lib->totalLengthRequest();
+  auto words = total.initStrings(2);
+  words.set(0, "four");
+  words.set(1, "fives");
+  EXPECT_EQ(wait(total.send()).getResult(), 9);
+  auto none = lib->totalLengthRequest();
+  none.initStrings(0);
+  EXPECT_EQ(wait(none.send()).getResult(), 0);
+
+  auto sum = lib->sumUntilZeroRequest();
+  auto xs = sum.initXs(4);
+  for (uint32_t i = 0; i < 4; ++i) xs.set(i, int32_t(i) + 1);  // 1..4, then the terminator
+  EXPECT_EQ(wait(sum.send()).getResult(), 10);
+}
+
 TEST_P(Bind, InOutPointersAndNull) {
   auto inc = lib->incrementRequest();
   inc.setV(41);
