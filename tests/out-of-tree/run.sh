@@ -101,6 +101,9 @@ for pair in "$vendor32:32" "$vendor64:64"; do
   expect "^host: $bits-bit pid [0-9]+\$"
   expect "^library: $bits-bit\$"
   expect '^shout: BOUND WITHOUT A COMPONENT \(25\)$'
+  expect "^misnamed: bitbridge: not-found: GreeterMisnamed.gone: .* does not export 'greeter_no_such_function'"
+  expect "^negative length: bitbridge: bad-configuration: GreeterLibrary.shout: parameter 'out': its length 'outlen' is -1"
+  expect "^after errors: $bits-bit\$"
 done
 
 # The mistakes: each must stop the build with the message that names the library and the fix.

@@ -28,6 +28,25 @@ int main(int argc, char** argv) {
       request.setOutlen(64);
       auto reply = host.wait(request.send());
       std::printf("shout: %s (%d)\n", reply.getOut().cStr(), reply.getResult());
+
+      // The unhappy paths a user meets first: each is an Error naming the cause, and the
+      // host serves on.
+      try {
+        host.bind<greeter_bind::GreeterMisnamed>(argv[1]);
+        std::printf("misnamed: bound (unexpected)\n");
+      } catch (const bitbridge::Error& e) {
+        std::printf("misnamed: %s\n", e.what());
+      }
+      try {
+        auto bad = library.shoutRequest();
+        bad.setText("x");
+        bad.setOutlen(-1);
+        host.wait(bad.send());
+        std::printf("negative length: accepted (unexpected)\n");
+      } catch (const bitbridge::Error& e) {
+        std::printf("negative length: %s\n", e.what());
+      }
+      std::printf("after errors: %d-bit\n", host.wait(library.bitsRequest().send()).getResult());
     }
     host.shutdown();
     return 0;

@@ -11,3 +11,8 @@ interface GreeterLibrary {
        -> (result :Int32, out :Text) $C.symbol("greeter_shout");
   bits @1 () -> (result :Int32) $C.symbol("greeter_bits");
 }
+
+# A schema that names a function the library does not export: refused at bind time.
+interface GreeterMisnamed {
+  gone @0 () -> () $C.symbol("greeter_no_such_function");
+}
