@@ -44,10 +44,10 @@ std::shared_ptr<capnp::SchemaLoader> loadBindSchema(capnp::List<capnp::Data>::Re
     for (auto bytes : nodes) {
       // Copied to word alignment: a Data's bytes need not be aligned.
       kj::Array<capnp::word> words = kj::heapArray<capnp::word>(bytes.size() / sizeof(capnp::word));
-      if (words.size() * sizeof(capnp::word) != bytes.size()) {
+      if (bytes.size() == 0 || words.size() * sizeof(capnp::word) != bytes.size()) {
         throw Error(ErrorKind::MalformedPeer, "bind " + library + ": a schema node of " +
                                                   std::to_string(bytes.size()) +
-                                                  " bytes is not whole words");
+                                                  " bytes is empty or not whole words");
       }
       std::memcpy(words.begin(), bytes.begin(), bytes.size());
       capnp::FlatArrayMessageReader message(words, rpcReaderOptions());
