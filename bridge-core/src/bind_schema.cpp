@@ -7,7 +7,6 @@
 #include <capnp/serialize.h>
 
 #include "bitbridge/error.h"
-#include "host_service.h"  // rpcReaderOptions: the same limits as every message from a client
 
 namespace bitbridge {
 namespace {
@@ -50,7 +49,14 @@ std::shared_ptr<capnp::SchemaLoader> loadBindSchema(capnp::List<capnp::Data>::Re
                                                   " bytes is empty or not whole words");
       }
       std::memcpy(words.begin(), bytes.begin(), bytes.size());
-      capnp::FlatArrayMessageReader message(words, rpcReaderOptions());
+      // A node's pointers may share targets (a message is a DAG), so reading it can cost more
+      // than its size: bounded to a few times its size per node, every node, so that the work
+      // of a bind stays proportional to what was sent (found by fuzz_c_binding: one node of
+      // 50 KiB took seconds under the 512 MiB limit of calls).
+      capnp::ReaderOptions options;
+      options.traversalLimitInWords = 4 * words.size() + 1024;
+      options.nestingLimit = 64;
+      capnp::FlatArrayMessageReader message(words, options);
       auto node = message.getRoot<capnp::schema::Node>();
       readEverything(capnp::DynamicStruct::Reader(node));
       // Not checked by the loader, and Schema::getShortDisplayName() slices by it unchecked.
