@@ -415,7 +415,10 @@ TEST_P(SharedHostAttack, AReaderThatNeverReadsIsSlowedThenDroppedWhileOthersAreS
   ASSERT_TRUE(hangup) << "the host kept a connection that never reads";
   long rssAfter = statusKiB(pid, "VmRSS");
   std::printf("[ memory   ] host VmRSS %ld KiB before, %ld KiB after\n", rssBefore, rssAfter);
+#if !defined(__SANITIZE_ADDRESS__)
+  // (Not under AddressSanitizer: its quarantine keeps freed memory resident on purpose.)
   EXPECT_LT(rssAfter - rssBefore, 32 * 1024) << "the host's memory grew with the unread answers";
+#endif
   std::string text = log();
   EXPECT_EQ(occurrences(text, "is not reading what the host sends"), 1u) << text;
   EXPECT_EQ(occurrences(text, "read nothing the host sent for 1000 ms"), 1u) << text;
