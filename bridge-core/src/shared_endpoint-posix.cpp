@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -9,6 +10,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <thread>
 
@@ -129,6 +131,15 @@ void DescriptorReserve::restore() {
   if (fd_ != nullptr) return;
   int fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   if (fd >= 0) fd_ = kj::AutoCloseFd(fd);
+}
+
+int descriptorCeiling(int headroom) {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY ||
+      limit.rlim_cur > static_cast<rlim_t>(INT32_MAX)) {
+    return INT32_MAX;
+  }
+  return std::max(static_cast<int>(limit.rlim_cur) - headroom, 8);
 }
 
 void makeNonBlocking(int fd) {

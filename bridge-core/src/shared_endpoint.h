@@ -134,6 +134,11 @@ class DescriptorReserve {
   kj::AutoCloseFd fd_;
 };
 
+/// Host: the lowest descriptor number a new connection may have so that `headroom`
+/// descriptors stay free below the process's soft RLIMIT_NOFILE for everything else (the
+/// component's files, bulk segments, the runtime's own needs). Large if there is no limit.
+int descriptorCeiling(int headroom);
+
 /// Host: makes a descriptor non-blocking. Throws Error{BadConfiguration}.
 void makeNonBlocking(int fd);
 

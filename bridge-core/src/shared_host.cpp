@@ -34,6 +34,11 @@ constexpr auto kAcceptRetry = 100 * kj::MILLISECONDS;
 // Out of descriptors: the backlog is emptied (each connection refused) and accepting pauses
 // this long, so that a flood costs the host a little work per interval, not a busy loop.
 constexpr auto kOverloadBackoff = 100 * kj::MILLISECONDS;
+// Descriptors kept free for everything but connections: a host that lets connections take its
+// last descriptors fails its legitimate clients too (a component opening a file, a bulk
+// segment being attached), and sanitizer runtimes need a few to work at all. Connections that
+// would eat into them are refused like those that meet EMFILE.
+constexpr int kDescriptorHeadroom = 16;
 
 // One client's connection. Members are destroyed in reverse order: the RPC system (and with
 // it this connection's HostService, which detaches the client's bulk segments) first, the
@@ -107,6 +112,10 @@ class SharedHost final : private kj::TaskSet::ErrorHandler {
     for (;;) {
       AcceptOutcome accepted = acceptConnection(listener_.get());
       if (accepted.fd != nullptr) {
+        if (accepted.fd.get() >= descriptorCeiling_) {
+          refuseNearLimit(kj::mv(accepted.fd));
+          continue;
+        }
         admit(kj::mv(accepted.fd));
         continue;
       }
@@ -130,6 +139,21 @@ class SharedHost final : private kj::TaskSet::ErrorHandler {
           return afterDelayFromNow(timer(), kAcceptRetry).then([this]() { return acceptLoop(); });
       }
     }
+  }
+
+  // A connection whose descriptor is within kDescriptorHeadroom of the limit: refused as if
+  // the host were out of descriptors (the episode is logged once, with shed()'s).
+  void refuseNearLimit(kj::AutoCloseFd fd) {
+    if (!overloaded_) {
+      overloaded_ = true;
+      logger_->warn("out of file descriptors for new connections (descriptor {} reached; {} are "
+                    "kept free below the limit for the host's own use) with {} connections: "
+                    "refusing new connections until descriptors are free again (existing ones "
+                    "are served)",
+                    fd.get(), kDescriptorHeadroom, connections_.size());
+    }
+    WireHello refusal = makeRefusal(HelloRefusal::OutOfDescriptors, 0);
+    refuseConnection(kj::mv(fd), &refusal, sizeof(refusal));
   }
 
   // Out of descriptors: the clients waiting in the backlog are accepted with the reserved
@@ -320,6 +344,7 @@ class SharedHost final : private kj::TaskSet::ErrorHandler {
   kj::AutoCloseFd listener_;
   kj::UnixEventPort::FdObserver listening_;  // before the descriptor closes (declared after)
   DescriptorReserve reserve_;
+  int descriptorCeiling_ = descriptorCeiling(kDescriptorHeadroom);
   bool overloaded_ = false;       // out of descriptors, logged; cleared by the next admission
   bool refusedForTotal_ = false;  // the total limit's refusal is logged
   std::set<uint32_t> refusedClients_;      // client pids whose refusal is logged
