@@ -17,8 +17,10 @@
 //
 // Windows only: --regserver / --unregserver [--per-user] register the host as a COM LocalServer,
 // and COM starts it with -Embedding (host_platform-win32.cpp, com_server-win32.cpp).
+#include <cerrno>
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -40,11 +42,29 @@ namespace {
 void printUsage(const char* argv0) {
   std::fprintf(stderr,
                "usage: %s --channel <spec> [--transport socket|shm] [--parent <pid>] "
-               "[--heartbeat <spec>]\n"
-               "       %s --shared <name> [--idle-timeout <ms>]\n"
+               "[--heartbeat <spec>] [<bounds>]\n"
+               "       %s --shared <name> [--idle-timeout <ms>] [--hello-timeout <ms>] "
+               "[--stall-timeout <ms>]\n"
+               "           [--max-connections <n>] [--max-connections-per-client <n>] "
+               "[<bounds>]\n"
+               "bounds: [--max-message-bytes <n>] [--max-queued-bytes <n>] "
+               "[--max-call-bytes <n>]\n"
                "A bitbridge host (%u-bit). Hosts are started by the bitbridge client library;\n"
                "see docs/getting-started.md.\n",
                argv0, argv0, static_cast<unsigned>(sizeof(void*) * 8));
+}
+
+// A number in [minimum, maximum] (decimal), or false.
+bool parseNumber(const char* text, uint64_t minimum, uint64_t maximum, uint64_t& out) {
+  char* end = nullptr;
+  errno = 0;
+  unsigned long long value = std::strtoull(text, &end, 10);
+  if (end == text || *end != '\0' || errno != 0 || text[0] == '-' || value < minimum ||
+      value > maximum) {
+    return false;
+  }
+  out = value;
+  return true;
 }
 
 bool parsePositive(const char* text, int& out) {
@@ -67,9 +87,49 @@ int main(int argc, char** argv) {
   long idleMs = 5000;
   bitbridge::Transport transport = bitbridge::Transport::Socket;
   bitbridge::HostWatchdogSettings watchdog;
+  // Per-connection bounds (HostOptions; both modes) and the shared mode's limits. The client
+  // library passes what its HostOptions say.
+  bitbridge::SharedHostConfig sharedConfig;
+  bitbridge::ConnectionLimits limits;  // a private host: no stall timeout
+  struct NumberOption {
+    const char* flag;
+    uint64_t minimum, maximum;
+    std::function<void(uint64_t)> set;
+  };
+  const uint64_t kDay = 86400000;
+  const NumberOption numbers[] = {
+      {"--max-message-bytes", 4096, uint64_t{4} << 30,
+       [&](uint64_t v) { limits.maxMessageBytes = v; }},
+      {"--max-queued-bytes", 4096, uint64_t{4} << 30,
+       [&](uint64_t v) { limits.maxQueuedBytes = v; }},
+      {"--max-call-bytes", 4096, uint64_t{4} << 30,
+       [&](uint64_t v) { limits.maxCallBytesInFlight = v; }},
+      {"--stall-timeout", 1, kDay,
+       [&](uint64_t v) { sharedConfig.limits.stallTimeout = v * kj::MILLISECONDS; }},
+      {"--hello-timeout", 1, kDay,
+       [&](uint64_t v) { sharedConfig.helloTimeout = v * kj::MILLISECONDS; }},
+      {"--max-connections", 1, 1000000,
+       [&](uint64_t v) { sharedConfig.maxConnections = static_cast<uint32_t>(v); }},
+      {"--max-connections-per-client", 1, 1000000,
+       [&](uint64_t v) { sharedConfig.maxConnectionsPerClient = static_cast<uint32_t>(v); }},
+  };
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
-    if (arg == "--channel" && i + 1 < argc) {
+    const NumberOption* number = nullptr;
+    for (const auto& option : numbers) {
+      if (arg == option.flag) number = &option;
+    }
+    if (number != nullptr) {
+      uint64_t value = 0;
+      if (i + 1 >= argc || !parseNumber(argv[i + 1], number->minimum, number->maximum, value)) {
+        std::fprintf(stderr, "%s: %s wants a number in %llu..%llu\n", argv[0], number->flag,
+                     static_cast<unsigned long long>(number->minimum),
+                     static_cast<unsigned long long>(number->maximum));
+        return 64;
+      }
+      number->set(value);
+      ++i;
+    } else if (arg == "--channel" && i + 1 < argc) {
       channel = argv[++i];
     } else if (arg == "--parent" && i + 1 < argc && parsePositive(argv[i + 1], watchdog.parentPid)) {
       ++i;
@@ -114,12 +174,19 @@ int main(int argc, char** argv) {
 
   auto logger = bitbridge::makeHostLogger();
   try {
-    if (!shared.empty()) return bitbridge::serveShared(shared, idleMs, logger);
+    if (!shared.empty()) {
+      sharedConfig.idleTimeout = idleMs * kj::MILLISECONDS;
+      kj::Duration stall = sharedConfig.limits.stallTimeout;
+      sharedConfig.limits = limits;
+      sharedConfig.limits.stallTimeout = stall;
+      return bitbridge::serveShared(shared, sharedConfig, logger);
+    }
     auto io = kj::setupAsyncIo();
     auto stream = bitbridge::openHostChannel(channel, io);
     logger->debug("{} host started, {}-bit", bitbridge::archName(bitbridge::currentArch()),
                   sizeof(void*) * 8);
-    return bitbridge::runHost(io, kj::mv(stream), logger, 10 * kj::SECONDS, transport, watchdog);
+    return bitbridge::runHost(io, kj::mv(stream), logger, 10 * kj::SECONDS, transport, watchdog,
+                              limits);
   } catch (const bitbridge::Error& e) {
     logger->critical("{}", e.what());
   } catch (const kj::Exception& e) {

@@ -1,11 +1,15 @@
 // POSIX parts of the host's main(): SIGPIPE, and the --shared mode (a daemonized host listening
 // on a Unix socket in the user's runtime directory; see shared_host.h).
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <csignal>
+#include <cstdio>
 
 #include <kj/async-io.h>
+#include <kj/async-unix.h>
 #include <spdlog/logger.h>
+#include <spdlog/sinks/rotating_file_sink.h>
 
 #include "bitbridge/arch.h"
 #include "bitbridge/error.h"
@@ -22,10 +26,37 @@ namespace {
 // already listening there): the starting client reports it as a configuration error.
 constexpr int kEndpointFailed = 3;
 
-// The --shared mode: endpoint, detach from the starting client, serve until idle.
+// The log of a detached host: at most kLogBytes per file, and kLogFiles files before it
+// (<endpoint>.log, then <endpoint>.1.log, <endpoint>.2.log). It is appended to across starts,
+// so the last lines of a host that crashed are still there after the next one starts; it is
+// rotated by size, never emptied. stdout and stderr (a legacy library's own output) follow the
+// current file after each rotation.
+constexpr size_t kLogBytes = size_t{1} << 20;
+constexpr size_t kLogFiles = 2;
+
+void useRotatingLog(spdlog::logger& logger, const std::string& path) {
+  spdlog::file_event_handlers handlers;
+  handlers.after_open = [](const spdlog::filename_t&, std::FILE* file) {
+    std::fflush(stdout);
+    std::fflush(stderr);
+    ::dup2(::fileno(file), STDOUT_FILENO);
+    ::dup2(::fileno(file), STDERR_FILENO);
+  };
+  try {
+    auto sink = std::make_shared<spdlog::sinks::rotating_file_sink_mt>(path, kLogBytes, kLogFiles,
+                                                                       false, handlers);
+    logger.sinks().clear();  // one thread so far: nothing else logs yet
+    logger.sinks().push_back(std::move(sink));
+    logger.flush_on(spdlog::level::trace);  // a crash must not lose the last lines
+  } catch (const spdlog::spdlog_ex& e) {
+    logger.warn("cannot use a rotating log at {}: {}; logging to stderr", path, e.what());
+  }
+}
+
 }  // namespace
 
-int serveShared(const std::string& name, long idleMs, const std::shared_ptr<spdlog::logger>& logger) {
+int serveShared(const std::string& name, SharedHostConfig config,
+                const std::shared_ptr<spdlog::logger>& logger) {
   ::umask(077);  // everything this host creates (socket, log) is for this user only
   std::string endpoint;
   SharedEndpointPaths paths;
@@ -51,16 +82,19 @@ int serveShared(const std::string& name, long idleMs, const std::shared_ptr<spdl
       return false;
     }
   });
-  // Detached: output now goes to the log file, read by people rather than by a client.
+  // Detached: output now goes to the log file, read by people rather than by a client, through
+  // a size-capped rotating sink (see useRotatingLog).
+  useRotatingLog(*logger, paths.log);
   logger->set_pattern("[%Y-%m-%d %H:%M:%S.%e] [pid %P] [%l] %v");
   logger->info("{} shared host {} started, {}-bit", archName(currentArch()),
                endpoint, sizeof(void*) * 8);
+  // Before the event loop and every thread: the signals are then delivered to the loop only.
+  kj::UnixEventPort::captureSignal(SIGTERM);
+  kj::UnixEventPort::captureSignal(SIGINT);
   auto io = kj::setupAsyncIo();
-  SharedHostConfig config;
   config.endpoint = endpoint;
   config.socketPath = paths.socket;
   config.lockPath = paths.lock;
-  config.idleTimeout = idleMs * kj::MILLISECONDS;
   return runSharedHost(io, kj::mv(socket), config, logger);
 }
 

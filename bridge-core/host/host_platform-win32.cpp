@@ -70,7 +70,8 @@ std::optional<int> runPlatformCommand(int argc, char** argv) {
   return std::nullopt;
 }
 
-int serveShared(const std::string& name, long, const std::shared_ptr<spdlog::logger>& logger) {
+int serveShared(const std::string& name, SharedHostConfig,
+                const std::shared_ptr<spdlog::logger>& logger) {
   logger->critical("shared hosts ('{}') are not available on Windows yet; use private hosts "
                    "(Host::spawn) or COM activation (Host::activateCom)", name);
   return 3;

@@ -7,6 +7,8 @@
 #include <optional>
 #include <string>
 
+#include "shared_host.h"
+
 namespace spdlog {
 class logger;
 }
@@ -23,8 +25,10 @@ void preparePlatform();
 /// status when `argv` was one of them, nothing otherwise (then main() parses it as usual).
 std::optional<int> runPlatformCommand(int argc, char** argv);
 
-/// The --shared mode: endpoint, detach from the starting client, serve until idle. Returns the
+/// The --shared mode: endpoint, detach from the starting client, serve until idle. `config`
+/// carries the timeouts and limits (its endpoint and paths are filled in here). Returns the
 /// exit status (3: the endpoint could not be set up).
-int serveShared(const std::string& name, long idleMs, const std::shared_ptr<spdlog::logger>& logger);
+int serveShared(const std::string& name, SharedHostConfig config,
+                const std::shared_ptr<spdlog::logger>& logger);
 
 }  // namespace bitbridge

@@ -2,7 +2,8 @@
 // protocol error (a malformed frame, a message over the reader limits, one it cannot make sense
 // of) by sending the peer an Abort message and closing the connection, without saying anything
 // locally: the Abort going out is the one place where the reason is known. It is logged as an
-// error and remembered (aborted()); everything else passes through unchanged.
+// error and remembered (aborted()); everything else passes through unchanged, to the
+// per-connection bounds of BoundedMessageStream underneath.
 // Lifetime: owned by its connection, outliving the TwoPartyVatNetwork that uses it.
 // Thread assumption: the connection's event loop thread.
 #pragma once
@@ -15,6 +16,8 @@
 #include <capnp/serialize.h>
 #include <spdlog/logger.h>
 
+#include "bounded_message_stream.h"
+
 namespace bitbridge {
 
 class AbortLoggingStream final : public capnp::MessageStream {
@@ -22,8 +25,14 @@ class AbortLoggingStream final : public capnp::MessageStream {
   /// True once this side has aborted the connection for a reason other than a disconnection.
   bool aborted() const { return aborted_; }
 
-  AbortLoggingStream(kj::AsyncIoStream& stream, spdlog::logger& logger, std::string peer)
-      : inner_(stream), logger_(logger), peer_(std::move(peer)) {}
+  AbortLoggingStream(kj::AsyncIoStream& stream, kj::Timer& timer, ConnectionLimits limits,
+                     spdlog::logger& logger, std::string peer, BulkRegistry* origins = nullptr,
+                     uint64_t owner = 0)
+      : inner_(stream, timer, limits, logger, peer, origins, owner),
+        logger_(logger),
+        peer_(std::move(peer)) {}
+
+  BoundedMessageStream& bounded() { return inner_; }
 
   kj::Promise<kj::Maybe<capnp::MessageReaderAndFds>> tryReadMessage(
       kj::ArrayPtr<kj::AutoCloseFd> fdSpace, capnp::ReaderOptions options,
@@ -60,7 +69,7 @@ class AbortLoggingStream final : public capnp::MessageStream {
     }
   }
 
-  capnp::AsyncIoMessageStream inner_;
+  BoundedMessageStream inner_;
   spdlog::logger& logger_;
   std::string peer_;
   bool aborted_ = false;

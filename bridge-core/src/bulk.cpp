@@ -1,11 +1,13 @@
 // Portable parts of bulk data: wire conversion, windows, the client's BulkBuffer.
 #include "bitbridge/bulk.h"
 
+#include <capnp/any.h>
 #include <kj/debug.h>
 
 #include "bitbridge/error.h"
 #include "bitbridge/host.capnp.h"
 #include "bulk_layout.h"
+#include "bulk_registry.h"
 #include "bulk_segment.h"
 
 namespace bitbridge {
@@ -17,7 +19,11 @@ void toWire(const BulkRef& ref, proto::BulkRef::Builder out) {
 }
 
 BulkRef fromWire(proto::BulkRef::Reader in) {
-  return BulkRef{in.getSegment(), in.getOffset(), in.getLength()};
+  BulkRef ref{in.getSegment(), in.getOffset(), in.getLength()};
+  // In a host: the segment must belong to the connection whose message this is (shared hosts
+  // serve many; see bulk_registry.h). Elsewhere no registry serves the thread: no check.
+  checkBulkReferenceOrigin(capnp::AnyStruct::Reader(in).getDataSection().begin(), ref.segment);
+  return ref;
 }
 
 void BulkSegment::forEachWindow(uint64_t offset, uint64_t length, uint64_t windowBytes,

@@ -3,11 +3,23 @@
 // Lifetime: owned by the host's main, outliving the RPC system, like the component registry.
 // Threads: attach/detach run on the RPC thread; view() may be called by components from any
 // thread, hence the mutex (held only for the lookup, never while mapping).
+//
+// Ownership (shared hosts serve many connections): each segment belongs to the connection
+// that attached it, and a reference to it is accepted only in a message from that connection.
+// The check needs to know where a reference came from, and the one call a component makes
+// with the message in hand is bitbridge::fromWire(reader), whose signature is component ABI
+// (component.h, kComponentAbiVersion): it cannot take the connection as a parameter. So the
+// registry also records which connection each incoming message's bytes came from
+// (noteMessage, by BoundedMessageStream), and fromWire asks the registry that serves the
+// calling thread (BulkRegistry::Scope: the host's RPC thread, for the host's lifetime) whose
+// message the reference lies in. A reference checked there stays valid after an await: the
+// BulkRef keeps its segment id, and view() resolves it like before.
 #pragma once
 
 #include <map>
 #include <memory>
 #include <mutex>
+#include <cstdint>
 #include <string>
 
 #include "bitbridge/bulk.h"
@@ -22,10 +34,34 @@ class BulkRegistry final : public BulkAccess {
 
   /// Opens a client's segment by name (see BulkSegment::open) and registers it under the id
   /// in its header. Throws Error (MalformedPeer for a duplicate id).
-  std::shared_ptr<BulkSegment> attach(const std::string& name);
+  std::shared_ptr<BulkSegment> attach(const std::string& name, uint64_t owner = 0);
   /// Forgets a segment; views already made stay valid. Unknown ids are ignored.
   void detach(uint64_t segmentId);
   size_t size() const;
+
+  /// The bytes [begin, end) of an incoming message came from connection `owner`, until
+  /// forgetMessage(begin).
+  void noteMessage(const void* begin, const void* end, uint64_t owner);
+  void forgetMessage(const void* begin);
+  /// Throws Error{MalformedPeer} if `wireBytes` lies in a message from one connection and
+  /// `segmentId` is a segment another connection attached. Bytes of no noted message (a
+  /// message the host built itself) are not checked.
+  void checkReference(const void* wireBytes, uint64_t segmentId) const;
+
+  /// Makes `registry` the one fromWire() checks references against on this thread, for the
+  /// scope's lifetime (the host's RPC thread, while it serves).
+  class Scope {
+   public:
+    explicit Scope(BulkRegistry& registry);
+    ~Scope();
+    Scope(const Scope&) = delete;
+    Scope& operator=(const Scope&) = delete;
+
+   private:
+    BulkRegistry* previous_;
+  };
+  /// The registry of this thread's Scope, or null.
+  static BulkRegistry* current();
 
   BulkView view(const BulkRef& ref) override;
   void forEachWindow(const BulkRef& ref, uint64_t windowBytes, const BulkWindowFn& fn) override;
@@ -35,7 +71,20 @@ class BulkRegistry final : public BulkAccess {
 
   BulkOptions options_;
   mutable std::mutex mutex_;
-  std::map<uint64_t, std::shared_ptr<BulkSegment>> segments_;
+  struct Attached {
+    std::shared_ptr<BulkSegment> segment;
+    uint64_t owner;
+  };
+  std::map<uint64_t, Attached> segments_;
+  struct Origin {
+    uintptr_t end;
+    uint64_t owner;
+  };
+  std::map<uintptr_t, Origin> origins_;  // by first byte of a message
 };
+
+/// fromWire()'s check: the registry of this thread's Scope (if any) checks that `segmentId`, read
+/// from the message bytes at `wireBytes`, belongs to the connection that sent that message.
+void checkBulkReferenceOrigin(const void* wireBytes, uint64_t segmentId);
 
 }  // namespace bitbridge

@@ -14,10 +14,6 @@
 namespace bitbridge {
 namespace {
 
-// A log kept across host lifetimes (the previous run's last words help after a crash), but
-// not without bound.
-constexpr off_t kLogRestartBytes = off_t{1} << 20;
-
 // In the intermediate process: wait for the child's verdict and leave. _exit, not exit: the
 // fork duplicated everything the caller owns (the bound socket, loggers); none of it may be
 // torn down or flushed twice.
@@ -39,8 +35,8 @@ constexpr off_t kLogRestartBytes = off_t{1} << 20;
 bool redirectOutput(const std::string& logPath) {
   int fd = ::open(logPath.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) return false;
-  struct stat status {};
-  if (::fstat(fd, &status) == 0 && status.st_size > kLogRestartBytes) (void)!::ftruncate(fd, 0);
+  // Never emptied here: the previous run's last words (a crash) must survive this start. The
+  // detached host bounds the file by rotating it (host_platform-posix.cpp, useRotatingLog).
   (void)::fchmod(fd, 0600);  // an older file may have been made under another umask
   std::fflush(stdout);
   std::fflush(stderr);

@@ -20,8 +20,8 @@ namespace bitbridge {
 /// The child starts a new session (setsid), moves to "/", reads stdin from /dev/null, then
 /// calls `becomeReady` while stdout/stderr still reach the starting client (so an error it
 /// logs shows up in the client's error message). If that returns false the child exits 3.
-/// Otherwise stdout and stderr are appended to `logPath` (created 0600; emptied first if it
-/// has grown past 1 MiB), readiness is reported, and daemonize returns in the child.
+/// Otherwise stdout and stderr are appended to `logPath` (created 0600; never emptied: the
+/// caller rotates it by size), readiness is reported, and daemonize returns in the child.
 /// Throws Error{BadConfiguration} if the fork or the pipe cannot be made (before forking).
 void daemonize(const std::string& logPath, const std::function<bool()>& becomeReady);
 

@@ -34,12 +34,20 @@ kj::Promise<WireHello> exchangeHello(kj::AsyncIoStream& stream, kj::Timer& timer
             return write.addBranch().then([hello]() { return hello; });
           });
   auto millis = timeout / kj::MILLISECONDS;
-  auto expire = deadlineFromNow(timer, timeout).then([peerName, millis]() -> WireHello {
+  // The hint names the real cause: a host that does not answer may be stuck starting; a
+  // client that does not greet a host is not a bitbridge client, or has stopped.
+  std::string hint =
+      role == HelloRole::Client
+          ? "the host may be stuck starting (a legacy library's initialisation?) or the machine "
+            "is overloaded; raise HostOptions::startTimeout if it is slow"
+          : "a bitbridge client sends its hello as soon as it connects: this peer is not one, "
+            "or it stopped; a shared host closes such a connection after "
+            "HostOptions::sharedHelloTimeout";
+  auto expire = deadlineFromNow(timer, timeout).then([peerName, millis, hint]() -> WireHello {
     throwAsKj(Error(ErrorKind::TimedOut,
                     peerName + " did not complete the handshake within " +
                         std::to_string(millis) + " ms",
-                    "the host may be stuck starting (a legacy library's initialisation?) or "
-                    "the machine is overloaded; raise HostOptions::startTimeout if it is slow"));
+                    hint));
   });
   return exchange.exclusiveJoin(kj::mv(expire)).attach(kj::mv(mine), kj::mv(theirs));
 }

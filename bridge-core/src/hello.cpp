@@ -21,6 +21,47 @@ WireHello makeHello(HelloRole role) {
   return hello;
 }
 
+WireHello makeRefusal(HelloRefusal why, uint32_t limit) {
+  WireHello hello = makeHello(HelloRole::Host);
+  hello.refusal = static_cast<uint8_t>(why);
+  hello.refusalLimit = limit;
+  return hello;
+}
+
+namespace {
+
+[[noreturn]] void throwRefusal(const WireHello& hello, const std::string& peerName) {
+  std::string limit = std::to_string(hello.refusalLimit);
+  switch (static_cast<HelloRefusal>(hello.refusal)) {
+    case HelloRefusal::TooManyConnections:
+      throw Error(ErrorKind::Overloaded,
+                  peerName + " refused the connection: it already serves " + limit +
+                      " connections, its limit (HostOptions::sharedMaxConnections)",
+                  "close connections (Hosts) that are not needed; the limit is set by the "
+                  "client that started the host, through HostOptions::sharedMaxConnections");
+    case HelloRefusal::TooManyFromThisClient:
+      throw Error(ErrorKind::Overloaded,
+                  peerName + " refused the connection: this process already has " + limit +
+                      " connections to it, the limit per client process "
+                      "(HostOptions::sharedMaxConnectionsPerClient)",
+                  "share one Host per shared name within a process; the limit is set by the "
+                  "client that started the host, through "
+                  "HostOptions::sharedMaxConnectionsPerClient");
+    case HelloRefusal::OutOfDescriptors:
+      throw Error(ErrorKind::Overloaded,
+                  peerName + " refused the connection: it has run out of file descriptors "
+                             "(ulimit -n) and sheds new connections for a moment",
+                  "retry shortly; raise the descriptor limit of the process that starts the "
+                  "host, or lower HostOptions::sharedMaxConnections");
+    default:
+      throw Error(ErrorKind::Overloaded, peerName + " refused the connection (reason " +
+                                             std::to_string(hello.refusal) + ", limit " + limit +
+                                             ")");
+  }
+}
+
+}  // namespace
+
 void validateHello(const WireHello& hello, HelloRole expectedRole, const std::string& peerName) {
   if (std::memcmp(hello.magic, kHelloMagic, sizeof(kHelloMagic)) != 0) {
     char bytes[8 * 3 + 1] = {};
@@ -40,6 +81,7 @@ void validateHello(const WireHello& hello, HelloRole expectedRole, const std::st
                 peerName + " announced role " + std::to_string(hello.role) + ", expected " +
                     std::to_string(static_cast<int>(expectedRole)));
   }
+  if (expectedRole == HelloRole::Host && hello.refusal != 0) throwRefusal(hello, peerName);
   if (!((hello.arch == static_cast<uint8_t>(Arch::x86) && hello.pointerBits == 32) ||
         (hello.arch == static_cast<uint8_t>(Arch::x86_64) && hello.pointerBits == 64))) {
     throw Error(ErrorKind::MalformedPeer, peerName + " announced an inconsistent architecture (" +

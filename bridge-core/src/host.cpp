@@ -40,7 +40,34 @@ constexpr auto kStatusWait = std::chrono::milliseconds(250);
 // Back-off before the n-th restart within the window (n >= 1): 100 ms doubling, capped.
 constexpr auto kRestartBackoffBase = std::chrono::milliseconds(100);
 constexpr auto kRestartBackoffCap = std::chrono::milliseconds(2000);
-// How much of a shared host's log file logTail() and disconnection messages show.
+// The host's command-line arguments for HostOptions' connection limits: a shared host gets
+// them all (it serves others, and keeps what its starter asked for); a private host only
+// those that differ from the defaults it has anyway.
+std::vector<std::string> limitArguments(const HostOptions& options, bool shared) {
+  const HostOptions defaults;
+  std::vector<std::string> out;
+  auto add = [&](const char* flag, uint64_t value, uint64_t byDefault) {
+    if (shared || value != byDefault) {
+      out.push_back(flag);
+      out.push_back(std::to_string(value));
+    }
+  };
+  add("--max-message-bytes", options.maxMessageBytes, defaults.maxMessageBytes);
+  add("--max-queued-bytes", options.maxQueuedBytes, defaults.maxQueuedBytes);
+  add("--max-call-bytes", options.maxCallBytesInFlight, defaults.maxCallBytesInFlight);
+  if (shared) {
+    add("--max-connections", options.sharedMaxConnections, 0);
+    add("--max-connections-per-client", options.sharedMaxConnectionsPerClient, 0);
+    add("--hello-timeout", static_cast<uint64_t>(options.sharedHelloTimeout.count()), 0);
+    add("--stall-timeout", static_cast<uint64_t>(options.sharedStallTimeout.count()), 0);
+  }
+  return out;
+}
+
+// How much of a shared host's log a disconnection message looks through for the host's own last
+// words (at most 12 lines are quoted: trimLogTailForError).
+constexpr size_t kSharedLogScan = 64 * 1024;
+// How much of a shared host's log file logTail() shows.
 constexpr size_t kSharedLogTail = 4096;
 
 }  // namespace
@@ -134,7 +161,9 @@ struct Host::Impl {
   // A shared host is not our child (no exit status to collect); its log file has its last words.
   std::string sharedDisconnectContext(const std::string& situation) const {
     std::string context = label + " closed the connection" + situation;
-    std::string tail = readFileTail(sharedLog, kSharedLogTail);
+    // Other clients' comings and goings are left out: they would crowd out the host's last
+    // words about this connection.
+    std::string tail = trimLogTailForError(readFileTail(sharedLog, kSharedLogScan));
     if (!tail.empty()) context += "; last lines of " + sharedLog + ":\n" + tail;
     return context;
   }
@@ -268,6 +297,9 @@ std::unique_ptr<Host::Impl> Host::start(Runtime& runtime, HostOptions options) {
     request.arguments.push_back("--transport");
     request.arguments.push_back(transportName(options.transport));
   }
+  for (auto& argument : limitArguments(options, /*shared=*/false)) {
+    request.arguments.push_back(std::move(argument));
+  }
   request.channelHandle = channel->childHandle();
   request.onOutputLine = [logger = runtime.logger(), pidForLog,
                           name = hostExecutableName(impl->arch)](const std::string& line) {
@@ -327,6 +359,10 @@ std::unique_ptr<Host::Impl> Host::start(Runtime& runtime, HostOptions options) {
 Host Host::connectShared(Runtime& runtime, HostOptions options) {
   Host host(startShared(runtime, options));
   host.loadStartComponents();
+  // The bootstrap request is only queued until the loop turns: send it now, so that a client
+  // that waits on nothing for a while is not taken for one that greets and says nothing
+  // (HostOptions::sharedHelloTimeout).
+  runtime.waitScope().poll();
   return host;
 }
 
@@ -354,6 +390,7 @@ std::unique_ptr<Host::Impl> Host::startShared(Runtime& runtime, HostOptions opti
   request.executable = selection.executable;
   request.idleTimeout = options.idleTimeout;
   request.startTimeout = options.startTimeout;
+  request.limitArguments = limitArguments(options, /*shared=*/true);
   SharedHostConnection connection = connectSharedHost(runtime, request);
   impl->label = connection.label;
   impl->sharedPid = connection.pid;

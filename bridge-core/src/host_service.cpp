@@ -68,14 +68,15 @@ capnp::Capability::Client SharedInstances::get(const std::string& className,
 HostService::HostService(ComponentRegistry& registry, BulkRegistry& bulk,
                          ComponentThreads& threads, std::shared_ptr<spdlog::logger> logger,
                          kj::Own<kj::PromiseFulfiller<void>> onShutdown, const char* transport,
-                         SharedInstances* shared)
+                         SharedInstances* shared, uint64_t connection)
     : registry_(registry),
       bulk_(bulk),
       logger_(std::move(logger)),
       threads_(threads),
       onShutdown_(kj::mv(onShutdown)),
       transport_(transport),
-      shared_(shared) {}
+      shared_(shared),
+      connection_(connection) {}
 
 HostService::~HostService() {
   for (uint64_t segment : attached_) bulk_.detach(segment);
@@ -144,7 +145,7 @@ kj::Promise<void> HostService::shutdown(ShutdownContext) {
 kj::Promise<void> HostService::attachBulk(AttachBulkContext context) {
   std::string name = context.getParams().getName();
   reportingErrors([&] {
-    auto segment = bulk_.attach(name);
+    auto segment = bulk_.attach(name, connection_);
     attached_.insert(segment->id());
     logger_->debug("attached bulk segment {} ({} bytes)", segment->id(), segment->dataBytes());
     context.getResults().setSegment(segment->id());
@@ -181,12 +182,13 @@ kj::Promise<void> HostService::bind(BindContext context) {
 
 int runHost(kj::AsyncIoContext& io, kj::Own<kj::AsyncIoStream> stream,
             std::shared_ptr<spdlog::logger> logger, kj::Duration helloTimeout,
-            Transport transport, HostWatchdogSettings watchdogSettings) {
+            Transport transport, HostWatchdogSettings watchdogSettings, ConnectionLimits limits) {
   // Before the hello, so that an orphan check runs from the start.
   HostWatchdog watchdog(watchdogSettings, logger);
   auto acknowledgePokes = watchdog.attach(eventPortOf(io)).eagerlyEvaluate(nullptr);
   ComponentRegistry registry;  // all three outlive the RPC system: see host_service.h
   BulkRegistry bulk;
+  BulkRegistry::Scope checkedReferences(bulk);  // fromWire on this thread checks against it
   ComponentThreads threads(*logger, bulk);
   try {
     exchangeHello(*stream, io.provider->getTimer(), HelloRole::Host, "client", helloTimeout)
@@ -210,12 +212,15 @@ int runHost(kj::AsyncIoContext& io, kj::Own<kj::AsyncIoStream> stream,
     return 2;
   }
   auto shutdown = kj::newPromiseAndFulfiller<void>();
-  AbortLoggingStream messages(*stream, *logger, "the client");
+  AbortLoggingStream messages(*stream, io.provider->getTimer(), limits, *logger, "the client",
+                              &bulk);
   capnp::TwoPartyVatNetwork network(messages, capnp::rpc::twoparty::Side::SERVER,
                                     rpcReaderOptions());
+  messages.bounded().watchQueue(network);
   auto rpc = capnp::makeRpcServer(
       network, kj::heap<HostService>(registry, bulk, threads, logger, kj::mv(shutdown.fulfiller),
                                      transportName(transport)));
+  rpc.setFlowLimit(limits.maxCallBytesInFlight / sizeof(capnp::word));
   logger->debug("serving");
   bool disconnected = false;
   auto disconnect = network.onDisconnect().fork();

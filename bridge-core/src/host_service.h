@@ -19,6 +19,7 @@
 
 #include "bitbridge/host.capnp.h"
 #include "bitbridge/host.h"
+#include "bounded_message_stream.h"
 #include "bulk_registry.h"
 #include "component_loader.h"
 #include "component_threads.h"
@@ -59,7 +60,7 @@ class HostService final : public proto::Host::Server {
   HostService(ComponentRegistry& registry, BulkRegistry& bulk, ComponentThreads& threads,
               std::shared_ptr<spdlog::logger> logger,
               kj::Own<kj::PromiseFulfiller<void>> onShutdown, const char* transport = "socket",
-              SharedInstances* shared = nullptr);
+              SharedInstances* shared = nullptr, uint64_t connection = 0);
   /// Detaches the bulk segments this connection attached and did not detach (a client that
   /// went away without cleaning up must not leave mappings in a long-lived shared host).
   ~HostService();  // not virtual in capnp::Capability::Server; kj::heap deletes the concrete type
@@ -84,6 +85,7 @@ class HostService final : public proto::Host::Server {
   const char* transport_;  // a string literal
   SharedInstances* shared_;
   std::set<uint64_t> attached_;  // bulk segments attached through this connection
+  uint64_t connection_;          // owner of those segments in `bulk_` (bulk_registry.h)
 };
 
 /// Runs a host on an already-open channel until the client disconnects or asks it to shut
@@ -93,10 +95,12 @@ class HostService final : public proto::Host::Server {
 /// (acceptShmChannel, within the same `helloTimeout`; a failure is exit code 2 like a failed
 /// hello) and RPC runs over the rings, `stream` staying open as their control socket.
 /// `watchdog` names the heartbeat socket and the client's pid (see host_watchdog.h); the
-/// default watches nothing (in-process tests).
+/// default watches nothing (in-process tests). `limits` bound the connection's memory
+/// (bounded_message_stream.h; a private host has no stall timeout).
 int runHost(kj::AsyncIoContext& io, kj::Own<kj::AsyncIoStream> stream,
             std::shared_ptr<spdlog::logger> logger, kj::Duration helloTimeout,
-            Transport transport = Transport::Socket, HostWatchdogSettings watchdog = {});
+            Transport transport = Transport::Socket, HostWatchdogSettings watchdog = {},
+            ConnectionLimits limits = {});
 
 /// Reader limits for every Cap'n Proto message bitbridge receives (both directions).
 capnp::ReaderOptions rpcReaderOptions();

@@ -18,7 +18,7 @@ namespace bitbridge {
 namespace {
 
 // How much of a shared host's log goes into an error message.
-constexpr size_t kLogTailBytes = 2048;
+constexpr size_t kLogTailBytes = 16384;  // scanned; at most 12 lines are quoted
 
 using Clock = std::chrono::steady_clock;
 
@@ -37,6 +37,8 @@ void startSharedHost(Runtime& runtime, const SharedHostRequest& request,
   spawn.executable = request.executable;
   spawn.arguments = {"--shared", request.name, "--idle-timeout",
                      std::to_string(request.idleTimeout.count())};
+  spawn.arguments.insert(spawn.arguments.end(), request.limitArguments.begin(),
+                         request.limitArguments.end());
   spawn.onOutputLine = [logger = runtime.logger(), pidForLog, name](const std::string& line) {
     auto [level, message] = parseHostLogLine(line);
     logger->log(level, "[{} pid {}] {}", name, pidForLog->load(), message);
@@ -116,7 +118,7 @@ SharedHostConnection connectSharedHost(Runtime& runtime, const SharedHostRequest
                       ": not the process listening on " + paths.socket);
     }
   } catch (const kj::Exception& e) {
-    std::string tail = readFileTail(paths.log, kLogTailBytes);
+    std::string tail = trimLogTailForError(readFileTail(paths.log, kLogTailBytes));
     throw fromKjException(e, connection.label +
                                  (tail.empty() ? "" : "; last lines of " + paths.log + ":\n" + tail));
   }

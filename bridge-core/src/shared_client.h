@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <kj/async-io.h>
 
@@ -25,6 +26,8 @@ struct SharedHostRequest {
   std::string executable;  ///< the host for `arch` (host_selection.h)
   std::chrono::milliseconds idleTimeout{5000};   ///< for a host this call starts
   std::chrono::milliseconds startTimeout{10000}; ///< lock + start + connect + hello
+  /// For a host this call starts: its limits (HostOptions, passed on its command line).
+  std::vector<std::string> limitArguments;
 };
 
 struct SharedHostConnection {

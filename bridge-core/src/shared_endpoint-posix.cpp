@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -9,6 +10,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <thread>
 
@@ -101,6 +103,52 @@ bool connectionPending(int listenerFd) {
     rc = ::poll(&entry, 1, 0);
   } while (rc < 0 && errno == EINTR);
   return rc > 0 && (entry.revents & POLLIN) != 0;
+}
+
+AcceptOutcome acceptConnection(int listenerFd) {
+  for (;;) {
+    int fd = ::accept4(listenerFd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd >= 0) return AcceptOutcome{kj::AutoCloseFd(fd), 0};
+    int error = errno;
+    // Interrupted, or a connection that broke in the backlog: try the next one.
+    if (error == EINTR || error == ECONNABORTED || error == EPROTO) continue;
+    return AcceptOutcome{kj::AutoCloseFd(), error};
+  }
+}
+
+void refuseConnection(kj::AutoCloseFd fd, const void* refusalHello, size_t sizeBytes) {
+  // Linux resets a Unix socket closed with unread data in it (the peer then sees ECONNRESET,
+  // perhaps before our answer): read what the client sent so far (its hello), without waiting.
+  char discard[64];
+  while (::recv(fd.get(), discard, sizeof(discard), MSG_DONTWAIT) > 0) {
+  }
+  // A fresh connection's send buffer is empty: this never blocks, and a failure is harmless
+  // (the client then sees a plain disconnection).
+  (void)!::send(fd.get(), refusalHello, sizeBytes, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+void DescriptorReserve::restore() {
+  if (fd_ != nullptr) return;
+  int fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) fd_ = kj::AutoCloseFd(fd);
+}
+
+int descriptorCeiling(int headroom) {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY ||
+      limit.rlim_cur > static_cast<rlim_t>(INT32_MAX)) {
+    return INT32_MAX;
+  }
+  return std::max(static_cast<int>(limit.rlim_cur) - headroom, 8);
+}
+
+void makeNonBlocking(int fd) {
+  int flags = ::fcntl(fd, F_GETFL);
+  if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) {
+    throw Error(ErrorKind::BadConfiguration,
+                std::string("cannot make the shared host socket non-blocking: ") +
+                    std::strerror(errno));
+  }
 }
 
 std::optional<std::string> refusalReason(const PeerCredential& peer, uint32_t ownUid) {

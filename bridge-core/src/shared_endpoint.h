@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <kj/async-io.h>
 #include <kj/io.h>
@@ -105,6 +106,42 @@ void removeSharedSocket(const std::string& path);
 /// Host: true if a client is waiting in the listening socket's backlog (never blocks).
 bool connectionPending(int listenerFd);
 
+/// Host: one accept() on a non-blocking listener. `fd` is set on success; otherwise `error`
+/// is the errno (EAGAIN: nobody waits; EMFILE/ENFILE: out of descriptors). Connections that
+/// broke before being accepted are skipped.
+struct AcceptOutcome {
+  kj::AutoCloseFd fd;
+  int error = 0;
+};
+AcceptOutcome acceptConnection(int listenerFd);
+
+/// Host: tells a connection it is refused (`refusalHello`, sizeBytes bytes: a hello carrying
+/// the reason, hello.h) and closes it. Best effort and never blocks: the client's own hello is
+/// read first if it is there, so that closing does not reset the connection before ours is read.
+void refuseConnection(kj::AutoCloseFd fd, const void* refusalHello, size_t sizeBytes);
+
+/// Host: one descriptor kept in reserve (/dev/null), so that a process out of descriptors can
+/// still accept a connection in order to refuse it (and so empty its backlog).
+class DescriptorReserve {
+ public:
+  DescriptorReserve() { restore(); }
+  /// Frees the reserved descriptor.
+  void release() { fd_ = nullptr; }
+  /// Takes it again (if one is free).
+  void restore();
+
+ private:
+  kj::AutoCloseFd fd_;
+};
+
+/// Host: the lowest descriptor number a new connection may have so that `headroom`
+/// descriptors stay free below the process's soft RLIMIT_NOFILE for everything else (the
+/// component's files, bulk segments, the runtime's own needs). Large if there is no limit.
+int descriptorCeiling(int headroom);
+
+/// Host: makes a descriptor non-blocking. Throws Error{BadConfiguration}.
+void makeNonBlocking(int fd);
+
 /// Client: connects to the host listening at `path` (the socket is non-blocking and
 /// close-on-exec). Nothing if no host runs there (no such file, or connection refused);
 /// Error{Overloaded} if its backlog is full; Error{BadConfiguration} for anything else.
@@ -112,5 +149,49 @@ std::optional<kj::AutoCloseFd> connectSharedSocket(const std::string& path);
 
 /// The last `bytes` (about) of a text file, from the start of a line; "" if unreadable.
 std::string readFileTail(const std::string& path, size_t bytes);
+
+/// What of a shared host's log tail goes into an error message: the routine lines of other
+/// clients coming and going ("client pid N connected (M connected)") are left out, a message
+/// repeated on consecutive lines is shown once with its count, and at most the last
+/// `maxLines` lines are kept. Lines look like "[date] [pid N] [level] message". Pure
+/// (portable, header-only).
+inline std::string trimLogTailForError(const std::string& tail, size_t maxLines = 12) {
+  struct Kept {
+    std::string line, message;
+    size_t repeats;
+  };
+  std::vector<Kept> kept;
+  size_t start = 0;
+  while (start < tail.size()) {
+    size_t end = tail.find('\n', start);
+    if (end == std::string::npos) end = tail.size();
+    std::string line = tail.substr(start, end - start);
+    start = end + 1;
+    if (line.empty()) continue;
+    if (line.find(" connected (") != std::string::npos ||
+        line.find(" disconnected (") != std::string::npos) {
+      continue;
+    }
+    size_t at = 0;  // the message starts after the third "] "
+    for (int i = 0; i < 3 && at != std::string::npos; ++i) {
+      at = line.find("] ", at);
+      if (at != std::string::npos) at += 2;
+    }
+    std::string message = at == std::string::npos ? line : line.substr(at);
+    if (!kept.empty() && kept.back().message == message) {
+      ++kept.back().repeats;
+      continue;
+    }
+    kept.push_back(Kept{line, message, 1});
+  }
+  std::string out;
+  size_t first = kept.size() > maxLines ? kept.size() - maxLines : 0;
+  for (size_t i = first; i < kept.size(); ++i) {
+    out += kept[i].line;
+    if (kept[i].repeats > 1) out += " (" + std::to_string(kept[i].repeats) + " times)";
+    out += "\n";
+  }
+  return out;
+}
 
 }  // namespace bitbridge

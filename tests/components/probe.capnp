@@ -28,4 +28,8 @@ interface Probe {
   # Blocks for the given time in offloaded work (bitbridge::offload) and returns the id of the
   # thread it ran on (the host's RPC thread is the one whose id is the host's pid).
   sleepOffThread @11 (milliseconds :UInt32) -> (threadId :UInt32);
+
+  # Like fill, but reads the reference only after waiting (off the RPC thread) for the given
+  # time: a reference resolved after an await, while other calls may have run meanwhile.
+  fillLater @12 (data :Bulk.BulkRef, seed :UInt64, milliseconds :UInt32) -> ();
 }

@@ -82,6 +82,18 @@ class ProbeImpl final : public probe::Probe::Server {
     });
     return kj::READY_NOW;
   }
+  kj::Promise<void> fillLater(FillLaterContext context) override {
+    uint32_t ms = context.getParams().getMilliseconds();
+    return bitbridge::offload(context_,
+                              [ms] { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); })
+        .then([this, context]() mutable {
+          auto ref = bitbridge::fromWire(context.getParams().getData());
+          uint64_t seed = context.getParams().getSeed();
+          context_.bulk().forEachWindow(ref, 0, [&](bitbridge::BulkView& view, uint64_t offset) {
+            probeFill(view.bytes(), offset, seed);
+          });
+        });
+  }
   kj::Promise<void> viewWhole(ViewWholeContext context) override {
     auto view = context_.bulk().view(bitbridge::fromWire(context.getParams().getData()));
     context.getResults().setFirstByte(view.size() ? view.data()[0] : 0);

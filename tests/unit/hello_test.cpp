@@ -31,7 +31,26 @@ TEST(Hello, DescribesThisProcess) {
   EXPECT_EQ(hello.role, static_cast<uint8_t>(HelloRole::Host));
   EXPECT_EQ(hello.arch, static_cast<uint8_t>(currentArch()));
   EXPECT_EQ(hello.pointerBits, sizeof(void*) * 8);
-  for (uint8_t byte : hello.reserved) EXPECT_EQ(byte, 0);
+  EXPECT_EQ(hello.refusal, 0);
+  EXPECT_EQ(hello.refusalLimit, 0u);
+}
+
+TEST(Hello, ARefusalNamesTheLimitAndTheOption) {
+  WireHello refusal = makeRefusal(HelloRefusal::TooManyFromThisClient, 4);
+  try {
+    validateHello(refusal, HelloRole::Host, "shared bitbridge-host32 'x' (pid 9)");
+    ADD_FAILURE() << "a refusal was accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Overloaded);
+    EXPECT_NE(std::string(e.message()).find("already has 4 connections"), std::string::npos)
+        << e.what();
+    EXPECT_NE(std::string(e.what()).find("HostOptions::sharedMaxConnectionsPerClient"),
+              std::string::npos) << e.what();
+  }
+  // A client's hello never refuses; the field is only read from hosts.
+  WireHello client = makeHello(HelloRole::Client);
+  client.refusal = 1;
+  EXPECT_NO_THROW(validateHello(client, HelloRole::Client, "client"));
 }
 
 TEST(Hello, AcceptsAPeerInTheExpectedRole) {

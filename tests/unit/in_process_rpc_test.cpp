@@ -200,6 +200,20 @@ TEST(HostConnection, MalformedFrameDropsTheClientAsAnError) {
   EXPECT_EQ(host.join(), 4);
 }
 
+TEST(HostConnection, PrivateHostRefusesAnOversizedFrameFromItsHeader) {
+  // The same bound as a shared host's (HostOptions::maxMessageBytes, 64 MiB by default): a
+  // header announcing 512 MiB is refused at once, before anything is buffered; the old
+  // reader reserved the whole size and then waited for the bytes.
+  SocketPair pair;
+  HostThread host(pair.take(1));
+  greetAsClient(pair.fds[0]);
+  const uint32_t frame[2] = {0, (512u << 20) / 8};
+  auto start = std::chrono::steady_clock::now();
+  ASSERT_EQ(::write(pair.fds[0], frame, sizeof(frame)), static_cast<ssize_t>(sizeof(frame)));
+  EXPECT_EQ(host.join(), 4);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+}
+
 TEST(HostConnection, ClientLeavingIsAnOrdinaryDisconnect) {
   SocketPair pair;
   HostThread host(pair.take(1));

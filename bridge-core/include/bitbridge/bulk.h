@@ -36,7 +36,11 @@ struct BulkRef {
   uint64_t length = 0;
 };
 
-/// Copies a reference into / out of its wire form.
+/// Copies a reference into / out of its wire form. In a host, fromWire also checks that the
+/// segment belongs to the connection whose message `in` is part of: in a shared host a client
+/// may use only the buffers it allocated (Error{MalformedPeer} otherwise). Components should
+/// always read references with fromWire, on the RPC thread, while the call's params are alive;
+/// the BulkRef it returns may be used after an await.
 void toWire(const BulkRef& ref, proto::BulkRef::Builder out);
 BulkRef fromWire(proto::BulkRef::Reader in);
 

@@ -175,6 +175,35 @@ struct HostOptions {
   /// Shared hosts only: how long a shared host started by this client stays up with no client
   /// at all. A host already running keeps the value it was started with.
   std::chrono::milliseconds idleTimeout{5000};
+
+  // Limits of one connection, so that no client can take a host down, fill it up or hold it
+  // (docs/security.md). The first three apply to private and shared hosts; the shared* ones to
+  // shared hosts. A shared host keeps the values of the client that started it.
+
+  /// Largest Cap'n Proto message a host accepts; a larger one is refused from its 8-byte frame
+  /// header, before anything is buffered, and the connection is closed (MalformedPeer). Bulk
+  /// data belongs in Host::allocate buffers, not in messages.
+  uint64_t maxMessageBytes = uint64_t{64} << 20;
+  /// Answers queued in the host for one connection beyond which the host stops reading that
+  /// connection's calls until it reads its answers (a client that never reads is slowed, and
+  /// costs the host at most about this much).
+  uint64_t maxQueuedBytes = uint64_t{8} << 20;
+  /// Call messages of one connection still running in the host beyond which its further
+  /// messages are not read until some return (Cap'n Proto's RpcSystem::setFlowLimit).
+  uint64_t maxCallBytesInFlight = uint64_t{8} << 20;
+  /// Shared hosts: connections served at once; one more is refused with Overloaded naming
+  /// this option.
+  uint32_t sharedMaxConnections = 128;
+  /// Shared hosts: connections of one client process (by its pid, SO_PEERCRED) at once.
+  uint32_t sharedMaxConnectionsPerClient = 16;
+  /// Shared hosts: time from connect to a complete hello, and again from the hello to the
+  /// client's first request (every bitbridge client sends its bootstrap at once). A connection
+  /// that misses either is closed. After its first request a connection may stay idle as long
+  /// as it likes: it holds the host's objects.
+  std::chrono::milliseconds sharedHelloTimeout{5000};
+  /// Shared hosts: a message begun must be complete, and an answer being written must be taken
+  /// by the client, within this time; otherwise the connection is dropped (logged).
+  std::chrono::milliseconds sharedStallTimeout{10000};
 };
 
 /// A running host process and the RPC connection to it: either private to this client
