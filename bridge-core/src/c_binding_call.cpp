@@ -16,6 +16,7 @@
 #include "c_binding.h"
 #include "c_binding_plan.h"
 #include "c_library.h"
+#include "wide_text.h"
 
 namespace bitbridge {
 namespace {
@@ -186,7 +187,7 @@ class BoundFunction {
       bool pointer = arg.role != ArgRole::Value && arg.role != ArgRole::LengthOf;
       types_.push_back(pointer ? &ffi_type_pointer : ffiType(arg.kind));
     }
-    ffi_status status = ffi_prep_cif(&cif_, FFI_DEFAULT_ABI, static_cast<unsigned>(types_.size()),
+    ffi_status status = ffi_prep_cif(&cif_, abiOf(plan_), static_cast<unsigned>(types_.size()),
                                      ffiType(plan_.returnKind), types_.data());
     if (status != FFI_OK) {
       throw Error(ErrorKind::BadConfiguration,
@@ -216,9 +217,14 @@ class BoundFunction {
           store(arg.kind, fromDynamic(params.get(arg.param)), slots[i], where);
           break;
         case ArgRole::Text: {
+          auto text = params.get(arg.param).as<capnp::Text>();
+          if (arg.wide) {
+            slots[i].p = wideText(text, buffers[i], counts[i], where);
+            break;
+          }
           // A Text in a Cap'n Proto message is NUL-terminated in place.
-          slots[i].p = const_cast<char*>(params.get(arg.param).as<capnp::Text>().cStr());
-          counts[i] = params.get(arg.param).as<capnp::Text>().size();
+          slots[i].p = const_cast<char*>(text.cStr());
+          counts[i] = text.size();
           break;
         }
         case ArgRole::InBuffer:
@@ -266,8 +272,9 @@ class BoundFunction {
                     "pass large arrays as bulk buffers (Host::allocate)");
       }
       counts[i] = count;
-      // One byte more for text: the host's copy ends at a NUL even if the library wrote none.
-      buffers[i].assign(static_cast<size_t>(bytes) + (arg.role == ArgRole::OutText ? 1 : 0), 0);
+      // One unit more for text: the host's copy ends at a NUL even if the library wrote none.
+      size_t terminator = arg.role == ArgRole::OutText ? cbind::cSize(arg.kind) : 0;
+      buffers[i].assign(static_cast<size_t>(bytes) + terminator, 0);
       slots[i].p = buffers[i].data();
     }
 
@@ -275,7 +282,11 @@ class BoundFunction {
     ffi_call(const_cast<ffi_cif*>(&cif_), FFI_FN(address_), &returned, values.data());
 
     if (plan_.returnField) {
-      if (plan_.returnsText) {
+      if (plan_.returnsWideText) {
+        const wchar_t* text = static_cast<const wchar_t*>(returned.p);
+        std::string utf8 = text ? wideToUtf8(text, SIZE_MAX) : std::string();
+        results.set(*plan_.returnField, capnp::Text::Reader(utf8.data(), utf8.size()));
+      } else if (plan_.returnsText) {
         const char* text = static_cast<const char*>(returned.p);
         results.set(*plan_.returnField, capnp::Text::Reader(text ? text : ""));
       } else {
@@ -293,6 +304,28 @@ class BoundFunction {
   const FunctionPlan& plan() const { return plan_; }
 
  private:
+  // The calling convention: stdcall exists on 32-bit x86 only (Windows, and GCC's
+  // __attribute__((stdcall)) on i386 Linux); x86-64 has one convention per OS, so $stdcall is
+  // accepted there and means the default.
+  static ffi_abi abiOf(const FunctionPlan& plan) {
+#if defined(__i386__)
+    if (plan.stdcall) return FFI_STDCALL;
+#endif
+    (void)plan;
+    return FFI_DEFAULT_ABI;
+  }
+
+  // A Text parameter as the host's wchar_t text, NUL-terminated, in `buffer`; `count` is its
+  // length in wchar_t units (what $lengthOf passes).
+  static void* wideText(capnp::Text::Reader text, std::vector<unsigned char>& buffer,
+                        uint64_t& count, const std::string& where) {
+    std::wstring wide = utf8ToWide(std::string_view(text.begin(), text.size()), where);
+    count = wide.size();
+    buffer.resize((wide.size() + 1) * sizeof(wchar_t));
+    std::memcpy(buffer.data(), wide.c_str(), buffer.size());
+    return buffer.data();
+  }
+
   // A List or Data parameter as a C array: Data in place, a List converted element by element
   // (its wire form is Cap'n Proto's, which need not be the C layout: Bool is bit-packed).
   static void* inBuffer(const ArgPlan& arg, capnp::DynamicValue::Reader value,
@@ -326,6 +359,12 @@ class BoundFunction {
         break;
       }
       case ArgRole::OutText: {
+        if (arg.wide) {
+          std::string utf8 =
+              wideToUtf8(reinterpret_cast<const wchar_t*>(buffer.data()), static_cast<size_t>(count));
+          results.set(*arg.result, capnp::Text::Reader(utf8.data(), utf8.size()));
+          break;
+        }
         const char* text = reinterpret_cast<const char*>(buffer.data());
         results.set(*arg.result, capnp::Text::Reader(text, ::strnlen(text, count)));
         break;
@@ -398,7 +437,7 @@ BoundLibrary bindCLibrary(const std::string& path, std::shared_ptr<capnp::Schema
   CLibrary library = CLibrary::open(path);
   std::vector<std::unique_ptr<BoundFunction>> functions;
   for (auto& plan : plans) {
-    void* address = library.function(plan.symbol, plan.method);
+    void* address = library.function(plan);
     functions.push_back(std::make_unique<BoundFunction>(std::move(plan), address));
   }
   logger->info("bound {} ({} functions of {})", library.path(), functions.size(),

@@ -16,9 +16,12 @@ constexpr uint64_t kOut = 0xde0686b897cd06eeull;
 constexpr uint64_t kLength = 0xb835821f7af7aefdull;
 constexpr uint64_t kCapacity = 0xdc9584248b436113ull;
 constexpr uint64_t kReturns = 0xb118884cbdc24ac3ull;
+constexpr uint64_t kStdcall = 0xa35c52a2507b1829ull;
+constexpr uint64_t kCdecl = 0xed04ca04cb43c5bfull;
+constexpr uint64_t kOrdinal = 0xe51862ced1e23e72ull;
 
 // CType's enumerants, in c.capnp's order.
-enum class CType : uint16_t { Long, ULong, Size, SSize, IntPtr, UIntPtr, Int };
+enum class CType : uint16_t { Long, ULong, Size, SSize, IntPtr, UIntPtr, Int, WChar };
 
 const char* const kHint = "see docs/reference.md, \"Binding a C library\", for the annotations";
 
@@ -62,6 +65,7 @@ std::optional<CKind> scalarKind(capnp::Type type, std::optional<capnp::schema::V
           refuse(where, "$type(int) needs a Bool, Int32 or enum field");
         }
         return CKind::I32;
+      case CType::WChar: refuse(where, "$type(wchar) applies to Text fields (wide strings)");
     }
     refuse(where, "unknown $type value " + std::to_string(ctype->getEnum()));
   }
@@ -99,6 +103,18 @@ std::optional<CKind> bufferElement(capnp::Type type, const std::string& where) {
 
 bool sameType(capnp::Type a, capnp::Type b) { return a == b; }
 
+// $type(wchar) on a Text field: wide text. Any other $type on a Text field is a mistake.
+bool isWideText(std::optional<capnp::schema::Value::Reader> ctype, const std::string& where) {
+  if (!ctype) return false;
+  if (static_cast<CType>(ctype->getEnum()) != CType::WChar) {
+    refuse(where, "a Text field takes no $type but $type(wchar) (a wide string)");
+  }
+  return true;
+}
+
+// The C kind of one wchar_t: the host's (2 bytes on Windows, 4 on Linux).
+CKind wcharKind() { return sizeof(wchar_t) == 2 ? CKind::U16 : CKind::U32; }
+
 void planArgument(FunctionPlan& plan, capnp::StructSchema::Field field,
                   capnp::StructSchema results) {
   auto proto = field.getProto();
@@ -131,7 +147,8 @@ void planArgument(FunctionPlan& plan, capnp::StructSchema::Field field,
     }
     if (type.which() == capnp::schema::Type::TEXT) {
       arg.role = ArgRole::OutText;
-      arg.kind = CKind::I8;
+      arg.wide = isWideText(ctype, where);
+      arg.kind = arg.wide ? wcharKind() : CKind::I8;
     } else if (auto element = bufferElement(type, where)) {
       arg.role = ArgRole::OutBuffer;
       arg.kind = *element;
@@ -162,6 +179,7 @@ void planArgument(FunctionPlan& plan, capnp::StructSchema::Field field,
   } else if (type.which() == capnp::schema::Type::TEXT) {
     arg.role = ArgRole::Text;
     arg.kind = CKind::Pointer;
+    arg.wide = isWideText(ctype, where);
   } else if (auto element = bufferElement(type, where)) {
     arg.role = ArgRole::InBuffer;
     arg.kind = *element;
@@ -245,6 +263,7 @@ void planResults(FunctionPlan& plan, capnp::StructSchema results) {
   if (type.which() == capnp::schema::Type::TEXT) {
     plan.returnKind = CKind::Pointer;
     plan.returnsText = true;
+    plan.returnsWideText = isWideText(annotation(proto.getAnnotations(), kType), where);
   } else if (auto kind = scalarKind(type, annotation(proto.getAnnotations(), kType), where)) {
     plan.returnKind = *kind;
   } else {
@@ -293,9 +312,20 @@ const char* cKindName(CKind kind) {
   return "?";
 }
 
+uint32_t stdcallArgumentBytes(const FunctionPlan& plan) {
+  uint32_t bytes = 0;
+  for (const auto& arg : plan.args) {
+    bool pointer = arg.role != ArgRole::Value && arg.role != ArgRole::LengthOf;
+    size_t size = pointer ? sizeof(void*) : cSize(arg.kind);
+    bytes += static_cast<uint32_t>((size + 3) / 4 * 4);
+  }
+  return bytes;
+}
+
 std::vector<FunctionPlan> planLibrary(capnp::InterfaceSchema iface) {
   std::vector<FunctionPlan> plans;
   std::string interfaceName = iface.getShortDisplayName();
+  bool interfaceStdcall = annotation(iface.getProto().getAnnotations(), kStdcall).has_value();
   if (iface.getSuperclasses().size() > 0) {
     refuse(interfaceName, "a bound library's interface cannot extend another interface");
   }
@@ -308,6 +338,14 @@ std::vector<FunctionPlan> planLibrary(capnp::InterfaceSchema iface) {
     auto symbol = annotation(proto.getAnnotations(), kSymbol);
     plan.symbol = symbol ? std::string(symbol->getText()) : std::string(proto.getName());
     if (plan.symbol.empty()) refuse(plan.method, "$symbol(\"\") names nothing");
+    bool stdcall = annotation(proto.getAnnotations(), kStdcall).has_value();
+    bool cdecl = annotation(proto.getAnnotations(), kCdecl).has_value();
+    if (stdcall && cdecl) refuse(plan.method, "$stdcall and $cdecl contradict each other");
+    plan.stdcall = stdcall || (interfaceStdcall && !cdecl);
+    if (auto ordinal = annotation(proto.getAnnotations(), kOrdinal)) {
+      if (ordinal->getUint16() == 0) refuse(plan.method, "$ordinal(0): export ordinals start at 1");
+      plan.ordinal = ordinal->getUint16();
+    }
     auto results = method.getResultType();
     for (auto field : method.getParamType().getFields()) planArgument(plan, field, results);
     resolveReferences(plan);

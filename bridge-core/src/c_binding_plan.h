@@ -44,6 +44,7 @@ struct ArgPlan {
   std::optional<capnp::StructSchema::Field> result;  ///< out roles: where the value goes back
   int source = -1;        ///< LengthOf: the buffer arg it counts; OutBuffer/OutText: the count arg
   uint32_t capacity = 0;  ///< OutBuffer/OutText without a count arg: the fixed element count
+  bool wide = false;      ///< Text/OutText with $type(wchar): wchar_t units, not chars
 };
 
 struct FunctionPlan {
@@ -53,8 +54,15 @@ struct FunctionPlan {
   std::vector<ArgPlan> args;  ///< in C order
   CKind returnKind = CKind::Void;
   bool returnsText = false;  ///< const char* returned, copied into a Text result (not freed)
+  bool returnsWideText = false;  ///< with returnsText: a const wchar_t* ($type(wchar))
   std::optional<capnp::StructSchema::Field> returnField;
+  bool stdcall = false;  ///< $stdcall (method, or interface without $cdecl on the method)
+  std::optional<uint16_t> ordinal;  ///< $ordinal: resolve by export number, not by `symbol`
 };
+
+/// Bytes of `plan`'s arguments on the host's stack as __stdcall counts them (each argument
+/// rounded up to a multiple of 4 on 32-bit x86): the N of a decorated export `_name@N`.
+uint32_t stdcallArgumentBytes(const FunctionPlan& plan);
 
 /// Largest out buffer the host allocates for one parameter, in bytes: a count above it (a
 /// garbage length from the client) is refused before anything is allocated.

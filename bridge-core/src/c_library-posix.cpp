@@ -41,7 +41,17 @@ CLibrary CLibrary::open(const std::string& path) {
   return CLibrary(resolved, handle);
 }
 
-void* CLibrary::function(const std::string& symbol, const std::string& method) const {
+void* CLibrary::function(const cbind::FunctionPlan& plan) const {
+  const std::string& symbol = plan.symbol;
+  const std::string& method = plan.method;
+  if (plan.ordinal) {
+    throw Error(ErrorKind::BadConfiguration,
+                method + ": $ordinal(" + std::to_string(*plan.ordinal) + ") names an export by "
+                    "number, which only Windows DLLs have; " + path_ + " is an ELF library",
+                "name the function with $C.symbol(\"<name>\") instead");
+  }
+  // ELF has no decorated stdcall names (GCC exports __attribute__((stdcall)) functions
+  // undecorated on i386 Linux): the name is the name.
   ::dlerror();
   void* address = ::dlsym(handle_, symbol.c_str());
   if (address == nullptr) {
