@@ -41,17 +41,7 @@ CLibrary CLibrary::open(const std::string& path) {
   return CLibrary(resolved, handle);
 }
 
-void* CLibrary::function(const cbind::FunctionPlan& plan) const {
-  const std::string& symbol = plan.symbol;
-  const std::string& method = plan.method;
-  if (plan.ordinal) {
-    throw Error(ErrorKind::BadConfiguration,
-                method + ": $ordinal(" + std::to_string(*plan.ordinal) + ") names an export by "
-                    "number, which only Windows DLLs have; " + path_ + " is an ELF library",
-                "name the function with $C.symbol(\"<name>\") instead");
-  }
-  // ELF has no decorated stdcall names (GCC exports __attribute__((stdcall)) functions
-  // undecorated on i386 Linux): the name is the name.
+void* CLibrary::function(const std::string& symbol, const std::string& method) const {
   ::dlerror();
   void* address = ::dlsym(handle_, symbol.c_str());
   if (address == nullptr) {
@@ -61,6 +51,18 @@ void* CLibrary::function(const cbind::FunctionPlan& plan) const {
                     inspectCommand(path_) + " --exports` lists what it exports");
   }
   return address;
+}
+
+void* CLibrary::function(const cbind::FunctionPlan& plan) const {
+  if (plan.ordinal) {
+    throw Error(ErrorKind::BadConfiguration,
+                plan.method + ": $ordinal(" + std::to_string(*plan.ordinal) + ") names an export "
+                    "by number, which only Windows DLLs have; " + path_ + " is an ELF library",
+                "name the function with $C.symbol(\"<name>\") instead");
+  }
+  // ELF has no decorated stdcall names (GCC exports __attribute__((stdcall)) functions
+  // undecorated on i386 Linux): the name is the name.
+  return function(plan.symbol, plan.method);
 }
 
 }  // namespace bitbridge

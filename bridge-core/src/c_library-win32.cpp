@@ -109,6 +109,16 @@ CLibrary CLibrary::open(const std::string& path) {
   return CLibrary(resolved, reinterpret_cast<void*>(module));
 }
 
+void* CLibrary::function(const std::string& symbol, const std::string& method) const {
+  void* address =
+      reinterpret_cast<void*>(::GetProcAddress(reinterpret_cast<HMODULE>(handle_), symbol.c_str()));
+  if (address == nullptr) {
+    throw Error(ErrorKind::NotFound, method + ": " + path_ + " does not export '" + symbol + "'",
+                "`" + inspectCommand(path_) + " --exports` lists what it exports");
+  }
+  return address;
+}
+
 void* CLibrary::function(const cbind::FunctionPlan& plan) const {
   HMODULE module = reinterpret_cast<HMODULE>(handle_);
   const std::string& method = plan.method;

@@ -23,6 +23,10 @@ class CLibrary {
   /// LoadLibrary looks (the system DLLs are there in the host's bitness).
   static CLibrary open(const std::string& path);
 
+  /// The address of the exported function `symbol`, by that exact name; throws
+  /// Error{NotFound} naming `method`, the symbol and the library.
+  void* function(const std::string& symbol, const std::string& method) const;
+
   /// The address of the function `plan` calls: its `symbol`, or on Windows its export
   /// `ordinal`, or for a stdcall function its decorated name (`_symbol@N`, `symbol@N`). Throws
   /// Error{NotFound} naming the method, the symbol (or ordinal) and the library;
