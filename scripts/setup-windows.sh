@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the Windows builds of bitbridge need on Debian 12 x86-64: the mingw-w64 cross
-# compilers, Wine (32- and 64-bit), and, per Windows triple, Cap'n Proto, GoogleTest and the
-# header-only libraries in a cache prefix. See docs/windows.md.
+# compilers, Wine (32- and 64-bit), and, per Windows triple, Cap'n Proto, GoogleTest, libffi and
+# the header-only libraries in a cache prefix. See docs/windows.md.
 #
 #   ${BITBRIDGE_WINDOWS_DEPS:-$HOME/.cache/bitbridge/windows}/
 #     i686-w64-mingw32/, x86_64-w64-mingw32/   install prefixes (include/, lib/, lib/cmake/)
@@ -10,7 +10,8 @@
 #
 # Idempotent: when everything is present it prints one line and changes nothing. Needs root (or
 # sudo) only when a package is missing or the deb-src entry has to be added. A prefix is rebuilt
-# only when its stamp (versions, our patches, toolchain files, compiler) no longer matches.
+# only when its stamp (versions, our patches, toolchain files, compiler) no longer matches;
+# libffi has a stamp of its own (added later than the rest: a warm cache keeps its Cap'n Proto).
 #
 # Why the version alignment: Wine needs dozens of i386 libraries whose `Multi-Arch: same`
 # packages must have the same version in amd64 and i386, and the i386 index of the security
@@ -36,6 +37,9 @@ PACKAGES=(
   # (/usr/src/googletest) are shared with the Windows builds.
   cmake ninja-build dpkg-dev patch file capnproto libcapnp-dev libspdlog-dev libfmt-dev libboost-dev
   googletest
+  # libffi for Host::bind: the Linux builds use this package; its version is the Debian source
+  # package built for each triple below.
+  libffi-dev
 )
 TRIPLES=(i686-w64-mingw32 x86_64-w64-mingw32)
 DEPS_ROOT=${BITBRIDGE_WINDOWS_DEPS:-$HOME/.cache/bitbridge/windows}
@@ -231,6 +235,9 @@ sha() { cat "$@" | sha256sum | cut -c1-16; }
 CAPNP_CMAKE_ARGS=(-DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF -DWITH_OPENSSL=OFF -DWITH_ZLIB=OFF
                   -DEXTERNAL_CAPNP=ON)
 GTEST_CMAKE_ARGS=(-DCMAKE_BUILD_TYPE=Release -DBUILD_GMOCK=ON -DINSTALL_GTEST=ON)
+# Static: no libffi DLL to deploy next to the hosts. With GCC (mingw) ffi.h needs no define for
+# a static libffi (its dllimport is MSVC-only); bitbridge still compiles with FFI_BUILDING.
+FFI_CONFIGURE_ARGS=(--enable-static --disable-shared --disable-docs --disable-multi-os-directory)
 
 # deps_stamp TRIPLE: everything the prefix's content depends on; the prefix is rebuilt when its
 # recorded stamp differs.
@@ -244,6 +251,16 @@ toolchain $(sha "$ROOT/cmake/toolchains/windows-common.cmake" "$toolchain")
 capnproto $(installed_version "capnproto:$NATIVE_ARCH") patches $(sha "${CAPNP_PATCHES[@]}") ${CAPNP_CMAKE_ARGS[*]}
 googletest $(installed_version googletest) ${GTEST_CMAKE_ARGS[*]}
 header-only fmt $(installed_version "libfmt-dev:$NATIVE_ARCH") spdlog $(installed_version "libspdlog-dev:$NATIVE_ARCH") boost $(installed_version "libboost-dev:$NATIVE_ARCH") configs $(find "$HEADER_ONLY_CONFIGS" -type f | sort | xargs cat | sha256sum | cut -c1-16)
+STAMP
+}
+
+# ffi_stamp TRIPLE: what the prefix's libffi depends on (a stamp of its own, next to the other).
+ffi_stamp() {
+  local triple=$1 cpu=${1%%-*}
+  cat <<STAMP
+triple $triple
+compiler $("$triple-gcc-posix" -dumpversion) $(installed_version "gcc-mingw-w64-${cpu//_/-}-posix")
+libffi $(installed_version "libffi-dev:$NATIVE_ARCH") ${FFI_CONFIGURE_ARGS[*]}
 STAMP
 }
 
@@ -314,6 +331,37 @@ build_prefix() {
   CHANGED=1
 }
 
+# build_ffi TRIPLE: builds Debian's libffi source package (the version of the Linux builds'
+# libffi-dev) for TRIPLE with autotools, static, and adds it to the existing prefix: staged, then
+# copied in, and its stamp written last, so an interrupted build is redone on the next run.
+build_ffi() {
+  local triple=$1 prefix work stage logs t0 ver dsc
+  prefix="$DEPS_ROOT/$triple"
+  work="$DEPS_ROOT/build/$triple-libffi"
+  stage="$work/stage"
+  logs="$DEPS_ROOT/logs"
+  rm -rf "$work"; mkdir -p "$work" "$logs"
+  rm -f "$logs/$triple-libffi.log" "$prefix/bitbridge-libffi.stamp"
+  t0=$(now)
+  ver=$(installed_version "libffi-dev:$NATIVE_ARCH")
+  [ -n "$ver" ] || die "libffi-dev is not installed (apt-get install libffi-dev)"
+  dsc=$(fetch_source libffi "$ver")
+  run_logged "$logs/$triple-libffi.log" dpkg-source -x "$dsc" "$work/libffi"
+  mkdir -p "$work/build"
+  run_logged "$logs/$triple-libffi.log" sh -c "cd '$work/build' && '$work/libffi/configure' \
+    --host='$triple' --prefix='$prefix' CC='$triple-gcc-posix' CFLAGS='-O2' ${FFI_CONFIGURE_ARGS[*]}"
+  run_logged "$logs/$triple-libffi.log" make -C "$work/build" -j"$JOBS"
+  run_logged "$logs/$triple-libffi.log" make -C "$work/build" install DESTDIR="$stage"
+  [ -f "$stage$prefix/lib/libffi.a" ] && [ -f "$stage$prefix/include/ffi.h" ] ||
+    die "$triple: libffi built but lib/libffi.a or include/ffi.h is missing (log: $logs/$triple-libffi.log)"
+  cp -a "$stage$prefix/." "$prefix/"
+  ffi_stamp "$triple" >"$prefix/bitbridge-libffi.stamp"
+  rm -rf "$work"
+  rmdir "$DEPS_ROOT/build" 2>/dev/null || true
+  log "$triple: libffi $(upstream_version "$ver") built and installed in $prefix ($(since "$t0"))"
+  CHANGED=1
+}
+
 # --- main ----------------------------------------------------------------------------------
 
 install_packages
@@ -324,6 +372,9 @@ for triple in "${TRIPLES[@]}"; do
   if [ "$(cat "$DEPS_ROOT/$triple/bitbridge-deps.stamp" 2>/dev/null)" != "$(deps_stamp "$triple")" ]; then
     [ -e "$DEPS_ROOT/$triple" ] && log "$triple: prefix out of date (stamp differs), rebuilding"
     build_prefix "$triple"
+  fi
+  if [ "$(cat "$DEPS_ROOT/$triple/bitbridge-libffi.stamp" 2>/dev/null)" != "$(ffi_stamp "$triple")" ]; then
+    build_ffi "$triple"
   fi
 done
 if ! BITBRIDGE_WINDOWS_DEPS=$DEPS_ROOT "$ROOT/tools/windows/wine-run.sh" --check; then

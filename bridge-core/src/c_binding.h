@@ -32,8 +32,8 @@ struct BoundLibrary {
 /// returning: a schema mistake or a missing symbol is an Error here, naming the method.
 /// Calls run on the library's thread from `threads` (one at a time), or on its pool when the
 /// interface says $calls(pool), or on the RPC thread with $calls(host); `threads` must
-/// outlive the object.
-/// Where the build has no libffi (the Windows builds so far) it throws BadConfiguration saying so.
+/// outlive the object. Every build has libffi (Linux: Debian's; Windows: built by
+/// scripts/setup-windows.sh).
 BoundLibrary bindCLibrary(const std::string& path, std::shared_ptr<capnp::SchemaLoader> schemas,
                           uint64_t interfaceId, std::shared_ptr<spdlog::logger> logger,
                           ComponentThreads& threads);

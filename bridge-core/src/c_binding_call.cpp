@@ -24,6 +24,7 @@
 #include "c_last_error.h"
 #include "c_library.h"
 #include "c_values.h"
+#include "wide_text.h"
 #include "component_threads.h"
 
 namespace bitbridge {
@@ -152,7 +153,7 @@ class BoundFunction {
     if (!plan_.freeReturnWith.empty() && library != nullptr) {
       returnFree_ = resolveFree(*library, plan_.freeReturnWith);
     }
-    ffi_status status = ffi_prep_cif(&cif_, FFI_DEFAULT_ABI, static_cast<unsigned>(types_.size()),
+    ffi_status status = ffi_prep_cif(&cif_, abiOf(plan_), static_cast<unsigned>(types_.size()),
                                      returnType, types_.data());
     if (status != FFI_OK) {
       throw Error(ErrorKind::BadConfiguration,
@@ -272,6 +273,10 @@ class BoundFunction {
         case ArgRole::Text:
           if (present()) {
             auto text = value().as<capnp::Text>();
+            if (arg.wide) {
+              pointers(i) = wideText(text, scratch, counts(i), where);
+              break;
+            }
             pointers(i) = const_cast<char*>(text.cStr());  // NUL-terminated in place
             counts(i) = text.size();
           }
@@ -388,8 +393,8 @@ class BoundFunction {
                     "pass large arrays as bulk buffers (Host::allocate)");
       }
       counts(i) = count;
-      // One byte more for text: the host's copy ends at a NUL even if the library wrote none.
-      state[i].storage = scratch.allocate(static_cast<size_t>(bytes) + 1);
+      // One unit more for text: the host's copy ends at a NUL even if the library wrote none.
+      state[i].storage = scratch.allocate(static_cast<size_t>(bytes) + arg.element.size());
       if (arg.role == ArgRole::InOutText) {
         auto text = params.get(arg.param).as<capnp::Text>();
         if (text.size() + 1 > count) {
@@ -416,6 +421,29 @@ class BoundFunction {
   const FunctionPlan& plan() const { return plan_; }
 
  private:
+  // The calling convention: stdcall exists on 32-bit x86 only (Windows, and GCC's
+  // __attribute__((stdcall)) on i386 Linux); x86-64 has one convention per OS, so $stdcall is
+  // accepted there and means the default.
+  static ffi_abi abiOf(const FunctionPlan& plan) {
+#if defined(__i386__)
+    if (plan.stdcall) return FFI_STDCALL;
+#endif
+    (void)plan;
+    return FFI_DEFAULT_ABI;
+  }
+
+  // A Text parameter as the host's wchar_t text, NUL-terminated, in call scratch memory;
+  // `count` is its length in wchar_t units (what $lengthOf passes).
+  static void* wideText(capnp::Text::Reader text, cbind::CallScratch& scratch, uint64_t& count,
+                        const std::string& where) {
+    std::wstring wide = utf8ToWide(std::string_view(text.begin(), text.size()), where);
+    count = wide.size();
+    size_t bytes = (wide.size() + 1) * sizeof(wchar_t);
+    unsigned char* buffer = scratch.allocate(bytes);
+    std::memcpy(buffer, wide.c_str(), bytes);
+    return buffer;
+  }
+
   static FreeFunction resolveFree(const CLibrary& library, const std::string& name) {
     return reinterpret_cast<FreeFunction>(
         library.function(name, "the $freeWith(\"" + name + "\") function"));
@@ -467,6 +495,10 @@ class BoundFunction {
     std::memcpy(&pointer, returned, sizeof(pointer));
     if (!plan_.returnHandleKind.empty()) {
       results.set(field, context.handles.tokenFor(plan_.returnHandleKind, pointer));
+    } else if (plan_.returnsWideText) {
+      const wchar_t* text = static_cast<const wchar_t*>(pointer);
+      std::string utf8 = text ? wideToUtf8(text, SIZE_MAX) : std::string();
+      results.set(field, capnp::Text::Reader(utf8.data(), utf8.size()));
     } else if (plan_.returnsText) {
       const char* text = static_cast<const char*>(pointer);
       results.set(field, capnp::Text::Reader(text ? text : ""));
@@ -486,6 +518,12 @@ class BoundFunction {
         break;
       case ArgRole::OutText:
       case ArgRole::InOutText: {
+        if (arg.wide) {
+          std::string utf8 =
+              wideToUtf8(reinterpret_cast<const wchar_t*>(storage), static_cast<size_t>(count));
+          results.set(*arg.result, capnp::Text::Reader(utf8.data(), utf8.size()));
+          break;
+        }
         const char* text = reinterpret_cast<const char*>(storage);
         results.set(*arg.result, capnp::Text::Reader(text, ::strnlen(text, count)));
         break;
@@ -607,7 +645,7 @@ BoundLibrary bindCLibrary(const std::string& path, std::shared_ptr<capnp::Schema
   auto structTypes = std::make_unique<FfiStructTypes>();
   std::vector<std::unique_ptr<BoundFunction>> functions;
   for (auto& function : plan.functions) {
-    void* address = library.function(function.symbol, function.method);
+    void* address = library.function(function);
     functions.push_back(
         std::make_unique<BoundFunction>(std::move(function), address, &library, *structTypes));
   }

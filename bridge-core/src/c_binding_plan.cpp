@@ -28,9 +28,12 @@ constexpr uint64_t kLastError = 0xcb3ef340e8617586ull;
 constexpr uint64_t kNullable = 0xd2f8c6c6c2b090c5ull;
 constexpr uint64_t kCalls = 0xfdf4f0d21f394876ull;
 constexpr uint64_t kTerminated = 0x9417e296846e23d9ull;
+constexpr uint64_t kStdcall = 0xa35c52a2507b1829ull;
+constexpr uint64_t kCdecl = 0xed04ca04cb43c5bfull;
+constexpr uint64_t kOrdinal = 0xe51862ced1e23e72ull;
 
 // CType's enumerants, in c.capnp's order.
-enum class CType : uint16_t { Long, ULong, Size, SSize, IntPtr, UIntPtr, Int };
+enum class CType : uint16_t { Long, ULong, Size, SSize, IntPtr, UIntPtr, Int, WChar };
 
 const char* const kHint = "see docs/reference.md, \"Binding a C library\", for the annotations";
 
@@ -74,6 +77,7 @@ std::optional<CKind> scalarKind(capnp::Type type, std::optional<capnp::schema::V
           refuse(where, "$type(int) needs a Bool, Int32 or enum field");
         }
         return CKind::I32;
+      case CType::WChar: refuse(where, "$type(wchar) applies to Text fields (wide strings)");
     }
     refuse(where, "unknown $type value " + std::to_string(ctype->getEnum()));
   }
@@ -100,6 +104,18 @@ bool isInteger(CKind kind) {
 }
 
 bool sameType(capnp::Type a, capnp::Type b) { return a == b; }
+
+// $type(wchar) on a Text field: wide text. Any other $type on a Text field is a mistake.
+bool isWideText(std::optional<capnp::schema::Value::Reader> ctype, const std::string& where) {
+  if (!ctype) return false;
+  if (static_cast<CType>(ctype->getEnum()) != CType::WChar) {
+    refuse(where, "a Text field takes no $type but $type(wchar) (a wide string)");
+  }
+  return true;
+}
+
+// The C kind of one wchar_t: the host's (2 bytes on Windows, 4 on Linux).
+CKind wcharKind() { return sizeof(wchar_t) == 2 ? CKind::U16 : CKind::U32; }
 
 bool has(capnp::List<capnp::schema::Annotation>::Reader list, uint64_t id) {
   return annotation(list, id).has_value();
@@ -145,6 +161,7 @@ CValueType scalarType(CKind kind) {
 class Planner {
  public:
   LibraryPlan plan;
+  bool interfaceStdcall = false;  // $stdcall on the interface: every method not $cdecl
 
   // The layout of `schema`, planned once per struct and shared by every function using it.
   const StructLayout* structLayout(capnp::StructSchema schema, const std::string& where) {
@@ -196,6 +213,14 @@ class Planner {
     auto symbol = annotation(proto.getAnnotations(), kSymbol);
     f.symbol = symbol ? std::string(symbol->getText()) : std::string(proto.getName());
     if (f.symbol.empty()) refuse(f.method, "$symbol(\"\") names nothing");
+    bool stdcall = has(proto.getAnnotations(), kStdcall);
+    bool cdecl = has(proto.getAnnotations(), kCdecl);
+    if (stdcall && cdecl) refuse(f.method, "$stdcall and $cdecl contradict each other");
+    f.stdcall = stdcall || (interfaceStdcall && !cdecl);
+    if (auto ordinal = annotation(proto.getAnnotations(), kOrdinal)) {
+      if (ordinal->getUint16() == 0) refuse(f.method, "$ordinal(0): export ordinals start at 1");
+      f.ordinal = ordinal->getUint16();
+    }
     auto results = method.getResultType();
     for (auto field : method.getParamType().getFields()) argument(f, field, results);
     resolveReferences(f);
@@ -365,10 +390,16 @@ class Planner {
                              : byValue ? ArgRole::StructByValue : ArgRole::StructIn;
     } else if (out || inout) {
       if (type.which() == W::TEXT) {
-        arg.kind = CKind::I8;
-        arg.element = scalarType(CKind::I8);
+        arg.wide = isWideText(ctype, where);
+        arg.kind = arg.wide ? wcharKind() : CKind::I8;
+        arg.element = scalarType(arg.kind);
         arg.role = inout ? ArgRole::InOutText
                          : (length || capacity) ? ArgRole::OutText : ArgRole::OutTextPointer;
+        if (arg.wide && arg.role != ArgRole::OutText) {
+          refuse(where, "wide text ($type(wchar)) comes back through an $out buffer with "
+                        "$length or $capacity; $inout and library-allocated wide strings are "
+                        "not supported yet");
+        }
         if (freeWith) {
           if (arg.role != ArgRole::OutTextPointer) {
             refuse(where, "$freeWith is for a string the library allocates (no $length/$capacity)");
@@ -414,6 +445,7 @@ class Planner {
     } else if (type.which() == W::TEXT) {
       arg.role = ArgRole::Text;
       arg.kind = CKind::Pointer;
+      arg.wide = isWideText(ctype, where);
     } else if (textList) {
       arg.role = ArgRole::InBuffer;
       arg.kind = CKind::Pointer;
@@ -547,6 +579,10 @@ class Planner {
     } else if (type.which() == capnp::schema::Type::TEXT) {
       f.returnKind = CKind::Pointer;
       f.returnsText = true;
+      f.returnsWideText = isWideText(annotation(annotations, kType), where);
+      if (f.returnsWideText && freeWith) {
+        refuse(where, "$freeWith on a wide string is not supported yet");
+      }
       if (freeWith) {
         f.freeReturnWith = freeWith->getText();
         if (f.freeReturnWith.empty()) refuse(where, "$freeWith(\"\") names no function");
@@ -622,12 +658,24 @@ bool returnsValue(ArgRole role) {
   }
 }
 
+uint32_t stdcallArgumentBytes(const FunctionPlan& plan) {
+  uint32_t bytes = 0;
+  for (const auto& arg : plan.args) {
+    size_t size = arg.role == ArgRole::Value || arg.role == ArgRole::LengthOf ? cSize(arg.kind)
+                  : arg.role == ArgRole::StructByValue                      ? arg.element.size()
+                                                                            : sizeof(void*);
+    bytes += static_cast<uint32_t>((size + 3) / 4 * 4);
+  }
+  return bytes;
+}
+
 LibraryPlan planLibrary(capnp::InterfaceSchema iface) {
   Planner planner;
   std::string interfaceName = iface.getShortDisplayName();
   if (iface.getSuperclasses().size() > 0) {
     refuse(interfaceName, "a bound library's interface cannot extend another interface");
   }
+  planner.interfaceStdcall = has(iface.getProto().getAnnotations(), kStdcall);
   for (auto method : iface.getMethods()) planner.function(method, interfaceName);
   if (auto calls = annotation(iface.getProto().getAnnotations(), kCalls)) {
     uint16_t value = calls->getEnum();

@@ -110,6 +110,7 @@ struct ArgPlan {
   std::string handleKind;  ///< HandleIn/HandleOut: the kind of handle
   bool releases = false;   ///< HandleIn: the call frees it
   std::string freeWith;    ///< OutTextPointer: the library function that frees the string
+  bool wide = false;      ///< Text/OutText with $type(wchar): wchar_t units, not chars
 };
 
 struct FunctionPlan {
@@ -120,10 +121,13 @@ struct FunctionPlan {
   CKind returnKind = CKind::Void;
   const StructLayout* returnStruct = nullptr;  ///< a struct returned by value
   bool returnsText = false;  ///< const char* returned, copied into a Text result
+  bool returnsWideText = false;  ///< with returnsText: a const wchar_t* ($type(wchar))
   std::string returnHandleKind;  ///< a pointer returned as a token of this kind
   std::string freeReturnWith;  ///< returnsText: the library function that frees it ("" = none)
   std::optional<capnp::StructSchema::Field> returnField;
   std::optional<capnp::StructSchema::Field> lastErrorField;  ///< $lastError: errno/GetLastError
+  bool stdcall = false;  ///< $stdcall (method, or interface without $cdecl on the method)
+  std::optional<uint16_t> ordinal;  ///< $ordinal: resolve by export number, not by `symbol`
 };
 
 /// Every function of a bound library, and the struct layouts they share.
@@ -133,6 +137,10 @@ struct LibraryPlan {
   /// $calls: where calls run (c.capnp CallThread).
   enum class CallThread : uint16_t { Library, Host, Pool } callThread = CallThread::Library;
 };
+
+/// Bytes of `plan`'s arguments on the host's stack as __stdcall counts them (each argument
+/// rounded up to a multiple of 4 on 32-bit x86): the N of a decorated export `_name@N`.
+uint32_t stdcallArgumentBytes(const FunctionPlan& plan);
 
 /// Largest out buffer the host allocates for one parameter, in bytes: a count above it (a
 /// garbage length from the client) is refused before anything is allocated.

@@ -53,4 +53,16 @@ void* CLibrary::function(const std::string& symbol, const std::string& method) c
   return address;
 }
 
+void* CLibrary::function(const cbind::FunctionPlan& plan) const {
+  if (plan.ordinal) {
+    throw Error(ErrorKind::BadConfiguration,
+                plan.method + ": $ordinal(" + std::to_string(*plan.ordinal) + ") names an export "
+                    "by number, which only Windows DLLs have; " + path_ + " is an ELF library",
+                "name the function with $C.symbol(\"<name>\") instead");
+  }
+  // ELF has no decorated stdcall names (GCC exports __attribute__((stdcall)) functions
+  // undecorated on i386 Linux): the name is the name.
+  return function(plan.symbol, plan.method);
+}
+
 }  // namespace bitbridge

@@ -20,6 +20,15 @@
 #   char x[N]), and an integer field may be the $lengthOf a pointer field beside it.
 #   Integers whose width depends on the platform (long, size_t, ...) are declared with $type on
 #   an Int64 or UInt64 field and converted by the host, which refuses a value that does not fit.
+#   Wide text (const wchar_t*) is a Text field with $type(wchar): UTF-8 on the wire, converted by
+#   the host to its wchar_t (UTF-16 on Windows, UTF-32 on Linux) and back.
+#
+# Calling conventions and symbols (Windows DLLs): cdecl by default; $stdcall on the interface
+# (every function) or on a method (that one), $cdecl on a method to override the interface's.
+# stdcall matters on 32-bit x86 only; the 64-bit hosts have one convention and ignore it.
+# A stdcall function may be named undecorated: when `name` is not exported the Windows host
+# looks for `_name@N` and `name@N` (N: the bytes of its arguments in that host). $ordinal binds a
+# function a DLL exports by number only.
 #
 # Example:
 #   using C = import "/bitbridge/c.capnp";
@@ -68,11 +77,15 @@ enum CType {
   intptr @4;    # intptr_t
   uintptr @5;   # uintptr_t
   int @6;       # int (4 bytes everywhere bitbridge runs): for a Bool or enum passed as int
+  wchar @7;     # on a Text field: const wchar_t* (wchar_t* for an $out buffer) instead of char*;
+                # UTF-8 on the wire, the host's wchar_t in C (2 bytes UTF-16 on Windows, 4 bytes
+                # UTF-32 on Linux). $lengthOf, $length and $capacity then count wchar_t units.
 }
 
 annotation type @0xa673db53f51a5524 (param, field) :CType;
 # The C type of an integer parameter or result whose width is the host's. The field must be
-# Int64 (long, ssize, intptr) or UInt64 (ulong, size, uintptr); `int` fits Bool and Int32 fields.
+# Int64 (long, ssize, intptr) or UInt64 (ulong, size, uintptr); `int` fits Bool and Int32 fields;
+# `wchar` fits Text fields (parameters, $out buffers, the return value).
 
 annotation lengthOf @0x944f0c1c4f19f055 (param, field) :Text;
 # This integer parameter is the element count of the list (or byte count of the Data)
@@ -140,3 +153,16 @@ annotation nullable @0xd2f8c6c6c2b090c5 (param, field) :Void;
 # A Text, Data, List or struct parameter that the client leaves unset is passed as NULL, and a
 # $handle parameter accepts token 0 (NULL). Without it an unset Text, Data or List is refused
 # (an unset struct is passed as a struct of zeros/defaults, as Cap'n Proto reads it).
+
+annotation stdcall @0xa35c52a2507b1829 (interface, method) :Void;
+# __stdcall (WINAPI): the callee pops its arguments. On an interface: every method's function;
+# on a method: that function. Used on 32-bit x86 (Windows, and i386 Linux for GCC's
+# __attribute__((stdcall))); accepted and ignored by 64-bit hosts, which have one convention.
+
+annotation cdecl @0xed04ca04cb43c5bf (method) :Void;
+# __cdecl for this method, overriding $stdcall on its interface (the default otherwise).
+
+annotation ordinal @0xe51862ced1e23e72 (method) :UInt16;
+# Windows: the function is the DLL's export number N (GetProcAddress by ordinal), for DLLs that
+# export some functions by number only (NONAME in their .def file). The method's name (or
+# $symbol) then serves in messages only. Refused by Linux hosts: ELF has no ordinals.

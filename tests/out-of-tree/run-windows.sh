@@ -10,7 +10,8 @@
 #   4. check the layout bitbridge_copy_runtime made next to the client; run the client under
 #      Wine against both components: a 64-bit program reaches 32-bit code in bitbridge-host32.exe
 #      and 64-bit code in bitbridge-host64.exe, and an error thrown by the component arrives
-#      as the Error it threw while the host goes on serving
+#      as the Error it threw while the host goes on serving; then the 64-bit greeter_bind_client
+#      binds both vendor DLLs from their schema alone (Host::bind: no component, no 32-bit build)
 #   5. the unhappy paths: a client without its DLLs is named as such by the Wine runner; -static
 #      in the linker flags is refused at configure time (found with the toolchain file alone);
 #      a 64-bit vendor DLL for the 32-bit component stops the build naming the file
@@ -93,6 +94,22 @@ run_client() {  # run_client COMPONENT LEGACY_LIBRARY HOST_BITS
 }
 run_client "$component32" "$build/GreeterVendor.dll" 32
 run_client "$component64" "$build/greeter64.dll" 64
+
+# No component: the vendor DLLs bound from their schema alone (Host::bind) by the 64-bit client;
+# the user's project has no 32-bit compiler step for this.
+for pair in "$vendor32:32" "$vendor64:64"; do
+  library="${pair%%:*}" bits="${pair##*:}"
+  step "run greeter_bind_client.exe $(basename "$library") under Wine   (Host::bind, no component)"
+  set +e
+  output="$("$wine_run" "$build/greeter_bind_client.exe" "$library" 2>&1)"
+  status=$?
+  set -e
+  echo "$output" | sed 's/^/    /'
+  [[ $status -eq 0 ]] || fail "greeter_bind_client.exe exited with status $status"
+  expect "^host: $bits-bit pid [0-9]+"
+  expect "^library: $bits-bit"
+  expect '^shout: BOUND WITHOUT A COMPONENT \(25\)'
+done
 
 step "unhappy: the client copied alone, without its DLLs: the runner names what is missing"
 mkdir -p "$work/lonely"

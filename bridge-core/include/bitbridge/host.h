@@ -259,7 +259,8 @@ class Host {
   }
 
   /// Binds the plain C library at `library` (a path on the host's machine, opened by the
-  /// host) as an object of `Interface`, whose methods call the library's functions as the
+  /// host; on Windows also a bare DLL name such as "kernel32.dll", found where LoadLibrary looks
+  /// in the host's bitness) as an object of `Interface`, whose methods call the library's functions as the
   /// interface's /bitbridge/c.capnp annotations describe them: no component, no compiler of the
   /// library's bitness. The host receives the interface's schema from the generated code,
   /// resolves every function and checks every annotation before this returns. Throws Error:
@@ -267,7 +268,7 @@ class Host {
   /// and the symbol), WrongBitness (the library is not of the host's architecture: spawn the
   /// host with HostOptions::legacyLibrary set to it, so its header picks the host),
   /// BadConfiguration (an annotation that does not fit its field, a length naming no
-  /// parameter, a build without libffi). See docs/reference.md, "Binding a C library".
+  /// parameter, a stdcall export bound as cdecl). See docs/reference.md, "Binding a C library".
   capnp::Capability::Client bindAny(const std::string& library, capnp::InterfaceSchema schema);
   template <typename Interface>
   typename Interface::Client bind(const std::string& library) {

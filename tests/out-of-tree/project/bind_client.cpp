@@ -1,6 +1,6 @@
 // greeter_bind_client LIBRARY: a 64-bit program calling the greeter vendor library with no
 // component: the host of the library's bitness (picked from its header) binds it from
-// greeter_bind.capnp and calls its functions through libffi. Linux only so far.
+// greeter_bind.capnp and calls its functions through libffi. Linux and Windows.
 #include <cstdio>
 #include <string>
 

@@ -1,0 +1,29 @@
+# Wide strings ($C.type(wchar)) of bind_wide_lib.c, bound with no component
+# (tests/integration/bind_wide_test.cpp). Text on the wire is UTF-8; the host converts it to its
+# wchar_t (UTF-16 on Windows, UTF-32 on Linux) and back.
+@0xd3a4c8f9e6b1a702;
+
+using Cxx = import "/capnp/c++.capnp";
+using C = import "/bitbridge/c.capnp";
+$Cxx.namespace("bindwide");
+
+interface BindWide {
+  wcharBits @0 () -> (result :Int32) $C.symbol("bw_wchar_bits");
+  wcslen @1 (s :Text $C.type(wchar)) -> (result :UInt64 $C.type(size)) $C.symbol("bw_wcslen");
+  lengthAgrees @2 (s :Text $C.type(wchar), n :Int32 $C.lengthOf("s")) -> (result :Int32)
+      $C.symbol("bw_length_agrees");
+  firstUnit @3 (s :Text $C.type(wchar)) -> (result :UInt32) $C.symbol("bw_first_unit");
+  greet @4 (name :Text $C.type(wchar), out :Text $C.type(wchar) $C.out $C.length("cap"), cap :Int32)
+      -> (result :Int32, out :Text $C.type(wchar)) $C.symbol("bw_greet");
+  fixedGreet @5 (name :Text $C.type(wchar), out :Text $C.type(wchar) $C.out $C.capacity(8),
+                 cap :Int32) -> (result :Int32, out :Text $C.type(wchar)) $C.symbol("bw_greet");
+  version @6 () -> (result :Text $C.type(wchar)) $C.symbol("bw_version");
+}
+
+# Mistakes refused at bind time.
+interface WcharOnANumber {
+  f @0 (v :UInt32 $C.type(wchar)) -> () $C.symbol("bw_wchar_bits");
+}
+interface OtherTypeOnText {
+  f @0 (s :Text $C.type(long)) -> () $C.symbol("bw_wcslen");
+}
