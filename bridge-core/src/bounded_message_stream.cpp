@@ -42,7 +42,7 @@ class FrameReader final : public capnp::MessageReader {
   ~FrameReader() noexcept(false) {
     if (origins_ != nullptr && words_.size() > 0) origins_->forgetMessage(words_.begin());
   }
-  kj::ArrayPtr<const capnp::word> getSegment(uint id) override {
+  kj::ArrayPtr<const capnp::word> getSegment(unsigned int id) override {
     return id < segments_.size() ? segments_[id] : nullptr;
   }
 
