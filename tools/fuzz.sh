@@ -17,7 +17,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${BITBRIDGE_FUZZ_BUILD_DIR:-$root/build-fuzz}
-all_targets=(binary_header bulk_checks c_binding host_connection)
+all_targets=(binary_header bulk_checks c_binding host_connection shm_ring)
 
 log() { printf 'fuzz: %s\n' "$*" >&2; }
 die() { printf 'fuzz: error: %s\n' "$*" >&2; exit 1; }

@@ -27,6 +27,7 @@ const Target kTargets[] = {
     {"bulk_checks", bitbridge::fuzz::bulkChecksSeeds},
     {"c_binding", bitbridge::fuzz::cBindingSeeds},
     {"host_connection", bitbridge::fuzz::hostConnectionSeeds},
+    {"shm_ring", bitbridge::fuzz::shmRingSeeds},
 };
 
 bool isGenerated(const fs::path& file) { return file.filename().string().rfind("gen-", 0) == 0; }

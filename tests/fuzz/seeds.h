@@ -22,6 +22,7 @@ Seeds hostConnectionSeeds();  // seeds_host_connection.cpp
 Seeds binaryHeaderSeeds();    // seeds_binary_header.cpp
 Seeds bulkChecksSeeds();      // seeds_bulk_checks.cpp
 Seeds cBindingSeeds();        // seeds_c_binding.cpp
+Seeds shmRingSeeds();         // seeds_shm_ring.cpp
 
 /// Little-endian store of the low `width` bytes of `value` at `offset` (bounds-checked).
 inline void putLe(Bytes& b, size_t offset, uint64_t value, size_t width) {
