@@ -468,6 +468,7 @@ class BoundFunction {
       // const char* const*: each Text is NUL-terminated in place; a NULL after the last.
       auto strings = reinterpret_cast<const char**>(scratch.allocate((count + 1) * sizeof(char*)));
       for (uint32_t e = 0; e < list.size(); ++e) strings[e] = list[e].as<capnp::Text>().cStr();
+      strings[count] = nullptr;
       return strings;
     }
     // Read-only (const T*): the message's own elements when they are the C array already.

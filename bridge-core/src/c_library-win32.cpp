@@ -12,7 +12,11 @@
 //     computed by the client, of another bitness, would not name.
 #include <windows.h>
 
+#include <cctype>
+#include <string>
+
 #include "bitbridge/binary_header.h"
+#include "binary_image.h"
 #include "bitbridge/error.h"
 #include "c_library.h"
 #include "component_loader.h"
@@ -59,6 +63,22 @@ CLibrary openByName(const std::string& name, HMODULE& module) {
                     ") in one of those directories");
   }
   return CLibrary::open(moduleFileName(module));  // the file it found: checked, and loaded again
+}
+
+// The `free` of the C runtime `path` imports (msvcrt, ucrtbase, msvcrNNN or the api-ms-win-crt
+// heap set), already loaded with it: a DLL rarely exports its runtime's free, and only the
+// runtime that allocated a block may free it ($freeWith("free")). Null if it imports none.
+void* importedCrtFree(const std::string& path) {
+  for (std::string dll : readBinaryImage(path).needed) {
+    for (char& c : dll) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    bool crt = dll.rfind("msvcr", 0) == 0 || dll == "ucrtbase.dll" ||
+               dll.rfind("api-ms-win-crt-heap-", 0) == 0;
+    if (!crt) continue;
+    HMODULE module = ::GetModuleHandleA(dll.c_str());
+    if (module == nullptr) continue;
+    if (auto address = ::GetProcAddress(module, "free")) return reinterpret_cast<void*>(address);
+  }
+  return nullptr;
 }
 
 }  // namespace
@@ -112,6 +132,7 @@ CLibrary CLibrary::open(const std::string& path) {
 void* CLibrary::function(const std::string& symbol, const std::string& method) const {
   void* address =
       reinterpret_cast<void*>(::GetProcAddress(reinterpret_cast<HMODULE>(handle_), symbol.c_str()));
+  if (address == nullptr && symbol == "free") address = importedCrtFree(path_);
   if (address == nullptr) {
     throw Error(ErrorKind::NotFound, method + ": " + path_ + " does not export '" + symbol + "'",
                 "`" + inspectCommand(path_) + " --exports` lists what it exports");

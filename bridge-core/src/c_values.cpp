@@ -58,8 +58,12 @@ uint64_t pointedCount(const StructLayout& layout, const MemberPlan& m, const uns
 
 unsigned char* CallScratch::allocate(size_t bytes) {
   size_t blocks = bytes / sizeof(std::max_align_t) + 1;  // never empty: a valid pointer
-  blocks_.emplace_back(new std::max_align_t[blocks]());
-  return reinterpret_cast<unsigned char*>(blocks_.back().get());
+  blocks_.emplace_back(new std::max_align_t[blocks]);
+  // Zeroed explicitly: terminators, NULs after out text and struct padding rely on it, and
+  // value-initialising max_align_t[] did not zero it in the mingw-w64 x86-64 build.
+  auto* memory = reinterpret_cast<unsigned char*>(blocks_.back().get());
+  std::memset(memory, 0, blocks * sizeof(std::max_align_t));
+  return memory;
 }
 
 Wide fromDynamic(capnp::DynamicValue::Reader value) {

@@ -9,6 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#if defined(_WIN32)
+#include <windows.h>
+#endif
 
 int32_t bt_add_i32(int32_t a, int32_t b) { return a + b; }
 uint64_t bt_add_u64(uint64_t a, uint64_t b) { return a + b; }
@@ -215,17 +219,25 @@ void bt_free_string(char* s) {
 int32_t bt_strings_live(void) { return bt_strings; }
 
 /* --- errno ---------------------------------------------------------------------------------- */
+/* The last error as the platform's libraries leave it: errno on POSIX, SetLastError on Windows. */
 int32_t bt_fail_with(int32_t code) {
+#if defined(_WIN32)
+  SetLastError((DWORD)code);
+#else
   errno = code;
+#endif
   return -1;
 }
 int32_t bt_succeed(void) { return 0; }
 
 /* --- A long call ------------------------------------------------------------------------------ */
-#include <time.h>
 int32_t bt_sleep_ms(int32_t ms) {
+#if defined(_WIN32)
+  Sleep((DWORD)ms);
+#else
   struct timespec t = {ms / 1000, (long)(ms % 1000) * 1000000L};
   nanosleep(&t, NULL);
+#endif
   return ms;
 }
 
