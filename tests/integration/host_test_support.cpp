@@ -30,6 +30,16 @@ bool readStat(int pid, char& state, int& ppid) {
 
 }  // namespace
 
+bool fileExists(const std::string& path) {
+  struct stat status {};
+  return ::lstat(path.c_str(), &status) == 0;
+}
+
+std::string readFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
 std::string readProcFile(const std::string& path) {
   std::string text;
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);

@@ -54,6 +54,11 @@ bool waitUntilGone(int pid, std::chrono::milliseconds timeout);
 /// Live processes whose command line contains `--shared <name>` (shared hosts of that name).
 std::vector<int> sharedHostPids(const std::string& name);
 
+/// Whether `path` exists (lstat: a dangling symlink counts).
+bool fileExists(const std::string& path);
+/// The whole of a regular file ("" if it cannot be read).
+std::string readFile(const std::string& path);
+
 /// The whole of a /proc file, or what could be read of it: a process that exits while it is
 /// read makes read() fail with ESRCH, which std::ifstream reports by throwing.
 std::string readProcFile(const std::string& path);

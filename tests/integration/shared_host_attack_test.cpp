@@ -48,20 +48,12 @@ namespace {
 using namespace std::chrono_literals;
 using shared_counter::Counter;
 using test::expectError;
+using test::fileExists;
+using test::readFile;
 using test::testComponent;
 using Clock = std::chrono::steady_clock;
 
 constexpr auto kIdle = std::chrono::milliseconds(300);
-
-bool fileExists(const std::string& path) {
-  struct stat status {};
-  return ::lstat(path.c_str(), &status) == 0;
-}
-
-std::string readFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
 
 size_t occurrences(const std::string& text, const std::string& needle) {
   size_t count = 0;

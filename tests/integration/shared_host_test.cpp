@@ -44,20 +44,12 @@ namespace {
 using namespace std::chrono_literals;
 using shared_counter::Counter;
 using test::expectError;
+using test::fileExists;
+using test::readFile;
 using test::testComponent;
 
 // Short, so that each test can wait for its hosts to leave.
 constexpr auto kIdle = std::chrono::milliseconds(300);
-
-bool fileExists(const std::string& path) {
-  struct stat status {};
-  return ::lstat(path.c_str(), &status) == 0;
-}
-
-std::string readFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
 
 // Mappings of bitbridge bulk segments in a process ("/dev/shm/bitbridge-<pid>-<id> (deleted)").
 int bulkMappings(uint32_t pid) {
