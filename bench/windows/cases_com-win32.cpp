@@ -1,6 +1,6 @@
 // The COM baseline of the Windows bench (winbench.h): IDispatch::Invoke on an out-of-process
 // object of the other bitness. The object is the one every bitbridge host's COM LocalServer hands
-// out (bridge-core/host/com_server-win32.cpp), and the Invoke timed is its property get
+// out (bridge-core/src/host/executable/com_server-win32.cpp), and the Invoke timed is its property get
 // "Endpoint": a DISPID known in advance, no arguments, a short BSTR back, so that the time is
 // COM's cross-process call (RPC, marshalling through oleaut32's universal marshaller) and not
 // the server's work.
@@ -17,8 +17,8 @@
 #include <stdexcept>
 #include <string>
 
-#include "com_ids.h"
 #include "winbench.h"
+#include "wire/com_ids.h"
 
 namespace bitbridge::bench::win {
 namespace {

@@ -20,9 +20,9 @@
 #include <string>
 #include <type_traits>
 
-#include "binary_image.h"
 #include "bitbridge/binary_header.h"
 #include "bitbridge/error.h"
+#include "common/binary/binary_image.h"
 
 namespace {
 

@@ -22,8 +22,8 @@
 #include <cstring>
 
 #include "bitbridge/error.h"
-#include "bulk_layout.h"
-#include "bulk_segment.h"
+#include "common/bulk/bulk_segment.h"
+#include "wire/bulk_layout.h"
 
 namespace {
 

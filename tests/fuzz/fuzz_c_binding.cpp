@@ -21,11 +21,11 @@
 #include <capnp/serialize.h>
 #include <kj/exception.h>
 
-#include "bind_schema.h"
 #include "bitbridge/error.h"
 #include "bitbridge/host.capnp.h"
-#include "c_binding.h"
-#include "c_binding_plan.h"
+#include "host/bind/bind_schema.h"
+#include "host/bind/c_binding.h"
+#include "host/bind/c_binding_plan.h"
 
 namespace {
 

@@ -38,9 +38,9 @@
 #include <memory>
 
 #include "bitbridge/error.h"
-#include "hello.h"
-#include "host_service.h"
-#include "logging.h"
+#include "common/logging.h"
+#include "host/host_service.h"
+#include "wire/hello.h"
 
 namespace {
 

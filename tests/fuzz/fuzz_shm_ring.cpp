@@ -32,7 +32,7 @@
 #include <kj/exception.h>
 
 #include "bitbridge/error.h"
-#include "shm_ring.h"
+#include "common/transport/shm_ring.h"
 
 namespace {
 

@@ -4,8 +4,8 @@
 #include <cstdint>
 #include <cstring>
 
-#include "bulk_layout.h"
 #include "seeds.h"
+#include "wire/bulk_layout.h"
 
 namespace bitbridge::fuzz {
 namespace {

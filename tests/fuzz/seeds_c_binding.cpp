@@ -9,8 +9,8 @@
 #include <capnp/message.h>
 #include <capnp/serialize.h>
 
-#include "c_binding_seed.capnp.h"
 #include "bitbridge/host.capnp.h"
+#include "c_binding_seed.capnp.h"
 #include "seeds.h"
 
 namespace bitbridge::fuzz {

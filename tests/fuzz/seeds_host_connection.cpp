@@ -9,8 +9,8 @@
 #include <cstring>
 
 #include "bitbridge/host.capnp.h"
-#include "hello.h"
 #include "seeds.h"
+#include "wire/hello.h"
 
 namespace bitbridge::fuzz {
 namespace {

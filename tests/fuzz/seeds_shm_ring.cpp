@@ -3,8 +3,8 @@
 // the header can fail validation.
 #include <cstring>
 
+#include "common/transport/shm_ring.h"
 #include "seeds.h"
-#include "shm_ring.h"
 
 namespace bitbridge::fuzz {
 namespace {

@@ -34,13 +34,13 @@
 
 #include "bitbridge/host.capnp.h"
 #include "bitbridge/host.h"
-#include "counter.capnp.h"
-#include "hello.h"
-#include "host_test_support.h"
+#include "common/transport/shared_endpoint.h"
 #include "components/probe_pattern.h"
+#include "counter.capnp.h"
+#include "host_test_support.h"
 #include "probe.capnp.h"
-#include "shared_endpoint.h"
 #include "support/test_support.h"
+#include "wire/hello.h"
 
 namespace bitbridge {
 namespace {

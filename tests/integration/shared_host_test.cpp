@@ -32,11 +32,11 @@
 #include <gtest/gtest.h>
 
 #include "bitbridge/host.h"
+#include "common/transport/shared_endpoint.h"
 #include "counter.capnp.h"
-#include "hello.h"
 #include "host_test_support.h"
-#include "shared_endpoint.h"
 #include "support/test_support.h"
+#include "wire/hello.h"
 
 namespace bitbridge {
 namespace {

@@ -7,8 +7,8 @@
 #include <fstream>
 #include <iterator>
 
-#include "binary_image.h"
 #include "bitbridge/component.h"
+#include "common/binary/binary_image.h"
 #include "support/synthetic_binaries.h"
 #include "support/test_support.h"
 

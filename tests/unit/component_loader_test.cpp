@@ -8,7 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "bitbridge/component.h"
-#include "component_loader.h"
+#include "host/components/component_loader.h"
 #include "support/test_support.h"
 
 namespace bitbridge {

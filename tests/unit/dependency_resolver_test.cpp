@@ -1,4 +1,4 @@
-// Dependency resolution as the host does it (bridge-core/src/dependency_resolver.h), on real
+// Dependency resolution as the host does it (bridge-core/src/common/binary/dependency_resolver.h), on real
 // libraries of both bitnesses laid out in temporary directories.
 #include <gtest/gtest.h>
 
@@ -7,8 +7,8 @@
 #include <random>
 #include <set>
 
-#include "dependency_resolver.h"
-#include "host_locator.h"
+#include "client/host_locator.h"
+#include "common/binary/dependency_resolver.h"
 #include "support/synthetic_binaries.h"
 #include "support/temp_dir.h"
 #include "support/test_support.h"

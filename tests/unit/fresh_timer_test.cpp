@@ -2,7 +2,7 @@
 // an answer which arrived while the thread was away from its event loop.
 // Portable: built and run in the Linux builds and, under Wine, in the Windows builds (the OS
 // pipe of kj::setupAsyncIo is a socketpair on the epoll port, a pipe on the IOCP port).
-#include "fresh_timer.h"
+#include "common/fresh_timer.h"
 
 #include <chrono>
 #include <memory>

@@ -8,7 +8,7 @@
 
 #include "bitbridge/error.h"
 #include "bitbridge/host.capnp.h"
-#include "hello.h"
+#include "wire/hello.h"
 
 namespace bitbridge {
 namespace {

@@ -11,10 +11,10 @@
 #include <kj/async-io.h>
 
 #include "bitbridge/host.capnp.h"
-#include "channel.h"
-#include "handshake.h"
-#include "host_service.h"
-#include "logging.h"
+#include "common/logging.h"
+#include "common/transport/channel.h"
+#include "common/transport/handshake.h"
+#include "host/host_service.h"
 #include "probe.capnp.h"
 #include "support/socket_pair.h"
 #include "support/test_support.h"

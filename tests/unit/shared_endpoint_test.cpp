@@ -12,8 +12,8 @@
 
 #include <gtest/gtest.h>
 
-#include "runtime_dir.h"
-#include "shared_endpoint.h"
+#include "common/platform/runtime_dir-posix.h"
+#include "common/transport/shared_endpoint.h"
 #include "support/test_support.h"
 
 namespace bitbridge {

@@ -16,12 +16,12 @@
 #include <kj/async-io.h>
 
 #include "bitbridge/host.capnp.h"
-#include "handshake.h"
-#include "host_service.h"
-#include "logging.h"
+#include "common/logging.h"
+#include "common/transport/handshake.h"
+#include "common/transport/shm_ring.h"
+#include "common/transport/shm_stream.h"
+#include "host/host_service.h"
 #include "probe.capnp.h"
-#include "shm_ring.h"
-#include "shm_stream.h"
 #include "support/socket_pair.h"
 #include "support/test_support.h"
 

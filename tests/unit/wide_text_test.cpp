@@ -1,6 +1,6 @@
 // wide_text.h: UTF-8 <-> UTF-16 / UTF-32 for Host::bind's wide strings. Both forms in every
 // build (the host's wchar_t picks one: UTF-16 on Windows, UTF-32 on Linux).
-#include "wide_text.h"
+#include "common/wide_text.h"
 
 #include <gtest/gtest.h>
 

@@ -15,10 +15,10 @@
 #include <gtest/gtest.h>
 
 #include "bitbridge/host.h"
-#include "com_ids.h"
 #include "probe.capnp.h"
 #include "support/test_support.h"
 #include "windows/windows_test_support.h"
+#include "wire/com_ids.h"
 
 #ifndef HOST_EXE_X86
 #error "HOST_EXE_X86 and HOST_EXE_X86_64 must name the staged bitbridge-host32.exe and -host64.exe"

@@ -13,7 +13,7 @@
 #include <kj/async-io.h>
 
 #include "bitbridge/error.h"
-#include "named_pipe.h"
+#include "common/transport/named_pipe-win32.h"
 #include "support/test_support.h"
 
 namespace bitbridge {

@@ -6,7 +6,7 @@
 #include <kj/exception.h>
 
 #include "bitbridge/host.h"
-#include "host_locator.h"
+#include "client/host_locator.h"
 
 namespace bitbridge::cli {
 

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "binary_image.h"
+#include "common/binary/binary_image.h"
 
 namespace bitbridge::cli {
 

@@ -1,6 +1,6 @@
 #include "inspection.h"
 
-#include "host_locator.h"
+#include "client/host_locator.h"
 
 namespace bitbridge::cli {
 namespace {

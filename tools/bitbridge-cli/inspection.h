@@ -7,11 +7,11 @@
 #include <string>
 #include <vector>
 
-#include "binary_image.h"
 #include "class_listing.h"
-#include "dependency_resolver.h"
+#include "common/binary/binary_image.h"
+#include "common/binary/dependency_resolver.h"
+#include "common/binary/search_environment.h"
 #include "host_requirement.h"
-#include "search_environment.h"
 
 namespace bitbridge::cli {
 

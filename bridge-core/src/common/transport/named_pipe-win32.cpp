@@ -1,0 +1,193 @@
+// Named pipes on Windows: names, creation and connection; see named_pipe-win32.h for the security
+// settings and why. The stream over a connected pipe is pipe_stream-win32.cpp.
+#include "common/transport/named_pipe-win32.h"
+
+#include <windows.h>
+#include <bcrypt.h>
+#include <sddl.h>
+
+#include <algorithm>
+#include <thread>
+
+#include <kj/debug.h>
+
+#include "bitbridge/error.h"
+#include "common/platform/text-win32.h"
+
+namespace bitbridge {
+namespace {
+
+constexpr DWORD kPipeBufferBytes = 256 * 1024;
+
+// A security descriptor whose DACL grants the current user (the token's user SID) full access
+// and nobody else anything; "P" protects it from inherited entries.
+class CurrentUserOnly {
+ public:
+  CurrentUserOnly() {
+    HANDLE token = nullptr;
+    if (!::OpenProcessToken(::GetCurrentProcess(), TOKEN_QUERY, &token)) fail("OpenProcessToken");
+    DWORD size = 0;
+    ::GetTokenInformation(token, TokenUser, nullptr, 0, &size);
+    std::string buffer(size, '\0');
+    BOOL ok = ::GetTokenInformation(token, TokenUser, &buffer[0], size, &size);
+    ::CloseHandle(token);
+    if (!ok) fail("GetTokenInformation");
+    wchar_t* sid = nullptr;
+    if (!::ConvertSidToStringSidW(reinterpret_cast<TOKEN_USER*>(&buffer[0])->User.Sid, &sid)) {
+      fail("ConvertSidToStringSid");
+    }
+    std::wstring sddl = L"D:P(A;;GA;;;" + std::wstring(sid) + L")";
+    ::LocalFree(sid);
+    if (!::ConvertStringSecurityDescriptorToSecurityDescriptorW(sddl.c_str(), SDDL_REVISION_1,
+                                                                 &descriptor_, nullptr)) {
+      fail("ConvertStringSecurityDescriptorToSecurityDescriptor");
+    }
+    attributes_.nLength = sizeof(attributes_);
+    attributes_.lpSecurityDescriptor = descriptor_;
+    attributes_.bInheritHandle = FALSE;  // never inherited by what the legacy library spawns
+  }
+  ~CurrentUserOnly() {
+    if (descriptor_ != nullptr) ::LocalFree(descriptor_);
+  }
+  SECURITY_ATTRIBUTES* get() { return &attributes_; }
+
+ private:
+  [[noreturn]] static void fail(const char* what) {
+    throw Error(ErrorKind::BadConfiguration,
+                std::string("cannot build the pipe's security descriptor: ") + what + ": " +
+                    lastWin32ErrorText());
+  }
+  PSECURITY_DESCRIPTOR descriptor_ = nullptr;
+  SECURITY_ATTRIBUTES attributes_{};
+};
+
+std::string randomHex(size_t bytes) {
+  std::string raw(bytes, '\0');
+  if (!BCRYPT_SUCCESS(::BCryptGenRandom(nullptr, reinterpret_cast<PUCHAR>(&raw[0]),
+                                        static_cast<ULONG>(bytes),
+                                        BCRYPT_USE_SYSTEM_PREFERRED_RNG))) {
+    throw Error(ErrorKind::BadConfiguration, "the system random number generator failed",
+                "BCryptGenRandom is needed to name pipes unguessably");
+  }
+  static const char digits[] = "0123456789abcdef";
+  std::string hex;
+  for (unsigned char c : raw) {
+    hex += digits[c >> 4];
+    hex += digits[c & 15];
+  }
+  return hex;
+}
+
+}  // namespace
+
+std::string newPipeName(const std::string& purpose) {
+  return "\\\\.\\pipe\\bitbridge-" + purpose + "-" + std::to_string(::GetCurrentProcessId()) + "-" +
+         randomHex(16);
+}
+
+UniqueHandle createPipeServer(const std::string& name) {
+  CurrentUserOnly security;
+  HANDLE pipe = ::CreateNamedPipeW(
+      widen(name).c_str(), PIPE_ACCESS_DUPLEX | FILE_FLAG_OVERLAPPED | FILE_FLAG_FIRST_PIPE_INSTANCE,
+      PIPE_TYPE_BYTE | PIPE_READMODE_BYTE | PIPE_WAIT | PIPE_REJECT_REMOTE_CLIENTS,
+      1, kPipeBufferBytes, kPipeBufferBytes, 0, security.get());
+  if (pipe == INVALID_HANDLE_VALUE) {
+    DWORD error = ::GetLastError();
+    if (error == ERROR_ACCESS_DENIED || error == ERROR_PIPE_BUSY) {
+      throw Error(ErrorKind::BadConfiguration,
+                  "the pipe " + name + " already exists: another process created it first (" +
+                      win32ErrorText(error) + ")",
+                  "pipe names are random per start; if this repeats, look for a process squatting "
+                  "on \\\\.\\pipe\\bitbridge-* names");
+    }
+    throw Error(ErrorKind::BadConfiguration,
+                "cannot create the pipe " + name + ": " + win32ErrorText(error));
+  }
+  return UniqueHandle(pipe);
+}
+
+bool waitForPipeClient(HANDLE pipe, std::chrono::milliseconds timeout, HANDLE abandon) {
+  OVERLAPPED overlapped{};
+  overlapped.hEvent = ::CreateEventW(nullptr, TRUE, FALSE, nullptr);
+  if (overlapped.hEvent == nullptr) {
+    throw Error(ErrorKind::BadConfiguration, "CreateEvent failed: " + lastWin32ErrorText());
+  }
+  UniqueHandle event(overlapped.hEvent);
+  if (::ConnectNamedPipe(pipe, &overlapped)) return true;
+  DWORD error = ::GetLastError();
+  if (error == ERROR_PIPE_CONNECTED) return true;  // connected between create and connect
+  if (error != ERROR_IO_PENDING) {
+    throw Error(ErrorKind::BadConfiguration, "ConnectNamedPipe failed: " + win32ErrorText(error));
+  }
+  HANDLE waits[2] = {overlapped.hEvent, abandon};
+  DWORD count = abandon != nullptr ? 2 : 1;
+  DWORD ms = static_cast<DWORD>(std::min<int64_t>(timeout.count(), INFINITE - 1));
+  DWORD which = ::WaitForMultipleObjects(count, waits, FALSE, ms);
+  DWORD transferred = 0;
+  if (which == WAIT_OBJECT_0) {
+    return ::GetOverlappedResult(pipe, &overlapped, &transferred, FALSE) != 0;
+  }
+  // Timed out or abandoned: cancel, and wait for the cancellation before `overlapped` dies.
+  ::CancelIoEx(pipe, &overlapped);
+  bool connected = ::GetOverlappedResult(pipe, &overlapped, &transferred, TRUE) != 0;
+  return connected && which != WAIT_OBJECT_0 + 1;
+}
+
+UniqueHandle connectPipeClient(const std::string& name, uint32_t expectedServerPid,
+                                      std::chrono::milliseconds timeout,
+                                      const std::function<void()>& stillStarting,
+                                      const std::string& serverLabel) {
+  const std::wstring wide = widen(name);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto pause = std::chrono::milliseconds(1);
+  for (;;) {
+    HANDLE pipe = ::CreateFileW(wide.c_str(), GENERIC_READ | GENERIC_WRITE, 0, nullptr,
+                                OPEN_EXISTING,
+                                FILE_FLAG_OVERLAPPED | SECURITY_SQOS_PRESENT | SECURITY_IDENTIFICATION,
+                                nullptr);
+    if (pipe != INVALID_HANDLE_VALUE) {
+      UniqueHandle owned(pipe);
+      ULONG server = 0;
+      if (!::GetNamedPipeServerProcessId(pipe, &server)) {
+        throw Error(ErrorKind::BadConfiguration,
+                    "cannot tell which process serves " + name + ": " + lastWin32ErrorText());
+      }
+      if (expectedServerPid != 0 && server != expectedServerPid) {
+        throw Error(ErrorKind::MalformedPeer,
+                    "the pipe " + name + " is served by process " + std::to_string(server) +
+                        ", not by " + serverLabel,
+                    "another program created that pipe name first; it was not used");
+      }
+      return owned;
+    }
+    DWORD error = ::GetLastError();
+    if (error == ERROR_PIPE_BUSY) {
+      // Its one instance is taken: by someone else (it will never be ours), or in a race that
+      // WaitNamedPipe settles.
+      ::WaitNamedPipeW(wide.c_str(), 50);
+    } else if (error != ERROR_FILE_NOT_FOUND) {
+      throw Error(ErrorKind::BadConfiguration,
+                  "cannot connect to " + serverLabel + " at " + name + ": " + win32ErrorText(error));
+    }
+    stillStarting();
+    if (std::chrono::steady_clock::now() >= deadline) {
+      throw Error(ErrorKind::TimedOut,
+                  serverLabel + " did not open its pipe " + name + " within " +
+                      std::to_string(timeout.count()) + " ms",
+                  "the host may be stuck starting; raise HostOptions::startTimeout if the "
+                  "machine is slow (under Wine a first start can take seconds)");
+    }
+    // Short pauses: whatever the host's start takes (under Wine 40-150 ms, most of it process
+    // start), a pause of up to 20 ms (as before) added 10 ms on average to every spawn; a failed
+    // CreateFile costs tens of microseconds, so polling every 2 ms is cheap.
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::milliseconds(2));
+  }
+}
+
+uint32_t pipeClientProcessId(HANDLE pipe) {
+  ULONG client = 0;
+  return ::GetNamedPipeClientProcessId(pipe, &client) ? static_cast<uint32_t>(client) : 0;
+}
+
+}  // namespace bitbridge

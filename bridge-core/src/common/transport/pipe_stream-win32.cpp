@@ -1,0 +1,313 @@
+// The KJ stream over a connected named pipe (wrapPipe, named_pipe-win32.h), and its cutter.
+//
+// Why it is shaped this way (docs/windows.md, "The pipe stream"; figures in
+// docs/performance.md): under Wine every ReadFile, WriteFile and every I/O completion dequeued
+// from the port is a round trip to wineserver, and those round trips, not the bytes, are what
+// a small call costs. So the stream
+//   - reads into a buffer of its own (kReadBufferBytes) and serves tryRead from it: Cap'n Proto
+//     reads a message as a segment table then its segments, and RPC sends Finish right before
+//     the next Call, so one ReadFile usually fetches several reads' worth; reads of at least
+//     the buffer's size go straight into the caller's memory (large messages are not copied);
+//   - asks for no completion packet when an operation completes at once
+//     (FILE_SKIP_COMPLETION_PORT_ON_SUCCESS): a write into the pipe's buffer and a read of data
+//     already there then cost one request, not three (issue, dequeue, wake-up);
+//   - gathers the pieces of a small message into one WriteFile.
+// Semantics are those of a socket stream: EOF when the peer closes its end; a cut (cutter)
+// fails pending and later operations DISCONNECTED; cancelling a promise cancels its I/O (KJ's
+// IoPromiseAdapter waits for the cancellation before the OVERLAPPED and buffer can go).
+//
+// Thread: the event loop's thread only. At most one read and one write are pending at a time
+// (KJ's stream contract); each has its own OVERLAPPED inside KJ's IoOperation.
+//
+// Counters: with BITBRIDGE_PIPE_STATS=<file> in the environment, each stream appends one line of
+// counts to <file> when it is destroyed (reads/writes issued, completed at once, pending,
+// served from the buffer, bytes): how the I/O of a run was measured.
+#include <windows.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include <kj/debug.h>
+
+#include "common/platform/text-win32.h"
+#include "common/transport/named_pipe-win32.h"
+
+namespace bitbridge {
+namespace {
+
+// Bigger than any small message and than the default pipe buffer's typical chunk; reads of at
+// least this many bytes bypass it.
+constexpr size_t kReadBufferBytes = 64 * 1024;
+// Messages up to this size are gathered into one WriteFile; larger ones are written piece by
+// piece (copying them would cost more than the extra completions).
+constexpr size_t kGatherLimit = 64 * 1024;
+
+bool isEndOfStream(DWORD error) {
+  return error == ERROR_BROKEN_PIPE || error == ERROR_PIPE_NOT_CONNECTED || error == ERROR_NO_DATA ||
+         error == ERROR_HANDLE_EOF;
+}
+
+class PipeCutter final : public ChannelCutter {
+ public:
+  explicit PipeCutter(std::shared_ptr<PipeCutState> state) : state_(std::move(state)) {}
+  void cut() override {
+    state_->cut = true;
+    // Pending reads and writes complete with ERROR_OPERATION_ABORTED, and fail as cut.
+    if (state_->handle != nullptr) ::CancelIoEx(state_->handle, nullptr);
+  }
+
+ private:
+  std::shared_ptr<PipeCutState> state_;
+};
+
+struct PipeCounters {
+  uint64_t tryReads = 0;        // tryRead calls
+  uint64_t fromBuffer = 0;      // ... satisfied from the buffer without a ReadFile
+  uint64_t readFiles = 0;       // ReadFile calls
+  uint64_t readsAtOnce = 0;     // ... completed at once (no completion packet)
+  uint64_t readsPending = 0;    // ... completed through the port
+  uint64_t bytesRead = 0;
+  uint64_t writeFiles = 0;
+  uint64_t writesAtOnce = 0;
+  uint64_t writesPending = 0;
+  uint64_t bytesWritten = 0;
+};
+
+class PipeStream final : public kj::AsyncIoStream {
+ public:
+  PipeStream(kj::Win32EventPort& port, UniqueHandle pipe, std::shared_ptr<PipeCutState> state)
+      : pipe_(kj::mv(pipe)),
+        observer_(port.observeIo(pipe_.get())),
+        state_(state ? std::move(state) : std::make_shared<PipeCutState>()),
+        readBuffer_(kj::heapArray<kj::byte>(kReadBufferBytes)) {
+    state_->handle = pipe_.get();
+    // After observeIo (the handle is on the port). If the mode cannot be set, operations that
+    // complete at once still queue a packet, and we wait for it as for any other.
+    skipPacketOnSuccess_ = ::SetFileCompletionNotificationModes(
+                               pipe_.get(), FILE_SKIP_COMPLETION_PORT_ON_SUCCESS |
+                                                FILE_SKIP_SET_EVENT_ON_HANDLE) != 0;
+    if (const char* file = std::getenv("BITBRIDGE_PIPE_STATS")) statsFile_ = file;
+    auto paf = kj::newPromiseAndFulfiller<void>();
+    disconnected_ = paf.promise.fork();
+    onDisconnect_ = kj::mv(paf.fulfiller);
+  }
+  ~PipeStream() noexcept(false) {
+    state_->handle = nullptr;
+    if (!statsFile_.empty()) writeStats();
+  }
+
+  kj::Promise<size_t> tryRead(void* buffer, size_t minBytes, size_t maxBytes) override {
+    ++counters_.tryReads;
+    checkNotCut();  // also with bytes buffered: a cut channel fails every read
+    auto* out = static_cast<kj::byte*>(buffer);
+    size_t done = takeBuffered(out, maxBytes);
+    if (done >= minBytes && done > 0) ++counters_.fromBuffer;
+    return readMore(out, minBytes, maxBytes, done);
+  }
+
+  kj::Promise<void> write(const void* buffer, size_t size) override {
+    return writeAll(static_cast<const kj::byte*>(buffer), size);
+  }
+
+  kj::Promise<void> write(kj::ArrayPtr<const kj::ArrayPtr<const kj::byte>> pieces) override {
+    // Cap'n Proto writes a message as a segment table plus segments: one WriteFile instead of
+    // one per piece, by gathering small messages into one buffer.
+    size_t total = 0;
+    for (auto& piece : pieces) total += piece.size();
+    if (pieces.size() == 1) return writeAll(pieces[0].begin(), pieces[0].size());
+    if (total <= kGatherLimit) {
+      auto gathered = kj::heapArray<kj::byte>(total);
+      size_t at = 0;
+      for (auto& piece : pieces) {
+        std::memcpy(gathered.begin() + at, piece.begin(), piece.size());
+        at += piece.size();
+      }
+      auto promise = writeAll(gathered.begin(), gathered.size());
+      return promise.attach(kj::mv(gathered));
+    }
+    return writePieces(pieces, 0);
+  }
+
+  kj::Promise<void> whenWriteDisconnected() override { return disconnected_.addBranch(); }
+
+  // Pipes have no half-close; the peer reads EOF once this stream is destroyed.
+  void shutdownWrite() override {}
+
+ private:
+  void checkNotCut() {
+    if (state_->cut) {
+      kj::throwFatalException(KJ_EXCEPTION(DISCONNECTED, "bitbridge: channel cut (peer gone)"));
+    }
+  }
+
+  void sawDisconnect() {
+    if (onDisconnect_->isWaiting()) onDisconnect_->fulfill();
+  }
+
+  // Moves up to `max` buffered bytes to `out`; returns how many.
+  size_t takeBuffered(kj::byte* out, size_t max) {
+    size_t n = std::min(max, readEnd_ - readStart_);
+    if (n > 0) {
+      std::memcpy(out, readBuffer_.begin() + readStart_, n);
+      readStart_ += n;
+      if (readStart_ == readEnd_) readStart_ = readEnd_ = 0;
+    }
+    return n;
+  }
+
+  // Reads until `done` >= `minBytes` (or EOF). The buffer is empty whenever a ReadFile is issued.
+  kj::Promise<size_t> readMore(kj::byte* buffer, size_t minBytes, size_t maxBytes, size_t done) {
+    for (;;) {
+      if (done >= minBytes || eof_) return done;
+      checkNotCut();
+      KJ_ASSERT(readStart_ == readEnd_);
+      const size_t want = maxBytes - done;
+      const bool direct = want >= kReadBufferBytes;
+      kj::byte* target = direct ? buffer + done : readBuffer_.begin();
+      DWORD chunk = static_cast<DWORD>(direct ? std::min<size_t>(want, 1u << 30) : kReadBufferBytes);
+      auto operation = observer_->newOperation(0);
+      ++counters_.readFiles;
+      if (::ReadFile(pipe_.get(), target, chunk, nullptr, operation->getOverlapped())) {
+        if (skipPacketOnSuccess_) {
+          // Completed at once and no packet will come: the operation is just dropped.
+          ++counters_.readsAtOnce;
+          DWORD bytes = static_cast<DWORD>(operation->getOverlapped()->InternalHigh);
+          done += absorbCounted(direct, bytes, buffer + done, maxBytes - done);
+          continue;
+        }
+      } else {
+        DWORD error = ::GetLastError();
+        // Failed at once: no completion will be queued, so the operation is just dropped.
+        if (error != ERROR_IO_PENDING) return readFailed(error, done);
+      }
+      ++counters_.readsPending;
+      auto completion = operation->onComplete();
+      return completion.attach(kj::mv(operation))
+          .then([this, buffer, minBytes, maxBytes, done,
+                 direct](kj::Win32EventPort::IoResult result) -> kj::Promise<size_t> {
+            if (result.errorCode != ERROR_SUCCESS) return readFailed(result.errorCode, done);
+            size_t now = done + absorbCounted(direct, result.bytesTransferred, buffer + done,
+                                              maxBytes - done);
+            return readMore(buffer, minBytes, maxBytes, now);
+          });
+    }
+  }
+
+  // Takes the bytes a completed ReadFile delivered: already in the caller's memory (`direct`),
+  // or in the buffer, of which up to `max` go to `out`. Returns how many the caller got.
+  size_t absorbCounted(bool direct, DWORD bytes, kj::byte* out, size_t max) {
+    counters_.bytesRead += bytes;
+    if (direct) return bytes;
+    readStart_ = 0;
+    readEnd_ = bytes;
+    return takeBuffered(out, max);
+  }
+
+  kj::Promise<size_t> readFailed(DWORD error, size_t done) {
+    checkNotCut();
+    if (isEndOfStream(error)) {
+      eof_ = true;
+      sawDisconnect();
+      return done;
+    }
+    sawDisconnect();
+    return KJ_EXCEPTION(DISCONNECTED, "bitbridge: reading the pipe failed", win32ErrorText(error));
+  }
+
+  kj::Promise<void> writeAll(const kj::byte* data, size_t size) {
+    for (;;) {
+      if (size == 0) return kj::READY_NOW;
+      checkNotCut();
+      auto operation = observer_->newOperation(0);
+      DWORD chunk = static_cast<DWORD>(std::min<size_t>(size, 1u << 30));
+      ++counters_.writeFiles;
+      if (::WriteFile(pipe_.get(), data, chunk, nullptr, operation->getOverlapped())) {
+        if (skipPacketOnSuccess_) {
+          ++counters_.writesAtOnce;
+          DWORD bytes = static_cast<DWORD>(operation->getOverlapped()->InternalHigh);
+          counters_.bytesWritten += bytes;
+          data += bytes;
+          size -= bytes;
+          continue;
+        }
+      } else {
+        DWORD error = ::GetLastError();
+        if (error != ERROR_IO_PENDING) return writeFailed(error);
+      }
+      ++counters_.writesPending;
+      auto completion = operation->onComplete();
+      return completion.attach(kj::mv(operation))
+          .then([this, data, size](kj::Win32EventPort::IoResult result) -> kj::Promise<void> {
+            if (result.errorCode != ERROR_SUCCESS) return writeFailed(result.errorCode);
+            counters_.bytesWritten += result.bytesTransferred;
+            return writeAll(data + result.bytesTransferred, size - result.bytesTransferred);
+          });
+    }
+  }
+
+  kj::Promise<void> writePieces(kj::ArrayPtr<const kj::ArrayPtr<const kj::byte>> pieces, size_t i) {
+    if (i == pieces.size()) return kj::READY_NOW;
+    return writeAll(pieces[i].begin(), pieces[i].size()).then([this, pieces, i]() {
+      return writePieces(pieces, i + 1);
+    });
+  }
+
+  kj::Promise<void> writeFailed(DWORD error) {
+    checkNotCut();
+    sawDisconnect();
+    return KJ_EXCEPTION(DISCONNECTED, "bitbridge: writing the pipe failed", win32ErrorText(error));
+  }
+
+  void writeStats() const {
+    std::FILE* out = std::fopen(statsFile_.c_str(), "a");
+    if (out == nullptr) return;
+    const PipeCounters& c = counters_;
+    std::fprintf(out,
+                 "pid %lu bits %u skip %d: tryRead %llu (from buffer %llu) ReadFile %llu (at once "
+                 "%llu, pending %llu) bytes %llu; WriteFile %llu (at once %llu, pending %llu) "
+                 "bytes %llu\n",
+                 static_cast<unsigned long>(::GetCurrentProcessId()),
+                 static_cast<unsigned>(sizeof(void*) * 8), skipPacketOnSuccess_ ? 1 : 0,
+                 static_cast<unsigned long long>(c.tryReads),
+                 static_cast<unsigned long long>(c.fromBuffer),
+                 static_cast<unsigned long long>(c.readFiles),
+                 static_cast<unsigned long long>(c.readsAtOnce),
+                 static_cast<unsigned long long>(c.readsPending),
+                 static_cast<unsigned long long>(c.bytesRead),
+                 static_cast<unsigned long long>(c.writeFiles),
+                 static_cast<unsigned long long>(c.writesAtOnce),
+                 static_cast<unsigned long long>(c.writesPending),
+                 static_cast<unsigned long long>(c.bytesWritten));
+    std::fclose(out);
+  }
+
+  UniqueHandle pipe_;
+  kj::Own<kj::Win32EventPort::IoObserver> observer_;
+  std::shared_ptr<PipeCutState> state_;
+  bool skipPacketOnSuccess_ = false;
+  // Bytes read ahead of the caller: [readStart_, readEnd_) of readBuffer_.
+  kj::Array<kj::byte> readBuffer_;
+  size_t readStart_ = 0;
+  size_t readEnd_ = 0;
+  bool eof_ = false;
+  kj::ForkedPromise<void> disconnected_ = nullptr;
+  kj::Own<kj::PromiseFulfiller<void>> onDisconnect_;
+  PipeCounters counters_;
+  std::string statsFile_;
+};
+
+}  // namespace
+
+kj::Own<ChannelCutter> makePipeCutter(std::shared_ptr<PipeCutState> state) {
+  return kj::heap<PipeCutter>(std::move(state));
+}
+
+kj::Own<kj::AsyncIoStream> wrapPipe(kj::Win32EventPort& port, UniqueHandle pipe,
+                                    std::shared_ptr<PipeCutState> state) {
+  return kj::heap<PipeStream>(port, kj::mv(pipe), std::move(state));
+}
+
+}  // namespace bitbridge

@@ -1,0 +1,115 @@
+// The shared-memory transport: a kj::AsyncIoStream over the two rings of a shared segment
+// (shm_ring.h), so Cap'n Proto's TwoPartyVatNetwork runs over it unchanged.
+//
+// Why: a kernel wake-up costs ~35-50 us on our machines (design.md §3), spinning on shared
+// memory ~0.5 us. A read or write that cannot progress therefore polls the ring for a short,
+// bounded time (ShmStreamOptions::spin) and only then parks: it raises its "parked" flag in the
+// segment, re-checks the ring, and sleeps on its own eventfd ("doorbell"), which this thread's
+// KJ event loop watches. The other side writes that eventfd only when it finds the flag raised,
+// so while both sides are busy no system call is made at all.
+//
+// The private socket of the ordinary transport stays open beside the segment as the *control
+// channel*: it carries the setup (the segment and both doorbells travel over it with
+// SCM_RIGHTS, right after the hello and before Cap'n Proto starts), and its EOF is how each side
+// learns that the other died: pending and later reads (once the ring is drained) and writes
+// then fail with a DISCONNECTED kj::Exception.
+//
+// Usage (both sides run the hello handshake on the socket stream first):
+//
+//   // client (creates the segment), after exchangeHello on `socket`:
+//   auto control = toControlChannel(kj::mv(socket), *io.lowLevelProvider);
+//   auto stream = offerShmChannel(io.unixEventPort, kj::mv(control)).wait(io.waitScope);
+//   capnp::TwoPartyVatNetwork network(*stream, capnp::rpc::twoparty::Side::CLIENT);
+//
+//   // host, after exchangeHello on `socket`:
+//   auto control = toControlChannel(kj::mv(socket), *io.lowLevelProvider);
+//   auto stream = acceptShmChannel(io.unixEventPort, kj::mv(control)).wait(io.waitScope);
+//   capnp::TwoPartyVatNetwork network(*stream, capnp::rpc::twoparty::Side::SERVER);
+//
+// (Host::spawn with HostOptions::transport = Transport::SharedMemory and runHost(...,
+// Transport::SharedMemory) do exactly this; a benchmark or test that wants the raw stream calls
+// these functions itself, or makeShmStream below to skip the socket set-up.)
+//
+// Put your own deadline on the setup promises (exclusiveJoin with a timer): a peer that never
+// answers is otherwise waited for until it closes the socket.
+//
+// Thread assumptions: every function here and the returned stream belong to the thread whose
+// KJ event loop owns `eventPort`; the two ends may be two threads of one process (tests) or two
+// processes of any bitness. As with any kj stream: at most one read and one write outstanding,
+// and the buffers given to read/write must stay valid until their promise resolves.
+// Lifetime: the stream owns the mapping, the doorbells and the control socket. Destroying it
+// closes both directions (the peer reads EOF) and the socket (the peer sees it gone).
+#pragma once
+
+#include <cstdint>
+
+#include <kj/async-io.h>
+#include <kj/time.h>
+
+#include "common/event_port.h"
+#include "common/transport/shm_ring.h"
+
+namespace bitbridge {
+
+/// Which end of a shared-memory channel this is. The client creates the segment and sends
+/// client -> host bytes on ring kShmClientToHost.
+enum class ShmSide : uint8_t { Client = 1, Host = 2 };
+
+struct ShmStreamOptions {
+  /// Bytes per direction (power of two, kShmMinRingCapacity..kShmMaxRingCapacity). Only the
+  /// creating side (the client) uses it; the host takes the size from the segment. Messages
+  /// larger than this still pass: they are streamed through the ring.
+  uint32_t ringCapacity = kShmDefaultRingCapacity;
+  /// How long a read (ring empty) or write (ring full) polls the ring before parking on its
+  /// eventfd. Polling only runs when this thread's event loop has nothing else queued, in slices
+  /// of ~1 us, so it delays no ready work; it does delay the loop's next look at file
+  /// descriptors and timers by at most this much. It is CPU burnt per idle period: zero parks at
+  /// once (every message then costs a wake-up on a parked peer).
+  kj::Duration spin = 50 * kj::MICROSECONDS;
+};
+
+/// Throws Error(BadConfiguration) naming the alternative where this platform has no
+/// shared-memory transport (Windows, so far); called before a host is started for it.
+void requireShmTransport();
+
+/// Makes a doorbell: a non-blocking, close-on-exec eventfd. Throws Error(BadConfiguration).
+kj::AutoCloseFd makeShmDoorbell();
+
+/// The stream over an already shared segment (lower level than offer/accept: for tests and
+/// benchmarks that set the segment up themselves). `ownDoorbell` is the eventfd this side
+/// sleeps on (watched with a FdObserver on `eventPort`); `peerDoorbell` is
+/// the one the peer sleeps on. `control` is only read, to detect the peer's death (EOF or error
+/// => DISCONNECTED); any byte arriving on it is a protocol violation (malformed-peer). The
+/// segment's rings must be unused (counters at 0).
+kj::Own<kj::AsyncIoStream> makeShmStream(EventPort& eventPort, ShmSegment segment,
+                                         ShmSide side, kj::AutoCloseFd ownDoorbell,
+                                         kj::AutoCloseFd peerDoorbell,
+                                         kj::Own<kj::AsyncIoStream> control,
+                                         ShmStreamOptions options = {});
+
+/// Re-wraps a connected AF_UNIX socket stream (as made by kj's wrapSocketFd, e.g. the channel
+/// after the hello) so that descriptors can be passed over it. The original object is
+/// destroyed; the socket itself stays open. Throws Error(BadConfiguration) if `socket` has no
+/// descriptor.
+kj::Own<kj::AsyncCapabilityStream> toControlChannel(kj::Own<kj::AsyncIoStream> socket,
+                                                    kj::LowLevelAsyncIoProvider& provider);
+
+/// Client side of the setup: creates the segment (options.ringCapacity) and two doorbells,
+/// sends them with an offer over `control`, and waits for the host's answer. Throws
+/// Error(BadConfiguration) at once if the segment cannot be created. The promise rejects with
+/// DISCONNECTED if the host closes the socket first, with "bitbridge:bad-configuration" if it
+/// refuses the segment, "bitbridge:malformed-peer" on a garbled answer.
+kj::Promise<kj::Own<kj::AsyncIoStream>> offerShmChannel(EventPort& eventPort,
+                                                        kj::Own<kj::AsyncCapabilityStream> control,
+                                                        ShmStreamOptions options = {});
+
+/// Host side of the setup: receives the offer and its three descriptors, validates all of it
+/// as untrusted input (ShmSegment::open; the doorbells must be eventfds), answers, and returns
+/// the stream. A bad offer is refused on the wire (so the client can report it) and the promise
+/// rejects with "bitbridge:malformed-peer"; DISCONNECTED if the client closes first.
+/// `options.ringCapacity` is ignored.
+kj::Promise<kj::Own<kj::AsyncIoStream>> acceptShmChannel(EventPort& eventPort,
+                                                         kj::Own<kj::AsyncCapabilityStream> control,
+                                                         ShmStreamOptions options = {});
+
+}  // namespace bitbridge

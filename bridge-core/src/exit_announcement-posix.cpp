@@ -1,8 +1,0 @@
-// POSIX: a wait status already tells an exit from a signal; nothing to announce.
-#include "exit_announcement.h"
-
-namespace bitbridge {
-
-void announceOwnExit() {}
-
-}  // namespace bitbridge

@@ -1,0 +1,690 @@
+// c_binding_plan.h: from a method's schema and its /bitbridge/c.capnp annotations to a call plan.
+#include "host/bind/c_binding_plan.h"
+
+#include <algorithm>
+#include <cstddef>
+#include <map>
+
+#include "bitbridge/error.h"
+
+namespace bitbridge::cbind {
+namespace {
+
+// The annotation ids of schemas/bitbridge/c.capnp (fixed there with @0x...).
+constexpr uint64_t kSymbol = 0xfed246c1d30eb48bull;
+constexpr uint64_t kType = 0xa673db53f51a5524ull;
+constexpr uint64_t kLengthOf = 0x944f0c1c4f19f055ull;
+constexpr uint64_t kOut = 0xde0686b897cd06eeull;
+constexpr uint64_t kLength = 0xb835821f7af7aefdull;
+constexpr uint64_t kCapacity = 0xdc9584248b436113ull;
+constexpr uint64_t kReturns = 0xb118884cbdc24ac3ull;
+constexpr uint64_t kByValue = 0x9570784a58b7893aull;
+constexpr uint64_t kInOut = 0xba1ead09a7fd347dull;
+constexpr uint64_t kArray = 0xa032423c4ac003a0ull;
+constexpr uint64_t kHandle = 0xa481c1611f53b3b8ull;
+constexpr uint64_t kReleases = 0xe67e8727053ad7a2ull;
+constexpr uint64_t kFreeWith = 0x8d6f75502a6adc99ull;
+constexpr uint64_t kLastError = 0xcb3ef340e8617586ull;
+constexpr uint64_t kNullable = 0xd2f8c6c6c2b090c5ull;
+constexpr uint64_t kCalls = 0xfdf4f0d21f394876ull;
+constexpr uint64_t kTerminated = 0x9417e296846e23d9ull;
+constexpr uint64_t kStdcall = 0xa35c52a2507b1829ull;
+constexpr uint64_t kCdecl = 0xed04ca04cb43c5bfull;
+constexpr uint64_t kOrdinal = 0xe51862ced1e23e72ull;
+
+// CType's enumerants, in c.capnp's order.
+enum class CType : uint16_t { Long, ULong, Size, SSize, IntPtr, UIntPtr, Int, WChar };
+
+const char* const kHint = "see docs/reference.md, \"Binding a C library\", for the annotations";
+
+[[noreturn]] void refuse(const std::string& where, const std::string& what) {
+  throw Error(ErrorKind::BadConfiguration, where + ": " + what, kHint);
+}
+
+std::optional<capnp::schema::Value::Reader> annotation(
+    capnp::List<capnp::schema::Annotation>::Reader list, uint64_t id) {
+  for (auto a : list) {
+    if (a.getId() == id) return a.getValue();
+  }
+  return std::nullopt;
+}
+
+CKind signedOfSize(size_t bytes) { return bytes == 8 ? CKind::I64 : CKind::I32; }
+CKind unsignedOfSize(size_t bytes) { return bytes == 8 ? CKind::U64 : CKind::U32; }
+
+// The C kind of a scalar field (number, Bool, enum), honouring $type; nullopt if not scalar.
+std::optional<CKind> scalarKind(capnp::Type type, std::optional<capnp::schema::Value::Reader> ctype,
+                                const std::string& where) {
+  using W = capnp::schema::Type;
+  if (ctype) {
+    auto value = static_cast<CType>(ctype->getEnum());
+    auto which = type.which();
+    switch (value) {
+      case CType::Long:
+      case CType::SSize:
+      case CType::IntPtr:
+        if (which != W::INT64) refuse(where, "$type(long/ssize/intptr) needs an Int64 field");
+        return signedOfSize(value == CType::Long ? sizeof(long) : sizeof(void*));
+      case CType::ULong:
+      case CType::Size:
+      case CType::UIntPtr:
+        if (which != W::UINT64) refuse(where, "$type(ulong/size/uintptr) needs a UInt64 field");
+        return unsignedOfSize(value == CType::ULong ? sizeof(unsigned long)
+                                                    : value == CType::Size ? sizeof(size_t)
+                                                                           : sizeof(void*));
+      case CType::Int:
+        if (which != W::BOOL && which != W::INT32 && which != W::ENUM) {
+          refuse(where, "$type(int) needs a Bool, Int32 or enum field");
+        }
+        return CKind::I32;
+      case CType::WChar: refuse(where, "$type(wchar) applies to Text fields (wide strings)");
+    }
+    refuse(where, "unknown $type value " + std::to_string(ctype->getEnum()));
+  }
+  switch (type.which()) {
+    case W::BOOL: return CKind::Bool;
+    case W::INT8: return CKind::I8;
+    case W::INT16: return CKind::I16;
+    case W::INT32: return CKind::I32;
+    case W::INT64: return CKind::I64;
+    case W::UINT8: return CKind::U8;
+    case W::UINT16: return CKind::U16;
+    case W::UINT32: return CKind::U32;
+    case W::UINT64: return CKind::U64;
+    case W::FLOAT32: return CKind::F32;
+    case W::FLOAT64: return CKind::F64;
+    case W::ENUM: return CKind::I32;  // a C enum is an int
+    default: return std::nullopt;
+  }
+}
+
+bool isInteger(CKind kind) {
+  return kind != CKind::Void && kind != CKind::Bool && kind != CKind::F32 &&
+         kind != CKind::F64 && kind != CKind::Pointer;
+}
+
+bool sameType(capnp::Type a, capnp::Type b) { return a == b; }
+
+// $type(wchar) on a Text field: wide text. Any other $type on a Text field is a mistake.
+bool isWideText(std::optional<capnp::schema::Value::Reader> ctype, const std::string& where) {
+  if (!ctype) return false;
+  if (static_cast<CType>(ctype->getEnum()) != CType::WChar) {
+    refuse(where, "a Text field takes no $type but $type(wchar) (a wide string)");
+  }
+  return true;
+}
+
+// The C kind of one wchar_t: the host's (2 bytes on Windows, 4 on Linux).
+CKind wcharKind() { return sizeof(wchar_t) == 2 ? CKind::U16 : CKind::U32; }
+
+bool has(capnp::List<capnp::schema::Annotation>::Reader list, uint64_t id) {
+  return annotation(list, id).has_value();
+}
+
+size_t alignUp(size_t value, size_t align) { return (value + align - 1) / align * align; }
+
+// How the host's compiler aligns a T inside a struct (on i386 Linux a double or int64_t member
+// is 4-aligned although alignof says 8; on 32-bit Windows it is 8): measured, not assumed.
+template <typename T>
+struct AlignProbe {
+  char c;
+  T t;
+};
+#define BITBRIDGE_MEMBER_ALIGN(T) offsetof(AlignProbe<T>, t)
+
+size_t memberAlign(CKind kind) {
+  switch (kind) {
+    case CKind::Void: return 1;
+    case CKind::Bool: return BITBRIDGE_MEMBER_ALIGN(bool);
+    case CKind::I8:
+    case CKind::U8: return 1;
+    case CKind::I16:
+    case CKind::U16: return BITBRIDGE_MEMBER_ALIGN(int16_t);
+    case CKind::I32:
+    case CKind::U32: return BITBRIDGE_MEMBER_ALIGN(int32_t);
+    case CKind::I64:
+    case CKind::U64: return BITBRIDGE_MEMBER_ALIGN(int64_t);
+    case CKind::F32: return BITBRIDGE_MEMBER_ALIGN(float);
+    case CKind::F64: return BITBRIDGE_MEMBER_ALIGN(double);
+    case CKind::Pointer: return BITBRIDGE_MEMBER_ALIGN(void*);
+  }
+  return 1;
+}
+#undef BITBRIDGE_MEMBER_ALIGN
+
+CValueType scalarType(CKind kind) {
+  CValueType type;
+  type.kind = kind;
+  return type;
+}
+
+class Planner {
+ public:
+  LibraryPlan plan;
+  bool interfaceStdcall = false;  // $stdcall on the interface: every method not $cdecl
+
+  // The layout of `schema`, planned once per struct and shared by every function using it.
+  const StructLayout* structLayout(capnp::StructSchema schema, const std::string& where) {
+    uint64_t id = schema.getProto().getId();
+    for (const auto& layout : plan.structs) {
+      if (layout->id == id) {
+        if (layout->size == 0) {
+          refuse(where, "struct " + layout->name + " contains itself, which a C struct cannot");
+        }
+        return layout.get();
+      }
+    }
+    auto owned = std::make_unique<StructLayout>();
+    StructLayout& layout = *owned;
+    layout.name = schema.getShortDisplayName();
+    layout.id = id;
+    layout.schema = schema;
+    plan.structs.push_back(std::move(owned));  // size 0 marks it in progress (see above)
+    std::string structWhere = "struct " + layout.name;
+    if (schema.getUnionFields().size() > 0) refuse(structWhere, "unions have no C meaning here");
+    for (auto field : schema.getFields()) layout.members.push_back(member(field, structWhere));
+    if (layout.members.empty()) refuse(structWhere, "a C struct needs at least one field");
+    resolveMemberLengths(layout, structWhere);
+    size_t offset = 0;
+    for (auto& m : layout.members) {
+      size_t align = m.role == MemberRole::Pointer || m.role == MemberRole::Handle
+                         ? memberAlign(CKind::Pointer)
+                         : m.type.align();
+      size_t size = m.role == MemberRole::Pointer || m.role == MemberRole::Handle
+                        ? sizeof(void*)
+                        : m.role == MemberRole::Array ? m.type.size() * m.count : m.type.size();
+      offset = alignUp(offset, align);
+      m.offset = offset;
+      offset += size;
+      layout.align = std::max(layout.align, align);
+      if (offset > kMaxStructBytes) {
+        refuse(structWhere, "larger than " + std::to_string(kMaxStructBytes) + " bytes");
+      }
+    }
+    layout.size = alignUp(offset, layout.align);
+    return &layout;
+  }
+
+  void function(capnp::InterfaceSchema::Method method, const std::string& interfaceName) {
+    FunctionPlan f;
+    auto proto = method.getProto();
+    f.method = interfaceName + "." + std::string(proto.getName());
+    f.methodIndex = method.getIndex();
+    auto symbol = annotation(proto.getAnnotations(), kSymbol);
+    f.symbol = symbol ? std::string(symbol->getText()) : std::string(proto.getName());
+    if (f.symbol.empty()) refuse(f.method, "$symbol(\"\") names nothing");
+    bool stdcall = has(proto.getAnnotations(), kStdcall);
+    bool cdecl = has(proto.getAnnotations(), kCdecl);
+    if (stdcall && cdecl) refuse(f.method, "$stdcall and $cdecl contradict each other");
+    f.stdcall = stdcall || (interfaceStdcall && !cdecl);
+    if (auto ordinal = annotation(proto.getAnnotations(), kOrdinal)) {
+      if (ordinal->getUint16() == 0) refuse(f.method, "$ordinal(0): export ordinals start at 1");
+      f.ordinal = ordinal->getUint16();
+    }
+    auto results = method.getResultType();
+    for (auto field : method.getParamType().getFields()) argument(f, field, results);
+    resolveReferences(f);
+    planResults(f, results);
+    plan.functions.push_back(std::move(f));
+  }
+
+ private:
+  // The element of a List (scalar or struct) or Data (unsigned char); nullopt if not a list.
+  std::optional<CValueType> bufferElement(capnp::Type type, const std::string& where) {
+    using W = capnp::schema::Type;
+    if (type.which() == W::DATA) return scalarType(CKind::U8);
+    if (type.which() != W::LIST) return std::nullopt;
+    capnp::Type element = type.asList().getElementType();
+    if (element.which() == W::STRUCT) {
+      CValueType t;
+      t.layout = structLayout(element.asStruct(), where);
+      return t;
+    }
+    auto kind = scalarKind(element, std::nullopt, where);
+    if (!kind) refuse(where, "a list must hold numbers, Bool, enums or structs (a C array)");
+    return scalarType(*kind);
+  }
+
+  MemberPlan member(capnp::StructSchema::Field field, const std::string& structWhere) {
+    auto proto = field.getProto();
+    MemberPlan m;
+    m.name = proto.getName();
+    m.field = field;
+    std::string where = structWhere + ", field '" + m.name + "'";
+    if (proto.isGroup()) refuse(where, "groups have no C meaning");
+    auto annotations = proto.getAnnotations();
+    auto array = annotation(annotations, kArray);
+    auto handle = annotation(annotations, kHandle);
+    using W = capnp::schema::Type;
+    capnp::Type type = field.getType();
+    for (uint64_t id : {kOut, kLength, kCapacity, kReturns, kByValue, kReleases, kFreeWith,
+                        kLastError}) {
+      if (has(annotations, id)) refuse(where, "this annotation applies to parameters and results");
+    }
+    if (array) {
+      m.count = array->getUint32();
+      if (m.count == 0 || m.count > kMaxInlineArray) {
+        refuse(where, "$array(N) needs 1 <= N <= " + std::to_string(kMaxInlineArray));
+      }
+    }
+    if (type.which() == W::TEXT || type.which() == W::DATA || type.which() == W::LIST) {
+      if (handle || has(annotations, kLengthOf)) refuse(where, "$handle/$lengthOf need an integer");
+      m.text = type.which() == W::TEXT;
+      m.type = m.text ? scalarType(CKind::I8) : *bufferElement(type, where);
+      m.role = array ? MemberRole::Array : MemberRole::Pointer;
+      return m;
+    }
+    if (array) refuse(where, "$array applies to List, Text and Data fields");
+    if (type.which() == W::STRUCT) {
+      if (handle || has(annotations, kLengthOf)) refuse(where, "$handle/$lengthOf need an integer");
+      m.role = MemberRole::Struct;
+      m.type.layout = structLayout(type.asStruct(), where);
+      return m;
+    }
+    if (handle) {
+      if (type.which() != W::UINT64) refuse(where, "$handle needs a UInt64 field (the token)");
+      m.role = MemberRole::Handle;
+      m.handleKind = handle->getText();
+      m.type = scalarType(CKind::Pointer);
+      return m;
+    }
+    auto kind = scalarKind(type, annotation(annotations, kType), where);
+    if (!kind) refuse(where, "interfaces and AnyPointer have no C meaning");
+    m.type = scalarType(*kind);
+    m.role = has(annotations, kLengthOf) ? MemberRole::LengthOf : MemberRole::Value;
+    if (m.role == MemberRole::LengthOf && !isInteger(*kind)) {
+      refuse(where, "$lengthOf needs an integer field");
+    }
+    return m;
+  }
+
+  void resolveMemberLengths(StructLayout& layout, const std::string& structWhere) {
+    for (auto& m : layout.members) {
+      if (m.role != MemberRole::LengthOf) continue;
+      std::string target = annotation(m.field.getProto().getAnnotations(), kLengthOf)->getText();
+      std::string where = structWhere + ", field '" + m.name + "'";
+      bool found = false;
+      for (size_t i = 0; i < layout.members.size(); ++i) {
+        auto& other = layout.members[i];
+        if (other.name != target) continue;
+        if (other.role != MemberRole::Pointer || other.text) {
+          refuse(where, "$lengthOf(\"" + target + "\") must name a List or Data field (not $array)");
+        }
+        if (other.source >= 0) refuse(where, "two fields are the $lengthOf '" + target + "'");
+        m.source = static_cast<int>(i);
+        other.source = static_cast<int>(&m - layout.members.data());
+        found = true;
+      }
+      if (!found) refuse(where, "$lengthOf(\"" + target + "\") names no field of the struct");
+    }
+  }
+
+  void argument(FunctionPlan& f, capnp::StructSchema::Field field, capnp::StructSchema results) {
+    auto proto = field.getProto();
+    std::string name = proto.getName();
+    std::string where = f.method + ": parameter '" + name + "'";
+    if (proto.isGroup() || proto.getDiscriminantValue() != capnp::schema::Field::NO_DISCRIMINANT) {
+      refuse(where, "groups and unions have no C meaning");
+    }
+    auto annotations = proto.getAnnotations();
+    auto ctype = annotation(annotations, kType);
+    auto lengthOf = annotation(annotations, kLengthOf);
+    auto length = annotation(annotations, kLength);
+    auto capacity = annotation(annotations, kCapacity);
+    auto handle = annotation(annotations, kHandle);
+    auto freeWith = annotation(annotations, kFreeWith);
+    bool out = has(annotations, kOut);
+    bool inout = has(annotations, kInOut);
+    bool byValue = has(annotations, kByValue);
+    if (has(annotations, kArray)) refuse(where, "$array applies to fields of structs");
+    if (has(annotations, kLastError)) refuse(where, "$lastError applies to a result field");
+    capnp::Type type = field.getType();
+    using W = capnp::schema::Type;
+
+    ArgPlan arg;
+    arg.name = name;
+    arg.param = field;
+    arg.nullable = has(annotations, kNullable);
+    arg.terminated = has(annotations, kTerminated);
+    bool textList = type.which() == W::LIST &&
+                    type.asList().getElementType().which() == W::TEXT;
+    if (textList && (out || inout)) {
+      refuse(where, "a List(Text) is passed in only (C: const char* const*)");
+    }
+    arg.releases = has(annotations, kReleases);
+    if (out && inout) refuse(where, "give $out or $inout, not both");
+    if (capacity && !out && !inout) refuse(where, "$capacity applies to $out and $inout buffers");
+    if (arg.releases && !handle) refuse(where, "$releases applies to a $handle parameter");
+    if (byValue && type.which() != W::STRUCT) refuse(where, "$byValue applies to a struct");
+    if (freeWith && !(out && type.which() == W::TEXT)) {
+      refuse(where, "$freeWith applies to a Text $out parameter (char**) or a Text result");
+    }
+    if (out || inout) {
+      if (lengthOf) refuse(where, "$lengthOf does not go with $out or $inout");
+      if (arg.nullable) refuse(where, "$nullable does not go with $out or $inout");
+      KJ_IF_MAYBE(result, results.findFieldByName(name)) {
+        if (!sameType(result->getType(), type)) {
+          refuse(where, "its result field '" + name + "' must have the same type");
+        }
+        arg.result = *result;
+      } else {
+        refuse(where, std::string("an ") + (out ? "$out" : "$inout") +
+                          " parameter needs a result field of the same name to come back in");
+      }
+    }
+    if (handle) {
+      if (type.which() != W::UINT64) refuse(where, "$handle needs a UInt64 field (the token)");
+      if (inout || lengthOf) refuse(where, "$handle does not go with $inout or $lengthOf");
+      arg.handleKind = handle->getText();
+      if (arg.handleKind.empty()) refuse(where, "$handle(\"\") needs a kind, e.g. \"Db\"");
+      arg.role = out ? ArgRole::HandleOut : ArgRole::HandleIn;
+      arg.kind = CKind::Pointer;
+      if (out && arg.releases) refuse(where, "$releases does not go with $out");
+    } else if (type.which() == W::STRUCT) {
+      if (length || capacity || lengthOf) refuse(where, "$length/$capacity/$lengthOf need a buffer");
+      arg.element.layout = structLayout(type.asStruct(), where);
+      if (byValue && (out || inout)) refuse(where, "$byValue does not go with $out or $inout");
+      if (byValue && arg.nullable) refuse(where, "$byValue does not go with $nullable");
+      arg.role = out ? ArgRole::StructOut
+                     : inout ? ArgRole::StructInOut
+                             : byValue ? ArgRole::StructByValue : ArgRole::StructIn;
+    } else if (out || inout) {
+      if (type.which() == W::TEXT) {
+        arg.wide = isWideText(ctype, where);
+        arg.kind = arg.wide ? wcharKind() : CKind::I8;
+        arg.element = scalarType(arg.kind);
+        arg.role = inout ? ArgRole::InOutText
+                         : (length || capacity) ? ArgRole::OutText : ArgRole::OutTextPointer;
+        if (arg.wide && arg.role != ArgRole::OutText) {
+          refuse(where, "wide text ($type(wchar)) comes back through an $out buffer with "
+                        "$length or $capacity; $inout and library-allocated wide strings are "
+                        "not supported yet");
+        }
+        if (freeWith) {
+          if (arg.role != ArgRole::OutTextPointer) {
+            refuse(where, "$freeWith is for a string the library allocates (no $length/$capacity)");
+          }
+          arg.freeWith = freeWith->getText();
+          if (arg.freeWith.empty()) refuse(where, "$freeWith(\"\") names no function");
+        }
+        if (inout && !length && !capacity) {
+          refuse(where, "an $inout Text needs $capacity(<bytes>) or $length(\"<parameter>\")");
+        }
+      } else if (auto element = bufferElement(type, where)) {
+        arg.element = *element;
+        arg.kind = element->kind;
+        arg.role = inout ? ArgRole::InOutBuffer : ArgRole::OutBuffer;
+        if (inout && (length || capacity)) {
+          refuse(where, "an $inout list has as many elements as the list given");
+        }
+        if (out && !length && !capacity) {
+          refuse(where, "an out buffer needs $length(\"<parameter>\") or $capacity(<count>)");
+        }
+      } else if (auto kind = scalarKind(type, ctype, where)) {
+        arg.role = inout ? ArgRole::InOutValue : ArgRole::OutValue;
+        arg.kind = *kind;
+        arg.element = scalarType(*kind);
+        if (length || capacity) refuse(where, "$length and $capacity apply to out buffers, not values");
+      } else {
+        refuse(where, "an $out or $inout parameter must be a number, Bool, enum, struct, List, "
+                      "Data or Text");
+      }
+      if (length && capacity) refuse(where, "give $length or $capacity, not both");
+      if (capacity) {
+        arg.capacity = capacity->getUint32();
+        if (uint64_t(arg.capacity) * arg.element.size() > kMaxOutBufferBytes) {
+          refuse(where, "$capacity is above the largest out buffer (" +
+                            std::to_string(kMaxOutBufferBytes) + " bytes)");
+        }
+      }
+    } else if (lengthOf) {
+      auto kind = scalarKind(type, ctype, where);
+      if (!kind || !isInteger(*kind)) refuse(where, "$lengthOf needs an integer field");
+      arg.role = ArgRole::LengthOf;
+      arg.kind = *kind;
+    } else if (type.which() == W::TEXT) {
+      arg.role = ArgRole::Text;
+      arg.kind = CKind::Pointer;
+      arg.wide = isWideText(ctype, where);
+    } else if (textList) {
+      arg.role = ArgRole::InBuffer;
+      arg.kind = CKind::Pointer;
+      arg.element = scalarType(CKind::Pointer);
+      arg.textList = true;
+    } else if (auto element = bufferElement(type, where)) {
+      arg.role = ArgRole::InBuffer;
+      arg.element = *element;
+      arg.kind = element->kind;
+    } else if (auto kind = scalarKind(type, ctype, where)) {
+      arg.role = ArgRole::Value;
+      arg.kind = *kind;
+    } else {
+      refuse(where, "interfaces, AnyPointer and lists of lists have no C meaning here");
+    }
+    if (arg.terminated && arg.role != ArgRole::InBuffer) {
+      refuse(where, "$terminated applies to input List and Data parameters");
+    }
+    if (length && !out && !inout && arg.role != ArgRole::InBuffer) {
+      refuse(where, "$length applies to List and Data parameters and to $out/$inout buffers");
+    }
+    bool pointerLike = arg.role == ArgRole::Text || arg.role == ArgRole::InBuffer ||
+                       arg.role == ArgRole::StructIn || arg.role == ArgRole::HandleIn;
+    if (arg.nullable && !pointerLike) {
+      refuse(where, "$nullable applies to Text, Data, List, struct and $handle parameters");
+    }
+    f.args.push_back(std::move(arg));
+  }
+
+  // Second pass: the names $lengthOf and $length refer to, now that every parameter is known.
+  static void resolveReferences(FunctionPlan& f) {
+    std::map<std::string, int> index;
+    for (size_t i = 0; i < f.args.size(); ++i) index[f.args[i].name] = static_cast<int>(i);
+    for (auto& arg : f.args) {
+      std::string where = f.method + ": parameter '" + arg.name + "'";
+      auto annotations = arg.param.getProto().getAnnotations();
+      if (arg.role == ArgRole::LengthOf) {
+        std::string target = annotation(annotations, kLengthOf)->getText();
+        auto it = index.find(target);
+        if (it == index.end()) refuse(where, "$lengthOf(\"" + target + "\") names no parameter");
+        auto role = f.args[it->second].role;
+        if (role != ArgRole::InBuffer && role != ArgRole::Text && role != ArgRole::InOutBuffer) {
+          refuse(where, "$lengthOf(\"" + target + "\") must name a List, Data or Text parameter");
+        }
+        arg.source = it->second;
+      } else if ((arg.role == ArgRole::OutBuffer || arg.role == ArgRole::OutText ||
+                  arg.role == ArgRole::InOutText || arg.role == ArgRole::InBuffer) &&
+                 arg.capacity == 0) {
+        auto length = annotation(annotations, kLength);
+        if (!length) continue;  // $capacity(0): an empty buffer
+        std::string target = length->getText();
+        auto it = index.find(target);
+        if (it == index.end()) refuse(where, "$length(\"" + target + "\") names no parameter");
+        const ArgPlan& count = f.args[it->second];
+        if ((count.role != ArgRole::Value && count.role != ArgRole::LengthOf) ||
+            !isInteger(count.kind)) {
+          refuse(where, "$length(\"" + target + "\") must name an integer parameter passed by value");
+        }
+        if (count.role == ArgRole::LengthOf && count.source >= 0 &&
+            f.args[count.source].role == ArgRole::InOutText) {
+          refuse(where, "$length(\"" + target + "\") counts a text; give $capacity instead");
+        }
+        arg.source = it->second;
+      }
+    }
+  }
+
+  void planResults(FunctionPlan& f, capnp::StructSchema results) {
+    std::optional<capnp::StructSchema::Field> returnField;
+    for (auto field : results.getFields()) {
+      auto annotations = field.getProto().getAnnotations();
+      std::string where = f.method + ": result '" + std::string(field.getProto().getName()) + "'";
+      if (has(annotations, kReturns)) {
+        if (returnField) refuse(f.method, "two result fields are annotated $returns");
+        returnField = field;
+      }
+      if (has(annotations, kLastError)) {
+        auto which = field.getType().which();
+        if (which != capnp::schema::Type::INT32 && which != capnp::schema::Type::UINT32) {
+          refuse(where, "$lastError needs an Int32 or UInt32 field");
+        }
+        if (f.lastErrorField) refuse(f.method, "two result fields are annotated $lastError");
+        if (has(annotations, kReturns)) refuse(where, "$lastError and $returns do not go together");
+        f.lastErrorField = field;
+      }
+    }
+    auto isOutName = [&](const std::string& name) {
+      for (const auto& arg : f.args) {
+        if (arg.name == name && arg.result) return true;
+      }
+      return false;
+    };
+    if (!returnField) {
+      KJ_IF_MAYBE(result, results.findFieldByName("result")) {
+        if (!isOutName("result") && !(f.lastErrorField && *f.lastErrorField == *result)) {
+          returnField = *result;
+        }
+      }
+    }
+    for (auto field : results.getFields()) {
+      std::string name = field.getProto().getName();
+      if (returnField && field == *returnField) continue;
+      if (f.lastErrorField && field == *f.lastErrorField) continue;
+      if (!isOutName(name)) {
+        refuse(f.method + ": result '" + name + "'",
+               "it is neither the return value (name it 'result' or annotate it $returns), an "
+               "$out or $inout parameter of the same name, nor $lastError");
+      }
+    }
+    if (!returnField) return;
+    std::string where =
+        f.method + ": result '" + std::string(returnField->getProto().getName()) + "'";
+    auto proto = returnField->getProto();
+    if (proto.isGroup() || proto.getDiscriminantValue() != capnp::schema::Field::NO_DISCRIMINANT) {
+      refuse(where, "groups and unions have no C meaning");
+    }
+    auto annotations = proto.getAnnotations();
+    auto handle = annotation(annotations, kHandle);
+    auto freeWith = annotation(annotations, kFreeWith);
+    capnp::Type type = returnField->getType();
+    if (freeWith && type.which() != capnp::schema::Type::TEXT) {
+      refuse(where, "$freeWith applies to a Text result");
+    }
+    if (handle) {
+      if (type.which() != capnp::schema::Type::UINT64) {
+        refuse(where, "$handle needs a UInt64 field (the token)");
+      }
+      f.returnKind = CKind::Pointer;
+      f.returnHandleKind = handle->getText();
+      if (f.returnHandleKind.empty()) refuse(where, "$handle(\"\") needs a kind, e.g. \"Db\"");
+    } else if (type.which() == capnp::schema::Type::TEXT) {
+      f.returnKind = CKind::Pointer;
+      f.returnsText = true;
+      f.returnsWideText = isWideText(annotation(annotations, kType), where);
+      if (f.returnsWideText && freeWith) {
+        refuse(where, "$freeWith on a wide string is not supported yet");
+      }
+      if (freeWith) {
+        f.freeReturnWith = freeWith->getText();
+        if (f.freeReturnWith.empty()) refuse(where, "$freeWith(\"\") names no function");
+      }
+    } else if (type.which() == capnp::schema::Type::STRUCT) {
+      f.returnStruct = structLayout(type.asStruct(), where);
+    } else if (auto kind = scalarKind(type, annotation(annotations, kType), where)) {
+      f.returnKind = *kind;
+    } else {
+      refuse(where, "a return value must be a number, Bool, enum, struct, Text (const char*) or "
+                    "a $handle");
+    }
+    f.returnField = returnField;
+  }
+};
+
+}  // namespace
+
+size_t cSize(CKind kind) {
+  switch (kind) {
+    case CKind::Void: return 0;
+    case CKind::Bool: return sizeof(bool);
+    case CKind::I8:
+    case CKind::U8: return 1;
+    case CKind::I16:
+    case CKind::U16: return 2;
+    case CKind::I32:
+    case CKind::U32:
+    case CKind::F32: return 4;
+    case CKind::I64:
+    case CKind::U64:
+    case CKind::F64: return 8;
+    case CKind::Pointer: return sizeof(void*);
+  }
+  return 0;
+}
+
+const char* cKindName(CKind kind) {
+  switch (kind) {
+    case CKind::Void: return "void";
+    case CKind::Bool: return "bool";
+    case CKind::I8: return "int8";
+    case CKind::U8: return "uint8";
+    case CKind::I16: return "int16";
+    case CKind::U16: return "uint16";
+    case CKind::I32: return "int32";
+    case CKind::U32: return "uint32";
+    case CKind::I64: return "int64";
+    case CKind::U64: return "uint64";
+    case CKind::F32: return "float";
+    case CKind::F64: return "double";
+    case CKind::Pointer: return "pointer";
+  }
+  return "?";
+}
+
+size_t CValueType::size() const { return layout ? layout->size : cSize(kind); }
+size_t CValueType::align() const { return layout ? layout->align : memberAlign(kind); }
+
+bool returnsValue(ArgRole role) {
+  switch (role) {
+    case ArgRole::OutValue:
+    case ArgRole::OutBuffer:
+    case ArgRole::OutText:
+    case ArgRole::OutTextPointer:
+    case ArgRole::InOutValue:
+    case ArgRole::InOutBuffer:
+    case ArgRole::InOutText:
+    case ArgRole::StructOut:
+    case ArgRole::StructInOut:
+    case ArgRole::HandleOut: return true;
+    default: return false;
+  }
+}
+
+uint32_t stdcallArgumentBytes(const FunctionPlan& plan) {
+  uint32_t bytes = 0;
+  for (const auto& arg : plan.args) {
+    size_t size = arg.role == ArgRole::Value || arg.role == ArgRole::LengthOf ? cSize(arg.kind)
+                  : arg.role == ArgRole::StructByValue                      ? arg.element.size()
+                                                                            : sizeof(void*);
+    bytes += static_cast<uint32_t>((size + 3) / 4 * 4);
+  }
+  return bytes;
+}
+
+LibraryPlan planLibrary(capnp::InterfaceSchema iface) {
+  Planner planner;
+  std::string interfaceName = iface.getShortDisplayName();
+  if (iface.getSuperclasses().size() > 0) {
+    refuse(interfaceName, "a bound library's interface cannot extend another interface");
+  }
+  planner.interfaceStdcall = has(iface.getProto().getAnnotations(), kStdcall);
+  for (auto method : iface.getMethods()) planner.function(method, interfaceName);
+  if (auto calls = annotation(iface.getProto().getAnnotations(), kCalls)) {
+    uint16_t value = calls->getEnum();
+    if (value > uint16_t(LibraryPlan::CallThread::Pool)) {
+      refuse(interfaceName, "unknown $calls value " + std::to_string(value));
+    }
+    planner.plan.callThread = static_cast<LibraryPlan::CallThread>(value);
+  }
+  return std::move(planner.plan);
+}
+
+}  // namespace bitbridge::cbind

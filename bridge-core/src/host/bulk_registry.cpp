@@ -1,0 +1,98 @@
+#include "host/bulk_registry.h"
+
+#include "bitbridge/error.h"
+#include "common/bulk/bulk_segment.h"
+
+namespace bitbridge {
+namespace {
+
+std::string describe(const BulkRef& ref) {
+  return "bulk reference to segment " + std::to_string(ref.segment);
+}
+
+// The registry fromWire() checks against on this thread (see BulkRegistry::Scope).
+thread_local BulkRegistry* threadRegistry = nullptr;
+
+}  // namespace
+
+BulkRegistry::Scope::Scope(BulkRegistry& registry) : previous_(threadRegistry) {
+  threadRegistry = &registry;
+}
+BulkRegistry::Scope::~Scope() { threadRegistry = previous_; }
+BulkRegistry* BulkRegistry::current() { return threadRegistry; }
+
+void checkBulkReferenceOrigin(const void* wireBytes, uint64_t segmentId) {
+  if (BulkRegistry* registry = BulkRegistry::current()) {
+    registry->checkReference(wireBytes, segmentId);
+  }
+}
+
+void BulkRegistry::noteMessage(const void* begin, const void* end, uint64_t owner) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  origins_[reinterpret_cast<uintptr_t>(begin)] = Origin{reinterpret_cast<uintptr_t>(end), owner};
+}
+
+void BulkRegistry::forgetMessage(const void* begin) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  origins_.erase(reinterpret_cast<uintptr_t>(begin));
+}
+
+void BulkRegistry::checkReference(const void* wireBytes, uint64_t segmentId) const {
+  auto at = reinterpret_cast<uintptr_t>(wireBytes);
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto origin = origins_.upper_bound(at);
+  if (origin == origins_.begin()) return;
+  --origin;
+  if (at >= origin->second.end) return;  // not in an incoming message
+  auto segment = segments_.find(segmentId);
+  if (segment == segments_.end() || segment->second.owner == origin->second.owner) return;
+  throw Error(ErrorKind::MalformedPeer,
+              "bulk reference names segment " + std::to_string(segmentId) +
+                  ", which another connection attached; a client may use only the buffers it "
+                  "allocated itself",
+              "allocate the buffer with Host::allocate on the Host that makes the call");
+}
+
+std::shared_ptr<BulkSegment> BulkRegistry::attach(const std::string& name, uint64_t owner) {
+  auto segment = BulkSegment::open(name, options_);
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!segments_.emplace(segment->id(), Attached{segment, owner}).second) {
+    throw Error(ErrorKind::MalformedPeer,
+                "bulk segment " + name + " reuses id " + std::to_string(segment->id()) +
+                    " of a segment already attached");
+  }
+  return segment;
+}
+
+void BulkRegistry::detach(uint64_t segmentId) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  segments_.erase(segmentId);
+}
+
+size_t BulkRegistry::size() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return segments_.size();
+}
+
+std::shared_ptr<BulkSegment> BulkRegistry::find(uint64_t segmentId) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = segments_.find(segmentId);
+  if (it == segments_.end()) {
+    throw Error(ErrorKind::MalformedPeer,
+                "bulk reference names segment " + std::to_string(segmentId) +
+                    ", which is not attached to this host",
+                "allocate buffers with Host::allocate on the same host, and keep the "
+                "BulkBuffer alive while references to it are in use");
+  }
+  return it->second.segment;
+}
+
+BulkView BulkRegistry::view(const BulkRef& ref) {
+  return find(ref.segment)->view(ref.offset, ref.length, describe(ref));
+}
+
+void BulkRegistry::forEachWindow(const BulkRef& ref, uint64_t windowBytes, const BulkWindowFn& fn) {
+  find(ref.segment)->forEachWindow(ref.offset, ref.length, windowBytes, fn, describe(ref));
+}
+
+}  // namespace bitbridge
