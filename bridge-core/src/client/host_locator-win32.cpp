@@ -1,8 +1,9 @@
 // Windows host lookup. Layout (cmake/BitbridgePlatform.cmake): bin\x86\bitbridge-host32.exe and
 // bin\x86_64\bitbridge-host64.exe, each next to its own bitbridge-core.dll and mingw runtime DLLs.
 // A client finds the other bitness's host through the directory its own bitbridge-core.dll was
-// loaded from: <bin>\<arch>\ -> <bin>\<other arch>\ in an install, or <app>\ -> <app>\<other arch>\
-// in a program's directory made by bitbridge_copy_runtime (BitbridgeHelpers.cmake).
+// loaded from: <bin>\<arch> -> <bin>\<other arch> in an install, or <app> -> <app>\<other arch>
+// in a program's directory made by bitbridge_copy_runtime (BitbridgeHelpers.cmake). (No
+// backslash ends a line here: it would continue the comment onto the next line.)
 #include <windows.h>
 
 #include <cstdlib>
