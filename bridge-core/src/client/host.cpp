@@ -1,5 +1,5 @@
-// Client side of a host: spawn a private one (or connect to a shared one), handshake, RPC
-// connection, teardown.
+// Client side of a host, whatever its kind (client/host_process.h): the RPC connection, waits and
+// deadlines, restarts, and the Host API's calls (load, activate, bind, allocate, info).
 #include "bitbridge/host.h"
 
 #include <algorithm>
@@ -15,123 +15,53 @@
 
 #include "bitbridge/binary_header.h"
 #include "bitbridge/host.capnp.h"
-#include "client/com_activation.h"
-#include "client/heartbeat_monitor.h"
-#include "client/host_locator.h"
+#include "client/host_process.h"
 #include "client/host_selection.h"
-#include "client/shared_client.h"
 #include "common/bulk/bulk_segment.h"
 #include "common/fresh_timer.h"
 #include "common/logging.h"
-#include "common/process/child_process.h"
-#include "common/transport/channel.h"
-#include "common/transport/handshake.h"
-#include "common/transport/shared_endpoint.h"
-#include "common/transport/shm_stream.h"
-#include "host/host_service.h"
-#include "wire/host_flags.h"
+#include "wire/rpc_limits.h"
 
 namespace bitbridge {
 namespace {
 
-// How long a host gets to exit by itself once its channel is closed before it is killed.
-constexpr auto kExitGrace = std::chrono::milliseconds(100);
-// How long a disconnected host's exit status is waited for, to put it in the error message.
-constexpr auto kStatusWait = std::chrono::milliseconds(250);
 // Back-off before the n-th restart within the window (n >= 1): 100 ms doubling, capped.
 constexpr auto kRestartBackoffBase = std::chrono::milliseconds(100);
 constexpr auto kRestartBackoffCap = std::chrono::milliseconds(2000);
-// The host's command-line arguments for HostOptions' connection limits: a shared host gets
-// them all (it serves others, and keeps what its starter asked for); a private host only
-// those that differ from the defaults it has anyway.
-std::vector<std::string> limitArguments(const HostOptions& options, bool shared) {
-  const HostOptions defaults;
-  std::vector<std::string> out;
-  auto add = [&](const char* flag, uint64_t value, uint64_t byDefault) {
-    if (shared || value != byDefault) {
-      out.push_back(flag);
-      out.push_back(std::to_string(value));
-    }
-  };
-  add(host_flags::kMaxMessageBytes, options.maxMessageBytes, defaults.maxMessageBytes);
-  add(host_flags::kMaxQueuedBytes, options.maxQueuedBytes, defaults.maxQueuedBytes);
-  add(host_flags::kMaxCallBytes, options.maxCallBytesInFlight, defaults.maxCallBytesInFlight);
-  if (shared) {
-    add(host_flags::kMaxConnections, options.sharedMaxConnections, 0);
-    add(host_flags::kMaxConnectionsPerClient, options.sharedMaxConnectionsPerClient, 0);
-    add(host_flags::kHelloTimeout, static_cast<uint64_t>(options.sharedHelloTimeout.count()), 0);
-    add(host_flags::kStallTimeout, static_cast<uint64_t>(options.sharedStallTimeout.count()), 0);
-  }
-  return out;
-}
-
-// How much of a shared host's log a disconnection message looks through for the host's own last
-// words (at most 12 lines are quoted: trimLogTailForError).
-constexpr size_t kSharedLogScan = 64 * 1024;
-// How much of a shared host's log file logTail() shows.
-constexpr size_t kSharedLogTail = 4096;
 
 }  // namespace
 
-const char* transportName(Transport transport) {
-  return transport == Transport::SharedMemory ? host_flags::kTransportShm
-                                             : host_flags::kTransportSocket;
-}
-
-namespace {
-
-// Shared and COM-activated hosts speak RPC over their channel (socket, pipe) only; `which`
-// names them in the message.
-void requireSocketTransport(const HostOptions& options, const std::string& which) {
-  if (options.transport == Transport::Socket) return;
-  throw Error(ErrorKind::BadConfiguration,
-              which + " serve RPC over their channel only, not over \"" +
-                  transportName(options.transport) + "\"",
-              "leave HostOptions::transport at Transport::Socket, or use a private host "
-              "(Host::spawn) for the shared-memory transport");
-}
-
-}  // namespace
-
+// What every kind of host shares: RPC over the stream its kind (host_process.h) set up, whether
+// it is dead and why, and the restart bookkeeping.
 struct Host::Impl {
-  Impl(Runtime& runtime, HostOptions options) : runtime(runtime), options(std::move(options)) {}
+  Impl(Runtime& runtime, HostOptions options, std::unique_ptr<HostProcess> process)
+      : runtime(runtime), options(std::move(options)), process(std::move(process)) {
+    label = this->process->label();
+    arch = this->process->arch();
+    stream = this->process->takeStream();
+    startRpc();
+    this->process->watch(HostDeathReport{
+        [this] { dead = true; },
+        [this](std::string verdict) {
+          killAsHung(verdict + "; the watchdog killed it",
+                     "a legacy call that can block should be given a callTimeout; raise "
+                     "HostOptions::heartbeatTimeout/hangTimeout if the host is legitimately "
+                     "this slow");
+        }});
+  }
   ~Impl() { stop(false); }
 
-  // Drops the RPC connection (the host sees EOF) and makes sure the process is gone.
+  // Drops the RPC connection (the host sees EOF) and makes sure the process is gone (if it is
+  // ours: a shared host is left running for its other clients).
   void stop(bool graceful) {
-    // A COM host exits by itself once its pipe closes, but also has COM's release to finish:
-    // it gets the graceful time before it is killed.
-    const bool comHost = comObject != nullptr;
-    // Watches first: they refer to the channel's descriptor and the process.
-    heartbeat = nullptr;
-    exitWatch = nullptr;
-    cutter = nullptr;  // its duplicate would keep the host from seeing EOF
-    // A COM host's object, while the host still serves: the host exits once the pipe closes,
-    // and a release arriving as it exits would only meet a dying process.
-    comObject = nullptr;
+    if (stopped) return;
+    process->release();  // watchers first: they refer to the channel and the process
     bootstrap = nullptr;
     rpc = nullptr;
     network = nullptr;
     stream = nullptr;
-    if (process && !process->waitFor(graceful || comHost ? std::chrono::seconds(2) : kExitGrace)) {
-      runtime.logger()->warn("{} did not exit; killing it", label);
-      process->kill();
-    }
-  }
-
-  // Watches the process handle on the event loop: the moment the host exits it is reaped (no
-  // zombie, status known) and the channel is cut, so every pending call on every capability
-  // fails at once even if something else still holds the host's end of the channel open.
-  void watchExit() {
-    exitWatch = whenProcessExits(runtime.io(), *process)
-                    .then([this]() {
-                      dead = true;
-                      if (auto status = process->waitFor(std::chrono::milliseconds(0))) {
-                        runtime.logger()->debug("{} {}", label, status->describe());
-                      }
-                      if (cutter) cutter->cut();  // (a COM host's stream fails by itself)
-                    })
-                    .eagerlyEvaluate(nullptr);
+    process->awaitExit(graceful);
+    stopped = true;
   }
 
   // The host is judged hung (the heartbeat's verdict, or an expired deadline with
@@ -141,62 +71,7 @@ struct Host::Impl {
     killedAsHung = Error(ErrorKind::TimedOut, label + " " + reason, std::move(hint));
     runtime.logger()->error("{}", killedAsHung->message());
     dead = true;
-    if (process) process->kill();
-    if (cutter) cutter->cut();  // (a COM host's stream fails by itself when it dies)
-  }
-
-  // Context for a disconnection: the host's exit status and the tail of its output.
-  // `situation` (e.g. " while calls were pending") follows the status.
-  std::string disconnectContext(const std::string& situation = {}) {
-    if (!process) return sharedDisconnectContext(situation);
-    std::string context = label;
-    if (auto status = process->waitFor(kStatusWait)) {
-      context += " " + status->describe(situation);
-    } else {
-      context += " closed its channel but is still running" + situation;
-    }
-    std::string tail = process->outputTail();
-    if (!tail.empty()) context += "; last host output:\n" + tail;
-    return context;
-  }
-
-  // A shared host is not our child (no exit status to collect); its log file has its last words.
-  std::string sharedDisconnectContext(const std::string& situation) const {
-    std::string context = label + " closed the connection" + situation;
-    // Other clients' comings and goings are left out: they would crowd out the host's last
-    // words about this connection.
-    std::string tail = trimLogTailForError(readFileTail(sharedLog, kSharedLogScan));
-    if (!tail.empty()) context += "; last lines of " + sharedLog + ":\n" + tail;
-    return context;
-  }
-
-  // The hello on `stream`, within `timeout`: the peer must be process `pid` (the one started or
-  // activated) and of our architecture, else MalformedPeer saying it is not `expected`.
-  void greet(uint32_t pid, kj::Duration timeout, const char* expected) {
-    WireHello hello = exchangeHello(*stream, runtime.io().provider->getTimer(), HelloRole::Client,
-                                    label, timeout)
-                          .wait(runtime.waitScope());
-    if (hello.pid != pid || hello.arch != static_cast<uint8_t>(arch)) {
-      throw Error(ErrorKind::MalformedPeer, label + " answered as pid " + std::to_string(hello.pid) +
-                                                ", arch " + std::to_string(hello.arch) + ": not " +
-                                                expected);
-    }
-  }
-
-  // Runs a start-up step; if it fails, the host is stopped and the failure thrown as an Error
-  // (a KJ exception with the host's exit status and output as context).
-  template <typename Step>
-  void startStep(Step&& step) {
-    try {
-      step();
-    } catch (const kj::Exception& e) {
-      Error error = fromKjException(e, disconnectContext());
-      stop(false);
-      throw error;
-    } catch (const Error&) {  // e.g. the host exited first, or is not the one we started
-      stop(false);
-      throw;
-    }
+    process->kill();
   }
 
   // Cap'n Proto RPC over `stream`; the host's bootstrap capability is its Host service.
@@ -210,27 +85,18 @@ struct Host::Impl {
     bootstrap = rpc->bootstrap(vatId).castAs<proto::Host>();
   }
 
-  // How this host was reached, and so how a restart reaches the next one. (Which fields are
-  // set does not tell: a COM-activated host has a process handle too.)
-  enum class Kind : uint8_t { Spawned, Shared, ComActivated };
-
   Runtime& runtime;
   HostOptions options;
-  Kind kind = Kind::Spawned;
+  // This host's kind: how it was reached, and so how a restart reaches the next one.
+  std::unique_ptr<HostProcess> process;
   Arch arch = currentArch();
   std::string label;  // "bitbridge-host32 (pid 123)"
-  std::unique_ptr<ChildProcess> process;  // null for a shared host
-  kj::Own<ChannelCutter> cutter;          // fails every pending call at once (see channel.h)
-  uint32_t sharedPid = 0;                 // shared host only
-  std::string sharedLog;                  // shared host only: its log file
-  // COM host only (sharedPid is its pid): the activated object, released just before the pipe
-  // is closed; the pipe, not this object, is what keeps the host alive.
-  std::shared_ptr<void> comObject;
   kj::Own<kj::AsyncIoStream> stream;
   kj::Own<capnp::TwoPartyVatNetwork> network;
   kj::Own<capnp::RpcSystem<capnp::rpc::twoparty::VatId>> rpc;
   proto::Host::Client bootstrap = nullptr;
   bool shutDown = false;
+  bool stopped = false;
   bool dead = false;            // exited, killed or disconnected
   std::optional<Error> killedAsHung;  // why it was killed as hung, if it was (killAsHung)
   // Components loaded after start (reloaded by a restart, after options.component).
@@ -241,8 +107,6 @@ struct Host::Impl {
   // Previous incarnations: capabilities the application still holds may refer to their RPC
   // state, so it lives as long as the Host does.
   std::vector<std::unique_ptr<Impl>> retired;
-  kj::Promise<void> exitWatch = nullptr;
-  kj::Own<HeartbeatMonitor> heartbeat;
 };
 
 Host::Host(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -269,93 +133,8 @@ void Host::loadStartComponents() {
 }
 
 std::unique_ptr<Host::Impl> Host::start(Runtime& runtime, HostOptions options) {
-  auto impl = std::make_unique<Impl>(runtime, options);
-  auto& log = *runtime.logger();
-
-  if (options.transport == Transport::SharedMemory) requireShmTransport();  // before a spawn
-  // 1-2. Which host (from the component's header unless the caller insists), and its
-  // executable, headers checked (host_selection.h).
-  HostSelection selection = selectHost(options);
-  impl->arch = selection.arch;
-  std::string executable = selection.executable;
-
-  // 3. Spawn with the child end of a private channel (and of the heartbeat socket); forward
-  //    its output to our log.
-  auto channel = makePrivateChannel(kHostChannelFd);
-  kj::Own<PrivateChannel> heartbeatChannel;
-  auto pidForLog = std::make_shared<std::atomic<int>>(0);
-  SpawnRequest request;
-  request.executable = executable;
-  // --parent: the host's watchdog ends it when this process is gone (see host_watchdog.h).
-  request.arguments = {host_flags::kChannel, channel->hostSpec(), host_flags::kParent,
-                       std::to_string(currentProcessId())};
-  if (options.heartbeatInterval.count() > 0) {
-    heartbeatChannel = makePrivateChannel(kHostHeartbeatFd);
-    request.heartbeatHandle = heartbeatChannel->childHandle();
-    request.arguments.push_back(host_flags::kHeartbeat);
-    request.arguments.push_back(heartbeatChannel->hostSpec());
-  }
-  if (options.transport != Transport::Socket) {
-    request.arguments.push_back(host_flags::kTransport);
-    request.arguments.push_back(transportName(options.transport));
-  }
-  for (auto& argument : limitArguments(options, /*shared=*/false)) {
-    request.arguments.push_back(std::move(argument));
-  }
-  request.channelHandle = channel->childHandle();
-  request.onOutputLine = [logger = runtime.logger(), pidForLog,
-                          name = hostExecutableName(impl->arch)](const std::string& line) {
-    auto [level, message] = parseHostLogLine(line);
-    logger->log(level, "[{} pid {}] {}", name, pidForLog->load(), message);
-  };
-  impl->process = ChildProcess::spawn(request);
-  pidForLog->store(impl->process->pid());
-  impl->label = hostExecutableName(impl->arch) + " (pid " + std::to_string(impl->process->pid()) + ")";
-  log.debug("started {}", impl->label);
-  impl->cutter = channel->makeCutter();
-  impl->watchExit();
-
-  // 4. Handshake within the start timeout. The peer must be the very process we started.
-  impl->startStep([&] {
-    impl->stream = channel->connect(runtime.io(), *impl->process, options.startTimeout);
-    auto timeout = options.startTimeout.count() * kj::MILLISECONDS;
-    impl->greet(static_cast<uint32_t>(impl->process->pid()), timeout, "the host that was started");
-    if (options.transport == Transport::SharedMemory) {
-      // 4b. Hand the host the rings (over the socket, which stays open as their control
-      // channel: its EOF is still how a crash shows up). Also within the start timeout.
-      auto& io = runtime.io();
-      auto control = toControlChannel(kj::mv(impl->stream), *io.lowLevelProvider);
-      impl->stream =
-          offerShmChannel(eventPortOf(io), kj::mv(control))
-              .exclusiveJoin(deadlineFromNow(io.provider->getTimer(), timeout).then(
-                  [label = impl->label]() -> kj::Own<kj::AsyncIoStream> {
-                    throwAsKj(Error(ErrorKind::TimedOut,
-                                    label + " did not accept the shared-memory channel in time"));
-                  }))
-              .wait(runtime.waitScope());
-    }
-  });
-
-  // 5. Cap'n Proto RPC over the channel; the host's bootstrap capability is its Host service.
-  impl->startRpc();
-
-  // 6. The heartbeat, once the host is known to be ours and answering.
-  if (heartbeatChannel) {
-    HeartbeatSettings settings{options.heartbeatInterval, options.heartbeatTimeout,
-                               options.hangTimeout};
-    Impl* raw = impl.get();
-    impl->heartbeat = kj::heap<HeartbeatMonitor>(
-        heartbeatChannel->connect(runtime.io(), *impl->process, options.startTimeout),
-        runtime.io().provider->getTimer(), settings,
-        [raw](std::string verdict) {
-          raw->killAsHung(verdict + "; the watchdog killed it",
-                          "a legacy call that can block should be given a callTimeout; raise "
-                          "HostOptions::heartbeatTimeout/hangTimeout if the host is "
-                          "legitimately this slow");
-        });
-  }
-  impl->options = std::move(options);
-  return impl;
+  auto process = spawnPrivateHost(runtime, options);
+  return std::make_unique<Impl>(runtime, std::move(options), std::move(process));
 }
 
 Host Host::connectShared(Runtime& runtime, HostOptions options) {
@@ -369,38 +148,8 @@ Host Host::connectShared(Runtime& runtime, HostOptions options) {
 }
 
 std::unique_ptr<Host::Impl> Host::startShared(Runtime& runtime, HostOptions options) {
-  if (options.sharedName.empty()) {
-    throw Error(ErrorKind::BadConfiguration, "Host::connectShared needs HostOptions::sharedName",
-                "give the name all clients of that shared host use (e.g. \"counter\"), or "
-                "use Host::spawn for a private host");
-  }
-  requireSocketTransport(options, "shared hosts");
-  if (options.onCallTimeout == OnCallTimeout::KillHost) {
-    throw Error(ErrorKind::BadConfiguration,
-                "a shared host serves other clients and cannot be killed when a call of this "
-                "client times out (HostOptions::onCallTimeout = OnCallTimeout::KillHost)",
-                "leave HostOptions::onCallTimeout at OnCallTimeout::LeaveHostRunning for shared "
-                "hosts, or use a private host (Host::spawn)");
-  }
-  auto impl = std::make_unique<Impl>(runtime, options);
-  impl->kind = Impl::Kind::Shared;
-  HostSelection selection = selectHost(options);  // the same choice as spawn's
-  impl->arch = selection.arch;
-  SharedHostRequest request;
-  request.name = options.sharedName;
-  request.arch = selection.arch;
-  request.executable = selection.executable;
-  request.idleTimeout = options.idleTimeout;
-  request.startTimeout = options.startTimeout;
-  request.limitArguments = limitArguments(options, /*shared=*/true);
-  SharedHostConnection connection = connectSharedHost(runtime, request);
-  impl->label = connection.label;
-  impl->sharedPid = connection.pid;
-  impl->sharedLog = connection.logPath;
-  impl->stream = kj::mv(connection.stream);
-  impl->startRpc();
-  impl->options = std::move(options);
-  return impl;
+  auto process = connectToSharedHost(runtime, options);
+  return std::make_unique<Impl>(runtime, std::move(options), std::move(process));
 }
 
 Host Host::activateCom(Runtime& runtime, HostOptions options) {
@@ -410,30 +159,8 @@ Host Host::activateCom(Runtime& runtime, HostOptions options) {
 }
 
 std::unique_ptr<Host::Impl> Host::startCom(Runtime& runtime, HostOptions options) {
-  requireSocketTransport(options, "COM-activated hosts");
-  auto impl = std::make_unique<Impl>(runtime, options);
-  impl->kind = Impl::Kind::ComActivated;
-  impl->arch = selectHostArch(options);  // the same choice as spawn's; COM knows the .exe
-  // Activation and pipe (com_activation.h), then the hello, all within the start timeout.
-  const auto started = std::chrono::steady_clock::now();
-  ComHostConnection connection = connectComHost(runtime.io(), impl->arch, options.startTimeout);
-  impl->label = connection.label;
-  impl->sharedPid = connection.endpoint.pid;
-  // Watched like a spawned host where the platform allows: a crash is seen at once and comes
-  // with its exit status.
-  impl->process = ChildProcess::open(static_cast<int>(connection.endpoint.pid));
-  if (impl->process) impl->watchExit();
-  impl->comObject = std::move(connection.endpoint.keepAlive);
-  impl->stream = kj::mv(connection.stream);
-  impl->startStep([&] {
-    auto left = std::max(std::chrono::duration_cast<std::chrono::milliseconds>(
-                             options.startTimeout - (std::chrono::steady_clock::now() - started)),
-                         std::chrono::milliseconds(100));
-    impl->greet(impl->sharedPid, left.count() * kj::MILLISECONDS, "the host COM activated");
-  });
-  impl->startRpc();
-  impl->options = std::move(options);
-  return impl;
+  auto process = activateHostThroughCom(runtime, options);
+  return std::make_unique<Impl>(runtime, std::move(options), std::move(process));
 }
 
 ComponentInfo Host::load(const std::string& path, const std::string& legacyLibrary) {
@@ -573,7 +300,7 @@ HostInfo Host::info() {
 void Host::shutdown() {
   if (!impl_ || impl_->shutDown) return;
   impl_->shutDown = true;
-  if (!impl_->process) {  // a shared host is not ours to stop: just leave it
+  if (!impl_->process->ownedByThisClient()) {  // a shared host is not ours to stop: leave it
     impl_->stop(false);
     return;
   }
@@ -590,14 +317,9 @@ void Host::shutdown() {
   impl_->stop(true);
 }
 
-uint32_t Host::pid() const {
-  return impl_->process ? static_cast<uint32_t>(impl_->process->pid()) : impl_->sharedPid;
-}
+uint32_t Host::pid() const { return impl_->process->pid(); }
 Arch Host::arch() const { return impl_->arch; }
-std::string Host::logTail() const {
-  return impl_->process ? impl_->process->outputTail()
-                        : readFileTail(impl_->sharedLog, kSharedLogTail);
-}
+std::string Host::logTail() const { return impl_->process->logTail(); }
 
 Error Host::translate(const kj::Exception& exception) {
   bool disconnected = exception.getType() == kj::Exception::Type::DISCONNECTED;
@@ -611,7 +333,7 @@ Error Host::translate(const kj::Exception& exception) {
   // The host's fate first, in one wording whatever KJ noticed first (EOF, a reset, a failed
   // write): the cause, not the symptom.
   return fromKjException(exception, disconnected
-                                        ? impl_->disconnectContext(" while calls were pending")
+                                        ? impl_->process->disconnectContext(" while calls were pending")
                                         : std::string());
 }
 
@@ -668,14 +390,11 @@ void Host::restartAfter(const Error& cause) {
   }
   runtime.logger()->warn("restarting {} ({})", impl_->label, cause.message());
 
-  // A shared host is found again by name (and started anew if it is gone); a COM host is
-  // activated anew.
-  std::unique_ptr<Impl> fresh;
-  switch (impl_->kind) {
-    case Impl::Kind::Spawned: fresh = start(runtime, impl_->options); break;
-    case Impl::Kind::Shared: fresh = startShared(runtime, impl_->options); break;
-    case Impl::Kind::ComActivated: fresh = startCom(runtime, impl_->options); break;
-  }
+  // The same kind again: a private host is spawned, a shared host found by name (and started
+  // anew if it is gone), a COM host activated through COM.
+  HostOptions options = impl_->options;
+  auto process = impl_->process->startAgain(runtime, options);
+  auto fresh = std::make_unique<Impl>(runtime, std::move(options), std::move(process));
   fresh->extraComponents = impl_->extraComponents;
   fresh->restartTimes = std::move(times);
   fresh->restartTimes.push_back(now);
@@ -696,7 +415,7 @@ std::chrono::milliseconds Host::callTimeout() const { return impl_->options.call
 OnCallTimeout Host::onCallTimeout() const { return impl_->options.onCallTimeout; }
 
 void Host::requireTimeoutAction(OnCallTimeout action) const {
-  if (action != OnCallTimeout::KillHost || impl_->process) return;
+  if (action != OnCallTimeout::KillHost || impl_->process->ownedByThisClient()) return;
   throw Error(ErrorKind::BadConfiguration,
               impl_->label + " is not a process this client owns (a shared host serves other "
                              "clients), so it cannot be killed when a call times out",

@@ -45,16 +45,6 @@ constexpr auto kShutdownFlush = 500 * kj::MILLISECONDS;
 
 }  // namespace
 
-capnp::ReaderOptions rpcReaderOptions() {
-  capnp::ReaderOptions options;
-  // 64 Mi words = 512 MiB traversal per message: generous for calls, bounded against a peer
-  // that sends a pathological message. (Bulk data is meant to go through shared memory, not
-  // messages, once that exists; until then this bounds the largest single call.)
-  options.traversalLimitInWords = 64ull * 1024 * 1024;
-  options.nestingLimit = 64;
-  return options;
-}
-
 capnp::Capability::Client SharedInstances::get(const std::string& className,
                                                ComponentRegistry& registry) {
   if (auto it = instances_.find(className); it != instances_.end()) return *it->second;

@@ -20,6 +20,7 @@
 #include "bitbridge/host.capnp.h"
 #include "bitbridge/host.h"
 #include "host/bounded_message_stream.h"
+#include "wire/rpc_limits.h"  // rpcReaderOptions, for the service and the shared host
 #include "host/bulk_registry.h"
 #include "host/components/component_loader.h"
 #include "host/components/component_threads.h"
@@ -101,8 +102,5 @@ int runHost(kj::AsyncIoContext& io, kj::Own<kj::AsyncIoStream> stream,
             std::shared_ptr<spdlog::logger> logger, kj::Duration helloTimeout,
             Transport transport = Transport::Socket, HostWatchdogSettings watchdog = {},
             ConnectionLimits limits = {});
-
-/// Reader limits for every Cap'n Proto message bitbridge receives (both directions).
-capnp::ReaderOptions rpcReaderOptions();
 
 }  // namespace bitbridge
