@@ -91,6 +91,10 @@ BulkView BulkRegistry::view(const BulkRef& ref) {
   return find(ref.segment)->view(ref.offset, ref.length, describe(ref));
 }
 
+BulkView BulkRegistry::viewAtOnce(const BulkRef& ref, uint64_t maxBytes) {
+  return find(ref.segment)->mapView(ref.offset, ref.length, maxBytes, describe(ref));
+}
+
 void BulkRegistry::forEachWindow(const BulkRef& ref, uint64_t windowBytes, const BulkWindowFn& fn) {
   find(ref.segment)->forEachWindow(ref.offset, ref.length, windowBytes, fn, describe(ref));
 }

@@ -65,6 +65,9 @@ class BulkRegistry final : public BulkAccess {
 
   BulkView view(const BulkRef& ref) override;
   void forEachWindow(const BulkRef& ref, uint64_t windowBytes, const BulkWindowFn& fn) override;
+  /// view(), but in a 32-bit process up to `maxBytes` at once rather than the window: for a
+  /// C function that takes the whole range as one pointer (Host::bind, c_bulk_args.h).
+  BulkView viewAtOnce(const BulkRef& ref, uint64_t maxBytes);
 
  private:
   std::shared_ptr<BulkSegment> find(uint64_t segmentId) const;
