@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <map>
 
+#include "bitbridge/bulk.capnp.h"
 #include "bitbridge/error.h"
 
 namespace bitbridge::cbind {
@@ -31,6 +32,7 @@ constexpr uint64_t kTerminated = 0x9417e296846e23d9ull;
 constexpr uint64_t kStdcall = 0xa35c52a2507b1829ull;
 constexpr uint64_t kCdecl = 0xed04ca04cb43c5bfull;
 constexpr uint64_t kOrdinal = 0xe51862ced1e23e72ull;
+constexpr uint64_t kElementSize = 0xe92e2c46116aae1cull;
 
 // CType's enumerants, in c.capnp's order.
 enum class CType : uint16_t { Long, ULong, Size, SSize, IntPtr, UIntPtr, Int, WChar };
@@ -121,6 +123,28 @@ bool has(capnp::List<capnp::schema::Annotation>::Reader list, uint64_t id) {
   return annotation(list, id).has_value();
 }
 
+// A Bulk.BulkRef (/bitbridge/bulk.capnp), known by its node id. The node is the client's: one
+// that reuses the id with other fields is refused, so that a call reads segment, offset and
+// length where bitbridge's own BulkRef has them (fromWire reads it as that type).
+bool isBulkRef(capnp::Type type, const std::string& where) {
+  if (type.which() != capnp::schema::Type::STRUCT) return false;
+  capnp::StructSchema schema = type.asStruct();
+  if (schema.getProto().getId() != capnp::typeId<proto::BulkRef>()) return false;
+  auto fields = schema.getFields();
+  const char* const names[] = {"segment", "offset", "length"};
+  bool same = fields.size() == 3 && schema.getUnionFields().size() == 0;
+  for (uint32_t i = 0; same && i < 3; ++i) {
+    auto proto = fields[i].getProto();
+    same = proto.getName() == names[i] && proto.isSlot() && proto.getSlot().getOffset() == i &&
+           fields[i].getType().which() == capnp::schema::Type::UINT64;
+  }
+  if (!same) {
+    refuse(where, "its BulkRef struct is not the one of /bitbridge/bulk.capnp (segment, offset, "
+                  "length: UInt64)");
+  }
+  return true;
+}
+
 size_t alignUp(size_t value, size_t align) { return (value + align - 1) / align * align; }
 
 // How the host's compiler aligns a T inside a struct (on i386 Linux a double or int64_t member
@@ -166,6 +190,10 @@ class Planner {
   // The layout of `schema`, planned once per struct and shared by every function using it.
   const StructLayout* structLayout(capnp::StructSchema schema, const std::string& where) {
     uint64_t id = schema.getProto().getId();
+    if (isBulkRef(capnp::Type(schema), where)) {
+      refuse(where, "a Bulk.BulkRef becomes a pointer only as a parameter of its own, not inside "
+                    "a struct or a list, nor as a result");
+    }
     for (const auto& layout : plan.structs) {
       if (layout->id == id) {
         if (layout->size == 0) {
@@ -333,6 +361,7 @@ class Planner {
     auto capacity = annotation(annotations, kCapacity);
     auto handle = annotation(annotations, kHandle);
     auto freeWith = annotation(annotations, kFreeWith);
+    auto elementSize = annotation(annotations, kElementSize);
     bool out = has(annotations, kOut);
     bool inout = has(annotations, kInOut);
     bool byValue = has(annotations, kByValue);
@@ -359,6 +388,12 @@ class Planner {
     if (freeWith && !(out && type.which() == W::TEXT)) {
       refuse(where, "$freeWith applies to a Text $out parameter (char**) or a Text result");
     }
+    bool bulk = !handle && isBulkRef(type, where);
+    if (elementSize && !bulk) refuse(where, "$elementSize applies to a Bulk.BulkRef parameter");
+    if (bulk && (out || inout)) {
+      refuse(where, "a Bulk.BulkRef is read and written in place (T*): $out and $inout do not "
+                    "apply, the client sees what the function wrote in its own buffer");
+    }
     if (out || inout) {
       if (lengthOf) refuse(where, "$lengthOf does not go with $out or $inout");
       if (arg.nullable) refuse(where, "$nullable does not go with $out or $inout");
@@ -380,6 +415,17 @@ class Planner {
       arg.role = out ? ArgRole::HandleOut : ArgRole::HandleIn;
       arg.kind = CKind::Pointer;
       if (out && arg.releases) refuse(where, "$releases does not go with $out");
+    } else if (bulk) {
+      if (capacity || lengthOf || byValue || ctype) {
+        refuse(where, "a Bulk.BulkRef takes $elementSize, $length and $nullable only");
+      }
+      arg.role = ArgRole::BulkRef;
+      arg.kind = CKind::Pointer;
+      arg.elementSize = elementSize ? elementSize->getUint32() : 1;
+      if (arg.elementSize == 0 || arg.elementSize > kMaxBulkElementBytes) {
+        refuse(where, "$elementSize(N) needs 1 <= N <= " + std::to_string(kMaxBulkElementBytes));
+      }
+      f.hasBulkRefs = true;
     } else if (type.which() == W::STRUCT) {
       if (length || capacity || lengthOf) refuse(where, "$length/$capacity/$lengthOf need a buffer");
       arg.element.layout = structLayout(type.asStruct(), where);
@@ -464,13 +510,16 @@ class Planner {
     if (arg.terminated && arg.role != ArgRole::InBuffer) {
       refuse(where, "$terminated applies to input List and Data parameters");
     }
-    if (length && !out && !inout && arg.role != ArgRole::InBuffer) {
-      refuse(where, "$length applies to List and Data parameters and to $out/$inout buffers");
+    if (length && !out && !inout && arg.role != ArgRole::InBuffer && arg.role != ArgRole::BulkRef) {
+      refuse(where, "$length applies to List, Data and Bulk.BulkRef parameters and to $out/$inout "
+                    "buffers");
     }
     bool pointerLike = arg.role == ArgRole::Text || arg.role == ArgRole::InBuffer ||
-                       arg.role == ArgRole::StructIn || arg.role == ArgRole::HandleIn;
+                       arg.role == ArgRole::StructIn || arg.role == ArgRole::HandleIn ||
+                       arg.role == ArgRole::BulkRef;
     if (arg.nullable && !pointerLike) {
-      refuse(where, "$nullable applies to Text, Data, List, struct and $handle parameters");
+      refuse(where, "$nullable applies to Text, Data, List, struct, Bulk.BulkRef and $handle "
+                    "parameters");
     }
     f.args.push_back(std::move(arg));
   }
@@ -487,12 +536,15 @@ class Planner {
         auto it = index.find(target);
         if (it == index.end()) refuse(where, "$lengthOf(\"" + target + "\") names no parameter");
         auto role = f.args[it->second].role;
-        if (role != ArgRole::InBuffer && role != ArgRole::Text && role != ArgRole::InOutBuffer) {
-          refuse(where, "$lengthOf(\"" + target + "\") must name a List, Data or Text parameter");
+        if (role != ArgRole::InBuffer && role != ArgRole::Text && role != ArgRole::InOutBuffer &&
+            role != ArgRole::BulkRef) {
+          refuse(where, "$lengthOf(\"" + target + "\") must name a List, Data, Text or "
+                        "Bulk.BulkRef parameter");
         }
         arg.source = it->second;
       } else if ((arg.role == ArgRole::OutBuffer || arg.role == ArgRole::OutText ||
-                  arg.role == ArgRole::InOutText || arg.role == ArgRole::InBuffer) &&
+                  arg.role == ArgRole::InOutText || arg.role == ArgRole::InBuffer ||
+                  arg.role == ArgRole::BulkRef) &&
                  arg.capacity == 0) {
         auto length = annotation(annotations, kLength);
         if (!length) continue;  // $capacity(0): an empty buffer
