@@ -805,6 +805,21 @@ TEST_P(Bind, ALargeBulkReferenceReachesTheLibraryWhole) {
     EXPECT_DOUBLE_EQ(wait(ends.send()).getResult(), 3.75);  // n = 2^27: the far end reached
     BulkView last = buffer.view(kBytes - sizeof(double), sizeof(double));
     EXPECT_DOUBLE_EQ(last.as<double>()[0], 3.75);
+
+    // A 32-bit host keeps its mapping of one large segment between calls (bulk_registry.h):
+    // a part of it, then another large segment, then the first again all land where they must.
+    auto endsOf = [&](const BulkBuffer& b, uint64_t offset, uint64_t length) {
+      auto request = lib->bulkEndsRequest();
+      toWire(b.ref(offset, length), request.initXs());
+      return wait(request.send()).getResult();
+    };
+    constexpr uint64_t kMiddle = kBytes / 2;
+    buffer.view(kMiddle, 2 * sizeof(double)).as<double>()[0] = 10;
+    EXPECT_DOUBLE_EQ(endsOf(buffer, kMiddle, 2 * sizeof(double)), 10.0);
+    BulkBuffer second = host->allocate(uint64_t{320} << 20);
+    second.view(0, sizeof(double)).as<double>()[0] = 7;
+    EXPECT_DOUBLE_EQ(endsOf(second, 0, second.size()), 7.0);
+    EXPECT_DOUBLE_EQ(endsOf(buffer, 0, sizeof(double)), 3.0);  // 1.5 + 1.5: one element
   }
   // The host may hold the last reference to the GiB, and freeing it takes longer than the
   // moment a host is given when its Host is simply destroyed: ask it to exit, and wait.
