@@ -52,6 +52,9 @@ std::optional<capnp::schema::Value::Reader> annotation(
 }
 
 CKind signedOfSize(size_t bytes) { return bytes == 8 ? CKind::I64 : CKind::I32; }
+
+// The C kind of one wchar_t: the host's (2 bytes on Windows, 4 on Linux).
+CKind wcharKind() { return sizeof(wchar_t) == 2 ? CKind::U16 : CKind::U32; }
 CKind unsignedOfSize(size_t bytes) { return bytes == 8 ? CKind::U64 : CKind::U32; }
 
 // The C kind of a scalar field (number, Bool, enum), honouring $type; nullopt if not scalar.
@@ -79,7 +82,13 @@ std::optional<CKind> scalarKind(capnp::Type type, std::optional<capnp::schema::V
           refuse(where, "$type(int) needs a Bool, Int32 or enum field");
         }
         return CKind::I32;
-      case CType::WChar: refuse(where, "$type(wchar) applies to Text fields (wide strings)");
+      case CType::WChar:
+        // One wchar_t by value (a code unit: above 0xFFFF does not fit a Windows host's).
+        if (which != W::UINT32) {
+          refuse(where, "$type(wchar) applies to Text fields (wide strings) and UInt32 fields "
+                        "(one wchar_t)");
+        }
+        return wcharKind();
     }
     refuse(where, "unknown $type value " + std::to_string(ctype->getEnum()));
   }
@@ -115,9 +124,6 @@ bool isWideText(std::optional<capnp::schema::Value::Reader> ctype, const std::st
   }
   return true;
 }
-
-// The C kind of one wchar_t: the host's (2 bytes on Windows, 4 on Linux).
-CKind wcharKind() { return sizeof(wchar_t) == 2 ? CKind::U16 : CKind::U32; }
 
 bool has(capnp::List<capnp::schema::Annotation>::Reader list, uint64_t id) {
   return annotation(list, id).has_value();

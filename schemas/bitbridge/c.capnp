@@ -85,12 +85,15 @@ enum CType {
   wchar @7;     # on a Text field: const wchar_t* (wchar_t* for an $out buffer) instead of char*;
                 # UTF-8 on the wire, the host's wchar_t in C (2 bytes UTF-16 on Windows, 4 bytes
                 # UTF-32 on Linux). $lengthOf, $length and $capacity then count wchar_t units.
+                # On a UInt32 field: one wchar_t by value, a code unit (a value above 0xFFFF
+                # does not fit a Windows host's and is refused).
 }
 
 annotation type @0xa673db53f51a5524 (param, field) :CType;
 # The C type of an integer parameter or result whose width is the host's. The field must be
 # Int64 (long, ssize, intptr) or UInt64 (ulong, size, uintptr); `int` fits Bool and Int32 fields;
-# `wchar` fits Text fields (parameters, $out buffers, the return value).
+# `wchar` fits Text fields (parameters, $out buffers, the return value) and UInt32 fields (one
+# wchar_t).
 
 annotation lengthOf @0x944f0c1c4f19f055 (param, field) :Text;
 # This integer parameter is the element count of the list (or byte count of the Data)

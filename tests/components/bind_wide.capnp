@@ -18,11 +18,13 @@ interface BindWide {
   fixedGreet @5 (name :Text $C.type(wchar), out :Text $C.type(wchar) $C.out $C.capacity(8),
                  cap :Int32) -> (result :Int32, out :Text $C.type(wchar)) $C.symbol("bw_greet");
   version @6 () -> (result :Text $C.type(wchar)) $C.symbol("bw_version");
+  # One wchar_t by value, both ways: the host's width (2 or 4 bytes).
+  nextUnit @7 (c :UInt32 $C.type(wchar)) -> (result :UInt32 $C.type(wchar)) $C.symbol("bw_next_unit");
 }
 
 # Mistakes refused at bind time.
 interface WcharOnANumber {
-  f @0 (v :UInt32 $C.type(wchar)) -> () $C.symbol("bw_wchar_bits");
+  f @0 (v :Int64 $C.type(wchar)) -> () $C.symbol("bw_wchar_bits");
 }
 interface OtherTypeOnText {
   f @0 (s :Text $C.type(long)) -> () $C.symbol("bw_wcslen");

@@ -13,6 +13,9 @@
 
 BW_EXPORT int32_t bw_wchar_bits(void) { return (int32_t)(sizeof(wchar_t) * 8); }
 
+/* One wchar_t by value, in and out: the next code unit. */
+BW_EXPORT wchar_t bw_next_unit(wchar_t c) { return (wchar_t)(c + 1); }
+
 /* wchar_t units up to the NUL: "é😀" is 3 in UTF-16 (a surrogate pair), 2 in UTF-32. */
 BW_EXPORT size_t bw_wcslen(const wchar_t* s) { return wcslen(s); }
 

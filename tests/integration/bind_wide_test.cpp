@@ -97,10 +97,27 @@ TEST_P(BindWide, TextThatIsNotUtf8IsRefusedBeforeTheLibrary) {
   EXPECT_EQ(wait(fine.send()).getResult(), 2u);
 }
 
+// One wchar_t by value: 2 bytes in a Windows host, 4 in a Linux host, whatever the client's.
+TEST_P(BindWide, OneWcharTByValue) {
+  auto next = lib->nextUnitRequest();
+  next.setC('A');
+  EXPECT_EQ(wait(next.send()).getResult(), uint32_t('B'));
+  auto beyond = lib->nextUnitRequest();
+  beyond.setC(0x1F600);  // a code point beyond the BMP: one wchar_t on Linux only
+  if (kWcharBits == 16) {
+    Error e = expectError(ErrorKind::BadConfiguration, [&] { wait(beyond.send()); });
+    EXPECT_CONTAINS(e.message(), "BindWide.nextUnit: parameter 'c' is 128512, which does not fit "
+                                 "a C uint16");
+  } else {
+    EXPECT_EQ(wait(beyond.send()).getResult(), 0x1F601u);
+  }
+}
+
 TEST_P(BindWide, WcharAnnotationsThatDoNotFitAreRefusedAtBindTime) {
   Error number = expectError(ErrorKind::BadConfiguration,
                              [&] { host->bind<bindwide::WcharOnANumber>(path); });
-  EXPECT_CONTAINS(number.message(), "WcharOnANumber.f: parameter 'v': $type(wchar) applies to Text");
+  EXPECT_CONTAINS(number.message(), "WcharOnANumber.f: parameter 'v': $type(wchar) applies to Text "
+                                    "fields (wide strings) and UInt32 fields (one wchar_t)");
   Error other = expectError(ErrorKind::BadConfiguration,
                             [&] { host->bind<bindwide::OtherTypeOnText>(path); });
   EXPECT_CONTAINS(other.message(), "OtherTypeOnText.f: parameter 's': a Text field takes no $type");
