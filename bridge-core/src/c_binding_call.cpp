@@ -413,7 +413,19 @@ class BoundFunction {
       counts(i) = count;
       // One unit more for text: the host's copy ends at a NUL even if the library wrote none.
       state[i].storage = scratch.allocate(static_cast<size_t>(bytes) + arg.element.size());
-      if (arg.role == ArgRole::InOutText) {
+      if (arg.role == ArgRole::InOutText && arg.wide) {
+        // The host's wchar_t text in the buffer; `count` is in wchar_t units.
+        auto text = params.get(arg.param).as<capnp::Text>();
+        std::wstring wide = utf8ToWide(std::string_view(text.begin(), text.size()), where);
+        if (wide.size() + 1 > count) {
+          throw Error(ErrorKind::BadConfiguration,
+                      where + ": a text of " + std::to_string(wide.size()) + " wchar_t units "
+                          "does not fit its buffer of " + std::to_string(count) +
+                          " units with its NUL",
+                      "pass a shorter text or declare a larger $capacity");
+        }
+        std::memcpy(state[i].storage, wide.data(), wide.size() * sizeof(wchar_t));
+      } else if (arg.role == ArgRole::InOutText) {
         auto text = params.get(arg.param).as<capnp::Text>();
         if (text.size() + 1 > count) {
           throw Error(ErrorKind::BadConfiguration,
@@ -525,6 +537,7 @@ class BoundFunction {
       const wchar_t* text = static_cast<const wchar_t*>(pointer);
       std::string utf8 = text ? wideToUtf8(text, SIZE_MAX) : std::string();
       results.set(field, capnp::Text::Reader(utf8.data(), utf8.size()));
+      if (text != nullptr && returnFree_ != nullptr) returnFree_(pointer);
     } else if (plan_.returnsText) {
       const char* text = static_cast<const char*>(pointer);
       results.set(field, capnp::Text::Reader(text ? text : ""));
@@ -558,7 +571,12 @@ class BoundFunction {
         char* text = nullptr;
         std::memcpy(&text, storage, sizeof(text));
         if (text == nullptr) break;  // left unset: the client sees has() == false
-        results.set(*arg.result, capnp::Text::Reader(text));
+        if (arg.wide) {  // wchar_t**: the host's wide text, copied as UTF-8
+          std::string utf8 = wideToUtf8(reinterpret_cast<const wchar_t*>(text), SIZE_MAX);
+          results.set(*arg.result, capnp::Text::Reader(utf8.data(), utf8.size()));
+        } else {
+          results.set(*arg.result, capnp::Text::Reader(text));
+        }
         auto free = argFree_.find(arg.name);
         if (free != argFree_.end()) free->second(text);
         break;

@@ -447,11 +447,6 @@ class Planner {
         arg.element = scalarType(arg.kind);
         arg.role = inout ? ArgRole::InOutText
                          : (length || capacity) ? ArgRole::OutText : ArgRole::OutTextPointer;
-        if (arg.wide && arg.role != ArgRole::OutText) {
-          refuse(where, "wide text ($type(wchar)) comes back through an $out buffer with "
-                        "$length or $capacity; $inout and library-allocated wide strings are "
-                        "not supported yet");
-        }
         if (freeWith) {
           if (arg.role != ArgRole::OutTextPointer) {
             refuse(where, "$freeWith is for a string the library allocates (no $length/$capacity)");
@@ -638,9 +633,6 @@ class Planner {
       f.returnKind = CKind::Pointer;
       f.returnsText = true;
       f.returnsWideText = isWideText(annotation(annotations, kType), where);
-      if (f.returnsWideText && freeWith) {
-        refuse(where, "$freeWith on a wide string is not supported yet");
-      }
       if (freeWith) {
         f.freeReturnWith = freeWith->getText();
         if (f.freeReturnWith.empty()) refuse(where, "$freeWith(\"\") names no function");

@@ -82,7 +82,8 @@ enum CType {
   intptr @4;    # intptr_t
   uintptr @5;   # uintptr_t
   int @6;       # int (4 bytes everywhere bitbridge runs): for a Bool or enum passed as int
-  wchar @7;     # on a Text field: const wchar_t* (wchar_t* for an $out buffer) instead of char*;
+  wchar @7;     # on a Text field: const wchar_t* (wchar_t* for an $out or $inout buffer,
+                # wchar_t** for an $out the library allocates, with $freeWith) instead of char*;
                 # UTF-8 on the wire, the host's wchar_t in C (2 bytes UTF-16 on Windows, 4 bytes
                 # UTF-32 on Linux). $lengthOf, $length and $capacity then count wchar_t units.
                 # On a UInt32 field: one wchar_t by value, a code unit (a value above 0xFFFF

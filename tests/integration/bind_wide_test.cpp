@@ -113,6 +113,36 @@ TEST_P(BindWide, OneWcharTByValue) {
   }
 }
 
+// Wide text the library rewrites in place ($inout), and wide text it allocates ($freeWith, as a
+// return value and through wchar_t**), freed by its own function once copied.
+TEST_P(BindWide, WideTextRewrittenInPlaceOrAllocatedByTheLibrary) {
+  auto upper = lib->upperInPlaceRequest();
+  upper.setS(std::string("h") + kAccentAndEmoji + "llo");
+  EXPECT_EQ(std::string(wait(upper.send()).getS().cStr()), std::string("H") + kAccentAndEmoji + "LLO");
+  // 16 units: 15 and the NUL fit, 16 do not (in wchar_t units, not bytes).
+  auto fits = lib->upperInPlaceRequest();
+  fits.setS("abcdefghijklmno");
+  EXPECT_EQ(std::string(wait(fits.send()).getS().cStr()), "ABCDEFGHIJKLMNO");
+  auto tooLong = lib->upperInPlaceRequest();
+  tooLong.setS("abcdefghijklmnop");
+  Error e = expectError(ErrorKind::BadConfiguration, [&] { wait(tooLong.send()); });
+  EXPECT_CONTAINS(e.message(), "BindWide.upperInPlace: parameter 's': a text of 16 wchar_t units "
+                               "does not fit its buffer of 16 units with its NUL");
+
+  int32_t live = wait(lib->liveRequest().send()).getResult();
+  auto dup = lib->dupUpperRequest();
+  dup.setS(std::string("x") + kAccentAndEmoji);
+  EXPECT_EQ(std::string(wait(dup.send()).getResult().cStr()), std::string("X") + kAccentAndEmoji);
+  auto describe = lib->describeRequest();
+  describe.setN(1);
+  EXPECT_EQ(std::string(wait(describe.send()).getOut().cStr()),
+            std::string("described ") + kAccentAndEmoji);
+  auto none = lib->describeRequest();
+  none.setN(-1);  // *out = NULL: left unset, nothing to free
+  EXPECT_FALSE(wait(none.send()).hasOut());
+  EXPECT_EQ(wait(lib->liveRequest().send()).getResult(), live) << "a copied string was not freed";
+}
+
 TEST_P(BindWide, WcharAnnotationsThatDoNotFitAreRefusedAtBindTime) {
   Error number = expectError(ErrorKind::BadConfiguration,
                              [&] { host->bind<bindwide::WcharOnANumber>(path); });
