@@ -44,6 +44,13 @@ interface BulkLibrary {
   bulk @0 (xs :Bulk.BulkRef $C.elementSize(8) $C.length("n"), n :Int32,
            p :Bulk.BulkRef $C.nullable, m :UInt64 $C.type(size) $C.lengthOf("p")) -> (result :Int32);
 }
+# Wide text rewritten in place, allocated by the library, and one wchar_t by value.
+interface WideLibrary {
+  wide @0 (s :Text $C.type(wchar) $C.inout $C.capacity(8), c :UInt32 $C.type(wchar),
+           out :Text $C.type(wchar) $C.out $C.freeWith("free"))
+      -> (s :Text $C.type(wchar), out :Text $C.type(wchar),
+          result :Text $C.type(wchar) $C.freeWith("free"));
+}
 interface BulkRefOut {
   f @0 (xs :Bulk.BulkRef $C.out) -> (xs :Bulk.BulkRef);
 }
