@@ -4,12 +4,20 @@
 
 using Cxx = import "/capnp/c++.capnp";
 using C = import "/bitbridge/c.capnp";
+using Bulk = import "/bitbridge/bulk.capnp";
 $Cxx.namespace("bitbridge_bench");
 
 # Bound as it is: calls on the library's own thread (the default, $C.calls(library)).
 interface BindBench {
   add @0 (a :Int32, b :Int32) -> (result :Int32) $C.symbol("bb_add");
   sum @1 (xs :List(Float64), n :Int32 $C.lengthOf("xs")) -> (result :Float64) $C.symbol("bb_sum");
+}
+
+# An array in the client's shared memory passed by reference (bind_bulk_1gib_64to32): the
+# function gets a pointer to the client's 1 GiB and reads its two ends; nothing is copied.
+interface BindBenchBulk {
+  ends @0 (xs :Bulk.BulkRef $C.elementSize(8), n :UInt64 $C.type(size) $C.lengthOf("xs"))
+      -> (result :Float64) $C.symbol("bb_ends");
 }
 
 # The same functions called on the host's RPC thread, as the component's methods are.

@@ -1,9 +1,14 @@
 /* The C library of the bind bench cases (cases_bind.cpp): the same two functions are called
  * through Host::bind (schema only) and through a hand-written component (bind_bench_component.cpp),
  * so that the difference is what binding costs. Built for both bitnesses; no bitbridge in it. */
+#include <stddef.h>
 #include <stdint.h>
 
 int32_t bb_add(int32_t a, int32_t b) { return a + b; }
+
+/* The ends of an array of any size, passed by bulk reference: what the call costs apart from
+ * the array, which is the client's memory, read in place. */
+double bb_ends(const double* xs, size_t n) { return n == 0 ? 0 : xs[0] + xs[n - 1]; }
 
 double bb_sum(const double* xs, int32_t n) {
   double total = 0;

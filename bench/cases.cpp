@@ -59,6 +59,9 @@ const std::vector<Case>& allCases() {
        bindSum64to32},
       {"bind_host_thread_sum1000_64to32", "the same sum through Host::bind with $C.calls(host)",
        Arch::x86_64, bindHostThreadSum64to32},
+      {"bind_bulk_1gib_64to32", "a 1 GiB array of doubles passed to a bound function by bulk "
+       "reference (Bulk.BulkRef, mapped in place; the function reads both ends; library thread): "
+       "compare bind_add_64to32", Arch::x86_64, bindBulk1GiB64to32},
       {"exec_true", "fork + exec /bin/true + waitpid (baseline of cold_start)", std::nullopt,
        execTrue},
       {"cold_start", "Host::spawn of bitbridge-host32 with the bench component -> first reply "

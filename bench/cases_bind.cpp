@@ -7,6 +7,11 @@
 // thread wake-up per call.
 //
 // Both run 64-bit client -> bitbridge-host32, the case users meet most (a legacy 32-bit library).
+//
+// And a 1 GiB array passed by bulk reference (bind_bulk_1gib_64to32): the bound function gets a
+// pointer into the client's shared memory and reads its two ends. The 32-bit host maps the
+// GiB for each call (more than its window for components' views) and copies nothing, so the
+// call should cost about what bind_add_64to32 costs (report.cpp: bind_bulk_1gib_vs_add_p50).
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -76,7 +81,10 @@ void sum1000(Client& client, Host& host) {
 }
 
 using bitbridge_bench::BindBench;
+using bitbridge_bench::BindBenchBulk;
 using bitbridge_bench::BindBenchOnHostThread;
+
+constexpr uint64_t kBulkBytes = uint64_t{1} << 30;
 
 }  // namespace
 
@@ -96,6 +104,39 @@ CaseResult componentSum64to32(const Settings& settings) {
 CaseResult bindSum64to32(const Settings& settings) {
   return measure<BindBench>(settings, Served::Bound, sum1000<BindBench::Client>);
 }
+CaseResult bindBulk1GiB64to32(const Settings& settings) {
+  Runtime runtime;
+  HostOptions options;
+  options.arch = Arch::x86;
+  options.transport = Transport::Socket;
+  options.legacyLibrary = benchLibraryDir(settings, Arch::x86) + "libbind_bench_lib.so";
+  Host host = Host::spawn(runtime, options);
+  CaseResult result;
+  {
+    auto client = host.bind<BindBenchBulk>(options.legacyLibrary);
+    // Allocated once: what is measured is the call, not the allocation (bulk_bench measures
+    // that). Only the two ends are written, so only their pages are touched.
+    BulkBuffer buffer = host.allocate(kBulkBytes);
+    buffer.view(0, sizeof(double)).as<double>()[0] = 1;
+    buffer.view(kBulkBytes - sizeof(double), sizeof(double)).as<double>()[0] = 2;
+    BulkRef all = buffer.ref();
+    auto once = [&] {
+      auto request = client.endsRequest();
+      toWire(all, request.initXs());
+      if (host.wait(request.send()).getResult() != 3.0) {
+        throw std::runtime_error("bb_ends: wrong ends of the 1 GiB array");
+      }
+    };
+    uint64_t calls = settings.count(20000, 500);
+    for (uint64_t i = 0, n = Settings::warmup(calls); i < n; ++i) once();
+    CpuPerCall cpu(static_cast<int>(host.pid()));
+    result = measureCalls(0, calls, once);
+    cpu.addTo(result, calls);
+  }
+  host.shutdown();
+  return result;
+}
+
 CaseResult bindHostThreadSum64to32(const Settings& settings) {
   return measure<BindBenchOnHostThread>(settings, Served::BoundOnHostThread,
                                         sum1000<BindBenchOnHostThread::Client>);

@@ -89,6 +89,9 @@ std::vector<Ratio> computeRatios(const std::vector<NamedResult>& results) {
                     "bind_sum1000_64to32 p50 / component_sum1000_64to32 p50",
                     quotient(p50("bind_sum1000_64to32"), p50("component_sum1000_64to32")), "x", "",
                     0});
+  ratios.push_back({"bind_bulk_1gib_vs_add_p50",
+                    "bind_bulk_1gib_64to32 p50 / bind_add_64to32 p50 (1 GiB by reference ~ one call)",
+                    quotient(p50("bind_bulk_1gib_64to32"), p50("bind_add_64to32")), "x", "", 0});
   ratios.push_back({"bitbridge_32to64_vs_capnp_p50", "bitbridge_uds_32to64 p50 / capnp_ezrpc_uds p50",
                     quotient(p50("bitbridge_uds_32to64"), p50("capnp_ezrpc_uds")), "x", "", 0});
   ratios.push_back({"bitbridge_vs_capnp_64to32_p50",

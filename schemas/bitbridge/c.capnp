@@ -22,6 +22,11 @@
 #   an Int64 or UInt64 field and converted by the host, which refuses a value that does not fit.
 #   Wide text (const wchar_t*) is a Text field with $type(wchar): UTF-8 on the wire, converted by
 #   the host to its wchar_t (UTF-16 on Windows, UTF-32 on Linux) and back.
+#   A parameter of type Bulk.BulkRef (import "/bitbridge/bulk.capnp") is a pointer to the bytes
+#   it references in a shared-memory buffer (Host::allocate): T* to the client's own memory,
+#   which the function reads and writes in place, with no copy whatever its size. $elementSize
+#   gives sizeof(T) (default 1); an integer parameter $lengthOf it gets the reference's length
+#   in elements; $length("n") on it makes the host check n against the reference instead.
 #
 # Calling conventions and symbols (Windows DLLs): cdecl by default; $stdcall on the interface
 # (every function) or on a method (that one), $cdecl on a method to override the interface's.
@@ -77,19 +82,24 @@ enum CType {
   intptr @4;    # intptr_t
   uintptr @5;   # uintptr_t
   int @6;       # int (4 bytes everywhere bitbridge runs): for a Bool or enum passed as int
-  wchar @7;     # on a Text field: const wchar_t* (wchar_t* for an $out buffer) instead of char*;
+  wchar @7;     # on a Text field: const wchar_t* (wchar_t* for an $out or $inout buffer,
+                # wchar_t** for an $out the library allocates, with $freeWith) instead of char*;
                 # UTF-8 on the wire, the host's wchar_t in C (2 bytes UTF-16 on Windows, 4 bytes
                 # UTF-32 on Linux). $lengthOf, $length and $capacity then count wchar_t units.
+                # On a UInt32 field: one wchar_t by value, a code unit (a value above 0xFFFF
+                # does not fit a Windows host's and is refused).
 }
 
 annotation type @0xa673db53f51a5524 (param, field) :CType;
 # The C type of an integer parameter or result whose width is the host's. The field must be
 # Int64 (long, ssize, intptr) or UInt64 (ulong, size, uintptr); `int` fits Bool and Int32 fields;
-# `wchar` fits Text fields (parameters, $out buffers, the return value).
+# `wchar` fits Text fields (parameters, $out buffers, the return value) and UInt32 fields (one
+# wchar_t).
 
 annotation lengthOf @0x944f0c1c4f19f055 (param, field) :Text;
 # This integer parameter is the element count of the list (or byte count of the Data)
-# parameter it names; the host fills it from that list, so the client need not set it.
+# parameter it names; the host fills it from that list, so the client need not set it. Of a
+# Bulk.BulkRef parameter: the reference's length divided by its $elementSize.
 
 annotation out @0xde0686b897cd06ee (param, field) :Void;
 # An out-parameter: the function receives a pointer to a value (a number or Bool field) or to a
@@ -151,8 +161,9 @@ annotation terminated @0x9417e296846e23d9 (param) :Void;
 
 annotation nullable @0xd2f8c6c6c2b090c5 (param, field) :Void;
 # A Text, Data, List or struct parameter that the client leaves unset is passed as NULL, and a
-# $handle parameter accepts token 0 (NULL). Without it an unset Text, Data or List is refused
-# (an unset struct is passed as a struct of zeros/defaults, as Cap'n Proto reads it).
+# $handle parameter accepts token 0 (NULL); a Bulk.BulkRef parameter unset or of length 0 too.
+# Without it an unset Text, Data, List or BulkRef (or an empty BulkRef) is refused (an unset
+# struct is passed as a struct of zeros/defaults, as Cap'n Proto reads it).
 
 annotation stdcall @0xa35c52a2507b1829 (interface, method) :Void;
 # __stdcall (WINAPI): the callee pops its arguments. On an interface: every method's function;
@@ -166,3 +177,9 @@ annotation ordinal @0xe51862ced1e23e72 (method) :UInt16;
 # Windows: the function is the DLL's export number N (GetProcAddress by ordinal), for DLLs that
 # export some functions by number only (NONAME in their .def file). The method's name (or
 # $symbol) then serves in messages only. Refused by Linux hosts: ELF has no ordinals.
+
+annotation elementSize @0xe92e2c46116aae1c (param) :UInt32;
+# On a Bulk.BulkRef parameter: the bytes of one element of the C array it points to (8 for a
+# double*; default 1, bytes). The reference's offset and length must be multiples of it, and
+# $lengthOf / $length on another parameter count elements of this size. Fixed-width: the same in
+# both bitnesses, as the bytes in the buffer are.

@@ -3,6 +3,7 @@
 
 using Cxx = import "/capnp/c++.capnp";
 using C = import "/bitbridge/c.capnp";
+using Bulk = import "/bitbridge/bulk.capnp";
 $Cxx.namespace("bindtest");
 
 enum Color { red @0; green @1; blue @2; }
@@ -99,6 +100,18 @@ interface BindTest {
   countStrings @56 (strings :List(Text)) -> (result :Int32) $C.symbol("bt_count_strings");
   totalLength @57 (strings :List(Text)) -> (result :Int32) $C.symbol("bt_total_length");
   sumUntilZero @58 (xs :List(Int32) $C.terminated) -> (result :Int32) $C.symbol("bt_sum_until_zero");
+
+  # Arrays in the client's shared memory (Host::allocate), read and written in place.
+  bulkCalls @59 () -> (result :Int32) $C.symbol("bt_bulk_calls");
+  bulkScale @60 (xs :Bulk.BulkRef $C.elementSize(8), n :Int32 $C.lengthOf("xs"), k :Float64)
+      -> () $C.symbol("bt_bulk_scale");
+  # The count given by the client: checked against the reference before the call.
+  bulkScaleN @61 (xs :Bulk.BulkRef $C.elementSize(8) $C.length("n"), n :Int32, k :Float64)
+      -> () $C.symbol("bt_bulk_scale");
+  bulkEnds @62 (xs :Bulk.BulkRef $C.elementSize(8), n :UInt64 $C.type(size) $C.lengthOf("xs"))
+      -> (result :Float64) $C.symbol("bt_bulk_ends");
+  bulkIsNull @63 (p :Bulk.BulkRef $C.nullable) -> (result :Int32) $C.symbol("bt_bulk_is_null");
+  bulkIsNullStrict @64 (p :Bulk.BulkRef) -> (result :Int32) $C.symbol("bt_bulk_is_null");
 }
 
 struct Point { x @0 :Int32; y @1 :Int32; }
@@ -139,6 +152,16 @@ interface SelfContaining {
 interface ArrayOnNumber {
   struct P { x @0 :Int32 $C.array(4); y @1 :Int32; }
   f @0 (p :P) -> (result :Int32) $C.symbol("bt_point_sum");
+}
+interface BulkRefOut {
+  f @0 (xs :Bulk.BulkRef $C.out) -> (xs :Bulk.BulkRef) $C.symbol("bt_bulk_is_null");
+}
+interface ElementSizeOnList {
+  f @0 (xs :List(Float64) $C.elementSize(8)) -> (result :Int32) $C.symbol("bt_bulk_is_null");
+}
+interface BulkRefInStruct {
+  struct Holder { ref @0 :Bulk.BulkRef; }
+  f @0 (h :Holder) -> (result :Int32) $C.symbol("bt_bulk_is_null");
 }
 interface HandleNotUInt64 {
   f @0 (c :Int32 $C.handle("Counter"), by :Int64) -> (result :Int64) $C.symbol("bt_counter_add");

@@ -257,3 +257,31 @@ int32_t bt_sum_until_zero(const int32_t* xs) {
   for (; *xs != 0; ++xs) total += *xs;
   return total;
 }
+
+/* --- Arrays in the client's shared memory (Bulk.BulkRef parameters) -------------------------- */
+/* Every call is counted, so that the tests can tell that a refused call never got here. */
+static int32_t bulk_calls;
+int32_t bt_bulk_calls(void) { return bulk_calls; }
+
+/* Scales the client's array in place: what the client then reads in its own buffer is what this
+ * function wrote, with nothing copied back. */
+void bt_bulk_scale(double* xs, int32_t n, double k) {
+  ++bulk_calls;
+  for (int32_t i = 0; i < n; ++i) xs[i] *= k;
+}
+
+/* Touches only the two ends of an array that may be far larger than one call's message: returns
+ * first + last, and stores that sum in the last element. */
+double bt_bulk_ends(double* xs, size_t n) {
+  ++bulk_calls;
+  if (n == 0) return -1;
+  double ends = xs[0] + xs[n - 1];
+  xs[n - 1] = ends;
+  return ends;
+}
+
+/* Whether the pointer is NULL (a Bulk.BulkRef $nullable left unset or empty). */
+int32_t bt_bulk_is_null(const void* p) {
+  ++bulk_calls;
+  return p == NULL;
+}

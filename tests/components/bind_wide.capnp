@@ -18,11 +18,22 @@ interface BindWide {
   fixedGreet @5 (name :Text $C.type(wchar), out :Text $C.type(wchar) $C.out $C.capacity(8),
                  cap :Int32) -> (result :Int32, out :Text $C.type(wchar)) $C.symbol("bw_greet");
   version @6 () -> (result :Text $C.type(wchar)) $C.symbol("bw_version");
+  # One wchar_t by value, both ways: the host's width (2 or 4 bytes).
+  nextUnit @7 (c :UInt32 $C.type(wchar)) -> (result :UInt32 $C.type(wchar)) $C.symbol("bw_next_unit");
+  # Rewritten in place (wchar_t*, a buffer of 16 units holding the text).
+  upperInPlace @8 (s :Text $C.type(wchar) $C.inout $C.capacity(16)) -> (s :Text $C.type(wchar))
+      $C.symbol("bw_upper_in_place");
+  # Allocated by the library and freed by its bw_free once copied: returned, and through wchar_t**.
+  dupUpper @9 (s :Text $C.type(wchar))
+      -> (result :Text $C.type(wchar) $C.freeWith("bw_free")) $C.symbol("bw_dup_upper");
+  describe @10 (n :Int32, out :Text $C.type(wchar) $C.out $C.freeWith("bw_free"))
+      -> (result :Int32, out :Text $C.type(wchar)) $C.symbol("bw_describe");
+  live @11 () -> (result :Int32) $C.symbol("bw_live");
 }
 
 # Mistakes refused at bind time.
 interface WcharOnANumber {
-  f @0 (v :UInt32 $C.type(wchar)) -> () $C.symbol("bw_wchar_bits");
+  f @0 (v :Int64 $C.type(wchar)) -> () $C.symbol("bw_wchar_bits");
 }
 interface OtherTypeOnText {
   f @0 (s :Text $C.type(long)) -> () $C.symbol("bw_wcslen");

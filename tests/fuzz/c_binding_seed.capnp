@@ -5,6 +5,7 @@
 
 using Cxx = import "/capnp/c++.capnp";
 using C = import "/bitbridge/c.capnp";
+using Bulk = import "/bitbridge/bulk.capnp";
 $Cxx.namespace("fuzzseed");
 
 enum Color { red @0; green @1; blue @2; }
@@ -36,6 +37,22 @@ interface Library {
               e :UInt64 $C.handle("Counter") $C.out) -> (e :UInt64, result :UInt64 $C.handle("Label"));
   strings @9 (s :Text $C.nullable, t :Text, out :Text $C.out $C.freeWith("free"))
       -> (out :Text, result :Text $C.freeWith("free"), errno :Int32 $C.lastError);
+}
+
+# Bulk.BulkRef parameters (an interface of their own: the Library seeds stay as they were).
+interface BulkLibrary {
+  bulk @0 (xs :Bulk.BulkRef $C.elementSize(8) $C.length("n"), n :Int32,
+           p :Bulk.BulkRef $C.nullable, m :UInt64 $C.type(size) $C.lengthOf("p")) -> (result :Int32);
+}
+# Wide text rewritten in place, allocated by the library, and one wchar_t by value.
+interface WideLibrary {
+  wide @0 (s :Text $C.type(wchar) $C.inout $C.capacity(8), c :UInt32 $C.type(wchar),
+           out :Text $C.type(wchar) $C.out $C.freeWith("free"))
+      -> (s :Text $C.type(wchar), out :Text $C.type(wchar),
+          result :Text $C.type(wchar) $C.freeWith("free"));
+}
+interface BulkRefOut {
+  f @0 (xs :Bulk.BulkRef $C.out) -> (xs :Bulk.BulkRef);
 }
 
 interface LengthOfNothing {

@@ -72,7 +72,9 @@ class TilingSegment final : public bitbridge::BulkSegment {
   uint64_t dataBytes() const override { return dataBytes_; }
   void removeName() override {}
 
-  bitbridge::BulkView view(uint64_t offset, uint64_t length, const std::string&) override {
+  // forEachWindow maps each window through view(), which asks mapView() with the window.
+  bitbridge::BulkView mapView(uint64_t offset, uint64_t length, uint64_t,
+                              const std::string&) override {
     if (offset != next_) violated("forEachWindow: windows not contiguous", offset, next_, length);
     if (length == 0 || length > window_) {
       violated("forEachWindow: window size outside (0, window]", length, window_, offset);

@@ -1,7 +1,7 @@
 // Seeds for fuzz_c_binding (input layout in fuzz_c_binding.cpp): the bind message of
 // c_binding_seed.capnp (every annotation in use) and of each schema-mistake interface, most
 // followed by a call of one method: scalars, lists, out and in-out buffers, structs with inline
-// arrays, a pointer+count and handles, strings.
+// arrays, a pointer+count and handles, strings, bulk references, wide text.
 #include <map>
 
 #include "bitbridge/detail/capnp_schema.h"
@@ -164,6 +164,30 @@ Seeds cBindingSeeds() {
     m.initRoot<Library::StringsParams>().setT("text");
     s["gen-strings"] = input<Library>(methodIndex("strings"), &m);
   }
+  {
+    capnp::MallocMessageBuilder m;
+    auto p = m.initRoot<fuzzseed::BulkLibrary::BulkParams>();
+    auto xs = p.initXs();
+    xs.setSegment(12345);
+    xs.setOffset(64);
+    xs.setLength(64);
+    p.setN(8);  // 8 doubles: as long as the reference
+    s["gen-bulk"] = input<fuzzseed::BulkLibrary>(0, &m);
+    p.setN(9);  // one more than referenced: refused
+    s["gen-bulk-count-too-large"] = input<fuzzseed::BulkLibrary>(0, &m);
+    xs.setLength(60);  // not a whole number of doubles: refused
+    s["gen-bulk-ragged"] = input<fuzzseed::BulkLibrary>(0, &m);
+  }
+  {
+    capnp::MallocMessageBuilder m;
+    auto p = m.initRoot<fuzzseed::WideLibrary::WideParams>();
+    p.setS("h\xC3\xA9llo");  // 5 units and the NUL: fits 8
+    p.setC(0x41);
+    s["gen-wide"] = input<fuzzseed::WideLibrary>(0, &m);
+    p.setS("abcdefgh");  // 8 units and the NUL: refused
+    s["gen-wide-too-long"] = input<fuzzseed::WideLibrary>(0, &m);
+  }
+  s["gen-mistake-bulk-out"] = input<fuzzseed::BulkRefOut>(0, nullptr);
   s["gen-plan-only"] = input<Library>(0, nullptr);
   s["gen-mistake-lengthof"] = input<fuzzseed::LengthOfNothing>(0, nullptr);
   s["gen-mistake-self-containing"] = input<fuzzseed::SelfContaining>(0, nullptr);

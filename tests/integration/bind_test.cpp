@@ -260,6 +260,18 @@ TEST_P(Bind, SchemaMistakesAreRefusedAtBindTimeNamingMethodAndParameter) {
                              [&] { host->bind<bindtest::HandleNotUInt64>(path); });
   EXPECT_CONTAINS(handle.message(), "HandleNotUInt64.f: parameter 'c': $handle needs a UInt64");
 
+  Error bulkOut = expectError(ErrorKind::BadConfiguration,
+                              [&] { host->bind<bindtest::BulkRefOut>(path); });
+  EXPECT_CONTAINS(bulkOut.message(), "BulkRefOut.f: parameter 'xs': a Bulk.BulkRef is read and "
+                                     "written in place");
+  Error elementSize = expectError(ErrorKind::BadConfiguration,
+                                  [&] { host->bind<bindtest::ElementSizeOnList>(path); });
+  EXPECT_CONTAINS(elementSize.message(),
+                  "ElementSizeOnList.f: parameter 'xs': $elementSize applies to a Bulk.BulkRef");
+  Error inStruct = expectError(ErrorKind::BadConfiguration,
+                               [&] { host->bind<bindtest::BulkRefInStruct>(path); });
+  EXPECT_CONTAINS(inStruct.message(), "a Bulk.BulkRef becomes a pointer only as a parameter");
+
   // The host is unharmed and the first binding still works.
   EXPECT_EQ(wait(lib->pointerBitsRequest().send()).getResult(), int32_t(bits()));
 }
@@ -634,6 +646,184 @@ TEST_P(Bind, LibmOfTheSystem) {
   scaled.setX(3);
   scaled.setExp(4);
   EXPECT_DOUBLE_EQ(wait(scaled.send()).getResult(), 48.0);
+}
+
+// --- Arrays by bulk reference: a Bulk.BulkRef parameter is a pointer into the client's own
+// shared memory (Host::allocate), which the library reads and writes in place.
+
+TEST_P(Bind, ABulkReferenceIsReadAndWrittenInPlace) {
+  constexpr uint32_t kN = 1000;
+  BulkBuffer buffer = host->allocate(kN * sizeof(double));
+  BulkView view = buffer.view();  // the client's own mapping, made before the calls
+  auto xs = view.as<double>();
+  for (uint32_t i = 0; i < kN; ++i) xs[i] = i;
+
+  auto scale = lib->bulkScaleRequest();
+  toWire(buffer.ref(), scale.initXs());  // n is filled from the reference: 1000
+  scale.setK(2);
+  // Only the reference travels: the request is a few words, not 8000 bytes.
+  EXPECT_LT(scale.totalSize().wordCount, 16u);
+  wait(scale.send());
+  size_t wrong = 0;
+  for (uint32_t i = 0; i < kN; ++i) wrong += xs[i] != 2.0 * i;
+  EXPECT_EQ(wrong, 0u) << "the library's writes are not in the client's buffer";
+
+  // A part of the buffer: the library's pointer is the segment's data plus the offset.
+  auto part = lib->bulkScaleRequest();
+  toWire(buffer.ref(10 * sizeof(double), 5 * sizeof(double)), part.initXs());
+  part.setK(-1);
+  wait(part.send());
+  EXPECT_DOUBLE_EQ(xs[9], 18.0);
+  EXPECT_DOUBLE_EQ(xs[10], -20.0);
+  EXPECT_DOUBLE_EQ(xs[14], -28.0);
+  EXPECT_DOUBLE_EQ(xs[15], 30.0);
+}
+
+TEST_P(Bind, TheCountOfABulkReferenceIsFilledInElements) {
+  BulkBuffer buffer = host->allocate(64 * sizeof(double));
+  BulkView view = buffer.view();
+  auto xs = view.as<double>();
+  for (uint32_t i = 0; i < 64; ++i) xs[i] = i + 1;
+  // Elements 8..23: n = 16 ($C.type(size), the host's size_t), first 9, last 24.
+  auto ends = lib->bulkEndsRequest();
+  toWire(buffer.ref(8 * sizeof(double), 16 * sizeof(double)), ends.initXs());
+  EXPECT_DOUBLE_EQ(wait(ends.send()).getResult(), 33.0);
+  EXPECT_DOUBLE_EQ(xs[23], 33.0);  // written by the library at xs[n - 1]
+  EXPECT_DOUBLE_EQ(xs[24], 25.0);  // past the reference: untouched
+}
+
+TEST_P(Bind, AnExplicitCountBeyondTheBulkReferenceIsRefusedBeforeTheLibrary) {
+  BulkBuffer buffer = host->allocate(100 * sizeof(double));
+  BulkView view = buffer.view();
+  auto xs = view.as<double>();
+  for (uint32_t i = 0; i < 100; ++i) xs[i] = 1;
+  auto scale = [&](int32_t n) {
+    auto request = lib->bulkScaleNRequest();
+    toWire(buffer.ref(), request.initXs());
+    request.setN(n);
+    request.setK(3);
+    wait(request.send());
+  };
+  scale(100);  // exactly the reference: fine
+  EXPECT_DOUBLE_EQ(xs[99], 3.0);
+  int32_t calls = wait(lib->bulkCallsRequest().send()).getResult();
+
+  Error over = expectError(ErrorKind::BadConfiguration, [&] { scale(101); });
+  EXPECT_CONTAINS(over.message(), "BindTest.bulkScaleN: parameter 'xs' references 100 elements "
+                                  "of 8 bytes, but 'n' says the function reads 101");
+  Error negative = expectError(ErrorKind::BadConfiguration, [&] { scale(-1); });
+  EXPECT_CONTAINS(negative.message(), "says the function reads -1");
+  EXPECT_EQ(wait(lib->bulkCallsRequest().send()).getResult(), calls) << "the library was called";
+  EXPECT_DOUBLE_EQ(xs[99], 3.0);
+}
+
+TEST_P(Bind, BadBulkReferencesAreRefusedNamingTheParameter) {
+  BulkBuffer buffer = host->allocate(1024);
+  int32_t calls = wait(lib->bulkCallsRequest().send()).getResult();
+  auto scale = [&](BulkRef ref) {
+    auto request = lib->bulkScaleRequest();
+    toWire(ref, request.initXs());
+    request.setK(2);
+    wait(request.send());
+  };
+  uint64_t segment = buffer.segmentId();
+
+  Error outside = expectError(ErrorKind::MalformedPeer, [&] { scale({segment, 1016, 16}); });
+  EXPECT_CONTAINS(outside.message(), "BindTest.bulkScale: parameter 'xs': ");
+  EXPECT_CONTAINS(outside.message(), "is outside its segment's 1024 bytes");
+  Error wrapping =
+      expectError(ErrorKind::MalformedPeer, [&] { scale({segment, UINT64_MAX - 7, 16}); });
+  EXPECT_CONTAINS(wrapping.message(), "is outside its segment's");
+
+  Error unknown = expectError(ErrorKind::MalformedPeer, [&] { scale({12345, 0, 8}); });
+  EXPECT_CONTAINS(unknown.message(), "BindTest.bulkScale: parameter 'xs': ");
+  EXPECT_CONTAINS(unknown.message(), "segment 12345, which is not attached to this host");
+
+  // A buffer of another host: unknown to this one.
+  HostOptions otherOptions;
+  otherOptions.arch = GetParam();
+  Host other = Host::spawn(runtime, otherOptions);
+  BulkBuffer elsewhere = other.allocate(1024);
+  Error foreign = expectError(ErrorKind::MalformedPeer, [&] { scale(elsewhere.ref()); });
+  EXPECT_CONTAINS(foreign.message(), "which is not attached to this host");
+
+  Error ragged = expectError(ErrorKind::BadConfiguration, [&] { scale({segment, 4, 8}); });
+  EXPECT_CONTAINS(ragged.message(), "BindTest.bulkScale: parameter 'xs': a bulk reference at "
+                                    "offset 4 of 8 bytes is not a whole number of 8-byte elements");
+
+  auto strict = lib->bulkIsNullStrictRequest();
+  Error unset = expectError(ErrorKind::BadConfiguration, [&] { wait(strict.send()); });
+  EXPECT_CONTAINS(unset.message(),
+                  "BindTest.bulkIsNullStrict: parameter 'p' is not set, and NULL is not allowed");
+  auto empty = lib->bulkIsNullStrictRequest();
+  toWire(BulkRef{segment, 0, 0}, empty.initP());
+  Error none = expectError(ErrorKind::BadConfiguration, [&] { wait(empty.send()); });
+  EXPECT_CONTAINS(none.message(), "parameter 'p' is an empty bulk reference, and NULL is not allowed");
+
+  // More than a 32-bit host can map at once is refused there before anything is mapped (a
+  // 64-bit host maps any size: there the range is what is wrong).
+  uint64_t threeGiB = uint64_t{3} << 30;
+  if (GetParam() == Arch::x86) {
+    Error big = expectError(ErrorKind::BadConfiguration, [&] { scale({segment, 0, threeGiB}); });
+    EXPECT_CONTAINS(big.message(), "BindTest.bulkScale: parameter 'xs': a bulk reference of "
+                                   "3072 MiB is more than a 32-bit host maps at once");
+    EXPECT_CONTAINS(big.hint(), "in parts");
+  } else {
+    expectError(ErrorKind::MalformedPeer, [&] { scale({segment, 0, threeGiB}); });
+  }
+
+  EXPECT_EQ(wait(lib->bulkCallsRequest().send()).getResult(), calls) << "the library was called";
+  auto add = lib->addI32Request();  // and the host serves on
+  add.setA(1);
+  add.setB(2);
+  EXPECT_EQ(wait(add.send()).getResult(), 3);
+}
+
+TEST_P(Bind, ANullableBulkReferenceUnsetOrEmptyIsNull) {
+  BulkBuffer buffer = host->allocate(64);
+  auto unset = lib->bulkIsNullRequest();
+  EXPECT_EQ(wait(unset.send()).getResult(), 1);
+  auto empty = lib->bulkIsNullRequest();
+  toWire(buffer.ref(0, 0), empty.initP());
+  EXPECT_EQ(wait(empty.send()).getResult(), 1);
+  auto some = lib->bulkIsNullRequest();
+  toWire(buffer.ref(8, 8), some.initP());
+  EXPECT_EQ(wait(some.send()).getResult(), 0);
+}
+
+// 1 GiB: more than the window of a 32-bit process (BulkOptions::windowBytes, 256 MiB), which
+// a 32-bit host maps at once for the call all the same, and a 32-bit client never maps whole.
+// Only the two ends are touched: the GiB is reserved for the buffer but never walked.
+TEST_P(Bind, ALargeBulkReferenceReachesTheLibraryWhole) {
+  constexpr uint64_t kBytes = uint64_t{1} << 30;
+  {
+    BulkBuffer buffer = host->allocate(kBytes);
+    buffer.view(0, sizeof(double)).as<double>()[0] = 1.5;
+    buffer.view(kBytes - sizeof(double), sizeof(double)).as<double>()[0] = 2.25;
+    auto ends = lib->bulkEndsRequest();
+    toWire(buffer.ref(), ends.initXs());
+    EXPECT_DOUBLE_EQ(wait(ends.send()).getResult(), 3.75);  // n = 2^27: the far end reached
+    BulkView last = buffer.view(kBytes - sizeof(double), sizeof(double));
+    EXPECT_DOUBLE_EQ(last.as<double>()[0], 3.75);
+
+    // A 32-bit host keeps its mapping of one large segment between calls (bulk_registry.h):
+    // a part of it, then another large segment, then the first again all land where they must.
+    auto endsOf = [&](const BulkBuffer& b, uint64_t offset, uint64_t length) {
+      auto request = lib->bulkEndsRequest();
+      toWire(b.ref(offset, length), request.initXs());
+      return wait(request.send()).getResult();
+    };
+    constexpr uint64_t kMiddle = kBytes / 2;
+    buffer.view(kMiddle, 2 * sizeof(double)).as<double>()[0] = 10;
+    EXPECT_DOUBLE_EQ(endsOf(buffer, kMiddle, 2 * sizeof(double)), 10.0);
+    BulkBuffer second = host->allocate(uint64_t{320} << 20);
+    second.view(0, sizeof(double)).as<double>()[0] = 7;
+    EXPECT_DOUBLE_EQ(endsOf(second, 0, second.size()), 7.0);
+    EXPECT_DOUBLE_EQ(endsOf(buffer, 0, sizeof(double)), 3.0);  // 1.5 + 1.5: one element
+  }
+  // The host may hold the last reference to the GiB, and freeing it takes longer than the
+  // moment a host is given when its Host is simply destroyed: ask it to exit, and wait.
+  host->shutdown();
 }
 
 INSTANTIATE_TEST_SUITE_P(BothBitnesses, Bind, ::testing::Values(Arch::x86, Arch::x86_64),

@@ -97,10 +97,57 @@ TEST_P(BindWide, TextThatIsNotUtf8IsRefusedBeforeTheLibrary) {
   EXPECT_EQ(wait(fine.send()).getResult(), 2u);
 }
 
+// One wchar_t by value: 2 bytes in a Windows host, 4 in a Linux host, whatever the client's.
+TEST_P(BindWide, OneWcharTByValue) {
+  auto next = lib->nextUnitRequest();
+  next.setC('A');
+  EXPECT_EQ(wait(next.send()).getResult(), uint32_t('B'));
+  auto beyond = lib->nextUnitRequest();
+  beyond.setC(0x1F600);  // a code point beyond the BMP: one wchar_t on Linux only
+  if (kWcharBits == 16) {
+    Error e = expectError(ErrorKind::BadConfiguration, [&] { wait(beyond.send()); });
+    EXPECT_CONTAINS(e.message(), "BindWide.nextUnit: parameter 'c' is 128512, which does not fit "
+                                 "a C uint16");
+  } else {
+    EXPECT_EQ(wait(beyond.send()).getResult(), 0x1F601u);
+  }
+}
+
+// Wide text the library rewrites in place ($inout), and wide text it allocates ($freeWith, as a
+// return value and through wchar_t**), freed by its own function once copied.
+TEST_P(BindWide, WideTextRewrittenInPlaceOrAllocatedByTheLibrary) {
+  auto upper = lib->upperInPlaceRequest();
+  upper.setS(std::string("h") + kAccentAndEmoji + "llo");
+  EXPECT_EQ(std::string(wait(upper.send()).getS().cStr()), std::string("H") + kAccentAndEmoji + "LLO");
+  // 16 units: 15 and the NUL fit, 16 do not (in wchar_t units, not bytes).
+  auto fits = lib->upperInPlaceRequest();
+  fits.setS("abcdefghijklmno");
+  EXPECT_EQ(std::string(wait(fits.send()).getS().cStr()), "ABCDEFGHIJKLMNO");
+  auto tooLong = lib->upperInPlaceRequest();
+  tooLong.setS("abcdefghijklmnop");
+  Error e = expectError(ErrorKind::BadConfiguration, [&] { wait(tooLong.send()); });
+  EXPECT_CONTAINS(e.message(), "BindWide.upperInPlace: parameter 's': a text of 16 wchar_t units "
+                               "does not fit its buffer of 16 units with its NUL");
+
+  int32_t live = wait(lib->liveRequest().send()).getResult();
+  auto dup = lib->dupUpperRequest();
+  dup.setS(std::string("x") + kAccentAndEmoji);
+  EXPECT_EQ(std::string(wait(dup.send()).getResult().cStr()), std::string("X") + kAccentAndEmoji);
+  auto describe = lib->describeRequest();
+  describe.setN(1);
+  EXPECT_EQ(std::string(wait(describe.send()).getOut().cStr()),
+            std::string("described ") + kAccentAndEmoji);
+  auto none = lib->describeRequest();
+  none.setN(-1);  // *out = NULL: left unset, nothing to free
+  EXPECT_FALSE(wait(none.send()).hasOut());
+  EXPECT_EQ(wait(lib->liveRequest().send()).getResult(), live) << "a copied string was not freed";
+}
+
 TEST_P(BindWide, WcharAnnotationsThatDoNotFitAreRefusedAtBindTime) {
   Error number = expectError(ErrorKind::BadConfiguration,
                              [&] { host->bind<bindwide::WcharOnANumber>(path); });
-  EXPECT_CONTAINS(number.message(), "WcharOnANumber.f: parameter 'v': $type(wchar) applies to Text");
+  EXPECT_CONTAINS(number.message(), "WcharOnANumber.f: parameter 'v': $type(wchar) applies to Text "
+                                    "fields (wide strings) and UInt32 fields (one wchar_t)");
   Error other = expectError(ErrorKind::BadConfiguration,
                             [&] { host->bind<bindwide::OtherTypeOnText>(path); });
   EXPECT_CONTAINS(other.message(), "OtherTypeOnText.f: parameter 's': a Text field takes no $type");

@@ -32,6 +32,7 @@
 #include <capnp/serialize.h>
 #include <gtest/gtest.h>
 
+#include "bind_test.capnp.h"
 #include "bitbridge/host.capnp.h"
 #include "bitbridge/host.h"
 #include "common/transport/shared_endpoint.h"
@@ -536,6 +537,39 @@ TEST_P(SharedHostAttack, AnotherConnectionsBulkSegmentIsRefusedAndAwaitedOnesWor
   auto ownView = own.view(0, 4096);
   for (size_t i = 0; i < ownView.size(); ++i) wrong += ownView.data()[i] != probe::probeByte(i, 5);
   EXPECT_EQ(wrong, 0u) << "the other connection's own fill did not happen";
+}
+
+// The same through Host::bind: a Bulk.BulkRef parameter naming another connection's segment is
+// refused on the host's RPC thread (where fromWire knows the caller), naming the parameter,
+// before the library's thread is handed anything.
+TEST_P(SharedHostAttack, AnotherConnectionsBulkSegmentIsRefusedToABoundLibrary) {
+  Runtime runtime;
+  HostOptions o = options();
+  Host owner = Host::connectShared(runtime, o);
+  Host intruder = Host::connectShared(runtime, o);
+  note(owner.pid());
+  auto lib = intruder.bind<bindtest::BindTest>(testComponent("bind_test_lib", GetParam()));
+  BulkBuffer buffer = owner.allocate(1024);
+  BulkView view = buffer.view();
+  view.as<double>()[0] = 1;
+
+  auto scale = lib.bulkScaleRequest();
+  toWire(buffer.ref(), scale.initXs());
+  scale.setK(5);
+  Error e = expectError(ErrorKind::MalformedPeer, [&] { intruder.wait(scale.send()); });
+  EXPECT_CONTAINS(e.message(), "BindTest.bulkScale: parameter 'xs': ");
+  EXPECT_CONTAINS(e.message(), "another connection attached");
+  EXPECT_DOUBLE_EQ(view.as<double>()[0], 1.0) << "the library wrote into another client's buffer";
+
+  // Its own buffer is the library's to scale.
+  BulkBuffer own = intruder.allocate(1024);
+  BulkView ownView = own.view();
+  ownView.as<double>()[0] = 1;
+  auto mine = lib.bulkScaleRequest();
+  toWire(own.ref(), mine.initXs());
+  mine.setK(5);
+  intruder.wait(mine.send());
+  EXPECT_DOUBLE_EQ(ownView.as<double>()[0], 5.0);
 }
 
 TEST_P(SharedHostAttack, SigtermRemovesTheSocket) {

@@ -2,6 +2,7 @@
 
 #include "bitbridge/error.h"
 #include "common/bulk/bulk_segment.h"
+#include "wire/bulk_layout.h"
 
 namespace bitbridge {
 namespace {
@@ -65,8 +66,13 @@ std::shared_ptr<BulkSegment> BulkRegistry::attach(const std::string& name, uint6
 }
 
 void BulkRegistry::detach(uint64_t segmentId) {
+  BindMapping dropped;  // unmapped after the lock is released
   std::lock_guard<std::mutex> lock(mutex_);
   segments_.erase(segmentId);
+  if (bindMapping_.segment && bindMapping_.segment->id() == segmentId) {
+    dropped = std::move(bindMapping_);
+    bindMapping_ = {};
+  }
 }
 
 size_t BulkRegistry::size() const {
@@ -89,6 +95,46 @@ std::shared_ptr<BulkSegment> BulkRegistry::find(uint64_t segmentId) const {
 
 BulkView BulkRegistry::view(const BulkRef& ref) {
   return find(ref.segment)->view(ref.offset, ref.length, describe(ref));
+}
+
+BulkView BulkRegistry::viewAtOnce(const BulkRef& ref, uint64_t maxBytes) {
+  std::shared_ptr<BulkSegment> segment = find(ref.segment);
+  std::string what = describe(ref);
+  // A 64-bit process, or a segment mapped whole at attach, or one too large to map whole: the
+  // segment's own view (free in the first two cases).
+  if (sizeof(void*) == 8 || segment->dataBytes() <= segment->defaultWindow() ||
+      segment->dataBytes() > maxBytes || ref.length == 0) {
+    return segment->mapView(ref.offset, ref.length, maxBytes, what);
+  }
+  // The checks every view makes: the range, and (a zero-length view maps nothing) that the
+  // client has not shrunk the segment since.
+  checkBulkRange(ref.offset, ref.length, segment->dataBytes(), what);
+  segment->mapView(ref.offset, 0, maxBytes, what);
+  std::shared_ptr<BulkView> whole;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (bindMapping_.segment == segment) whole = bindMapping_.whole;
+  }
+  if (!whole) {
+    BindMapping previous;  // released before mapping: the address space may not hold both
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      previous = std::move(bindMapping_);
+      bindMapping_ = {};
+    }
+    previous = {};
+    try {
+      whole = std::make_shared<BulkView>(segment->mapView(0, segment->dataBytes(), maxBytes, what));
+    } catch (const Error&) {
+      // No room for all of it at once: just this range, for this call.
+      return segment->mapView(ref.offset, ref.length, maxBytes, what);
+    }
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (segments_.count(segment->id()) != 0) bindMapping_ = BindMapping{segment, whole};
+  }
+  // A view sharing the whole mapping: it stays mapped while any call still uses it.
+  return BulkView(std::shared_ptr<void>(whole, whole->data()), whole->data() + ref.offset,
+                  static_cast<size_t>(ref.length));
 }
 
 void BulkRegistry::forEachWindow(const BulkRef& ref, uint64_t windowBytes, const BulkWindowFn& fn) {

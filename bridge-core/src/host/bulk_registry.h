@@ -65,6 +65,12 @@ class BulkRegistry final : public BulkAccess {
 
   BulkView view(const BulkRef& ref) override;
   void forEachWindow(const BulkRef& ref, uint64_t windowBytes, const BulkWindowFn& fn) override;
+  /// view(), but in a 32-bit process up to `maxBytes` at once rather than the window: for a
+  /// C function that takes the whole range as one pointer (Host::bind, c_bulk_args.h). In a
+  /// 32-bit process a segment larger than the window (which is not mapped whole at attach, as
+  /// smaller ones are) is mapped whole on first use and kept for the next calls, one segment
+  /// at a time (see bindMapping_); if that fails, just the range is mapped, for this call.
+  BulkView viewAtOnce(const BulkRef& ref, uint64_t maxBytes);
 
  private:
   std::shared_ptr<BulkSegment> find(uint64_t segmentId) const;
@@ -81,6 +87,15 @@ class BulkRegistry final : public BulkAccess {
     uint64_t owner;
   };
   std::map<uintptr_t, Origin> origins_;  // by first byte of a message
+  // viewAtOnce's mapping of a whole segment in a 32-bit process: mapping a GiB and unmapping it
+  // again on every call costs more than the call itself (page faults, and a TLB shoot-down on
+  // every CPU the host's threads ran on). One segment at a time, so that the address space it
+  // holds stays bounded; dropped when that segment is detached, so its memory is freed then.
+  struct BindMapping {
+    std::shared_ptr<BulkSegment> segment;
+    std::shared_ptr<BulkView> whole;
+  };
+  BindMapping bindMapping_;  // guarded by mutex_
 };
 
 /// fromWire()'s check: the registry of this thread's Scope (if any) checks that `segmentId`, read

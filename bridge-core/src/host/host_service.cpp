@@ -163,7 +163,7 @@ kj::Promise<void> HostService::bind(BindContext context) {
     // it, since the interface schema it serves points into it.
     auto schemas = loadBindSchema(params.getNodes(), params.getInterfaceId(), library);
     auto bound = bindCLibrary(library, std::move(schemas), params.getInterfaceId(), logger_,
-                              threads_);
+                              threads_, bulk_);
     auto results = context.getResults();
     results.setObject(kj::mv(bound.object));
     results.setFunctions(bound.functions);

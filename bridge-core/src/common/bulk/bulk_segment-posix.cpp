@@ -76,7 +76,8 @@ class PosixBulkSegment final : public BulkSegment {
     }
   }
 
-  BulkView view(uint64_t offset, uint64_t length, const std::string& what) override {
+  BulkView mapView(uint64_t offset, uint64_t length, uint64_t maxBytes,
+                   const std::string& what) override {
     checkBulkRange(offset, length, dataBytes_, what);
     requireNotTruncated();
     if (length == 0) return BulkView();
@@ -84,11 +85,11 @@ class PosixBulkSegment final : public BulkSegment {
       auto* base = static_cast<kj::byte*>(whole_->get_address());
       return BulkView(whole_, base + offset, static_cast<size_t>(length));
     }
-    if (length > windowBytes_ || length > SIZE_MAX) {
+    if (length > maxBytes || length > SIZE_MAX) {
       throw Error(ErrorKind::BadConfiguration,
                   what + ": a view of " + sizeText(length) + " does not fit this " +
                       std::to_string(sizeof(void*) * 8) + "-bit process's window of " +
-                      sizeText(windowBytes_),
+                      sizeText(maxBytes),
                   "stream through it with forEachWindow(), or map a smaller range");
     }
     try {

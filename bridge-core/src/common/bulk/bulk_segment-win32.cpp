@@ -101,15 +101,16 @@ class Win32BulkSegment final : public BulkSegment {
   uint64_t dataBytes() const override { return dataBytes_; }
   void removeName() override {}  // a section's name goes with its last handle
 
-  BulkView view(uint64_t offset, uint64_t length, const std::string& what) override {
+  BulkView mapView(uint64_t offset, uint64_t length, uint64_t maxBytes,
+                   const std::string& what) override {
     checkBulkRange(offset, length, dataBytes_, what);
     if (length == 0) return BulkView();
     if (whole_) return BulkView(whole_, wholeData_ + offset, static_cast<size_t>(length));
-    if (length > windowBytes_) {
+    if (length > maxBytes) {
       throw Error(ErrorKind::BadConfiguration,
                   what + ": a view of " + sizeText(length) + " does not fit this " +
                       std::to_string(sizeof(void*) * 8) + "-bit process's window of " +
-                      sizeText(windowBytes_),
+                      sizeText(maxBytes),
                   "stream through it with forEachWindow(), or map a smaller range");
     }
     auto mapped = mapRange(section_.get(), FILE_MAP_ALL_ACCESS, kBulkHeaderBytes + offset, length, what);

@@ -33,8 +33,16 @@ class BulkSegment {
   /// Removes the name if it still exists (idempotent).
   virtual void removeName() = 0;
   /// Maps [offset, offset + length) of the data area after checking the range and that the
-  /// object has not been truncated since it was validated.
-  virtual BulkView view(uint64_t offset, uint64_t length, const std::string& what) = 0;
+  /// object has not been truncated since it was validated; in a 32-bit process a range larger
+  /// than the window is refused (Error{BadConfiguration}).
+  BulkView view(uint64_t offset, uint64_t length, const std::string& what) {
+    return mapView(offset, length, windowBytes_, what);
+  }
+  /// The same with another limit than the window for a 32-bit process: for a C function that
+  /// needs the whole range at one address (Host::bind's bulk parameters, c_bulk_args.h).
+  /// 64-bit processes map whole segments and ignore `maxBytes`.
+  virtual BulkView mapView(uint64_t offset, uint64_t length, uint64_t maxBytes,
+                           const std::string& what) = 0;
 
   /// Streams through [offset, offset + length) in windows of at most `windowBytes`.
   void forEachWindow(uint64_t offset, uint64_t length, uint64_t windowBytes,

@@ -20,6 +20,7 @@
 
 namespace bitbridge {
 
+class BulkRegistry;
 class ComponentThreads;
 
 struct BoundLibrary {
@@ -33,10 +34,11 @@ struct BoundLibrary {
 /// Calls run on the library's thread from `threads` (one at a time), or on its pool when the
 /// interface says $calls(pool), or on the RPC thread with $calls(host); `threads` must
 /// outlive the object. Every build has libffi (Linux: Debian's; Windows: built by
-/// scripts/setup-windows.sh).
+/// scripts/setup-windows.sh). `bulk`: the host's segments, which Bulk.BulkRef parameters
+/// reference (c_bulk_args.h); it must outlive the object too.
 BoundLibrary bindCLibrary(const std::string& path, std::shared_ptr<capnp::SchemaLoader> schemas,
                           uint64_t interfaceId, std::shared_ptr<spdlog::logger> logger,
-                          ComponentThreads& threads);
+                          ComponentThreads& threads, BulkRegistry& bulk);
 
 /// Plans `iface` and converts `params` for its method `methodIndex` exactly as a call would,
 /// with every check, without loading or calling anything: the c_binding fuzz target's entry

@@ -5,8 +5,11 @@
 //
 // Nothing the client sends reaches the library unchecked: a value that does not fit its C type,
 // a negative or oversized out-buffer length, a null where none is allowed, a forged or stale
-// handle, or a method the plan does not know is an Error naming the method and the parameter,
-// raised before the call.
+// handle, a bulk reference to another client's or no segment or out of its range, or a method
+// the plan does not know is an Error naming the method and the parameter, raised before the call.
+//
+// Bulk references (c_bulk_args.h) are resolved and mapped on the RPC thread, before the call is
+// handed to the library's thread; the call carries their mappings until it has returned.
 #include <ffi.h>
 
 #include <algorithm>
@@ -21,10 +24,12 @@
 #include "common/wide_text.h"
 #include "host/bind/c_binding.h"
 #include "host/bind/c_binding_plan.h"
+#include "host/bind/c_bulk_args.h"
 #include "host/bind/c_handles.h"
 #include "host/bind/c_last_error.h"
 #include "host/bind/c_library.h"
 #include "host/bind/c_values.h"
+#include "host/bulk_registry.h"
 #include "host/components/component_threads.h"
 
 namespace bitbridge {
@@ -197,13 +202,14 @@ class BoundFunction {
     std::vector<void*> heapValues_;
   };
 
+  // `bulk`: the call's BulkRef arguments, resolved on the RPC thread (c_bulk_args.h).
   void call(capnp::DynamicStruct::Reader params, capnp::DynamicStruct::Builder results,
-            cbind::HandleTable& handles) const {
+            cbind::HandleTable& handles, const cbind::BulkArguments& bulk) const {
     const size_t n = plan_.args.size();
     cbind::CallScratch scratch;  // allocates nothing until asked
     cbind::CodecContext context{scratch, handles};
     Arguments arguments(n);
-    prepare(params, arguments, context);
+    prepare(params, arguments, context, bulk);
     ArgState* state = arguments.state;
     void** values = arguments.values;
     auto counts = [&](size_t i) -> uint64_t& { return state[i].count; };
@@ -242,7 +248,7 @@ class BoundFunction {
   // Converts and checks every argument into `arguments` (nothing reaches the library yet): a
   // value out of range, a null where none is allowed, a forged handle... throws here.
   void prepare(capnp::DynamicStruct::Reader params, Arguments& arguments,
-               cbind::CodecContext& context) const {
+               cbind::CodecContext& context, const cbind::BulkArguments& bulk) const {
     const size_t n = plan_.args.size();
     ArgState* state = arguments.state;
     void** values = arguments.values;
@@ -331,6 +337,10 @@ class BoundFunction {
           pointers(i) = handles.pointerFor(arg.handleKind, value().as<uint64_t>(), arg.nullable,
                                            where);
           break;
+        case ArgRole::BulkRef:  // the client's own bytes, mapped: nothing to convert or copy
+          pointers(i) = bulk.pointer(i);
+          counts(i) = bulk.bytes(i) / arg.elementSize;
+          break;
         case ArgRole::LengthOf:
         case ArgRole::OutBuffer:
         case ArgRole::OutText:
@@ -349,21 +359,29 @@ class BoundFunction {
                          wheres_[i] + " (the length of '" + plan_.args[arg.source].name + "')");
       values[i] = state[i].storage;
     }
-    // An input list whose length the function takes from another parameter ($length): the
-    // list must hold at least that many elements, or the library would read past its end.
+    // An input list or bulk reference whose length the function takes from another parameter
+    // ($length): it must hold at least that many elements, or the library would run past its end.
     for (size_t i = 0; i < n; ++i) {
       const ArgPlan& arg = plan_.args[i];
-      if (arg.role != ArgRole::InBuffer || arg.source < 0) continue;
+      if ((arg.role != ArgRole::InBuffer && arg.role != ArgRole::BulkRef) || arg.source < 0) {
+        continue;
+      }
       const ArgPlan& countArg = plan_.args[arg.source];
       Wide w = cbind::loadScalar(countArg.kind, state[arg.source].storage);
       bool negative = w.cls == Wide::Signed && w.i < 0;
       uint64_t wanted = w.cls == Wide::Signed ? uint64_t(w.i) : w.u;
-      if (negative || (pointers(i) == nullptr && wanted > 0) || wanted > counts(i)) {
+      bool isBulk = arg.role == ArgRole::BulkRef;
+      // (A dry run maps no bulk reference: its pointer is null, its count is the reference's.)
+      if (negative || (pointers(i) == nullptr && wanted > 0 && !isBulk) || wanted > counts(i)) {
+        std::string elements = isBulk ? " elements of " + std::to_string(arg.elementSize) +
+                                            " bytes"
+                                      : " elements";
         throw Error(ErrorKind::BadConfiguration,
-                    wheres_[i] + " has " + std::to_string(counts(i)) + " elements, but '" +
-                        countArg.name + "' says the function reads " +
+                    wheres_[i] + (isBulk ? " references " : " has ") + std::to_string(counts(i)) +
+                        elements + ", but '" + countArg.name + "' says the function reads " +
                         (negative ? std::to_string(w.i) : std::to_string(wanted)),
-                    "pass a list at least as long as '" + countArg.name + "' (or declare '" +
+                    std::string(isBulk ? "reference a range" : "pass a list") +
+                        " at least as long as '" + countArg.name + "' (or declare '" +
                         countArg.name + "' $lengthOf(\"" + arg.name + "\") and let the host set it)");
       }
     }
@@ -395,7 +413,19 @@ class BoundFunction {
       counts(i) = count;
       // One unit more for text: the host's copy ends at a NUL even if the library wrote none.
       state[i].storage = scratch.allocate(static_cast<size_t>(bytes) + arg.element.size());
-      if (arg.role == ArgRole::InOutText) {
+      if (arg.role == ArgRole::InOutText && arg.wide) {
+        // The host's wchar_t text in the buffer; `count` is in wchar_t units.
+        auto text = params.get(arg.param).as<capnp::Text>();
+        std::wstring wide = utf8ToWide(std::string_view(text.begin(), text.size()), where);
+        if (wide.size() + 1 > count) {
+          throw Error(ErrorKind::BadConfiguration,
+                      where + ": a text of " + std::to_string(wide.size()) + " wchar_t units "
+                          "does not fit its buffer of " + std::to_string(count) +
+                          " units with its NUL",
+                      "pass a shorter text or declare a larger $capacity");
+        }
+        std::memcpy(state[i].storage, wide.data(), wide.size() * sizeof(wchar_t));
+      } else if (arg.role == ArgRole::InOutText) {
         auto text = params.get(arg.param).as<capnp::Text>();
         if (text.size() + 1 > count) {
           throw Error(ErrorKind::BadConfiguration,
@@ -415,7 +445,14 @@ class BoundFunction {
     cbind::CallScratch scratch;
     cbind::CodecContext context{scratch, handles};
     Arguments arguments(plan_.args.size());
-    prepare(params, arguments, context);
+    auto bulk = cbind::BulkArguments::resolve(plan_, wheres_, params, nullptr);  // maps nothing
+    prepare(params, arguments, context, bulk);
+  }
+
+  // The call's bulk references checked and mapped (c_bulk_args.h): on the RPC thread.
+  cbind::BulkArguments resolveBulk(capnp::DynamicStruct::Reader params,
+                                   BulkRegistry& registry) const {
+    return cbind::BulkArguments::resolve(plan_, wheres_, params, &registry);
   }
 
   const FunctionPlan& plan() const { return plan_; }
@@ -500,6 +537,7 @@ class BoundFunction {
       const wchar_t* text = static_cast<const wchar_t*>(pointer);
       std::string utf8 = text ? wideToUtf8(text, SIZE_MAX) : std::string();
       results.set(field, capnp::Text::Reader(utf8.data(), utf8.size()));
+      if (text != nullptr && returnFree_ != nullptr) returnFree_(pointer);
     } else if (plan_.returnsText) {
       const char* text = static_cast<const char*>(pointer);
       results.set(field, capnp::Text::Reader(text ? text : ""));
@@ -533,7 +571,12 @@ class BoundFunction {
         char* text = nullptr;
         std::memcpy(&text, storage, sizeof(text));
         if (text == nullptr) break;  // left unset: the client sees has() == false
-        results.set(*arg.result, capnp::Text::Reader(text));
+        if (arg.wide) {  // wchar_t**: the host's wide text, copied as UTF-8
+          std::string utf8 = wideToUtf8(reinterpret_cast<const wchar_t*>(text), SIZE_MAX);
+          results.set(*arg.result, capnp::Text::Reader(utf8.data(), utf8.size()));
+        } else {
+          results.set(*arg.result, capnp::Text::Reader(text));
+        }
         auto free = argFree_.find(arg.name);
         if (free != argFree_.end()) free->second(text);
         break;
@@ -577,13 +620,14 @@ class CLibraryServer final : public capnp::DynamicCapability::Server {
   CLibraryServer(capnp::InterfaceSchema schema, std::shared_ptr<capnp::SchemaLoader> schemas,
                  cbind::LibraryPlan plan, std::unique_ptr<FfiStructTypes> structTypes,
                  std::vector<std::unique_ptr<BoundFunction>> functions,
-                 ComponentThreads& threads, std::string path)
+                 ComponentThreads& threads, BulkRegistry& bulk, std::string path)
       : capnp::DynamicCapability::Server(schema),
         schemas_(std::move(schemas)),
         structs_(std::move(plan.structs)),
         structTypes_(std::move(structTypes)),
         functions_(std::move(functions)),
         threads_(threads),
+        bulk_(bulk),
         path_(std::move(path)),
         callThread_(plan.callThread) {}
 
@@ -598,24 +642,36 @@ class CLibraryServer final : public capnp::DynamicCapability::Server {
     auto params = context.getParams();
     auto results = context.getResults();
     const BoundFunction* function = functions_[index].get();
+    // Bulk references first, here on the RPC thread: fromWire's check that the segment is the
+    // caller's reads this thread's registry scope (c_bulk_args.h). Nothing when there are none.
+    cbind::BulkArguments bulk;
+    if (function->plan().hasBulkRefs) {
+      try {
+        bulk = function->resolveBulk(params, bulk_);
+      } catch (const Error& e) {
+        throwAsKj(e);
+      }
+    }
     if (callThread_ == cbind::LibraryPlan::CallThread::Host) {
       try {
-        function->call(params, results, handles_);
+        function->call(params, results, handles_, bulk);
       } catch (const Error& e) {
         throwAsKj(e);  // keeps the kind across the wire
       }
       return kj::READY_NOW;
     }
     // Converted and called on the library's thread (or the pool); this (RPC) thread does not
-    // touch the params and results until the promise resolves, and the context keeps them.
+    // touch the params and results until the promise resolves, and the context keeps them. The
+    // bulk mappings go with the call and are dropped on that thread once it has returned.
     bool pool = callThread_ == cbind::LibraryPlan::CallThread::Pool;
-    return threads_.libraryThreadFor(path_, pool).run([this, function, params, results]() mutable {
-      try {
-        function->call(params, results, handles_);
-      } catch (const Error& e) {
-        throwAsKj(e);  // keeps the kind across the wire (and across the thread)
-      }
-    });
+    return threads_.libraryThreadFor(path_, pool)
+        .run([this, function, params, results, bulk = std::move(bulk)]() mutable {
+          try {
+            function->call(params, results, handles_, bulk);
+          } catch (const Error& e) {
+            throwAsKj(e);  // keeps the kind across the wire (and across the thread)
+          }
+        });
   }
 
  private:
@@ -626,6 +682,7 @@ class CLibraryServer final : public capnp::DynamicCapability::Server {
   std::vector<std::unique_ptr<BoundFunction>> functions_;  // by method index
   cbind::HandleTable handles_;  // this binding's tokens (locks itself: calls may overlap)
   ComponentThreads& threads_;   // outlives this object (owned by runHost / runSharedHost)
+  BulkRegistry& bulk_;          // the host's segments; outlives this object, as threads_ does
   std::string path_;            // the library's: its calls share one thread
   cbind::LibraryPlan::CallThread callThread_;
 };
@@ -634,7 +691,7 @@ class CLibraryServer final : public capnp::DynamicCapability::Server {
 
 BoundLibrary bindCLibrary(const std::string& path, std::shared_ptr<capnp::SchemaLoader> schemas,
                           uint64_t interfaceId, std::shared_ptr<spdlog::logger> logger,
-                          ComponentThreads& threads) {
+                          ComponentThreads& threads, BulkRegistry& bulk) {
   capnp::Schema schema = schemas->get(interfaceId);
   if (!schema.getProto().isInterface()) {
     throw Error(ErrorKind::MalformedPeer,
@@ -656,7 +713,7 @@ BoundLibrary bindCLibrary(const std::string& path, std::shared_ptr<capnp::Schema
   bound.functions = static_cast<uint32_t>(functions.size());
   bound.object = kj::heap<CLibraryServer>(iface, std::move(schemas), std::move(plan),
                                           std::move(structTypes), std::move(functions), threads,
-                                          library.path());
+                                          bulk, library.path());
   return bound;
 }
 

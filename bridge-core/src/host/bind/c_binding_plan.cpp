@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <map>
 
+#include "bitbridge/bulk.capnp.h"
 #include "bitbridge/error.h"
 
 namespace bitbridge::cbind {
@@ -31,6 +32,7 @@ constexpr uint64_t kTerminated = 0x9417e296846e23d9ull;
 constexpr uint64_t kStdcall = 0xa35c52a2507b1829ull;
 constexpr uint64_t kCdecl = 0xed04ca04cb43c5bfull;
 constexpr uint64_t kOrdinal = 0xe51862ced1e23e72ull;
+constexpr uint64_t kElementSize = 0xe92e2c46116aae1cull;
 
 // CType's enumerants, in c.capnp's order.
 enum class CType : uint16_t { Long, ULong, Size, SSize, IntPtr, UIntPtr, Int, WChar };
@@ -50,6 +52,9 @@ std::optional<capnp::schema::Value::Reader> annotation(
 }
 
 CKind signedOfSize(size_t bytes) { return bytes == 8 ? CKind::I64 : CKind::I32; }
+
+// The C kind of one wchar_t: the host's (2 bytes on Windows, 4 on Linux).
+CKind wcharKind() { return sizeof(wchar_t) == 2 ? CKind::U16 : CKind::U32; }
 CKind unsignedOfSize(size_t bytes) { return bytes == 8 ? CKind::U64 : CKind::U32; }
 
 // The C kind of a scalar field (number, Bool, enum), honouring $type; nullopt if not scalar.
@@ -77,7 +82,13 @@ std::optional<CKind> scalarKind(capnp::Type type, std::optional<capnp::schema::V
           refuse(where, "$type(int) needs a Bool, Int32 or enum field");
         }
         return CKind::I32;
-      case CType::WChar: refuse(where, "$type(wchar) applies to Text fields (wide strings)");
+      case CType::WChar:
+        // One wchar_t by value (a code unit: above 0xFFFF does not fit a Windows host's).
+        if (which != W::UINT32) {
+          refuse(where, "$type(wchar) applies to Text fields (wide strings) and UInt32 fields "
+                        "(one wchar_t)");
+        }
+        return wcharKind();
     }
     refuse(where, "unknown $type value " + std::to_string(ctype->getEnum()));
   }
@@ -114,11 +125,30 @@ bool isWideText(std::optional<capnp::schema::Value::Reader> ctype, const std::st
   return true;
 }
 
-// The C kind of one wchar_t: the host's (2 bytes on Windows, 4 on Linux).
-CKind wcharKind() { return sizeof(wchar_t) == 2 ? CKind::U16 : CKind::U32; }
-
 bool has(capnp::List<capnp::schema::Annotation>::Reader list, uint64_t id) {
   return annotation(list, id).has_value();
+}
+
+// A Bulk.BulkRef (/bitbridge/bulk.capnp), known by its node id. The node is the client's: one
+// that reuses the id with other fields is refused, so that a call reads segment, offset and
+// length where bitbridge's own BulkRef has them (fromWire reads it as that type).
+bool isBulkRef(capnp::Type type, const std::string& where) {
+  if (type.which() != capnp::schema::Type::STRUCT) return false;
+  capnp::StructSchema schema = type.asStruct();
+  if (schema.getProto().getId() != capnp::typeId<proto::BulkRef>()) return false;
+  auto fields = schema.getFields();
+  const char* const names[] = {"segment", "offset", "length"};
+  bool same = fields.size() == 3 && schema.getUnionFields().size() == 0;
+  for (uint32_t i = 0; same && i < 3; ++i) {
+    auto proto = fields[i].getProto();
+    same = proto.getName() == names[i] && proto.isSlot() && proto.getSlot().getOffset() == i &&
+           fields[i].getType().which() == capnp::schema::Type::UINT64;
+  }
+  if (!same) {
+    refuse(where, "its BulkRef struct is not the one of /bitbridge/bulk.capnp (segment, offset, "
+                  "length: UInt64)");
+  }
+  return true;
 }
 
 size_t alignUp(size_t value, size_t align) { return (value + align - 1) / align * align; }
@@ -166,6 +196,10 @@ class Planner {
   // The layout of `schema`, planned once per struct and shared by every function using it.
   const StructLayout* structLayout(capnp::StructSchema schema, const std::string& where) {
     uint64_t id = schema.getProto().getId();
+    if (isBulkRef(capnp::Type(schema), where)) {
+      refuse(where, "a Bulk.BulkRef becomes a pointer only as a parameter of its own, not inside "
+                    "a struct or a list, nor as a result");
+    }
     for (const auto& layout : plan.structs) {
       if (layout->id == id) {
         if (layout->size == 0) {
@@ -333,6 +367,7 @@ class Planner {
     auto capacity = annotation(annotations, kCapacity);
     auto handle = annotation(annotations, kHandle);
     auto freeWith = annotation(annotations, kFreeWith);
+    auto elementSize = annotation(annotations, kElementSize);
     bool out = has(annotations, kOut);
     bool inout = has(annotations, kInOut);
     bool byValue = has(annotations, kByValue);
@@ -359,6 +394,12 @@ class Planner {
     if (freeWith && !(out && type.which() == W::TEXT)) {
       refuse(where, "$freeWith applies to a Text $out parameter (char**) or a Text result");
     }
+    bool bulk = !handle && isBulkRef(type, where);
+    if (elementSize && !bulk) refuse(where, "$elementSize applies to a Bulk.BulkRef parameter");
+    if (bulk && (out || inout)) {
+      refuse(where, "a Bulk.BulkRef is read and written in place (T*): $out and $inout do not "
+                    "apply, the client sees what the function wrote in its own buffer");
+    }
     if (out || inout) {
       if (lengthOf) refuse(where, "$lengthOf does not go with $out or $inout");
       if (arg.nullable) refuse(where, "$nullable does not go with $out or $inout");
@@ -380,6 +421,17 @@ class Planner {
       arg.role = out ? ArgRole::HandleOut : ArgRole::HandleIn;
       arg.kind = CKind::Pointer;
       if (out && arg.releases) refuse(where, "$releases does not go with $out");
+    } else if (bulk) {
+      if (capacity || lengthOf || byValue || ctype) {
+        refuse(where, "a Bulk.BulkRef takes $elementSize, $length and $nullable only");
+      }
+      arg.role = ArgRole::BulkRef;
+      arg.kind = CKind::Pointer;
+      arg.elementSize = elementSize ? elementSize->getUint32() : 1;
+      if (arg.elementSize == 0 || arg.elementSize > kMaxBulkElementBytes) {
+        refuse(where, "$elementSize(N) needs 1 <= N <= " + std::to_string(kMaxBulkElementBytes));
+      }
+      f.hasBulkRefs = true;
     } else if (type.which() == W::STRUCT) {
       if (length || capacity || lengthOf) refuse(where, "$length/$capacity/$lengthOf need a buffer");
       arg.element.layout = structLayout(type.asStruct(), where);
@@ -395,11 +447,6 @@ class Planner {
         arg.element = scalarType(arg.kind);
         arg.role = inout ? ArgRole::InOutText
                          : (length || capacity) ? ArgRole::OutText : ArgRole::OutTextPointer;
-        if (arg.wide && arg.role != ArgRole::OutText) {
-          refuse(where, "wide text ($type(wchar)) comes back through an $out buffer with "
-                        "$length or $capacity; $inout and library-allocated wide strings are "
-                        "not supported yet");
-        }
         if (freeWith) {
           if (arg.role != ArgRole::OutTextPointer) {
             refuse(where, "$freeWith is for a string the library allocates (no $length/$capacity)");
@@ -464,13 +511,16 @@ class Planner {
     if (arg.terminated && arg.role != ArgRole::InBuffer) {
       refuse(where, "$terminated applies to input List and Data parameters");
     }
-    if (length && !out && !inout && arg.role != ArgRole::InBuffer) {
-      refuse(where, "$length applies to List and Data parameters and to $out/$inout buffers");
+    if (length && !out && !inout && arg.role != ArgRole::InBuffer && arg.role != ArgRole::BulkRef) {
+      refuse(where, "$length applies to List, Data and Bulk.BulkRef parameters and to $out/$inout "
+                    "buffers");
     }
     bool pointerLike = arg.role == ArgRole::Text || arg.role == ArgRole::InBuffer ||
-                       arg.role == ArgRole::StructIn || arg.role == ArgRole::HandleIn;
+                       arg.role == ArgRole::StructIn || arg.role == ArgRole::HandleIn ||
+                       arg.role == ArgRole::BulkRef;
     if (arg.nullable && !pointerLike) {
-      refuse(where, "$nullable applies to Text, Data, List, struct and $handle parameters");
+      refuse(where, "$nullable applies to Text, Data, List, struct, Bulk.BulkRef and $handle "
+                    "parameters");
     }
     f.args.push_back(std::move(arg));
   }
@@ -487,12 +537,15 @@ class Planner {
         auto it = index.find(target);
         if (it == index.end()) refuse(where, "$lengthOf(\"" + target + "\") names no parameter");
         auto role = f.args[it->second].role;
-        if (role != ArgRole::InBuffer && role != ArgRole::Text && role != ArgRole::InOutBuffer) {
-          refuse(where, "$lengthOf(\"" + target + "\") must name a List, Data or Text parameter");
+        if (role != ArgRole::InBuffer && role != ArgRole::Text && role != ArgRole::InOutBuffer &&
+            role != ArgRole::BulkRef) {
+          refuse(where, "$lengthOf(\"" + target + "\") must name a List, Data, Text or "
+                        "Bulk.BulkRef parameter");
         }
         arg.source = it->second;
       } else if ((arg.role == ArgRole::OutBuffer || arg.role == ArgRole::OutText ||
-                  arg.role == ArgRole::InOutText || arg.role == ArgRole::InBuffer) &&
+                  arg.role == ArgRole::InOutText || arg.role == ArgRole::InBuffer ||
+                  arg.role == ArgRole::BulkRef) &&
                  arg.capacity == 0) {
         auto length = annotation(annotations, kLength);
         if (!length) continue;  // $capacity(0): an empty buffer
@@ -580,9 +633,6 @@ class Planner {
       f.returnKind = CKind::Pointer;
       f.returnsText = true;
       f.returnsWideText = isWideText(annotation(annotations, kType), where);
-      if (f.returnsWideText && freeWith) {
-        refuse(where, "$freeWith on a wide string is not supported yet");
-      }
       if (freeWith) {
         f.freeReturnWith = freeWith->getText();
         if (f.freeReturnWith.empty()) refuse(where, "$freeWith(\"\") names no function");

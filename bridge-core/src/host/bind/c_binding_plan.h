@@ -88,6 +88,8 @@ enum class ArgRole : uint8_t {
   StructInOut,  ///< S*: a struct the function reads and rewrites, returned
   HandleIn,     ///< an opaque pointer passed back: its token is mapped to the host's pointer
   HandleOut,    ///< T**: the function stores an opaque pointer, returned as a new token
+  BulkRef,      ///< T*: a Bulk.BulkRef parameter, the referenced bytes of a shared-memory
+                ///< buffer, mapped in the host and read and written in place (c_bulk_args.h)
 };
 
 /// Whether `role` is an out or in-out role, whose value comes back in a result field.
@@ -111,6 +113,7 @@ struct ArgPlan {
   bool releases = false;   ///< HandleIn: the call frees it
   std::string freeWith;    ///< OutTextPointer: the library function that frees the string
   bool wide = false;      ///< Text/OutText with $type(wchar): wchar_t units, not chars
+  uint32_t elementSize = 0;  ///< BulkRef: $elementSize, the bytes of one element (default 1)
 };
 
 struct FunctionPlan {
@@ -128,6 +131,7 @@ struct FunctionPlan {
   std::optional<capnp::StructSchema::Field> lastErrorField;  ///< $lastError: errno/GetLastError
   bool stdcall = false;  ///< $stdcall (method, or interface without $cdecl on the method)
   std::optional<uint16_t> ordinal;  ///< $ordinal: resolve by export number, not by `symbol`
+  bool hasBulkRefs = false;  ///< some argument is a BulkRef (resolved on the RPC thread first)
 };
 
 /// Every function of a bound library, and the struct layouts they share.
@@ -146,6 +150,9 @@ uint32_t stdcallArgumentBytes(const FunctionPlan& plan);
 /// garbage length from the client) is refused before anything is allocated.
 constexpr uint64_t kMaxOutBufferBytes = 256ull << 20;
 
+/// Largest $elementSize of a Bulk.BulkRef parameter (a C struct is at most kMaxStructBytes).
+constexpr uint32_t kMaxBulkElementBytes = 16u << 20;
+
 /// Largest element count of an inline $array and largest C struct, in bytes.
 constexpr uint32_t kMaxInlineArray = 1u << 20;
 constexpr size_t kMaxStructBytes = 16u << 20;
@@ -154,7 +161,8 @@ constexpr size_t kMaxStructBytes = 16u << 20;
 /// for: a type with no C meaning (lists of lists, interfaces, AnyPointer, unions, a struct that
 /// contains itself), an annotation on a field it does not fit, $lengthOf/$length naming no
 /// parameter (or one of the wrong kind), an out parameter without its result field or a result
-/// field without its out parameter, an out buffer with neither $length nor $capacity.
+/// field without its out parameter, an out buffer with neither $length nor $capacity, a
+/// Bulk.BulkRef anywhere but as a parameter (or one whose schema node is not bitbridge's).
 LibraryPlan planLibrary(capnp::InterfaceSchema iface);
 
 }  // namespace bitbridge::cbind
