@@ -11,22 +11,7 @@ std::string describe(const BulkRef& ref) {
   return "bulk reference to segment " + std::to_string(ref.segment);
 }
 
-// The registry fromWire() checks against on this thread (see BulkRegistry::Scope).
-thread_local BulkRegistry* threadRegistry = nullptr;
-
 }  // namespace
-
-BulkRegistry::Scope::Scope(BulkRegistry& registry) : previous_(threadRegistry) {
-  threadRegistry = &registry;
-}
-BulkRegistry::Scope::~Scope() { threadRegistry = previous_; }
-BulkRegistry* BulkRegistry::current() { return threadRegistry; }
-
-void checkBulkReferenceOrigin(const void* wireBytes, uint64_t segmentId) {
-  if (BulkRegistry* registry = BulkRegistry::current()) {
-    registry->checkReference(wireBytes, segmentId);
-  }
-}
 
 void BulkRegistry::noteMessage(const void* begin, const void* end, uint64_t owner) {
   std::lock_guard<std::mutex> lock(mutex_);

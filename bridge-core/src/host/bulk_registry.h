@@ -23,12 +23,13 @@
 #include <string>
 
 #include "bitbridge/bulk.h"
+#include "common/bulk/bulk_reference_check.h"
 
 namespace bitbridge {
 
 class BulkSegment;
 
-class BulkRegistry final : public BulkAccess {
+class BulkRegistry final : public BulkAccess, public BulkReferenceCheck {
  public:
   explicit BulkRegistry(BulkOptions options = {}) : options_(options) {}
 
@@ -46,22 +47,17 @@ class BulkRegistry final : public BulkAccess {
   /// Throws Error{MalformedPeer} if `wireBytes` lies in a message from one connection and
   /// `segmentId` is a segment another connection attached. Bytes of no noted message (a
   /// message the host built itself) are not checked.
-  void checkReference(const void* wireBytes, uint64_t segmentId) const;
+  void checkReference(const void* wireBytes, uint64_t segmentId) const override;
 
   /// Makes `registry` the one fromWire() checks references against on this thread, for the
   /// scope's lifetime (the host's RPC thread, while it serves).
   class Scope {
    public:
-    explicit Scope(BulkRegistry& registry);
-    ~Scope();
-    Scope(const Scope&) = delete;
-    Scope& operator=(const Scope&) = delete;
+    explicit Scope(BulkRegistry& registry) : check_(registry) {}
 
    private:
-    BulkRegistry* previous_;
+    BulkReferenceCheckScope check_;
   };
-  /// The registry of this thread's Scope, or null.
-  static BulkRegistry* current();
 
   BulkView view(const BulkRef& ref) override;
   void forEachWindow(const BulkRef& ref, uint64_t windowBytes, const BulkWindowFn& fn) override;
@@ -97,9 +93,5 @@ class BulkRegistry final : public BulkAccess {
   };
   BindMapping bindMapping_;  // guarded by mutex_
 };
-
-/// fromWire()'s check: the registry of this thread's Scope (if any) checks that `segmentId`, read
-/// from the message bytes at `wireBytes`, belongs to the connection that sent that message.
-void checkBulkReferenceOrigin(const void* wireBytes, uint64_t segmentId);
 
 }  // namespace bitbridge

@@ -6,8 +6,8 @@
 
 #include "bitbridge/error.h"
 #include "bitbridge/host.capnp.h"
+#include "common/bulk/bulk_reference_check.h"
 #include "common/bulk/bulk_segment.h"
-#include "host/bulk_registry.h"
 #include "wire/bulk_layout.h"
 
 namespace bitbridge {
@@ -21,7 +21,7 @@ void toWire(const BulkRef& ref, proto::BulkRef::Builder out) {
 BulkRef fromWire(proto::BulkRef::Reader in) {
   BulkRef ref{in.getSegment(), in.getOffset(), in.getLength()};
   // In a host: the segment must belong to the connection whose message this is (shared hosts
-  // serve many; see bulk_registry.h). Elsewhere no registry serves the thread: no check.
+  // serve many; see bulk_reference_check.h). In a client no check is installed: none.
   checkBulkReferenceOrigin(capnp::AnyStruct::Reader(in).getDataSection().begin(), ref.segment);
   return ref;
 }
