@@ -94,6 +94,7 @@ enum class Transport : uint8_t {
 const char* transportName(Transport transport);
 
 class Host;
+class HostProcess;  // internal: one kind of host (bridge-core/src/client/host_process.h)
 
 /// What happens after a host dies (crash, kill, watchdog). Whatever the policy, a call that was
 /// in flight fails (Disconnected, or TimedOut for a watchdog kill) and is never re-sent: the
@@ -324,12 +325,10 @@ class Host {
  private:
   struct Impl;
   explicit Host(std::unique_ptr<Impl> impl);
-  /// Spawn, handshake and RPC set-up (no component loaded yet).
-  static std::unique_ptr<Impl> start(Runtime& runtime, HostOptions options);
-  /// Find or start the shared host, handshake and RPC set-up (no component loaded yet).
-  static std::unique_ptr<Impl> startShared(Runtime& runtime, HostOptions options);
-  /// COM activation, handshake and RPC set-up (no component loaded yet).
-  static std::unique_ptr<Impl> startCom(Runtime& runtime, HostOptions options);
+  /// Reaches a host of one kind (`reach`: spawn, find the shared one, activate through COM;
+  /// bridge-core/src/client/host_process.h), then sets up RPC. No component is loaded yet.
+  using ReachHost = std::unique_ptr<HostProcess> (*)(Runtime&, HostOptions&);
+  static Host open(Runtime& runtime, HostOptions options, ReachHost reach);
   /// Loads HostOptions::component and the components loaded since (after a restart).
   void loadStartComponents();
   /// Before an operation: applies RestartPolicy::OnNextCall.

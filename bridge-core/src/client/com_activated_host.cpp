@@ -47,14 +47,7 @@ class ComActivatedHost final : public HostProcess {
   // Seen at once, with its exit status, where the platform lets us open the process.
   void watch(HostDeathReport report) override {
     if (!process_) return;
-    exitWatch_ = whenProcessExits(runtime_.io(), *process_)
-                     .then([this, exited = report.exited]() {
-                       if (auto status = process_->waitFor(std::chrono::milliseconds(0))) {
-                         runtime_.logger()->debug("{} {}", label_, status->describe());
-                       }
-                       exited();  // (its pipe fails by itself when it dies)
-                     })
-                     .eagerlyEvaluate(nullptr);
+    exitWatch_ = whenExited(*process_, report.exited);  // (its pipe fails by itself)
   }
 
   void kill() override {

@@ -114,8 +114,13 @@ Host::Host(Host&&) noexcept = default;
 Host& Host::operator=(Host&&) noexcept = default;
 Host::~Host() = default;
 
+Host Host::open(Runtime& runtime, HostOptions options, ReachHost reach) {
+  auto process = reach(runtime, options);  // makes the paths in `options` absolute
+  return Host(std::make_unique<Impl>(runtime, std::move(options), std::move(process)));
+}
+
 Host Host::spawn(Runtime& runtime, HostOptions options) {
-  Host host(start(runtime, options));
+  Host host = open(runtime, std::move(options), &spawnPrivateHost);
   host.loadStartComponents();
   return host;
 }
@@ -132,13 +137,8 @@ void Host::loadStartComponents() {
   }
 }
 
-std::unique_ptr<Host::Impl> Host::start(Runtime& runtime, HostOptions options) {
-  auto process = spawnPrivateHost(runtime, options);
-  return std::make_unique<Impl>(runtime, std::move(options), std::move(process));
-}
-
 Host Host::connectShared(Runtime& runtime, HostOptions options) {
-  Host host(startShared(runtime, options));
+  Host host = open(runtime, std::move(options), &connectToSharedHost);
   host.loadStartComponents();
   // The bootstrap request is only queued until the loop turns: send it now, so that a client
   // that waits on nothing for a while is not taken for one that greets and says nothing
@@ -147,20 +147,10 @@ Host Host::connectShared(Runtime& runtime, HostOptions options) {
   return host;
 }
 
-std::unique_ptr<Host::Impl> Host::startShared(Runtime& runtime, HostOptions options) {
-  auto process = connectToSharedHost(runtime, options);
-  return std::make_unique<Impl>(runtime, std::move(options), std::move(process));
-}
-
 Host Host::activateCom(Runtime& runtime, HostOptions options) {
-  Host host(startCom(runtime, options));
+  Host host = open(runtime, std::move(options), &activateHostThroughCom);
   host.loadStartComponents();
   return host;
-}
-
-std::unique_ptr<Host::Impl> Host::startCom(Runtime& runtime, HostOptions options) {
-  auto process = activateHostThroughCom(runtime, options);
-  return std::make_unique<Impl>(runtime, std::move(options), std::move(process));
 }
 
 ComponentInfo Host::load(const std::string& path, const std::string& legacyLibrary) {

@@ -2,7 +2,10 @@
 // and the command-line arguments for the connection limits.
 #include "client/host_process.h"
 
+#include <spdlog/logger.h>
+
 #include "bitbridge/error.h"
+#include "common/process/child_process.h"
 #include "common/transport/handshake.h"
 #include "wire/host_flags.h"
 
@@ -52,6 +55,17 @@ void HostProcess::greet(uint32_t pid, kj::Duration timeout, const char* expected
                                               ", arch " + std::to_string(hello.arch) + ": not " +
                                               expected);
   }
+}
+
+kj::Promise<void> HostProcess::whenExited(ChildProcess& process, std::function<void()> then) {
+  return whenProcessExits(runtime_.io(), process)
+      .then([this, &process, then = std::move(then)]() {
+        if (auto status = process.waitFor(std::chrono::milliseconds(0))) {
+          runtime_.logger()->debug("{} {}", label_, status->describe());
+        }
+        then();
+      })
+      .eagerlyEvaluate(nullptr);
 }
 
 void HostProcess::startStep(const std::function<void()>& step) {

@@ -29,6 +29,8 @@
 
 namespace bitbridge {
 
+class ChildProcess;
+
 /// What a kind tells its Host when the host's death is seen (on the Runtime's thread).
 struct HostDeathReport {
   std::function<void()> exited;                   ///< the process is gone; the channel is cut
@@ -76,6 +78,10 @@ class HostProcess {
   /// The hello on the stream within `timeout`: the peer must be process `pid` and of our
   /// architecture, else MalformedPeer saying it is not `expected`.
   void greet(uint32_t pid, kj::Duration timeout, const char* expected);
+
+  /// Watches `process` on the event loop: the moment it exits it is reaped (no zombie, status
+  /// known and logged) and `then` runs. Dropping the promise stops the watch.
+  kj::Promise<void> whenExited(ChildProcess& process, std::function<void()> then);
 
   /// Runs a start-up step; if it fails, the host is let go (release, awaitExit) and the failure
   /// thrown as an Error with disconnectContext() as context.

@@ -55,15 +55,10 @@ class SpawnedHost final : public HostProcess {
   // the host's end of the channel open. The heartbeat, once RPC runs: the host is ours and
   // answering by then.
   void watch(HostDeathReport report) override {
-    exitWatch_ = whenProcessExits(runtime_.io(), *process_)
-                     .then([this, exited = report.exited]() {
-                       if (auto status = process_->waitFor(std::chrono::milliseconds(0))) {
-                         runtime_.logger()->debug("{} {}", label_, status->describe());
-                       }
-                       if (cutter_) cutter_->cut();
-                       exited();
-                     })
-                     .eagerlyEvaluate(nullptr);
+    exitWatch_ = whenExited(*process_, [this, exited = report.exited]() {
+      if (cutter_) cutter_->cut();
+      exited();
+    });
     if (heartbeatStream_) {
       heartbeat_ = kj::heap<HeartbeatMonitor>(kj::mv(heartbeatStream_),
                                               runtime_.io().provider->getTimer(),
