@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include "bitbridge/export.h"
 
 namespace bitbridge {
 
@@ -18,13 +19,13 @@ enum class Arch : uint8_t {
 constexpr Arch currentArch() { return sizeof(void*) == 4 ? Arch::x86 : Arch::x86_64; }
 
 /// "x86" / "x86_64".
-std::string_view archName(Arch arch);
+BITBRIDGE_API std::string_view archName(Arch arch);
 /// 32 / 64.
-unsigned pointerBits(Arch arch);
+BITBRIDGE_API unsigned pointerBits(Arch arch);
 /// Parses "x86", "i386", "i686", "32" / "x86_64", "amd64", "x64", "64".
-std::optional<Arch> parseArch(std::string_view text);
+BITBRIDGE_API std::optional<Arch> parseArch(std::string_view text);
 /// Base name of the host executable for `arch`: "bitbridge-host32" / "bitbridge-host64"
 /// (plus ".exe" on Windows).
-std::string hostExecutableName(Arch arch);
+BITBRIDGE_API std::string hostExecutableName(Arch arch);
 
 }  // namespace bitbridge

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "bitbridge/arch.h"
+#include "bitbridge/export.h"
 
 namespace bitbridge {
 
@@ -36,32 +37,32 @@ struct BinaryInfo {
 /// the section table and CLR header; the whole file is simplest). `name` is used in messages.
 /// Throws Error{BadConfiguration} naming `name` and the problem for truncated, garbage or
 /// unsupported data (never reads out of bounds).
-BinaryInfo inspectBinaryBytes(const uint8_t* bytes, size_t size, const std::string& name);
+BITBRIDGE_API BinaryInfo inspectBinaryBytes(const uint8_t* bytes, size_t size, const std::string& name);
 
 /// Reads and parses the file at `path`. Throws Error{NotFound} if it does not exist or cannot
 /// be read, Error{BadConfiguration} if it is not ELF/PE or is truncated.
-BinaryInfo inspectBinary(const std::string& path);
+BITBRIDGE_API BinaryInfo inspectBinary(const std::string& path);
 
 /// Throws Error{WrongBitness} unless `info` describes a binary a host of `hostArch` can load.
 /// The message names the file, its machine and the host it needs, e.g.
 /// "libfoo.so is ELF 64-bit x86-64; bitbridge-host32 (x86) cannot load it: it needs
 ///  bitbridge-host64". A .NET Any CPU image gets its own explanation.
-void requireLoadableBy(const BinaryInfo& info, Arch hostArch, const std::string& path);
+BITBRIDGE_API void requireLoadableBy(const BinaryInfo& info, Arch hostArch, const std::string& path);
 
 /// What a checked binary is to the host, for messages that say what to do about a mismatch.
 enum class BinaryRole : uint8_t { Component, LegacyLibrary };
 
 /// The executable format this platform's hosts load: ELF on Linux, PE on Windows.
-BinaryFormat nativeBinaryFormat();
+BITBRIDGE_API BinaryFormat nativeBinaryFormat();
 
 /// Everything checked before a library is loaded or a host is picked for it: the file exists
 /// and is readable (NotFound), is an ELF/PE image (BadConfiguration), of this platform's format
 /// (BadConfiguration: e.g. a Windows DLL offered to a Linux host) and loadable by `hostArch`
 /// (WrongBitness, with a hint suited to `role`). Returns the header.
-BinaryInfo requireHostable(const std::string& path, Arch hostArch, BinaryRole role);
+BITBRIDGE_API BinaryInfo requireHostable(const std::string& path, Arch hostArch, BinaryRole role);
 
 /// Like requireHostable, without a host chosen yet: returns the header, after the format check.
 /// The caller picks the host from `arch` (absent: requireHostable will explain why).
-BinaryInfo inspectForHosting(const std::string& path);
+BITBRIDGE_API BinaryInfo inspectForHosting(const std::string& path);
 
 }  // namespace bitbridge

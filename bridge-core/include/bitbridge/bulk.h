@@ -26,6 +26,7 @@
 #include <kj/common.h>
 
 #include "bitbridge/bulk.capnp.h"
+#include "bitbridge/export.h"
 
 namespace bitbridge {
 
@@ -41,8 +42,8 @@ struct BulkRef {
 /// may use only the buffers it allocated (Error{MalformedPeer} otherwise). Components should
 /// always read references with fromWire, on the RPC thread, while the call's params are alive;
 /// the BulkRef it returns may be used after an await.
-void toWire(const BulkRef& ref, proto::BulkRef::Builder out);
-BulkRef fromWire(proto::BulkRef::Reader in);
+BITBRIDGE_API void toWire(const BulkRef& ref, proto::BulkRef::Builder out);
+BITBRIDGE_API BulkRef fromWire(proto::BulkRef::Reader in);
 
 struct BulkOptions {
   /// Largest range a view may map in a 32-bit process, and the default window of
@@ -82,7 +83,7 @@ class BulkView {
 using BulkWindowFn = std::function<void(BulkView& window, uint64_t offsetInRange)>;
 
 /// What a component uses to reach the bytes a client referenced. Implemented by the host.
-class BulkAccess {
+class BITBRIDGE_API BulkAccess {
  public:
   virtual ~BulkAccess() = default;
   /// Maps the referenced bytes. Throws Error{MalformedPeer} for an unknown segment, a range
@@ -96,7 +97,7 @@ class BulkAccess {
 class BulkSegment;
 
 /// A shared-memory buffer allocated by a client for one host (see Host::allocate).
-class BulkBuffer {
+class BITBRIDGE_API BulkBuffer {
  public:
   BulkBuffer(std::shared_ptr<BulkSegment> segment, capnp::Capability::Client host);
   BulkBuffer(BulkBuffer&&) noexcept;

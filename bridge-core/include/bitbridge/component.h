@@ -30,6 +30,7 @@
 #include <kj/memory.h>
 
 #include "bitbridge/arch.h"
+#include "bitbridge/export.h"
 
 namespace spdlog {
 class logger;
@@ -45,7 +46,7 @@ inline constexpr uint32_t kComponentAbiVersion = 1;
 
 /// Services the host offers to the classes it creates. Owned by the host; valid for as long
 /// as the component stays loaded (the whole host lifetime).
-class ComponentContext {
+class BITBRIDGE_API ComponentContext {
  public:
   virtual ~ComponentContext() = default;
   /// The host's logger; lines reach the client's log tagged with the host pid.

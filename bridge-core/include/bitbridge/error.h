@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include "bitbridge/export.h"
 
 namespace kj {
 class Exception;
@@ -29,9 +30,9 @@ enum class ErrorKind : uint8_t {
 };
 
 /// Stable lower-case name of a kind: "bad-configuration", "wrong-bitness", ...
-std::string_view errorKindName(ErrorKind kind);
+BITBRIDGE_API std::string_view errorKindName(ErrorKind kind);
 
-class Error : public std::runtime_error {
+class BITBRIDGE_API Error : public std::runtime_error {
  public:
   /// `message` says what went wrong; `hint` (optional) says how to fix it.
   Error(ErrorKind kind, std::string message, std::string hint = {});
@@ -50,17 +51,17 @@ class Error : public std::runtime_error {
 
 /// Encodes an Error as a kj::Exception description ("bitbridge:<kind>: message\nfix: hint")
 /// so that the kind survives the trip through Cap'n Proto RPC.
-std::string toWireDescription(const Error& error);
+BITBRIDGE_API std::string toWireDescription(const Error& error);
 
 /// Throws `error` as a kj::Exception carrying its wire description (used inside hosts, where
 /// Cap'n Proto turns thrown kj::Exceptions into RPC errors).
-[[noreturn]] void throwAsKj(const Error& error);
+[[noreturn]] BITBRIDGE_API void throwAsKj(const Error& error);
 
 /// Turns an exception seen by a client back into an Error: decodes a wire description if
 /// present ("remote exception: bitbridge:<kind>: ..."), else maps the kj type (DISCONNECTED,
 /// OVERLOADED, UNIMPLEMENTED, FAILED -> Remote). `context` (for example the host's exit status
 /// and the tail of its log) is appended to a decoded disconnection message, and replaces KJ's
 /// own text of a plain disconnection.
-Error fromKjException(const kj::Exception& exception, std::string_view context = {});
+BITBRIDGE_API Error fromKjException(const kj::Exception& exception, std::string_view context = {});
 
 }  // namespace bitbridge

@@ -28,6 +28,7 @@
 #include "bitbridge/arch.h"
 #include "bitbridge/bulk.h"
 #include "bitbridge/error.h"
+#include "bitbridge/export.h"
 
 namespace spdlog {
 class logger;
@@ -44,7 +45,7 @@ struct RuntimeOptions {
 
 /// Owns this thread's Cap'n Proto event loop and the logger. Create one in main (or per
 /// thread that talks to hosts) and pass it to Host::spawn.
-class Runtime {
+class BITBRIDGE_API Runtime {
  public:
   explicit Runtime(RuntimeOptions options = {});
   ~Runtime();
@@ -91,7 +92,7 @@ enum class Transport : uint8_t {
 };
 
 /// "socket" / "shm": the name used in HostInfo::transport and on the host's command line.
-const char* transportName(Transport transport);
+BITBRIDGE_API const char* transportName(Transport transport);
 
 class Host;
 class HostProcess;  // internal: one kind of host (bridge-core/src/client/host_process.h)
@@ -211,7 +212,7 @@ struct HostOptions {
 /// (spawn) or shared by many clients (connectShared). Move-only. Destroying a private Host
 /// without shutdown() closes the channel and kills the process; destroying a shared one only
 /// closes this client's connection.
-class Host {
+class BITBRIDGE_API Host {
  public:
   /// Starts a host and completes the handshake (throws Error: NotFound, WrongBitness,
   /// BadConfiguration, TimedOut, Disconnected with the host's exit status and log tail).

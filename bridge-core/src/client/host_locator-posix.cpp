@@ -1,21 +1,15 @@
-#include <dlfcn.h>
 #include <unistd.h>
 
 #include <climits>
 #include <cstdlib>
 #include <vector>
 
-#include "bitbridge/binary_header.h"
 #include "bitbridge/error.h"
 #include "client/host_locator.h"
+#include "common/platform/install_layout.h"
 
 namespace bitbridge {
 namespace {
-
-std::string parentOf(const std::string& path) {
-  auto slash = path.find_last_of('/');
-  return slash == std::string::npos ? "." : path.substr(0, slash == 0 ? 1 : slash);
-}
 
 std::string canonical(const std::string& path) {
   char resolved[PATH_MAX];
@@ -23,20 +17,6 @@ std::string canonical(const std::string& path) {
 }
 
 }  // namespace
-
-BinaryFormat nativeBinaryFormat() { return BinaryFormat::Elf; }
-
-std::string hostExecutableName(Arch arch) {
-  return arch == Arch::x86 ? "bitbridge-host32" : "bitbridge-host64";
-}
-
-std::string bridgeCoreDirectory() {
-  Dl_info info{};
-  if (::dladdr(reinterpret_cast<void*>(&bridgeCoreDirectory), &info) != 0 && info.dli_fname) {
-    return parentOf(canonical(info.dli_fname));
-  }
-  return parentOf(canonical("/proc/self/exe"));
-}
 
 std::string locateHostExecutable(Arch arch, const std::string& explicitDirectory) {
   const std::string name = hostExecutableName(arch);
@@ -51,7 +31,7 @@ std::string locateHostExecutable(Arch arch, const std::string& explicitDirectory
     directories.push_back(core + "/../../bin");  // <prefix>/lib/<multiarch>/ -> <prefix>/bin
     directories.push_back(core + "/../bin");     // <prefix>/lib/ -> <prefix>/bin
     directories.push_back(core);
-    directories.push_back(parentOf(canonical("/proc/self/exe")));
+    directories.push_back(runningExecutableDirectory());
   }
   std::string tried;
   for (const auto& dir : directories) {

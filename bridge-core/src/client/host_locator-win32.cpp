@@ -9,28 +9,13 @@
 #include <cstdlib>
 #include <vector>
 
-#include "bitbridge/binary_header.h"
 #include "bitbridge/error.h"
 #include "client/host_locator.h"
+#include "common/platform/install_layout.h"
 #include "common/platform/text-win32.h"
 
 namespace bitbridge {
 namespace {
-
-std::string moduleDirectory(HMODULE module) {
-  std::wstring path(MAX_PATH, L'\0');
-  for (;;) {
-    DWORD n = ::GetModuleFileNameW(module, &path[0], static_cast<DWORD>(path.size()));
-    if (n == 0) return ".";
-    if (n < path.size()) {
-      path.resize(n);
-      break;
-    }
-    path.resize(path.size() * 2);
-  }
-  auto slash = path.find_last_of(L"\\/");
-  return narrow(slash == std::wstring::npos ? L"." : path.substr(0, slash));
-}
 
 bool isFile(const std::string& path) {
   DWORD attributes = ::GetFileAttributesW(widen(path).c_str());
@@ -49,22 +34,6 @@ std::string fullPath(const std::string& path) {
 
 }  // namespace
 
-BinaryFormat nativeBinaryFormat() { return BinaryFormat::Pe; }
-
-std::string hostExecutableName(Arch arch) {
-  return arch == Arch::x86 ? "bitbridge-host32.exe" : "bitbridge-host64.exe";
-}
-
-std::string bridgeCoreDirectory() {
-  HMODULE self = nullptr;
-  if (::GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS |
-                               GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT,
-                           reinterpret_cast<LPCWSTR>(&bridgeCoreDirectory), &self)) {
-    return moduleDirectory(self);
-  }
-  return moduleDirectory(nullptr);
-}
-
 std::string locateHostExecutable(Arch arch, const std::string& explicitDirectory) {
   const std::string name = hostExecutableName(arch);
   const std::string archDirectory(archName(arch));
@@ -81,7 +50,7 @@ std::string locateHostExecutable(Arch arch, const std::string& explicitDirectory
     // A program directory first: its parent may hold anything, an install has no bin\<arch>\<arch>.
     directories.push_back(core + "\\" + archDirectory);        // <app>\<other arch>\ (deployed)
     directories.push_back(core + "\\..\\" + archDirectory);    // bin\<other arch>\ (installed)
-    directories.push_back(moduleDirectory(nullptr));           // next to the application
+    directories.push_back(runningExecutableDirectory());           // next to the application
   }
   std::string tried;
   for (const auto& dir : directories) {

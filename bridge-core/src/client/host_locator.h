@@ -1,10 +1,13 @@
-// Finds the host executable for an architecture.
+// Finds the host executable for an architecture (the install layout it relies on:
+// common/platform/install_layout.h).
 #pragma once
 
 #include <string>
 
 #include "bitbridge/arch.h"
+#include "common/internal_api.h"
 
+BITBRIDGE_INTERNAL_API_BEGIN
 namespace bitbridge {
 
 /// Returns the absolute path of the host for `arch`. `explicitDirectory` (if not empty), else
@@ -14,7 +17,6 @@ namespace bitbridge {
 /// Throws Error{NotFound} listing every place it looked.
 std::string locateHostExecutable(Arch arch, const std::string& explicitDirectory);
 
-/// Directory of the shared library (or executable) that contains this code.
-std::string bridgeCoreDirectory();
-
 }  // namespace bitbridge
+
+BITBRIDGE_INTERNAL_API_END

@@ -3,7 +3,7 @@
 #include <filesystem>
 
 #include "bitbridge/arch.h"
-#include "client/host_locator.h"
+#include "common/platform/install_layout.h"
 
 namespace bitbridge {
 namespace {

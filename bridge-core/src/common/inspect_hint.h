@@ -4,7 +4,9 @@
 #pragma once
 
 #include <string>
+#include "common/internal_api.h"
 
+BITBRIDGE_INTERNAL_API_BEGIN
 namespace bitbridge {
 
 /// A runnable command line inspecting `file`: the installed tool's absolute path when it is
@@ -13,3 +15,5 @@ namespace bitbridge {
 std::string inspectCommand(const std::string& file);
 
 }  // namespace bitbridge
+
+BITBRIDGE_INTERNAL_API_END

@@ -6,11 +6,13 @@
 #include <string>
 
 #include <spdlog/common.h>
+#include "common/internal_api.h"
 
 namespace spdlog {
 class logger;
 }
 
+BITBRIDGE_INTERNAL_API_BEGIN
 namespace bitbridge {
 
 /// Level from $BITBRIDGE_LOG, else `fallback`.
@@ -28,3 +30,5 @@ std::shared_ptr<spdlog::logger> makeHostLogger();
 std::pair<spdlog::level::level_enum, std::string> parseHostLogLine(const std::string& line);
 
 }  // namespace bitbridge
+
+BITBRIDGE_INTERNAL_API_END

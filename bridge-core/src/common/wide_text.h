@@ -8,7 +8,9 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include "common/internal_api.h"
 
+BITBRIDGE_INTERNAL_API_BEGIN
 namespace bitbridge {
 
 /// UTF-8 to UTF-16 / UTF-32 code units, without a terminator. Throws Error{BadConfiguration}
@@ -28,3 +30,5 @@ std::wstring utf8ToWide(std::string_view utf8, const std::string& where);
 std::string wideToUtf8(const wchar_t* text, size_t units);
 
 }  // namespace bitbridge
+
+BITBRIDGE_INTERNAL_API_END

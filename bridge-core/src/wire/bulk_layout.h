@@ -9,7 +9,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include "common/internal_api.h"
 
+BITBRIDGE_INTERNAL_API_BEGIN
 namespace bitbridge {
 
 inline constexpr uint8_t kBulkMagic[8] = {'B', 'B', 'b', 'u', 'l', 'k', 0, 1};
@@ -49,3 +51,5 @@ void checkBulkRange(uint64_t offset, uint64_t length, uint64_t dataBytes, const 
 void validateBulkHeader(const BulkSegmentHeader& header, uint64_t fileBytes, const std::string& name);
 
 }  // namespace bitbridge
+
+BITBRIDGE_INTERNAL_API_END

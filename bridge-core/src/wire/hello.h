@@ -11,7 +11,9 @@
 #include <string>
 
 #include "bitbridge/arch.h"
+#include "common/internal_api.h"
 
+BITBRIDGE_INTERNAL_API_BEGIN
 namespace bitbridge {
 
 inline constexpr uint8_t kHelloMagic[8] = {'B', 'i', 't', 'B', 'r', 'i', 'd', 'g'};
@@ -60,3 +62,5 @@ WireHello makeRefusal(HelloRefusal why, uint32_t limit);
 void validateHello(const WireHello& hello, HelloRole expectedRole, const std::string& peerName);
 
 }  // namespace bitbridge
+
+BITBRIDGE_INTERNAL_API_END

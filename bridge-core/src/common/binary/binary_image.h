@@ -18,7 +18,9 @@
 #include <vector>
 
 #include "bitbridge/binary_header.h"
+#include "common/internal_api.h"
 
+BITBRIDGE_INTERNAL_API_BEGIN
 namespace bitbridge {
 
 /// What the image is for, from ELF e_type (+ PT_INTERP) or the PE DLL characteristic.
@@ -66,3 +68,5 @@ BinaryImage readBinaryImage(const std::string& path);
 inline constexpr uint64_t kMaxImageBytes = uint64_t{1} << 30;
 
 }  // namespace bitbridge
+
+BITBRIDGE_INTERNAL_API_END

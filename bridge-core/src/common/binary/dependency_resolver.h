@@ -17,7 +17,9 @@
 
 #include "common/binary/binary_image.h"
 #include "common/binary/search_environment.h"
+#include "common/internal_api.h"
 
+BITBRIDGE_INTERNAL_API_BEGIN
 namespace bitbridge {
 
 enum class DependencyStatus : uint8_t {
@@ -75,3 +77,5 @@ class DependencyResolver {
 bool isWindowsSystemDll(const std::string& name);
 
 }  // namespace bitbridge
+
+BITBRIDGE_INTERNAL_API_END

@@ -8,7 +8,9 @@
 #include <vector>
 
 #include "bitbridge/binary_header.h"
+#include "common/internal_api.h"
 
+BITBRIDGE_INTERNAL_API_BEGIN
 namespace bitbridge {
 
 struct SearchEnvironment {
@@ -42,3 +44,5 @@ std::vector<std::string> defaultElfDirs(unsigned bits);
 std::vector<std::string> readLdSoConf(const std::string& file, int depth = 0);
 
 }  // namespace bitbridge
+
+BITBRIDGE_INTERNAL_API_END

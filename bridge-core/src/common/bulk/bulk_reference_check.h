@@ -6,7 +6,9 @@
 #pragma once
 
 #include <cstdint>
+#include "common/internal_api.h"
 
+BITBRIDGE_INTERNAL_API_BEGIN
 namespace bitbridge {
 
 class BulkReferenceCheck {
@@ -38,3 +40,5 @@ class BulkReferenceCheckScope {
 void checkBulkReferenceOrigin(const void* wireBytes, uint64_t segmentId);
 
 }  // namespace bitbridge
+
+BITBRIDGE_INTERNAL_API_END

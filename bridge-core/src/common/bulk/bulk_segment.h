@@ -14,10 +14,14 @@
 #include <string>
 
 #include "bitbridge/bulk.h"
+#include "common/internal_api.h"
 
+BITBRIDGE_INTERNAL_API_BEGIN
 namespace bitbridge {
 
-class BulkSegment {
+// Marked one by one as well: bitbridge/bulk.h declares the class first, outside the region, and
+// a class keeps the visibility of its first declaration.
+class BITBRIDGE_API BulkSegment {
  public:
   /// Creates a new segment with `dataBytes` of zeroed data. Throws Error{BadConfiguration}
   /// when the system refuses (e.g. /dev/shm too small), naming the size.
@@ -62,3 +66,5 @@ int removeStaleBulkNames();
 inline constexpr const char* kBulkNamePrefix = "bitbridge-";
 
 }  // namespace bitbridge
+
+BITBRIDGE_INTERNAL_API_END

@@ -18,7 +18,9 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include "common/internal_api.h"
 
+BITBRIDGE_INTERNAL_API_BEGIN
 namespace bitbridge {
 
 /// The directory shared endpoints live in, from the environment (not created or checked).
@@ -33,3 +35,5 @@ std::optional<std::string> runtimeDirectoryProblem(const struct stat& status, ui
 std::string ensureRuntimeDirectory();
 
 }  // namespace bitbridge
+
+BITBRIDGE_INTERNAL_API_END

@@ -10,7 +10,9 @@
 #pragma once
 
 #include <string>
+#include "common/internal_api.h"
 
+BITBRIDGE_INTERNAL_API_BEGIN
 namespace bitbridge {
 
 /// "<the C library's text> (errno <n>)", for an errno value.
@@ -21,3 +23,5 @@ std::string errnoText(int errnoValue);
 std::string lastSystemErrorText();
 
 }  // namespace bitbridge
+
+BITBRIDGE_INTERNAL_API_END

@@ -16,7 +16,9 @@
 #include <vector>
 
 #include <kj/async-io.h>
+#include "common/internal_api.h"
 
+BITBRIDGE_INTERNAL_API_BEGIN
 namespace bitbridge {
 
 struct ExitStatus {
@@ -82,3 +84,5 @@ uint32_t currentProcessId();
 kj::Promise<void> whenProcessExits(kj::AsyncIoContext& io, const ChildProcess& process);
 
 }  // namespace bitbridge
+
+BITBRIDGE_INTERNAL_API_END

@@ -16,7 +16,9 @@
 #pragma once
 
 #include "wire/host_exit.h"  // kExitAnnouncement
+#include "common/internal_api.h"
 
+BITBRIDGE_INTERNAL_API_BEGIN
 namespace bitbridge {
 
 /// Makes this process announce its own exit (see above). Call it once, early in a host's
@@ -24,3 +26,5 @@ namespace bitbridge {
 void announceOwnExit();
 
 }  // namespace bitbridge
+
+BITBRIDGE_INTERNAL_API_END

@@ -11,7 +11,9 @@
 #include <string>
 
 #include <kj/async-io.h>
+#include "common/internal_api.h"
 
+BITBRIDGE_INTERNAL_API_BEGIN
 namespace bitbridge {
 
 class ChildProcess;
@@ -67,3 +69,5 @@ kj::Own<kj::AsyncIoStream> openHostChannel(const std::string& spec, kj::AsyncIoC
                                                std::chrono::seconds(10));
 
 }  // namespace bitbridge
+
+BITBRIDGE_INTERNAL_API_END

@@ -7,7 +7,9 @@
 #include <kj/timer.h>
 
 #include "wire/hello.h"
+#include "common/internal_api.h"
 
+BITBRIDGE_INTERNAL_API_BEGIN
 namespace bitbridge {
 
 /// Sends this process's hello in `role`, then reads and validates the peer's (which must play
@@ -18,3 +20,5 @@ kj::Promise<WireHello> exchangeHello(kj::AsyncIoStream& stream, kj::Timer& timer
                                      std::string peerName, kj::Duration timeout);
 
 }  // namespace bitbridge
+
+BITBRIDGE_INTERNAL_API_END

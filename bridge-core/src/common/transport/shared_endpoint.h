@@ -21,7 +21,9 @@
 #include <kj/io.h>
 
 #include "bitbridge/arch.h"
+#include "common/internal_api.h"
 
+BITBRIDGE_INTERNAL_API_BEGIN
 namespace bitbridge {
 
 inline constexpr size_t kMaxSharedNameLength = 64;
@@ -195,3 +197,5 @@ inline std::string trimLogTailForError(const std::string& tail, size_t maxLines 
 }
 
 }  // namespace bitbridge
+
+BITBRIDGE_INTERNAL_API_END

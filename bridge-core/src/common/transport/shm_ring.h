@@ -22,7 +22,9 @@
 #include <kj/io.h>
 
 #include "wire/shm_ring_layout.h"
+#include "common/internal_api.h"
 
+BITBRIDGE_INTERNAL_API_BEGIN
 namespace bitbridge {
 
 /// A mapped segment. Move-only; unmaps (and closes its descriptor) on destruction.
@@ -149,3 +151,5 @@ class ShmRingConsumer {
 };
 
 }  // namespace bitbridge
+
+BITBRIDGE_INTERNAL_API_END

@@ -48,7 +48,9 @@
 
 #include "common/event_port.h"
 #include "common/transport/shm_ring.h"
+#include "common/internal_api.h"
 
+BITBRIDGE_INTERNAL_API_BEGIN
 namespace bitbridge {
 
 /// Which end of a shared-memory channel this is. The client creates the segment and sends
@@ -113,3 +115,5 @@ kj::Promise<kj::Own<kj::AsyncIoStream>> acceptShmChannel(EventPort& eventPort,
                                                          ShmStreamOptions options = {});
 
 }  // namespace bitbridge
+
+BITBRIDGE_INTERNAL_API_END
