@@ -290,6 +290,43 @@ TEST(ImportHeader, LibraryNoHostCanLoadIsRefused) {
   EXPECT_NE(r.output.find("no bitbridge host can load it"), std::string::npos) << r.output;
 }
 
+TEST(ImportHeader, WindowsDllStdcallExportsAreRecognised) {
+  // A 32-bit DLL built here with mingw-w64 (scripts/setup-windows.sh installs it): one stdcall
+  // export, decorated `st_add@8` by mingw, and one cdecl export.
+  if (run("command -v i686-w64-mingw32-gcc").status != 0) {
+    GTEST_SKIP() << "i686-w64-mingw32-gcc is not installed (scripts/setup-windows.sh installs it)";
+  }
+  TempDir dir("bitbridge-import-header");
+  writeFile(dir / "pe.c",
+            "__declspec(dllexport) int __attribute__((stdcall)) st_add(int a, int b) { return a + b; }\n"
+            "__declspec(dllexport) int cd_mul(int a, int b) { return a * b; }\n");
+  ToolRun built = run("i686-w64-mingw32-gcc -shared -o " + shellQuote(dir / "pe.dll") + " " + shellQuote(dir / "pe.c"));
+  ASSERT_EQ(built.status, 0) << built.output;
+
+  // The header as a Linux build reads it says nothing of stdcall: the decorated export does.
+  writeFile(dir / "plain.h", "int st_add(int a, int b);\nint cd_mul(int a, int b);\n");
+  ToolRun plain = importHeader(shellQuote(dir / "plain.h") + " --library " + shellQuote(dir / "pe.dll") + " -o " +
+                               shellQuote(dir / "plain.capnp"));
+  ASSERT_EQ(plain.status, 0) << plain.output;
+  EXPECT_NE(plain.output.find("loaded by bitbridge-host32.exe"), std::string::npos) << plain.output;
+  std::string text = readFile(dir / "plain.capnp");
+  EXPECT_NE(text.find("# QUESTION(st_add): the library exports it as `st_add@8`, a __stdcall name"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("-> (result :Int32) $C.stdcall $C.symbol(\"st_add\");"), std::string::npos) << text;
+  EXPECT_NE(text.find("-> (result :Int32) $C.symbol(\"cd_mul\");"), std::string::npos) << text;
+
+  // Read for the Windows target, the header's own __stdcall is taken as it is.
+  writeFile(dir / "win.h", "int __stdcall st_add(int a, int b);\nint cd_mul(int a, int b);\n");
+  ToolRun win = importHeader(shellQuote(dir / "win.h") + " --library " + shellQuote(dir / "pe.dll") + " -o " +
+                             shellQuote(dir / "win.capnp") + " -- --target=i686-w64-mingw32");
+  ASSERT_EQ(win.status, 0) << win.output;
+  text = readFile(dir / "win.capnp");
+  EXPECT_NE(text.find("# bitbridge:fn st_add [int st_add(int a, int b) stdcall]"), std::string::npos) << text;
+  EXPECT_EQ(text.find("QUESTION(st_add)"), std::string::npos) << text;
+  EXPECT_NE(text.find("$C.stdcall $C.symbol(\"st_add\")"), std::string::npos) << text;
+  EXPECT_EQ(capnpCompile(dir / "win.capnp").status, 0);
+}
+
 TEST(ImportHeader, UpdateKeepsAnswersAndFlagsChanges) {
   TempDir dir("bitbridge-import-header");
   writeFile(dir / "v.h",
