@@ -259,6 +259,18 @@ TEST(ImportHeader, AHeaderThatDoesNotParseGivesClangsDiagnostic) {
   EXPECT_EQ(fixed.status, 0) << fixed.output;
 }
 
+TEST(ImportHeader, IncludedVendorHeadersAreDraftedSystemHeadersAreNot) {
+  TempDir dir("bitbridge-import-header");
+  writeFile(dir / "sub.h", "int sub_fn(int x);\n");
+  writeFile(dir / "main.h", "#include \"sub.h\"\n#include <string.h>\nint top_fn(void);\n");
+  ToolRun r = importHeader(shellQuote(dir / "main.h") + " -o " + shellQuote(dir / "main.capnp"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  std::string text = readFile(dir / "main.capnp");
+  EXPECT_NE(text.find("subFn @0 ("), std::string::npos) << text;
+  EXPECT_NE(text.find("topFn @1 ()"), std::string::npos) << text;
+  EXPECT_EQ(text.find("strlen"), std::string::npos) << text;
+}
+
 TEST(ImportHeader, LibraryMissingAFunctionIsReportedAndNotBound) {
   TempDir dir("bitbridge-import-header");
   writeFile(dir / "vendor.h",

@@ -343,7 +343,7 @@ CModel readHeader(const std::string& header, const std::vector<std::string>& cla
   Unit unit;
   CXErrorCode code = clang_parseTranslationUnit2(
       index.index, header.c_str(), args.data(), static_cast<int>(args.size()), nullptr, 0,
-      CXTranslationUnit_SkipFunctionBodies | CXTranslationUnit_IncludeBriefCommentsInCodeCompletion,
+      CXTranslationUnit_SkipFunctionBodies,
       &unit.unit);
   if (code != CXError_Success || unit.unit == nullptr) {
     throw Error(ErrorKind::BadConfiguration,
@@ -373,8 +373,11 @@ CModel readHeader(const std::string& header, const std::vector<std::string>& cla
   clang_visitChildren(clang_getTranslationUnitCursor(unit.unit),
       [](CXCursor c, CXCursor, CXClientData data) {
         auto& v = *static_cast<Visit*>(data);
-        bool mainFile = clang_Location_isFromMainFile(clang_getCursorLocation(c)) != 0;
-        if (!mainFile) return CXChildVisit_Continue;
+        // The header and the vendor's headers it includes; not the system's (<stdint.h>,
+        // anything found through the system include paths or -isystem).
+        CXSourceLocation at = clang_getCursorLocation(c);
+        bool vendor = clang_Location_isFromMainFile(at) != 0 || clang_Location_isInSystemHeader(at) == 0;
+        if (!vendor) return CXChildVisit_Continue;
         switch (clang_getCursorKind(c)) {
           case CXCursor_FunctionDecl: {
             // Only what a library can export: a static or inline function has no symbol.

@@ -1,5 +1,6 @@
-// Reads a C header with libclang into a CModel (c_model.h). Only functions declared in the
-// header itself (not in what it includes) with external linkage become functions; the structs,
+// Reads a C header with libclang into a CModel (c_model.h). Functions with external linkage
+// declared in the header, or in the vendor headers it includes (any that is not a system
+// header: found through the system include paths or -isystem), become functions; the structs,
 // enums and callback typedefs they use are collected wherever they are declared.
 #pragma once
 
