@@ -64,14 +64,12 @@ struct CRecord {
   bool complete = false;     ///< defined (not just declared) in what was parsed
   std::vector<CField> fields;
   std::string signature;
-  bool fromMainFile = false;
 };
 
 struct CEnum {
   std::string name;
   std::vector<std::pair<std::string, int64_t>> values;
   std::string signature;
-  bool fromMainFile = false;
 };
 
 struct CCallback {

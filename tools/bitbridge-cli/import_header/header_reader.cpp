@@ -246,7 +246,6 @@ class Reader {
     model_.recordOrder.push_back(name);
     model_.records[name] = record;  // placeholder first: a struct may point to itself
     if (record.complete) {
-      record.fromMainFile = clang_Location_isFromMainFile(clang_getCursorLocation(def)) != 0;
       std::vector<CXCursor> fields;
       clang_visitChildren(def, [](CXCursor c, CXCursor, CXClientData data) {
         if (clang_getCursorKind(c) == CXCursor_FieldDecl) static_cast<std::vector<CXCursor>*>(data)->push_back(c);
@@ -274,7 +273,6 @@ class Reader {
     names_[usr] = name;
     CEnum e;
     e.name = name;
-    e.fromMainFile = clang_Location_isFromMainFile(clang_getCursorLocation(decl)) != 0;
     clang_visitChildren(decl, [](CXCursor c, CXCursor, CXClientData data) {
       if (clang_getCursorKind(c) == CXCursor_EnumConstantDecl) {
         static_cast<CEnum*>(data)->values.emplace_back(take(clang_getCursorSpelling(c)),

@@ -8,30 +8,16 @@
 #include <set>
 
 #include "names.h"
+#include "naming_conventions.h"
 
 namespace bitbridge::importer {
 namespace {
 
 using Kind = CType::Kind;
 
-std::string lower(std::string s) {
-  std::string out;
-  for (char c : s) {
-    if (c != '_') out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  return out;
-}
-
-bool endsWith(const std::string& s, const std::string& tail) {
-  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
-}
-
 bool isScalar(const CType& t) {
   return t.kind == Kind::Int || t.kind == Kind::Float || t.kind == Kind::Bool || t.kind == Kind::Enum;
 }
-
-// A by-value integer parameter: the only kind $lengthOf / $length can name.
-bool isCount(const CType& t) { return t.kind == Kind::Int && t.platformType != "wchar"; }
 
 // What a parameter or field drafts to.
 struct Draft {
@@ -281,7 +267,7 @@ class Drafter {
   // A pointer field of a struct: its length field, if one is named after it.
   void lengthNote(const CRecord& r, const CField& f, Draft& d) const {
     for (const CField& other : r.fields) {
-      if (&other != &f && isCount(*other.type) && namedLength(lower(f.name), lower(other.name))) {
+      if (&other != &f && isCount(*other.type) && namedLength(normalizedName(f.name), normalizedName(other.name))) {
         d.questions.push_back("`" + f.type->spelling + " " + f.name + "`: a pointer to an array; its length is probably `" + other.name +
                               "`, which you may mark `$C.lengthOf(\"" + capnpName(f.name, false) + "\")`. DEFAULT: not linked");
         return;
@@ -346,50 +332,6 @@ class Drafter {
 
   // ---- functions ----
 
-  // Which by-value integer parameter names a pointer parameter's length: `buf`/`bufLen`,
-  // `values`/`values_count`, `n` + name.
-  static bool namedLength(const std::string& pointer, const std::string& count) {
-    for (const char* tail : {"len", "length", "size", "count", "cap", "capacity", "bytes", "n", "sz"}) {
-      if (count == pointer + tail) return true;
-    }
-    return count == "n" + pointer || count == "num" + pointer;
-  }
-  static bool countLike(const std::string& name) {
-    static const std::set<std::string> exact = {"n", "len", "length", "size", "count", "cap", "capacity",
-                                                "nbytes", "bytes", "num", "sz", "nelem", "nelems", "nitems", "nmemb"};
-    return exact.count(name) || endsWith(name, "len") || endsWith(name, "length") || endsWith(name, "size") ||
-           endsWith(name, "count") || endsWith(name, "cap") || endsWith(name, "capacity");
-  }
-
-  // The parameter that is parameter i's length, if the names suggest one.
-  std::optional<size_t> lengthParam(const CFunction& f, size_t i) const {
-    std::string pointer = lower(f.params[i].name);
-    std::set<size_t> claimed;  // named after another pointer: not ours
-    for (size_t j = 0; j < f.params.size(); ++j) {
-      if (!isCount(*f.params[j].type)) continue;
-      std::string count = lower(f.params[j].name);
-      if (!pointer.empty() && namedLength(pointer, count)) return j;
-      for (size_t k = 0; k < f.params.size(); ++k) {
-        if (k != i && f.params[k].type->kind == Kind::Pointer && !f.params[k].name.empty() &&
-            namedLength(lower(f.params[k].name), count)) {
-          claimed.insert(j);
-        }
-      }
-    }
-    for (size_t j = i + 1; j < f.params.size() && j <= i + 3; ++j) {
-      if (isCount(*f.params[j].type) && !claimed.count(j) && countLike(lower(f.params[j].name))) return j;
-    }
-    return std::nullopt;
-  }
-
-  static bool releasesByName(const std::string& fn) {
-    std::string n = lower(fn);
-    for (const char* verb : {"close", "free", "destroy", "release", "delete", "dispose", "unref", "finalize", "finalise"}) {
-      if (n.find(verb) != std::string::npos) return true;
-    }
-    return false;
-  }
-
   struct Param {
     std::string cName;
     std::string name;  // capnp
@@ -400,7 +342,7 @@ class Drafter {
   Draft paramDraft(const CFunction& f, size_t i, std::vector<Param>& params, bool& releaseTaken) {
     const CType& t = *f.params[i].type;
     const std::string& cName = f.params[i].name.empty() ? "arg" + std::to_string(i) : f.params[i].name;
-    auto length = lengthParam(f, i);
+    auto length = lengthParameter(f, i);
     auto lengthName = [&] { return params[*length].name; };
     // The length parameter of an input array is filled by the host ($lengthOf) unless another
     // input array already took it; then this array checks against it ($length).
