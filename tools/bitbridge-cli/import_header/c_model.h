@@ -24,6 +24,9 @@ struct CType {
   /// (size_t) or from the builtin (long). Empty for fixed-width types.
   std::string platformType;
   bool isCharacter = false;  ///< Int: plain char / signed char / unsigned char (bytes, text)
+  /// Int: plain `char` (neither signed nor unsigned written): text. `unsigned char`, uint8_t,
+  /// Bytef and `signed char` are bytes.
+  bool isPlainChar = false;
   std::string name;          ///< Enum/Record: the key into CModel's maps; Function: typedef name
   /// Pointer: a typedef names this pointer type itself (`typedef struct gz_s* gzFile`), the
   /// usual way a C API spells an opaque handle.

@@ -93,6 +93,7 @@ class Reader {
       case CXType_Bool: out->kind = CType::Kind::Bool; out->bytes = 1; break;
       case CXType_Char_S: case CXType_SChar: case CXType_Char_U: case CXType_UChar:
         out->isCharacter = true;
+        out->isPlainChar = canon.kind == CXType_Char_S || canon.kind == CXType_Char_U;
         [[fallthrough]];
       case CXType_Short: case CXType_UShort: case CXType_Int: case CXType_UInt:
       case CXType_LongLong: case CXType_ULongLong: case CXType_Long: case CXType_ULong:

@@ -222,7 +222,7 @@ class Drafter {
       const CType& e = *t.pointee;
       std::string n = std::to_string(t.arraySize);
       if (e.kind == Kind::Int && e.isCharacter) {
-        d.type = e.isSigned || e.spelling.find("unsigned") == std::string::npos ? "Text" : "Data";
+        d.type = e.isPlainChar ? "Text" : "Data";
       } else if (e.kind == Kind::Record) {
         d.type = "List(" + recordNames_.at(e.name) + ")";
       } else {
@@ -239,7 +239,7 @@ class Drafter {
         d.questions.push_back("a callback (function pointer) inside a struct: kept as an opaque pointer "
                               "so the layout is right; only token 0 (NULL) can be set. DEFAULT: NULL");
       } else if (p.kind == Kind::Int && p.isCharacter) {
-        bool bytes = p.spelling.find("unsigned") != std::string::npos || p.spelling.find("Byte") != std::string::npos;
+        bool bytes = !p.isPlainChar;
         d.type = bytes ? "Data" : "Text";
         if (bytes) lengthNote(r, f, d);
       } else if (p.kind == Kind::Void) {
@@ -443,8 +443,7 @@ class Drafter {
     }
     bool wide = p.kind == Kind::Int && p.platformType == "wchar";
     if (p.kind == Kind::Int && (p.isCharacter || wide)) {
-      bool bytes = p.spelling.find("unsigned") != std::string::npos || p.spelling.find("uint8") != std::string::npos ||
-                   p.spelling.find("Byte") != std::string::npos || p.spelling.find("byte") != std::string::npos;
+      bool bytes = !wide && !p.isPlainChar;
       d.type = bytes ? "Data" : "Text";
       if (wide) d.annotations.push_back("$C.type(wchar)");
       if (p.isConst) {
@@ -538,7 +537,7 @@ class Drafter {
         return d;
       }
       bool wide = p.kind == Kind::Int && p.platformType == "wchar";
-      if (p.kind == Kind::Int && (p.isCharacter || wide)) {
+      if (p.kind == Kind::Int && (p.isPlainChar || wide)) {
         d.type = "Text";
         if (wide) d.annotations.push_back("$C.type(wchar)");
         if (!p.isConst) {
