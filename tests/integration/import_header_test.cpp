@@ -488,6 +488,15 @@ TEST(ImportHeader, UpdateKeepsAnswersAndFlagsChanges) {
   ToolRun compiled = capnpCompile(dir / "v.capnp");
   EXPECT_EQ(compiled.status, 0) << compiled.output << updated;
 
+  // Drafting over it without --update would lose the answers: refused, unless --force.
+  ToolRun over = importHeader(shellQuote(dir / "v.h") + " -o " + shellQuote(dir / "v.capnp"));
+  EXPECT_EQ(over.status, 1) << over.output;
+  EXPECT_NE(over.output.find("would lose the answers edited into it (fix: --update"), std::string::npos) << over.output;
+  EXPECT_EQ(readFile(dir / "v.capnp"), updated);
+  ToolRun forced = importHeader(shellQuote(dir / "v.h") + " -o " + shellQuote(dir / "v.capnp") + " --force");
+  EXPECT_EQ(forced.status, 0) << forced.output;
+  EXPECT_EQ(readFile(dir / "v.capnp").find("# REMOVED(v_old)"), std::string::npos);
+
   // A schema without the markers is refused, naming the fix.
   writeFile(dir / "plain.capnp", "@0xbf5147cbbecf40c1;\ninterface X {\n}\n");
   ToolRun plain = importHeader(shellQuote(dir / "v.h") + " --update " + shellQuote(dir / "plain.capnp"));

@@ -21,6 +21,7 @@ struct Options {
   std::string header;
   std::optional<std::string> library, update, output, interfaceName;
   std::vector<std::string> clangArgs;
+  bool force = false;
 };
 
 std::string readText(const std::string& path) {
@@ -67,7 +68,8 @@ const char* importHeaderUsage() {
          "  --update SCHEMA   merge into a schema drafted before and edited since: unchanged\n"
          "                    declarations keep your text, new ones are added, changed and removed\n"
          "                    ones are flagged (CHANGED / REMOVED); written back to SCHEMA unless -o\n"
-         "  -o OUT            write the schema to OUT (default: standard output)\n"
+         "  -o OUT            write the schema to OUT (default: standard output); a schema drafted\n"
+         "                    before is not overwritten without --update (merge) or --force\n"
          "  --interface NAME  the interface's name (default: from the header's file name)\n"
          "  -- CLANG ARGS     passed to clang: -I, -D, -m32, --target=i686-w64-mingw32, ...\n";
 }
@@ -92,7 +94,9 @@ int runImportHeader(const std::vector<std::string>& args, std::ostream& out, std
       out << importHeaderUsage();
       return kOk;
     }
-    if (a == "--library") {
+    if (a == "--force") {
+      options.force = true;
+    } else if (a == "--library") {
       if (!value(options.library)) return kUsage;
     } else if (a == "--update") {
       if (!value(options.update)) return kUsage;
@@ -139,6 +143,15 @@ int runImportHeader(const std::vector<std::string>& args, std::ostream& out, std
     }
     std::string text = render(schema);
     std::optional<std::string> target = options.output ? options.output : options.update;
+    // A rerun without --update onto a schema drafted before would throw the user's answers
+    // away: refused unless asked for.
+    if (target && !options.force && target != options.update && std::ifstream(*target).good() &&
+        readText(*target).find("# bitbridge:interface") != std::string::npos) {
+      throw Error(ErrorKind::BadConfiguration,
+                  *target + " is a schema drafted before (it has `# bitbridge:` markers); writing over it would "
+                            "lose the answers edited into it",
+                  "--update " + *target + " keeps them; --force overwrites it");
+    }
     if (target) writeText(*target, text);
     else out << text;
 
