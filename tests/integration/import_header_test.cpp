@@ -383,7 +383,7 @@ TEST(ImportHeader, LibraryMissingAFunctionIsReportedAndNotBound) {
   EXPECT_NE(r.output.find("does not export 1 function(s) of the header: calc_not_there"), std::string::npos)
       << r.output;
   std::string text = readFile(dir / "vendor.capnp");
-  EXPECT_NE(text.find("# NOT BOUND(calc_not_there): " + std::string(CALC_LIBRARY) + " does not export it"),
+  EXPECT_NE(text.find("# NOT BOUND(calc_not_there): " + std::string(CALC_LIBRARY) + " does not export it by name\n"),
             std::string::npos) << text;
   EXPECT_NE(text.find("\n  calcVersion @0 ()"), std::string::npos) << text;
   EXPECT_EQ(capnpCompile(dir / "vendor.capnp").status, 0);
@@ -439,6 +439,23 @@ TEST(ImportHeader, WindowsDllStdcallExportsAreRecognised) {
   EXPECT_EQ(text.find("QUESTION(st_add)"), std::string::npos) << text;
   EXPECT_NE(text.find("$C.stdcall $C.symbol(\"st_add\")"), std::string::npos) << text;
   EXPECT_EQ(capnpCompile(dir / "win.capnp").status, 0);
+
+  // A function exported by number only (NONAME): not found by name, its ordinal is offered.
+  writeFile(dir / "ord.c", "int ord_fn(void) { return 7; }\nint named_fn(void) { return 8; }\n");
+  writeFile(dir / "ord.def", "EXPORTS\n  ord_fn @7 NONAME\n  named_fn @8\n");
+  built = run("i686-w64-mingw32-gcc -shared -o " + shellQuote(dir / "ord.dll") + " " + shellQuote(dir / "ord.c") +
+              " " + shellQuote(dir / "ord.def"));
+  ASSERT_EQ(built.status, 0) << built.output;
+  writeFile(dir / "ord.h", "int ord_fn(void);\nint named_fn(void);\n");
+  ToolRun ord = importHeader(shellQuote(dir / "ord.h") + " --library " + shellQuote(dir / "ord.dll") + " -o " +
+                             shellQuote(dir / "ord.capnp"));
+  EXPECT_EQ(ord.status, 1) << ord.output;
+  EXPECT_NE(ord.output.find("it exports ordinal 7 by number only: $C.ordinal(N) binds one of those"),
+            std::string::npos) << ord.output;
+  text = readFile(dir / "ord.capnp");
+  EXPECT_NE(text.find("does not export it by name; it exports ordinal 7 by number only: if it is one of those, "
+                      "add $C.ordinal(N) and uncomment it"), std::string::npos) << text;
+  EXPECT_NE(text.find("\n  namedFn @0 ()"), std::string::npos) << text;
 }
 
 TEST(ImportHeader, UpdateKeepsAnswersAndFlagsChanges) {

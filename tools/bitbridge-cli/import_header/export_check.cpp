@@ -41,6 +41,7 @@ LibraryCheck checkLibrary(const std::string& library, const CModel& model) {
   check.host = host.host;
   check.pointerBits = image.header.arch == Arch::x86 ? 32 : 64;
   check.exportCount = image.exports.size();
+  check.ordinalOnly = image.ordinalOnlyExports;
   for (const CFunction& f : model.functions) {
     ExportStatus status;
     if (exported(image, f.name)) {
@@ -53,6 +54,15 @@ LibraryCheck checkLibrary(const std::string& library, const CModel& model) {
     check.functions[f.name] = status;
   }
   return check;
+}
+
+std::string ordinalList(const std::vector<uint32_t>& ordinals) {
+  std::string out = ordinals.size() == 1 ? "ordinal " : "ordinals ";
+  for (size_t i = 0; i < ordinals.size() && i < 10; ++i) {
+    out += (i == 0 ? "" : i + 1 == ordinals.size() ? " and " : ", ") + std::to_string(ordinals[i]);
+  }
+  if (ordinals.size() > 10) out += ", ...";
+  return out;
 }
 
 std::vector<std::string> targetArgsFor(const std::string& library,

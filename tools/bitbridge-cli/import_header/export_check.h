@@ -27,7 +27,12 @@ struct LibraryCheck {
   std::map<std::string, ExportStatus> functions;  ///< by C name
   std::vector<std::string> missing;               ///< header order
   size_t exportCount = 0;
+  /// PE: functions exported by number only; a missing function may be one of them.
+  std::vector<uint32_t> ordinalOnly;
 };
+
+/// "ordinals 5, 7 and 9" (at most ten listed), for messages.
+std::string ordinalList(const std::vector<uint32_t>& ordinals);
 
 /// Reads `library` and checks every function of `model`. Throws bitbridge::Error: NotFound
 /// (unreadable), BadConfiguration (not ELF/PE), WrongBitness (no bitbridge host can load it:

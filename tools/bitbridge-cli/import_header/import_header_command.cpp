@@ -175,7 +175,11 @@ int runImportHeader(const std::vector<std::string>& args, std::ostream& out, std
       if (!library->missing.empty()) {
         err << "bitbridge import-header: " << library->path << " does not export " << library->missing.size()
             << " function(s) of the header: " << list(library->missing)
-            << " (drafted commented out; fix: check that the header and the library are the same version)\n";
+            << " (drafted commented out; fix: check that the header and the library are the same version"
+            << (library->ordinalOnly.empty() ? std::string()
+                                             : "; it exports " + ordinalList(library->ordinalOnly) +
+                                                   " by number only: $C.ordinal(N) binds one of those")
+            << ")\n";
         return kProblem;
       }
     }

@@ -581,7 +581,11 @@ class Drafter {
     if (options_.library) {
       const ExportStatus& s = options_.library->functions.at(f.name);
       if (s.state == ExportStatus::State::Missing) {
-        unbound.push_back(options_.library->path + " does not export it");
+        const auto& byNumber = options_.library->ordinalOnly;
+        unbound.push_back(options_.library->path + " does not export it by name" +
+                          (byNumber.empty() ? std::string()
+                                            : "; it exports " + ordinalList(byNumber) +
+                                                  " by number only: if it is one of those, add $C.ordinal(N) and uncomment it"));
       } else if (s.state == ExportStatus::State::Decorated && convention.empty()) {
         convention = "stdcall";
         notes.push_back("the library exports it as `" + s.symbol + "`, a __stdcall name, though the header (as read) "
