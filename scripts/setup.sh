@@ -19,6 +19,7 @@ PACKAGES=(
   libgtest-dev libgtest-dev:i386
   libffi-dev libffi-dev:i386
   libboost-dev
+  libclang-14-dev zlib1g-dev
 )
 
 APT_LOG_TAG=setup

@@ -1,11 +1,14 @@
-// `bitbridge`: the command-line tool installed with bitbridge. One subcommand so far,
-// `inspect`; later ones are added to the table below. main() only dispatches.
+// `bitbridge`: the command-line tool installed with bitbridge: `inspect`, and `import-header`
+// where libclang is (the 64-bit Linux build). main() only dispatches.
 #include <cstring>
 #include <iostream>
 #include <string>
 #include <vector>
 
 #include "inspect_command.h"
+#ifdef BITBRIDGE_HAVE_IMPORT_HEADER
+#include "import_header_command.h"
+#endif
 
 namespace {
 
@@ -13,7 +16,10 @@ void usage(std::ostream& out) {
   out << "usage: bitbridge COMMAND [ARGS...]\n"
          "commands:\n"
          "  inspect FILE...   what bitbridge knows about a library, component or executable\n"
-         "                    (`bitbridge inspect --help` for its options)\n";
+         "                    (`bitbridge inspect --help` for its options)\n"
+         "  import-header HEADER [--library FILE] [--update SCHEMA] [-o OUT] [-- CLANG ARGS]\n"
+         "                    draft an annotated schema for Host::bind from a C header\n"
+         "                    (`bitbridge import-header --help`; 64-bit Linux build only)\n";
 }
 
 }  // namespace
@@ -27,6 +33,16 @@ int main(int argc, char** argv) {
   const std::string command = args.front();
   args.erase(args.begin());
   if (command == "inspect") return bitbridge::cli::runInspect(args, std::cout, std::cerr);
+  if (command == "import-header") {
+#ifdef BITBRIDGE_HAVE_IMPORT_HEADER
+    return bitbridge::importer::runImportHeader(args, std::cout, std::cerr);
+#else
+    std::cerr << "bitbridge: import-header is not in this build: it reads headers with libclang, "
+                 "which only the 64-bit Linux build links (fix: run the 64-bit `bitbridge`; "
+                 "pass -m32 after `--`, or --library, for a 32-bit library's header)\n";
+    return bitbridge::cli::kExitProblem;
+#endif
+  }
   if (command == "-h" || command == "--help" || command == "help") {
     usage(std::cout);
     return bitbridge::cli::kExitOk;

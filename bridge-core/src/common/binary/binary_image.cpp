@@ -535,6 +535,7 @@ class PeParser {
     uint32_t nameCount = r_.u32(dir + 24, what);
     uint32_t namesRva = r_.u32(dir + 32, what);
     if (nameRva != 0) image.soname = nameAt(nameRva, what);
+    readOrdinalOnlyExports(image, dir, nameCount);
     if (nameCount == 0) return;
     uint64_t names = mapOrThrow(namesRva, "export name table");
     r_.require(names, uint64_t{nameCount} * 4, "export name table");
@@ -542,6 +543,41 @@ class PeParser {
       image.exports.push_back(nameAt(r_.u32(names + i * 4, "export name table"), what));
     }
     sortUnique(image.exports);
+  }
+
+  // The export address table's entries that no name points at: functions exported by number
+  // only. Ordinals are 16-bit, so a table claiming more than 65536 entries is corrupt.
+  void readOrdinalOnlyExports(BinaryImage& image, uint64_t dir, uint32_t nameCount) const {
+    const std::string what = "export directory";
+    uint32_t base = r_.u32(dir + 16, what);
+    uint32_t functionCount = r_.u32(dir + 20, what);
+    if (functionCount == 0) return;
+    if (functionCount > 65536) {
+      throw Error(ErrorKind::BadConfiguration,
+                  r_.name() + " is corrupt: its export directory claims " + std::to_string(functionCount) +
+                      " functions, more than 16-bit ordinals can number");
+    }
+    // No table where the count says there are entries: nothing to list (images built by
+    // tools that fill only the name table exist; a loader would find no function either).
+    uint32_t functionsRva = r_.u32(dir + 28, what);
+    uint32_t ordinalsRva = r_.u32(dir + 36, what);
+    if (functionsRva == 0 || (nameCount != 0 && ordinalsRva == 0)) return;
+    uint64_t functions = mapOrThrow(functionsRva, "export address table");
+    r_.require(functions, uint64_t{functionCount} * 4, "export address table");
+    std::vector<bool> named(functionCount, false);
+    if (nameCount != 0) {
+      uint64_t ordinals = mapOrThrow(ordinalsRva, "export ordinal table");
+      r_.require(ordinals, uint64_t{nameCount} * 2, "export ordinal table");
+      for (uint64_t i = 0; i < nameCount; ++i) {
+        uint16_t index = r_.u16(ordinals + i * 2, "export ordinal table");
+        if (index < functionCount) named[index] = true;
+      }
+    }
+    for (uint32_t i = 0; i < functionCount; ++i) {
+      if (!named[i] && r_.u32(functions + uint64_t{i} * 4, "export address table") != 0) {
+        image.ordinalOnlyExports.push_back(base + i);
+      }
+    }
   }
 
   // Import and delay-import descriptor tables: fixed-size entries, the DLL name's RVA at

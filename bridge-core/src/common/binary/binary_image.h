@@ -40,6 +40,9 @@ struct BinaryImage {
   /// objects of default or protected visibility in the dynamic symbol table. PE: the names in
   /// the export directory (ordinal-only exports have no name and are not listed).
   std::vector<std::string> exports;
+  /// PE only: the numbers (ordinals) of the functions exported by number only (NONAME in the
+  /// DLL's .def), sorted; what `$C.ordinal(N)` binds. Exports with a name are not listed.
+  std::vector<uint32_t> ordinalOnlyExports;
   /// Libraries the loader must find, in file order: ELF DT_NEEDED; PE import directory DLLs.
   std::vector<std::string> needed;
   /// PE only: delay-loaded DLLs (loaded on first call, so missing ones fail late).
