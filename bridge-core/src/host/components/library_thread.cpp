@@ -70,6 +70,11 @@ bool LibraryThread::givenUp() const {
 }
 
 bool LibraryThread::serveUntil(const std::function<bool()>& done) {
+  callbackWaits_.fetch_add(1, std::memory_order_release);
+  struct Leave {
+    std::atomic<int>& waits;
+    ~Leave() { waits.fetch_sub(1, std::memory_order_release); }
+  } leave{callbackWaits_};
   std::unique_lock<std::mutex> lock(mutex_);
   for (;;) {
     if (done()) return true;
@@ -134,6 +139,8 @@ kj::Promise<void> LibraryThread::run(kj::Function<void()> work) {
   auto deadline = std::chrono::steady_clock::now() + kSpin;
   do {
     if (job->state.load(std::memory_order_acquire) == Job::Done) return answer();
+    // A callback is waiting for this (RPC) thread to carry it: spinning on would only delay it.
+    if (callbackWaits_.load(std::memory_order_acquire) > 0) break;
   } while (std::chrono::steady_clock::now() < deadline);
 
   auto paf = kj::newPromiseAndCrossThreadFulfiller<void>();

@@ -70,6 +70,7 @@ class LibraryThread {
   bool stopping_ = false;                   // guarded by mutex_
   std::atomic<bool> busy_{false};           // in a call: the destructor must not join
   std::vector<Job*> stack_;  // the calls this thread is in, outermost first; guarded by mutex_
+  std::atomic<int> callbackWaits_{0};  // serveUntil is waiting: run() stops spinning at once
   std::thread thread_;
 };
 
