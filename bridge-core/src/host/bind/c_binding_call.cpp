@@ -211,22 +211,22 @@ class BoundFunction {
     if (plan_.lastErrorField) cbind::clearLastSystemError();
     ffi_call(const_cast<ffi_cif*>(&cif_), FFI_FN(address_), returned, values);
     if (plan_.lastErrorField) lastError = cbind::lastSystemError();
-    if (callbackFailures.count() > 0) {
-      // The library went on with the declared defaults; the client learns why its answers
-      // were not used rather than a result computed from them.
-      throw Error(ErrorKind::Remote,
-                  plan_.method + ": " + std::to_string(callbackFailures.count()) +
-                      " callback(s) could not be answered by the client; the library got their "
-                      "declared default. First: " + callbackFailures.first(),
-                  "a callback's object must not throw; keep it and its client alive while the "
-                  "library may call it");
-    }
 
     for (size_t i = 0; i < n; ++i) {
       const ArgPlan& arg = plan_.args[i];
       if (arg.role == ArgRole::HandleIn && arg.releases) {
         handles.release(params.get(arg.param).as<uint64_t>());
       }
+    }
+    if (callbackFailures.count() > 0) {
+      // The library went on with the declared defaults (and has freed what it frees, above);
+      // the client learns why its answers were not used rather than a result computed from them.
+      throw Error(ErrorKind::Remote,
+                  plan_.method + ": " + std::to_string(callbackFailures.count()) +
+                      " callback(s) could not be answered by the client; the library got their "
+                      "declared default. First: " + callbackFailures.first(),
+                  "a callback's object must not throw; keep it and its client alive while the "
+                  "library may call it");
     }
     if (plan_.returnField) writeReturn(returned, results, context);
     for (size_t i = 0; i < n; ++i) {
