@@ -20,6 +20,12 @@ interface BindBenchBulk {
       -> (result :Float64) $C.symbol("bb_ends");
 }
 
+# A function pointer (bind_callback_64to32): bb_apply calls the client's object once.
+interface BenchUnary { apply @0 (x :Int32) -> (result :Int32); }
+interface BindBenchCallback {
+  apply @0 (x :Int32, f :BenchUnary) -> (result :Int32) $C.symbol("bb_apply");
+}
+
 # The same functions called on the host's RPC thread, as the component's methods are.
 interface BindBenchOnHostThread $C.calls(host) {
   add @0 (a :Int32, b :Int32) -> (result :Int32) $C.symbol("bb_add");

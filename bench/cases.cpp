@@ -62,6 +62,9 @@ const std::vector<Case>& allCases() {
       {"bind_bulk_1gib_64to32", "a 1 GiB array of doubles passed to a bound function by bulk "
        "reference (Bulk.BulkRef, mapped in place; the function reads both ends; library thread): "
        "compare bind_add_64to32", Arch::x86_64, bindBulk1GiB64to32},
+      {"bind_callback_64to32", "a bound call whose function calls the client back once through "
+       "a function pointer (libffi closure -> RPC -> the client's object): compare "
+       "bind_add_64to32", Arch::x86_64, bindCallback64to32},
       {"exec_true", "fork + exec /bin/true + waitpid (baseline of cold_start)", std::nullopt,
        execTrue},
       {"cold_start", "Host::spawn of bitbridge-host32 with the bench component -> first reply "

@@ -12,6 +12,10 @@
 // pointer into the client's shared memory and reads its two ends. The 32-bit host maps the
 // GiB for each call (more than its window for components' views) and copies nothing, so the
 // call should cost about what bind_add_64to32 costs (report.cpp: bind_bulk_1gib_vs_add_p50).
+//
+// And a callback (bind_callback_64to32): a bound call whose function calls the client's object
+// once through a libffi closure; against bind_add_64to32 it shows what one callback round trip
+// adds to a call (report.cpp: bind_callback_vs_add_p50).
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -82,7 +86,18 @@ void sum1000(Client& client, Host& host) {
 
 using bitbridge_bench::BindBench;
 using bitbridge_bench::BindBenchBulk;
+using bitbridge_bench::BindBenchCallback;
 using bitbridge_bench::BindBenchOnHostThread;
+
+// The client's side of bb_apply's function pointer: served by this thread's event loop while
+// it waits for the call.
+class Double final : public bitbridge_bench::BenchUnary::Server {
+ public:
+  kj::Promise<void> apply(ApplyContext context) override {
+    context.getResults().setResult(context.getParams().getX() * 2);
+    return kj::READY_NOW;
+  }
+};
 
 constexpr uint64_t kBulkBytes = uint64_t{1} << 30;
 
@@ -125,6 +140,35 @@ CaseResult bindBulk1GiB64to32(const Settings& settings) {
       toWire(all, request.initXs());
       if (host.wait(request.send()).getResult() != 3.0) {
         throw std::runtime_error("bb_ends: wrong ends of the 1 GiB array");
+      }
+    };
+    uint64_t calls = settings.count(20000, 500);
+    for (uint64_t i = 0, n = Settings::warmup(calls); i < n; ++i) once();
+    CpuPerCall cpu(static_cast<int>(host.pid()));
+    result = measureCalls(0, calls, once);
+    cpu.addTo(result, calls);
+  }
+  host.shutdown();
+  return result;
+}
+
+CaseResult bindCallback64to32(const Settings& settings) {
+  Runtime runtime;
+  HostOptions options;
+  options.arch = Arch::x86;
+  options.transport = Transport::Socket;
+  options.legacyLibrary = benchLibraryDir(settings, Arch::x86) + "libbind_bench_lib.so";
+  Host host = Host::spawn(runtime, options);
+  CaseResult result;
+  {
+    auto client = host.bind<BindBenchCallback>(options.legacyLibrary);
+    bitbridge_bench::BenchUnary::Client doubler = kj::heap<Double>();
+    auto once = [&] {
+      auto request = client.applyRequest();
+      request.setX(21);
+      request.setF(doubler);
+      if (host.wait(request.send()).getResult() != 42) {
+        throw std::runtime_error("bb_apply: wrong answer through the callback");
       }
     };
     uint64_t calls = settings.count(20000, 500);

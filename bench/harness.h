@@ -174,6 +174,7 @@ CaseResult componentSum64to32(const Settings& settings);
 CaseResult bindSum64to32(const Settings& settings);
 CaseResult bindHostThreadSum64to32(const Settings& settings);
 CaseResult bindBulk1GiB64to32(const Settings& settings);
+CaseResult bindCallback64to32(const Settings& settings);
 CaseResult idleRssHost32(const Settings& settings);
 CaseResult idleRssHost64(const Settings& settings);
 

@@ -92,6 +92,10 @@ std::vector<Ratio> computeRatios(const std::vector<NamedResult>& results) {
   ratios.push_back({"bind_bulk_1gib_vs_add_p50",
                     "bind_bulk_1gib_64to32 p50 / bind_add_64to32 p50 (1 GiB by reference ~ one call)",
                     quotient(p50("bind_bulk_1gib_64to32"), p50("bind_add_64to32")), "x", "", 0});
+  ratios.push_back({"bind_callback_vs_add_p50",
+                    "bind_callback_64to32 p50 / bind_add_64to32 p50 (a call + one callback round "
+                    "trip / a plain bound call)",
+                    quotient(p50("bind_callback_64to32"), p50("bind_add_64to32")), "x", "", 0});
   ratios.push_back({"bitbridge_32to64_vs_capnp_p50", "bitbridge_uds_32to64 p50 / capnp_ezrpc_uds p50",
                     quotient(p50("bitbridge_uds_32to64"), p50("capnp_ezrpc_uds")), "x", "", 0});
   ratios.push_back({"bitbridge_vs_capnp_64to32_p50",

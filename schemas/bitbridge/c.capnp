@@ -183,3 +183,56 @@ annotation elementSize @0xe92e2c46116aae1c (param) :UInt32;
 # double*; default 1, bytes). The reference's offset and length must be multiples of it, and
 # $lengthOf / $length on another parameter count elements of this size. Fixed-width: the same in
 # both bitnesses, as the bytes in the buffer are.
+
+# Callbacks (C function pointers). A parameter whose type is an interface is a function pointer:
+# the interface has exactly one method, the callback's C signature, declared like a bound
+# function (numbers and Bool by value, $type for platform-sized integers, Text: const char*, a
+# struct: const S*, a Void $user: the void* context); its `result` field (or none: void) is
+# what the callback returns. The client passes a capability (an object of its own); the host
+# hands the library a real C function pointer (a libffi closure) that calls the client and
+# returns its answer. When the client cannot answer (its object threw, it is gone, the callback
+# was released, the call waiting on it was cancelled), the library gets the result field's
+# default value from the schema (`result :Int32 = -1`; 0 without one): declare one that the
+# library reads as "stop" or "failed". $stdcall on the callback's interface or method: the
+# library calls it __stdcall (32-bit x86; ignored by 64-bit hosts).
+#
+# Example:
+#   interface Compare { compare @0 (a :Elem, b :Elem) -> (result :Int32); }
+#   interface Handler { onEvent @0 (event :Int32, user :Void $C.user) -> (); }
+#   interface Lib {
+#     sort @0 (xs :List(Elem) $C.inout, n :UInt64 $C.type(size) $C.lengthOf("xs"),
+#              cmp :Compare) -> (xs :List(Elem));
+#     setHandler @1 (cb :Handler $C.callback(released) $C.releasedBy("clearHandler"),
+#                    user :Void $C.userFor("cb")) -> ();
+#     clearHandler @2 () -> ();
+#   }
+
+enum CallbackLifetime {
+  call @0;
+  # The function pointer is valid while the call that passed it runs (qsort's comparator,
+  # enumeration callbacks); freed when that call returns.
+  released @1;
+  # Stored by the library (event handlers, completion callbacks) and fired at any time, from
+  # any thread, until a call of the method named by $releasedBy returns; after that it answers
+  # the default without calling the client.
+  host @2;
+  # Stored until the host exits (for libraries that never forget a callback): the client is
+  # called while its binding lives, the default is answered after.
+}
+
+annotation callback @0xef95bab9728b8783 (param) :CallbackLifetime;
+# On a parameter of an interface type: the function pointer's lifetime. Default: call.
+
+annotation releasedBy @0xaea3a0656d3155c5 (param) :Text;
+# With $callback(released): the method whose call releases every function pointer this
+# parameter handed out in this binding (a library's unregister or "set to NULL" function).
+
+annotation userFor @0xe6e1349f363c96e6 (param) :Text;
+# On a Void parameter of a bound function: the `void* user` that the library stores and passes
+# back to the callback parameter named here. The host passes a context of its own (the closure's
+# record), so the client never sees a host pointer; NULL when that callback is NULL.
+
+annotation user @0x9eb58067a54b5418 (param) :Void;
+# In a callback's method, on a Void parameter: the void* context the library passes back. It is
+# not sent to the client (which never sees a host pointer); the callback's capability already
+# says whose call it is.

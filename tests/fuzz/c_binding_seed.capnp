@@ -65,3 +65,18 @@ interface SelfContaining {
 interface HandleNotUInt64 {
   f @0 (c :Int32 $C.handle("Counter")) -> ();
 }
+
+# Function pointers: an interface of one method (the C signature) with a struct, a text and the
+# void* context, a stored one released by another method, and a malformed declaration.
+interface Visit {
+  visit @0 (value :Int32, p :Point, name :Text, user :Void $C.user) -> (result :Int32 = -1);
+}
+interface CallbackLibrary {
+  each @0 (v :Visit, user :Void $C.userFor("v"),
+           stored :Visit $C.nullable $C.callback(released) $C.releasedBy("clear")) -> ();
+  clear @1 () -> ();
+}
+interface TwoMethodVisit { a @0 () -> (); b @1 () -> (); }
+interface CallbackMistake {
+  f @0 (v :TwoMethodVisit) -> ();
+}

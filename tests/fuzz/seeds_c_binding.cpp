@@ -1,7 +1,7 @@
 // Seeds for fuzz_c_binding (input layout in fuzz_c_binding.cpp): the bind message of
 // c_binding_seed.capnp (every annotation in use) and of each schema-mistake interface, most
 // followed by a call of one method: scalars, lists, out and in-out buffers, structs with inline
-// arrays, a pointer+count and handles, strings, bulk references, wide text.
+// arrays, a pointer+count and handles, strings, bulk references, wide text, callbacks.
 #include <map>
 
 #include "bitbridge/detail/capnp_schema.h"
@@ -21,10 +21,11 @@ void collect(capnp::Schema schema, std::map<uint64_t, capnp::Schema>& nodes);
 void collectType(capnp::Type type, std::map<uint64_t, capnp::Schema>& nodes) {
   if (type.isStruct()) collect(type.asStruct(), nodes);
   if (type.isEnum()) collect(type.asEnum(), nodes);
+  if (type.isInterface()) collect(type.asInterface(), nodes);  // a callback's
   if (type.isList()) collectType(type.asList().getElementType(), nodes);
 }
 
-// The nodes Host::bindAny sends: the interface and every struct and enum it reaches.
+// The nodes Host::bindAny sends: the interface and every struct, enum and interface it reaches.
 void collect(capnp::Schema schema, std::map<uint64_t, capnp::Schema>& nodes) {
   if (!nodes.emplace(schema.getProto().getId(), schema).second) return;
   auto proto = schema.getProto();
@@ -187,6 +188,13 @@ Seeds cBindingSeeds() {
     p.setS("abcdefgh");  // 8 units and the NUL: refused
     s["gen-wide-too-long"] = input<fuzzseed::WideLibrary>(0, &m);
   }
+  {
+    // Callbacks: the function pointers are NULL in a dry run; the params carry no capability.
+    capnp::MallocMessageBuilder m;
+    m.initRoot<fuzzseed::CallbackLibrary::EachParams>();
+    s["gen-callback"] = input<fuzzseed::CallbackLibrary>(0, &m);
+  }
+  s["gen-mistake-callback"] = input<fuzzseed::CallbackMistake>(0, nullptr);
   s["gen-mistake-bulk-out"] = input<fuzzseed::BulkRefOut>(0, nullptr);
   s["gen-plan-only"] = input<Library>(0, nullptr);
   s["gen-mistake-lengthof"] = input<fuzzseed::LengthOfNothing>(0, nullptr);

@@ -25,6 +25,8 @@
 #include "host/bind/c_binding.h"
 #include "host/bind/c_binding_plan.h"
 #include "host/bind/c_bulk_args.h"
+#include "host/bind/c_callbacks.h"
+#include "host/bind/c_ffi_types.h"
 #include "host/bind/c_handles.h"
 #include "host/bind/c_last_error.h"
 #include "host/bind/c_library.h"
@@ -42,24 +44,7 @@ using cbind::FunctionPlan;
 using cbind::StructLayout;
 using cbind::Wide;
 
-ffi_type* scalarFfiType(CKind kind) {
-  switch (kind) {
-    case CKind::Void: return &ffi_type_void;
-    case CKind::Bool: return sizeof(bool) == 1 ? &ffi_type_uint8 : &ffi_type_uint32;
-    case CKind::I8: return &ffi_type_sint8;
-    case CKind::U8: return &ffi_type_uint8;
-    case CKind::I16: return &ffi_type_sint16;
-    case CKind::U16: return &ffi_type_uint16;
-    case CKind::I32: return &ffi_type_sint32;
-    case CKind::U32: return &ffi_type_uint32;
-    case CKind::I64: return &ffi_type_sint64;
-    case CKind::U64: return &ffi_type_uint64;
-    case CKind::F32: return &ffi_type_float;
-    case CKind::F64: return &ffi_type_double;
-    case CKind::Pointer: return &ffi_type_pointer;
-  }
-  return &ffi_type_void;
-}
+using cbind::scalarFfiType;
 
 // libffi's descriptions of the structs passed or returned by value, made once per binding, and
 // checked against the plan's layout: if libffi lays a struct out otherwise than the plan (which
@@ -203,13 +188,15 @@ class BoundFunction {
   };
 
   // `bulk`: the call's BulkRef arguments, resolved on the RPC thread (c_bulk_args.h).
+  // `callbacks`: the call's function pointers, made on the RPC thread (c_callbacks.h).
   void call(capnp::DynamicStruct::Reader params, capnp::DynamicStruct::Builder results,
-            cbind::HandleTable& handles, const cbind::BulkArguments& bulk) const {
+            cbind::HandleTable& handles, const cbind::BulkArguments& bulk,
+            const cbind::CallbackArguments& callbacks) const {
     const size_t n = plan_.args.size();
     cbind::CallScratch scratch;  // allocates nothing until asked
     cbind::CodecContext context{scratch, handles};
     Arguments arguments(n);
-    prepare(params, arguments, context, bulk);
+    prepare(params, arguments, context, bulk, callbacks);
     ArgState* state = arguments.state;
     void** values = arguments.values;
     auto counts = [&](size_t i) -> uint64_t& { return state[i].count; };
@@ -220,6 +207,7 @@ class BoundFunction {
                                   ? scratch.allocate(plan_.returnStruct->size)
                                   : returnedHere;
     int32_t lastError = 0;
+    cbind::CallbackFailureScope callbackFailures;  // what callbacks fired in this call met
     if (plan_.lastErrorField) cbind::clearLastSystemError();
     ffi_call(const_cast<ffi_cif*>(&cif_), FFI_FN(address_), returned, values);
     if (plan_.lastErrorField) lastError = cbind::lastSystemError();
@@ -229,6 +217,16 @@ class BoundFunction {
       if (arg.role == ArgRole::HandleIn && arg.releases) {
         handles.release(params.get(arg.param).as<uint64_t>());
       }
+    }
+    if (callbackFailures.count() > 0) {
+      // The library went on with the declared defaults (and has freed what it frees, above);
+      // the client learns why its answers were not used rather than a result computed from them.
+      throw Error(ErrorKind::Remote,
+                  plan_.method + ": " + std::to_string(callbackFailures.count()) +
+                      " callback(s) could not be answered by the client; the library got their "
+                      "declared default. First: " + callbackFailures.first(),
+                  "a callback's object must not throw; keep it and its client alive while the "
+                  "library may call it");
     }
     if (plan_.returnField) writeReturn(returned, results, context);
     for (size_t i = 0; i < n; ++i) {
@@ -248,7 +246,8 @@ class BoundFunction {
   // Converts and checks every argument into `arguments` (nothing reaches the library yet): a
   // value out of range, a null where none is allowed, a forged handle... throws here.
   void prepare(capnp::DynamicStruct::Reader params, Arguments& arguments,
-               cbind::CodecContext& context, const cbind::BulkArguments& bulk) const {
+               cbind::CodecContext& context, const cbind::BulkArguments& bulk,
+               const cbind::CallbackArguments& callbacks) const {
     const size_t n = plan_.args.size();
     ArgState* state = arguments.state;
     void** values = arguments.values;
@@ -336,6 +335,12 @@ class BoundFunction {
         case ArgRole::HandleIn:
           pointers(i) = handles.pointerFor(arg.handleKind, value().as<uint64_t>(), arg.nullable,
                                            where);
+          break;
+        case ArgRole::Callback:  // a closure calling the client's object (null: NULL)
+          pointers(i) = callbacks.codeAt(i);
+          break;
+        case ArgRole::CallbackUser:  // the host's context for that closure, never the client's
+          pointers(i) = callbacks.userAt(static_cast<size_t>(arg.source));
           break;
         case ArgRole::BulkRef:  // the client's own bytes, mapped: nothing to convert or copy
           pointers(i) = bulk.pointer(i);
@@ -446,7 +451,8 @@ class BoundFunction {
     cbind::CodecContext context{scratch, handles};
     Arguments arguments(plan_.args.size());
     auto bulk = cbind::BulkArguments::resolve(plan_, wheres_, params, nullptr);  // maps nothing
-    prepare(params, arguments, context, bulk);
+    cbind::CallbackArguments callbacks;  // no closures: function pointers stay NULL
+    prepare(params, arguments, context, bulk, callbacks);
   }
 
   // The call's bulk references checked and mapped (c_bulk_args.h): on the RPC thread.
@@ -461,13 +467,7 @@ class BoundFunction {
   // The calling convention: stdcall exists on 32-bit x86 only (Windows, and GCC's
   // __attribute__((stdcall)) on i386 Linux); x86-64 has one convention per OS, so $stdcall is
   // accepted there and means the default.
-  static ffi_abi abiOf(const FunctionPlan& plan) {
-#if defined(__i386__)
-    if (plan.stdcall) return FFI_STDCALL;
-#endif
-    (void)plan;
-    return FFI_DEFAULT_ABI;
-  }
+  static ffi_abi abiOf(const FunctionPlan& plan) { return cbind::ffiAbi(plan.stdcall); }
 
   // A Text parameter as the host's wchar_t text, NUL-terminated, in call scratch memory;
   // `count` is its length in wchar_t units (what $lengthOf passes).
@@ -620,16 +620,26 @@ class CLibraryServer final : public capnp::DynamicCapability::Server {
   CLibraryServer(capnp::InterfaceSchema schema, std::shared_ptr<capnp::SchemaLoader> schemas,
                  cbind::LibraryPlan plan, std::unique_ptr<FfiStructTypes> structTypes,
                  std::vector<std::unique_ptr<BoundFunction>> functions,
-                 ComponentThreads& threads, BulkRegistry& bulk, std::string path)
+                 ComponentThreads& threads, BulkRegistry& bulk, std::string path,
+                 std::shared_ptr<spdlog::logger> logger)
       : capnp::DynamicCapability::Server(schema),
         schemas_(std::move(schemas)),
-        structs_(std::move(plan.structs)),
+        structs_(std::make_shared<StructLayouts>(std::move(plan.structs))),
         structTypes_(std::move(structTypes)),
         functions_(std::move(functions)),
         threads_(threads),
         bulk_(bulk),
         path_(std::move(path)),
-        callThread_(plan.callThread) {}
+        callThread_(plan.callThread) {
+    for (const auto& function : functions_) {
+      if (!function->plan().hasCallbacks) continue;
+      // The hub keeps what a stored closure converts its arguments with (schemas, layouts,
+      // handles) for as long as the closure may be fired, even after this object is gone.
+      callbacks_ = std::make_unique<cbind::CallbackServer>(std::make_shared<cbind::CallbackHub>(
+          schemas_, structs_, handles_, std::move(logger)));
+      break;
+    }
+  }
 
   kj::Promise<void> call(capnp::InterfaceSchema::Method method,
                          capnp::CallContext<capnp::DynamicStruct, capnp::DynamicStruct> context)
@@ -654,7 +664,7 @@ class CLibraryServer final : public capnp::DynamicCapability::Server {
     }
     if (callThread_ == cbind::LibraryPlan::CallThread::Host) {
       try {
-        function->call(params, results, handles_, bulk);
+        function->call(params, results, *handles_, bulk, cbind::CallbackArguments{});
       } catch (const Error& e) {
         throwAsKj(e);  // keeps the kind across the wire
       }
@@ -663,28 +673,55 @@ class CLibraryServer final : public capnp::DynamicCapability::Server {
     // Converted and called on the library's thread (or the pool); this (RPC) thread does not
     // touch the params and results until the promise resolves, and the context keeps them. The
     // bulk mappings go with the call and are dropped on that thread once it has returned.
+    // Callbacks: closures made here (capabilities are this thread's); those for this call
+    // only travel with it and are freed on the library's thread when it returns.
+    cbind::CallbackArguments callbacks;
+    std::vector<uint64_t> callScopedCaps;
+    bool callbackWork = callbacks_ && (function->plan().hasCallbacks ||
+                                       !function->plan().releasesCallbacks.empty());
+    if (callbacks_ && function->plan().hasCallbacks) {
+      try {
+        callbacks = callbacks_->prepare(function->plan(), params);
+      } catch (const Error& e) {
+        throwAsKj(e);
+      }
+      callScopedCaps = callbacks.callScopedCaps;
+    }
     bool pool = callThread_ == cbind::LibraryPlan::CallThread::Pool;
-    return threads_.libraryThreadFor(path_, pool)
-        .run([this, function, params, results, bulk = std::move(bulk)]() mutable {
+    auto done = threads_.libraryThreadFor(path_, pool)
+        .run([this, function, params, results, bulk = std::move(bulk),
+              callbacks = std::move(callbacks)]() mutable {
           try {
-            function->call(params, results, handles_, bulk);
+            function->call(params, results, *handles_, bulk, callbacks);
           } catch (const Error& e) {
             throwAsKj(e);  // keeps the kind across the wire (and across the thread)
           }
         });
+    if (!callbackWork) return done;
+    // Back on this thread once the call has returned (or was dropped and has returned): its
+    // call-scoped capabilities go, a $releasedBy method releases its stored callbacks.
+    return done.attach(kj::defer([this, function, caps = std::move(callScopedCaps)] {
+      callbacks_->finish(function->plan(), caps);
+    }));
   }
 
  private:
+  using StructLayouts = std::vector<std::unique_ptr<StructLayout>>;
   std::shared_ptr<capnp::SchemaLoader> schemas_;  // the schema the base class points into
-  // The layouts and libffi types the functions point into: destroyed after them.
-  std::vector<std::unique_ptr<StructLayout>> structs_;
+  // The layouts and libffi types the functions point into: destroyed after them (the layouts
+  // shared with stored callbacks' closures, which may outlive this object).
+  std::shared_ptr<StructLayouts> structs_;
   std::unique_ptr<FfiStructTypes> structTypes_;
   std::vector<std::unique_ptr<BoundFunction>> functions_;  // by method index
-  cbind::HandleTable handles_;  // this binding's tokens (locks itself: calls may overlap)
+  // This binding's tokens (locks itself: calls may overlap); shared with callbacks' closures.
+  std::shared_ptr<cbind::HandleTable> handles_ = std::make_shared<cbind::HandleTable>();
   ComponentThreads& threads_;   // outlives this object (owned by runHost / runSharedHost)
   BulkRegistry& bulk_;          // the host's segments; outlives this object, as threads_ does
   std::string path_;            // the library's: its calls share one thread
   cbind::LibraryPlan::CallThread callThread_;
+  // Callbacks (c_callbacks.h), when a function takes one: last, so it goes first, releasing
+  // the clients' objects and answering what waits while everything else is still here.
+  std::unique_ptr<cbind::CallbackServer> callbacks_;
 };
 
 }  // namespace
@@ -713,7 +750,7 @@ BoundLibrary bindCLibrary(const std::string& path, std::shared_ptr<capnp::Schema
   bound.functions = static_cast<uint32_t>(functions.size());
   bound.object = kj::heap<CLibraryServer>(iface, std::move(schemas), std::move(plan),
                                           std::move(structTypes), std::move(functions), threads,
-                                          bulk, library.path());
+                                          bulk, library.path(), logger);
   return bound;
 }
 

@@ -7,6 +7,9 @@
 
 #include "bitbridge/bulk.capnp.h"
 #include "bitbridge/error.h"
+#include "host/bind/c_values.h"
+
+#include <capnp/message.h>
 
 namespace bitbridge::cbind {
 namespace {
@@ -33,6 +36,10 @@ constexpr uint64_t kStdcall = 0xa35c52a2507b1829ull;
 constexpr uint64_t kCdecl = 0xed04ca04cb43c5bfull;
 constexpr uint64_t kOrdinal = 0xe51862ced1e23e72ull;
 constexpr uint64_t kElementSize = 0xe92e2c46116aae1cull;
+constexpr uint64_t kCallback = 0xef95bab9728b8783ull;
+constexpr uint64_t kReleasedBy = 0xaea3a0656d3155c5ull;
+constexpr uint64_t kUserFor = 0xe6e1349f363c96e6ull;
+constexpr uint64_t kUser = 0x9eb58067a54b5418ull;
 
 // CType's enumerants, in c.capnp's order.
 enum class CType : uint16_t { Long, ULong, Size, SSize, IntPtr, UIntPtr, Int, WChar };
@@ -258,6 +265,7 @@ class Planner {
     auto results = method.getResultType();
     for (auto field : method.getParamType().getFields()) argument(f, field, results);
     resolveReferences(f);
+    resolveCallbackUsers(f);
     planResults(f, results);
     plan.functions.push_back(std::move(f));
   }
@@ -375,6 +383,18 @@ class Planner {
     if (has(annotations, kLastError)) refuse(where, "$lastError applies to a result field");
     capnp::Type type = field.getType();
     using W = capnp::schema::Type;
+    if (has(annotations, kUser)) {
+      refuse(where, "$user marks the context parameter inside a callback's method; on a bound "
+                    "function's Void parameter use $userFor(\"<callback parameter>\")");
+    }
+    if (type.which() == W::INTERFACE || has(annotations, kUserFor)) {
+      f.args.push_back(callbackArgument(f, field, where));
+      return;
+    }
+    if (has(annotations, kCallback) || has(annotations, kReleasedBy)) {
+      refuse(where, "$callback and $releasedBy apply to a parameter of an interface type (a "
+                    "function pointer)");
+    }
 
     ArgPlan arg;
     arg.name = name;
@@ -523,6 +543,166 @@ class Planner {
                     "parameters");
     }
     f.args.push_back(std::move(arg));
+  }
+
+  // A parameter of an interface type (a C function pointer, c.capnp "Callbacks") or the Void
+  // `void* user` context ($userFor) of one.
+  ArgPlan callbackArgument(FunctionPlan& f, capnp::StructSchema::Field field,
+                           const std::string& where) {
+    using W = capnp::schema::Type;
+    auto annotations = field.getProto().getAnnotations();
+    for (uint64_t id : {kType, kLengthOf, kOut, kInOut, kLength, kCapacity, kHandle, kFreeWith,
+                        kElementSize, kByValue, kReleases, kTerminated, kReturns}) {
+      if (has(annotations, id)) {
+        refuse(where, "a callback (function pointer) or its $userFor context takes $callback, "
+                      "$releasedBy, $nullable and $userFor only");
+      }
+    }
+    ArgPlan arg;
+    arg.name = field.getProto().getName();
+    arg.param = field;
+    arg.kind = CKind::Pointer;
+    arg.nullable = has(annotations, kNullable);
+    capnp::Type type = field.getType();
+    if (auto userFor = annotation(annotations, kUserFor)) {
+      if (type.which() != W::VOID) {
+        refuse(where, "$userFor needs a Void parameter: the host passes a context of its own, "
+                      "the client sends nothing");
+      }
+      if (arg.nullable || has(annotations, kCallback) || has(annotations, kReleasedBy)) {
+        refuse(where, "$userFor does not go with $nullable, $callback or $releasedBy");
+      }
+      arg.role = ArgRole::CallbackUser;
+      arg.handleKind = userFor->getText();  // the callback's name, resolved once all are known
+      return arg;
+    }
+    auto cb = std::make_shared<CallbackPlan>();
+    cb->where = where;
+    capnp::InterfaceSchema iface = type.asInterface();
+    std::string ifaceName = iface.getShortDisplayName();
+    if (iface.getSuperclasses().size() > 0) {
+      refuse(where, "callback interface " + ifaceName + " cannot extend another interface");
+    }
+    auto methods = iface.getMethods();
+    if (methods.size() != 1) {
+      refuse(where, "callback interface " + ifaceName + " must have exactly one method (the "
+                    "function pointer's C signature); it has " + std::to_string(methods.size()));
+    }
+    cb->iface = iface;
+    cb->method = methods[0];
+    auto methodProto = cb->method.getProto();
+    cb->name = ifaceName + "." + std::string(methodProto.getName());
+    bool cdecl = has(methodProto.getAnnotations(), kCdecl);
+    bool stdcall = has(methodProto.getAnnotations(), kStdcall);
+    if (stdcall && cdecl) refuse(where, cb->name + ": $stdcall and $cdecl contradict each other");
+    cb->stdcall = stdcall || (has(iface.getProto().getAnnotations(), kStdcall) && !cdecl);
+    for (auto p : cb->method.getParamType().getFields()) {
+      auto proto = p.getProto();
+      std::string pwhere = where + ", callback " + cb->name + " parameter '" +
+                           std::string(proto.getName()) + "'";
+      if (proto.isGroup() || proto.getDiscriminantValue() != capnp::schema::Field::NO_DISCRIMINANT) {
+        refuse(pwhere, "groups and unions have no C meaning");
+      }
+      auto pann = proto.getAnnotations();
+      for (uint64_t id : {kLengthOf, kOut, kInOut, kLength, kCapacity, kHandle, kFreeWith,
+                          kElementSize, kByValue, kReleases, kTerminated, kReturns, kNullable,
+                          kCallback, kReleasedBy, kUserFor, kArray}) {
+        if (has(pann, id)) {
+          refuse(pwhere, "a callback's parameter is passed in, by value (numbers, Bool, enums, "
+                         "Text as const char*, structs as const S*): it takes $type and $user "
+                         "only");
+        }
+      }
+      CallbackArgPlan a;
+      a.name = proto.getName();
+      a.param = p;
+      capnp::Type ptype = p.getType();
+      auto ctype = annotation(pann, kType);
+      if (has(pann, kUser)) {
+        if (ptype.which() != W::VOID) refuse(pwhere, "$user needs a Void parameter");
+        a.role = CallbackArgPlan::Role::User;
+        a.kind = CKind::Pointer;
+      } else if (ptype.which() == W::VOID) {
+        refuse(pwhere, "a Void parameter of a callback is its context: annotate it $user");
+      } else if (ptype.which() == W::TEXT) {
+        if (ctype) refuse(pwhere, "a callback's Text is const char*: $type does not apply");
+        a.role = CallbackArgPlan::Role::Text;
+        a.kind = CKind::Pointer;
+      } else if (ptype.which() == W::STRUCT) {
+        if (ctype) refuse(pwhere, "$type does not apply to a struct");
+        a.role = CallbackArgPlan::Role::Struct;
+        a.kind = CKind::Pointer;
+        a.layout = structLayout(ptype.asStruct(), pwhere);
+      } else if (auto kind = scalarKind(ptype, ctype, pwhere)) {
+        a.role = CallbackArgPlan::Role::Value;
+        a.kind = *kind;
+      } else {
+        refuse(pwhere, "a callback's parameter must be a number, Bool, enum, Text (const char*), "
+                       "a struct (const S*) or a Void $user context");
+      }
+      cb->args.push_back(std::move(a));
+    }
+    auto results = cb->method.getResultType();
+    auto resultFields = results.getFields();
+    if (resultFields.size() > 1) {
+      refuse(where, "callback " + cb->name + " returns one value at most (a result field named "
+                    "as you like), not " + std::to_string(resultFields.size()));
+    }
+    if (resultFields.size() == 1) {
+      auto r = resultFields[0];
+      std::string rwhere = where + ", callback " + cb->name + " result '" +
+                           std::string(r.getProto().getName()) + "'";
+      if (r.getProto().isGroup()) refuse(rwhere, "groups have no C meaning");
+      auto kind = scalarKind(r.getType(), annotation(r.getProto().getAnnotations(), kType), rwhere);
+      if (!kind) refuse(rwhere, "a callback returns a number, Bool or enum (or nothing: void)");
+      cb->returnKind = *kind;
+      cb->returnField = r;
+      // The schema's default for the field: what the library gets when the client cannot answer.
+      capnp::MallocMessageBuilder message(64);
+      auto empty = message.initRoot<capnp::DynamicStruct>(results);
+      storeScalar(*kind, fromDynamic(empty.asReader().get(r)), &cb->fallback, rwhere);
+    }
+    auto lifetime = annotation(annotations, kCallback);
+    if (lifetime) {
+      uint16_t value = lifetime->getEnum();
+      if (value > uint16_t(CallbackPlan::Lifetime::Host)) {
+        refuse(where, "unknown $callback lifetime " + std::to_string(value));
+      }
+      cb->lifetime = static_cast<CallbackPlan::Lifetime>(value);
+    }
+    auto releasedBy = annotation(annotations, kReleasedBy);
+    if (cb->lifetime == CallbackPlan::Lifetime::Released) {
+      if (!releasedBy || releasedBy->getText().size() == 0) {
+        refuse(where, "$callback(released) needs $releasedBy(\"<method>\"): the method whose "
+                      "call ends the function pointer's life");
+      }
+      cb->releasedBy = releasedBy->getText();
+    } else if (releasedBy) {
+      refuse(where, "$releasedBy goes with $callback(released)");
+    }
+    arg.role = ArgRole::Callback;
+    arg.callback = std::move(cb);
+    f.hasCallbacks = true;
+    return arg;
+  }
+
+  // The callback each $userFor context belongs to, now that every parameter is known.
+  static void resolveCallbackUsers(FunctionPlan& f) {
+    for (auto& arg : f.args) {
+      if (arg.role != ArgRole::CallbackUser) continue;
+      std::string target = std::move(arg.handleKind);
+      arg.handleKind.clear();
+      for (size_t i = 0; i < f.args.size(); ++i) {
+        if (f.args[i].name == target && f.args[i].role == ArgRole::Callback) {
+          arg.source = static_cast<int>(i);
+        }
+      }
+      if (arg.source < 0) {
+        refuse(f.method + ": parameter '" + arg.name + "'",
+               "$userFor(\"" + target + "\") must name a callback (interface-typed) parameter of "
+               "the same method");
+      }
+    }
   }
 
   // Second pass: the names $lengthOf and $length refer to, now that every parameter is known.
@@ -733,6 +913,31 @@ LibraryPlan planLibrary(capnp::InterfaceSchema iface) {
       refuse(interfaceName, "unknown $calls value " + std::to_string(value));
     }
     planner.plan.callThread = static_cast<LibraryPlan::CallThread>(value);
+  }
+  // Callbacks: the methods that release stored ones, and the thread they need.
+  auto& functions = planner.plan.functions;
+  for (size_t fi = 0; fi < functions.size(); ++fi) {
+    for (size_t ai = 0; ai < functions[fi].args.size(); ++ai) {
+      const ArgPlan& arg = functions[fi].args[ai];
+      if (arg.role != ArgRole::Callback) continue;
+      if (planner.plan.callThread == LibraryPlan::CallThread::Host) {
+        refuse(arg.callback->where,
+               "a callback waits for the client on the library's thread while the RPC thread "
+               "carries the call: $calls(host) cannot take callbacks (drop it, or use pool)");
+      }
+      if (arg.callback->lifetime != CallbackPlan::Lifetime::Released) continue;
+      bool found = false;
+      for (auto& other : functions) {
+        auto name = interfaceName + "." + arg.callback->releasedBy;
+        if (other.method != name) continue;
+        other.releasesCallbacks.push_back({uint16_t(fi), uint16_t(ai)});
+        found = true;
+      }
+      if (!found) {
+        refuse(arg.callback->where, "$releasedBy(\"" + arg.callback->releasedBy +
+                                        "\") names no method of " + interfaceName);
+      }
+    }
   }
   return std::move(planner.plan);
 }

@@ -90,6 +90,43 @@ enum class ArgRole : uint8_t {
   HandleOut,    ///< T**: the function stores an opaque pointer, returned as a new token
   BulkRef,      ///< T*: a Bulk.BulkRef parameter, the referenced bytes of a shared-memory
                 ///< buffer, mapped in the host and read and written in place (c_bulk_args.h)
+  Callback,     ///< a C function pointer: a libffi closure calling the client's capability
+  CallbackUser, ///< void*: the context for the Callback argument `source` (the host's own)
+};
+
+/// One parameter of a callback's C signature, as the library passes it to the function pointer.
+struct CallbackArgPlan {
+  enum class Role : uint8_t {
+    Value,   ///< a number or Bool by value, sent to the client
+    Text,    ///< const char*, sent as Text (NULL: left unset)
+    Struct,  ///< const S*, decoded and sent as the struct (NULL: left unset)
+    User,    ///< void* user context: not sent
+  };
+  std::string name;
+  Role role = Role::Value;
+  CKind kind = CKind::Void;             ///< the C type (Pointer for Text, Struct, User)
+  const StructLayout* layout = nullptr;  ///< Struct: its layout (owned by the LibraryPlan)
+  capnp::StructSchema::Field param;
+};
+
+/// A function-pointer parameter: the callback's C signature (the one method of the interface
+/// the parameter is declared as), what the library gets when the client cannot answer, and how
+/// long the function pointer lives (c.capnp CallbackLifetime).
+struct CallbackPlan {
+  enum class Lifetime : uint8_t { Call, Released, Host };
+  std::string where;  ///< "Lib.sort: parameter 'cmp'", for messages
+  std::string name;   ///< "Compare.compare", for messages
+  capnp::InterfaceSchema iface;
+  capnp::InterfaceSchema::Method method;
+  std::vector<CallbackArgPlan> args;  ///< in C order
+  CKind returnKind = CKind::Void;
+  std::optional<capnp::StructSchema::Field> returnField;
+  /// The result field's schema default as the C return type's bytes (little-endian, zero
+  /// padded): answered when the client cannot be asked or fails.
+  uint64_t fallback = 0;
+  bool stdcall = false;
+  Lifetime lifetime = Lifetime::Call;
+  std::string releasedBy;  ///< Released: the method whose call releases it
 };
 
 /// Whether `role` is an out or in-out role, whose value comes back in a result field.
@@ -114,6 +151,14 @@ struct ArgPlan {
   std::string freeWith;    ///< OutTextPointer: the library function that frees the string
   bool wide = false;      ///< Text/OutText with $type(wchar): wchar_t units, not chars
   uint32_t elementSize = 0;  ///< BulkRef: $elementSize, the bytes of one element (default 1)
+  /// Callback: the signature and lifetime (shared with the closures, which may outlive a call).
+  std::shared_ptr<const CallbackPlan> callback;
+};
+
+/// A stored callback parameter a method releases ($releasedBy): function and argument index.
+struct CallbackRef {
+  uint16_t function = 0;
+  uint16_t arg = 0;
 };
 
 struct FunctionPlan {
@@ -132,6 +177,8 @@ struct FunctionPlan {
   bool stdcall = false;  ///< $stdcall (method, or interface without $cdecl on the method)
   std::optional<uint16_t> ordinal;  ///< $ordinal: resolve by export number, not by `symbol`
   bool hasBulkRefs = false;  ///< some argument is a BulkRef (resolved on the RPC thread first)
+  bool hasCallbacks = false;  ///< some argument is a Callback (closures made on the RPC thread)
+  std::vector<CallbackRef> releasesCallbacks;  ///< stored callbacks a call of this releases
 };
 
 /// Every function of a bound library, and the struct layouts they share.
@@ -162,7 +209,9 @@ constexpr size_t kMaxStructBytes = 16u << 20;
 /// contains itself), an annotation on a field it does not fit, $lengthOf/$length naming no
 /// parameter (or one of the wrong kind), an out parameter without its result field or a result
 /// field without its out parameter, an out buffer with neither $length nor $capacity, a
-/// Bulk.BulkRef anywhere but as a parameter (or one whose schema node is not bitbridge's).
+/// Bulk.BulkRef anywhere but as a parameter (or one whose schema node is not bitbridge's), a
+/// callback interface without exactly one method or with a parameter or result C cannot pass to
+/// a function pointer, a $releasedBy naming no method, callbacks with $calls(host).
 LibraryPlan planLibrary(capnp::InterfaceSchema iface);
 
 }  // namespace bitbridge::cbind

@@ -18,7 +18,9 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <functional>
 #include <thread>
+#include <vector>
 
 #include <kj/async.h>
 #include <kj/function.h>
@@ -40,9 +42,26 @@ class LibraryThread {
   /// How long run() waits, spinning, for a call to end before it leaves it to a promise.
   static constexpr auto kSpin = std::chrono::microseconds(200);
 
+  /// The LibraryThread the calling thread is, or nullptr (the RPC thread, a thread the library
+  /// created). Read by a callback (c_callbacks.h) to know whether it may serve nested calls.
+  static LibraryThread* current();
+
+  /// On this thread, inside a call (a callback waiting for the client's answer): returns true
+  /// once `done()` is, meanwhile running the calls queued here, re-entrantly: a client that
+  /// calls the library from inside its callback is served on the thread that is inside the
+  /// library, as a nested C call would be. Returns false, without waiting for `done()`, when a
+  /// call this thread is in was given up (its caller went away: the callback must answer its
+  /// default) or the thread is stopping. `done()` is read under this thread's lock; whoever
+  /// makes it true calls wake() after.
+  bool serveUntil(const std::function<bool()>& done);
+  /// Makes serveUntil re-check `done()`. Any thread.
+  void wake();
+
  private:
   struct Job;
   void loop();
+  void runJob(const std::shared_ptr<Job>& job);
+  bool givenUp() const;  // a job on stack_ was abandoned; under mutex_
 
   std::string name_;
   std::mutex mutex_;
@@ -50,6 +69,8 @@ class LibraryThread {
   std::deque<std::shared_ptr<Job>> queue_;  // guarded by mutex_
   bool stopping_ = false;                   // guarded by mutex_
   std::atomic<bool> busy_{false};           // in a call: the destructor must not join
+  std::vector<Job*> stack_;  // the calls this thread is in, outermost first; guarded by mutex_
+  std::atomic<int> callbackWaits_{0};  // serveUntil is waiting: run() stops spinning at once
   std::thread thread_;
 };
 
