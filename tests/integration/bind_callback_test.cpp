@@ -358,7 +358,8 @@ TEST_P(BindCallback, TheCLibrarysQsortAndBsearchTakeTheClientsComparator) {
   auto comparator = kj::heap<ElemAscending>();
   ElemAscending& counted = *comparator;
   qsort.setCmp(kj::mv(comparator));
-  auto sorted = wait(qsort.send()).getBase();
+  auto response = wait(qsort.send());  // owns the message `sorted` reads from
+  auto sorted = response.getBase();
   std::vector<int32_t> expected = input;
   std::sort(expected.begin(), expected.end());
   ASSERT_EQ(sorted.size(), expected.size());
