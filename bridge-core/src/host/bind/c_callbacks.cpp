@@ -294,7 +294,7 @@ void CallbackServer::dispatch(std::shared_ptr<CallbackInvocation> invocation) {
     return;
   }
   const CallbackPlan& plan = *invocation->plan;
-  auto request = cap->second.newRequest(plan.method);
+  auto request = cap->second->newRequest(plan.method);
   auto paramType = plan.method.getParamType();
   auto source = invocation->params->getRoot<capnp::DynamicStruct>(paramType).asReader();
   for (auto field : paramType.getFields()) {
@@ -348,7 +348,7 @@ CallbackArguments CallbackServer::prepare(const FunctionPlan& plan,
     auto cap = params.get(arg.param).as<capnp::DynamicCapability>();
     uint64_t id = nextCap_++;
     auto record = std::make_unique<ClosureRecord>(arg.callback, hub_, id);
-    caps_.emplace(id, kj::mv(cap));
+    caps_.emplace(id, std::make_unique<capnp::DynamicCapability::Client>(kj::mv(cap)));
     out.code[i] = record->code();
     out.user[i] = record.get();  // the host's own context: the client never sees it
     if (arg.callback->lifetime == CallbackPlan::Lifetime::Call) {

@@ -153,7 +153,9 @@ class CallbackServer final : private kj::TaskSet::ErrorHandler {
   void taskFailed(kj::Exception&& exception) override;
 
   std::shared_ptr<CallbackHub> hub_;
-  std::map<uint64_t, capnp::DynamicCapability::Client> caps_;
+  // Held by pointer: Client's copy constructor takes a non-const reference, which clang will
+  // not pair with std::pair's const one (GCC lets it pass until a copy is made).
+  std::map<uint64_t, std::unique_ptr<capnp::DynamicCapability::Client>> caps_;
   uint64_t nextCap_ = 1;
   // Stored closures by (function, argument): never freed (see the top of this file).
   std::map<std::pair<uint16_t, uint16_t>, std::vector<ClosureRecord*>> stored_;
