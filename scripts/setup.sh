@@ -13,7 +13,7 @@
 set -euo pipefail
 
 PACKAGES=(
-  build-essential cmake file g++-multilib lib32atomic1
+  build-essential cmake file g++-multilib lib32atomic1 ccache
   capnproto libcapnp-dev libcapnp-dev:i386
   libspdlog-dev libspdlog-dev:i386 libfmt-dev libfmt-dev:i386
   libgtest-dev libgtest-dev:i386

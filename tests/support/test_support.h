@@ -26,6 +26,14 @@ inline std::string testComponent(const std::string& name, Arch arch = currentArc
 
 inline Arch otherArch() { return currentArch() == Arch::x86 ? Arch::x86_64 : Arch::x86; }
 
+#ifdef TEST_SYSTEM_C_LIBRARY_X86
+/// The platform's own C library for a host of `arch` (glibc's libc.so.6 of that bitness,
+/// msvcrt.dll on Windows): a library nobody on the team wrote.
+inline std::string systemCLibrary(Arch arch) {
+  return arch == Arch::x86 ? TEST_SYSTEM_C_LIBRARY_X86 : TEST_SYSTEM_C_LIBRARY_X86_64;
+}
+#endif
+
 /// Runs `body`, expecting a bitbridge::Error of `kind`; returns it for further checks. A body
 /// that returns normally or throws anything else fails the test.
 template <typename Body>
