@@ -1,0 +1,10 @@
+/* A program of examples/legacy-calc's header linked against a proxy without $C.onFailure
+ * (proxy_strict.capnp): prints the library's bitness and version, or is aborted by the proxy. */
+#include <stdio.h>
+
+#include "legacy_calc.h"
+
+int main(void) {
+  printf("library: %d-bit legacy_calc %s\n", (int)calc_pointer_bits(), calc_version());
+  return 0;
+}
