@@ -22,7 +22,7 @@ namespace {
 
 using test::TempDir;
 
-struct Run {
+struct ProgramRun {
   int status = -1;  // exit status, or -1 when killed by a signal
   int signal = 0;
   std::string out;
@@ -43,11 +43,11 @@ std::string readFile(const std::string& path) {
 }
 
 // Runs `env <env> <program> <args>`, capturing stdout and stderr.
-Run run(const std::string& program, const std::string& env = "", const std::string& args = "") {
+ProgramRun run(const std::string& program, const std::string& env = "", const std::string& args = "") {
   TempDir dir("bitbridge-proxy-run");
   std::string errFile = dir / "stderr";
   std::string command = "env " + env + " " + shellQuote(program) + " " + args + " 2>" + shellQuote(errFile);
-  Run r;
+  ProgramRun r;
   FILE* pipe = ::popen(command.c_str(), "r");
   if (pipe == nullptr) return r;
   char buffer[4096];
@@ -72,7 +72,7 @@ std::string afterFirstLine(const std::string& s) {
 }
 
 TEST(Proxy, UnchangedProgramCalls32BitLibraryFrom64Bit) {
-  Run r = run(LEGACY_CALC_PROGRAM);
+  ProgramRun r = run(LEGACY_CALC_PROGRAM);
   EXPECT_EQ(r.status, 0) << r.out << r.err;
   EXPECT_CONTAINS(r.out, "program: 64-bit, library: 32-bit legacy_calc 1.4.2");
   EXPECT_CONTAINS(r.out, "add(2, 40) = 42 (status 0)");
@@ -84,8 +84,8 @@ TEST(Proxy, UnchangedProgramCalls32BitLibraryFrom64Bit) {
 }
 
 TEST(Proxy, ProgramAgainstProxyAnswersAsAgainstTheRealLibrary) {
-  Run proxied = run(LEGACY_CALC_PROGRAM);
-  Run real = run(LEGACY_CALC_PROGRAM32);
+  ProgramRun proxied = run(LEGACY_CALC_PROGRAM);
+  ProgramRun real = run(LEGACY_CALC_PROGRAM32);
   ASSERT_EQ(real.status, 0) << real.out << real.err;
   EXPECT_CONTAINS(real.out, "program: 32-bit, library: 32-bit");
   EXPECT_EQ(afterFirstLine(proxied.out), afterFirstLine(real.out));
@@ -94,18 +94,18 @@ TEST(Proxy, ProgramAgainstProxyAnswersAsAgainstTheRealLibrary) {
 TEST(Proxy, MissingLibraryGivesTheDeclaredErrorErrnoAndLogLine) {
   TempDir dir("bitbridge-proxy-missing");
   std::string missing = dir / "liblegacy_calc.so";
-  Run r = run(LEGACY_CALC_PROGRAM, "BITBRIDGE_PROXY_LEGACY_CALC_LIBRARY=" + shellQuote(missing));
+  ProgramRun r = run(LEGACY_CALC_PROGRAM, "BITBRIDGE_PROXY_LEGACY_CALC_LIBRARY=" + shellQuote(missing));
   EXPECT_EQ(r.status, 3) << r.out << r.err;
   // CALC_E_NOMEM and EIO, as calc.capnp's $C.onFailure says; calc_strerror's own declared text.
   EXPECT_CONTAINS(r.out, "calc_open failed: status 2 (calc library unavailable (see the bitbridge log)), errno 5");
   EXPECT_CONTAINS(r.err, "proxy legacy_calc: calc_open failed; returning its declared failure "
                          "(result = CALC_E_NOMEM, errno = EIO):");
-  EXPECT_CONTAINS(r.err, missing);
+  EXPECT_CONTAINS(r.err, "binding " + missing + " (from BITBRIDGE_PROXY_LEGACY_CALC_LIBRARY)");
 }
 
 TEST(Proxy, NoHostGivesTheDeclaredErrorAndNamesTheHost) {
   TempDir empty("bitbridge-proxy-nohost");
-  Run r = run(LEGACY_CALC_PROGRAM, "BITBRIDGE_HOST_DIR=" + shellQuote(empty.str()));
+  ProgramRun r = run(LEGACY_CALC_PROGRAM, "BITBRIDGE_HOST_DIR=" + shellQuote(empty.str()));
   EXPECT_EQ(r.status, 3) << r.out << r.err;
   EXPECT_CONTAINS(r.out, "calc_open failed: status 2");
   EXPECT_CONTAINS(r.err, "calc_open failed; returning its declared failure");
@@ -113,24 +113,24 @@ TEST(Proxy, NoHostGivesTheDeclaredErrorAndNamesTheHost) {
 }
 
 TEST(Proxy, MalformedSettingIsNamedInTheLog) {
-  Run r = run(LEGACY_CALC_PROGRAM, "BITBRIDGE_CALL_TIMEOUT_MS=soon");
+  ProgramRun r = run(LEGACY_CALC_PROGRAM, "BITBRIDGE_CALL_TIMEOUT_MS=soon");
   EXPECT_EQ(r.status, 3) << r.out << r.err;
   EXPECT_CONTAINS(r.err, "BITBRIDGE_CALL_TIMEOUT_MS is 'soon', not a number of milliseconds");
 }
 
 TEST(Proxy, CallTimeoutSettingIsAppliedAndCallsStillSucceed) {
-  Run r = run(LEGACY_CALC_PROGRAM, "BITBRIDGE_CALL_TIMEOUT_MS=30000 BITBRIDGE_START_TIMEOUT_MS=30000");
+  ProgramRun r = run(LEGACY_CALC_PROGRAM, "BITBRIDGE_CALL_TIMEOUT_MS=30000 BITBRIDGE_START_TIMEOUT_MS=30000");
   EXPECT_EQ(r.status, 0) << r.out << r.err;
   EXPECT_CONTAINS(r.out, "all answers right");
 }
 
 TEST(Proxy, UndeclaredFailureIsLoggedAndAborts) {
-  Run ok = run(PROXY_STRICT_PROGRAM);
+  ProgramRun ok = run(PROXY_STRICT_PROGRAM);
   EXPECT_EQ(ok.status, 0) << ok.out << ok.err;
   EXPECT_CONTAINS(ok.out, "library: 32-bit legacy_calc 1.4.2");
 
   TempDir dir("bitbridge-proxy-strict");
-  Run r = run(PROXY_STRICT_PROGRAM, "BITBRIDGE_PROXY_LEGACY_CALC_LIBRARY=" + shellQuote(dir / "gone.so"));
+  ProgramRun r = run(PROXY_STRICT_PROGRAM, "BITBRIDGE_PROXY_LEGACY_CALC_LIBRARY=" + shellQuote(dir / "gone.so"));
   EXPECT_EQ(r.signal, SIGABRT) << r.status << r.out << r.err;
   EXPECT_CONTAINS(r.err, "proxy legacy_calc: calc_pointer_bits failed, and proxy_strict.capnp declares "
                          "no $C.onFailure for it");
@@ -139,7 +139,7 @@ TEST(Proxy, UndeclaredFailureIsLoggedAndAborts) {
 }
 
 TEST(Proxy, GeneratorRefusesCallbacksByName) {
-  Run r = run(BITBRIDGE_CLI, "",
+  ProgramRun r = run(BITBRIDGE_CLI, "",
               "proxy " + shellQuote(BIND_CALLBACK_SCHEMA) + " --interface BindCallbacks --header vendor.h -I " +
                   shellQuote(CAPNP_INCLUDE_DIR) + " -I " + shellQuote(BITBRIDGE_SCHEMA_DIR));
   EXPECT_EQ(r.status, 1) << r.out << r.err;
@@ -149,7 +149,7 @@ TEST(Proxy, GeneratorRefusesCallbacksByName) {
 }
 
 TEST(Proxy, GeneratorWritesOneExportPerMethod) {
-  Run r = run(BITBRIDGE_CLI, "",
+  ProgramRun r = run(BITBRIDGE_CLI, "",
               "proxy " + shellQuote(LEGACY_CALC_PROXY_SCHEMA) + " --header legacy_calc.h -I " +
                   shellQuote(CAPNP_INCLUDE_DIR) + " -I " + shellQuote(BITBRIDGE_SCHEMA_DIR));
   EXPECT_EQ(r.status, 0) << r.err;
@@ -157,7 +157,7 @@ TEST(Proxy, GeneratorWritesOneExportPerMethod) {
   EXPECT_CONTAINS(r.out, "calc_greet(bp::Arg<decltype(&::calc_greet), 0> a0");
   EXPECT_CONTAINS(r.out, "return static_cast<R>(CALC_E_NOMEM);");
   EXPECT_CONTAINS(r.out, "errno = (EIO);");
-  Run usage = run(BITBRIDGE_CLI, "", "proxy " + shellQuote(LEGACY_CALC_PROXY_SCHEMA));
+  ProgramRun usage = run(BITBRIDGE_CLI, "", "proxy " + shellQuote(LEGACY_CALC_PROXY_SCHEMA));
   EXPECT_EQ(usage.status, 2);
   EXPECT_CONTAINS(usage.err, "--header");
 }

@@ -98,10 +98,20 @@ void Proxy::Impl::execute(Job& job, std::optional<Runtime>& runtime, std::option
   if (!host) {
     ProxySettings settings = readProxySettings(spec.name, spec.defaultLibrary);
     if (!runtime) runtime.emplace(RuntimeOptions{logger});
-    Host started = Host::spawn(*runtime, settings.host);
-    library = started.bindAny(settings.library, spec.schema).castAs<capnp::DynamicCapability>(spec.schema);
-    logger->info("proxy {}: {} bound in host pid {}", spec.name, settings.library, started.pid());
-    host.emplace(std::move(started));
+    try {
+      Host started = Host::spawn(*runtime, settings.host);
+      library = started.bindAny(settings.library, spec.schema).castAs<capnp::DynamicCapability>(spec.schema);
+      logger->info("proxy {}: {} bound in host pid {}", spec.name, settings.library, started.pid());
+      host.emplace(std::move(started));
+    } catch (const Error& e) {
+      // Say where the library's path came from: the user's fix may be that variable.
+      std::string variable = libraryVariable(spec.name);
+      bool fromEnv = settings.library != spec.defaultLibrary;
+      throw Error(e.kind(), "binding " + settings.library + " (" +
+                                (fromEnv ? "from " + variable : "built in; " + variable + " overrides it") +
+                                "): " + e.message(),
+                  e.hint());
+    }
   }
   const MethodPlan& plan = plans[job.index];
   const MethodSpec& m = spec.methods[job.index];
