@@ -510,6 +510,11 @@ function(bitbridge_add_proxy name)
                         CXX_VISIBILITY_PRESET hidden VISIBILITY_INLINES_HIDDEN ON)
   target_include_directories(${name} PRIVATE "${header_dir}" ${ARG_INCLUDE_DIRECTORIES})
   target_link_libraries(${name} PRIVATE bitbridge::client ${name}_schema)
+  # A proxy is dropped where the program looks for the vendor's library, not next to
+  # libbitbridge-core: it finds that by the absolute directory it was linked from, in the build
+  # tree and installed alike.
+  set_target_properties(${name} PROPERTIES BUILD_WITH_INSTALL_RPATH OFF
+                        INSTALL_RPATH_USE_LINK_PATH ON)
   if(NOT BITBRIDGE_OS STREQUAL "windows")
     # Only the vendor's functions are exported: not the generated schema code nor Cap'n Proto's
     # static parts, which would otherwise leak out of the static archives.
