@@ -124,6 +124,16 @@ TEST(Proxy, CallTimeoutSettingIsAppliedAndCallsStillSucceed) {
   EXPECT_CONTAINS(r.out, "all answers right");
 }
 
+TEST(Proxy, CallsFromManyThreadsRaceToStartOneHost) {
+  ProgramRun r = run(PROXY_THREADS_PROGRAM, "BITBRIDGE_LOG=info");
+  EXPECT_EQ(r.status, 0) << r.out << r.err;
+  EXPECT_CONTAINS(r.out, "4 threads x 50 calls: all right");
+  // One host for the process, started once.
+  size_t first = r.err.find("bound in host pid");
+  ASSERT_NE(first, std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("bound in host pid", first + 1), std::string::npos) << r.err;
+}
+
 TEST(Proxy, UndeclaredFailureIsLoggedAndAborts) {
   ProgramRun ok = run(PROXY_STRICT_PROGRAM);
   EXPECT_EQ(ok.status, 0) << ok.out << ok.err;
