@@ -12,7 +12,12 @@
 #include <sstream>
 #include <string>
 
+#include <capnp/schema-parser.h>
 #include <gtest/gtest.h>
+#include <kj/filesystem.h>
+
+#include "bitbridge/error.h"
+#include "client/proxy/proxy_plan.h"
 
 #include "support/temp_dir.h"
 #include "support/test_support.h"
@@ -170,6 +175,43 @@ TEST(Proxy, GeneratorWritesOneExportPerMethod) {
   ProgramRun usage = run(BITBRIDGE_CLI, "", "proxy " + shellQuote(LEGACY_CALC_PROXY_SCHEMA));
   EXPECT_EQ(usage.status, 2);
   EXPECT_CONTAINS(usage.err, "--header");
+}
+
+// The check that holds a proxy's C types (from the vendor header, measured by the program's
+// compiler) to the schema, in-process: what a proxy whose header and schema drifted apart logs.
+TEST(Proxy, HeaderTypesAreCheckedAgainstTheSchema) {
+  auto fs = kj::newDiskFilesystem();
+  const kj::ReadableDirectory* dirs[2];
+  auto capnpDir = fs->getRoot().openSubdir(fs->getCurrentPath().eval(CAPNP_INCLUDE_DIR));
+  auto bitbridgeDir = fs->getRoot().openSubdir(fs->getCurrentPath().eval(BITBRIDGE_SCHEMA_DIR));
+  dirs[0] = capnpDir.get();
+  dirs[1] = bitbridgeDir.get();
+  capnp::SchemaParser parser;
+  auto file = parser.parseFromDirectory(fs->getRoot(), fs->getCurrentPath().eval(LEGACY_CALC_PROXY_SCHEMA),
+                                        kj::arrayPtr(dirs, 2));
+  auto iface = file.getNested("LegacyCalc").asInterface();
+  auto add = iface.getMethodByName("add");
+  proxy::MethodPlan plan = proxy::planMethod(iface, add);
+  EXPECT_EQ(plan.symbol, "calc_add");
+
+  struct Opaque;
+  using Right = int32_t (*)(Opaque*, int32_t, int32_t, int32_t*);
+  EXPECT_NO_THROW(proxy::checkCTypes(plan, proxy::methodSpec<Right>("calc_add", 2, true, ""), "calc.capnp"));
+
+  using WideA = int32_t (*)(Opaque*, int64_t, int32_t, int32_t*);
+  try {
+    proxy::checkCTypes(plan, proxy::methodSpec<WideA>("calc_add", 2, true, ""), "calc.capnp");
+    ADD_FAILURE() << "an 8-byte 'a' was accepted for Int32";
+  } catch (const Error& e) {
+    EXPECT_CONTAINS(e.what(), "calc_add: parameter 2 ('a') is Int32 in calc.capnp (LegacyCalc.add) "
+                              "but a signed integer of 8 bytes in the library's header");
+  }
+  using OutByValue = int32_t (*)(Opaque*, int32_t, int32_t, int32_t);
+  EXPECT_THROW(proxy::checkCTypes(plan, proxy::methodSpec<OutByValue>("calc_add", 2, true, ""), "calc.capnp"), Error);
+  using Fewer = int32_t (*)(Opaque*, int32_t, int32_t);
+  EXPECT_THROW(proxy::checkCTypes(plan, proxy::methodSpec<Fewer>("calc_add", 2, true, ""), "calc.capnp"), Error);
+  using VoidResult = void (*)(Opaque*, int32_t, int32_t, int32_t*);
+  EXPECT_THROW(proxy::checkCTypes(plan, proxy::methodSpec<VoidResult>("calc_add", 2, true, ""), "calc.capnp"), Error);
 }
 
 }  // namespace
