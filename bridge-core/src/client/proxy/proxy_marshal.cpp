@@ -199,9 +199,28 @@ char* textForCaller(capnp::Text::Reader text, bool callerFrees, InternedTexts& t
 
 }  // namespace
 
+// One parameter of fillRequest.
+static void fillParam(const MethodPlan& plan, const MethodSpec& spec, const void* const* args,
+                      const HandleTable& handles, capnp::DynamicStruct::Builder request, size_t i);
+
 void fillRequest(const MethodPlan& plan, const MethodSpec& spec, const void* const* args,
                  const HandleTable& handles, capnp::DynamicStruct::Builder request) {
   for (size_t i = 0; i < plan.params.size(); ++i) {
+    // Cap'n Proto's own range checks (a negative value for a UInt32, 300 for a UInt8) throw a
+    // kj::Exception; name the parameter instead.
+    try {
+      fillParam(plan, spec, args, handles, request, i);
+    } catch (const kj::Exception& e) {
+      throw Error(ErrorKind::BadConfiguration,
+                  plan.name + ": parameter '" + plan.params[i].name +
+                      "': the program's value does not fit the schema's type: " + e.getDescription().cStr());
+    }
+  }
+}
+
+static void fillParam(const MethodPlan& plan, const MethodSpec& spec, const void* const* args,
+                      const HandleTable& handles, capnp::DynamicStruct::Builder request, size_t i) {
+  {
     const ParamPlan& p = plan.params[i];
     const CType& c = spec.params[i];
     std::string where = plan.name + ": parameter '" + p.name + "'";
