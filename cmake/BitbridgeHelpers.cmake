@@ -32,6 +32,16 @@
 #       is (no PATH), and can be shipped as it is. Linux: does nothing (the RPATH finds the
 #       installed libbitbridge-core.so, which finds the hosts).
 #
+#   bitbridge_add_proxy(<name> SCHEMA <file.capnp> HEADER <vendor header>
+#                       [INTERFACE <Name>] [LIBRARY <path>] [OUTPUT_NAME <name>]
+#                       [INCLUDE_DIRECTORIES <dir>...] [IMPORT_DIRS <dir>...])
+#       A drop-in proxy: a shared library of this build's bitness exporting every function of the
+#       bind schema's interface with HEADER's C signature, each forwarded through bitbridge to
+#       the real library (LIBRARY, or $BITBRIDGE_PROXY_<NAME>_LIBRARY at run time) bound in a
+#       host of that library's bitness. `bitbridge proxy` writes its source at build time.
+#       OUTPUT_NAME (default <name>) makes lib<OUTPUT_NAME>.so: the vendor's library name, so a
+#       program linked against the vendor's library loads the proxy in its place.
+#
 # Inputs: BITBRIDGE_ARCH (bitness of this build), BITBRIDGE_SCHEMA_DIR, BITBRIDGE_TOOLCHAIN_DIR,
 # BITBRIDGE_OS, BITBRIDGE_CROSS_COMPONENTS, CAPNP_EXECUTABLE / CAPNPC_CXX_EXECUTABLE,
 # BITBRIDGE_PREFIX (installed package only).
@@ -437,3 +447,77 @@ endfunction()
 if(BITBRIDGE_OS STREQUAL "windows")
   _bitbridge_refuse_static_runtime()
 endif()
+
+# The `bitbridge` program that writes proxies' sources: this tree's own, or the installed one
+# (either bitness writes the same source).
+function(_bitbridge_proxy_generator out)
+  if(TARGET bitbridge_cli)
+    set(${out} "$<TARGET_FILE:bitbridge_cli>" PARENT_SCOPE)
+    return()
+  endif()
+  find_program(BITBRIDGE_PROXY_GENERATOR NAMES bitbridge bitbridge32
+               PATHS "${BITBRIDGE_PREFIX}/bin" "${BITBRIDGE_PREFIX}/bin/${BITBRIDGE_ARCH}"
+               NO_DEFAULT_PATH)
+  if(NOT BITBRIDGE_PROXY_GENERATOR)
+    message(FATAL_ERROR "bitbridge_add_proxy: no `bitbridge` program in ${BITBRIDGE_PREFIX}/bin "
+                        "(it writes the proxy's source); install bitbridge with its tools")
+  endif()
+  set(${out} "${BITBRIDGE_PROXY_GENERATOR}" PARENT_SCOPE)
+endfunction()
+
+function(bitbridge_add_proxy name)
+  cmake_parse_arguments(ARG "" "SCHEMA;HEADER;INTERFACE;LIBRARY;OUTPUT_NAME"
+                        "INCLUDE_DIRECTORIES;IMPORT_DIRS" ${ARGN})
+  foreach(required SCHEMA HEADER)
+    if(NOT ARG_${required})
+      message(FATAL_ERROR "bitbridge_add_proxy(${name}): ${required} is required")
+    endif()
+  endforeach()
+  if(NOT ARG_OUTPUT_NAME)
+    set(ARG_OUTPUT_NAME "${name}")
+  endif()
+  get_filename_component(schema "${ARG_SCHEMA}" ABSOLUTE)
+  get_filename_component(schema_name "${schema}" NAME)
+  get_filename_component(header "${ARG_HEADER}" ABSOLUTE)
+  get_filename_component(header_dir "${header}" DIRECTORY)
+  get_filename_component(header_name "${header}" NAME)
+  if(NOT EXISTS "${header}")
+    message(FATAL_ERROR "bitbridge_add_proxy(${name}): HEADER ${header} does not exist")
+  endif()
+
+  bitbridge_generate_schema(${name}_schema SCHEMAS "${schema}" IMPORT_DIRS ${ARG_IMPORT_DIRS})
+  _bitbridge_proxy_generator(generator)
+  set(import_flags "-I${CAPNP_INCLUDE_DIRECTORY}")
+  foreach(dir IN LISTS ARG_IMPORT_DIRS BITBRIDGE_SCHEMA_DIR)
+    list(APPEND import_flags "-I${dir}")
+  endforeach()
+  set(source "${CMAKE_CURRENT_BINARY_DIR}/${name}.proxy-gen/${name}_proxy.cpp")
+  set(interface_args "")
+  if(ARG_INTERFACE)
+    set(interface_args --interface "${ARG_INTERFACE}")
+  endif()
+  add_custom_command(
+    OUTPUT "${source}"
+    COMMAND "${CMAKE_COMMAND}" -E make_directory "${CMAKE_CURRENT_BINARY_DIR}/${name}.proxy-gen"
+    COMMAND "${generator}" proxy "${schema}" --header "${header_name}" --name "${ARG_OUTPUT_NAME}"
+            --library "${ARG_LIBRARY}" ${interface_args} ${import_flags} -o "${source}"
+    DEPENDS "${schema}" "${generator}"
+    COMMENT "bitbridge: writing the drop-in proxy ${ARG_OUTPUT_NAME} from ${schema_name}"
+    VERBATIM)
+
+  add_library(${name} SHARED "${source}")
+  set_target_properties(${name} PROPERTIES OUTPUT_NAME "${ARG_OUTPUT_NAME}"
+                        CXX_VISIBILITY_PRESET hidden VISIBILITY_INLINES_HIDDEN ON)
+  target_include_directories(${name} PRIVATE "${header_dir}" ${ARG_INCLUDE_DIRECTORIES})
+  target_link_libraries(${name} PRIVATE bitbridge::client ${name}_schema)
+  # A proxy is dropped where the program looks for the vendor's library, not next to
+  # libbitbridge-core: it finds that by the absolute directory it was linked from, in the build
+  # tree and installed alike.
+  set_target_properties(${name} PROPERTIES BUILD_WITH_INSTALL_RPATH OFF
+                        INSTALL_RPATH_USE_LINK_PATH ON)
+  if(NOT BITBRIDGE_OS STREQUAL "windows")
+    # Only the vendor's functions are exported: not the generated schema code nor Cap'n Proto's
+    # static parts, which would otherwise leak out of the static archives.
+    target_link_options(${name} PRIVATE "LINKER:--exclude-libs,ALL")
+  endif()
+endfunction()

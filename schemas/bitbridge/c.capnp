@@ -236,3 +236,32 @@ annotation user @0x9eb58067a54b5418 (param) :Void;
 # In a callback's method, on a Void parameter: the void* context the library passes back. It is
 # not sent to the client (which never sees a host pointer); the callback's capability already
 # says whose call it is.
+
+# Drop-in proxies (`bitbridge proxy`, bitbridge_add_proxy; docs/reference.md "Drop-in proxy
+# libraries"). A proxy exports the library's C functions in a process of the other bitness and
+# forwards each call through bitbridge; when bitbridge itself fails (the host cannot start, the
+# library is missing, the host died, a deadline passed, a value was refused) the function still
+# has to return something its caller understands. Hosts ignore these annotations.
+#
+# Example:
+#   interface Calc $C.onFailure(result = "CALC_E_NOMEM") {
+#     add @0 (...) -> (result :Int32) $C.symbol("calc_add");
+#     version @1 () -> (result :Text) $C.symbol("calc_version") $C.onFailure(result = "NULL");
+#     close @2 (...) -> () $C.symbol("calc_close") $C.onFailure(errno = "EIO");
+#   }
+
+struct Failure {
+  result @0 :Text;
+  # A C expression of the function's return type, compiled in the proxy after the vendor's
+  # header (so its macros work): "-1", "CALC_E_NOMEM", "NULL", "0.0". Empty for a void
+  # function; a function that returns a value must have one (a compile error otherwise).
+  errno @1 :Text;
+  # A C expression the proxy stores in `errno` before it returns: "EIO", "ENOSYS". Empty:
+  # errno is left as it was.
+}
+
+annotation onFailure @0xe9b63f5409630dca (interface, method) :Failure;
+# What a proxied function returns when bitbridge fails (the full error is logged). On the
+# interface: every method's default; on a method: that method's. Without one anywhere the
+# proxy logs the error and aborts the process: a caller of a C API cannot be told otherwise,
+# and going on with an out-parameter never written would be worse.

@@ -106,6 +106,18 @@ for pair in "$vendor32:32" "$vendor64:64"; do
   expect "^after errors: $bits-bit\$"
 done
 
+# An unchanged C program linked against the drop-in proxy bitbridge_add_proxy built from the
+# installed package: 64-bit program, 32-bit vendor32.so in bitbridge-host32.
+step "run greeter_proxy_program   (drop-in proxy libgreeter.so -> vendor32.so)"
+set +e
+output="$("$build/greeter_proxy_program" 2>&1)"
+status=$?
+set -e
+echo "$output" | sed 's/^/    /'
+[[ $status -eq 0 ]] || fail "greeter_proxy_program exited with status $status"
+expect '^proxy program: 64-bit, library: 32-bit$'
+expect '^shout: THROUGH A PROXY \(15\)$'
+
 # The mistakes: each must stop the build with the message that names the library and the fix.
 bad_case() {  # bad_case MODE STAGE(configure|build) MESSAGE-REGEX [CMAKE-ARG...]
   local mode=$1 stage=$2 message=$3 dir="$work/bad-$1" log="$work/bad-$1.log"

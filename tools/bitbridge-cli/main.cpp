@@ -1,4 +1,4 @@
-// `bitbridge`: the command-line tool installed with bitbridge: `inspect`, and `import-header`
+// `bitbridge`: the command-line tool installed with bitbridge: `inspect`, `proxy`, and `import-header`
 // where libclang is (the 64-bit Linux build). main() only dispatches.
 #include <cstring>
 #include <iostream>
@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "inspect_command.h"
+#include "proxy_command.h"
 #ifdef BITBRIDGE_HAVE_IMPORT_HEADER
 #include "import_header_command.h"
 #endif
@@ -19,7 +20,10 @@ void usage(std::ostream& out) {
          "                    (`bitbridge inspect --help` for its options)\n"
          "  import-header HEADER [--library FILE] [--update SCHEMA] [-o OUT] [-- CLANG ARGS]\n"
          "                    draft an annotated schema for Host::bind from a C header\n"
-         "                    (`bitbridge import-header --help`; 64-bit Linux build only)\n";
+         "                    (`bitbridge import-header --help`; 64-bit Linux build only)\n"
+         "  proxy SCHEMA --header HEADER [-I DIR]... [-o OUT]\n"
+         "                    write the C++ source of a drop-in proxy library from a bind schema\n"
+         "                    (`bitbridge proxy --help`)\n";
 }
 
 }  // namespace
@@ -33,6 +37,7 @@ int main(int argc, char** argv) {
   const std::string command = args.front();
   args.erase(args.begin());
   if (command == "inspect") return bitbridge::cli::runInspect(args, std::cout, std::cerr);
+  if (command == "proxy") return bitbridge::proxygen::runProxy(args, std::cout, std::cerr);
   if (command == "import-header") {
 #ifdef BITBRIDGE_HAVE_IMPORT_HEADER
     return bitbridge::importer::runImportHeader(args, std::cout, std::cerr);

@@ -1,0 +1,170 @@
+// What the code `bitbridge proxy` generates is built on (docs/reference.md "Drop-in proxy
+// libraries"): a drop-in library of the program's bitness that exports a vendor's C functions
+// and forwards each call to the real library, bound (Host::bind) in a host of the other bitness.
+//
+// The generated code defines each exported function with the vendor header's own types (taken
+// with decltype from the header's declaration, so they cannot drift), describes those C types
+// to the proxy (CType), and calls Proxy::call with the addresses of its arguments. Everything
+// else happens here, driven by the bind schema's /bitbridge/c.capnp annotations.
+//
+// Lifetime: one Proxy per generated library, created on the first call (a function-local
+// static of the generated code, so thread-safe) and never destroyed: the program may call the
+// C API from any thread, from static constructors and destructors and atexit handlers, so the
+// proxy must outlive every one of them. Its host exits when the process does (the channel's EOF).
+// Threading: any thread may call; calls run one at a time on the proxy's own thread, which owns
+// the bitbridge Runtime (Cap'n Proto's event loop belongs to one thread).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <tuple>
+#include <type_traits>
+
+#include "bitbridge/detail/capnp_schema.h"
+#include "bitbridge/export.h"
+
+namespace bitbridge::proxy {
+
+/// What a C type is, as far as the proxy converts it. Every C type of a proxied signature is
+/// described by kind and size, measured by the program's own compiler (cTypeOf<T>()).
+enum class CKind : uint8_t { Void, Bool, Signed, Unsigned, Float, Pointer, Other };
+
+struct CType {
+  CKind kind = CKind::Void;
+  uint8_t size = 0;             // sizeof(T); 0 for void
+  CKind pointee = CKind::Void;  // for a pointer: what it points to
+  uint8_t pointeeSize = 0;      // sizeof(*T); 0 for void*
+  CKind pointee2 = CKind::Void; // for a pointer to a pointer (T**): what that points to
+};
+
+namespace detail {
+template <typename T>
+constexpr CKind kindOf() {
+  using U = std::remove_cv_t<T>;
+  if constexpr (std::is_void_v<U>) return CKind::Void;
+  else if constexpr (std::is_same_v<U, bool>) return CKind::Bool;
+  else if constexpr (std::is_enum_v<U>)
+    return std::is_signed_v<std::underlying_type_t<U>> ? CKind::Signed : CKind::Unsigned;
+  else if constexpr (std::is_integral_v<U>) return std::is_signed_v<U> ? CKind::Signed : CKind::Unsigned;
+  else if constexpr (std::is_floating_point_v<U>) return CKind::Float;
+  else if constexpr (std::is_pointer_v<U>) return CKind::Pointer;
+  else return CKind::Other;
+}
+template <typename T, typename = void>
+struct IsComplete : std::false_type {};
+template <typename T>
+struct IsComplete<T, std::void_t<decltype(sizeof(T))>> : std::true_type {};
+// sizeof(T), 0 for void, functions and incomplete types (an opaque `struct calc_handle`),
+// 255 for anything larger (a struct the proxy does not convert).
+template <typename T>
+constexpr uint8_t sizeOfMaybeIncomplete() {
+  if constexpr (std::is_void_v<T> || std::is_function_v<T>) return 0;
+  else if constexpr (IsComplete<T>::value) return sizeof(T) > 255 ? 255 : static_cast<uint8_t>(sizeof(T));
+  else return 0;
+}
+}  // namespace detail
+
+template <typename T>
+constexpr CType cTypeOf() {
+  CType t;
+  t.kind = detail::kindOf<T>();
+  t.size = detail::sizeOfMaybeIncomplete<T>();
+  if constexpr (std::is_pointer_v<T>) {
+    using P = std::remove_cv_t<std::remove_pointer_t<T>>;
+    t.pointee = detail::kindOf<P>();
+    t.pointeeSize = detail::sizeOfMaybeIncomplete<P>();
+    if constexpr (std::is_pointer_v<P>) {
+      t.pointee2 = detail::kindOf<std::remove_cv_t<std::remove_pointer_t<P>>>();
+    }
+  }
+  return t;
+}
+
+/// The C signature of a function pointer type, as the vendor's header declares it.
+template <typename F>
+struct Signature;
+template <typename R, typename... A>
+struct Signature<R (*)(A...)> {
+  using Result = R;
+  template <std::size_t I>
+  using Arg = std::tuple_element_t<I, std::tuple<A...>>;
+  static constexpr std::size_t arity = sizeof...(A);
+  static constexpr CType result = cTypeOf<R>();
+  static constexpr CType params[sizeof...(A) + 1] = {cTypeOf<A>()..., CType{}};
+};
+
+template <typename F>
+using Result = typename Signature<F>::Result;
+template <typename F, std::size_t I>
+using Arg = typename Signature<F>::template Arg<I>;
+
+/// Where a function's return value is written: nothing for void.
+template <typename R>
+struct ResultSlot {
+  R value{};
+  void* address() { return &value; }
+  R take() { return value; }
+};
+template <>
+struct ResultSlot<void> {
+  void* address() { return nullptr; }
+  void take() {}
+};
+
+/// One exported function: its C name, the bind schema's method (by its index in the
+/// interface), its C types, and what it returns when bitbridge fails.
+struct MethodSpec {
+  const char* symbol;
+  uint16_t method;
+  CType result;
+  const CType* params;
+  uint32_t paramCount;
+  /// Whether $C.onFailure applies (the generated code then returns its value); without it a
+  /// failure is logged and the process aborted.
+  bool failureDeclared;
+  /// $C.onFailure as written, for the log line ("result = CALC_E_NOMEM, errno = EIO").
+  const char* failureText;
+};
+
+template <typename F>
+constexpr MethodSpec methodSpec(const char* symbol, uint16_t method, bool failureDeclared,
+                                const char* failureText) {
+  return MethodSpec{symbol, method, Signature<F>::result, Signature<F>::params,
+                    static_cast<uint32_t>(Signature<F>::arity), failureDeclared, failureText};
+}
+
+struct ProxySpec {
+  /// The proxy's name (the library's base name): in log lines and in its environment variable
+  /// BITBRIDGE_PROXY_<NAME>_LIBRARY (upper case, other characters as '_').
+  const char* name;
+  /// The library the host binds, unless that variable is set (may be empty: then it must be).
+  const char* defaultLibrary;
+  capnp::InterfaceSchema schema;
+  const MethodSpec* methods;
+  uint32_t methodCount;
+  /// The schema file's name, for messages.
+  const char* schemaFile;
+};
+
+/// The state behind one generated proxy library: see this file's top comment.
+class BITBRIDGE_API Proxy {
+ public:
+  explicit Proxy(const ProxySpec& spec);
+  ~Proxy();
+  Proxy(const Proxy&) = delete;
+  Proxy& operator=(const Proxy&) = delete;
+
+  /// Calls methods[index] with `args` (the address of each C argument, in order) and writes its
+  /// return value to `result` (nullptr for void), its out-parameters through the C pointers,
+  /// and errno if the schema declares $C.lastError. True on success. On a bitbridge failure the
+  /// full error is logged; then false when the method declares $C.onFailure (the generated code
+  /// returns that value), and the process aborts otherwise. Starts the host on the first call.
+  bool call(uint32_t index, const void* const* args, void* result) noexcept;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace bitbridge::proxy

@@ -1,0 +1,34 @@
+// A drop-in proxy's conversions between the caller's C arguments and its bind method's request
+// and response, as planned (proxy_plan.h). Runs on the proxy's thread while the calling thread
+// waits, so it reads and writes the caller's memory (its arguments, its out-pointers) directly.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <unordered_set>
+
+#include <capnp/dynamic.h>
+
+#include "client/proxy/proxy_handles.h"
+#include "client/proxy/proxy_plan.h"
+
+namespace bitbridge::proxy {
+
+/// Strings returned to the caller that stay the library's (no $C.freeWith): one copy of each
+/// distinct text for the proxy's life, so a `const char*` the caller keeps stays valid, as the
+/// library's static string would.
+using InternedTexts = std::unordered_set<std::string>;
+
+/// Sets `request`'s fields from the C arguments at `args`. Throws Error{BadConfiguration} for a
+/// handle the proxy did not hand out; capnp's range checks throw kj::Exception.
+void fillRequest(const MethodPlan& plan, const MethodSpec& spec, const void* const* args,
+                 const HandleTable& handles, capnp::DynamicStruct::Builder request);
+
+/// Writes the return value to `result`, the out-parameters through the caller's pointers, and
+/// returns the $lastError value if the method declares one.
+std::optional<int> writeResults(const MethodPlan& plan, const MethodSpec& spec,
+                                const void* const* args, void* result,
+                                capnp::DynamicStruct::Reader response, HandleTable& handles,
+                                InternedTexts& texts);
+
+}  // namespace bitbridge::proxy

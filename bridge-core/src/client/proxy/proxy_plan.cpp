@@ -1,0 +1,375 @@
+#include "client/proxy/proxy_plan.h"
+
+#include <capnp/any.h>
+
+#include "bitbridge/error.h"
+
+namespace bitbridge::proxy {
+namespace {
+
+// Annotation ids of /bitbridge/c.capnp (the host reads the same ids: host/bind/c_binding_plan.cpp).
+constexpr uint64_t kSymbol = 0xfed246c1d30eb48bull;
+constexpr uint64_t kType = 0xa673db53f51a5524ull;
+constexpr uint64_t kLengthOf = 0x944f0c1c4f19f055ull;
+constexpr uint64_t kOut = 0xde0686b897cd06eeull;
+constexpr uint64_t kLength = 0xb835821f7af7aefdull;
+constexpr uint64_t kCapacity = 0xdc9584248b436113ull;
+constexpr uint64_t kReturns = 0xb118884cbdc24ac3ull;
+constexpr uint64_t kInOut = 0xba1ead09a7fd347dull;
+constexpr uint64_t kHandle = 0xa481c1611f53b3b8ull;
+constexpr uint64_t kReleases = 0xe67e8727053ad7a2ull;
+constexpr uint64_t kFreeWith = 0x8d6f75502a6adc99ull;
+constexpr uint64_t kLastError = 0xcb3ef340e8617586ull;
+constexpr uint64_t kNullable = 0xd2f8c6c6c2b090c5ull;
+constexpr uint64_t kTerminated = 0x9417e296846e23d9ull;
+constexpr uint64_t kUserFor = 0xe6e1349f363c96e6ull;
+constexpr uint64_t kOnFailure = 0xe9b63f5409630dcaull;
+constexpr uint16_t kTypeWchar = 7;
+
+using Annotations = capnp::List<capnp::schema::Annotation>::Reader;
+
+std::optional<capnp::schema::Value::Reader> find(Annotations list, uint64_t id) {
+  for (auto a : list) {
+    if (a.getId() == id) return a.getValue();
+  }
+  return std::nullopt;
+}
+
+bool has(Annotations list, uint64_t id) { return find(list, id).has_value(); }
+
+std::string text(Annotations list, uint64_t id) {
+  auto v = find(list, id);
+  return v && v->isText() ? std::string(v->getText().cStr()) : std::string();
+}
+
+bool isScalar(capnp::Type t) {
+  switch (t.which()) {
+    case capnp::schema::Type::BOOL:
+    case capnp::schema::Type::INT8:
+    case capnp::schema::Type::INT16:
+    case capnp::schema::Type::INT32:
+    case capnp::schema::Type::INT64:
+    case capnp::schema::Type::UINT8:
+    case capnp::schema::Type::UINT16:
+    case capnp::schema::Type::UINT32:
+    case capnp::schema::Type::UINT64:
+    case capnp::schema::Type::FLOAT32:
+    case capnp::schema::Type::FLOAT64:
+    case capnp::schema::Type::ENUM:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool isInteger(capnp::Type t) {
+  return isScalar(t) && !t.isBool() && !t.isFloat32() && !t.isFloat64() && !t.isEnum();
+}
+
+Error refuse(const std::string& where, const std::string& what) {
+  return Error(ErrorKind::BadConfiguration, where + ": " + what,
+               "a drop-in proxy converts numbers, Bool, enums, Text, lists of numbers, Data and "
+               "handles (docs/reference.md \"Drop-in proxy libraries\"); call this function "
+               "through Host::bind instead, or leave it out of the proxy's schema");
+}
+
+}  // namespace
+
+std::string methodSymbol(capnp::InterfaceSchema::Method method) {
+  std::string symbol = text(method.getProto().getAnnotations(), kSymbol);
+  return symbol.empty() ? std::string(method.getProto().getName().cStr()) : symbol;
+}
+
+FailureDecl failureOf(capnp::InterfaceSchema iface, capnp::InterfaceSchema::Method method) {
+  auto value = find(method.getProto().getAnnotations(), kOnFailure);
+  if (!value) value = find(iface.getProto().getAnnotations(), kOnFailure);
+  FailureDecl decl;
+  if (!value || !value->isStruct()) return decl;
+  // Read without Failure's schema (a program's generated code need not carry c.capnp's nodes):
+  // struct Failure { result @0 :Text; errno @1 :Text; } has two pointers and no data.
+  auto s = value->getStruct().getAs<capnp::AnyStruct>();
+  auto pointers = s.getPointerSection();
+  decl.declared = true;
+  if (pointers.size() > 0 && !pointers[0].isNull()) decl.result = pointers[0].getAs<capnp::Text>();
+  if (pointers.size() > 1 && !pointers[1].isNull()) decl.errnoExpr = pointers[1].getAs<capnp::Text>();
+  return decl;
+}
+
+MethodPlan planMethod(capnp::InterfaceSchema iface, capnp::InterfaceSchema::Method method) {
+  MethodPlan plan{std::string(iface.getUnqualifiedName().cStr()) + "." +
+                      method.getProto().getName().cStr(),
+                  methodSymbol(method), method, {}, ResultRole::Void, {}, false, false, {}};
+  auto params = method.getParamType();
+  auto results = method.getResultType();
+
+  // Result fields: the return value, $lastError, and the out-parameters (matched below).
+  for (auto f : results.getFields()) {
+    auto ann = f.getProto().getAnnotations();
+    std::string name = f.getProto().getName();
+    if (has(ann, kLastError)) {
+      plan.lastErrorField = f;
+    } else if (has(ann, kReturns) || (name == "result" && !plan.resultField)) {
+      plan.resultField = f;
+    }
+  }
+  if (plan.resultField) {
+    auto f = *plan.resultField;
+    auto ann = f.getProto().getAnnotations();
+    auto t = f.getType();
+    std::string where = plan.name + ": result '" + f.getProto().getName().cStr() + "'";
+    if (has(ann, kHandle)) {
+      plan.resultRole = ResultRole::Handle;
+    } else if (t.isText()) {
+      auto type = find(ann, kType);
+      if (type && type->getEnum() == kTypeWchar) throw refuse(where, "wide text ($C.type(wchar)) is not converted by proxies yet");
+      plan.resultRole = ResultRole::Text;
+      std::string freeWith = text(ann, kFreeWith);
+      if (!freeWith.empty() && freeWith != "free") {
+        throw refuse(where, "a string freed with $C.freeWith(\"" + freeWith +
+                                "\") cannot be handed to the caller, who would pass the proxy's "
+                                "copy to the library's own free function");
+      }
+      plan.resultCallerFrees = freeWith == "free";
+    } else if (isScalar(t)) {
+      plan.resultRole = ResultRole::Value;
+      plan.resultPlatformWidth = has(ann, kType);
+    } else {
+      throw refuse(where, "a struct, list or capability result is not converted by proxies yet");
+    }
+  }
+
+  std::vector<capnp::StructSchema::Field> fields;
+  for (auto f : params.getFields()) fields.push_back(f);
+  auto indexOf = [&](const std::string& name) -> int32_t {
+    for (size_t i = 0; i < fields.size(); ++i) {
+      if (name == fields[i].getProto().getName().cStr()) return static_cast<int32_t>(i);
+    }
+    return -1;
+  };
+
+  for (size_t i = 0; i < fields.size(); ++i) {
+    auto f = fields[i];
+    auto ann = f.getProto().getAnnotations();
+    auto t = f.getType();
+    ParamPlan p;
+    p.name = f.getProto().getName();
+    p.field = f;
+    p.scalar = t;
+    p.nullable = has(ann, kNullable);
+    p.releases = has(ann, kReleases);
+    std::string where = plan.name + ": parameter '" + p.name + "'";
+    bool out = has(ann, kOut);
+    bool inout = has(ann, kInOut);
+    if (auto type = find(ann, kType)) {
+      if (type->getEnum() == kTypeWchar) throw refuse(where, "wide text ($C.type(wchar)) is not converted by proxies yet");
+      p.platformWidth = true;
+    }
+    if (has(ann, kUserFor)) throw refuse(where, "a callback's `void* user` ($C.userFor) comes with callbacks, which proxies do not take yet");
+    if (has(ann, kTerminated)) throw refuse(where, "a $C.terminated array is not converted by proxies yet");
+    if (t.isInterface()) throw refuse(where, "a callback (function pointer) is not converted by proxies yet");
+    if (t.isStruct()) throw refuse(where, "a struct (or a Bulk.BulkRef) is not converted by proxies yet");
+    if (out || inout) {
+      auto r = results.findFieldByName(p.name);
+      KJ_IF_MAYBE(rf, r) { p.resultField = *rf; }
+      else throw Error(ErrorKind::BadConfiguration, where + ": $C.out/$C.inout without a result field of that name");
+    }
+    std::string length = text(ann, kLength);
+    if (!length.empty()) {
+      p.countParam = indexOf(length);
+      if (p.countParam < 0) throw Error(ErrorKind::BadConfiguration, where + ": $C.length(\"" + length + "\") names no parameter");
+    }
+    if (auto cap = find(ann, kCapacity)) p.capacity = cap->getUint32();
+
+    if (has(ann, kHandle)) {
+      p.role = out ? ParamRole::OutHandle : ParamRole::Handle;
+      if (inout) throw refuse(where, "an $inout handle is not converted by proxies");
+    } else if (isScalar(t)) {
+      p.role = out ? ParamRole::OutValue : inout ? ParamRole::InOutValue : ParamRole::Value;
+    } else if (t.isText()) {
+      if (out && p.countParam < 0 && p.capacity == 0) {
+        p.role = ParamRole::OutTextPointer;
+        std::string freeWith = text(ann, kFreeWith);
+        if (!freeWith.empty() && freeWith != "free") {
+          throw refuse(where, "a string freed with $C.freeWith(\"" + freeWith +
+                                  "\") cannot be handed to the caller, who would pass the proxy's "
+                                  "copy to the library's own free function");
+        }
+        p.callerFrees = freeWith == "free";
+      } else {
+        p.role = out ? ParamRole::OutTextBuffer : inout ? ParamRole::InOutTextBuffer : ParamRole::Text;
+      }
+      p.scalar = capnp::Type(capnp::schema::Type::UINT8);
+    } else if (t.isData() || t.isList()) {
+      if (t.isList()) {
+        p.scalar = t.asList().getElementType();
+        if (!isScalar(p.scalar)) throw refuse(where, "a list of texts, structs or lists is not converted by proxies yet");
+      } else {
+        p.scalar = capnp::Type(capnp::schema::Type::UINT8);
+      }
+      p.role = out ? ParamRole::OutArray : inout ? ParamRole::InOutArray : ParamRole::Array;
+    } else {
+      throw refuse(where, "this type is not converted by proxies");
+    }
+    plan.params.push_back(std::move(p));
+  }
+
+  // $lengthOf("xs") on an integer parameter: its C value is xs's element count.
+  for (size_t i = 0; i < fields.size(); ++i) {
+    std::string of = text(fields[i].getProto().getAnnotations(), kLengthOf);
+    if (of.empty()) continue;
+    int32_t target = indexOf(of);
+    if (target < 0) throw Error(ErrorKind::BadConfiguration, plan.name + ": parameter '" + plan.params[i].name + "': $C.lengthOf(\"" + of + "\") names no parameter");
+    if (!isInteger(fields[i].getType())) throw Error(ErrorKind::BadConfiguration, plan.name + ": parameter '" + plan.params[i].name + "': $C.lengthOf on a non-integer");
+    if (plan.params[target].countParam < 0) plan.params[target].countParam = static_cast<int32_t>(i);
+  }
+  for (auto& p : plan.params) {
+    bool sized = p.role == ParamRole::Array || p.role == ParamRole::OutArray ||
+                 p.role == ParamRole::InOutArray || p.role == ParamRole::OutTextBuffer ||
+                 p.role == ParamRole::InOutTextBuffer;
+    if (!sized) continue;
+    if (p.countParam >= 0) {
+      auto& count = plan.params[p.countParam];
+      if (count.role != ParamRole::Value || !isInteger(count.scalar)) {
+        throw Error(ErrorKind::BadConfiguration, plan.name + ": parameter '" + p.name + "': its count '" + count.name + "' is not an integer passed by value");
+      }
+    } else if (p.capacity == 0 && p.role != ParamRole::InOutTextBuffer) {
+      throw refuse(plan.name + ": parameter '" + p.name + "'",
+                   "an array needs its element count ($C.lengthOf on its count parameter, "
+                   "$C.length or $C.capacity) for the proxy to know how much to send or copy back");
+    }
+  }
+  return plan;
+}
+
+namespace {
+
+const char* kindName(CKind k) {
+  switch (k) {
+    case CKind::Void: return "void";
+    case CKind::Bool: return "bool";
+    case CKind::Signed: return "signed integer";
+    case CKind::Unsigned: return "unsigned integer";
+    case CKind::Float: return "floating-point";
+    case CKind::Pointer: return "pointer";
+    case CKind::Other: return "struct/union";
+  }
+  return "?";
+}
+
+std::string describe(CKind kind, uint8_t size) {
+  if (kind == CKind::Void) return "void";
+  return std::string(kindName(kind)) + " of " + std::to_string(size) + " bytes";
+}
+
+std::string typeName(capnp::Type t) {
+  switch (t.which()) {
+    case capnp::schema::Type::BOOL: return "Bool";
+    case capnp::schema::Type::INT8: return "Int8";
+    case capnp::schema::Type::INT16: return "Int16";
+    case capnp::schema::Type::INT32: return "Int32";
+    case capnp::schema::Type::INT64: return "Int64";
+    case capnp::schema::Type::UINT8: return "UInt8";
+    case capnp::schema::Type::UINT16: return "UInt16";
+    case capnp::schema::Type::UINT32: return "UInt32";
+    case capnp::schema::Type::UINT64: return "UInt64";
+    case capnp::schema::Type::FLOAT32: return "Float32";
+    case capnp::schema::Type::FLOAT64: return "Float64";
+    case capnp::schema::Type::ENUM: return "an enum";
+    default: return "a non-scalar";
+  }
+}
+
+uint8_t widthOf(capnp::Type t) {
+  switch (t.which()) {
+    case capnp::schema::Type::BOOL:
+    case capnp::schema::Type::INT8:
+    case capnp::schema::Type::UINT8: return 1;
+    case capnp::schema::Type::INT16:
+    case capnp::schema::Type::UINT16: return 2;
+    case capnp::schema::Type::INT32:
+    case capnp::schema::Type::UINT32:
+    case capnp::schema::Type::FLOAT32:
+    case capnp::schema::Type::ENUM: return 4;
+    default: return 8;
+  }
+}
+
+bool isSigned(capnp::Type t) {
+  return t.isInt8() || t.isInt16() || t.isInt32() || t.isInt64();
+}
+
+// Whether a C scalar of (kind, size) holds values of schema type `t` without change.
+bool scalarFits(capnp::Type t, bool platformWidth, CKind kind, uint8_t size) {
+  bool integer = kind == CKind::Signed || kind == CKind::Unsigned;
+  if (t.isBool()) return kind == CKind::Bool || (platformWidth && integer && size == 4);
+  if (t.isFloat32() || t.isFloat64()) return kind == CKind::Float && size == widthOf(t);
+  if (t.isEnum()) return integer && size == 4;
+  if (!integer) return false;
+  if (platformWidth) return size == 4 || size == 8;
+  // char is signed on x86: a UInt8 array may be a char* too.
+  if (size == 1) return true;
+  return size == widthOf(t) && (kind == CKind::Signed) == isSigned(t);
+}
+
+}  // namespace
+
+void checkCTypes(const MethodPlan& plan, const MethodSpec& spec, const std::string& schemaFile) {
+  auto mismatch = [&](const std::string& what, const std::string& schemaSide, const std::string& cSide) {
+    return Error(ErrorKind::BadConfiguration,
+                 std::string(spec.symbol) + ": " + what + " is " + schemaSide + " in " + schemaFile +
+                     " (" + plan.name + ") but a " + cSide + " in the library's header",
+                 "make the schema say what the header declares, and generate the proxy again");
+  };
+  if (spec.paramCount != plan.params.size()) {
+    throw Error(ErrorKind::BadConfiguration,
+                std::string(spec.symbol) + " takes " + std::to_string(spec.paramCount) +
+                    " parameter(s) in the library's header but " + std::to_string(plan.params.size()) +
+                    " in " + schemaFile + " (" + plan.name + ")",
+                "one schema parameter per C parameter, in order; generate the proxy again");
+  }
+  for (size_t i = 0; i < plan.params.size(); ++i) {
+    const ParamPlan& p = plan.params[i];
+    const CType& c = spec.params[i];
+    std::string what = "parameter " + std::to_string(i + 1) + " ('" + p.name + "')";
+    switch (p.role) {
+      case ParamRole::Value:
+        if (!scalarFits(p.scalar, p.platformWidth, c.kind, c.size))
+          throw mismatch(what, typeName(p.scalar), describe(c.kind, c.size));
+        break;
+      case ParamRole::Handle:
+        if (c.kind != CKind::Pointer) throw mismatch(what, "a $C.handle", describe(c.kind, c.size));
+        break;
+      case ParamRole::OutHandle:
+        if (c.kind != CKind::Pointer || c.pointee != CKind::Pointer)
+          throw mismatch(what, "an $out $C.handle (T**)", describe(c.kind, c.size) + (c.kind == CKind::Pointer ? " to a " + describe(c.pointee, c.pointeeSize) : ""));
+        break;
+      case ParamRole::OutTextPointer:
+        if (c.kind != CKind::Pointer || c.pointee != CKind::Pointer)
+          throw mismatch(what, "an $out Text (char**)", describe(c.kind, c.size));
+        break;
+      default:
+        if (c.kind != CKind::Pointer) throw mismatch(what, "a pointer", describe(c.kind, c.size));
+        if (!scalarFits(p.scalar, p.platformWidth, c.pointee, c.pointeeSize))
+          throw mismatch(what, "a pointer to " + typeName(p.scalar), "pointer to a " + describe(c.pointee, c.pointeeSize));
+        break;
+    }
+  }
+  const CType& r = spec.result;
+  switch (plan.resultRole) {
+    case ResultRole::Void:
+      if (r.kind != CKind::Void) throw mismatch("the return value", "absent (no `result` field)", describe(r.kind, r.size));
+      break;
+    case ResultRole::Value:
+      if (!scalarFits(plan.resultField->getType(), plan.resultPlatformWidth, r.kind, r.size))
+        throw mismatch("the return value", typeName(plan.resultField->getType()), describe(r.kind, r.size));
+      break;
+    case ResultRole::Text:
+      if (r.kind != CKind::Pointer || r.pointeeSize != 1) throw mismatch("the return value", "Text (char*)", describe(r.kind, r.size));
+      break;
+    case ResultRole::Handle:
+      if (r.kind != CKind::Pointer) throw mismatch("the return value", "a $C.handle", describe(r.kind, r.size));
+      break;
+  }
+}
+
+}  // namespace bitbridge::proxy

@@ -1,0 +1,218 @@
+// Drop-in proxies (bitbridge_add_proxy, `bitbridge proxy`), end to end with real processes: the
+// unchanged C program of examples/legacy-calc-proxy, 64-bit, linked against the proxy made from
+// calc.capnp and legacy_calc.h, calling the 32-bit library in bitbridge-host32; the same source
+// linked against the real library in a 32-bit build, for comparison; the failure paths (library
+// missing, no host, a bad setting: the declared error value, errno and the log line; no
+// declaration: a logged abort); and the generator's refusals.
+#include <sys/wait.h>
+
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include <capnp/schema-parser.h>
+#include <gtest/gtest.h>
+#include <kj/filesystem.h>
+
+#include "bitbridge/error.h"
+#include "client/proxy/proxy_plan.h"
+
+#include "support/temp_dir.h"
+#include "support/test_support.h"
+
+namespace bitbridge {
+namespace {
+
+using test::TempDir;
+
+struct ProgramRun {
+  int status = -1;  // exit status, or -1 when killed by a signal
+  int signal = 0;
+  std::string out;
+  std::string err;
+};
+
+std::string shellQuote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+std::string readFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Runs `env <env> <program> <args>`, capturing stdout and stderr.
+ProgramRun run(const std::string& program, const std::string& env = "", const std::string& args = "") {
+  TempDir dir("bitbridge-proxy-run");
+  std::string errFile = dir / "stderr";
+  std::string command = "env " + env + " " + shellQuote(program) + " " + args + " 2>" + shellQuote(errFile);
+  ProgramRun r;
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (pipe == nullptr) return r;
+  char buffer[4096];
+  size_t n;
+  while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) r.out.append(buffer, n);
+  int status = ::pclose(pipe);
+  if (WIFEXITED(status)) {
+    r.status = WEXITSTATUS(status);
+    // `env` runs the program in its own process: a signal shows as the shell's 128 + n.
+    if (r.status > 128) r.signal = r.status - 128;
+  } else if (WIFSIGNALED(status)) {
+    r.signal = WTERMSIG(status);
+  }
+  r.err = readFile(errFile);
+  return r;
+}
+
+// Every line but the first (which says the program's own bitness).
+std::string afterFirstLine(const std::string& s) {
+  auto nl = s.find('\n');
+  return nl == std::string::npos ? std::string() : s.substr(nl + 1);
+}
+
+TEST(Proxy, UnchangedProgramCalls32BitLibraryFrom64Bit) {
+  ProgramRun r = run(LEGACY_CALC_PROGRAM);
+  EXPECT_EQ(r.status, 0) << r.out << r.err;
+  EXPECT_CONTAINS(r.out, "program: 64-bit, library: 32-bit legacy_calc 1.4.2");
+  EXPECT_CONTAINS(r.out, "add(2, 40) = 42 (status 0)");
+  EXPECT_CONTAINS(r.out, "divide(1, 0): status 3 (division by zero)");
+  EXPECT_CONTAINS(r.out, "total = 5000000001");
+  EXPECT_CONTAINS(r.out, "scaled = 10 20 30 40");
+  EXPECT_CONTAINS(r.out, "greet: Hello, world, from calculator 'demo' (32-bit)");
+  EXPECT_CONTAINS(r.out, "all answers right");
+}
+
+TEST(Proxy, ProgramAgainstProxyAnswersAsAgainstTheRealLibrary) {
+  ProgramRun proxied = run(LEGACY_CALC_PROGRAM);
+  ProgramRun real = run(LEGACY_CALC_PROGRAM32);
+  ASSERT_EQ(real.status, 0) << real.out << real.err;
+  EXPECT_CONTAINS(real.out, "program: 32-bit, library: 32-bit");
+  EXPECT_EQ(afterFirstLine(proxied.out), afterFirstLine(real.out));
+}
+
+TEST(Proxy, MissingLibraryGivesTheDeclaredErrorErrnoAndLogLine) {
+  TempDir dir("bitbridge-proxy-missing");
+  std::string missing = dir / "liblegacy_calc.so";
+  ProgramRun r = run(LEGACY_CALC_PROGRAM, "BITBRIDGE_PROXY_LEGACY_CALC_LIBRARY=" + shellQuote(missing));
+  EXPECT_EQ(r.status, 3) << r.out << r.err;
+  // CALC_E_NOMEM and EIO, as calc.capnp's $C.onFailure says; calc_strerror's own declared text.
+  EXPECT_CONTAINS(r.out, "calc_open failed: status 2 (calc library unavailable (see the bitbridge log)), errno 5");
+  EXPECT_CONTAINS(r.err, "proxy legacy_calc: calc_open failed; returning its declared failure "
+                         "(result = CALC_E_NOMEM, errno = EIO):");
+  EXPECT_CONTAINS(r.err, "binding " + missing + " (from BITBRIDGE_PROXY_LEGACY_CALC_LIBRARY)");
+}
+
+TEST(Proxy, NoHostGivesTheDeclaredErrorAndNamesTheHost) {
+  TempDir empty("bitbridge-proxy-nohost");
+  ProgramRun r = run(LEGACY_CALC_PROGRAM, "BITBRIDGE_HOST_DIR=" + shellQuote(empty.str()));
+  EXPECT_EQ(r.status, 3) << r.out << r.err;
+  EXPECT_CONTAINS(r.out, "calc_open failed: status 2");
+  EXPECT_CONTAINS(r.err, "calc_open failed; returning its declared failure");
+  EXPECT_CONTAINS(r.err, "bitbridge-host32");
+}
+
+TEST(Proxy, MalformedSettingIsNamedInTheLog) {
+  ProgramRun r = run(LEGACY_CALC_PROGRAM, "BITBRIDGE_CALL_TIMEOUT_MS=soon");
+  EXPECT_EQ(r.status, 3) << r.out << r.err;
+  EXPECT_CONTAINS(r.err, "BITBRIDGE_CALL_TIMEOUT_MS is 'soon', not a number of milliseconds");
+}
+
+TEST(Proxy, WellFormedTimeoutSettingsAreAccepted) {
+  ProgramRun r = run(LEGACY_CALC_PROGRAM, "BITBRIDGE_CALL_TIMEOUT_MS=30000 BITBRIDGE_START_TIMEOUT_MS=30000");
+  EXPECT_EQ(r.status, 0) << r.out << r.err;
+  EXPECT_CONTAINS(r.out, "all answers right");
+}
+
+TEST(Proxy, CallsFromManyThreadsRaceToStartOneHost) {
+  ProgramRun r = run(PROXY_THREADS_PROGRAM, "BITBRIDGE_LOG=info");
+  EXPECT_EQ(r.status, 0) << r.out << r.err;
+  EXPECT_CONTAINS(r.out, "4 threads x 50 calls: all right");
+  // One host for the process, started once.
+  size_t first = r.err.find("bound in host pid");
+  ASSERT_NE(first, std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("bound in host pid", first + 1), std::string::npos) << r.err;
+}
+
+TEST(Proxy, UndeclaredFailureIsLoggedAndAborts) {
+  ProgramRun ok = run(PROXY_STRICT_PROGRAM);
+  EXPECT_EQ(ok.status, 0) << ok.out << ok.err;
+  EXPECT_CONTAINS(ok.out, "library: 32-bit legacy_calc 1.4.2");
+
+  TempDir dir("bitbridge-proxy-strict");
+  ProgramRun r = run(PROXY_STRICT_PROGRAM, "BITBRIDGE_PROXY_LEGACY_CALC_LIBRARY=" + shellQuote(dir / "gone.so"));
+  EXPECT_EQ(r.signal, SIGABRT) << r.status << r.out << r.err;
+  EXPECT_CONTAINS(r.err, "proxy legacy_calc: calc_pointer_bits failed, and proxy_strict.capnp declares "
+                         "no $C.onFailure for it");
+  EXPECT_CONTAINS(r.err, "gone.so");
+  EXPECT_EQ(r.out.find("library:"), std::string::npos) << r.out;
+}
+
+TEST(Proxy, GeneratorRefusesCallbacksByName) {
+  ProgramRun r = run(BITBRIDGE_CLI, "",
+              "proxy " + shellQuote(BIND_CALLBACK_SCHEMA) + " --interface BindCallbacks --header vendor.h -I " +
+                  shellQuote(CAPNP_INCLUDE_DIR) + " -I " + shellQuote(BITBRIDGE_SCHEMA_DIR));
+  EXPECT_EQ(r.status, 1) << r.out << r.err;
+  EXPECT_CONTAINS(r.err, "BindCallbacks.sortI32: parameter 'cmp': a callback (function pointer) is "
+                         "not converted by proxies yet");
+  EXPECT_CONTAINS(r.err, "Host::bind instead");
+}
+
+TEST(Proxy, GeneratorWritesOneExportPerMethod) {
+  ProgramRun r = run(BITBRIDGE_CLI, "",
+              "proxy " + shellQuote(LEGACY_CALC_PROXY_SCHEMA) + " --header legacy_calc.h -I " +
+                  shellQuote(CAPNP_INCLUDE_DIR) + " -I " + shellQuote(BITBRIDGE_SCHEMA_DIR));
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_CONTAINS(r.out, "#include \"legacy_calc.h\"");
+  EXPECT_CONTAINS(r.out, "calc_greet(bp::Arg<decltype(&::calc_greet), 0> a0");
+  EXPECT_CONTAINS(r.out, "return static_cast<R>(CALC_E_NOMEM);");
+  EXPECT_CONTAINS(r.out, "errno = (EIO);");
+  ProgramRun usage = run(BITBRIDGE_CLI, "", "proxy " + shellQuote(LEGACY_CALC_PROXY_SCHEMA));
+  EXPECT_EQ(usage.status, 2);
+  EXPECT_CONTAINS(usage.err, "--header");
+}
+
+// The check that holds a proxy's C types (from the vendor header, measured by the program's
+// compiler) to the schema, in-process: what a proxy whose header and schema drifted apart logs.
+TEST(Proxy, HeaderTypesAreCheckedAgainstTheSchema) {
+  auto fs = kj::newDiskFilesystem();
+  const kj::ReadableDirectory* dirs[2];
+  auto capnpDir = fs->getRoot().openSubdir(fs->getCurrentPath().eval(CAPNP_INCLUDE_DIR));
+  auto bitbridgeDir = fs->getRoot().openSubdir(fs->getCurrentPath().eval(BITBRIDGE_SCHEMA_DIR));
+  dirs[0] = capnpDir.get();
+  dirs[1] = bitbridgeDir.get();
+  capnp::SchemaParser parser;
+  auto file = parser.parseFromDirectory(fs->getRoot(), fs->getCurrentPath().eval(LEGACY_CALC_PROXY_SCHEMA),
+                                        kj::arrayPtr(dirs, 2));
+  auto iface = file.getNested("LegacyCalc").asInterface();
+  auto add = iface.getMethodByName("add");
+  proxy::MethodPlan plan = proxy::planMethod(iface, add);
+  EXPECT_EQ(plan.symbol, "calc_add");
+
+  struct Opaque;
+  using Right = int32_t (*)(Opaque*, int32_t, int32_t, int32_t*);
+  EXPECT_NO_THROW(proxy::checkCTypes(plan, proxy::methodSpec<Right>("calc_add", 2, true, ""), "calc.capnp"));
+
+  using WideA = int32_t (*)(Opaque*, int64_t, int32_t, int32_t*);
+  try {
+    proxy::checkCTypes(plan, proxy::methodSpec<WideA>("calc_add", 2, true, ""), "calc.capnp");
+    ADD_FAILURE() << "an 8-byte 'a' was accepted for Int32";
+  } catch (const Error& e) {
+    EXPECT_CONTAINS(e.what(), "calc_add: parameter 2 ('a') is Int32 in calc.capnp (LegacyCalc.add) "
+                              "but a signed integer of 8 bytes in the library's header");
+  }
+  using OutByValue = int32_t (*)(Opaque*, int32_t, int32_t, int32_t);
+  EXPECT_THROW(proxy::checkCTypes(plan, proxy::methodSpec<OutByValue>("calc_add", 2, true, ""), "calc.capnp"), Error);
+  using Fewer = int32_t (*)(Opaque*, int32_t, int32_t);
+  EXPECT_THROW(proxy::checkCTypes(plan, proxy::methodSpec<Fewer>("calc_add", 2, true, ""), "calc.capnp"), Error);
+  using VoidResult = void (*)(Opaque*, int32_t, int32_t, int32_t*);
+  EXPECT_THROW(proxy::checkCTypes(plan, proxy::methodSpec<VoidResult>("calc_add", 2, true, ""), "calc.capnp"), Error);
+}
+
+}  // namespace
+}  // namespace bitbridge
