@@ -26,7 +26,9 @@ foreach(symbol
     "bitbridge::Host::open(" "bitbridge::Host::allocate(" "bitbridge::Runtime::Runtime("
     "bitbridge::BulkBuffer::view(" "bitbridge::fromWire(" "bitbridge::Error::Error("
     "bitbridge::fromKjException(" "bitbridge::inspectBinary(" "bitbridge::archName("
-    "typeinfo for bitbridge::Error" "bitbridge::exchangeHello(" "bitbridge::BulkSegment::open(")
+    "typeinfo for bitbridge::Error" "bitbridge::exchangeHello(" "bitbridge::BulkSegment::open("
+    "bitbridge::ComObject::invoke(" "typeinfo for bitbridge::ComObjectHandle"
+    "bitbridge::variantFromWire(")
   string(FIND "${exported}" "${symbol}" at)
   if(at EQUAL -1)
     string(APPEND problems "\n  not exported: ${symbol}")

@@ -49,6 +49,46 @@ std::string typeName(IDispatch* dispatch, const std::string& fallback) {
   return out;
 }
 
+// For method `memberId` of `dispatch`'s type information: the element type of each of the first
+// `count` parameters that is ByRef ([in, out] pointer to an automation type), VT_EMPTY for the
+// others, or all VT_EMPTY when there is no type information. On the apartment thread.
+std::vector<VARTYPE> byRefParameters(IDispatch* dispatch, DISPID memberId, size_t count) {
+  std::vector<VARTYPE> types(count, VT_EMPTY);
+  ITypeInfo* info = nullptr;
+  if (FAILED(dispatch->GetTypeInfo(0, LOCALE_USER_DEFAULT, &info)) || info == nullptr) {
+    return types;
+  }
+  TYPEATTR* attributes = nullptr;
+  if (SUCCEEDED(info->GetTypeAttr(&attributes))) {
+    for (UINT f = 0; f < attributes->cFuncs; ++f) {
+      FUNCDESC* function = nullptr;
+      if (FAILED(info->GetFuncDesc(f, &function))) continue;
+      bool found = function->memid == memberId &&
+                   (function->invkind & (INVOKE_FUNC | INVOKE_PROPERTYGET)) != 0;
+      if (found) {
+        for (size_t p = 0; p < count && p < static_cast<size_t>(function->cParams); ++p) {
+          const ELEMDESC& parameter = function->lprgelemdescParam[p];
+          USHORT flags = parameter.paramdesc.wParamFlags;
+          if (parameter.tdesc.vt == VT_PTR && (flags & PARAMFLAG_FOUT) != 0 &&
+              (flags & PARAMFLAG_FRETVAL) == 0 && parameter.tdesc.lptdesc != nullptr) {
+            VARTYPE inner = parameter.tdesc.lptdesc->vt;
+            if (inner == VT_VARIANT || (inner != VT_PTR && inner != VT_USERDEFINED &&
+                                        inner != VT_SAFEARRAY && inner != VT_CARRAY &&
+                                        elementTypeKnown(inner))) {
+              types[p] = inner;
+            }
+          }
+        }
+      }
+      info->ReleaseFuncDesc(function);
+      if (found) break;
+    }
+    info->ReleaseTypeAttr(attributes);
+  }
+  info->Release();
+  return types;
+}
+
 // VARIANTs owned by one call, cleared in the apartment however the call ends.
 struct VariantStore {
   explicit VariantStore(size_t count) : values(count) {
@@ -141,15 +181,30 @@ struct InvokeCall {
       passed[slot] = store.values[slot];
       ++slot;
     }
-    bool byReference = kind == proto::InvokeKind::METHOD;
+    // ByRef parameters ([in, out] T*, VB6's default) get a reference to a value of exactly
+    // their type, in `store`, so that what they write comes back (VB6's own late binding
+    // passes its variables so); every other argument goes by value. The type library says
+    // which are which; without one, everything goes by value.
+    std::vector<VARTYPE> byRefTypes =
+        kind == proto::InvokeKind::METHOD ? byRefParameters(dispatch, memberId, positional)
+                                          : std::vector<VARTYPE>(positional, VT_EMPTY);
     for (size_t i = 0; i < positional; ++i, ++slot) {
       size_t index = positional - 1 - i;
-      toNative(args[index], store.values[slot], "argument " + std::to_string(index + 1));
-      if (byReference && V_VT(&store.values[slot]) != VT_ERROR) {
+      VARIANT& value = store.values[slot];
+      toNative(args[index], value, "argument " + std::to_string(index + 1));
+      VARTYPE target = byRefTypes[index];
+      bool missing = V_VT(&value) == VT_ERROR && V_ERROR(&value) == DISP_E_PARAMNOTFOUND;
+      if (target == VT_VARIANT && !missing) {
         V_VT(&passed[slot]) = VT_BYREF | VT_VARIANT;
-        V_VARIANTREF(&passed[slot]) = &store.values[slot];
+        V_VARIANTREF(&passed[slot]) = &value;
+      } else if (target != VT_EMPTY && !missing &&
+                 SUCCEEDED(::VariantChangeType(&value, &value, 0, target))) {
+        V_VT(&passed[slot]) = VT_BYREF | target;
+        V_BYREF(&passed[slot]) = target == VT_DECIMAL ? static_cast<void*>(&V_DECIMAL(&value))
+                                                      : static_cast<void*>(&V_I8(&value));
       } else {
-        passed[slot] = store.values[slot];  // missing (VT_ERROR) goes by value, as VB passes it
+        // By value; a value that does not convert is left for Invoke to call a type mismatch.
+        passed[slot] = value;  // a shallow view: store owns it
       }
     }
     DISPPARAMS parameters{};
