@@ -192,7 +192,12 @@ TEST_P(ComInproc, DispatchErrorsAreNamed) {
       << count.message();
   Error type = expectError(ErrorKind::Remote, [&] { object.call("Add", {"not a number", 1}); });
   EXPECT_CONTAINS(type.message(), "DISP_E_TYPEMISMATCH");
-  EXPECT_CONTAINS(type.message(), "argument 1");
+  EXPECT_CONTAINS(type.message(), "has the wrong type");
+  // Which argument: IDispatch's puArgErr counts in rgvarg (last argument first) on Windows, and
+  // in declaration order under Wine 8, so only a one-argument member names the same one in both.
+  Error byRef = expectError(ErrorKind::Remote, [&] { object.call("Twice", {"not a number"}); });
+  EXPECT_CONTAINS(byRef.message(), "DISP_E_TYPEMISMATCH");
+  EXPECT_CONTAINS(byRef.message(), "argument 1 has the wrong type");
   EXPECT_EQ(object.call("Add", {20, 22}).asInt(), 42);
 }
 
