@@ -321,6 +321,7 @@ TEST_P(Dictionary, WinesScriptingDictionaryFilledEnumeratedAndQueried) {
   // Its own error for a duplicate key.
   Error e = expectError(ErrorKind::Remote, [&] { dict.call("Add", {"b", 1}); });
   EXPECT_CONTAINS(e.message(), "Add");
+  EXPECT_CONTAINS(e.message(), "VB error 457");  // "This key is already associated..."
 }
 
 TEST_P(Dictionary, RegisteredByClsidAndUnknownClassesNamed) {

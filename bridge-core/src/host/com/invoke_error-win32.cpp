@@ -2,6 +2,7 @@
 
 #include <oleauto.h>
 
+#include <cstdint>
 #include <cstdio>
 
 #include "common/platform/com_errors-win32.h"
@@ -61,7 +62,13 @@ Error invokeError(HRESULT result, EXCEPINFO& exception, UINT argumentError, unsi
                           (description.empty() ? std::string("(no description)") : description) +
                           " (source: " + (source.empty() ? std::string("unknown") : source) +
                           ", HRESULT " + hex(code);
-    if (exception.wCode != 0) message += ", error " + std::to_string(exception.wCode);
+    if (exception.wCode != 0) {
+      message += ", error " + std::to_string(exception.wCode);
+    } else if ((static_cast<uint32_t>(code) & 0xFFFF0000u) == 0x800A0000u) {
+      // FACILITY_CONTROL: a Visual Basic run-time error, known by its number (457: "This key is
+      // already associated with an element of this collection").
+      message += ", VB error " + std::to_string(static_cast<uint32_t>(code) & 0xFFFFu);
+    }
     if (exception.dwHelpContext != 0 || !helpFile.empty()) {
       message += ", help context " + std::to_string(exception.dwHelpContext);
       if (!helpFile.empty()) message += " in " + helpFile;
