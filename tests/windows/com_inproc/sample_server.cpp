@@ -304,6 +304,11 @@ class Sample final : public Automation<_Sample> {
     *sum = a + b;
     return S_OK;
   }
+  HRESULT STDMETHODCALLTYPE get_LiveObjects(LONG* count) override {
+    if (!onOwnThread()) return RPC_E_WRONG_THREAD;
+    *count = g_objects;
+    return S_OK;
+  }
 
  private:
   BSTR name_ = nullptr;
