@@ -127,7 +127,7 @@ class BITBRIDGE_API ComVariant {
 };
 
 /// VT_ARRAY: elements in SafeArray order (column-major: the first index varies fastest).
-struct ComSafeArray {
+struct BITBRIDGE_API ComSafeArray {
   uint16_t elementType = 12;  // VT_VARIANT
   std::vector<ComBound> bounds;
   std::vector<ComVariant> elements;
