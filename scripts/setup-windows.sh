@@ -40,6 +40,9 @@ PACKAGES=(
   # libffi for Host::bind: the Linux builds use this package; its version is the Debian source
   # package built for each triple below.
   libffi-dev
+  # widl compiles the IDL of the tests' in-process COM server (tests/windows/com_inproc/) to
+  # its header and type library; libwine-dev has the system IDL files it imports (oaidl.idl).
+  mingw-w64-tools libwine-dev
 )
 TRIPLES=(i686-w64-mingw32 x86_64-w64-mingw32)
 DEPS_ROOT=${BITBRIDGE_WINDOWS_DEPS:-$HOME/.cache/bitbridge/windows}

@@ -27,7 +27,9 @@ foreach(symbol
     "bitbridge::BulkBuffer::view(" "bitbridge::fromWire(" "bitbridge::Error::Error("
     "bitbridge::fromKjException(" "bitbridge::inspectBinary(" "bitbridge::archName("
     "typeinfo for bitbridge::Error" "bitbridge::exchangeHello(" "bitbridge::BulkSegment::open("
-    "bitbridge::proxy::Proxy::call(" "bitbridge::proxy::planMethod(")
+    "bitbridge::proxy::Proxy::call(" "bitbridge::proxy::planMethod("
+    "bitbridge::ComObject::invoke(" "typeinfo for bitbridge::ComObjectHandle"
+    "bitbridge::variantFromWire(")
   string(FIND "${exported}" "${symbol}" at)
   if(at EQUAL -1)
     string(APPEND problems "\n  not exported: ${symbol}")

@@ -8,6 +8,8 @@
 using Cxx = import "/capnp/c++.capnp";
 $Cxx.namespace("bitbridge::proto");
 
+using Com = import "/bitbridge/com.capnp";
+
 const protocolVersion :UInt32 = 1;
 
 struct ComponentInfo {
@@ -63,4 +65,13 @@ interface Host {
   # single-segment message (Data rather than List(Node): schema.capnp.h does not survive
   # <windows.h>, whose CONST macro hits an enumerant, and this header is public). Every function is resolved and checked here,
   # before any call; `functions` is how many. Calls then run the library's code in this host.
+
+  createComObject @7 (classId :Text, path :Text) -> (object :Com.Dispatch);
+  # Windows hosts: creates an in-process COM object on the host's apartment thread (one STA that
+  # pumps messages; every call to the object and to the objects it returns is run there, one at
+  # a time). `classId` is a ProgID ("Scripting.Dictionary") or a CLSID in braces. With `path`
+  # empty, the class is looked up in the registry view of the host's bitness
+  # (CoCreateInstance, CLSCTX_INPROC_SERVER); otherwise `path` is the DLL, loaded without the
+  # registry (LoadLibrary, DllGetClassObject, IClassFactory::CreateInstance; `classId` must then
+  # be a CLSID), its header checked first. Linux hosts: Unimplemented.
 }

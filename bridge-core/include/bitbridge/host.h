@@ -27,6 +27,7 @@
 
 #include "bitbridge/arch.h"
 #include "bitbridge/bulk.h"
+#include "bitbridge/com.h"
 #include "bitbridge/error.h"
 #include "bitbridge/export.h"
 
@@ -278,6 +279,19 @@ class BITBRIDGE_API Host {
         .template castAs<Interface>();
   }
 
+  /// Windows hosts: creates the in-process COM class `classId` (a ProgID such as
+  /// "Scripting.Dictionary", or a CLSID "{...}") registered in the registry view of the host's
+  /// bitness, on the host's apartment thread (an STA that pumps messages), and returns it for
+  /// late-bound calls (bitbridge/com.h). Spawn the host with HostOptions::arch set to the
+  /// class's bitness. Throws Error: NotFound (class not registered in that view),
+  /// BadConfiguration (other activation failures, with their HRESULT), Unimplemented (a Linux
+  /// host).
+  ComObject createComObject(const std::string& classId);
+  /// The same without the registry: loads the DLL at `path` (its header checked first:
+  /// WrongBitness before loading when it is not of the host's architecture; spawn the host
+  /// with HostOptions::legacyLibrary = path so that its header picks the host) and asks its
+  /// DllGetClassObject for class `clsid` ("{...}"). Nothing is written to the registry.
+  ComObject createComObjectFromFile(const std::string& path, const std::string& clsid);
   HostInfo info();
 
   /// Allocates a shared-memory buffer of `bytes` (may exceed 4 GiB, even in a 32-bit client)

@@ -266,6 +266,21 @@ BulkBuffer Host::allocate(uint64_t bytes, const BulkOptions& options) {
   return BulkBuffer(std::move(segment), impl_->bootstrap);
 }
 
+ComObject Host::createComObject(const std::string& classId) {
+  ensureRunning();
+  auto request = impl_->bootstrap.createComObjectRequest();
+  request.setClassId(classId);
+  return ComObject(*this, wait(request.send()).getObject());
+}
+
+ComObject Host::createComObjectFromFile(const std::string& path, const std::string& clsid) {
+  ensureRunning();
+  auto request = impl_->bootstrap.createComObjectRequest();
+  request.setClassId(clsid);
+  request.setPath(path);
+  return ComObject(*this, wait(request.send()).getObject());
+}
+
 HostInfo Host::info() {
   ensureRunning();
   auto response = wait(impl_->bootstrap.infoRequest().send());

@@ -171,6 +171,15 @@ kj::Promise<void> HostService::bind(BindContext context) {
   return kj::READY_NOW;
 }
 
+kj::Promise<void> HostService::createComObject(CreateComObjectContext context) {
+  auto params = context.getParams();
+  if (com_ == nullptr) com_ = makeComHost(logger_);
+  return com_->create(params.getClassId(), params.getPath())
+      .then([context](capnp::Capability::Client object) mutable {
+        context.getResults().setObject(object.castAs<proto::Dispatch>());
+      });
+}
+
 int runHost(kj::AsyncIoContext& io, kj::Own<kj::AsyncIoStream> stream,
             std::shared_ptr<spdlog::logger> logger, kj::Duration helloTimeout,
             Transport transport, HostWatchdogSettings watchdogSettings, ConnectionLimits limits) {

@@ -22,6 +22,7 @@
 #include "host/bounded_message_stream.h"
 #include "wire/rpc_limits.h"  // rpcReaderOptions, for the service and the shared host
 #include "host/bulk_registry.h"
+#include "host/com/com_host.h"
 #include "host/components/component_loader.h"
 #include "host/components/component_threads.h"
 #include "host/host_watchdog.h"
@@ -74,6 +75,7 @@ class HostService final : public proto::Host::Server {
   kj::Promise<void> attachBulk(AttachBulkContext context) override;
   kj::Promise<void> detachBulk(DetachBulkContext context) override;
   kj::Promise<void> bind(BindContext context) override;
+  kj::Promise<void> createComObject(CreateComObjectContext context) override;
 
  private:
   static void fillComponent(proto::ComponentInfo::Builder out, const LoadedComponent& component);
@@ -87,6 +89,9 @@ class HostService final : public proto::Host::Server {
   SharedInstances* shared_;
   std::set<uint64_t> attached_;  // bulk segments attached through this connection
   uint64_t connection_;          // owner of those segments in `bulk_` (bulk_registry.h)
+  // This connection's COM objects and their apartment (com_host.h): made on the first
+  // createComObject, so a host that serves no COM starts no apartment thread.
+  std::unique_ptr<ComHost> com_;
 };
 
 /// Runs a host on an already-open channel until the client disconnects or asks it to shut

@@ -1,0 +1,182 @@
+// In-process COM objects (ActiveX DLLs, VB6 classes, Scripting.Dictionary...) created in a host
+// of their bitness and called by late binding (IDispatch), from a client of either bitness.
+//
+//   bitbridge::HostOptions options;
+//   options.arch = bitbridge::Arch::x86;                    // the DLL's bitness (or legacyLibrary)
+//   auto host = bitbridge::Host::spawn(runtime, options);
+//   bitbridge::ComObject dict = host.createComObject("Scripting.Dictionary");
+//   dict.call("Add", {"a", 1});
+//   int64_t n = dict.get("Count").asInt();
+//   for (const auto& key : dict.enumerate()) ...
+//
+// Windows hosts only (a Linux host answers Unimplemented). The schema on the wire is
+// schemas/bitbridge/com.capnp. Threading and lifetime: a ComObject belongs to the thread of the
+// Host it came from and must not outlive that Host, nor be used after the Host was moved (it
+// keeps a pointer to it). Releasing the last copy of a ComObject releases the COM object in the
+// host (on its apartment thread).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <capnp/capability.h>
+
+#include "bitbridge/export.h"
+
+namespace bitbridge {
+
+class Host;
+class ComObject;
+
+/// Which alternative a ComVariant holds: the automation types of a VARIANT.
+enum class VariantType : uint8_t {
+  Empty, Null, I1, I2, I4, I8, UI1, UI2, UI4, UI8, R4, R8, Currency, Date, Decimal, Bool,
+  BStr, Error, Missing, Array, Object, Unknown, Nothing,
+};
+
+/// Stable name of a VariantType ("i4", "bstr", ...), for messages.
+BITBRIDGE_API const char* variantTypeName(VariantType type);
+
+/// VT_DECIMAL: a 96-bit magnitude divided by 10^scale.
+struct ComDecimal {
+  uint8_t scale = 0;
+  bool negative = false;
+  uint32_t hi32 = 0;
+  uint64_t lo64 = 0;
+};
+
+/// One dimension of a SAFEARRAY.
+struct ComBound {
+  int32_t lower = 0;
+  uint32_t count = 0;
+};
+
+/// Something that holds an object reference inside a ComVariant: the client's ComObject, or the
+/// host's COM pointer. Opaque to users; destroyed when the last ComVariant holding it goes.
+class BITBRIDGE_API ComObjectHandle {
+ public:
+  virtual ~ComObjectHandle();
+};
+
+struct ComSafeArray;
+
+/// A VARIANT by value: plain data copied, strings as exact UTF-16, arrays with their element
+/// type and bounds, objects by reference (ComObject).
+class BITBRIDGE_API ComVariant {
+ public:
+  ComVariant() = default;  // VT_EMPTY
+  ComVariant(int32_t value) : type_(VariantType::I4), int_(value) {}
+  ComVariant(int64_t value) : type_(VariantType::I8), int_(value) {}
+  ComVariant(double value) : type_(VariantType::R8), real_(value) {}
+  ComVariant(bool value) : type_(VariantType::Bool), int_(value ? 1 : 0) {}
+  /// UTF-8 text as a BSTR (throws Error BadConfiguration for text that is not UTF-8).
+  ComVariant(const char* text);
+  ComVariant(const std::string& text);
+  ComVariant(std::u16string units) : type_(VariantType::BStr), units_(std::move(units)) {}
+  ComVariant(ComSafeArray array);
+  ComVariant(const ComObject& object);
+
+  static ComVariant null();
+  static ComVariant missing();  ///< an optional argument left out (DISP_E_PARAMNOTFOUND)
+  static ComVariant nothing();  ///< VB6 Nothing (a null object)
+  static ComVariant error(int32_t scode);
+  /// Integers of a given width (VariantType I1..UI8); the value must fit (else BadConfiguration).
+  static ComVariant integer(VariantType type, int64_t value);
+  static ComVariant unsignedInteger(uint64_t value);  ///< VT_UI8
+  static ComVariant single(float value);
+  static ComVariant currency(int64_t scaledBy10000);
+  static ComVariant date(double oleDate);
+  static ComVariant decimal(ComDecimal value);
+  /// Internal: an object reference held by `handle` (VariantType Object or Unknown).
+  static ComVariant object(std::shared_ptr<ComObjectHandle> handle, bool dispatch = true);
+
+  VariantType type() const { return type_; }
+  bool isEmpty() const { return type_ == VariantType::Empty; }
+  /// Any integer type, Bool (0/1), Currency (truncated), Error (the SCODE); else BadConfiguration
+  /// naming the type held.
+  int64_t asInt() const;
+  uint64_t asUInt64() const;  ///< UI8 exactly; other integers as asInt()
+  double asDouble() const;    ///< R4, R8, Date, any integer
+  bool asBool() const;
+  /// Currency exactly: the value times 10,000 (CY.int64).
+  int64_t currencyScaled() const;
+  /// The BSTR's exact UTF-16 code units (embedded NULs kept).
+  const std::u16string& bstr() const;
+  /// The BSTR as UTF-8, up to an embedded NUL if any.
+  std::string text() const;
+  const ComSafeArray& array() const;
+  const ComDecimal& decimal() const;
+  /// The object (VariantType Object), callable; throws BadConfiguration for anything else.
+  ComObject asObject() const;
+  const std::shared_ptr<ComObjectHandle>& objectHandle() const { return object_; }
+  /// A short description for messages and tests: "i4 42", "bstr \"a\"", "array(12)[3]".
+  std::string describe() const;
+
+ private:
+  VariantType type_ = VariantType::Empty;
+  int64_t int_ = 0;
+  uint64_t uint_ = 0;
+  double real_ = 0;
+  std::u16string units_;
+  ComDecimal decimal_;
+  std::shared_ptr<ComSafeArray> array_;
+  std::shared_ptr<ComObjectHandle> object_;
+};
+
+/// VT_ARRAY: elements in SafeArray order (column-major: the first index varies fastest).
+struct BITBRIDGE_API ComSafeArray {
+  uint16_t elementType = 12;  // VT_VARIANT
+  std::vector<ComBound> bounds;
+  std::vector<ComVariant> elements;
+  /// A one-dimensional array of VARIANTs with lower bound 0, as VB6's Array(...) makes.
+  static ComSafeArray ofVariants(std::vector<ComVariant> elements);
+};
+
+/// How a member is invoked (IDispatch::Invoke's wFlags).
+enum class InvokeKind : uint8_t { Method, PropertyGet, PropertyPut, PropertyPutRef };
+
+struct ComInvokeResult {
+  ComVariant result;
+  /// One per positional argument: its value after the call (what a ByRef parameter wrote back).
+  std::vector<ComVariant> byRef;
+};
+
+/// A COM object in a host, called by name through IDispatch. Copies share the object.
+/// Errors: bitbridge::Error, Remote for what the object raised (the message names the class,
+/// member, source, description, help context and HRESULT) and for DISP_E_MEMBERNOTFOUND,
+/// DISP_E_BADPARAMCOUNT, DISP_E_TYPEMISMATCH... named as such.
+class BITBRIDGE_API ComObject {
+ public:
+  ComObject(Host& host, capnp::Capability::Client object);
+
+  /// Calls method `name` ("" = the default member) with positional and named arguments.
+  ComVariant call(const std::string& name, std::vector<ComVariant> args = {},
+                  std::vector<std::pair<std::string, ComVariant>> named = {});
+  /// Reads property `name` (with index arguments, e.g. Item(key)).
+  ComVariant get(const std::string& name, std::vector<ComVariant> args = {});
+  /// Writes property `name` (index arguments first, then the value).
+  void put(const std::string& name, ComVariant value, std::vector<ComVariant> args = {});
+  /// Set obj.name = object.
+  void putRef(const std::string& name, ComVariant value, std::vector<ComVariant> args = {});
+  /// The general form: the result and every argument's value after the call (ByRef write-back).
+  ComInvokeResult invoke(const std::string& name, InvokeKind kind, std::vector<ComVariant> args,
+                         std::vector<std::pair<std::string, ComVariant>> named = {});
+  /// DISPIDs of a member and its parameter names.
+  std::vector<int32_t> idsOfNames(const std::vector<std::string>& names);
+  /// Every item of the collection (For Each: _NewEnum, IEnumVARIANT), at most `limit` (0: all).
+  std::vector<ComVariant> enumerate(uint32_t limit = 0);
+  /// The class name the host knows the object by (for messages).
+  std::string className();
+  /// The Cap'n Proto capability (bitbridge::proto::Dispatch, bitbridge/com.capnp.h).
+  capnp::Capability::Client capability() const;
+
+ private:
+  Host* host_;
+  std::shared_ptr<ComObjectHandle> handle_;
+  friend class ComVariant;
+};
+
+}  // namespace bitbridge

@@ -1,0 +1,143 @@
+// ComObject (bitbridge/com.h): late-bound calls on a COM object in a host, over the Dispatch
+// capability (schemas/bitbridge/com.capnp). Portable: against a Linux host, creating one already
+// fails (Unimplemented). Thread: the Host's (every call waits on its event loop).
+#include "bitbridge/com.h"
+
+#include "bitbridge/com.capnp.h"
+#include "bitbridge/error.h"
+#include "bitbridge/host.h"
+#include "common/com_variant_wire.h"
+
+namespace bitbridge {
+namespace {
+
+// What a client's ComVariant holds for an object: the capability and the Host to wait on.
+// Dropping the last one drops the capability, and the host releases the COM object.
+struct ClientObjectHandle final : ComObjectHandle {
+  ClientObjectHandle(Host* host, capnp::Capability::Client object)
+      : host(host), object(kj::mv(object)) {}
+  // Dropping a capability does not throw; the base's destructor is noexcept.
+  ~ClientObjectHandle() noexcept override {}
+  Host* host;  // outlives the handle (com.h: a ComObject must not outlive its Host)
+  capnp::Capability::Client object;
+};
+
+proto::InvokeKind wireKind(InvokeKind kind) {
+  switch (kind) {
+    case InvokeKind::Method: return proto::InvokeKind::METHOD;
+    case InvokeKind::PropertyGet: return proto::InvokeKind::PROPERTY_GET;
+    case InvokeKind::PropertyPut: return proto::InvokeKind::PROPERTY_PUT;
+    case InvokeKind::PropertyPutRef: return proto::InvokeKind::PROPERTY_PUT_REF;
+  }
+  return proto::InvokeKind::METHOD;
+}
+
+}  // namespace
+
+ComObject::ComObject(Host& host, capnp::Capability::Client object)
+    : host_(&host), handle_(std::make_shared<ClientObjectHandle>(&host, kj::mv(object))) {}
+
+ComVariant::ComVariant(const ComObject& object)
+    : type_(VariantType::Object), object_(object.handle_) {}
+
+ComObject ComVariant::asObject() const {
+  auto* handle = dynamic_cast<ClientObjectHandle*>(object_.get());
+  if (type_ != VariantType::Object || handle == nullptr) {
+    throw Error(ErrorKind::BadConfiguration,
+                std::string("the variant holds ") + variantTypeName(type_) +
+                    ", not an object reference",
+                "check type() == VariantType::Object first (VB6 Nothing is VariantType::Nothing)");
+  }
+  return ComObject(*handle->host, handle->object);
+}
+
+capnp::Capability::Client ComObject::capability() const {
+  return static_cast<ClientObjectHandle&>(*handle_).object;
+}
+
+ComInvokeResult ComObject::invoke(const std::string& name, InvokeKind kind,
+                                  std::vector<ComVariant> args,
+                                  std::vector<std::pair<std::string, ComVariant>> named) {
+  auto dispatch = capability().castAs<proto::Dispatch>();
+  auto request = dispatch.invokeRequest();
+  request.setName(name);
+  request.setKind(wireKind(kind));
+  // An object argument must be one of this host's own objects (the host checks).
+  WrapComObject wrap = [this](const std::shared_ptr<ComObjectHandle>& handle, bool) {
+    auto* client = dynamic_cast<ClientObjectHandle*>(handle.get());
+    if (client == nullptr || client->host != host_) {
+      throw Error(ErrorKind::BadConfiguration,
+                  "an object argument that does not come from this host",
+                  "pass objects the same host returned (client-side objects are not offered yet)");
+    }
+    return client->object;
+  };
+  auto list = request.initArgs(static_cast<unsigned>(args.size()));
+  for (unsigned i = 0; i < args.size(); ++i) variantToWire(args[i], list[i], wrap);
+  auto namedList = request.initNamedArgs(static_cast<unsigned>(named.size()));
+  for (unsigned i = 0; i < named.size(); ++i) {
+    namedList[i].setName(named[i].first);
+    variantToWire(named[i].second, namedList[i].initValue(), wrap);
+  }
+  auto response = host_->wait(request.send());
+  UnwrapComObject unwrap = [this](capnp::Capability::Client object, bool) {
+    return std::make_shared<ClientObjectHandle>(host_, kj::mv(object));
+  };
+  ComInvokeResult result;
+  result.result = variantFromWire(response.getResult(), unwrap, "the result of " + name);
+  for (auto value : response.getByRef()) {
+    result.byRef.push_back(variantFromWire(value, unwrap, "an argument of " + name));
+  }
+  return result;
+}
+
+ComVariant ComObject::call(const std::string& name, std::vector<ComVariant> args,
+                           std::vector<std::pair<std::string, ComVariant>> named) {
+  return invoke(name, InvokeKind::Method, std::move(args), std::move(named)).result;
+}
+
+ComVariant ComObject::get(const std::string& name, std::vector<ComVariant> args) {
+  return invoke(name, InvokeKind::PropertyGet, std::move(args)).result;
+}
+
+void ComObject::put(const std::string& name, ComVariant value, std::vector<ComVariant> args) {
+  args.push_back(std::move(value));
+  invoke(name, InvokeKind::PropertyPut, std::move(args));
+}
+
+void ComObject::putRef(const std::string& name, ComVariant value, std::vector<ComVariant> args) {
+  args.push_back(std::move(value));
+  invoke(name, InvokeKind::PropertyPutRef, std::move(args));
+}
+
+std::vector<int32_t> ComObject::idsOfNames(const std::vector<std::string>& names) {
+  auto request = capability().castAs<proto::Dispatch>().getIdsOfNamesRequest();
+  auto list = request.initNames(static_cast<unsigned>(names.size()));
+  for (unsigned i = 0; i < names.size(); ++i) list.set(i, names[i]);
+  auto response = host_->wait(request.send());
+  std::vector<int32_t> ids;
+  for (auto id : response.getIds()) ids.push_back(id);
+  return ids;
+}
+
+std::vector<ComVariant> ComObject::enumerate(uint32_t limit) {
+  auto request = capability().castAs<proto::Dispatch>().enumerateRequest();
+  request.setLimit(limit);
+  auto response = host_->wait(request.send());
+  UnwrapComObject unwrap = [this](capnp::Capability::Client object, bool) {
+    return std::make_shared<ClientObjectHandle>(host_, kj::mv(object));
+  };
+  std::vector<ComVariant> items;
+  unsigned i = 0;
+  for (auto item : response.getItems()) {
+    items.push_back(variantFromWire(item, unwrap, "item " + std::to_string(i++)));
+  }
+  return items;
+}
+
+std::string ComObject::className() {
+  auto response = host_->wait(capability().castAs<proto::Dispatch>().classNameRequest().send());
+  return response.getName();
+}
+
+}  // namespace bitbridge

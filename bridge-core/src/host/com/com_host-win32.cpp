@@ -1,0 +1,557 @@
+// Windows hosts' ComHost: one apartment thread per connection (StaThread) on which every object
+// the client creates, and every object those return, is created, called and released; the
+// Dispatch capability (schemas/bitbridge/com.capnp) over each object's IDispatch.
+//
+// Thread assumptions: servers and conversions to and from the wire run on the RPC thread; every
+// COM call runs in a StaThread job, which owns what it touches (shared_ptr), so a client that
+// gives up on a call frees nothing the apartment still uses.
+#include <windows.h>
+#include <objbase.h>
+#include <oleauto.h>
+
+#include <vector>
+
+#include <spdlog/logger.h>
+
+#include "bitbridge/arch.h"
+#include "bitbridge/binary_header.h"
+#include "bitbridge/com.capnp.h"
+#include "bitbridge/error.h"
+#include "common/com_variant_wire.h"
+#include "common/platform/com_errors-win32.h"
+#include "common/platform/text-win32.h"
+#include "host/com/com_host.h"
+#include "host/com/com_native-win32.h"
+#include "host/com/invoke_error-win32.h"
+#include "host/com/sta_thread-win32.h"
+
+namespace bitbridge {
+namespace {
+
+// Items one enumerate() returns at most when the client sets no limit: a runaway enumerator
+// (one that never says S_FALSE) must not fill the host's memory.
+constexpr uint32_t kMaxEnumeratedItems = 1u << 20;
+
+// The class name ITypeInfo gives, or `fallback`. On the apartment thread.
+std::string typeName(IDispatch* dispatch, const std::string& fallback) {
+  ITypeInfo* info = nullptr;
+  if (FAILED(dispatch->GetTypeInfo(0, LOCALE_USER_DEFAULT, &info)) || info == nullptr) {
+    return fallback;
+  }
+  BSTR name = nullptr;
+  std::string out = fallback;
+  if (SUCCEEDED(info->GetDocumentation(MEMBERID_NIL, &name, nullptr, nullptr, nullptr)) &&
+      name != nullptr) {
+    out = narrow(std::wstring(name, ::SysStringLen(name)));
+    ::SysFreeString(name);
+  }
+  info->Release();
+  return out;
+}
+
+// For method `memberId` of `dispatch`'s type information: the element type of each of the first
+// `count` parameters that is ByRef ([in, out] pointer to an automation type), VT_EMPTY for the
+// others, or all VT_EMPTY when there is no type information. On the apartment thread.
+std::vector<VARTYPE> byRefParameters(IDispatch* dispatch, DISPID memberId, size_t count) {
+  std::vector<VARTYPE> types(count, VT_EMPTY);
+  ITypeInfo* info = nullptr;
+  if (FAILED(dispatch->GetTypeInfo(0, LOCALE_USER_DEFAULT, &info)) || info == nullptr) {
+    return types;
+  }
+  TYPEATTR* attributes = nullptr;
+  if (SUCCEEDED(info->GetTypeAttr(&attributes))) {
+    for (UINT f = 0; f < attributes->cFuncs; ++f) {
+      FUNCDESC* function = nullptr;
+      if (FAILED(info->GetFuncDesc(f, &function))) continue;
+      bool found = function->memid == memberId &&
+                   (function->invkind & (INVOKE_FUNC | INVOKE_PROPERTYGET)) != 0;
+      if (found) {
+        for (size_t p = 0; p < count && p < static_cast<size_t>(function->cParams); ++p) {
+          const ELEMDESC& parameter = function->lprgelemdescParam[p];
+          USHORT flags = parameter.paramdesc.wParamFlags;
+          if (parameter.tdesc.vt == VT_PTR && (flags & PARAMFLAG_FOUT) != 0 &&
+              (flags & PARAMFLAG_FRETVAL) == 0 && parameter.tdesc.lptdesc != nullptr) {
+            VARTYPE inner = parameter.tdesc.lptdesc->vt;
+            if (inner == VT_VARIANT || (inner != VT_PTR && inner != VT_USERDEFINED &&
+                                        inner != VT_SAFEARRAY && inner != VT_CARRAY &&
+                                        elementTypeKnown(inner))) {
+              types[p] = inner;
+            }
+          }
+        }
+      }
+      info->ReleaseFuncDesc(function);
+      if (found) break;
+    }
+    info->ReleaseTypeAttr(attributes);
+  }
+  info->Release();
+  return types;
+}
+
+// VARIANTs owned by one call, cleared in the apartment however the call ends.
+struct VariantStore {
+  explicit VariantStore(size_t count) : values(count) {
+    for (auto& v : values) ::VariantInit(&v);
+  }
+  ~VariantStore() {
+    for (auto& v : values) ::VariantClear(&v);
+  }
+  std::vector<VARIANT> values;
+};
+
+WORD invokeFlags(proto::InvokeKind kind) {
+  switch (kind) {
+    case proto::InvokeKind::METHOD: return DISPATCH_METHOD | DISPATCH_PROPERTYGET;  // as VB does
+    case proto::InvokeKind::PROPERTY_GET: return DISPATCH_PROPERTYGET;
+    case proto::InvokeKind::PROPERTY_PUT: return DISPATCH_PROPERTYPUT;
+    case proto::InvokeKind::PROPERTY_PUT_REF: return DISPATCH_PROPERTYPUTREF;
+  }
+  return DISPATCH_METHOD;
+}
+
+// One IDispatch::Invoke: its inputs decoded on the RPC thread, run in the apartment, its
+// outputs read back on the RPC thread.
+struct InvokeCall {
+  std::shared_ptr<NativeObject> object;
+  std::string className;  // as known at creation; the type library's name is preferred
+  std::string member;
+  proto::InvokeKind kind = proto::InvokeKind::METHOD;
+  std::vector<ComVariant> args;
+  std::vector<std::pair<std::string, ComVariant>> named;
+  ComVariant result;
+  std::vector<ComVariant> byRef;
+
+  // In the apartment.
+  void run() {
+    auto* dispatch = static_cast<IDispatch*>(object->pointer());
+    bool put = kind == proto::InvokeKind::PROPERTY_PUT || kind == proto::InvokeKind::PROPERTY_PUT_REF;
+    if (put && args.empty()) {
+      throw Error(ErrorKind::BadConfiguration,
+                  className + "." + member + ": a property put needs the value as last argument",
+                  "ComObject::put(name, value)");
+    }
+    // Member, then named parameters, to DISPIDs in one GetIDsOfNames.
+    DISPID memberId = DISPID_VALUE;
+    std::vector<DISPID> namedIds;
+    if (!member.empty()) {
+      std::vector<std::wstring> names{widen(member)};
+      for (const auto& n : named) names.push_back(widen(n.first));
+      std::vector<LPOLESTR> pointers;
+      for (auto& n : names) pointers.push_back(&n[0]);
+      std::vector<DISPID> ids(names.size(), DISPID_UNKNOWN);
+      HRESULT found = dispatch->GetIDsOfNames(IID_NULL, pointers.data(),
+                                              static_cast<UINT>(pointers.size()),
+                                              LOCALE_USER_DEFAULT, ids.data());
+      if (FAILED(found)) {
+        EXCEPINFO none{};
+        HRESULT code = found == DISP_E_UNKNOWNNAME && ids[0] == DISPID_UNKNOWN
+                           ? DISP_E_MEMBERNOTFOUND : found;
+        Error error = invokeError(code, none, 0, 0, typeName(dispatch, className), member);
+        if (ids[0] != DISPID_UNKNOWN) {
+          throw Error(ErrorKind::Remote, error.message() + ": a named argument is not a "
+                      "parameter of this member", "check the parameter names");
+        }
+        throw error;
+      }
+      memberId = ids[0];
+      namedIds.assign(ids.begin() + 1, ids.end());
+    } else if (!named.empty()) {
+      throw Error(ErrorKind::BadConfiguration,
+                  className + ": named arguments need the member's name",
+                  "call the default member by its name");
+    }
+    if (put) namedIds.push_back(DISPID_PROPERTYPUT);
+
+    // rgvarg holds the named arguments first, then the positional ones last to first; a
+    // put's value is its one named argument (DISPID_PROPERTYPUT). Method arguments go by
+    // reference (VT_BYREF | VT_VARIANT, as VBScript passes variables) so that what a ByRef
+    // parameter writes comes back; the values live in `store`.
+    size_t positional = args.size() - (put ? 1 : 0);
+    VariantStore store(args.size() + named.size());
+    std::vector<VARIANT> passed(store.values.size());
+    for (auto& v : passed) ::VariantInit(&v);
+    size_t slot = 0;
+    for (size_t i = 0; i < named.size(); ++i, ++slot) {
+      toNative(named[i].second, store.values[slot], "named argument " + named[i].first);
+      passed[slot] = store.values[slot];  // a shallow view: store owns it
+    }
+    if (put) {
+      toNative(args.back(), store.values[slot], "the value put");
+      passed[slot] = store.values[slot];
+      ++slot;
+    }
+    // ByRef parameters ([in, out] T*, VB6's default) get a reference to a value of exactly
+    // their type, in `store`, so that what they write comes back (VB6's own late binding
+    // passes its variables so); every other argument goes by value. The type library says
+    // which are which; without one, everything goes by value.
+    std::vector<VARTYPE> byRefTypes =
+        kind == proto::InvokeKind::METHOD ? byRefParameters(dispatch, memberId, positional)
+                                          : std::vector<VARTYPE>(positional, VT_EMPTY);
+    for (size_t i = 0; i < positional; ++i, ++slot) {
+      size_t index = positional - 1 - i;
+      VARIANT& value = store.values[slot];
+      toNative(args[index], value, "argument " + std::to_string(index + 1));
+      VARTYPE target = byRefTypes[index];
+      bool missing = V_VT(&value) == VT_ERROR && V_ERROR(&value) == DISP_E_PARAMNOTFOUND;
+      if (target == VT_VARIANT && !missing) {
+        V_VT(&passed[slot]) = VT_BYREF | VT_VARIANT;
+        V_VARIANTREF(&passed[slot]) = &value;
+      } else if (target != VT_EMPTY && !missing &&
+                 SUCCEEDED(::VariantChangeType(&value, &value, 0, target))) {
+        V_VT(&passed[slot]) = VT_BYREF | target;
+        V_BYREF(&passed[slot]) = target == VT_DECIMAL ? static_cast<void*>(&V_DECIMAL(&value))
+                                                      : static_cast<void*>(&V_I8(&value));
+      } else {
+        // By value; a value that does not convert is left for Invoke to call a type mismatch.
+        passed[slot] = value;  // a shallow view: store owns it
+      }
+    }
+    DISPPARAMS parameters{};
+    parameters.rgvarg = passed.empty() ? nullptr : passed.data();
+    parameters.cArgs = static_cast<UINT>(passed.size());
+    parameters.rgdispidNamedArgs = namedIds.empty() ? nullptr : namedIds.data();
+    parameters.cNamedArgs = static_cast<UINT>(namedIds.size());
+    VARIANT answer;
+    ::VariantInit(&answer);
+    EXCEPINFO exception{};
+    UINT argumentError = 0;
+    HRESULT hr = dispatch->Invoke(memberId, IID_NULL, LOCALE_USER_DEFAULT, invokeFlags(kind),
+                                  &parameters, put ? nullptr : &answer, &exception,
+                                  &argumentError);
+    if (FAILED(hr)) {
+      ::VariantClear(&answer);
+      // argumentError indexes rgvarg; positional ones start after the named and the put value.
+      UINT named = static_cast<UINT>(passed.size() - positional);
+      UINT positionalError = argumentError >= named ? argumentError - named
+                                                    : static_cast<UINT>(positional);
+      throw invokeError(hr, exception, positionalError, static_cast<unsigned>(positional),
+                        typeName(dispatch, className), member);
+    }
+    try {
+      result = fromNative(answer, object->apartment());
+    } catch (...) {
+      ::VariantClear(&answer);
+      throw;
+    }
+    ::VariantClear(&answer);
+    // Positional arguments in the client's order, after the call.
+    for (size_t i = 0; i < positional; ++i) {
+      size_t storeSlot = named.size() + (put ? 1 : 0) + (positional - 1 - i);
+      byRef.push_back(fromNative(store.values[storeSlot], object->apartment()));
+    }
+  }
+};
+
+// A COM object without IDispatch (a bare IUnknown), held for the client: it can pass it back
+// to the host; calls on it answer Unimplemented.
+class HeldUnknown final : public proto::Dispatch::Server {
+ public:
+  explicit HeldUnknown(std::shared_ptr<NativeObject> object) : object_(std::move(object)) {}
+
+ private:
+  std::shared_ptr<NativeObject> object_;
+};
+
+class DispatchServer final : public proto::Dispatch::Server {
+ public:
+  DispatchServer(std::shared_ptr<NativeObject> object, std::string className)
+      : object_(std::move(object)), className_(std::move(className)) {}
+
+ protected:
+  kj::Promise<void> invoke(InvokeContext context) override {
+    auto params = context.getParams();
+    auto call = std::make_shared<InvokeCall>();
+    call->object = object_;
+    call->className = className_;
+    call->member = params.getName();
+    call->kind = params.getKind();
+    UnwrapComObject unwrap = [](capnp::Capability::Client, bool) -> std::shared_ptr<ComObjectHandle> {
+      throw Error(ErrorKind::Unimplemented,
+                  "object references as arguments are not supported yet",
+                  "pass plain values; objects can be returned and called, not passed back");
+    };
+    try {
+      unsigned i = 0;
+      for (auto arg : params.getArgs()) {
+        call->args.push_back(variantFromWire(
+            arg, unwrap, "argument " + std::to_string(++i) + " of " + call->member));
+      }
+      for (auto arg : params.getNamedArgs()) {
+        call->named.emplace_back(arg.getName(),
+                                 variantFromWire(arg.getValue(), unwrap,
+                                                 "named argument " + std::string(arg.getName())));
+      }
+    } catch (const Error& error) {
+      throwAsKj(error);
+    }
+    return object_->apartment()->run([call] { call->run(); }).then([context, call]() mutable {
+      auto results = context.getResults();
+      variantToWire(call->result, results.initResult(), wrapObject);
+      auto byRef = results.initByRef(static_cast<unsigned>(call->byRef.size()));
+      for (unsigned i = 0; i < call->byRef.size(); ++i) {
+        variantToWire(call->byRef[i], byRef[i], wrapObject);
+      }
+    });
+  }
+
+  kj::Promise<void> getIdsOfNames(GetIdsOfNamesContext context) override {
+    struct Lookup {
+      std::shared_ptr<NativeObject> object;
+      std::vector<std::wstring> names;
+      std::vector<DISPID> ids;
+      HRESULT result = S_OK;
+    };
+    auto lookup = std::make_shared<Lookup>();
+    lookup->object = object_;
+    for (auto name : context.getParams().getNames()) lookup->names.push_back(widen(name));
+    return object_->apartment()->run([lookup] {
+      std::vector<LPOLESTR> pointers;
+      for (auto& n : lookup->names) pointers.push_back(&n[0]);
+      lookup->ids.assign(pointers.size(), DISPID_UNKNOWN);
+      lookup->result = static_cast<IDispatch*>(lookup->object->pointer())
+                           ->GetIDsOfNames(IID_NULL, pointers.data(),
+                                           static_cast<UINT>(pointers.size()),
+                                           LOCALE_USER_DEFAULT, lookup->ids.data());
+    }).then([context, lookup, this]() mutable {
+      if (FAILED(lookup->result) && lookup->result != DISP_E_UNKNOWNNAME) {
+        EXCEPINFO none{};
+        throwAsKj(invokeError(lookup->result, none, 0, 0, className_, "GetIDsOfNames"));
+      }
+      // Unknown names come back as DISPID_UNKNOWN (-1), as IDispatch reports them.
+      auto ids = context.getResults().initIds(static_cast<unsigned>(lookup->ids.size()));
+      for (unsigned i = 0; i < lookup->ids.size(); ++i) ids.set(i, lookup->ids[i]);
+    });
+  }
+
+  kj::Promise<void> enumerate(EnumerateContext context) override {
+    struct Enumeration {
+      std::shared_ptr<NativeObject> object;
+      std::string className;
+      uint32_t limit = 0;
+      std::vector<ComVariant> items;
+    };
+    auto e = std::make_shared<Enumeration>();
+    e->object = object_;
+    e->className = className_;
+    e->limit = context.getParams().getLimit();
+    return object_->apartment()->run([e] {
+      auto* dispatch = static_cast<IDispatch*>(e->object->pointer());
+      DISPPARAMS none{};
+      VARIANT answer;
+      ::VariantInit(&answer);
+      EXCEPINFO exception{};
+      UINT argumentError = 0;
+      HRESULT hr = dispatch->Invoke(DISPID_NEWENUM, IID_NULL, LOCALE_USER_DEFAULT,
+                                    DISPATCH_METHOD | DISPATCH_PROPERTYGET, &none, &answer,
+                                    &exception, &argumentError);
+      if (FAILED(hr)) {
+        Error error = invokeError(hr, exception, 0, 0, typeName(dispatch, e->className),
+                                  "_NewEnum");
+        throw Error(ErrorKind::Remote, error.message() + ": the object is not a collection",
+                    "enumerate collections only (classes with a _NewEnum member)");
+      }
+      IEnumVARIANT* items = nullptr;
+      IUnknown* unknown = (V_VT(&answer) == VT_UNKNOWN || V_VT(&answer) == VT_DISPATCH)
+                              ? V_UNKNOWN(&answer) : nullptr;
+      if (unknown == nullptr ||
+          FAILED(unknown->QueryInterface(IID_IEnumVARIANT, reinterpret_cast<void**>(&items)))) {
+        ::VariantClear(&answer);
+        throw Error(ErrorKind::Remote,
+                    typeName(dispatch, e->className) + "._NewEnum returned no IEnumVARIANT",
+                    "the class's enumerator is not an automation one");
+      }
+      ::VariantClear(&answer);
+      uint32_t limit = e->limit == 0 ? kMaxEnumeratedItems : e->limit;
+      try {
+        for (;;) {
+          if (e->items.size() >= limit) {
+            if (e->limit == 0) {
+              throw Error(ErrorKind::Overloaded,
+                          "the enumeration goes past " + std::to_string(kMaxEnumeratedItems) +
+                              " items",
+                          "pass a limit and enumerate in parts, or use the collection's Item");
+            }
+            break;
+          }
+          VARIANT item;
+          ::VariantInit(&item);
+          ULONG fetched = 0;
+          HRESULT next = items->Next(1, &item, &fetched);
+          if (next != S_OK || fetched == 0) {
+            ::VariantClear(&item);
+            break;
+          }
+          try {
+            e->items.push_back(fromNative(item, e->object->apartment()));
+          } catch (...) {
+            ::VariantClear(&item);
+            throw;
+          }
+          ::VariantClear(&item);
+        }
+      } catch (...) {
+        items->Release();
+        throw;
+      }
+      items->Release();
+    }).then([context, e]() mutable {
+      auto list = context.getResults().initItems(static_cast<unsigned>(e->items.size()));
+      for (unsigned i = 0; i < e->items.size(); ++i) variantToWire(e->items[i], list[i], wrapObject);
+    });
+  }
+
+  kj::Promise<void> className(ClassNameContext context) override {
+    auto name = std::make_shared<std::string>(className_);
+    auto object = object_;
+    return object_->apartment()->run([object, name] {
+      *name = typeName(static_cast<IDispatch*>(object->pointer()), *name);
+    }).then([context, name]() mutable { context.getResults().setName(*name); });
+  }
+
+ public:
+  // Makes the capability for an object a call returned (RPC thread).
+  static capnp::Capability::Client wrapObject(const std::shared_ptr<ComObjectHandle>& handle,
+                                              bool dispatch) {
+    auto native = std::dynamic_pointer_cast<NativeObject>(handle);
+    if (dispatch && native->isDispatch()) {
+      return kj::heap<DispatchServer>(native, std::string("object"));
+    }
+    return kj::heap<HeldUnknown>(native);
+  }
+
+ private:
+  std::shared_ptr<NativeObject> object_;
+  std::string className_;  // what the client asked for (ProgID/CLSID), or "object"
+};
+
+// How the class is found: in the registry view of this host's bitness, or in a DLL file.
+struct Activation {
+  std::string classId;
+  std::string path;  // empty: registered
+  IDispatch* dispatch = nullptr;  // owned; taken by a NativeObject on the RPC thread
+
+  std::string bits() const { return std::to_string(sizeof(void*) * 8) + "-bit"; }
+
+  CLSID parseClsid() const {
+    CLSID clsid{};
+    std::wstring wide = widen(classId);
+    if (!classId.empty() && classId.front() == '{') {
+      if (FAILED(::CLSIDFromString(wide.c_str(), &clsid))) {
+        throw Error(ErrorKind::BadConfiguration, "'" + classId + "' is not a CLSID",
+                    "write it as {xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx}");
+      }
+      return clsid;
+    }
+    if (!path.empty()) {
+      throw Error(ErrorKind::BadConfiguration,
+                  "registration-free activation from " + path + " needs the class's CLSID, not '" +
+                      classId + "'",
+                  "pass the CLSID in braces (the DLL's type library or IDL names it)");
+    }
+    HRESULT hr = ::CLSIDFromProgID(wide.c_str(), &clsid);
+    if (FAILED(hr)) {
+      throw Error(ErrorKind::NotFound,
+                  "no COM class '" + classId + "' is registered in the " + bits() +
+                      " registry view (" + hresultText(hr) + ")",
+                  "register the DLL with the regsvr32 of its bitness, spawn the host of the "
+                  "class's bitness (HostOptions::arch), or create it from its file with its CLSID");
+    }
+    return clsid;
+  }
+
+  // In the apartment.
+  void run() {
+    CLSID clsid = parseClsid();
+    HRESULT hr = S_OK;
+    if (path.empty()) {
+      hr = ::CoCreateInstance(clsid, nullptr, CLSCTX_INPROC_SERVER, IID_IDispatch,
+                              reinterpret_cast<void**>(&dispatch));
+      if (hr == REGDB_E_CLASSNOTREG) {
+        throw Error(ErrorKind::NotFound,
+                    "COM class " + classId + " has no in-process server registered in the " +
+                        bits() + " registry view (" + hresultText(hr) + ")",
+                    "spawn the host of the DLL's bitness (HostOptions::arch), register it with "
+                    "that bitness's regsvr32, or create it from its file");
+      }
+    } else {
+      // Never unloaded, like components: instances may outlive any one client's objects.
+      HMODULE module = ::LoadLibraryExW(widen(path).c_str(), nullptr, LOAD_WITH_ALTERED_SEARCH_PATH);
+      if (module == nullptr) {
+        throw Error(ErrorKind::NotFound,
+                    "cannot load " + path + ": " + win32ErrorText(::GetLastError()),
+                    "check the path and that the DLL's dependencies are next to it or on PATH");
+      }
+      using GetClassObject = HRESULT(STDAPICALLTYPE*)(REFCLSID, REFIID, void**);
+      auto entry = reinterpret_cast<GetClassObject>(
+          reinterpret_cast<void*>(::GetProcAddress(module, "DllGetClassObject")));
+      if (entry == nullptr) {
+        throw Error(ErrorKind::BadConfiguration,
+                    path + " is not an in-process COM server: it exports no DllGetClassObject",
+                    "pass an ActiveX DLL (bitbridge inspect lists a DLL's exports)");
+      }
+      IClassFactory* factory = nullptr;
+      hr = entry(clsid, IID_IClassFactory, reinterpret_cast<void**>(&factory));
+      if (hr == CLASS_E_CLASSNOTAVAILABLE) {
+        throw Error(ErrorKind::NotFound,
+                    path + " does not offer COM class " + classId + " (" + hresultText(hr) + ")",
+                    "check the CLSID against the DLL's type library");
+      }
+      if (SUCCEEDED(hr)) {
+        hr = factory->CreateInstance(nullptr, IID_IDispatch, reinterpret_cast<void**>(&dispatch));
+        factory->Release();
+      }
+    }
+    if (hr == E_NOINTERFACE) {
+      throw Error(ErrorKind::BadConfiguration,
+                  "COM class " + classId + " has no IDispatch, so it cannot be called by name",
+                  "late binding needs an automation (dual or dispatch) class");
+    }
+    if (FAILED(hr) || dispatch == nullptr) {
+      throw Error(ErrorKind::BadConfiguration,
+                  "cannot create COM class " + classId + (path.empty() ? "" : " from " + path) +
+                      ": " + hresultText(hr),
+                  "check the class's own requirements (licence, dependencies, registration)");
+    }
+  }
+};
+
+class ComHostWin32 final : public ComHost {
+ public:
+  explicit ComHostWin32(std::shared_ptr<spdlog::logger> logger) : logger_(std::move(logger)) {}
+
+  kj::Promise<capnp::Capability::Client> create(const std::string& classId,
+                                                const std::string& path) override {
+    try {
+      // Before anything is loaded: the usual clear error for a DLL of the other bitness.
+      if (!path.empty()) requireHostable(path, currentArch(), BinaryRole::LegacyLibrary);
+      if (apartment_ == nullptr) apartment_ = std::make_shared<StaThread>();
+    } catch (const Error& error) {
+      throwAsKj(error);
+    }
+    auto activation = std::make_shared<Activation>();
+    activation->classId = classId;
+    activation->path = path;
+    auto logger = logger_;
+    auto apartment = apartment_;
+    return apartment_->run([activation] { activation->run(); })
+        .then([activation, logger, apartment]() -> capnp::Capability::Client {
+          auto object = std::make_shared<NativeObject>(activation->dispatch, true, apartment);
+          logger->info("created COM object {}{}", activation->classId,
+                       activation->path.empty() ? std::string() : " from " + activation->path);
+          return kj::heap<DispatchServer>(std::move(object), activation->classId);
+        });
+  }
+
+ private:
+  std::shared_ptr<spdlog::logger> logger_;
+  std::shared_ptr<StaThread> apartment_;  // started on the first create
+};
+
+}  // namespace
+
+std::unique_ptr<ComHost> makeComHost(std::shared_ptr<spdlog::logger> logger) {
+  return std::make_unique<ComHostWin32>(std::move(logger));
+}
+
+}  // namespace bitbridge

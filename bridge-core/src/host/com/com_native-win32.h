@@ -1,0 +1,43 @@
+// ComVariant to and from real VARIANTs, and the host's hold on a COM object. Windows hosts.
+//
+// Thread assumption: everything here that touches a VARIANT or a COM pointer runs on the
+// object's apartment thread (StaThread); a NativeObject may be destroyed on any thread: it
+// hands its Release to the apartment.
+#pragma once
+
+#include <windows.h>
+#include <oaidl.h>
+
+#include <memory>
+#include <string>
+
+#include "bitbridge/com.h"
+#include "host/com/sta_thread-win32.h"
+
+namespace bitbridge {
+
+/// One reference to a COM object living in `apartment`. Owns the reference it was given.
+class NativeObject final : public ComObjectHandle {
+ public:
+  NativeObject(IUnknown* owned, bool dispatch, std::shared_ptr<StaThread> apartment);
+  ~NativeObject() override;
+  IUnknown* pointer() const { return pointer_; }
+  bool isDispatch() const { return dispatch_; }
+  const std::shared_ptr<StaThread>& apartment() const { return apartment_; }
+
+ private:
+  IUnknown* pointer_;
+  bool dispatch_;  // pointer_ is an IDispatch*
+  std::shared_ptr<StaThread> apartment_;
+};
+
+/// Fills `out` (VariantInit'ed by the caller, who VariantClears it, also after a throw) from
+/// `value`. Object values must be NativeObjects of this host (else BadConfiguration). Throws
+/// Error BadConfiguration naming `where` when a SAFEARRAY cannot be created.
+void toNative(const ComVariant& value, VARIANT& out, const std::string& where);
+
+/// Copies `value` (VT_BYREF followed) into a ComVariant; object references are AddRef'ed into
+/// NativeObjects of `apartment`. Throws Error Remote for a type automation does not define.
+ComVariant fromNative(const VARIANT& value, const std::shared_ptr<StaThread>& apartment);
+
+}  // namespace bitbridge

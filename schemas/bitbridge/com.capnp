@@ -1,0 +1,89 @@
+# In-process COM servers (ActiveX DLLs, VB6 classes) served by a host of their bitness and
+# called by late binding: a generic capability over IDispatch, with VARIANT carried as a union.
+# Host.createComObject (host.capnp) creates the object; the client API is bitbridge/com.h.
+#
+# Cross-bitness ABI rule: fixed-width types only. A VARIANT's layout differs by bitness (16 or
+# 24 bytes, pointers inside); nothing of it crosses: each side converts to and from this union.
+@0xd4c1a7e2b93f5a61;
+
+using Cxx = import "/capnp/c++.capnp";
+$Cxx.namespace("bitbridge::proto");
+
+struct Variant {
+  union {
+    empty @0 :Void;            # VT_EMPTY
+    null @1 :Void;             # VT_NULL
+    i1 @2 :Int8;               # VT_I1
+    i2 @3 :Int16;              # VT_I2 (VB6 Integer)
+    i4 @4 :Int32;              # VT_I4 (VB6 Long)
+    i8 @5 :Int64;              # VT_I8
+    ui1 @6 :UInt8;             # VT_UI1 (VB6 Byte)
+    ui2 @7 :UInt16;            # VT_UI2
+    ui4 @8 :UInt32;            # VT_UI4
+    ui8 @9 :UInt64;            # VT_UI8
+    r4 @10 :Float32;           # VT_R4 (VB6 Single)
+    r8 @11 :Float64;           # VT_R8 (VB6 Double)
+    currency @12 :Int64;       # VT_CY: the value times 10,000 (CY.int64)
+    date @13 :Float64;         # VT_DATE: OLE automation date (days since 1899-12-30)
+    decimal @14 :Decimal;      # VT_DECIMAL
+    bool @15 :Bool;            # VT_BOOL (VARIANT_TRUE is -1 on the COM side)
+    bstr @16 :List(UInt16);    # VT_BSTR: UTF-16 code units exactly, embedded NULs included
+    error @17 :Int32;          # VT_ERROR with this SCODE
+    missing @18 :Void;         # VT_ERROR DISP_E_PARAMNOTFOUND: an optional argument left out
+    array @19 :SafeArray;      # VT_ARRAY | element type
+    object @20 :Dispatch;      # VT_DISPATCH: an object of the host, callable in turn
+    unknown @21 :Capability;   # VT_UNKNOWN without IDispatch: held, not callable (yet)
+    nothing @22 :Void;         # VT_DISPATCH null (VB6 Nothing)
+  }
+}
+
+struct Decimal {
+  scale @0 :UInt8;             # power of ten dividing the 96-bit integer, 0..28
+  negative @1 :Bool;
+  hi32 @2 :UInt32;             # high 32 bits of the 96-bit magnitude
+  lo64 @3 :UInt64;             # low 64 bits
+}
+
+struct SafeArray {
+  elementType @0 :UInt16;      # VARTYPE of the elements (VT_I4 = 3, VT_BSTR = 8, VT_VARIANT = 12...)
+  bounds @1 :List(Bound);      # one per dimension, leftmost (first VB6 index) first
+  elements @2 :List(Variant);  # column-major (the first index varies fastest), as SafeArray
+                               # stores them; count = product of the bounds' counts
+}
+
+struct Bound {
+  lower @0 :Int32;
+  count @1 :UInt32;
+}
+
+enum InvokeKind {
+  method @0;                   # DISPATCH_METHOD (with DISPATCH_PROPERTYGET, as VB does)
+  propertyGet @1;              # DISPATCH_PROPERTYGET
+  propertyPut @2;              # DISPATCH_PROPERTYPUT: the last argument is the value
+  propertyPutRef @3;           # DISPATCH_PROPERTYPUTREF
+}
+
+struct NamedArg {
+  name @0 :Text;
+  value @1 :Variant;
+}
+
+interface Dispatch {
+  # Calls member `name` ("" = the default member, DISPID_VALUE) with positional `args` (first
+  # argument first) and `namedArgs`. `byRef` lists, in positional order, the values the member
+  # wrote back into arguments it takes by reference (one entry per positional argument; a value
+  # passed by reference keeps its type). Errors (EXCEPINFO, DISP_E_*) come back as exceptions
+  # whose description names the class, member, source and HRESULT (bitbridge::Error, Remote).
+  invoke @0 (name :Text, kind :InvokeKind, args :List(Variant), namedArgs :List(NamedArg))
+         -> (result :Variant, byRef :List(Variant));
+
+  # The DISPIDs of `names` (a member, then parameter names), as IDispatch::GetIDsOfNames.
+  getIdsOfNames @1 (names :List(Text)) -> (ids :List(Int32));
+
+  # Enumerates the object (its _NewEnum, DISPID_NEWENUM, then IEnumVARIANT::Next): every item,
+  # at most `limit` of them (0: no limit).
+  enumerate @2 (limit :UInt32) -> (items :List(Variant));
+
+  # The class's name (ITypeInfo's, or the ProgID/CLSID it was created from), for messages.
+  className @3 () -> (name :Text);
+}

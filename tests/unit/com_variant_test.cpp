@@ -1,0 +1,166 @@
+// ComVariant and its wire form (common/com_variant_wire.h), portable: every automation type
+// round-trips through proto::Variant, and what a peer could get wrong is refused before any
+// VARIANT is built (the host converts only what this accepted). Built in all four builds.
+#include <capnp/message.h>
+#include <gtest/gtest.h>
+
+#include "bitbridge/com.h"
+#include "common/com_variant_wire.h"
+#include "support/test_support.h"
+
+namespace bitbridge {
+namespace {
+
+using test::expectError;
+
+// No objects in these tests: both directions refuse them.
+capnp::Capability::Client noWrap(const std::shared_ptr<ComObjectHandle>&, bool) {
+  throw Error(ErrorKind::BadConfiguration, "no objects here");
+}
+std::shared_ptr<ComObjectHandle> noUnwrap(capnp::Capability::Client, bool) {
+  throw Error(ErrorKind::BadConfiguration, "no objects here");
+}
+
+ComVariant roundTrip(const ComVariant& value) {
+  capnp::MallocMessageBuilder message;
+  auto wire = message.initRoot<proto::Variant>();
+  variantToWire(value, wire, noWrap);
+  return variantFromWire(wire.asReader(), noUnwrap, "test");
+}
+
+TEST(ComVariant, ScalarsKeepTheirTypeAndValue) {
+  EXPECT_EQ(roundTrip(ComVariant()).type(), VariantType::Empty);
+  EXPECT_EQ(roundTrip(ComVariant::null()).type(), VariantType::Null);
+  EXPECT_EQ(roundTrip(ComVariant::missing()).type(), VariantType::Missing);
+  EXPECT_EQ(roundTrip(ComVariant::nothing()).type(), VariantType::Nothing);
+  for (auto type : {VariantType::I1, VariantType::I2, VariantType::I4, VariantType::I8,
+                    VariantType::UI1, VariantType::UI2, VariantType::UI4}) {
+    ComVariant back = roundTrip(ComVariant::integer(type, 100));
+    EXPECT_EQ(back.type(), type);
+    EXPECT_EQ(back.asInt(), 100);
+  }
+  EXPECT_EQ(roundTrip(ComVariant::integer(VariantType::I8, INT64_MIN)).asInt(), INT64_MIN);
+  EXPECT_EQ(roundTrip(ComVariant::unsignedInteger(UINT64_MAX)).asUInt64(), UINT64_MAX);
+  EXPECT_EQ(roundTrip(ComVariant::single(0.5f)).type(), VariantType::R4);
+  EXPECT_EQ(roundTrip(ComVariant::currency(-12345)).currencyScaled(), -12345);
+  EXPECT_DOUBLE_EQ(roundTrip(ComVariant::currency(-12345)).asDouble(), -1.2345);
+  EXPECT_DOUBLE_EQ(roundTrip(ComVariant::date(1.25)).asDouble(), 1.25);
+  EXPECT_TRUE(roundTrip(true).asBool());
+  EXPECT_EQ(roundTrip(ComVariant::error(-5)).asInt(), -5);
+  ComVariant d = roundTrip(ComVariant::decimal({28, true, 7, 9}));
+  EXPECT_EQ(d.decimal().scale, 28);
+  EXPECT_TRUE(d.decimal().negative);
+  EXPECT_EQ(d.decimal().hi32, 7u);
+  EXPECT_EQ(d.decimal().lo64, 9u);
+}
+
+TEST(ComVariant, StringsAreUtf16ExactlyWithEmbeddedNuls) {
+  std::u16string units(u"a\0b", 3);
+  units.push_back(static_cast<char16_t>(0xDC00));  // a lone low surrogate survives
+  EXPECT_EQ(roundTrip(ComVariant(units)).bstr(), units);
+  EXPECT_EQ(roundTrip("héllo").text(), "héllo");
+  EXPECT_EQ(roundTrip(ComVariant(std::u16string(u"x\0y", 3))).text(), "x");  // text() stops at a NUL
+  expectError(ErrorKind::BadConfiguration, [] { ComVariant("\xff"); });  // not UTF-8
+}
+
+TEST(ComVariant, ArraysKeepElementTypeBoundsAndNesting) {
+  ComSafeArray grid;
+  grid.elementType = 3;  // VT_I4
+  grid.bounds = {{1, 2}, {-1, 3}};
+  for (int i = 0; i < 6; ++i) grid.elements.push_back(i);
+  ComVariant back = roundTrip(ComVariant(grid));
+  EXPECT_EQ(back.array().elementType, 3);
+  ASSERT_EQ(back.array().bounds.size(), 2u);
+  EXPECT_EQ(back.array().bounds[1].lower, -1);
+  EXPECT_EQ(back.array().bounds[1].count, 3u);
+  EXPECT_EQ(back.array().elements[5].asInt(), 5);
+  ComVariant nested = roundTrip(ComSafeArray::ofVariants({1, ComSafeArray::ofVariants({"in"})}));
+  EXPECT_EQ(nested.array().elements[1].array().elements[0].text(), "in");
+  ComSafeArray empty;
+  empty.elementType = 8;
+  empty.bounds = {{0, 0}};
+  EXPECT_TRUE(roundTrip(ComVariant(empty)).array().elements.empty());
+}
+
+TEST(ComVariant, WrongTypeReadsAndOutOfRangeIntegersAreNamed) {
+  Error e = expectError(ErrorKind::BadConfiguration, [] { ComVariant("x").asInt(); });
+  EXPECT_CONTAINS(e.message(), "holds bstr, not an integer");
+  expectError(ErrorKind::BadConfiguration, [] { ComVariant::integer(VariantType::I1, 200); });
+  expectError(ErrorKind::BadConfiguration, [] { ComVariant::integer(VariantType::R8, 1); });
+  expectError(ErrorKind::BadConfiguration, [] { ComVariant(1).asObject(); });
+}
+
+// A hand-made wire array: what a malicious or broken peer could send.
+Error refused(const std::function<void(proto::SafeArray::Builder)>& fill) {
+  capnp::MallocMessageBuilder message;
+  auto wire = message.initRoot<proto::Variant>();
+  fill(wire.initArray());
+  return expectError(ErrorKind::MalformedPeer,
+                     [&] { variantFromWire(wire.asReader(), noUnwrap, "argument 1 of Echo"); });
+}
+
+TEST(ComVariant, MalformedArraysAreRefused) {
+  Error count = refused([](proto::SafeArray::Builder a) {
+    a.setElementType(12);
+    a.initBounds(1)[0].setCount(3);
+    a.initElements(2);
+  });
+  EXPECT_CONTAINS(count.message(), "argument 1 of Echo");
+  EXPECT_CONTAINS(count.message(), "carries 2");
+  refused([](proto::SafeArray::Builder a) {  // the product overflows 32 and 64 bits
+    a.setElementType(12);
+    auto b = a.initBounds(3);
+    for (unsigned i = 0; i < 3; ++i) b[i].setCount(0xFFFFFFFFu);
+    a.initElements(1);
+  });
+  refused([](proto::SafeArray::Builder a) {  // rank 0
+    a.setElementType(12);
+  });
+  refused([](proto::SafeArray::Builder a) {  // rank above the limit
+    a.setElementType(12);
+    a.initBounds(kMaxSafeArrayRank + 1);
+  });
+  Error type = refused([](proto::SafeArray::Builder a) {  // VT_FILETIME
+    a.setElementType(64);
+    a.initBounds(1)[0].setCount(0);
+  });
+  EXPECT_CONTAINS(type.message(), "not an automation type");
+  Error element = refused([](proto::SafeArray::Builder a) {  // a bstr in an array of VT_I4
+    a.setElementType(3);
+    a.initBounds(1)[0].setCount(1);
+    a.initElements(1)[0].initBstr(1);
+  });
+  EXPECT_CONTAINS(element.message(), "element 0");
+  refused([](proto::SafeArray::Builder a) {  // an upper index past 2^31 - 1
+    a.setElementType(12);
+    auto b = a.initBounds(1)[0];
+    b.setLower(INT32_MAX);
+    b.setCount(2);
+    a.initElements(2);
+  });
+  Error scale = expectError(ErrorKind::MalformedPeer, [] {
+    capnp::MallocMessageBuilder message;
+    auto wire = message.initRoot<proto::Variant>();
+    wire.initDecimal().setScale(29);
+    variantFromWire(wire.asReader(), noUnwrap, "x");
+  });
+  EXPECT_CONTAINS(scale.message(), "above 28");
+}
+
+TEST(ComVariant, NestingDeeperThanTheLimitIsRefused) {
+  capnp::MallocMessageBuilder message;
+  auto wire = message.initRoot<proto::Variant>();
+  auto current = wire;
+  for (unsigned i = 0; i <= kMaxVariantDepth + 1; ++i) {
+    auto array = current.initArray();
+    array.setElementType(12);
+    array.initBounds(1)[0].setCount(1);
+    current = array.initElements(1)[0];
+  }
+  Error e = expectError(ErrorKind::MalformedPeer,
+                        [&] { variantFromWire(wire.asReader(), noUnwrap, "deep"); });
+  EXPECT_CONTAINS(e.message(), "nested deeper");
+}
+
+}  // namespace
+}  // namespace bitbridge

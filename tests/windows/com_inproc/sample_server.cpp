@@ -1,0 +1,359 @@
+// The tests' in-process COM server, made to behave like a VB6 ActiveX DLL: class Sample
+// (sample.idl) behind a dual interface whose IDispatch is the type library's (DispInvoke, as
+// VB6's runtime does it), apartment-threaded (every object refuses calls from a thread other
+// than the one that created it, with RPC_E_WRONG_THREAD), raising errors through IErrorInfo,
+// BSTR/VARIANT/SAFEARRAY members, a ByRef and an Optional parameter, and a collection with
+// _NewEnum. Registration-free only (no DllRegisterServer): the tests create it from its file.
+// Exports DllGetClassObject and DllCanUnloadNow (undecorated: linked with --kill-at).
+#include <windows.h>
+#include <initguid.h>
+#include <objbase.h>
+#include <oleauto.h>
+
+#include <atomic>
+#include <string>
+#include <vector>
+
+#include "sample.h"
+
+namespace {
+
+HMODULE g_module = nullptr;         // this DLL, for its embedded type library
+std::atomic<long> g_objects{0};     // live objects and locks: DllCanUnloadNow
+
+// The type information of `iid` from the type library embedded in this DLL (resource 1).
+ITypeInfo* typeInfoOf(REFIID iid) {
+  wchar_t path[MAX_PATH];
+  ::GetModuleFileNameW(g_module, path, MAX_PATH);
+  ITypeLib* library = nullptr;
+  if (FAILED(::LoadTypeLibEx(path, REGKIND_NONE, &library))) return nullptr;
+  ITypeInfo* info = nullptr;
+  library->GetTypeInfoOfGuid(iid, &info);
+  library->Release();
+  return info;
+}
+
+// VB6's Err.Raise: the error object for the caller, then the failing HRESULT.
+HRESULT raise(HRESULT code, const wchar_t* source, const std::wstring& description,
+              DWORD helpContext) {
+  ICreateErrorInfo* create = nullptr;
+  if (SUCCEEDED(::CreateErrorInfo(&create))) {
+    create->SetSource(const_cast<wchar_t*>(source));
+    create->SetDescription(const_cast<wchar_t*>(description.c_str()));
+    create->SetHelpContext(helpContext);
+    create->SetGUID(IID__Sample);
+    IErrorInfo* info = nullptr;
+    if (SUCCEEDED(create->QueryInterface(IID_IErrorInfo, reinterpret_cast<void**>(&info)))) {
+      ::SetErrorInfo(0, info);
+      info->Release();
+    }
+    create->Release();
+  }
+  return code;
+}
+
+// IUnknown + IDispatch from the type library, and the apartment check, for interface I.
+template <typename I>
+class Automation : public I, public ISupportErrorInfo {
+ public:
+  Automation() : thread_(::GetCurrentThreadId()), info_(typeInfoOf(__uuidof(I))) { ++g_objects; }
+  virtual ~Automation() {
+    if (info_ != nullptr) info_->Release();
+    --g_objects;
+  }
+
+  HRESULT STDMETHODCALLTYPE QueryInterface(REFIID iid, void** out) override {
+    if (out == nullptr) return E_POINTER;
+    if (iid == IID_IUnknown || iid == IID_IDispatch || iid == __uuidof(I)) {
+      *out = static_cast<I*>(this);
+    } else if (iid == IID_ISupportErrorInfo) {
+      *out = static_cast<ISupportErrorInfo*>(this);
+    } else {
+      *out = nullptr;
+      return E_NOINTERFACE;
+    }
+    AddRef();
+    return S_OK;
+  }
+  ULONG STDMETHODCALLTYPE AddRef() override { return ++references_; }
+  ULONG STDMETHODCALLTYPE Release() override {
+    long left = --references_;
+    if (left == 0) delete this;
+    return left;
+  }
+  HRESULT STDMETHODCALLTYPE InterfaceSupportsErrorInfo(REFIID iid) override {
+    return iid == __uuidof(I) ? S_OK : S_FALSE;
+  }
+  HRESULT STDMETHODCALLTYPE GetTypeInfoCount(UINT* count) override {
+    *count = info_ != nullptr ? 1 : 0;
+    return S_OK;
+  }
+  HRESULT STDMETHODCALLTYPE GetTypeInfo(UINT index, LCID, ITypeInfo** info) override {
+    if (index != 0 || info_ == nullptr) return DISP_E_BADINDEX;
+    info_->AddRef();
+    *info = info_;
+    return S_OK;
+  }
+  HRESULT STDMETHODCALLTYPE GetIDsOfNames(REFIID, LPOLESTR* names, UINT count, LCID,
+                                          DISPID* ids) override {
+    if (!onOwnThread()) return RPC_E_WRONG_THREAD;
+    return ::DispGetIDsOfNames(info_, names, count, ids);
+  }
+  HRESULT STDMETHODCALLTYPE Invoke(DISPID id, REFIID, LCID, WORD flags, DISPPARAMS* params,
+                                   VARIANT* result, EXCEPINFO* exception,
+                                   UINT* argumentError) override {
+    // An apartment-threaded object is called on its own thread only: a VB6 class would
+    // misbehave (its globals are per thread), so refuse as COM's proxies do.
+    if (!onOwnThread()) return RPC_E_WRONG_THREAD;
+    return ::DispInvoke(static_cast<I*>(this), info_, id, flags, params, result, exception,
+                        argumentError);
+  }
+
+ protected:
+  bool onOwnThread() const { return ::GetCurrentThreadId() == thread_; }
+
+ private:
+  std::atomic<long> references_{1};
+  DWORD thread_;  // the creating thread: the object's apartment
+  ITypeInfo* info_;
+};
+
+// For Each over an _Items: IEnumVARIANT over a copy of the items.
+class ItemEnumerator final : public IEnumVARIANT {
+ public:
+  explicit ItemEnumerator(std::vector<std::wstring> items) : items_(std::move(items)) {
+    ++g_objects;
+  }
+  ~ItemEnumerator() { --g_objects; }
+  HRESULT STDMETHODCALLTYPE QueryInterface(REFIID iid, void** out) override {
+    if (iid == IID_IUnknown || iid == IID_IEnumVARIANT) {
+      *out = static_cast<IEnumVARIANT*>(this);
+      AddRef();
+      return S_OK;
+    }
+    *out = nullptr;
+    return E_NOINTERFACE;
+  }
+  ULONG STDMETHODCALLTYPE AddRef() override { return ++references_; }
+  ULONG STDMETHODCALLTYPE Release() override {
+    long left = --references_;
+    if (left == 0) delete this;
+    return left;
+  }
+  HRESULT STDMETHODCALLTYPE Next(ULONG count, VARIANT* out, ULONG* fetched) override {
+    ULONG n = 0;
+    for (; n < count && next_ < items_.size(); ++n, ++next_) {
+      ::VariantInit(&out[n]);
+      V_VT(&out[n]) = VT_BSTR;
+      V_BSTR(&out[n]) = ::SysAllocString(items_[next_].c_str());
+    }
+    if (fetched != nullptr) *fetched = n;
+    return n == count ? S_OK : S_FALSE;
+  }
+  HRESULT STDMETHODCALLTYPE Skip(ULONG count) override {
+    next_ += count;
+    return next_ <= items_.size() ? S_OK : S_FALSE;
+  }
+  HRESULT STDMETHODCALLTYPE Reset() override {
+    next_ = 0;
+    return S_OK;
+  }
+  HRESULT STDMETHODCALLTYPE Clone(IEnumVARIANT** out) override {
+    auto* copy = new ItemEnumerator(items_);
+    copy->next_ = next_;
+    *out = copy;
+    return S_OK;
+  }
+
+ private:
+  std::atomic<long> references_{1};
+  std::vector<std::wstring> items_;
+  size_t next_ = 0;
+};
+
+class Items final : public Automation<_Items> {
+ public:
+  explicit Items(long count) {
+    for (long i = 1; i <= count; ++i) items_.push_back(L"item" + std::to_wstring(i));
+  }
+  HRESULT STDMETHODCALLTYPE get_Item(LONG index, VARIANT* value) override {
+    if (!onOwnThread()) return RPC_E_WRONG_THREAD;
+    if (index < 1 || index > static_cast<LONG>(items_.size())) {
+      return raise(DISP_E_BADINDEX, L"Items", L"Subscript out of range", 0);
+    }
+    ::VariantInit(value);
+    V_VT(value) = VT_BSTR;
+    V_BSTR(value) = ::SysAllocString(items_[index - 1].c_str());
+    return S_OK;
+  }
+  HRESULT STDMETHODCALLTYPE get_Count(LONG* count) override {
+    if (!onOwnThread()) return RPC_E_WRONG_THREAD;
+    *count = static_cast<LONG>(items_.size());
+    return S_OK;
+  }
+  HRESULT STDMETHODCALLTYPE get__NewEnum(IUnknown** enumerator) override {
+    if (!onOwnThread()) return RPC_E_WRONG_THREAD;
+    *enumerator = new ItemEnumerator(items_);
+    return S_OK;
+  }
+
+ private:
+  std::vector<std::wstring> items_;
+};
+
+class Sample final : public Automation<_Sample> {
+ public:
+  ~Sample() { ::SysFreeString(name_); }
+
+  HRESULT STDMETHODCALLTYPE Value(VARIANT value, VARIANT* result) override {
+    return Echo(value, result);
+  }
+  HRESULT STDMETHODCALLTYPE Echo(VARIANT value, VARIANT* result) override {
+    if (!onOwnThread()) return RPC_E_WRONG_THREAD;
+    ::VariantInit(result);
+    return ::VariantCopy(result, &value);
+  }
+  HRESULT STDMETHODCALLTYPE Concat(BSTR a, VARIANT b, BSTR* result) override {
+    if (!onOwnThread()) return RPC_E_WRONG_THREAD;
+    std::wstring text(a, ::SysStringLen(a));
+    // Left out: VT_ERROR DISP_E_PARAMNOTFOUND, as VB6's IsMissing sees it.
+    if (V_VT(&b) == VT_ERROR && V_ERROR(&b) == DISP_E_PARAMNOTFOUND) {
+      text += L"(missing)";
+    } else {
+      VARIANT converted;
+      ::VariantInit(&converted);
+      HRESULT hr = ::VariantChangeType(&converted, &b, 0, VT_BSTR);
+      if (FAILED(hr)) return hr;
+      text.append(V_BSTR(&converted), ::SysStringLen(V_BSTR(&converted)));
+      ::VariantClear(&converted);
+    }
+    *result = ::SysAllocStringLen(text.data(), static_cast<UINT>(text.size()));
+    return S_OK;
+  }
+  HRESULT STDMETHODCALLTYPE Twice(LONG* n, LONG* old) override {
+    if (!onOwnThread()) return RPC_E_WRONG_THREAD;
+    *old = *n;
+    *n *= 2;
+    return S_OK;
+  }
+  HRESULT STDMETHODCALLTYPE Sum(SAFEARRAY* values, double* result) override {
+    if (!onOwnThread()) return RPC_E_WRONG_THREAD;
+    *result = 0;
+    if (values == nullptr) return S_OK;
+    LONG lower = 0, upper = -1;
+    ::SafeArrayGetLBound(values, 1, &lower);
+    ::SafeArrayGetUBound(values, 1, &upper);
+    for (LONG i = lower; i <= upper; ++i) {
+      VARIANT element, number;
+      ::VariantInit(&element);
+      ::VariantInit(&number);
+      ::SafeArrayGetElement(values, &i, &element);
+      HRESULT hr = ::VariantChangeType(&number, &element, 0, VT_R8);
+      ::VariantClear(&element);
+      if (FAILED(hr)) return hr;
+      *result += V_R8(&number);
+    }
+    return S_OK;
+  }
+  HRESULT STDMETHODCALLTYPE Grid(LONG rows, LONG cols, SAFEARRAY** result) override {
+    if (!onOwnThread()) return RPC_E_WRONG_THREAD;
+    SAFEARRAYBOUND bounds[2] = {{static_cast<ULONG>(rows), 1}, {static_cast<ULONG>(cols), 1}};
+    SAFEARRAY* grid = ::SafeArrayCreate(VT_I4, 2, bounds);
+    for (LONG r = 1; r <= rows; ++r) {
+      for (LONG c = 1; c <= cols; ++c) {
+        LONG index[2] = {r, c};
+        LONG value = r * 100 + c;
+        ::SafeArrayPutElement(grid, index, &value);
+      }
+    }
+    *result = grid;
+    return S_OK;
+  }
+  HRESULT STDMETHODCALLTYPE Fail(BSTR description) override {
+    if (!onOwnThread()) return RPC_E_WRONG_THREAD;
+    // vbObjectError + 513, as VB6 code raises its own errors.
+    return raise(static_cast<HRESULT>(0x80040201), L"SampleSource",
+                 std::wstring(description, ::SysStringLen(description)), 4242);
+  }
+  HRESULT STDMETHODCALLTYPE get_Name(BSTR* value) override {
+    if (!onOwnThread()) return RPC_E_WRONG_THREAD;
+    *value = ::SysAllocStringLen(name_, ::SysStringLen(name_));
+    return S_OK;
+  }
+  HRESULT STDMETHODCALLTYPE put_Name(BSTR value) override {
+    if (!onOwnThread()) return RPC_E_WRONG_THREAD;
+    ::SysFreeString(name_);
+    name_ = ::SysAllocStringLen(value, ::SysStringLen(value));
+    return S_OK;
+  }
+  HRESULT STDMETHODCALLTYPE MakeItems(LONG count, _Items** items) override {
+    if (!onOwnThread()) return RPC_E_WRONG_THREAD;
+    *items = new Items(count);
+    return S_OK;
+  }
+  HRESULT STDMETHODCALLTYPE get_InSta(VARIANT_BOOL* sta) override {
+    APTTYPE type = APTTYPE_CURRENT;
+    APTTYPEQUALIFIER qualifier = APTTYPEQUALIFIER_NONE;
+    bool inSta = SUCCEEDED(::CoGetApartmentType(&type, &qualifier)) &&
+                 (type == APTTYPE_STA || type == APTTYPE_MAINSTA);
+    *sta = inSta && onOwnThread() ? VARIANT_TRUE : VARIANT_FALSE;
+    return S_OK;
+  }
+  HRESULT STDMETHODCALLTYPE Add(LONG a, LONG b, LONG* sum) override {
+    if (!onOwnThread()) return RPC_E_WRONG_THREAD;
+    *sum = a + b;
+    return S_OK;
+  }
+  HRESULT STDMETHODCALLTYPE get_LiveObjects(LONG* count) override {
+    if (!onOwnThread()) return RPC_E_WRONG_THREAD;
+    *count = g_objects;
+    return S_OK;
+  }
+
+ private:
+  BSTR name_ = nullptr;
+};
+
+class Factory final : public IClassFactory {
+ public:
+  HRESULT STDMETHODCALLTYPE QueryInterface(REFIID iid, void** out) override {
+    if (iid == IID_IUnknown || iid == IID_IClassFactory) {
+      *out = static_cast<IClassFactory*>(this);
+      return S_OK;
+    }
+    *out = nullptr;
+    return E_NOINTERFACE;
+  }
+  ULONG STDMETHODCALLTYPE AddRef() override { return 2; }   // static: never freed
+  ULONG STDMETHODCALLTYPE Release() override { return 1; }
+  HRESULT STDMETHODCALLTYPE CreateInstance(IUnknown* outer, REFIID iid, void** out) override {
+    if (outer != nullptr) return CLASS_E_NOAGGREGATION;
+    auto* sample = new Sample();
+    HRESULT hr = sample->QueryInterface(iid, out);
+    sample->Release();
+    return hr;
+  }
+  HRESULT STDMETHODCALLTYPE LockServer(BOOL lock) override {
+    lock ? ++g_objects : --g_objects;
+    return S_OK;
+  }
+};
+
+Factory g_factory;
+
+}  // namespace
+
+extern "C" BOOL WINAPI DllMain(HINSTANCE instance, DWORD reason, LPVOID) {
+  if (reason == DLL_PROCESS_ATTACH) g_module = instance;
+  return TRUE;
+}
+
+extern "C" __declspec(dllexport) HRESULT STDAPICALLTYPE DllGetClassObject(REFCLSID clsid,
+                                                                          REFIID iid, void** out) {
+  if (clsid != CLSID_Sample) return CLASS_E_CLASSNOTAVAILABLE;
+  return g_factory.QueryInterface(iid, out);
+}
+
+extern "C" __declspec(dllexport) HRESULT STDAPICALLTYPE DllCanUnloadNow() {
+  return g_objects == 0 ? S_OK : S_FALSE;
+}
