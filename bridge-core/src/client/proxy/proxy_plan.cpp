@@ -3,28 +3,29 @@
 #include <capnp/any.h>
 
 #include "bitbridge/error.h"
+#include "wire/c_annotation_ids.h"
 
 namespace bitbridge::proxy {
 namespace {
 
-// Annotation ids of /bitbridge/c.capnp (the host reads the same ids: host/bind/c_binding_plan.cpp).
-constexpr uint64_t kSymbol = 0xfed246c1d30eb48bull;
-constexpr uint64_t kType = 0xa673db53f51a5524ull;
-constexpr uint64_t kLengthOf = 0x944f0c1c4f19f055ull;
-constexpr uint64_t kOut = 0xde0686b897cd06eeull;
-constexpr uint64_t kLength = 0xb835821f7af7aefdull;
-constexpr uint64_t kCapacity = 0xdc9584248b436113ull;
-constexpr uint64_t kReturns = 0xb118884cbdc24ac3ull;
-constexpr uint64_t kInOut = 0xba1ead09a7fd347dull;
-constexpr uint64_t kHandle = 0xa481c1611f53b3b8ull;
-constexpr uint64_t kReleases = 0xe67e8727053ad7a2ull;
-constexpr uint64_t kFreeWith = 0x8d6f75502a6adc99ull;
-constexpr uint64_t kLastError = 0xcb3ef340e8617586ull;
-constexpr uint64_t kNullable = 0xd2f8c6c6c2b090c5ull;
-constexpr uint64_t kTerminated = 0x9417e296846e23d9ull;
-constexpr uint64_t kUserFor = 0xe6e1349f363c96e6ull;
-constexpr uint64_t kOnFailure = 0xe9b63f5409630dcaull;
-constexpr uint16_t kTypeWchar = 7;
+// (Declarations, not the whole namespace: this file has a CType of its own, proxy.h's.)
+using wire::c_annotation::kCapacity;
+using wire::c_annotation::kFreeWith;
+using wire::c_annotation::kHandle;
+using wire::c_annotation::kInOut;
+using wire::c_annotation::kLastError;
+using wire::c_annotation::kLength;
+using wire::c_annotation::kLengthOf;
+using wire::c_annotation::kNullable;
+using wire::c_annotation::kOnFailure;
+using wire::c_annotation::kOut;
+using wire::c_annotation::kReleases;
+using wire::c_annotation::kReturns;
+using wire::c_annotation::kSymbol;
+using wire::c_annotation::kTerminated;
+using wire::c_annotation::kType;
+using wire::c_annotation::kUserFor;
+constexpr uint16_t kTypeWchar = static_cast<uint16_t>(wire::c_annotation::CType::WChar);
 
 using Annotations = capnp::List<capnp::schema::Annotation>::Reader;
 
