@@ -20,7 +20,6 @@ namespace {
 // A COM host exits by itself once its pipe closes, but also has COM's release to finish: it
 // always gets this long before it is killed.
 constexpr auto kComExitGrace = std::chrono::seconds(2);
-constexpr auto kStatusWait = std::chrono::milliseconds(250);
 
 class ComActivatedHost final : public HostProcess {
  public:
@@ -34,14 +33,8 @@ class ComActivatedHost final : public HostProcess {
   bool ownedByThisClient() const override { return process_ != nullptr; }
 
   std::string disconnectContext(const std::string& situation) const override {
-    std::string context = label_;
-    if (!process_) return context + " closed its channel" + situation;
-    if (auto status = process_->waitFor(kStatusWait)) {
-      context += " " + status->describe(situation);
-    } else {
-      context += " closed its channel but is still running" + situation;
-    }
-    return context;
+    if (!process_) return label_ + " closed its channel" + situation;
+    return describeEnd(*process_, situation);
   }
 
   // Seen at once, with its exit status, where the platform lets us open the process.

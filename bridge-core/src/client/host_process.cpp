@@ -85,4 +85,11 @@ void HostProcess::startStep(const std::function<void()>& step) {
   }
 }
 
+std::string HostProcess::describeEnd(ChildProcess& process, const std::string& situation) const {
+  // How long a disconnected host's exit status is waited for, to put it in the error message.
+  constexpr auto kStatusWait = std::chrono::milliseconds(250);
+  if (auto status = process.waitFor(kStatusWait)) return label_ + " " + status->describe(situation);
+  return label_ + " closed its channel but is still running" + situation;
+}
+
 }  // namespace bitbridge

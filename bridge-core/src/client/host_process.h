@@ -87,6 +87,11 @@ class HostProcess {
   /// thrown as an Error with disconnectContext() as context.
   void startStep(const std::function<void()>& step);
 
+  /// For disconnectContext() of a host whose process is ours to watch: the label and how it
+  /// ended (waiting up to 250 ms for its exit status), or that it closed its channel but still
+  /// runs; `situation` follows either.
+  std::string describeEnd(ChildProcess& process, const std::string& situation) const;
+
   Runtime& runtime_;
   Arch arch_;
   std::string label_;

@@ -25,8 +25,6 @@ namespace {
 constexpr auto kExitGrace = std::chrono::milliseconds(100);
 // How long a graceful shutdown (Host::shutdown) waits for the host to leave.
 constexpr auto kGracefulExit = std::chrono::seconds(2);
-// How long a disconnected host's exit status is waited for, to put it in the error message.
-constexpr auto kStatusWait = std::chrono::milliseconds(250);
 
 class SpawnedHost final : public HostProcess {
  public:
@@ -39,12 +37,7 @@ class SpawnedHost final : public HostProcess {
   bool ownedByThisClient() const override { return true; }
 
   std::string disconnectContext(const std::string& situation) const override {
-    std::string context = label_;
-    if (auto status = process_->waitFor(kStatusWait)) {
-      context += " " + status->describe(situation);
-    } else {
-      context += " closed its channel but is still running" + situation;
-    }
+    std::string context = describeEnd(*process_, situation);
     std::string tail = process_->outputTail();
     if (!tail.empty()) context += "; last host output:\n" + tail;
     return context;

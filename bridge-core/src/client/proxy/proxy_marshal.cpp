@@ -281,7 +281,11 @@ std::optional<int> writeResults(const MethodPlan& plan, const MethodSpec& spec,
     const ParamPlan& p = plan.params[i];
     const CType& c = spec.params[i];
     std::string where = plan.name + ": parameter '" + p.name + "'";
-    void* ptr = const_cast<void*>(pointerArg(args, i));
+    // Only a pointer or handle parameter's slot holds a pointer: a scalar's may be smaller
+    // (an int32_t's is 4 bytes; reading 8 there overran it, ASan).
+    bool byValue = p.role == ParamRole::Value || p.role == ParamRole::Text ||
+                   p.role == ParamRole::Array;
+    void* ptr = byValue ? nullptr : const_cast<void*>(pointerArg(args, i));
     switch (p.role) {
       case ParamRole::OutValue:
       case ParamRole::InOutValue:
