@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -66,7 +67,7 @@ struct Proxy::Impl {
   void run();
   void planAll();
   void execute(Job& job, std::optional<Runtime>& runtime, std::optional<Host>& host,
-               std::optional<capnp::DynamicCapability::Client>& library);
+               std::unique_ptr<capnp::DynamicCapability::Client>& library);
 };
 
 void Proxy::Impl::planAll() {
@@ -86,7 +87,7 @@ void Proxy::Impl::planAll() {
 }
 
 void Proxy::Impl::execute(Job& job, std::optional<Runtime>& runtime, std::optional<Host>& host,
-                          std::optional<capnp::DynamicCapability::Client>& library) {
+                          std::unique_ptr<capnp::DynamicCapability::Client>& library) {
   if (planError) throw Error(ErrorKind::BadConfiguration, *planError);
   if (host && !host->running()) {
     // The host died (or was killed after a deadline): its tokens died with it.
@@ -100,7 +101,8 @@ void Proxy::Impl::execute(Job& job, std::optional<Runtime>& runtime, std::option
     if (!runtime) runtime.emplace(RuntimeOptions{logger});
     try {
       Host started = Host::spawn(*runtime, settings.host);
-      library = started.bindAny(settings.library, spec.schema).castAs<capnp::DynamicCapability>(spec.schema);
+      library = std::make_unique<capnp::DynamicCapability::Client>(
+          started.bindAny(settings.library, spec.schema).castAs<capnp::DynamicCapability>(spec.schema));
       logger->info("proxy {}: {} bound in host pid {}", spec.name, settings.library, started.pid());
       host.emplace(std::move(started));
     } catch (const Error& e) {
@@ -125,7 +127,9 @@ void Proxy::Impl::run() {
   planAll();
   std::optional<Runtime> runtime;
   std::optional<Host> host;
-  std::optional<capnp::DynamicCapability::Client> library;
+  // By pointer: clang's std::optional refuses DynamicCapability::Client (its copy constructor
+  // takes a non-const reference).
+  std::unique_ptr<capnp::DynamicCapability::Client> library;
   for (;;) {
     Job* job;
     {
