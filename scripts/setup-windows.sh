@@ -152,7 +152,7 @@ install_packages() {
   # --no-remove: a version conflict must fail here with apt's explanation, never be
   # "solved" by removing installed packages.
   if ! "${SUDO[@]}" apt-get install -y -q --no-install-recommends --allow-downgrades --no-remove \
-        -o Dir::Etc::Preferences="$prefs" "${missing[@]}" >/tmp/bitbridge-windows-apt-install.log 2>&1; then
+        "${APT_WAIT_FOR_LOCK[@]}" -o Dir::Etc::Preferences="$prefs" "${missing[@]}" >/tmp/bitbridge-windows-apt-install.log 2>&1; then
     tail -n 25 /tmp/bitbridge-windows-apt-install.log >&2
     die "apt-get install failed (full log: /tmp/bitbridge-windows-apt-install.log; pins used: $prefs).
        If it names a version conflict between :amd64 and :i386 packages, the mirrors disagree:

@@ -70,7 +70,7 @@ fi
 
 log "installing: ${missing[*]} ${pins[*]:-}"
 if ! "${SUDO[@]}" apt-get install -y -q --no-install-recommends --allow-downgrades \
-      "${missing[@]}" "${pins[@]}" >/tmp/bitbridge-apt-install.log 2>&1; then
+      "${APT_WAIT_FOR_LOCK[@]}" "${missing[@]}" "${pins[@]}" >/tmp/bitbridge-apt-install.log 2>&1; then
   tail -n 25 /tmp/bitbridge-apt-install.log >&2
   die "apt-get install failed (full log: /tmp/bitbridge-apt-install.log). If it names a version
        conflict between :amd64 and :i386 packages, the mirrors disagree: run 'apt-get update'

@@ -10,6 +10,12 @@ NATIVE_ARCH=$(dpkg --print-architecture)
 log() { printf '%s: %s\n' "${APT_LOG_TAG:?}" "$*" >&2; }
 die() { printf '%s: error: %s\n' "${APT_LOG_TAG:?}" "$*" >&2; exit 1; }
 
+# APT_WAIT_FOR_LOCK: options that make apt-get wait (up to 15 min) for the dpkg and list locks
+# instead of failing at once. A fresh Debian machine often runs unattended-upgrades or apt-daily
+# in its first minutes, and scripts/build.sh and scripts/build-windows.sh may be started side by
+# side; both used to die with "Could not get lock /var/lib/dpkg/lock-frontend".
+APT_WAIT_FOR_LOCK=(-o DPkg::Lock::Timeout=900 -o Acquire::Lock::Timeout=900)
+
 installed() {  # true when PKG (native or arch:all) or PKG:ARCH is fully installed
   local name=${1%%:*} arch=${1#*:}
   [ "$arch" = "$1" ] && arch="($NATIVE_ARCH|all)"
@@ -35,7 +41,7 @@ apt_need_root() {
 # installable from the other indexes: warn, do not give up.
 apt_update_tolerant() {
   local logfile=$1; shift
-  if ! "${SUDO[@]}" apt-get update -q "$@" >"$logfile" 2>&1; then
+  if ! "${SUDO[@]}" apt-get update -q "${APT_WAIT_FOR_LOCK[@]}" "$@" >"$logfile" 2>&1; then
     log "warning: 'apt-get update' reported errors (often a stale i386 index); continuing."
     grep -E '^(E|W):' "$logfile" | head -n 5 >&2 || true
   fi
