@@ -6,6 +6,7 @@
 // declaration: a logged abort); and the generator's refusals.
 #include <sys/wait.h>
 
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
@@ -127,6 +128,25 @@ TEST(Proxy, WellFormedTimeoutSettingsAreAccepted) {
   ProgramRun r = run(LEGACY_CALC_PROGRAM, "BITBRIDGE_CALL_TIMEOUT_MS=30000 BITBRIDGE_START_TIMEOUT_MS=30000");
   EXPECT_EQ(r.status, 0) << r.out << r.err;
   EXPECT_CONTAINS(r.out, "all answers right");
+}
+
+// A call into the library that outlives BITBRIDGE_CALL_TIMEOUT_MS: the program gets the declared
+// failure (-1, ETIMEDOUT) in about the deadline, not after the library's 30 s; the hung host is
+// killed; the next call runs in a new host and answers right.
+TEST(Proxy, CallOutlivingTheCallTimeoutFailsAsDeclaredAndTheNextCallGetsANewHost) {
+  ProgramRun r = run(PROXY_SLEEPY_PROGRAM, "BITBRIDGE_CALL_TIMEOUT_MS=500", "30000 7");
+  EXPECT_EQ(r.status, 0) << r.out << r.err;
+  std::string timedOut = "sleep(30000) = -1, errno " + std::to_string(ETIMEDOUT) + ", took ";
+  auto at = r.out.find(timedOut);
+  ASSERT_NE(at, std::string::npos) << r.out << r.err;
+  long tookMs = std::stol(r.out.substr(at + timedOut.size()));
+  EXPECT_GE(tookMs, 500) << r.out;
+  EXPECT_LT(tookMs, 15000) << "the deadline did not end the call: " << r.out;
+  EXPECT_CONTAINS(r.out, "sleep(7) = 7, errno 0");
+  EXPECT_CONTAINS(r.err, "bt_sleep_ms failed; returning its declared failure (result = -1, errno = ETIMEDOUT)");
+  EXPECT_CONTAINS(r.err, "killed as hung");
+  EXPECT_CONTAINS(r.err, "500 ms");
+  EXPECT_CONTAINS(r.err, "is gone; starting a new one");
 }
 
 TEST(Proxy, CallsFromManyThreadsRaceToStartOneHost) {

@@ -92,8 +92,12 @@ std::string proxySource(capnp::InterfaceSchema iface, const ProxySourceOptions& 
       << "#include <cerrno>\n"
       << "#include <type_traits>\n\n"
       << "#include <bitbridge/proxy.h>\n\n"
-      << "#include " << quoted(options.header) << "\n"
       << "#include " << quoted(options.schemaInclude) << "\n\n"
+      // A vendor's C header need not say extern \"C\" for C++ readers: without it the
+      // definitions below would clash with its declarations (C++ linkage).
+      << "extern \"C\" {\n"
+      << "#include " << quoted(options.header) << "\n"
+      << "}\n\n"
       << "#ifndef BITBRIDGE_PROXY_LIBRARY\n"
       << "#define BITBRIDGE_PROXY_LIBRARY " << quoted(options.library) << "\n"
       << "#endif\n"
