@@ -449,20 +449,26 @@ if(BITBRIDGE_OS STREQUAL "windows")
 endif()
 
 # The `bitbridge` program that writes proxies' sources: this tree's own, or the installed one
-# (either bitness writes the same source).
+# (either bitness writes the same source). Cross-compiling for Windows it is a .exe, run through
+# the toolchain's emulator (Wine, tools/windows/wine-run.sh): add_custom_command prepends it to a
+# target's name by itself, and to the installed program's path here.
 function(_bitbridge_proxy_generator out)
   if(TARGET bitbridge_cli)
-    set(${out} "$<TARGET_FILE:bitbridge_cli>" PARENT_SCOPE)
+    set(${out} bitbridge_cli PARENT_SCOPE)
     return()
   endif()
-  find_program(BITBRIDGE_PROXY_GENERATOR NAMES bitbridge bitbridge32
+  find_program(BITBRIDGE_PROXY_GENERATOR NAMES bitbridge bitbridge32 bitbridge.exe
                PATHS "${BITBRIDGE_PREFIX}/bin" "${BITBRIDGE_PREFIX}/bin/${BITBRIDGE_ARCH}"
                NO_DEFAULT_PATH)
   if(NOT BITBRIDGE_PROXY_GENERATOR)
     message(FATAL_ERROR "bitbridge_add_proxy: no `bitbridge` program in ${BITBRIDGE_PREFIX}/bin "
                         "(it writes the proxy's source); install bitbridge with its tools")
   endif()
-  set(${out} "${BITBRIDGE_PROXY_GENERATOR}" PARENT_SCOPE)
+  if(CMAKE_CROSSCOMPILING AND CMAKE_CROSSCOMPILING_EMULATOR)
+    set(${out} ${CMAKE_CROSSCOMPILING_EMULATOR} "${BITBRIDGE_PROXY_GENERATOR}" PARENT_SCOPE)
+  else()
+    set(${out} "${BITBRIDGE_PROXY_GENERATOR}" PARENT_SCOPE)
+  endif()
 endfunction()
 
 function(bitbridge_add_proxy name)
@@ -487,6 +493,7 @@ function(bitbridge_add_proxy name)
 
   bitbridge_generate_schema(${name}_schema SCHEMAS "${schema}" IMPORT_DIRS ${ARG_IMPORT_DIRS})
   _bitbridge_proxy_generator(generator)
+  list(GET generator -1 generator_depends)  # the program, not the emulator before it
   set(import_flags "-I${CAPNP_INCLUDE_DIRECTORY}")
   foreach(dir IN LISTS ARG_IMPORT_DIRS BITBRIDGE_SCHEMA_DIR)
     list(APPEND import_flags "-I${dir}")
@@ -499,9 +506,9 @@ function(bitbridge_add_proxy name)
   add_custom_command(
     OUTPUT "${source}"
     COMMAND "${CMAKE_COMMAND}" -E make_directory "${CMAKE_CURRENT_BINARY_DIR}/${name}.proxy-gen"
-    COMMAND "${generator}" proxy "${schema}" --header "${header_name}" --name "${ARG_OUTPUT_NAME}"
+    COMMAND ${generator} proxy "${schema}" --header "${header_name}" --name "${ARG_OUTPUT_NAME}"
             --library "${ARG_LIBRARY}" ${interface_args} ${import_flags} -o "${source}"
-    DEPENDS "${schema}" "${generator}"
+    DEPENDS "${schema}" ${generator_depends}
     COMMENT "bitbridge: writing the drop-in proxy ${ARG_OUTPUT_NAME} from ${schema_name}"
     VERBATIM)
 
@@ -519,5 +526,13 @@ function(bitbridge_add_proxy name)
     # Only the vendor's functions are exported: not the generated schema code nor Cap'n Proto's
     # static parts, which would otherwise leak out of the static archives.
     target_link_options(${name} PRIVATE "LINKER:--exclude-libs,ALL")
+  else()
+    # The vendor's DLL name as it is (vendor.dll, not libvendor.dll). A __stdcall export is
+    # named `Name@8` by mingw; the alias adds the undecorated `Name` that .def-built vendor DLLs
+    # (and GetProcAddress callers, VB6 Declare statements) use. 64-bit names are never decorated.
+    set_target_properties(${name} PROPERTIES PREFIX "")
+    if(BITBRIDGE_ARCH STREQUAL "x86")
+      target_link_options(${name} PRIVATE "LINKER:--add-stdcall-alias")
+    endif()
   endif()
 endfunction()

@@ -111,6 +111,19 @@ for pair in "$vendor32:32" "$vendor64:64"; do
   expect '^shout: BOUND WITHOUT A COMPONENT \(25\)'
 done
 
+# An unchanged C program linked against the drop-in proxy greeter.dll that bitbridge_add_proxy
+# built from the installed package (its generator, bitbridge.exe, run under Wine at build
+# time): 64-bit program, the 32-bit vendor DLL in bitbridge-host32.exe.
+step "run greeter_proxy_program.exe   (drop-in proxy greeter.dll -> $(basename "$vendor32"))"
+set +e
+output="$("$wine_run" "$build/greeter_proxy_program.exe" 2>&1)"
+status=$?
+set -e
+echo "$output" | sed 's/^/    /'
+[[ $status -eq 0 ]] || fail "greeter_proxy_program.exe exited with status $status"
+expect '^proxy program: 64-bit, library: 32-bit'
+expect '^shout: THROUGH A PROXY \(15\)'
+
 step "unhappy: the client copied alone, without its DLLs: the runner names what is missing"
 mkdir -p "$work/lonely"
 cp "$client" "$work/lonely/"

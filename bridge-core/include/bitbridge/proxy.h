@@ -93,6 +93,12 @@ struct Signature<R (*)(A...)> {
   static constexpr CType result = cTypeOf<R>();
   static constexpr CType params[sizeof...(A) + 1] = {cTypeOf<A>()..., CType{}};
 };
+#if defined(_WIN32) && defined(__i386__)
+// On 32-bit Windows __stdcall is part of a function pointer's type ($C.stdcall functions, the
+// header's WINAPI): the same signature, the callee pops its arguments.
+template <typename R, typename... A>
+struct Signature<R(__stdcall*)(A...)> : Signature<R (*)(A...)> {};
+#endif
 
 template <typename F>
 using Result = typename Signature<F>::Result;

@@ -4,11 +4,10 @@
 #include <fstream>
 
 #include <capnp/schema-parser.h>
-#include <kj/filesystem.h>
-#include <kj/vector.h>
 
 #include "bitbridge/error.h"
 #include "proxy_source.h"
+#include "stdio_schema_file.h"
 
 namespace bitbridge::proxygen {
 namespace {
@@ -91,16 +90,9 @@ int runProxy(const std::vector<std::string>& args, std::ostream& out, std::ostre
 
   std::string source;
   try {
-    auto fs = kj::newDiskFilesystem();
-    kj::Vector<kj::Own<const kj::ReadableDirectory>> owned;
-    kj::Vector<const kj::ReadableDirectory*> dirs;
-    for (auto& d : importDirs) {
-      owned.add(fs->getRoot().openSubdir(fs->getCurrentPath().eval(d)));
-      dirs.add(owned.back().get());
-    }
+    // Read with stdio, not KJ's disk filesystem: see stdio_schema_file.h (Wine).
     capnp::SchemaParser parser;
-    auto file = parser.parseFromDirectory(fs->getRoot(), fs->getCurrentPath().eval(schemaPath),
-                                          dirs.asPtr());
+    auto file = parser.parseFile(kj::heap<StdioSchemaFile>(schemaPath, importDirs));
     for (auto a : file.getProto().getAnnotations()) {
       if (a.getId() == kCxxNamespace) options.cxxNamespace = a.getValue().getText();
     }
@@ -150,7 +142,11 @@ int runProxy(const std::vector<std::string>& args, std::ostream& out, std::ostre
       return 1;
     }
   }
-  if (std::rename(tmp.c_str(), outPath.c_str()) != 0) {
+  // Windows' rename does not replace an existing file (a rebuild): remove it, then again.
+  bool renamed = std::rename(tmp.c_str(), outPath.c_str()) == 0 ||
+                 (std::remove(outPath.c_str()) == 0 && std::rename(tmp.c_str(), outPath.c_str()) == 0);
+  if (!renamed) {
+    std::remove(tmp.c_str());
     err << "bitbridge proxy: cannot rename " << tmp << " to " << outPath << "\n";
     return 1;
   }

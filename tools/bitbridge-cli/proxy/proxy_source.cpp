@@ -51,7 +51,8 @@ std::string proxySource(capnp::InterfaceSchema iface, const ProxySourceOptions& 
               << quoted(sym + ": the library's header declares another number of parameters than " +
                         options.schemaFile + "'s " + plan.name + " (" + std::to_string(n) + ")")
               << ");\n"
-              << "extern \"C\" BITBRIDGE_PROXY_EXPORT bp::Result<" << f << "> " << sym << "(";
+              << "extern \"C\" BITBRIDGE_PROXY_EXPORT bp::Result<" << f << "> "
+              << (plan.stdcall ? "BITBRIDGE_PROXY_STDCALL " : "") << sym << "(";
     for (size_t i = 0; i < n; ++i) {
       functions << (i ? ", " : "") << "bp::Arg<" << f << ", " << i << "> a" << i;
     }
@@ -103,7 +104,9 @@ std::string proxySource(capnp::InterfaceSchema iface, const ProxySourceOptions& 
       << "#endif\n"
       << "#if defined(_WIN32)\n"
       << "#define BITBRIDGE_PROXY_EXPORT __declspec(dllexport)\n"
+      << "#define BITBRIDGE_PROXY_STDCALL __stdcall  // $C.stdcall: matters on 32-bit x86 only\n"
       << "#else\n"
+      << "#define BITBRIDGE_PROXY_STDCALL\n"
       << "#define BITBRIDGE_PROXY_EXPORT __attribute__((visibility(\"default\")))\n"
       << "#endif\n\n"
       << "namespace {\n"

@@ -19,6 +19,7 @@
 #include <spdlog/logger.h>
 
 #include "bitbridge/host.h"
+#include "client/proxy/caller_last_error.h"
 #include "client/proxy/proxy_handles.h"
 #include "client/proxy/proxy_marshal.h"
 #include "client/proxy/proxy_plan.h"
@@ -186,7 +187,7 @@ bool Proxy::call(uint32_t index, const void* const* args, void* result) noexcept
   }
   const MethodSpec& m = d.spec.methods[index];
   if (!job.error) {
-    if (job.lastError) errno = *job.lastError;
+    if (job.lastError) setCallersLastError(*job.lastError);
     return true;
   }
   if (m.failureDeclared) {

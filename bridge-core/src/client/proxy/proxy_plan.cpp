@@ -10,6 +10,7 @@ namespace {
 
 // (Declarations, not the whole namespace: this file has a CType of its own, proxy.h's.)
 using wire::c_annotation::kCapacity;
+using wire::c_annotation::kCdecl;
 using wire::c_annotation::kFreeWith;
 using wire::c_annotation::kHandle;
 using wire::c_annotation::kInOut;
@@ -21,6 +22,7 @@ using wire::c_annotation::kOnFailure;
 using wire::c_annotation::kOut;
 using wire::c_annotation::kReleases;
 using wire::c_annotation::kReturns;
+using wire::c_annotation::kStdcall;
 using wire::c_annotation::kSymbol;
 using wire::c_annotation::kTerminated;
 using wire::c_annotation::kType;
@@ -102,6 +104,9 @@ MethodPlan planMethod(capnp::InterfaceSchema iface, capnp::InterfaceSchema::Meth
                   methodSymbol(method), method, {}, ResultRole::Void, {}, false, false, {}};
   auto params = method.getParamType();
   auto results = method.getResultType();
+  auto methodAnnotations = method.getProto().getAnnotations();
+  plan.stdcall = has(methodAnnotations, kStdcall) ||
+                 (has(iface.getProto().getAnnotations(), kStdcall) && !has(methodAnnotations, kCdecl));
 
   // Result fields: the return value, $lastError, and the out-parameters (matched below).
   for (auto f : results.getFields()) {

@@ -66,6 +66,9 @@ struct MethodPlan {
   bool resultPlatformWidth = false;
   bool resultCallerFrees = false;
   std::optional<capnp::StructSchema::Field> lastErrorField;
+  /// $C.stdcall on the method, or on its interface without $C.cdecl on the method: the proxy's
+  /// export is defined __stdcall (32-bit Windows; one convention elsewhere).
+  bool stdcall = false;
 };
 
 /// $C.onFailure of a method, else of its interface.
