@@ -14,8 +14,8 @@ interface Lane {
   threadId @1 () -> (result :Int64) $C.symbol("bl_thread_id");
   threadIdByRpc @2 (unused :Bulk.BulkRef $C.nullable) -> (result :Int64)
       $C.symbol("bl_thread_id_p");
-  append @3 (v :Int32) -> (count :Int32) $C.symbol("bl_append");
-  appendByRpc @4 (unused :Bulk.BulkRef $C.nullable, v :Int32) -> (count :Int32)
+  append @3 (v :Int32) -> (result :Int32) $C.symbol("bl_append");
+  appendByRpc @4 (unused :Bulk.BulkRef $C.nullable, v :Int32) -> (result :Int32)
       $C.symbol("bl_append_p");
   log @5 (out :List(Int32) $C.out $C.length("n"), n :Int32) -> (out :List(Int32))
       $C.symbol("bl_log");

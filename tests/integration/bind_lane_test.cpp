@@ -97,7 +97,8 @@ TEST_P(BindLane, ResultsAreTheLibrarysOwn) {
   auto fill = lib->fillRequest();
   fill.setLen(3000);
   fill.setValue(0xA5);
-  auto filled = wait(fill.send()).getOut();
+  auto fillResponse = wait(fill.send());  // the response owns what getOut() reads
+  auto filled = fillResponse.getOut();
   ASSERT_EQ(filled.size(), 3000u);
   for (auto byte : filled) ASSERT_EQ(byte, 0xA5);
 
@@ -130,7 +131,8 @@ TEST_P(BindLane, CallsStayInOrderAcrossLaneAndRpc) {
   for (auto& call : calls) wait(kj::mv(call));
   auto log = lib->logRequest();
   log.setN(expected);
-  auto got = wait(log.send()).getOut();
+  auto logResponse = wait(log.send());  // the response owns what getOut() reads
+  auto got = logResponse.getOut();
   ASSERT_EQ(got.size(), static_cast<unsigned>(expected));
   for (int32_t i = 0; i < expected; ++i) EXPECT_EQ(got[i], i) << "call " << i << " out of order";
 }
@@ -172,7 +174,7 @@ TEST_P(BindLane, AHostKilledMidCallFailsTheCallWithin250Ms) {
   auto noticed = Clock::now();
   killer.join();
   EXPECT_LT(noticed - killedAt, std::chrono::milliseconds(250));
-  EXPECT_CONTAINS(std::string(error.what()), "SIGKILL");
+  EXPECT_CONTAINS(std::string(error.what()), "killed by signal 9");
   EXPECT_FALSE(host->running());
   // Later calls fail at once too; nothing hangs.
   expectError(ErrorKind::Disconnected, [&] { wait(lib->addRequest().send()); });

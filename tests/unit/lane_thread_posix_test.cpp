@@ -84,7 +84,7 @@ class LaneThreadTest : public ::testing::Test {
     return true;
   }
   bool goodCall() {
-    std::memset(params(), 0, 8);  // one word: a null root pointer, an empty params struct
+    std::memset(static_cast<void*>(params()), 0, 8);  // one word: a null root pointer, an empty params struct
     return call(binding, 0, 1);
   }
   void expectRefused(const char* what) {
@@ -133,7 +133,7 @@ TEST_F(LaneThreadTest, RefusesBadCallsAndServesOn) {
   ASSERT_TRUE(call(binding, 0, 0xFFFFFFFFu));
   expectRefused("2^32 - 1 words");
   // Garbage params: a far pointer into a segment that does not exist, then random words.
-  std::memset(params(), 0xFF, 64 * 8);
+  std::memset(static_cast<void*>(params()), 0xFF, 64 * 8);
   ASSERT_TRUE(call(binding, 0, 64));
   expectRefused("garbage params");
   EXPECT_EQ(target.calls, 0);  // nothing bad reached the library
@@ -145,7 +145,7 @@ TEST_F(LaneThreadTest, RefusesBadCallsAndServesOn) {
 TEST_F(LaneThreadTest, CallsPostedFasterThanAnsweredDoNotHurtIt) {
   auto lane = startLane();
   auto& control = slot->control;
-  std::memset(params(), 0, 8);
+  std::memset(static_cast<void*>(params()), 0, 8);
   control.binding = binding;
   control.method = 0;
   control.paramWords = 1;

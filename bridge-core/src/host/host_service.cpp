@@ -21,6 +21,7 @@
 #include "host/abort_logging_stream.h"
 #include "host/bind/bind_schema.h"
 #include "host/bind/c_binding.h"
+#include "host/bind/lane_target.h"
 #include "wire/host_exit.h"
 
 #ifndef BITBRIDGE_VERSION

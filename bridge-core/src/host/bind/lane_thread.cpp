@@ -70,7 +70,10 @@ LaneThread::LaneThread(std::shared_ptr<BulkSegment> segment,
   paramArea_ = view_.data() + kLaneAreasOffset;
   resultArea_ = paramArea_ + paramBytes_;
   params_ = kj::heapArray<capnp::word>(paramBytes_ / sizeof(capnp::word));
-  thread_ = std::thread([this] { loop(); });
+  // What was last answered, read here rather than on the thread: a call posted before the
+  // thread runs must count as new.
+  uint32_t answered = control_->reply.load(std::memory_order_acquire);
+  thread_ = std::thread([this, answered] { loop(answered); });
 }
 
 LaneThread::~LaneThread() {
@@ -93,8 +96,8 @@ uint32_t LaneThread::add(capnp::Capability::Client keep, LaneTarget& target) {
   return static_cast<uint32_t>(bindings_.size());
 }
 
-void LaneThread::loop() {
-  uint32_t seen = control_->request.load(std::memory_order_acquire);
+void LaneThread::loop(uint32_t answered) {
+  uint32_t seen = answered;
   for (;;) {
     auto start = std::chrono::steady_clock::now();
     auto spinUntil = start + kSpin;

@@ -64,7 +64,7 @@ class LaneThread {
   static constexpr auto kSpin = std::chrono::microseconds(50);
 
  private:
-  void loop();
+  void loop(uint32_t answered);
   void serve();
   void answer(LaneStatus status, const void* bytes, uint32_t size);
   void fail(const std::string& encodedError);
