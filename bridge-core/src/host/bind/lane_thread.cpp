@@ -16,8 +16,9 @@
 namespace bitbridge {
 namespace {
 
-// Spinning gives the core away after this long, so that a client sharing it can run.
-constexpr auto kYieldAfter = std::chrono::microseconds(2);
+// Spinning gives the core away (sched_yield) after this long, so that a client sharing it can
+// run; a null call is answered well before it.
+constexpr auto kYieldAfter = std::chrono::microseconds(10);
 // A sleeping lane thread looks at its stop flag at least this often (belt and braces: the
 // destructor wakes it anyway).
 constexpr auto kSleepSlice = std::chrono::microseconds(1000000);
