@@ -159,8 +159,15 @@ TEST_F(LaneThreadTest, CallsPostedFasterThanAnsweredDoNotHurtIt) {
 
 TEST_F(LaneThreadTest, ASilentClientCostsNothingAndTheLaneStopsPromptly) {
   auto lane = startLane();
+  // Asleep on the futex, not spinning, once its 50 us of polling are over (on a loaded machine
+  // the thread may take a while to be scheduled at all: up to 2 s).
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  while (slot->control.hostParked.load() == 0 && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(slot->control.hostParked.load(), 1u);
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  EXPECT_EQ(slot->control.hostParked.load(), 1u);  // asleep on the futex, not spinning
+  EXPECT_EQ(slot->control.hostParked.load(), 1u);  // and stays asleep
   auto began = std::chrono::steady_clock::now();
   EXPECT_FALSE(lane->stopOrAbandon());
   lane.reset();
