@@ -11,6 +11,10 @@ $Cxx.namespace("bitbridge_bench");
 interface BindBench {
   add @0 (a :Int32, b :Int32) -> (result :Int32) $C.symbol("bb_add");
   sum @1 (xs :List(Float64), n :Int32 $C.lengthOf("xs")) -> (result :Float64) $C.symbol("bb_sum");
+  # 1000 doubles in and 1000 out (the fast-lane cases; the component does not implement it).
+  scale @2 (k :Float64, xin :List(Float64), n :Int32 $C.lengthOf("xin"),
+            xout :List(Float64) $C.out $C.length("n")) -> (xout :List(Float64))
+      $C.symbol("bb_scale");
 }
 
 # An array in the client's shared memory passed by reference (bind_bulk_1gib_64to32): the

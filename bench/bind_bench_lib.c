@@ -18,3 +18,8 @@ double bb_sum(const double* xs, int32_t n) {
   for (int32_t i = 0; i < n; ++i) total += xs[i];
   return total;
 }
+
+/* An array in and an array out: what a call costs with data in both directions. */
+void bb_scale(double k, const double* in, int32_t n, double* out) {
+  for (int32_t i = 0; i < n; ++i) out[i] = k * in[i];
+}

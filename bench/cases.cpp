@@ -65,6 +65,20 @@ const std::vector<Case>& allCases() {
       {"bind_callback_64to32", "a bound call whose function calls the client back once through "
        "a function pointer (libffi closure -> RPC -> the client's object): compare "
        "bind_add_64to32", Arch::x86_64, bindCallback64to32},
+      {"bind_shm_add_64to32", "the bound add by RPC over shared memory (Transport::SharedMemory, "
+       "library thread): the RPC path the fast lane is compared with", Arch::x86_64,
+       bindShmAdd64to32},
+      {"bind_lane_add_64to32", "the bound add through the fast lane (HostOptions::fastLane: "
+       "shared-memory call slot, no RPC), 64-bit client -> bitbridge-host32", Arch::x86_64,
+       bindLaneAdd64to32},
+      {"bind_lane_add_32to64", "the bound add through the fast lane, 32-bit client -> "
+       "bitbridge-host64", Arch::x86, bindLaneAdd32to64},
+      {"bind_scale1000_64to32", "1000 doubles in and 1000 out through a bound function by RPC "
+       "(socket, library thread)", Arch::x86_64, bindScale64to32},
+      {"bind_lane_scale1000_64to32", "1000 doubles in and 1000 out through the fast lane, "
+       "64-bit client -> bitbridge-host32", Arch::x86_64, bindLaneScale64to32},
+      {"bind_lane_scale1000_32to64", "1000 doubles in and 1000 out through the fast lane, "
+       "32-bit client -> bitbridge-host64", Arch::x86, bindLaneScale32to64},
       {"exec_true", "fork + exec /bin/true + waitpid (baseline of cold_start)", std::nullopt,
        execTrue},
       {"cold_start", "Host::spawn of bitbridge-host32 with the bench component -> first reply "

@@ -13,6 +13,11 @@
 // GiB for each call (more than its window for components' views) and copies nothing, so the
 // call should cost about what bind_add_64to32 costs (report.cpp: bind_bulk_1gib_vs_add_p50).
 //
+// And the fast lane (bind_lane_*): the same bound add, and an array of 1000 doubles in and out
+// (bb_scale), through HostOptions::fastLane's shared-memory call slot instead of RPC, in both
+// directions; beside them the same add by RPC over the shared-memory transport (bind_shm_add)
+// and the same scale by RPC (bind_scale1000). report.cpp: lane_*.
+//
 // And a callback (bind_callback_64to32): a bound call whose function calls the client's object
 // once through a libffi closure; against bind_add_64to32 it shows what one callback round trip
 // adds to a call (report.cpp: bind_callback_vs_add_p50).
@@ -101,7 +106,64 @@ class Double final : public bitbridge_bench::BenchUnary::Server {
 
 constexpr uint64_t kBulkBytes = uint64_t{1} << 30;
 
+// The fast lane (HostOptions::fastLane) and its RPC counterparts: a 64-bit client with
+// bitbridge-host32 or a 32-bit client with bitbridge-host64 (`hostArch`), bound library.
+template <typename Call>
+CaseResult measureBound(const Settings& settings, Arch hostArch, bool fastLane,
+                        Transport transport, Call&& call) {
+  Runtime runtime;
+  HostOptions options;
+  options.arch = hostArch;
+  options.transport = transport;
+  options.fastLane = fastLane;
+  options.legacyLibrary = benchLibraryDir(settings, hostArch) + "libbind_bench_lib.so";
+  Host host = Host::spawn(runtime, options);
+  CaseResult result;
+  {
+    auto client = host.bind<BindBench>(options.legacyLibrary);
+    uint64_t calls = settings.count(fastLane ? 200000 : 50000, 1000);
+    auto once = [&] { call(client, host); };
+    for (uint64_t i = 0, n = Settings::warmup(calls); i < n; ++i) once();
+    CpuPerCall cpu(static_cast<int>(host.pid()));
+    result = measureCalls(0, calls, once);
+    cpu.addTo(result, calls);
+  }
+  host.shutdown();
+  return result;
+}
+
+void scale1000(BindBench::Client& client, Host& host) {
+  auto request = client.scaleRequest();
+  request.setK(2);
+  auto xs = request.initXin(kSumElements);
+  for (uint32_t i = 0; i < kSumElements; ++i) xs.set(i, i);
+  auto response = host.wait(request.send());
+  auto out = response.getXout();
+  if (out.size() != kSumElements || out[kSumElements - 1] != 2.0 * (kSumElements - 1)) {
+    throw std::runtime_error("bb_scale: wrong results");
+  }
+}
+
 }  // namespace
+
+CaseResult bindLaneAdd64to32(const Settings& settings) {
+  return measureBound(settings, Arch::x86, true, Transport::Socket, add<BindBench::Client>);
+}
+CaseResult bindLaneAdd32to64(const Settings& settings) {
+  return measureBound(settings, Arch::x86_64, true, Transport::Socket, add<BindBench::Client>);
+}
+CaseResult bindLaneScale64to32(const Settings& settings) {
+  return measureBound(settings, Arch::x86, true, Transport::Socket, scale1000);
+}
+CaseResult bindLaneScale32to64(const Settings& settings) {
+  return measureBound(settings, Arch::x86_64, true, Transport::Socket, scale1000);
+}
+CaseResult bindShmAdd64to32(const Settings& settings) {
+  return measureBound(settings, Arch::x86, false, Transport::SharedMemory, add<BindBench::Client>);
+}
+CaseResult bindScale64to32(const Settings& settings) {
+  return measureBound(settings, Arch::x86, false, Transport::Socket, scale1000);
+}
 
 CaseResult componentAdd64to32(const Settings& settings) {
   return measure<BindBench>(settings, Served::Component, add<BindBench::Client>);

@@ -175,6 +175,12 @@ CaseResult bindSum64to32(const Settings& settings);
 CaseResult bindHostThreadSum64to32(const Settings& settings);
 CaseResult bindBulk1GiB64to32(const Settings& settings);
 CaseResult bindCallback64to32(const Settings& settings);
+CaseResult bindLaneAdd64to32(const Settings& settings);
+CaseResult bindLaneAdd32to64(const Settings& settings);
+CaseResult bindLaneScale64to32(const Settings& settings);
+CaseResult bindLaneScale32to64(const Settings& settings);
+CaseResult bindShmAdd64to32(const Settings& settings);
+CaseResult bindScale64to32(const Settings& settings);
 CaseResult idleRssHost32(const Settings& settings);
 CaseResult idleRssHost64(const Settings& settings);
 

@@ -96,6 +96,28 @@ std::vector<Ratio> computeRatios(const std::vector<NamedResult>& results) {
                     "bind_callback_64to32 p50 / bind_add_64to32 p50 (a call + one callback round "
                     "trip / a plain bound call)",
                     quotient(p50("bind_callback_64to32"), p50("bind_add_64to32")), "x", "", 0});
+  // The fast lane (issue 19): bound null call p50 <= 2 us (about 15x the spin floor), >= 300 000
+  // sequential calls/s, 1000 doubles in and out <= 2x the null call.
+  ratios.push_back({"lane_add_64to32_p50_us", "bind_lane_add_64to32 p50",
+                    p50("bind_lane_add_64to32"), "us", "<=", 2});
+  ratios.push_back({"lane_add_32to64_p50_us", "bind_lane_add_32to64 p50",
+                    p50("bind_lane_add_32to64"), "us", "<=", 2});
+  ratios.push_back({"lane_add_64to32_calls_per_s", "bind_lane_add_64to32 calls/s",
+                    rate("bind_lane_add_64to32"), "/s", ">=", 300000});
+  ratios.push_back({"lane_add_vs_spin_p50", "bind_lane_add_64to32 p50 / floor_spin p50",
+                    quotient(p50("bind_lane_add_64to32"), p50("floor_spin")), "x", "<=", 15});
+  ratios.push_back({"lane_scale1000_vs_add_p50",
+                    "bind_lane_scale1000_64to32 p50 / bind_lane_add_64to32 p50",
+                    quotient(p50("bind_lane_scale1000_64to32"), p50("bind_lane_add_64to32")), "x",
+                    "<=", 2});
+  ratios.push_back({"lane_scale1000_vs_add_32to64_p50",
+                    "bind_lane_scale1000_32to64 p50 / bind_lane_add_32to64 p50",
+                    quotient(p50("bind_lane_scale1000_32to64"), p50("bind_lane_add_32to64")), "x",
+                    "<=", 2});
+  ratios.push_back({"lane_vs_rpc_add_p50", "bind_lane_add_64to32 p50 / bind_add_64to32 p50",
+                    quotient(p50("bind_lane_add_64to32"), p50("bind_add_64to32")), "x", "", 0});
+  ratios.push_back({"lane_vs_shm_rpc_add_p50", "bind_lane_add_64to32 p50 / bind_shm_add_64to32 p50",
+                    quotient(p50("bind_lane_add_64to32"), p50("bind_shm_add_64to32")), "x", "", 0});
   ratios.push_back({"bitbridge_32to64_vs_capnp_p50", "bitbridge_uds_32to64 p50 / capnp_ezrpc_uds p50",
                     quotient(p50("bitbridge_uds_32to64"), p50("capnp_ezrpc_uds")), "x", "", 0});
   ratios.push_back({"bitbridge_vs_capnp_64to32_p50",

@@ -3,7 +3,8 @@
 #
 #   tools/fuzz.sh [--merge] [seconds] [target...]
 #     seconds   how long each target runs (default 60)
-#     target    binary_header, bulk_checks, host_connection (default: all, one after another)
+#     target    binary_header, bulk_checks, c_binding, host_connection, lane_slot, shm_ring
+#               (default: all, one after another)
 #     --merge   afterwards, merge inputs that add coverage into tests/fuzz/corpus/<target>/
 #               (review and commit them like any other test data)
 #
@@ -17,7 +18,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${BITBRIDGE_FUZZ_BUILD_DIR:-$root/build-fuzz}
-all_targets=(binary_header bulk_checks c_binding host_connection shm_ring)
+all_targets=(binary_header bulk_checks c_binding host_connection lane_slot shm_ring)
 
 log() { printf 'fuzz: %s\n' "$*" >&2; }
 die() { printf 'fuzz: error: %s\n' "$*" >&2; exit 1; }

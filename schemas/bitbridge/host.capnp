@@ -56,8 +56,13 @@ interface Host {
   # Forgets a segment: the host unmaps it once no component view of it remains.
   detachBulk @5 (segment :UInt64) -> ();
 
-  bind @6 (library :Text, interfaceId :UInt64, nodes :List(Data))
-       -> (object :Capability, functions :UInt32);
+  bind @6 (library :Text, interfaceId :UInt64, nodes :List(Data), laneSegment :UInt64)
+       -> (object :Capability, functions :UInt32, laneBinding :UInt32, laneMethods :List(UInt16));
+  # laneSegment (HostOptions::fastLane): not 0, the id of a bulk segment this connection
+  # attached whose data area holds a fast-lane slot (wire/lane_layout.h). The host then also
+  # serves the library through that slot (one lane thread per connection) and answers the
+  # library's id on the lane (laneBinding, 1..) and the methods that may use it (laneMethods:
+  # no callbacks, no Bulk.BulkRef, not $calls(host)); laneBinding 0: no lane.
   # Loads the plain C library at `library` and returns an object of interface `interfaceId`
   # whose methods call its functions, as the interface's /bitbridge/c.capnp annotations
   # describe them. `nodes`: the schema of that interface and of every struct and enum it uses

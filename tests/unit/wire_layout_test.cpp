@@ -21,6 +21,7 @@
 #include "wire/hello.h"
 #include "wire/host_exit.h"
 #include "wire/host_flags.h"
+#include "wire/lane_layout.h"
 #include "wire/shm_offer.h"
 #include "wire/shm_ring_layout.h"
 
@@ -137,6 +138,46 @@ TEST(WireLayout, SharedMemoryChannelSegment) {
   EXPECT_EQ(offsetof(ShmRingControl, readerClosed), 76u);
   EXPECT_EQ(sizeof(ShmSegmentLayout), 320u);
   EXPECT_EQ(offsetof(ShmSegmentLayout, rings), 64u);
+}
+
+TEST(WireLayout, FastLaneSlot) {
+  LaneHeader header{};
+  std::memcpy(header.magic, kLaneMagic, 8);
+  header.version = kLaneVersion;
+  header.areasOffset = kLaneAreasOffset;
+  header.paramBytes = kLaneDefaultAreaBytes;
+  header.resultBytes = 0x01020300;
+  header.creatorPid = 0x0a0b0c0d;
+  header.creatorPointerBits = 32;
+
+  Bytes expected(64, 0);
+  putMagic(expected, kLaneMagic);
+  put(expected, 8, kLaneVersion, 4);
+  put(expected, 12, 256, 4);
+  put(expected, 16, 256u << 10, 4);
+  put(expected, 20, 0x01020300, 4);
+  put(expected, 24, 0x0a0b0c0d, 4);
+  put(expected, 28, 32, 1);
+  EXPECT_EQ(bytesOf(header), expected);
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(kLaneMagic), 6), "BBlane");
+  EXPECT_EQ(laneSlotBytes(4096, 8192), 256u + 4096u + 8192u);
+  EXPECT_EQ(static_cast<uint32_t>(LaneStatus::Ok), 0u);
+  EXPECT_EQ(static_cast<uint32_t>(LaneStatus::Failed), 1u);
+
+  // The controls hold atomics (futex words), which cannot be copied: their offsets are the
+  // contract (the client's fields and the host's on separate cache lines, in both bitnesses).
+  EXPECT_EQ(sizeof(LaneControl), 128u);
+  EXPECT_EQ(offsetof(LaneControl, request), 0u);
+  EXPECT_EQ(offsetof(LaneControl, clientParked), 4u);
+  EXPECT_EQ(offsetof(LaneControl, binding), 8u);
+  EXPECT_EQ(offsetof(LaneControl, method), 12u);
+  EXPECT_EQ(offsetof(LaneControl, paramWords), 16u);
+  EXPECT_EQ(offsetof(LaneControl, reply), 64u);
+  EXPECT_EQ(offsetof(LaneControl, hostParked), 68u);
+  EXPECT_EQ(offsetof(LaneControl, status), 72u);
+  EXPECT_EQ(offsetof(LaneControl, resultBytes), 76u);
+  EXPECT_EQ(sizeof(LaneSlotLayout), 256u);
+  EXPECT_EQ(offsetof(LaneSlotLayout, control), 128u);
 }
 
 TEST(WireLayout, SharedMemoryOfferAndAnswer) {

@@ -171,6 +171,20 @@ struct HostOptions {
   std::function<void(Host&)> onRestart;
   /// What carries the RPC messages (see Transport). Default: the socket.
   Transport transport = Transport::Socket;
+  /// Fast lane for bound libraries (Host::bind): calls to their functions that need no
+  /// capability (no callback parameter, no Bulk.BulkRef, not $calls(host)) go through a call
+  /// slot in shared memory that a thread of the host waits on, instead of Cap'n Proto RPC: a
+  /// few microseconds per call instead of tens. Nothing else changes: the same typed Client,
+  /// host.wait(), deadlines, hang and death rules, the library's threading rule, and calls
+  /// stay in the order they were sent; other calls keep using RPC. Costs each side one thread
+  /// and, after each call, up to 50 us of spinning for the next answer or call (then they
+  /// sleep). Private hosts (Host::spawn) on Linux; elsewhere (connectShared, activateCom,
+  /// Windows) it is refused (BadConfiguration / Unimplemented). See docs/reference.md.
+  bool fastLane = false;
+  /// Size of each of the fast lane's two areas (parameters, results), 4 KiB..64 MiB, a multiple
+  /// of 8. A call whose params do not fit goes by RPC; results that do not fit fail the call
+  /// (Overloaded) after it was made.
+  uint32_t fastLaneAreaBytes = 256u << 10;
   /// Shared hosts only (Host::connectShared): the name every client of one shared host uses,
   /// 1..64 characters of [A-Za-z0-9._-]. A 32-bit and a 64-bit host of the same name are two
   /// hosts (the endpoint includes the architecture).
@@ -346,6 +360,8 @@ class BITBRIDGE_API Host {
   static Host open(Runtime& runtime, HostOptions options, ReachHost reach);
   /// Loads HostOptions::component and the components loaded since (after a restart).
   void loadStartComponents();
+  /// Sets up the fast lane (HostOptions::fastLane): its segment, attached to the host.
+  void openLane();
   /// Before an operation: applies RestartPolicy::OnNextCall.
   void ensureRunning();
   /// After a failed wait: the Error to throw, having applied RestartPolicy::Immediately.

@@ -15,11 +15,14 @@
 
 #include "bitbridge/binary_header.h"
 #include "bitbridge/host.capnp.h"
+#include "client/bound_lane.h"
 #include "client/host_process.h"
 #include "client/host_selection.h"
+#include "client/lane_capability.h"
 #include "common/bulk/bulk_segment.h"
 #include "common/fresh_timer.h"
 #include "common/logging.h"
+#include "common/transport/lane_wait.h"
 #include "wire/rpc_limits.h"
 
 namespace bitbridge {
@@ -41,7 +44,10 @@ struct Host::Impl {
     stream = this->process->takeStream();
     startRpc();
     this->process->watch(HostDeathReport{
-        [this] { dead = true; },
+        [this] {
+          dead = true;
+          if (lane) lane->hostGone();  // a call waiting on the lane fails now
+        },
         [this](std::string verdict) {
           killAsHung(verdict + "; the watchdog killed it",
                      "a legacy call that can block should be given a callTimeout; raise "
@@ -55,6 +61,8 @@ struct Host::Impl {
   // ours: a shared host is left running for its other clients).
   void stop(bool graceful) {
     if (stopped) return;
+    if (lane) lane->hostGone();  // bound objects still hold it: their calls fail from now on
+    lane = nullptr;
     process->release();  // watchers first: they refer to the channel and the process
     bootstrap = nullptr;
     rpc = nullptr;
@@ -99,6 +107,9 @@ struct Host::Impl {
   bool stopped = false;
   bool dead = false;            // exited, killed or disconnected
   std::optional<Error> killedAsHung;  // why it was killed as hung, if it was (killAsHung)
+  // The fast lane (HostOptions::fastLane), made by the first bind; shared with bound objects.
+  std::shared_ptr<ClientLane> lane;
+  uint64_t laneSegmentId = 0;
   // Components loaded after start (reloaded by a restart, after options.component).
   std::vector<std::pair<std::string, std::string>> extraComponents;
   // Restart bookkeeping, carried from each Impl to its replacement.
@@ -115,6 +126,10 @@ Host& Host::operator=(Host&&) noexcept = default;
 Host::~Host() = default;
 
 Host Host::open(Runtime& runtime, HostOptions options, ReachHost reach) {
+  if (options.fastLane && !laneSupported()) {
+    throw Error(ErrorKind::Unimplemented, "HostOptions::fastLane is not implemented on Windows",
+                "leave HostOptions::fastLane off: bound calls then use RPC");
+  }
   auto process = reach(runtime, options);  // makes the paths in `options` absolute
   return Host(std::make_unique<Impl>(runtime, std::move(options), std::move(process)));
 }
@@ -137,7 +152,18 @@ void Host::loadStartComponents() {
   }
 }
 
+namespace {
+// The fast lane's death detection and hang rules rely on a host this client watches.
+void refuseFastLane(const HostOptions& options, const char* which) {
+  if (!options.fastLane) return;
+  throw Error(ErrorKind::BadConfiguration,
+              std::string("HostOptions::fastLane is offered for private hosts only, not ") + which,
+              "use Host::spawn for a fast lane, or leave HostOptions::fastLane off");
+}
+}  // namespace
+
 Host Host::connectShared(Runtime& runtime, HostOptions options) {
+  refuseFastLane(options, "shared hosts (Host::connectShared)");
   Host host = open(runtime, std::move(options), &connectToSharedHost);
   host.loadStartComponents();
   // The bootstrap request is only queued until the loop turns: send it now, so that a client
@@ -148,6 +174,7 @@ Host Host::connectShared(Runtime& runtime, HostOptions options) {
 }
 
 Host Host::activateCom(Runtime& runtime, HostOptions options) {
+  refuseFastLane(options, "COM-activated hosts (Host::activateCom)");
   Host host = open(runtime, std::move(options), &activateHostThroughCom);
   host.loadStartComponents();
   return host;
@@ -228,6 +255,7 @@ capnp::Capability::Client Host::bindAny(const std::string& library,
   ensureRunning();
   std::map<uint64_t, capnp::Schema> nodes;
   collectSchemaNodes(schema, nodes);
+  if (impl_->options.fastLane && !impl_->lane) openLane();
   auto request = impl_->bootstrap.bindRequest();
   request.setLibrary(library);
   request.setInterfaceId(schema.getProto().getId());
@@ -239,7 +267,44 @@ capnp::Capability::Client Host::bindAny(const std::string& library,
     auto words = capnp::messageToFlatArray(message);
     list.set(i++, words.asBytes());
   }
-  return wait(request.send()).getObject();
+  if (impl_->lane) request.setLaneSegment(impl_->laneSegmentId);
+  auto response = wait(request.send());
+  if (!impl_->lane || response.getLaneBinding() == 0) return response.getObject();
+  std::vector<bool> laneMethods(schema.getMethods().size(), false);
+  for (uint16_t index : response.getLaneMethods()) {
+    if (index < laneMethods.size()) laneMethods[index] = true;
+  }
+  return laneCapability(response.getObject(), schema.getProto().getId(), impl_->lane,
+                        response.getLaneBinding(), std::move(laneMethods));
+}
+
+void Host::openLane() {
+  uint32_t area = impl_->options.fastLaneAreaBytes;
+  if (area < kLaneMinAreaBytes || area > kLaneMaxAreaBytes || area % 8 != 0) {
+    throw Error(ErrorKind::BadConfiguration,
+                "HostOptions::fastLaneAreaBytes is " + std::to_string(area) +
+                    "; it must be a multiple of 8 from " + std::to_string(kLaneMinAreaBytes) +
+                    " to " + std::to_string(kLaneMaxAreaBytes),
+                "leave it at its default (256 KiB) or pick a size in that range");
+  }
+  auto segment = BulkSegment::create(ClientLane::segmentBytes(area), BulkOptions{});
+  auto lane = std::make_shared<ClientLane>(segment, area, impl_->label);  // header first
+  // Attached like a bulk buffer (Host::allocate): the name lives for this one round trip.
+  try {
+    auto request = impl_->bootstrap.attachBulkRequest();
+    request.setName(segment->name());
+    auto response = wait(request.send());
+    segment->removeName();
+    if (response.getSegment() != segment->id()) {
+      throw Error(ErrorKind::MalformedPeer, impl_->label + " attached the fast lane's segment as " +
+                                                std::to_string(response.getSegment()));
+    }
+  } catch (...) {
+    segment->removeName();
+    throw;
+  }
+  impl_->laneSegmentId = segment->id();
+  impl_->lane = std::move(lane);
 }
 
 BulkBuffer Host::allocate(uint64_t bytes, const BulkOptions& options) {

@@ -68,6 +68,10 @@ class BulkRegistry final : public BulkAccess, public BulkReferenceCheck {
   /// at a time (see bindMapping_); if that fails, just the range is mapped, for this call.
   BulkView viewAtOnce(const BulkRef& ref, uint64_t maxBytes);
 
+  /// The segment `segmentId`, which must be attached (Error{MalformedPeer} otherwise); for
+  /// a fast lane's slot (host/bind/lane_thread.h), which its connection attached first.
+  std::shared_ptr<BulkSegment> segment(uint64_t segmentId) const { return find(segmentId); }
+
  private:
   std::shared_ptr<BulkSegment> find(uint64_t segmentId) const;
 

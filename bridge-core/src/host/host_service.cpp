@@ -16,10 +16,12 @@
 #include "common/fresh_timer.h"
 #include "common/process/child_process.h"
 #include "common/transport/handshake.h"
+#include "common/transport/lane_wait.h"
 #include "common/transport/shm_stream.h"
 #include "host/abort_logging_stream.h"
 #include "host/bind/bind_schema.h"
 #include "host/bind/c_binding.h"
+#include "host/bind/lane_target.h"
 #include "wire/host_exit.h"
 
 #ifndef BITBRIDGE_VERSION
@@ -70,6 +72,13 @@ HostService::HostService(ComponentRegistry& registry, BulkRegistry& bulk,
       connection_(connection) {}
 
 HostService::~HostService() {
+  // The lane first: its thread may be inside a call into a library bound here. One stuck in a
+  // legacy call is left running with everything it uses (lane_thread.h): leaked on purpose.
+  if (lane_ && lane_->stopOrAbandon()) {
+    logger_->warn("the fast lane's thread is inside a library call; left running");
+    (void)lane_.release();
+  }
+  lane_.reset();
   for (uint64_t segment : attached_) bulk_.detach(segment);
   if (!attached_.empty()) {
     logger_->debug("detached {} bulk segment(s) the client left attached", attached_.size());
@@ -165,6 +174,33 @@ kj::Promise<void> HostService::bind(BindContext context) {
     auto bound = bindCLibrary(library, std::move(schemas), params.getInterfaceId(), logger_,
                               threads_, bulk_);
     auto results = context.getResults();
+    uint64_t laneSegment = params.getLaneSegment();
+    if (laneSegment != 0 && bound.lane != nullptr) {
+      if (!laneSupported()) {
+        throw Error(ErrorKind::Unimplemented, "bind: this host has no fast lane (Windows)",
+                    "leave HostOptions::fastLane off with a Windows host");
+      }
+      if (attached_.count(laneSegment) == 0) {
+        throw Error(ErrorKind::MalformedPeer,
+                    "bind: the fast lane's segment " + std::to_string(laneSegment) +
+                        " is not one this connection attached");
+      }
+      if (!lane_) {
+        lane_ = std::make_unique<LaneThread>(bulk_.segment(laneSegment), logger_);
+      } else if (lane_->segmentId() != laneSegment) {
+        throw Error(ErrorKind::MalformedPeer, "bind: this connection has a fast lane already, "
+                                              "in segment " + std::to_string(lane_->segmentId()));
+      }
+      std::vector<uint16_t> methods;
+      auto count = bound.lane->laneSchema().getMethods().size();
+      for (uint16_t i = 0; i < count; ++i) {
+        if (bound.lane->laneCallable(i)) methods.push_back(i);
+      }
+      results.setLaneBinding(lane_->add(bound.object, *bound.lane));
+      auto list = results.initLaneMethods(static_cast<unsigned>(methods.size()));
+      for (unsigned i = 0; i < methods.size(); ++i) list.set(i, methods[i]);
+      logger_->debug("fast lane: {} of {} methods of {}", methods.size(), count, library);
+    }
     results.setObject(kj::mv(bound.object));
     results.setFunctions(bound.functions);
   });

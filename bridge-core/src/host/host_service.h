@@ -23,6 +23,7 @@
 #include "wire/rpc_limits.h"  // rpcReaderOptions, for the service and the shared host
 #include "host/bulk_registry.h"
 #include "host/com/com_host.h"
+#include "host/bind/lane_thread.h"
 #include "host/components/component_loader.h"
 #include "host/components/component_threads.h"
 #include "host/host_watchdog.h"
@@ -92,6 +93,8 @@ class HostService final : public proto::Host::Server {
   // This connection's COM objects and their apartment (com_host.h): made on the first
   // createComObject, so a host that serves no COM starts no apartment thread.
   std::unique_ptr<ComHost> com_;
+  // This connection's fast lane (lane_thread.h), made by the first bind that asks for one.
+  std::unique_ptr<LaneThread> lane_;
 };
 
 /// Runs a host on an already-open channel until the client disconnects or asks it to shut

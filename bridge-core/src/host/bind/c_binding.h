@@ -22,10 +22,14 @@ namespace bitbridge {
 
 class BulkRegistry;
 class ComponentThreads;
+class LaneTarget;
 
 struct BoundLibrary {
   capnp::Capability::Client object = nullptr;
   uint32_t functions = 0;
+  /// The same object, as a fast lane calls it (lane_target.h); valid while `object` (or a copy
+  /// of it) is held.
+  LaneTarget* lane = nullptr;
 };
 
 /// Opens `path` (CLibrary::open), plans every method of interface `interfaceId` in `schemas`

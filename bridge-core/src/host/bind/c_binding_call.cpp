@@ -33,6 +33,8 @@
 #include "host/bind/c_values.h"
 #include "host/bulk_registry.h"
 #include "host/components/component_threads.h"
+#include "host/components/library_thread.h"
+#include "host/bind/lane_target.h"
 
 namespace bitbridge {
 namespace {
@@ -615,7 +617,7 @@ class BoundFunction {
   std::map<std::string, FreeFunction> argFree_;  // by parameter name
 };
 
-class CLibraryServer final : public capnp::DynamicCapability::Server {
+class CLibraryServer final : public capnp::DynamicCapability::Server, public LaneTarget {
  public:
   CLibraryServer(capnp::InterfaceSchema schema, std::shared_ptr<capnp::SchemaLoader> schemas,
                  cbind::LibraryPlan plan, std::unique_ptr<FfiStructTypes> structTypes,
@@ -630,7 +632,13 @@ class CLibraryServer final : public capnp::DynamicCapability::Server {
         threads_(threads),
         bulk_(bulk),
         path_(std::move(path)),
-        callThread_(plan.callThread) {
+        callThread_(plan.callThread),
+        schema_(schema) {
+    // Looked up here, on the RPC thread (ComponentThreads is not for other threads); the
+    // library thread lives as long as `threads`.
+    if (callThread_ == cbind::LibraryPlan::CallThread::Library) {
+      laneGate_ = &threads_.libraryThreadFor(path_, false).callGate();
+    }
     for (const auto& function : functions_) {
       if (!function->plan().hasCallbacks) continue;
       // The hub keeps what a stored closure converts its arguments with (schemas, layouts,
@@ -705,6 +713,28 @@ class CLibraryServer final : public capnp::DynamicCapability::Server {
     }));
   }
 
+  // LaneTarget (lane_target.h): the same call from a fast lane's thread.
+  capnp::InterfaceSchema laneSchema() const override { return schema_; }
+  const std::string& lanePath() const override { return path_; }
+  bool laneCallable(uint16_t index) const override {
+    if (index >= functions_.size() || callThread_ == cbind::LibraryPlan::CallThread::Host) {
+      return false;
+    }
+    const auto& plan = functions_[index]->plan();
+    return !plan.hasBulkRefs && !plan.hasCallbacks && plan.releasesCallbacks.empty();
+  }
+  void laneCall(uint16_t index, capnp::DynamicStruct::Reader params,
+                capnp::DynamicStruct::Builder results) override {
+    const BoundFunction* function = functions_[index].get();  // laneCallable was checked
+    if (callThread_ == cbind::LibraryPlan::CallThread::Pool) {  // declared thread-safe
+      function->call(params, results, *handles_, cbind::BulkArguments{}, cbind::CallbackArguments{});
+      return;
+    }
+    // One call at a time with the library's own thread (and other lanes): its gate.
+    std::lock_guard<std::recursive_mutex> gate(*laneGate_);
+    function->call(params, results, *handles_, cbind::BulkArguments{}, cbind::CallbackArguments{});
+  }
+
  private:
   using StructLayouts = std::vector<std::unique_ptr<StructLayout>>;
   std::shared_ptr<capnp::SchemaLoader> schemas_;  // the schema the base class points into
@@ -719,6 +749,8 @@ class CLibraryServer final : public capnp::DynamicCapability::Server {
   BulkRegistry& bulk_;          // the host's segments; outlives this object, as threads_ does
   std::string path_;            // the library's: its calls share one thread
   cbind::LibraryPlan::CallThread callThread_;
+  capnp::InterfaceSchema schema_;  // points into schemas_
+  std::recursive_mutex* laneGate_ = nullptr;  // the library thread's call gate (Library only)
   // Callbacks (c_callbacks.h), when a function takes one: last, so it goes first, releasing
   // the clients' objects and answering what waits while everything else is still here.
   std::unique_ptr<cbind::CallbackServer> callbacks_;
@@ -748,9 +780,11 @@ BoundLibrary bindCLibrary(const std::string& path, std::shared_ptr<capnp::Schema
                iface.getShortDisplayName().cStr());
   BoundLibrary bound;
   bound.functions = static_cast<uint32_t>(functions.size());
-  bound.object = kj::heap<CLibraryServer>(iface, std::move(schemas), std::move(plan),
-                                          std::move(structTypes), std::move(functions), threads,
-                                          bulk, library.path(), logger);
+  auto server = kj::heap<CLibraryServer>(iface, std::move(schemas), std::move(plan),
+                                         std::move(structTypes), std::move(functions), threads,
+                                         bulk, library.path(), logger);
+  bound.lane = server.get();  // lives as long as the capability below
+  bound.object = kj::mv(server);
   return bound;
 }
 

@@ -104,6 +104,7 @@ void LibraryThread::runJob(const std::shared_ptr<Job>& job) {
   {
     {
       auto work = kj::mv(job->work);  // what it captured goes at the end of this scope
+      std::lock_guard<std::recursive_mutex> gate(callGate_);  // one call at a time with lanes
       job->failure = kj::runCatchingExceptions([&] { work(); });
     }
     job->finished.store(true);

@@ -57,6 +57,12 @@ class LibraryThread {
   /// Makes serveUntil re-check `done()`. Any thread.
   void wake();
 
+  /// Held by this thread around each call it runs (recursively: a nested call served from a
+  /// callback takes it again), and by a fast lane's thread (host/bind/lane_thread.h) around each
+  /// call it makes into the same library, so that a library that is not thread-safe sees one
+  /// call at a time whichever path the call took.
+  std::recursive_mutex& callGate() { return callGate_; }
+
  private:
   struct Job;
   void loop();
@@ -70,6 +76,7 @@ class LibraryThread {
   bool stopping_ = false;                   // guarded by mutex_
   std::atomic<bool> busy_{false};           // in a call: the destructor must not join
   std::vector<Job*> stack_;  // the calls this thread is in, outermost first; guarded by mutex_
+  std::recursive_mutex callGate_;
   std::atomic<int> callbackWaits_{0};  // serveUntil is waiting: run() stops spinning at once
   std::thread thread_;
 };

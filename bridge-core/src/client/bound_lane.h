@@ -1,0 +1,106 @@
+// The client's end of a fast lane (HostOptions::fastLane; layout in wire/lane_layout.h): the
+// call slot one Host (so one client thread: a Host belongs to its Runtime's thread) shares with
+// its host's lane thread (host/bind/lane_thread.h), through which calls to bound libraries go
+// without RPC.
+//
+// A call is posted by copying the params struct into the slot and storing the next sequence
+// number; the client then spins for the answer (kSpin). A call answered within that time costs
+// no system call and no event-loop turn. A longer one is left to a waiter thread, which sleeps
+// on the slot's futex word and resolves a cross-thread promise, so that the client's event loop
+// runs meanwhile: deadlines, the heartbeat, the exit watch and hang detection apply to a lane
+// call exactly as to an RPC call. One call at a time: a new call waits until the previous
+// answer has been taken or discarded (whenIdle).
+//
+// Death: Host's death report calls hostGone(), which fails the waiting call with DISCONNECTED
+// (Host turns that into the usual Error with the exit status and log tail); the waiter also
+// wakes every 100 ms whatever happens, so nothing waits on a lost wake-up.
+//
+// Thread: everything but the waiter thread runs on the Runtime's thread. Lifetime: shared by
+// Host::Impl and the bound objects' LaneCapability; the destructor stops the waiter thread.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include <capnp/any.h>
+#include <kj/async.h>
+
+#include "bitbridge/bulk.h"
+#include "wire/lane_layout.h"
+
+namespace bitbridge {
+
+class BulkSegment;
+
+class ClientLane {
+ public:
+  /// Writes a lane header for areas of `areaBytes` each into `segment` (of laneSlotBytes(...)
+  /// data bytes, not yet shown to the host). `hostLabel` is for messages.
+  ClientLane(std::shared_ptr<BulkSegment> segment, uint32_t areaBytes, std::string hostLabel);
+  ~ClientLane();
+  ClientLane(const ClientLane&) = delete;
+  ClientLane& operator=(const ClientLane&) = delete;
+
+  /// Bytes of data a segment for areas of `areaBytes` needs.
+  static uint64_t segmentBytes(uint32_t areaBytes) { return laneSlotBytes(areaBytes, areaBytes); }
+
+  /// No answer is outstanding: a call may be posted.
+  bool idle() const { return !outstanding_; }
+  /// Resolves once idle() (discarding an answer its caller gave up on); rejects if the host is
+  /// gone.
+  kj::Promise<void> whenIdle();
+
+  /// Copies `params` into the slot and posts the call, if they fit and hold no capability;
+  /// false otherwise (nothing posted: the caller uses RPC). Requires idle().
+  bool post(uint32_t binding, uint16_t method, capnp::AnyPointer::Reader params);
+  /// Spins up to kSpin for the answer to the posted call; true if it is there.
+  bool spin();
+  /// Resolves when the answer to the posted call is there (or rejects: the host is gone).
+  kj::Promise<void> answered();
+  /// Copies the answer into `results`, or throws the host's error (a kj::Exception carrying
+  /// the encoded Error); the slot is idle afterwards. Requires the answer to be there.
+  void take(capnp::AnyPointer::Builder results);
+
+  /// The host died or was killed (Host's death report, or the Host stopping): a waiting call
+  /// fails with DISCONNECTED, and so does every later one.
+  void hostGone();
+
+  /// How long a call spins for its answer before it lets the event loop run.
+  static constexpr auto kSpin = std::chrono::microseconds(50);
+
+ private:
+  bool arrived() const;
+  void waiterLoop();
+  kj::Exception goneException() const;
+
+  std::shared_ptr<BulkSegment> segment_;
+  BulkView view_;
+  std::string hostLabel_;
+  LaneControl* control_;
+  capnp::word* paramArea_;
+  const kj::byte* resultArea_;
+  uint32_t areaBytes_;
+
+  uint32_t seq_ = 0;           // of the last call posted
+  bool outstanding_ = false;   // posted, answer not yet taken or discarded
+  kj::Maybe<kj::ForkedPromise<void>> arrival_;  // the waiter's promise for seq_, once asked
+
+  // The waiter thread, started on first need.
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  struct Wait {
+    uint32_t seq;
+    kj::Own<kj::CrossThreadPromiseFulfiller<void>> fulfiller;
+  };
+  std::optional<Wait> wait_;  // guarded by mutex_
+  bool stopping_ = false;     // guarded by mutex_
+  std::atomic<bool> gone_{false};
+  std::thread waiter_;
+};
+
+}  // namespace bitbridge
