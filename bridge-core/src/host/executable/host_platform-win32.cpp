@@ -67,7 +67,7 @@ std::optional<int> runPlatformCommand(int argc, char** argv) {
   if (registration || unregistration) return registerComServer(perUser, unregistration);
   if (embedding) {
     preparePlatform();
-    return runComServer(makeHostLogger());
+    return runComServer();  // its own logger: the log goes to the client's log pipe
   }
   return std::nullopt;
 }
