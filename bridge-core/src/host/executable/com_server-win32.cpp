@@ -379,12 +379,22 @@ int serveComActivation(ComHostLog& log) {
   // anyway: the log is lost, as it always was for COM hosts, but the client is served.
   left = std::chrono::duration_cast<std::chrono::milliseconds>(
       deadline - std::chrono::steady_clock::now());
-  if (waitForBlockingPipeClient(logPipe.get(), logPipeName,
-                                std::max(left, std::chrono::milliseconds(1000)))) {
-    log.sendTo(std::move(logPipe));
-  } else {
+  // Only to the process that holds the RPC pipe: the names are random and only the activating
+  // client learns them, but the log may say what the component does.
+  const uint32_t client = pipeClientProcessId(pipe.get());
+  if (!waitForBlockingPipeClient(logPipe.get(), logPipeName,
+                                 std::max(left, std::chrono::milliseconds(1000)))) {
     logger->warn("{}: the client did not connect to the log pipe {}; its log stays here",
                  ids.name, logPipeName);
+  } else if (pipeClientProcessId(logPipe.get()) != client) {
+    logger->warn("{}: process {} connected to the log pipe, not the client (pid {}); its log "
+                 "stays here", ids.name, pipeClientProcessId(logPipe.get()), client);
+  } else {
+    try {
+      log.sendTo(std::move(logPipe));
+    } catch (const Error& e) {
+      logger->warn("{}: {}; its log stays here", ids.name, e.what());
+    }
   }
 
   // 4. Serve it like a spawned host. The watchdog answers its heartbeat, and ends this host when
@@ -392,7 +402,7 @@ int serveComActivation(ComHostLog& log) {
   // reads the pipe's EOF.
   HostWatchdogSettings watchdog;
   watchdog.heartbeat = host_flags::kPipePrefix + heartbeatPipeName;
-  watchdog.parentPid = static_cast<int>(pipeClientProcessId(pipe.get()));
+  watchdog.parentPid = static_cast<int>(client);
   if (watchdog.parentPid == 0) {
     logger->warn("{}: cannot tell the client's pid ({}); serving without the orphan check",
                  ids.name, lastWin32ErrorText());
