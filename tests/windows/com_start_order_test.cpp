@@ -2,14 +2,15 @@
 // the fallback logged and the reason given, "neither works" as one error naming both causes and
 // both fixes, and orders that cannot be honoured refused before anything starts.
 //
-// A spawned host's parent is this test process; a COM-activated one's is not (COM starts it):
-// that tells which way started a host. "Cannot spawn" is a hostDirectory without hosts (the
+// A COM-activated host's log opens with "started by COM"; a spawned host's does not: that tells
+// which way started a host. "Cannot spawn" is a hostDirectory without hosts (the
 // test components' directory), "cannot activate" an unregistered class. Registers both hosts in
 // the prefix's HKLM for the suite and removes them after it (the bitbridge_com_registry lock).
 #include <windows.h>
 
 #include <chrono>
 #include <string>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -24,7 +25,6 @@ namespace {
 
 using test::expectError;
 using test::kStartTimeout;
-using test::parentProcessOf;
 using test::runHostCommand;
 using test::testComponent;
 using test::windowsPath;
@@ -54,11 +54,20 @@ class ComStartOrder : public ::testing::TestWithParam<Arch> {
   std::string hostName() const {
     return GetParam() == Arch::x86 ? "bitbridge-host32" : "bitbridge-host64";
   }
-  // Whether `host` was spawned by this process (else COM started it); and that it serves.
-  bool spawnedByUs(Host& host) {
+  // Whether COM started `host` (else this process spawned it), from the host's own log, which
+  // a COM host opens with "started by COM" (a process's parent would not tell: Wine's COM
+  // starts a local server from the activating process); and that it serves.
+  bool startedByCom(Host& host) {
     auto probe = host.activate<probe::Probe>("probe");
     EXPECT_EQ(host.wait(probe.whoamiRequest().send()).getPid(), host.pid());
-    return parentProcessOf(host.pid()) == ::GetCurrentProcessId();
+    // Every host logs the component's load; a COM host's log says "started by COM" before it.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (host.logTail().find("loaded component") == std::string::npos &&
+           std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    EXPECT_CONTAINS(host.logTail(), "loaded component");
+    return host.logTail().find("started by COM") != std::string::npos;
   }
 
   test::KeptLog kept;
@@ -67,7 +76,7 @@ class ComStartOrder : public ::testing::TestWithParam<Arch> {
 
 TEST_P(ComStartOrder, AutomaticSpawnsWhenItCan) {
   Host host = Host::spawn(runtime, options(StartOrder::Automatic));
-  EXPECT_TRUE(spawnedByUs(host));
+  EXPECT_FALSE(startedByCom(host));
   EXPECT_EQ(kept.text().find("trying COM activation"), std::string::npos) << kept.text();
 }
 
@@ -75,7 +84,7 @@ TEST_P(ComStartOrder, AutomaticFallsBackToComWhenTheHostCannotBeFoundAndSaysWhy)
   HostOptions o = options(StartOrder::Automatic);
   noHostToSpawn(o);
   Host host = Host::spawn(runtime, o);
-  EXPECT_FALSE(spawnedByUs(host));
+  EXPECT_TRUE(startedByCom(host));
   EXPECT_EQ(host.arch(), GetParam());
   std::string log = kept.text();
   EXPECT_CONTAINS(log, "warning could not start the " + std::string(archName(GetParam())) +
@@ -89,12 +98,12 @@ TEST_P(ComStartOrder, AutomaticFallsBackToComWhenTheHostCannotBeFoundAndSaysWhy)
   uint32_t first = host.pid();
   host.restart();
   EXPECT_NE(host.pid(), first);
-  EXPECT_FALSE(spawnedByUs(host));
+  EXPECT_TRUE(startedByCom(host));
 }
 
 TEST_P(ComStartOrder, SpawnThenComSpawnsFirst) {
   Host host = Host::spawn(runtime, options(StartOrder::SpawnThenCom));
-  EXPECT_TRUE(spawnedByUs(host));
+  EXPECT_FALSE(startedByCom(host));
 }
 
 TEST_P(ComStartOrder, SpawnOnlyNeverFallsBack) {
@@ -108,18 +117,18 @@ TEST_P(ComStartOrder, SpawnOnlyNeverFallsBack) {
 
 TEST_P(ComStartOrder, ComOnlyActivatesEvenWhereItCouldSpawn) {
   Host host = Host::spawn(runtime, options(StartOrder::ComOnly));
-  EXPECT_FALSE(spawnedByUs(host));
+  EXPECT_TRUE(startedByCom(host));
 }
 
 TEST_P(ComStartOrder, ComThenSpawnActivatesFirst) {
   Host host = Host::spawn(runtime, options(StartOrder::ComThenSpawn));
-  EXPECT_FALSE(spawnedByUs(host));
+  EXPECT_TRUE(startedByCom(host));
 }
 
 TEST_P(ComStartOrder, ComThenSpawnSpawnsWhenTheClassIsNotRegisteredAndSaysWhy) {
   unregister();
   Host host = Host::spawn(runtime, options(StartOrder::ComThenSpawn));
-  EXPECT_TRUE(spawnedByUs(host));
+  EXPECT_FALSE(startedByCom(host));
   std::string log = kept.text();
   EXPECT_CONTAINS(log, "could not start the " + std::string(archName(GetParam())) +
                            " host by COM activation (");
@@ -167,7 +176,7 @@ TEST_P(ComStartOrder, ActivateComRefusesAnOrderThatIsNotCom) {
   }
   // ComOnly is what activateCom means anyway.
   Host host = Host::activateCom(runtime, options(StartOrder::ComOnly));
-  EXPECT_FALSE(spawnedByUs(host));
+  EXPECT_TRUE(startedByCom(host));
 }
 
 TEST_P(ComStartOrder, AnOrderNamingComIsRefusedWithTheSharedMemoryTransportBeforeAnythingStarts) {

@@ -106,8 +106,8 @@ TEST_P(ComSupervision, AHostFrozenWholeIsKilledByTheHeartbeatTimeout) {
   HANDLE process = ::OpenProcess(PROCESS_SUSPEND_RESUME | SYNCHRONIZE, FALSE, pid);
   ASSERT_NE(process, nullptr);
   using NtSuspendProcess = LONG(NTAPI*)(HANDLE);
-  auto suspend = reinterpret_cast<NtSuspendProcess>(
-      ::GetProcAddress(::GetModuleHandleW(L"ntdll.dll"), "NtSuspendProcess"));
+  auto suspend = reinterpret_cast<NtSuspendProcess>(reinterpret_cast<void*>(
+      ::GetProcAddress(::GetModuleHandleW(L"ntdll.dll"), "NtSuspendProcess")));
   ASSERT_NE(suspend, nullptr);
   ASSERT_EQ(suspend(process), 0);
   ::CloseHandle(process);

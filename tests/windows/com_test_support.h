@@ -5,7 +5,6 @@
 #pragma once
 
 #include <windows.h>
-#include <tlhelp32.h>
 
 #include <chrono>
 #include <cstdint>
@@ -111,22 +110,6 @@ inline void unregisterBothHosts() {
   for (Arch arch : {Arch::x86, Arch::x86_64}) {
     EXPECT_EQ(runHostCommand(arch, "--unregserver"), 0) << hostExecutable(arch);
   }
-}
-
-/// The parent process of `pid` as the system records it (0 if `pid` is not found): a spawned
-/// host's is its client, a COM-activated host's is whatever COM started it from.
-inline uint32_t parentProcessOf(uint32_t pid) {
-  HANDLE snapshot = ::CreateToolhelp32Snapshot(TH32CS_SNAPPROCESS, 0);
-  if (snapshot == INVALID_HANDLE_VALUE) return 0;
-  PROCESSENTRY32W entry{};
-  entry.dwSize = sizeof(entry);
-  uint32_t parent = 0;
-  for (BOOL more = ::Process32FirstW(snapshot, &entry); more;
-       more = ::Process32NextW(snapshot, &entry)) {
-    if (entry.th32ProcessID == pid) parent = entry.th32ParentProcessID;
-  }
-  ::CloseHandle(snapshot);
-  return parent;
 }
 
 /// A logger for RuntimeOptions that keeps every line (all levels) for the test to read.
