@@ -151,9 +151,10 @@ class ActivationKeeper {
   std::thread thread_;
 };
 
-// "<pipe>|<pid>|<log pipe>|<heartbeat pipe>" (com_ids.h) into `endpoint`; throws MalformedPeer
-// for anything else, naming re-registration as the fix for an endpoint of an older host.
-void parseEndpoint(const ComHostIds& ids, const std::string& text, ComEndpoint& endpoint) {
+}  // namespace
+
+void parseComEndpoint(Arch arch, const std::string& text, ComEndpoint& endpoint) {
+  const ComHostIds& ids = comHostIds(arch);
   const std::string prefix = "\\\\.\\pipe\\bitbridge-";
   std::vector<std::string> fields;
   for (size_t start = 0;;) {
@@ -162,16 +163,24 @@ void parseEndpoint(const ComHostIds& ids, const std::string& text, ComEndpoint& 
     if (bar == std::string::npos) break;
     start = bar + 1;
   }
+  // Names as newPipeName makes them: the prefix, then lower-case letters, digits and dashes.
   auto isPipe = [&](const std::string& name) {
-    return name.size() > prefix.size() && name.compare(0, prefix.size(), prefix) == 0;
+    if (name.size() <= prefix.size() || name.compare(0, prefix.size(), prefix) != 0) return false;
+    return std::all_of(name.begin() + prefix.size(), name.end(), [](char c) {
+      return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+    });
   };
-  unsigned long pid = 0;
+  // A decimal pid of 1..UINT32_MAX, digits only.
+  auto isPid = [](const std::string& digits) {
+    return !digits.empty() && digits.size() <= 10 &&
+           std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  unsigned long long pid = 0;
   bool ok = fields.size() == kComEndpointFields && isPipe(fields[0]) && isPipe(fields[2]) &&
-            isPipe(fields[3]) && !fields[1].empty();
+            isPipe(fields[3]) && isPid(fields[1]);
   if (ok) {
-    char* end = nullptr;
-    pid = std::strtoul(fields[1].c_str(), &end, 10);
-    ok = *end == '\0' && fields[1][0] != '-' && pid > 0 && pid <= UINT32_MAX;
+    pid = std::strtoull(fields[1].c_str(), nullptr, 10);
+    ok = pid > 0 && pid <= UINT32_MAX;
   }
   if (!ok) {
     bool older = fields.size() == 2 && isPipe(fields[0]);
@@ -192,8 +201,6 @@ void parseEndpoint(const ComHostIds& ids, const std::string& text, ComEndpoint& 
   endpoint.logPipe = fields[2];
   endpoint.heartbeatPipe = fields[3];
 }
-
-}  // namespace
 
 ComEndpoint activateComHost(Arch arch, std::chrono::milliseconds timeout) {
   const ComHostIds& ids = comHostIds(arch);
@@ -219,7 +226,7 @@ ComEndpoint activateComHost(Arch arch, std::chrono::milliseconds timeout) {
   ComEndpoint endpoint;
   endpoint.keepAlive = std::make_shared<ActivationKeeper>(state, std::move(thread));
   if (error) throw *error;
-  parseEndpoint(ids, text, endpoint);
+  parseComEndpoint(arch, text, endpoint);
   return endpoint;
 }
 

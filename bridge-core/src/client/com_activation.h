@@ -49,6 +49,11 @@ struct ComEndpoint {
 /// its HRESULT; and on every platform but Windows).
 ComEndpoint activateComHost(Arch arch, std::chrono::milliseconds timeout);
 
+/// Windows only: the activated object's Endpoint text (com_ids.h) into `endpoint` (its pipes and
+/// pid). Throws Error{MalformedPeer} for anything else, naming the text (its first 300
+/// characters) and the fix; for an older host's two-field endpoint, re-registration.
+void parseComEndpoint(Arch arch, const std::string& text, ComEndpoint& endpoint);
+
 struct ComHostConnection {
   kj::Own<kj::AsyncIoStream> stream;  ///< connected, nothing exchanged yet (the hello is next)
   /// The host's process with its log pipe: output tail, forwarded lines, exit status, kill.
