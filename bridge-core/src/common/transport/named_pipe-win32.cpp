@@ -167,9 +167,19 @@ bool waitForBlockingPipeClient(HANDLE pipe, const std::string& name,
       HANDLE self = ::CreateFileW(widen(name).c_str(), GENERIC_READ, 0, nullptr, OPEN_EXISTING,
                                   SECURITY_SQOS_PRESENT | SECURITY_IDENTIFICATION, nullptr);
       UniqueHandle ownedSelf(self);
+      lock.lock();
+      // Our own connection failing means the client took the instance just before us (then
+      // the thread is done at once); if the thread is still blocked for another reason, it is
+      // left to finish whenever it can: it touches only `wait`, which it shares.
+      if (!wait->done.wait_for(lock, std::chrono::seconds(1), [&] { return wait->finished; })) {
+        lock.unlock();
+        connector.detach();
+        return false;
+      }
+      bool clientConnected = !ownedSelf.valid() && wait->connected;
+      lock.unlock();
       connector.join();
-      // Our own connection failing means the client took the instance just before us.
-      return !ownedSelf.valid() && wait->connected;
+      return clientConnected;
     }
     connected = wait->connected;
   }
