@@ -72,10 +72,12 @@ TEST_P(ComActivation, ActivatesAHostOfThatBitnessAndCallsItsComponent) {
 
 TEST_P(ComActivation, TheClientNeedsNoHostExecutableOfItsOwn) {
   // COM starts the registered .exe: a client whose own host lookup would find nothing (a
-  // directory without hosts) still activates one. Host::spawn with these options would fail.
+  // directory without hosts) still activates one. Spawning alone with these options fails.
   HostOptions o = options();
   o.hostDirectory = windowsPath(TEST_COMPONENTS_DIR);  // holds components, no host
+  o.startOrder = StartOrder::SpawnOnly;
   expectError(ErrorKind::NotFound, [&] { Host::spawn(runtime, o); });
+  o.startOrder = StartOrder::Automatic;
   Host host = Host::activateCom(runtime, o);
   auto probe = host.activate<probe::Probe>("probe");
   EXPECT_EQ(host.wait(probe.whoamiRequest().send()).getPid(), host.pid());

@@ -6,11 +6,12 @@
 #include <fcntl.h>
 #include <io.h>
 
-#include <cstdio>
+#include <algorithm>
 #include <cstdint>
+#include <cstdio>
 #include <string>
 
-#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/sinks/base_sink.h>
 
 #include "bitbridge/error.h"
 #include "common/logging.h"
@@ -19,6 +20,27 @@
 namespace bitbridge {
 namespace {
 
+// The logger's sink once the log pipe is connected: each record formatted and written with one
+// WriteFile on the pipe's handle. Not spdlog's stderr sink, nor anything through the C runtime's
+// stdio: a process started without standard handles (as COM starts a server) has its stdout and
+// stderr FILEs marked "no console" by msvcrt at start-up, and making descriptor 2 the pipe later
+// does not repair them. `handle` stays open as long as the process (it is descriptor 2's).
+class PipeSink final : public spdlog::sinks::base_sink<std::mutex> {
+ public:
+  explicit PipeSink(HANDLE handle) : handle_(handle) {}
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg& message) override {
+    spdlog::memory_buf_t formatted;
+    formatter_->format(message, formatted);
+    writeAll(handle_, formatted.data(), formatted.size());
+  }
+  void flush_() override {}  // WriteFile on a pipe does not buffer
+
+ private:
+  HANDLE handle_;
+};
+
 // Lines kept until the client connects: the start-up says little (a COM host logs a handful of
 // lines before its client connects), and a host nobody connects to has nobody to tell.
 constexpr size_t kKeptLines = 64;
@@ -26,6 +48,16 @@ constexpr size_t kKeptLines = 64;
 constexpr const char* kHostPattern = "%l|%v";
 
 }  // namespace
+
+void writeAll(HANDLE handle, const char* data, size_t size) {
+  while (size > 0) {
+    DWORD written = 0;
+    DWORD chunk = static_cast<DWORD>(std::min<size_t>(size, 1u << 20));
+    if (!::WriteFile(handle, data, chunk, &written, nullptr) || written == 0) return;  // gone
+    data += written;
+    size -= written;
+  }
+}
 
 ComHostLog::ComHostLog()
     : sinks_(std::make_shared<spdlog::sinks::dist_sink_mt>()),
@@ -54,16 +86,21 @@ void ComHostLog::sendTo(UniqueHandle pipe) {
     throw Error(ErrorKind::BadConfiguration, "cannot make the log pipe stderr (_dup2)");
   }
   // The Win32 handles too: what writes without the C runtime (the exit announcement in
-  // libbitbridge-core's DllMain) asks GetStdHandle.
+  // libbitbridge-core's DllMain, the crash handler) asks GetStdHandle.
   ::SetStdHandle(STD_OUTPUT_HANDLE, reinterpret_cast<HANDLE>(::_get_osfhandle(1)));
-  ::SetStdHandle(STD_ERROR_HANDLE, reinterpret_cast<HANDLE>(::_get_osfhandle(2)));
-  // The kept lines first, then the pipe as the logger's sink (made now: spdlog's stderr sink
-  // takes stderr's handle when it is made).
-  for (const std::string& line : kept_->last_formatted()) {
-    std::fwrite(line.data(), 1, line.size(), stderr);
-  }
-  std::fflush(stderr);
-  auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+  HANDLE err = reinterpret_cast<HANDLE>(::_get_osfhandle(2));
+  ::SetStdHandle(STD_ERROR_HANDLE, err);
+  // What writes through the C runtime's stdio (a legacy DLL's printf): msvcrt marked the
+  // stdout/stderr FILEs of a process started without standard handles "no console" (_file -2),
+  // which _dup2 does not change; point them at descriptors 1 and 2. (The UCRT's FILE is opaque,
+  // and bitbridge's own writes do not depend on this.)
+#if !defined(_UCRT)
+  stdout->_file = 1;
+  stderr->_file = 2;
+#endif
+  // The kept lines first, then the pipe as the logger's sink.
+  for (const std::string& line : kept_->last_formatted()) writeAll(err, line.data(), line.size());
+  auto sink = std::make_shared<PipeSink>(err);
   sink->set_pattern(kHostPattern);
   sinks_->set_sinks({sink});
 }

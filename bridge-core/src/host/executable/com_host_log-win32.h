@@ -23,6 +23,10 @@
 
 namespace bitbridge {
 
+/// Writes all of `data` to `handle` with blocking WriteFile calls; stops quietly when the reader
+/// is gone (a log has nobody else to tell).
+void writeAll(HANDLE handle, const char* data, size_t size);
+
 class ComHostLog {
  public:
   /// The host's logger (level from $BITBRIDGE_LOG, as makeHostLogger's), keeping its lines.
