@@ -89,13 +89,64 @@ TEST_F(SpawnFailure, MissingComponent) {
 }
 
 TEST_F(SpawnFailure, NoHostExecutableInTheGivenDirectory) {
+  // StartOrder::Automatic is spawn only where there is no COM: the error is spawning's own,
+  // with no fallback tried.
+  for (StartOrder order : {StartOrder::Automatic, StartOrder::SpawnOnly}) {
+    SCOPED_TRACE(startOrderName(order));
+    HostOptions options;
+    options.arch = Arch::x86;
+    options.hostDirectory = "/nonexistent-bitbridge-hosts";
+    options.startOrder = order;
+    Error e = expectError(ErrorKind::NotFound, [&] { Host::spawn(runtime, options); });
+    EXPECT_CONTAINS(e.message(), "bitbridge-host32");
+    EXPECT_CONTAINS(e.message(), "/nonexistent-bitbridge-hosts");
+    EXPECT_EQ(e.message().find("COM"), std::string::npos) << e.message();
+    EXPECT_CONTAINS(e.hint(), "BITBRIDGE_HOST_DIR");
+  }
+}
+
+// COM exists on Windows only: an order naming it is refused here before anything starts (no
+// host process left behind: TearDown), whatever else is wrong with the options.
+TEST_F(SpawnFailure, AStartOrderNamingComIsRefusedBeforeAnythingStarts) {
+  for (StartOrder order : {StartOrder::ComOnly, StartOrder::SpawnThenCom, StartOrder::ComThenSpawn}) {
+    SCOPED_TRACE(startOrderName(order));
+    HostOptions options;
+    options.component = CALC_COMPONENT;
+    options.startOrder = order;
+    Error e = expectError(ErrorKind::BadConfiguration, [&] { Host::spawn(runtime, options); });
+    EXPECT_CONTAINS(e.message(), "COM activation exists on Windows only");
+    EXPECT_CONTAINS(e.message(), "HostOptions::startOrder is StartOrder::");
+    EXPECT_CONTAINS(e.hint(), "StartOrder::Automatic");
+    options.component = "/opt/vendor/libdoes_not_exist.so";  // the order is refused first
+    expectError(ErrorKind::BadConfiguration, [&] { Host::spawn(runtime, options); });
+  }
+}
+
+TEST_F(SpawnFailure, AValueOutsideStartOrderIsRefused) {
   HostOptions options;
-  options.arch = Arch::x86;
-  options.hostDirectory = "/nonexistent-bitbridge-hosts";
-  Error e = expectError(ErrorKind::NotFound, [&] { Host::spawn(runtime, options); });
-  EXPECT_CONTAINS(e.message(), "bitbridge-host32");
-  EXPECT_CONTAINS(e.message(), "/nonexistent-bitbridge-hosts");
-  EXPECT_CONTAINS(e.hint(), "BITBRIDGE_HOST_DIR");
+  options.component = CALC_COMPONENT;
+  options.startOrder = static_cast<StartOrder>(200);
+  Error e = expectError(ErrorKind::BadConfiguration, [&] { Host::spawn(runtime, options); });
+  EXPECT_CONTAINS(e.message(), "holds 200, which is not a StartOrder");
+  EXPECT_CONTAINS(e.hint(), "SpawnThenCom");
+}
+
+TEST_F(SpawnFailure, ActivateComSaysItIsWindowsOnly) {
+  HostOptions options;
+  options.component = CALC_COMPONENT;
+  Error e = expectError(ErrorKind::BadConfiguration, [&] { Host::activateCom(runtime, options); });
+  EXPECT_CONTAINS(e.message(), "COM activation exists on Windows only");
+  EXPECT_CONTAINS(e.hint(), "Host::spawn");
+  options.startOrder = StartOrder::SpawnThenCom;  // contradicts activateCom on any platform
+  e = expectError(ErrorKind::BadConfiguration, [&] { Host::activateCom(runtime, options); });
+  EXPECT_CONTAINS(e.message(), "Host::activateCom starts a host through COM only");
+}
+
+TEST_F(SpawnFailure, StartOrderNamesAreReadable) {
+  EXPECT_STREQ(startOrderName(StartOrder::Automatic), "automatic");
+  EXPECT_STREQ(startOrderName(StartOrder::SpawnThenCom), "spawn then COM");
+  EXPECT_STREQ(startOrderName(StartOrder::ComThenSpawn), "COM then spawn");
+  EXPECT_STREQ(startOrderName(static_cast<StartOrder>(77)), "not a StartOrder");
 }
 
 TEST_F(SpawnFailure, HostThatNeverGreetsTimesOut) {

@@ -17,106 +17,26 @@
 #include "bitbridge/host.h"
 #include "probe.capnp.h"
 #include "support/test_support.h"
+#include "windows/com_test_support.h"
 #include "windows/windows_test_support.h"
 #include "wire/com_ids.h"
-
-#ifndef HOST_EXE_X86
-#error "HOST_EXE_X86 and HOST_EXE_X86_64 must name the staged bitbridge-host32.exe and -host64.exe"
-#endif
 
 namespace bitbridge {
 namespace {
 
 using test::expectError;
+using test::hostExecutable;
+using test::kStartTimeout;
 using test::processGoneWithin;
+using test::registeredServer;
+using test::runHostCommand;
 using test::testComponent;
-
-// The first activation in a fresh wineserver takes seconds; each later one about one.
-constexpr std::chrono::milliseconds kStartTimeout{30000};
-
-std::wstring widePath(const std::string& path) {
-  int size = ::MultiByteToWideChar(CP_UTF8, 0, path.c_str(), -1, nullptr, 0);
-  std::wstring wide(static_cast<size_t>(size), L'\0');
-  ::MultiByteToWideChar(CP_UTF8, 0, path.c_str(), -1, &wide[0], size);
-  wide.resize(wide.size() - 1);
-  return wide;
-}
-
-std::string utf8(const std::wstring& wide) {
-  int size = ::WideCharToMultiByte(CP_UTF8, 0, wide.c_str(), -1, nullptr, 0, nullptr, nullptr);
-  std::string out(static_cast<size_t>(size), '\0');
-  ::WideCharToMultiByte(CP_UTF8, 0, wide.c_str(), -1, &out[0], size, nullptr, nullptr);
-  out.resize(out.size() - 1);
-  return out;
-}
-
-// A full Windows path ("Z:\work\...") for a path the build wrote in Unix form ("/work/..."): the
-// host COM starts need not share this process's current drive, so a drive-relative path could
-// name another file there.
-std::string windowsPath(const std::string& path) {
-  std::wstring full(MAX_PATH * 2, L'\0');
-  DWORD length = ::GetFullPathNameW(widePath(path).c_str(), static_cast<DWORD>(full.size()),
-                                    &full[0], nullptr);
-  EXPECT_GT(length, 0u) << path;
-  full.resize(length);
-  return utf8(full);
-}
-
-std::string hostExecutable(Arch arch) {
-  return windowsPath(arch == Arch::x86 ? HOST_EXE_X86 : HOST_EXE_X86_64);
-}
-
-// Runs `host` with `arguments` and returns its exit code (-1 if it could not run or hung).
-int runHostCommand(Arch arch, const std::string& arguments) {
-  std::wstring command = L"\"" + widePath(hostExecutable(arch)) + L"\" " + widePath(arguments);
-  STARTUPINFOW startup{};
-  startup.cb = sizeof(startup);
-  PROCESS_INFORMATION process{};
-  if (!::CreateProcessW(nullptr, &command[0], nullptr, nullptr, FALSE, 0, nullptr, nullptr,
-                        &startup, &process)) {
-    ADD_FAILURE() << "cannot start " << hostExecutable(arch) << ": error " << ::GetLastError();
-    return -1;
-  }
-  DWORD code = static_cast<DWORD>(-1);
-  if (::WaitForSingleObject(process.hProcess, 30000) == WAIT_OBJECT_0) {
-    ::GetExitCodeProcess(process.hProcess, &code);
-  } else {
-    ::TerminateProcess(process.hProcess, 1);
-  }
-  ::CloseHandle(process.hThread);
-  ::CloseHandle(process.hProcess);
-  return static_cast<int>(code);
-}
-
-// LocalServer32 of `arch`'s class as registered in HKLM (64-bit view); "" when absent.
-std::string registeredServer(Arch arch) {
-  std::wstring key =
-      std::wstring(L"Software\\Classes\\CLSID\\") + comHostIds(arch).clsidText + L"\\LocalServer32";
-  HKEY handle = nullptr;
-  if (::RegOpenKeyExW(HKEY_LOCAL_MACHINE, key.c_str(), 0, KEY_QUERY_VALUE | KEY_WOW64_64KEY,
-                      &handle) != ERROR_SUCCESS) {
-    return {};
-  }
-  wchar_t value[1024] = {};
-  DWORD bytes = sizeof(value) - sizeof(wchar_t);
-  LSTATUS status =
-      ::RegQueryValueExW(handle, nullptr, nullptr, nullptr, reinterpret_cast<BYTE*>(value), &bytes);
-  ::RegCloseKey(handle);
-  return status == ERROR_SUCCESS ? utf8(value) : std::string();
-}
+using test::windowsPath;
 
 class ComActivation : public ::testing::TestWithParam<Arch> {
  protected:
-  static void SetUpTestSuite() {
-    for (Arch arch : {Arch::x86, Arch::x86_64}) {
-      ASSERT_EQ(runHostCommand(arch, "--regserver"), 0) << hostExecutable(arch);
-    }
-  }
-  static void TearDownTestSuite() {
-    for (Arch arch : {Arch::x86, Arch::x86_64}) {
-      EXPECT_EQ(runHostCommand(arch, "--unregserver"), 0) << hostExecutable(arch);
-    }
-  }
+  static void SetUpTestSuite() { test::registerBothHosts(); }
+  static void TearDownTestSuite() { test::unregisterBothHosts(); }
 
   HostOptions options() {
     HostOptions o;
@@ -152,10 +72,12 @@ TEST_P(ComActivation, ActivatesAHostOfThatBitnessAndCallsItsComponent) {
 
 TEST_P(ComActivation, TheClientNeedsNoHostExecutableOfItsOwn) {
   // COM starts the registered .exe: a client whose own host lookup would find nothing (a
-  // directory without hosts) still activates one. Host::spawn with these options would fail.
+  // directory without hosts) still activates one. Spawning alone with these options fails.
   HostOptions o = options();
   o.hostDirectory = windowsPath(TEST_COMPONENTS_DIR);  // holds components, no host
+  o.startOrder = StartOrder::SpawnOnly;
   expectError(ErrorKind::NotFound, [&] { Host::spawn(runtime, o); });
+  o.startOrder = StartOrder::Automatic;
   Host host = Host::activateCom(runtime, o);
   auto probe = host.activate<probe::Probe>("probe");
   EXPECT_EQ(host.wait(probe.whoamiRequest().send()).getPid(), host.pid());

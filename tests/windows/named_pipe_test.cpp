@@ -5,7 +5,9 @@
 // reads served from it, EOF and cuts while bytes are buffered, a cancelled read.
 #include <windows.h>
 
+#include <chrono>
 #include <cstring>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -63,6 +65,56 @@ TEST(NamedPipe, GivingUpWhileStartingIsPassedThrough) {
                       [] { throw Error(ErrorKind::Disconnected, "host exited"); }, "the host");
   });
   EXPECT_CONTAINS(e.message(), "host exited");
+}
+
+// The log pipe of a COM host (PipeMode::BlockingLog): one way, blocking, as the C runtime and a
+// drain thread use it.
+TEST(LogPipe, LinesFlowFromServerToClientAndNotBack) {
+  std::string name = newPipeName("log");
+  UniqueHandle server = createPipeServer(name, PipeMode::BlockingLog);
+  UniqueHandle client = connectPipeClient(name, ::GetCurrentProcessId(), std::chrono::seconds(5),
+                                          [] {}, "this test", PipeMode::BlockingLog);
+  EXPECT_TRUE(waitForBlockingPipeClient(server.get(), name, std::chrono::seconds(5)));
+  const char line[] = "info|hello\n";
+  DWORD n = 0;
+  ASSERT_TRUE(::WriteFile(server.get(), line, sizeof(line) - 1, &n, nullptr));
+  char got[64] = {};
+  ASSERT_TRUE(::ReadFile(client.get(), got, sizeof(got), &n, nullptr));
+  EXPECT_EQ(std::string(got, n), "info|hello\n");
+  EXPECT_FALSE(::WriteFile(client.get(), line, 1, &n, nullptr)) << "the client end is read-only";
+  // The server's end closed: buffered bytes are still read, then the end of the pipe.
+  ASSERT_TRUE(::WriteFile(server.get(), line, sizeof(line) - 1, &n, nullptr));
+  server.reset();
+  ASSERT_TRUE(::ReadFile(client.get(), got, sizeof(got), &n, nullptr));
+  EXPECT_EQ(std::string(got, n), "info|hello\n");
+  EXPECT_FALSE(::ReadFile(client.get(), got, sizeof(got), &n, nullptr));
+  EXPECT_EQ(::GetLastError(), static_cast<DWORD>(ERROR_BROKEN_PIPE));
+}
+
+TEST(LogPipe, AClientThatNeverConnectsIsWaitedForOnlyUntilTheTimeout) {
+  std::string name = newPipeName("log");
+  UniqueHandle server = createPipeServer(name, PipeMode::BlockingLog);
+  auto started = std::chrono::steady_clock::now();
+  EXPECT_FALSE(waitForBlockingPipeClient(server.get(), name, std::chrono::milliseconds(300)));
+  auto waited = std::chrono::steady_clock::now() - started;
+  EXPECT_GE(waited, std::chrono::milliseconds(250));
+  EXPECT_LT(waited, std::chrono::seconds(3));
+  // The wait released itself by taking the one instance: a late client is not served.
+  Error e = expectError(ErrorKind::TimedOut, [&] {
+    connectPipeClient(name, 0, std::chrono::milliseconds(200), [] {}, "the host",
+                      PipeMode::BlockingLog);
+  });
+}
+
+TEST(LogPipe, ALogPipeServedByAnotherProcessIsRefused) {
+  std::string name = newPipeName("log");
+  UniqueHandle server = createPipeServer(name, PipeMode::BlockingLog);
+  uint32_t expected = ::GetCurrentProcessId() + 4;
+  Error e = expectError(ErrorKind::MalformedPeer, [&] {
+    connectPipeClient(name, expected, std::chrono::seconds(2), [] {}, "the host's log",
+                      PipeMode::BlockingLog);
+  });
+  EXPECT_CONTAINS(e.message(), "is served by process " + std::to_string(::GetCurrentProcessId()));
 }
 
 // KJ objects' destructors may throw; a fixture's must not: they live behind a unique_ptr.

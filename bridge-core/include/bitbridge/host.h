@@ -112,6 +112,30 @@ enum class RestartPolicy : uint8_t {
   Immediately,
 };
 
+/// How a private host is started (HostOptions::startOrder): spawned by this client from the host
+/// executable it finds (Host::spawn's way), or activated through COM from the registered
+/// LocalServer (`bitbridge-host32.exe --regserver`; Windows only). With two ways, the second is
+/// tried only when the first could not start a host at all (no executable found, or not a host
+/// of that architecture, or the system refused to start it, e.g. by policy; the COM class not
+/// registered or not startable): a host that started and then failed (exited, timed out, spoke
+/// something else) is reported as such, since the other way would start the same program. The
+/// fallback is logged (warn) with the reason. When neither way works the Error names both
+/// causes and both fixes.
+enum class StartOrder : uint8_t {
+  /// Spawn, then COM where COM exists (Windows); spawn only elsewhere (Linux). The default.
+  Automatic,
+  SpawnOnly,
+  /// Windows only: refused with BadConfiguration elsewhere, before anything starts.
+  ComOnly,
+  /// Windows only (as ComOnly).
+  SpawnThenCom,
+  /// Windows only (as ComOnly).
+  ComThenSpawn,
+};
+
+/// "automatic", "spawn only", "COM only", "spawn then COM", "COM then spawn".
+BITBRIDGE_API const char* startOrderName(StartOrder order);
+
 /// What an expired call deadline does to the host (HostOptions::onCallTimeout, or per wait).
 enum class OnCallTimeout : uint8_t {
   /// Only the wait fails (TimedOut). The host keeps running the call, and calls sent to it
@@ -135,6 +159,11 @@ struct HostOptions {
   /// Host bitness. Default: from `component`'s header (else `legacyLibrary`'s), or this
   /// process's own if neither is given.
   std::optional<Arch> arch;
+  /// Private hosts: spawn, COM activation, or one then the other (see StartOrder). Host::spawn
+  /// follows it, and so do restarts; Host::activateCom is COM only (it accepts Automatic and
+  /// ComOnly here and refuses the others). Transport::SharedMemory is spawn only: with it,
+  /// Automatic means SpawnOnly and an order naming COM is refused.
+  StartOrder startOrder = StartOrder::Automatic;
   /// Directory holding bitbridge-host32/-host64. Default: $BITBRIDGE_HOST_DIR, else the
   /// bin/ directory of the prefix libbitbridge-core was loaded from. Either override is the
   /// only place looked at.
@@ -229,8 +258,11 @@ struct HostOptions {
 /// closes this client's connection.
 class BITBRIDGE_API Host {
  public:
-  /// Starts a host and completes the handshake (throws Error: NotFound, WrongBitness,
-  /// BadConfiguration, TimedOut, Disconnected with the host's exit status and log tail).
+  /// Starts a private host and completes the handshake (throws Error: NotFound, WrongBitness,
+  /// BadConfiguration, TimedOut, Disconnected with the host's exit status and log tail). How
+  /// it is started is HostOptions::startOrder: by default spawned, and on Windows activated
+  /// through COM when the host executable cannot be found or started but the class of that
+  /// architecture is registered.
   static Host spawn(Runtime& runtime, HostOptions options = {});
 
   /// Connects to the shared host named `options.sharedName` for the component's architecture
@@ -252,12 +284,15 @@ class BITBRIDGE_API Host {
   /// registration (installers that register COM servers anyway, machines where COM's launch
   /// permissions are to decide which hosts may start); otherwise spawn is simpler and starts
   /// faster (no registry, no COM round trips: about a second per activation under Wine).
-  /// The host's output goes nowhere the client sees (logTail() is empty); there is no heartbeat
-  /// or hang detection (HostOptions::heartbeat*/hangTimeout are ignored) and no shared-memory
-  /// transport. RestartPolicy works (a restart activates again). Throws Error: NotFound (class
-  /// not registered: the fix names --regserver), TimedOut (startTimeout, covering activation,
-  /// connection and hello), BadConfiguration (other COM failures with their HRESULT; any
-  /// platform but Windows), plus what spawn throws for the component.
+  /// Supervised as a spawned host is: heartbeat and hang timeout (HostOptions::heartbeat*,
+  /// hangTimeout), its death seen at once with its exit status, its log (its stderr, sent over a
+  /// pipe of its own) forwarded to the Runtime's logger and in logTail(). No shared-memory
+  /// transport. RestartPolicy works (a restart activates again). HostOptions::startOrder must be
+  /// Automatic or ComOnly (use Host::spawn with the order for a fallback). Throws Error:
+  /// NotFound (class not registered: the fix names --regserver), TimedOut (startTimeout,
+  /// covering activation, connection and hello), BadConfiguration (other COM failures with
+  /// their HRESULT; any platform but Windows; another startOrder), plus what spawn throws for
+  /// the component.
   static Host activateCom(Runtime& runtime, HostOptions options);
 
   Host(Host&&) noexcept;

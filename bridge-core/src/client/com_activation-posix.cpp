@@ -1,8 +1,10 @@
 // COM activation on POSIX systems: there is no COM. Host::activateCom says so and names the
-// portable way to get a host.
+// portable way to get a host; a StartOrder naming COM is refused before this is reached
+// (start_order.cpp asks comActivationAvailable()).
 #include "client/com_activation.h"
 
 #include "bitbridge/error.h"
+#include "common/process/child_process.h"
 
 namespace bitbridge {
 namespace {
@@ -14,9 +16,18 @@ namespace {
 
 }  // namespace
 
+bool comActivationAvailable() { return false; }
+
 ComEndpoint activateComHost(Arch, std::chrono::milliseconds) { windowsOnly(); }
 
-ComHostConnection connectComHost(kj::AsyncIoContext&, Arch, std::chrono::milliseconds) {
+ComHostConnection connectComHost(kj::AsyncIoContext&, Arch, const ComEndpoint&,
+                                 std::chrono::milliseconds,
+                                 std::function<void(const std::string&)>) {
+  windowsOnly();
+}
+
+kj::Own<kj::AsyncIoStream> connectComHeartbeat(kj::AsyncIoContext&, const ComEndpoint&,
+                                               std::chrono::milliseconds, const std::string&) {
   windowsOnly();
 }
 

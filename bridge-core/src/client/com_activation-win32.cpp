@@ -11,10 +11,12 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <vector>
 
 #include "bitbridge/error.h"
 #include "common/platform/com_errors-win32.h"
 #include "common/platform/text-win32.h"
+#include "common/process/child_process.h"
 #include "common/transport/named_pipe-win32.h"
 #include "wire/com_ids.h"
 
@@ -149,30 +151,56 @@ class ActivationKeeper {
   std::thread thread_;
 };
 
-// "<pipe>|<pid>" (com_ids.h) into `endpoint`; throws MalformedPeer for anything else.
-void parseEndpoint(const ComHostIds& ids, const std::string& text, ComEndpoint& endpoint) {
+}  // namespace
+
+void parseComEndpoint(Arch arch, const std::string& text, ComEndpoint& endpoint) {
+  const ComHostIds& ids = comHostIds(arch);
   const std::string prefix = "\\\\.\\pipe\\bitbridge-";
-  auto bar = text.rfind('|');
-  unsigned long pid = 0;
-  bool ok = bar != std::string::npos && text.compare(0, prefix.size(), prefix) == 0 &&
-            bar > prefix.size() && bar + 1 < text.size();
+  std::vector<std::string> fields;
+  for (size_t start = 0;;) {
+    size_t bar = text.find(kComEndpointSeparator, start);
+    fields.push_back(text.substr(start, bar == std::string::npos ? std::string::npos : bar - start));
+    if (bar == std::string::npos) break;
+    start = bar + 1;
+  }
+  // Names as newPipeName makes them: the prefix, then lower-case letters, digits and dashes.
+  auto isPipe = [&](const std::string& name) {
+    if (name.size() <= prefix.size() || name.compare(0, prefix.size(), prefix) != 0) return false;
+    return std::all_of(name.begin() + prefix.size(), name.end(), [](char c) {
+      return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+    });
+  };
+  // A decimal pid of 1..UINT32_MAX, digits only.
+  auto isPid = [](const std::string& digits) {
+    return !digits.empty() && digits.size() <= 10 &&
+           std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  unsigned long long pid = 0;
+  bool ok = fields.size() == kComEndpointFields && isPipe(fields[0]) && isPipe(fields[2]) &&
+            isPipe(fields[3]) && isPid(fields[1]);
   if (ok) {
-    char* end = nullptr;
-    pid = std::strtoul(text.c_str() + bar + 1, &end, 10);
-    ok = *end == '\0' && pid > 0 && pid <= UINT32_MAX;
+    pid = std::strtoull(fields[1].c_str(), nullptr, 10);
+    ok = pid > 0 && pid <= UINT32_MAX;
   }
   if (!ok) {
+    bool older = fields.size() == 2 && isPipe(fields[0]);
     throw Error(ErrorKind::MalformedPeer,
                 std::string("the object of COM class ") + narrow(ids.clsidText) +
-                    " answered Endpoint = '" + text + "': not a bitbridge host endpoint",
-                "another program registered that class; run " + std::string(ids.name) +
-                    ".exe --regserver again");
+                    " answered Endpoint = '" + text.substr(0, 300) + "': " +
+                    (older ? "a host of an older bitbridge, without the log and heartbeat pipes "
+                             "this client supervises a host with"
+                           : "not a bitbridge host endpoint"),
+                older ? "run " + std::string(ids.name) +
+                            ".exe --regserver from this bitbridge install, so that COM starts "
+                            "the host of the same version as the client"
+                      : "another program registered that class; run " + std::string(ids.name) +
+                            ".exe --regserver again");
   }
-  endpoint.pipe = text.substr(0, bar);
+  endpoint.pipe = fields[0];
   endpoint.pid = static_cast<uint32_t>(pid);
+  endpoint.logPipe = fields[2];
+  endpoint.heartbeatPipe = fields[3];
 }
-
-}  // namespace
 
 ComEndpoint activateComHost(Arch arch, std::chrono::milliseconds timeout) {
   const ComHostIds& ids = comHostIds(arch);
@@ -198,26 +226,46 @@ ComEndpoint activateComHost(Arch arch, std::chrono::milliseconds timeout) {
   ComEndpoint endpoint;
   endpoint.keepAlive = std::make_shared<ActivationKeeper>(state, std::move(thread));
   if (error) throw *error;
-  parseEndpoint(ids, text, endpoint);
+  parseComEndpoint(arch, text, endpoint);
   return endpoint;
 }
 
-ComHostConnection connectComHost(kj::AsyncIoContext& io, Arch arch,
-                                 std::chrono::milliseconds timeout) {
+bool comActivationAvailable() { return true; }
+
+ComHostConnection connectComHost(kj::AsyncIoContext& io, Arch arch, const ComEndpoint& endpoint,
+                                 std::chrono::milliseconds timeout,
+                                 std::function<void(const std::string&)> onLogLine) {
   const auto start = std::chrono::steady_clock::now();
   ComHostConnection connection;
-  connection.endpoint = activateComHost(arch, timeout);
-  connection.label = std::string("COM ") + comHostIds(arch).name + " (pid " +
-                     std::to_string(connection.endpoint.pid) + ")";
-  auto spent = std::chrono::duration_cast<std::chrono::milliseconds>(
-      std::chrono::steady_clock::now() - start);
-  // The host created the pipe before COM could hand its name out: it exists already, so
+  connection.label =
+      std::string("COM ") + comHostIds(arch).name + " (pid " + std::to_string(endpoint.pid) + ")";
+  // The host created its pipes before COM could hand their names out: they exist already, so
   // there is nothing to wait for but a moment of scheduling.
-  auto left = std::max(timeout - spent, std::chrono::milliseconds(100));
-  auto pipe = connectPipeClient(
-      connection.endpoint.pipe, connection.endpoint.pid, left, [] {}, connection.label);
+  auto left = [&] {
+    auto spent = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - start);
+    return std::max(timeout - spent, std::chrono::milliseconds(100));
+  };
+  // The log first: the host waits for it once the RPC pipe is connected, and only then makes
+  // it its stderr, so every line it writes while serving arrives here.
+  auto log = connectPipeClient(endpoint.logPipe, endpoint.pid, left(), [] {},
+                               connection.label + "'s log", PipeMode::BlockingLog);
+  OpenRequest open;
+  open.pid = static_cast<int>(endpoint.pid);
+  open.outputPipe = log.release();
+  open.onOutputLine = std::move(onLogLine);
+  connection.process = ChildProcess::open(std::move(open));
+  auto pipe = connectPipeClient(endpoint.pipe, endpoint.pid, left(), [] {}, connection.label);
   connection.stream = wrapPipe(io.win32EventPort, kj::mv(pipe));
   return connection;
+}
+
+kj::Own<kj::AsyncIoStream> connectComHeartbeat(kj::AsyncIoContext& io, const ComEndpoint& endpoint,
+                                               std::chrono::milliseconds timeout,
+                                               const std::string& label) {
+  auto pipe = connectPipeClient(endpoint.heartbeatPipe, endpoint.pid, timeout, [] {},
+                                label + "'s heartbeat");
+  return wrapPipe(io.win32EventPort, kj::mv(pipe));
 }
 
 }  // namespace bitbridge

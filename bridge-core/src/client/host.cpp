@@ -135,7 +135,7 @@ Host Host::open(Runtime& runtime, HostOptions options, ReachHost reach) {
 }
 
 Host Host::spawn(Runtime& runtime, HostOptions options) {
-  Host host = open(runtime, std::move(options), &spawnPrivateHost);
+  Host host = open(runtime, std::move(options), &startPrivateHost);
   host.loadStartComponents();
   return host;
 }
@@ -175,7 +175,7 @@ Host Host::connectShared(Runtime& runtime, HostOptions options) {
 
 Host Host::activateCom(Runtime& runtime, HostOptions options) {
   refuseFastLane(options, "COM-activated hosts (Host::activateCom)");
-  Host host = open(runtime, std::move(options), &activateHostThroughCom);
+  Host host = open(runtime, std::move(options), &startComActivatedHost);
   host.loadStartComponents();
   return host;
 }
@@ -460,8 +460,8 @@ void Host::restartAfter(const Error& cause) {
   }
   runtime.logger()->warn("restarting {} ({})", impl_->label, cause.message());
 
-  // The same kind again: a private host is spawned, a shared host found by name (and started
-  // anew if it is gone), a COM host activated through COM.
+  // The same kind again: a private host started in its StartOrder (spawned, or COM activated),
+  // a shared host found by name (and started anew if it is gone).
   HostOptions options = impl_->options;
   auto process = impl_->process->startAgain(runtime, options);
   auto fresh = std::make_unique<Impl>(runtime, std::move(options), std::move(process));

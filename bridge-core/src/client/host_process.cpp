@@ -5,6 +5,7 @@
 #include <spdlog/logger.h>
 
 #include "bitbridge/error.h"
+#include "common/logging.h"
 #include "common/process/child_process.h"
 #include "common/transport/handshake.h"
 #include "wire/host_flags.h"
@@ -35,6 +36,16 @@ std::vector<std::string> limitArguments(const HostOptions& options, bool shared)
     add(host_flags::kStallTimeout, static_cast<uint64_t>(options.sharedStallTimeout.count()), 0);
   }
   return out;
+}
+
+std::function<void(const std::string&)> forwardHostLine(std::shared_ptr<spdlog::logger> logger,
+                                                        std::string name,
+                                                        std::shared_ptr<std::atomic<int>> pid) {
+  return [logger = std::move(logger), name = std::move(name),
+          pid = std::move(pid)](const std::string& line) {
+    auto [level, message] = parseHostLogLine(line);
+    logger->log(level, "[{} pid {}] {}", name, pid->load(), message);
+  };
 }
 
 void requireSocketTransport(const HostOptions& options, const std::string& which) {

@@ -6,8 +6,9 @@
 //                           its exit and its heartbeat, and kills it when it hangs
 //   shared_host_link.cpp    a shared host found by name (Host::connectShared): serves others, so
 //                           never killed or stopped by this client; its log file has its words
-//   com_activated_host.cpp  a host COM activated (Host::activateCom): ours like a spawned one,
-//                           and activated again, through COM, on a restart
+//   com_activated_host.cpp  a host COM activated (Host::activateCom, or a StartOrder's
+//                           fallback): ours like a spawned one, heartbeat and log included
+// start_order.cpp picks between the two private kinds (HostOptions::startOrder).
 // Host (host.cpp) keeps what every kind shares: RPC over the stream, waits and deadlines, the
 // restart policy. Each kind's factory refuses the options it does not support before anything
 // starts.
@@ -16,6 +17,7 @@
 // refer to that Impl, which outlives the HostProcess (it is destroyed first, in Impl::stop).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -25,7 +27,12 @@
 #include <kj/async-io.h>
 
 #include "bitbridge/arch.h"
+#include "bitbridge/error.h"
 #include "bitbridge/host.h"
+
+namespace spdlog {
+class logger;
+}
 
 namespace bitbridge {
 
@@ -101,12 +108,40 @@ class HostProcess {
 // The factories choose the host as Host::spawn does (host_selection.h), which makes the paths in
 // `options` absolute: Host keeps the options as they leave here.
 
-/// Host::spawn's kind: a private child process of the right bitness (spawned_host.cpp).
-std::unique_ptr<HostProcess> spawnPrivateHost(Runtime& runtime, HostOptions& options);
+/// Host::spawn's: a private host, started the way(s) options.startOrder says, spawned or COM
+/// activated (start_order.cpp). An order this platform cannot honour, or options the order's
+/// ways cannot, are refused (BadConfiguration) before anything starts. Restarts of either
+/// private kind come back here, so a restart follows the same order.
+std::unique_ptr<HostProcess> startPrivateHost(Runtime& runtime, HostOptions& options);
+/// Host::activateCom's: startPrivateHost with StartOrder::ComOnly; refuses another order the
+/// caller set (BadConfiguration: activateCom means COM).
+std::unique_ptr<HostProcess> startComActivatedHost(Runtime& runtime, HostOptions& options);
 /// Host::connectShared's kind: the shared host `options.sharedName`, started if none runs.
 std::unique_ptr<HostProcess> connectToSharedHost(Runtime& runtime, HostOptions& options);
-/// Host::activateCom's kind: a host started by COM (Windows; a clear error elsewhere).
-std::unique_ptr<HostProcess> activateHostThroughCom(Runtime& runtime, HostOptions& options);
+
+/// Thrown by one way of starting a private host (below) when no host process came to run: the
+/// executable not found, not a host of that architecture, or refused by the system; the COM
+/// class not registered, not startable, or not answering. startPrivateHost then tries the
+/// order's next way. Anything that goes wrong once a host runs is an Error as usual: the other
+/// way would start the same program, and the failure must be seen, not hidden by a fallback.
+struct HostNotStarted {
+  Error cause;  ///< why, with its fix
+};
+
+/// The ways, for startPrivateHost; `arch` is chosen and the component checked already
+/// (selectHostArch), so that no way can fail on what would fail the other one too.
+/// A child process of this client (spawned_host.cpp).
+std::unique_ptr<HostProcess> spawnHostProcess(Runtime& runtime, const HostOptions& options,
+                                              Arch arch);
+/// A host COM starts from the registered LocalServer32 (com_activated_host.cpp; Windows).
+std::unique_ptr<HostProcess> activateHostThroughCom(Runtime& runtime, const HostOptions& options,
+                                                    Arch arch);
+
+/// A host's output line to `logger`, at the level the host logged it, as "[<name> pid <pid>]
+/// message" (`pid` may be filled in after the host starts). Called on an output-drain thread.
+std::function<void(const std::string&)> forwardHostLine(std::shared_ptr<spdlog::logger> logger,
+                                                        std::string name,
+                                                        std::shared_ptr<std::atomic<int>> pid);
 
 /// The host's command-line arguments for HostOptions' connection limits: a shared host gets
 /// them all (it serves others, and keeps what its starter asked for); a private host only

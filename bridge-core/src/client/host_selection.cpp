@@ -43,18 +43,23 @@ Arch selectHostArch(HostOptions& options) {
   return arch;
 }
 
-HostSelection selectHost(HostOptions& options) {
-  HostSelection selection;
-  selection.arch = selectHostArch(options);  // 1.
-  // 2. The host executable, and a check that it really is of that bitness.
-  selection.executable = locateHostExecutable(selection.arch, options.hostDirectory);
-  BinaryInfo hostHeader = inspectBinary(selection.executable);
-  if (hostHeader.arch != selection.arch) {
+std::string selectHostExecutable(Arch arch, const HostOptions& options) {
+  // The host executable, and a check that it really is of that bitness.
+  std::string executable = locateHostExecutable(arch, options.hostDirectory);
+  BinaryInfo hostHeader = inspectBinary(executable);
+  if (hostHeader.arch != arch) {
     throw Error(ErrorKind::BadConfiguration,
-                selection.executable + " is " + hostHeader.description + ", not a " +
-                    std::string(archName(selection.arch)) + " host",
+                executable + " is " + hostHeader.description + ", not a " +
+                    std::string(archName(arch)) + " host",
                 "reinstall bitbridge; the hosts directory holds a wrong file");
   }
+  return executable;
+}
+
+HostSelection selectHost(HostOptions& options) {
+  HostSelection selection;
+  selection.arch = selectHostArch(options);                               // 1.
+  selection.executable = selectHostExecutable(selection.arch, options);  // 2.
   return selection;
 }
 

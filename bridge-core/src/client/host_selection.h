@@ -27,6 +27,10 @@ HostSelection selectHost(HostOptions& options);
 /// started from a file the client finds (Host::activateCom: COM starts the registered one).
 Arch selectHostArch(HostOptions& options);
 
+/// Step 2 alone: the host executable for `arch` (host_locator.h), its header checked. Throws
+/// Error: NotFound, BadConfiguration (a file of the wrong architecture under the host's name).
+std::string selectHostExecutable(Arch arch, const HostOptions& options);
+
 /// `path` made absolute against the working directory ("" stays "").
 std::string absolutePath(const std::string& path);
 

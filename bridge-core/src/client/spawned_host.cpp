@@ -78,9 +78,10 @@ class SpawnedHost final : public HostProcess {
     }
   }
 
+  // In the order HostOptions::startOrder says, as the first start was.
   std::unique_ptr<HostProcess> startAgain(Runtime& runtime,
                                           HostOptions& options) const override {
-    return spawnPrivateHost(runtime, options);
+    return startPrivateHost(runtime, options);
   }
 
  private:
@@ -118,12 +119,12 @@ void SpawnedHost::start(const HostOptions& options, const std::string& executabl
     request.arguments.push_back(std::move(argument));
   }
   request.channelHandle = channel->childHandle();
-  request.onOutputLine = [logger = runtime.logger(), pidForLog,
-                          name = hostExecutableName(arch_)](const std::string& line) {
-    auto [level, message] = parseHostLogLine(line);
-    logger->log(level, "[{} pid {}] {}", name, pidForLog->load(), message);
-  };
-  process_ = ChildProcess::spawn(request);
+  request.onOutputLine = forwardHostLine(runtime.logger(), hostExecutableName(arch_), pidForLog);
+  try {
+    process_ = ChildProcess::spawn(request);
+  } catch (const Error& e) {  // no process: missing, or refused by the system (policy, format)
+    throw HostNotStarted{e};
+  }
   pidForLog->store(process_->pid());
   label_ = hostExecutableName(arch_) + " (pid " + std::to_string(process_->pid()) + ")";
   runtime.logger()->debug("started {}", label_);
@@ -158,13 +159,19 @@ void SpawnedHost::start(const HostOptions& options, const std::string& executabl
 
 }  // namespace
 
-std::unique_ptr<HostProcess> spawnPrivateHost(Runtime& runtime, HostOptions& options) {
+std::unique_ptr<HostProcess> spawnHostProcess(Runtime& runtime, const HostOptions& options,
+                                              Arch arch) {
   if (options.transport == Transport::SharedMemory) requireShmTransport();  // before a spawn
-  // Which host (from the component's header unless the caller insists), and its executable,
-  // headers checked (host_selection.h).
-  HostSelection selection = selectHost(options);
-  auto host = std::make_unique<SpawnedHost>(runtime, selection.arch);
-  host->start(options, selection.executable);
+  // The executable of the chosen host, its header checked (host_selection.h). Not there, or
+  // not a host: nothing started, so an order may try COM.
+  std::string executable;
+  try {
+    executable = selectHostExecutable(arch, options);
+  } catch (const Error& e) {
+    throw HostNotStarted{e};
+  }
+  auto host = std::make_unique<SpawnedHost>(runtime, arch);
+  host->start(options, executable);
   return host;
 }
 

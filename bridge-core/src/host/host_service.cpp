@@ -112,9 +112,16 @@ kj::Promise<void> HostService::load(LoadContext context) {
   std::string path = context.getParams().getPath();
   std::string legacy = context.getParams().getLegacyLibrary();
   reportingErrors([&] {
-    const LoadedComponent& loaded = registry_.load(path, legacy);
-    logger_->info("loaded component {} ({} classes)", loaded.path, loaded.classes.size());
-    fillComponent(context.getResults().initComponent(), loaded);
+    try {
+      const LoadedComponent& loaded = registry_.load(path, legacy);
+      logger_->info("loaded component {} ({} classes)", loaded.path, loaded.classes.size());
+      fillComponent(context.getResults().initComponent(), loaded);
+    } catch (const Error& e) {
+      // In the host's log too, so that logTail() and the forwarded log say why (the caller
+      // gets the Error itself).
+      logger_->error("cannot load component {}: {}", path, e.what());
+      throw;
+    }
   });
   return kj::READY_NOW;
 }

@@ -41,9 +41,17 @@ inline const ComHostIds& comHostIds(Arch arch) {
   return arch == Arch::x86 ? kComHost32 : kComHost64;
 }
 
-/// The one property of the object a host's class factory creates: "<pipe name>|<host pid>", the
-/// private pipe this (single-use) host serves and the pid its server end must have.
+/// The one property of the object a host's class factory creates:
+///   "<pipe name>|<host pid>|<log pipe name>|<heartbeat pipe name>"
+/// the private pipe this (single-use) host serves RPC on, the pid every pipe's server must have,
+/// the pipe its stderr (its log) goes to once the client connects to it (before the RPC pipe),
+/// and the pipe its watchdog answers heartbeats on (created when it serves, like a spawned
+/// host's). Every name is "\\.\pipe\bitbridge-" and random (named_pipe-win32.h); none may
+/// contain '|'. A host of before the log and heartbeat (two fields) is refused by the client,
+/// naming the fix (register the current host).
 inline constexpr DISPID kComEndpointDispid = 1;
 inline constexpr const wchar_t* kComEndpointName = L"Endpoint";
+inline constexpr char kComEndpointSeparator = '|';
+inline constexpr unsigned kComEndpointFields = 4;
 
 }  // namespace bitbridge

@@ -42,7 +42,7 @@ std::string ExitStatus::describe(const std::string& situation) const {
 
 uint32_t currentProcessId() { return static_cast<uint32_t>(::getpid()); }
 
-std::unique_ptr<ChildProcess> ChildProcess::open(int) { return nullptr; }
+std::unique_ptr<ChildProcess> ChildProcess::open(OpenRequest) { return nullptr; }
 
 namespace {
 

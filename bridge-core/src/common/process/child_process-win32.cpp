@@ -104,8 +104,8 @@ struct Drain {
 
 class Win32ChildProcess final : public ChildProcess {
  public:
-  // `outputRead`: the read end of the child's stdout+stderr, or null when there is none (a
-  // process opened by pid).
+  // `outputRead`: the read end of the child's stdout+stderr (blocking), or null when there is
+  // none (a process opened by pid without its log pipe).
   Win32ChildProcess(PROCESS_INFORMATION info, UniqueHandle job, HANDLE outputRead,
                     std::function<void(const std::string&)> onLine)
       : process_(info.hProcess), job_(kj::mv(job)), pid_(static_cast<int>(info.dwProcessId)),
@@ -170,7 +170,7 @@ class Win32ChildProcess final : public ChildProcess {
   UniqueHandle job_;  // closing it kills the host if it is still running
   int pid_;
   bool terminated_ = false;
-  bool readsOutput_ = false;  // a spawned host: its exit announcement can be seen
+  bool readsOutput_ = false;  // its output is read: its exit announcement can be seen
   std::optional<ExitStatus> status_;
   std::shared_ptr<Drain> drain_;
   std::thread drainThread_;
@@ -286,14 +286,16 @@ std::unique_ptr<ChildProcess> ChildProcess::spawn(const SpawnRequest& request) {
                                              request.onOutputLine);
 }
 
-std::unique_ptr<ChildProcess> ChildProcess::open(int pid) {
+std::unique_ptr<ChildProcess> ChildProcess::open(OpenRequest request) {
+  UniqueHandle output(static_cast<HANDLE>(request.outputPipe));  // ours from here
   HANDLE process = ::OpenProcess(SYNCHRONIZE | PROCESS_QUERY_LIMITED_INFORMATION | PROCESS_TERMINATE,
-                                 FALSE, static_cast<DWORD>(pid));
+                                 FALSE, static_cast<DWORD>(request.pid));
   if (process == nullptr) return nullptr;
   PROCESS_INFORMATION info{};
   info.hProcess = process;
-  info.dwProcessId = static_cast<DWORD>(pid);
-  return std::make_unique<Win32ChildProcess>(info, UniqueHandle(), nullptr, nullptr);
+  info.dwProcessId = static_cast<DWORD>(request.pid);
+  return std::make_unique<Win32ChildProcess>(info, UniqueHandle(), output.release(),
+                                             std::move(request.onOutputLine));
 }
 
 kj::Promise<void> whenProcessExits(kj::AsyncIoContext&, const ChildProcess& process) {

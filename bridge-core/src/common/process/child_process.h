@@ -28,7 +28,8 @@ struct ExitStatus {
   /// Windows: whether the host announced that it exits by itself (exit_announcement.h); false
   /// means it was terminated (TerminateProcess from outside, `taskkill /F`, or under Wine a
   /// signal to its process), whatever its exit code. Unset where that cannot be known (POSIX,
-  /// where `signaled` tells; a process whose output is not read, such as a COM-activated host).
+  /// where `signaled` tells; a process whose output is not read, such as a COM-activated host
+  /// opened without its log pipe).
   std::optional<bool> exitedByItself;
   /// The process's fate, with `situation` (" while calls were pending", " before ...") where
   /// it reads best: "exited with status 3 while calls were pending", "was killed by signal 9
@@ -49,15 +50,27 @@ struct SpawnRequest {
   std::function<void(const std::string&)> onOutputLine;
 };
 
+/// A process this client did not start but supervises (ChildProcess::open).
+struct OpenRequest {
+  int pid = 0;
+  /// Windows: the read end (a blocking pipe HANDLE) of what the process writes to its stdout and
+  /// stderr, taken over (closed here even when the process cannot be opened); null for none.
+  /// A COM-activated host's log pipe (com_activation.h). Unused elsewhere.
+  void* outputPipe = nullptr;
+  /// As SpawnRequest::onOutputLine, for the lines read from `outputPipe`.
+  std::function<void(const std::string&)> onOutputLine;
+};
+
 class ChildProcess {
  public:
   /// Starts the child. Throws Error{NotFound} if the executable is missing,
   /// Error{BadConfiguration} if it cannot be executed.
   static std::unique_ptr<ChildProcess> spawn(const SpawnRequest& request);
   /// A host this process did not start (Windows: one COM activated), by pid, so that its exit
-  /// status, death watch and kill work as for a spawned one; it has no output to capture. Null
-  /// where that is impossible (POSIX: only a parent can reap a process) or the pid is gone.
-  static std::unique_ptr<ChildProcess> open(int pid);
+  /// status, death watch and kill work as for a spawned one, and, given its output pipe, its
+  /// output tail, forwarded lines and exit announcement (exit_announcement.h) too. Null where
+  /// that is impossible (POSIX: only a parent can reap a process) or the pid is gone.
+  static std::unique_ptr<ChildProcess> open(OpenRequest request);
   virtual ~ChildProcess() = default;
 
   virtual int pid() const = 0;

@@ -7,6 +7,9 @@
 #include <sddl.h>
 
 #include <algorithm>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
 #include <thread>
 
 #include <kj/debug.h>
@@ -85,12 +88,15 @@ std::string newPipeName(const std::string& purpose) {
          randomHex(16);
 }
 
-UniqueHandle createPipeServer(const std::string& name) {
+UniqueHandle createPipeServer(const std::string& name, PipeMode mode) {
   CurrentUserOnly security;
+  const bool log = mode == PipeMode::BlockingLog;
+  DWORD openMode = (log ? PIPE_ACCESS_OUTBOUND : PIPE_ACCESS_DUPLEX | FILE_FLAG_OVERLAPPED) |
+                   FILE_FLAG_FIRST_PIPE_INSTANCE;
   HANDLE pipe = ::CreateNamedPipeW(
-      widen(name).c_str(), PIPE_ACCESS_DUPLEX | FILE_FLAG_OVERLAPPED | FILE_FLAG_FIRST_PIPE_INSTANCE,
+      widen(name).c_str(), openMode,
       PIPE_TYPE_BYTE | PIPE_READMODE_BYTE | PIPE_WAIT | PIPE_REJECT_REMOTE_CLIENTS,
-      1, kPipeBufferBytes, kPipeBufferBytes, 0, security.get());
+      1, kPipeBufferBytes, log ? 0 : kPipeBufferBytes, 0, security.get());
   if (pipe == INVALID_HANDLE_VALUE) {
     DWORD error = ::GetLastError();
     if (error == ERROR_ACCESS_DENIED || error == ERROR_PIPE_BUSY) {
@@ -133,17 +139,67 @@ bool waitForPipeClient(HANDLE pipe, std::chrono::milliseconds timeout, HANDLE ab
   return connected && which != WAIT_OBJECT_0 + 1;
 }
 
+bool waitForBlockingPipeClient(HANDLE pipe, const std::string& name,
+                               std::chrono::milliseconds timeout) {
+  // Shared with the helper thread, which may outlive this call by the moment it takes to see
+  // our own connection.
+  struct Wait {
+    std::mutex mutex;
+    std::condition_variable done;
+    bool finished = false;
+    bool connected = false;
+  };
+  auto wait = std::make_shared<Wait>();
+  std::thread connector([pipe, wait] {
+    bool connected = ::ConnectNamedPipe(pipe, nullptr) || ::GetLastError() == ERROR_PIPE_CONNECTED;
+    std::lock_guard<std::mutex> lock(wait->mutex);
+    wait->finished = true;
+    wait->connected = connected;
+    wait->done.notify_all();
+  });
+  bool connected = false;
+  {
+    std::unique_lock<std::mutex> lock(wait->mutex);
+    if (!wait->done.wait_for(lock, timeout, [&] { return wait->finished; })) {
+      // Release the thread: connect ourselves (the one instance is then taken, so nobody else
+      // can), and close that end at once.
+      lock.unlock();
+      HANDLE self = ::CreateFileW(widen(name).c_str(), GENERIC_READ, 0, nullptr, OPEN_EXISTING,
+                                  SECURITY_SQOS_PRESENT | SECURITY_IDENTIFICATION, nullptr);
+      UniqueHandle ownedSelf(self);
+      lock.lock();
+      // Our own connection failing means the client took the instance just before us (then
+      // the thread is done at once); if the thread is still blocked for another reason, it is
+      // left to finish whenever it can: it touches only `wait`, which it shares.
+      if (!wait->done.wait_for(lock, std::chrono::seconds(1), [&] { return wait->finished; })) {
+        lock.unlock();
+        connector.detach();
+        return false;
+      }
+      bool clientConnected = !ownedSelf.valid() && wait->connected;
+      lock.unlock();
+      connector.join();
+      return clientConnected;
+    }
+    connected = wait->connected;
+  }
+  connector.join();
+  return connected;
+}
+
 UniqueHandle connectPipeClient(const std::string& name, uint32_t expectedServerPid,
-                                      std::chrono::milliseconds timeout,
-                                      const std::function<void()>& stillStarting,
-                                      const std::string& serverLabel) {
+                               std::chrono::milliseconds timeout,
+                               const std::function<void()>& stillStarting,
+                               const std::string& serverLabel, PipeMode mode) {
   const std::wstring wide = widen(name);
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   auto pause = std::chrono::milliseconds(1);
+  const bool log = mode == PipeMode::BlockingLog;
   for (;;) {
-    HANDLE pipe = ::CreateFileW(wide.c_str(), GENERIC_READ | GENERIC_WRITE, 0, nullptr,
-                                OPEN_EXISTING,
-                                FILE_FLAG_OVERLAPPED | SECURITY_SQOS_PRESENT | SECURITY_IDENTIFICATION,
+    HANDLE pipe = ::CreateFileW(wide.c_str(), log ? GENERIC_READ : GENERIC_READ | GENERIC_WRITE,
+                                0, nullptr, OPEN_EXISTING,
+                                (log ? 0 : FILE_FLAG_OVERLAPPED) | SECURITY_SQOS_PRESENT |
+                                    SECURITY_IDENTIFICATION,
                                 nullptr);
     if (pipe != INVALID_HANDLE_VALUE) {
       UniqueHandle owned(pipe);

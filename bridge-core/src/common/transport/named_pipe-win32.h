@@ -28,22 +28,43 @@ namespace bitbridge {
 /// "\\.\pipe\bitbridge-<purpose>-<pid>-<32 random hex digits>" (random from the system RNG).
 std::string newPipeName(const std::string& purpose);
 
-/// Creates the server end of `name` (overlapped, duplex, byte mode; security as above). Throws
-/// Error{BadConfiguration} naming the pipe when the name is taken or creation fails.
-UniqueHandle createPipeServer(const std::string& name);
+/// How a pipe's ends are opened.
+enum class PipeMode {
+  /// Duplex, overlapped (FILE_FLAG_OVERLAPPED): the RPC stream and the heartbeat.
+  Overlapped,
+  /// One way, server to client, blocking on both ends: a COM host's log. The host's C runtime
+  /// writes its stderr into it with plain WriteFile (as into the anonymous pipe of a spawned
+  /// host), which an overlapped handle does not support, and the client's drain thread reads
+  /// it with plain ReadFile.
+  BlockingLog,
+};
 
-/// Blocks until a client connects to `pipe` (from createPipeServer). Returns false when
-/// `timeout` passes first or `abandon` (an event or process handle; may be null) is signaled.
+/// Creates the server end of `name` (byte mode; security as above; `mode` as above). Throws
+/// Error{BadConfiguration} naming the pipe when the name is taken or creation fails.
+UniqueHandle createPipeServer(const std::string& name, PipeMode mode = PipeMode::Overlapped);
+
+/// Blocks until a client connects to `pipe` (from createPipeServer, PipeMode::Overlapped).
+/// Returns false when `timeout` passes first or `abandon` (an event or process handle; may be
+/// null) is signaled.
 bool waitForPipeClient(HANDLE pipe, std::chrono::milliseconds timeout, HANDLE abandon = nullptr);
+
+/// The same for a PipeMode::BlockingLog server end, whose ConnectNamedPipe cannot be waited
+/// for with a timeout: it runs on a helper thread, which on timeout is released by connecting
+/// to `name` from this process (that connection is closed at once; the pipe is then useless).
+bool waitForBlockingPipeClient(HANDLE pipe, const std::string& name,
+                               std::chrono::milliseconds timeout);
 
 /// Connects to the pipe `name`, retrying while it does not exist yet (the host creates it after
 /// starting) for up to `timeout`. Between tries `stillStarting()` runs and may throw (the host
 /// exited). Requires the pipe's server process to be `expectedServerPid` (unless 0). Throws
 /// Error: TimedOut, MalformedPeer (someone else serves the name), BadConfiguration.
+/// `mode` must be the server's: Overlapped opens it for reading and writing, overlapped;
+/// BlockingLog for reading only, blocking.
 UniqueHandle connectPipeClient(const std::string& name, uint32_t expectedServerPid,
-                                      std::chrono::milliseconds timeout,
-                                      const std::function<void()>& stillStarting,
-                                      const std::string& serverLabel);
+                               std::chrono::milliseconds timeout,
+                               const std::function<void()>& stillStarting,
+                               const std::string& serverLabel,
+                               PipeMode mode = PipeMode::Overlapped);
 
 /// The process id of the client connected to a server end (GetNamedPipeClientProcessId).
 uint32_t pipeClientProcessId(HANDLE pipe);

@@ -30,10 +30,12 @@
 #include "common/platform/handle-win32.h"
 #include "common/platform/text-win32.h"
 #include "common/transport/named_pipe-win32.h"
+#include "host/executable/com_host_log-win32.h"
 #include "host/host_service.h"
 #include "host/host_watchdog.h"
 #include "wire/com_ids.h"
 #include "wire/host_exit.h"
+#include "wire/host_flags.h"
 
 namespace bitbridge {
 namespace {
@@ -330,20 +332,28 @@ struct FactoryRelease {
   void operator()(IClassFactory* factory) const { factory->Release(); }
 };
 
-int serveComActivation(const std::shared_ptr<spdlog::logger>& logger) {
+int serveComActivation(ComHostLog& log) {
+  const std::shared_ptr<spdlog::logger>& logger = log.logger();
   const ComHostIds& ids = comHostIds(currentArch());
   const auto deadline = std::chrono::steady_clock::now() + kClaimTimeout;
   joinMultithreadedApartment();
 
-  // The pipe exists before COM can hand its name out, so the client never waits for it.
+  // The pipes exist before COM can hand their names out, so the client never waits for them;
+  // the heartbeat's is created by the watchdog when serving starts (before the hello), as for
+  // a spawned host.
   std::string pipeName = newPipeName("com");
   UniqueHandle pipe = createPipeServer(pipeName);
-  std::string endpoint = pipeName + "|" + std::to_string(::GetCurrentProcessId());
+  std::string logPipeName = newPipeName("com-log");
+  UniqueHandle logPipe = createPipeServer(logPipeName, PipeMode::BlockingLog);
+  std::string heartbeatPipeName = newPipeName("com-heartbeat");
+  const std::string bar(1, kComEndpointSeparator);
+  std::string endpoint = pipeName + bar + std::to_string(::GetCurrentProcessId()) + bar +
+                         logPipeName + bar + heartbeatPipeName;
   auto signal = std::make_shared<ActivationSignal>();
   std::unique_ptr<IClassFactory, FactoryRelease> factory(
       new EndpointFactory(widen(endpoint), signal));
   ClassRegistration registration(ids, factory.get());
-  logger->debug("{} started by COM; endpoint {}", ids.name, endpoint);
+  logger->info("{} started by COM; endpoint {}", ids.name, endpoint);
 
   // 1. The activation that started us. Then no other: revoked at once (single use).
   DWORD wait = ::WaitForSingleObject(
@@ -364,10 +374,35 @@ int serveComActivation(const std::shared_ptr<spdlog::logger>& logger) {
     return exitCode(HostExit::Failed);
   }
 
-  // 3. Serve it like a spawned host. The watchdog ends this host when the client's process is
-  // gone, even if the RPC thread is stuck in a legacy call and never reads the pipe's EOF.
+  // 3. Its log pipe, which it connected to first: from now on the log goes there (so does
+  // whatever the host or a component writes to stdout or stderr). If it did not connect, serve
+  // anyway: the log is lost, as it always was for COM hosts, but the client is served.
+  left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deadline - std::chrono::steady_clock::now());
+  // Only to the process that holds the RPC pipe: the names are random and only the activating
+  // client learns them, but the log may say what the component does.
+  const uint32_t client = pipeClientProcessId(pipe.get());
+  if (!waitForBlockingPipeClient(logPipe.get(), logPipeName,
+                                 std::max(left, std::chrono::milliseconds(1000)))) {
+    logger->warn("{}: the client did not connect to the log pipe {}; its log stays here",
+                 ids.name, logPipeName);
+  } else if (pipeClientProcessId(logPipe.get()) != client) {
+    logger->warn("{}: process {} connected to the log pipe, not the client (pid {}); its log "
+                 "stays here", ids.name, pipeClientProcessId(logPipe.get()), client);
+  } else {
+    try {
+      log.sendTo(std::move(logPipe));
+    } catch (const Error& e) {
+      logger->warn("{}: {}; its log stays here", ids.name, e.what());
+    }
+  }
+
+  // 4. Serve it like a spawned host. The watchdog answers its heartbeat, and ends this host when
+  // the client's process is gone, even if the RPC thread is stuck in a legacy call and never
+  // reads the pipe's EOF.
   HostWatchdogSettings watchdog;
-  watchdog.parentPid = static_cast<int>(pipeClientProcessId(pipe.get()));
+  watchdog.heartbeat = host_flags::kPipePrefix + heartbeatPipeName;
+  watchdog.parentPid = static_cast<int>(client);
   if (watchdog.parentPid == 0) {
     logger->warn("{}: cannot tell the client's pid ({}); serving without the orphan check",
                  ids.name, lastWin32ErrorText());
@@ -419,9 +454,11 @@ int registerComServer(bool perUser, bool unregister) {
   }
 }
 
-int runComServer(const std::shared_ptr<spdlog::logger>& logger) {
+int runComServer() {
+  ComHostLog log;
+  const std::shared_ptr<spdlog::logger>& logger = log.logger();
   try {
-    return serveComActivation(logger);
+    return serveComActivation(log);
   } catch (const Error& e) {
     logger->critical("{}", e.what());
   } catch (const kj::Exception& e) {

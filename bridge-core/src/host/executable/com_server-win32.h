@@ -29,9 +29,11 @@ namespace bitbridge {
 int registerComServer(bool perUser, bool unregister);
 
 /// The -Embedding mode: registers a single-use class factory, hands the first activation the
-/// endpoint of a fresh private pipe, waits up to 30 s for that client to connect, then serves it
-/// with runHost until it disconnects (or its process dies: the watchdog watches the client's pid).
-/// Returns runHost's exit status, or 1 when COM set-up failed or nobody connected in time.
-int runComServer(const std::shared_ptr<spdlog::logger>& logger);
+/// endpoint of fresh private pipes (RPC, log, heartbeat: com_ids.h), waits up to 30 s for that
+/// client to connect, makes the log pipe its stderr (com_host_log-win32.h), then serves it with
+/// runHost, heartbeat included, until it disconnects (or its process dies: the watchdog watches
+/// the client's pid). Returns runHost's exit status, or 1 when COM set-up failed or nobody
+/// connected in time.
+int runComServer();
 
 }  // namespace bitbridge

@@ -3,6 +3,7 @@
 // (com_server-win32.cpp), and the --shared mode, which Windows does not have yet.
 #include <windows.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 
@@ -20,11 +21,21 @@ namespace {
 // An unhandled exception (a crash in the legacy DLL) must not open a Windows Error Reporting
 // dialog or, under Wine, start winedbg: say what happened on stderr, which the client forwards
 // to its log, and end with the exception code as exit status ("crashed with exception 0x...").
+// Written with WriteFile on the standard error handle, not stdio: no C runtime lock is taken in
+// a crashed process, and a COM host's stderr is its log pipe (com_host_log-win32.h), which
+// msvcrt's stderr FILE may not know about.
 LONG WINAPI reportCrash(EXCEPTION_POINTERS* info) {
   const EXCEPTION_RECORD* record = info->ExceptionRecord;
-  std::fprintf(stderr, "[critical] crashed: unhandled exception 0x%08lX at %p\n",
-               static_cast<unsigned long>(record->ExceptionCode), record->ExceptionAddress);
-  std::fflush(stderr);
+  char line[128];
+  int size = std::snprintf(line, sizeof(line), "critical|crashed: unhandled exception 0x%08lX at %p\n",
+                           static_cast<unsigned long>(record->ExceptionCode),
+                           record->ExceptionAddress);
+  HANDLE err = ::GetStdHandle(STD_ERROR_HANDLE);
+  DWORD written = 0;
+  if (size > 0 && err != nullptr && err != INVALID_HANDLE_VALUE) {
+    ::WriteFile(err, line, static_cast<DWORD>(std::min<int>(size, sizeof(line) - 1)), &written,
+                nullptr);
+  }
   ::TerminateProcess(::GetCurrentProcess(), record->ExceptionCode);
   return EXCEPTION_EXECUTE_HANDLER;
 }
@@ -67,7 +78,7 @@ std::optional<int> runPlatformCommand(int argc, char** argv) {
   if (registration || unregistration) return registerComServer(perUser, unregistration);
   if (embedding) {
     preparePlatform();
-    return runComServer(makeHostLogger());
+    return runComServer();  // its own logger: the log goes to the client's log pipe
   }
   return std::nullopt;
 }
