@@ -6,7 +6,8 @@
 // A region rather than a mark per declaration: these headers are used across the library
 // boundary whole (the host library needs the transport, the bulk segments, the hello), and a
 // region keeps a forgotten mark from turning into a link error in one build only.
-// Windows: bitbridge-core.dll exports every symbol (bitbridge/export.h), so the region is empty.
+// Windows: bitbridge-core.dll exports every name of namespace bitbridge (bitbridge/export.h), so
+// the region is empty.
 #pragma once
 
 #if defined(_WIN32)
