@@ -214,7 +214,8 @@ enum CallbackLifetime {
   released @1;
   # Stored by the library (event handlers, completion callbacks) and fired at any time, from
   # any thread, until a call of the method named by $releasedBy returns; after that it answers
-  # the default without calling the client.
+  # the default without calling the client, and is freed after a grace period
+  # (BITBRIDGE_CALLBACK_GRACE_MS in the host's environment, default 10 s).
   host @2;
   # Stored until the host exits (for libraries that never forget a callback): the client is
   # called while its binding lives, the default is answered after.

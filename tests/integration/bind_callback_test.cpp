@@ -17,6 +17,7 @@
 
 #include "bind_callback.capnp.h"
 #include "bitbridge/host.h"
+#include "support/scoped_env.h"
 #include "support/test_support.h"
 
 namespace bitbridge {
@@ -271,6 +272,41 @@ TEST_P(BindCallback, AStoredHandlerGetsTheHostsContextAndIsFiredLater) {
   stale.setEvent(5);
   EXPECT_EQ(wait(stale.send()).getResult(), -1);
   EXPECT_EQ(events.size(), 3u);
+}
+
+TEST_P(BindCallback, ReleasedHandlersAreFreedOnceTheirGracePeriodIsOver) {
+  // Registering and unregistering a handler over and over must not grow the host: each
+  // released closure is freed after BITBRIDGE_CALLBACK_GRACE_MS (here 0), which the host's
+  // debug log counts. A host of our own, started with both settings in its environment.
+  test::ScopedEnv grace("BITBRIDGE_CALLBACK_GRACE_MS", "0");
+  test::ScopedEnv level("BITBRIDGE_LOG", "debug");
+  HostOptions options;
+  options.legacyLibrary = callbackLibrary(GetParam());
+  Host own = Host::spawn(runtime, options);
+  auto bound = own.bind<bindcb::BindCallbacks>(callbackLibrary(GetParam()));
+  std::vector<int32_t> events;
+  constexpr int kCycles = 300;
+  for (int i = 0; i < kCycles; ++i) {
+    auto set = bound.setHandlerRequest();
+    set.setH(kj::heap<Events>(i * 10, events));
+    own.wait(set.send());
+    auto fire = bound.fireRequest();
+    fire.setEvent(1);
+    ASSERT_EQ(own.wait(fire.send()).getResult(), i * 10 + 1) << "cycle " << i;
+    own.wait(bound.clearHandlerRequest().send());
+  }
+  auto fire = bound.fireRequest();
+  fire.setEvent(1);
+  EXPECT_EQ(own.wait(fire.send()).getResult(), -100);  // the library forgot the last one
+  EXPECT_EQ(events.size(), size_t(kCycles));
+
+  const std::string expected = "(" + std::to_string(kCycles) + " in all); 0 in their grace period";
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (own.logTail().find(expected) == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_NE(own.logTail().find(expected), std::string::npos) << own.logTail();
 }
 
 TEST_P(BindCallback, AHandlerFiredAfterItsBindingIsGoneAnswersTheDefault) {

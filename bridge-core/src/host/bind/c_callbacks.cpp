@@ -1,6 +1,7 @@
 // c_callbacks.h
 #include "host/bind/c_callbacks.h"
 
+#include <cstdlib>
 #include <cstring>
 
 #include <capnp/message.h>
@@ -235,6 +236,8 @@ std::shared_ptr<CallbackHub> ClosureRecord::hub() {
 // between here and the bound call.
 void ClosureRecord::entry(ffi_cif*, void* ret, void** args, void* self) {
   auto* record = static_cast<ClosureRecord*>(self);
+  record->active_.fetch_add(1);
+  KJ_DEFER(record->active_.fetch_sub(1));
   const CallbackPlan& plan = *record->plan_;
   uint64_t answer = plan.fallback;
   std::string failure;
@@ -261,8 +264,23 @@ void ClosureRecord::entry(ffi_cif*, void* ret, void** args, void* self) {
 
 // ---- CallbackServer -------------------------------------------------------------------------
 
+namespace {
+
+// How long a released closure's code stays valid: BITBRIDGE_CALLBACK_GRACE_MS, default 10 s.
+std::chrono::milliseconds releasedClosureGrace() {
+  const char* text = std::getenv("BITBRIDGE_CALLBACK_GRACE_MS");
+  if (text != nullptr && *text != '\0') {
+    char* end = nullptr;
+    unsigned long long value = std::strtoull(text, &end, 10);
+    if (end != nullptr && *end == '\0') return std::chrono::milliseconds(value);
+  }
+  return std::chrono::seconds(10);
+}
+
+}  // namespace
+
 CallbackServer::CallbackServer(std::shared_ptr<CallbackHub> hub)
-    : hub_(std::move(hub)), tasks_(*this) {
+    : hub_(std::move(hub)), grace_(releasedClosureGrace()), tasks_(*this) {
   pump_ = pump().eagerlyEvaluate([this](kj::Exception&& e) {
     hub_->logger().error("callbacks stopped: {}", e.getDescription().cStr());
   });
@@ -273,6 +291,10 @@ CallbackServer::~CallbackServer() noexcept(false) {
   for (auto& entry : stored_) {
     for (ClosureRecord* record : entry.second) record->release();
   }
+  freeReleased();
+  // Released ones still in their grace period stay allocated: nobody is left to free them
+  // later, and freeing them early could pull the code from under a late library thread.
+  for (auto& released : released_) (void)released.record.release();
   caps_.clear();
   // tasks_ goes next (members in reverse order: pump_, then tasks_): each request in flight
   // answers its fallback as it is cancelled.
@@ -366,12 +388,34 @@ void CallbackServer::finish(const FunctionPlan& plan, const std::vector<uint64_t
   for (const CallbackRef& ref : plan.releasesCallbacks) {
     auto found = stored_.find({ref.function, ref.arg});
     if (found == stored_.end()) continue;
+    auto now = std::chrono::steady_clock::now();
     for (ClosureRecord* record : found->second) {
       record->release();  // its code stays valid (the library may fire it once more): default
       caps_.erase(record->capId());
+      released_.push_back({std::unique_ptr<ClosureRecord>(record), now});
     }
-    found->second.clear();  // the records themselves are never freed: see c_callbacks.h
+    found->second.clear();
   }
+  freeReleased();
+}
+
+void CallbackServer::freeReleased() {
+  if (released_.empty()) return;
+  auto now = std::chrono::steady_clock::now();
+  uint64_t freed = 0;
+  for (auto it = released_.begin(); it != released_.end() && now - it->at >= grace_;) {
+    if (it->record->busy()) {  // a library thread is inside it: next time
+      ++it;
+      continue;
+    }
+    it = released_.erase(it);
+    ++freed;
+  }
+  if (freed == 0) return;
+  freed_ += freed;
+  hub_->logger().debug("callbacks: freed {} released closure(s) ({} in all); {} in their grace "
+                       "period",
+                       freed, freed_, released_.size());
 }
 
 // ---- CallbackFailureScope -------------------------------------------------------------------

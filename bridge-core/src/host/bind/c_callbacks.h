@@ -21,11 +21,17 @@
 //
 // Lifetimes: the hub is shared by the binding and its live closures, so a closure fired after
 // its binding is gone still finds what it needs to answer the default. A closure for one call
-// is freed when the call returns; a stored one ($callback(released|host)) is never freed, since
-// the library may call it until the host exits: released, it answers the default.
+// is freed when the call returns. A $callback(released) one is released when its $releasedBy
+// method returns (from then on it answers the default) and freed a grace period later
+// (BITBRIDGE_CALLBACK_GRACE_MS, default 10 s), once no thread is inside it: a library thread
+// that read the pointer just before the unregister call returned may still call it, but a
+// library that registers and unregisters handlers for hours must not grow the host without
+// bound. A $callback(host) one, and a released one whose binding went before its $releasedBy
+// method was called, is never freed: the library may call it until the host exits.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -105,6 +111,8 @@ class ClosureRecord {
   uint64_t capId() const { return capId_; }
   /// From now on the closure answers its fallback without calling anyone. Any thread.
   void release();
+  /// Whether a thread is running the closure's entry now (it may not be freed). Any thread.
+  bool busy() const { return active_.load() != 0; }
 
  private:
   static void entry(ffi_cif* cif, void* ret, void** args, void* self);
@@ -116,6 +124,7 @@ class ClosureRecord {
   ffi_cif cif_;
   ffi_closure* closure_ = nullptr;
   void* code_ = nullptr;
+  std::atomic<int> active_{0};  // threads inside entry()
   std::mutex mutex_;
   std::shared_ptr<CallbackHub> hub_;  // guarded by mutex_; null once released
 };
@@ -150,6 +159,8 @@ class CallbackServer final : private kj::TaskSet::ErrorHandler {
  private:
   kj::Promise<void> pump();
   void dispatch(std::shared_ptr<CallbackInvocation> invocation);
+  /// Frees the released closures whose grace period is over and that no thread is inside.
+  void freeReleased();
   void taskFailed(kj::Exception&& exception) override;
 
   std::shared_ptr<CallbackHub> hub_;
@@ -157,8 +168,17 @@ class CallbackServer final : private kj::TaskSet::ErrorHandler {
   // not pair with std::pair's const one (GCC lets it pass until a copy is made).
   std::map<uint64_t, std::unique_ptr<capnp::DynamicCapability::Client>> caps_;
   uint64_t nextCap_ = 1;
-  // Stored closures by (function, argument): never freed (see the top of this file).
+  // Stored closures by (function, argument), not yet released: never freed while here (see the
+  // top of this file).
   std::map<std::pair<uint16_t, uint16_t>, std::vector<ClosureRecord*>> stored_;
+  // Released by their $releasedBy method, in release order, freed after the grace period.
+  struct Released {
+    std::unique_ptr<ClosureRecord> record;
+    std::chrono::steady_clock::time_point at;
+  };
+  std::deque<Released> released_;
+  std::chrono::milliseconds grace_;
+  uint64_t freed_ = 0;  // in all, for the log
   kj::TaskSet tasks_;
   kj::Promise<void> pump_ = nullptr;
 };
