@@ -9,6 +9,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <regex>
 #include <sstream>
 #include <string>
@@ -268,16 +269,112 @@ TEST(ImportHeader, StructsAndHandlesDraftedFromAHeaderBindAsDrafted) {
   EXPECT_THROW(host.wait(after.send()), Error);
 }
 
+// A C-side callback, served by the test: answers what `answer` computes from the arguments.
+class DynamicCallback final : public capnp::DynamicCapability::Server {
+ public:
+  using Answer = std::function<void(capnp::DynamicStruct::Reader, capnp::DynamicStruct::Builder)>;
+  DynamicCallback(capnp::InterfaceSchema schema, Answer answer)
+      : capnp::DynamicCapability::Server(schema), answer_(std::move(answer)) {}
+  kj::Promise<void> call(capnp::InterfaceSchema::Method,
+                         capnp::CallContext<capnp::DynamicStruct, capnp::DynamicStruct> context) override {
+    answer_(context.getParams(), context.getResults());
+    return kj::READY_NOW;
+  }
+
+ private:
+  Answer answer_;
+};
+
+TEST(ImportHeader, CallbacksDraftedFromAHeaderBindAsDrafted) {
+  // bind_callback_lib's functions as a vendor's header declares them: typedef'd callbacks, one
+  // written out in the parameter list, a stored handler with its `void* user`, its unregister
+  // function, and a comparator-like callback used only during the call.
+  TempDir dir("bitbridge-import-header");
+  writeFile(dir / "cb.h",
+            "#include <stdint.h>\n"
+            "typedef int32_t (*cb_unary)(int32_t x);\n"
+            "typedef int32_t (*cb_handler)(int32_t event, void* user);\n"
+            "typedef double (*cb_greeter)(const char* name, uint8_t times);\n"
+            "int32_t cb_apply(int32_t x, cb_unary f);\n"
+            "int32_t cb_apply_maybe(int32_t x, int32_t (*f)(int32_t x));\n"
+            "double cb_greet(cb_greeter g, const char* name);\n"
+            "void cb_set_handler(cb_handler h, void* user);\n"
+            "void cb_clear_handler(void);\n"
+            "int32_t cb_fire(int32_t event);\n");
+  const std::string library = std::string(TEST_COMPONENTS_DIR_X86) + "/libbind_callback_lib.so";
+  ToolRun drafted = importHeader(shellQuote(dir / "cb.h") + " --library " + shellQuote(library) + " -o " +
+                                 shellQuote(dir / "cb.capnp"));
+  ASSERT_EQ(drafted.status, 0) << drafted.output;
+  std::string text = readFile(dir / "cb.capnp");
+  EXPECT_EQ(text.find("# NOT BOUND("), std::string::npos) << text;
+  EXPECT_NE(text.find("interface CbHandler {\n  call @0 (arg0 :Int32, user :Void $C.user) -> (result :Int32);"),
+            std::string::npos) << text;
+  EXPECT_NE(text.find("call @0 (arg0 :Text, arg1 :UInt8) -> (result :Float64);"), std::string::npos) << text;
+  EXPECT_NE(text.find("interface CbApplyMaybeF {"), std::string::npos) << text;  // named for its parameter
+  EXPECT_NE(text.find("h :CbHandler $C.nullable $C.callback(released) $C.releasedBy(\"cbClearHandler\")"),
+            std::string::npos) << text;
+  EXPECT_NE(text.find("user :Void $C.userFor(\"h\")"), std::string::npos) << text;
+  EXPECT_NE(text.find("# QUESTION(cb_apply.f): `f` is called only while cb_apply runs"), std::string::npos) << text;
+  ToolRun compiled = capnpCompile(dir / "cb.capnp");
+  ASSERT_EQ(compiled.status, 0) << compiled.output;
+
+  ParsedSchema schema(dir.str(), "cb.capnp");
+  Runtime runtime;
+  HostOptions options;
+  options.legacyLibrary = library;
+  Host host = Host::spawn(runtime, options);
+  auto iface = schema.interface("Cb");
+  auto cb = host.bindAny(library, iface).castAs<capnp::DynamicCapability>(iface);
+  auto param = [&](const char* method, const char* name) {
+    return iface.getMethodByName(method).getParamType().getFieldByName(name).getType().asInterface();
+  };
+  auto callback = [&](const char* method, const char* name, DynamicCallback::Answer answer) {
+    auto schema = param(method, name);
+    return capnp::DynamicCapability::Client(kj::heap<DynamicCallback>(schema, kj::mv(answer)));
+  };
+
+  auto apply = cb.newRequest("cbApply");
+  apply.set("x", 20);
+  apply.set("f", callback("cbApply", "f", [](auto p, auto r) { r.set("result", p.get("arg0").template as<int32_t>() * 3); }));
+  EXPECT_EQ(host.wait(apply.send()).get("result").as<int32_t>(), 61);  // cb_apply adds 1
+
+  auto maybe = cb.newRequest("cbApplyMaybe");  // $C.nullable: NULL is the library's -200
+  maybe.set("x", 1);
+  EXPECT_EQ(host.wait(maybe.send()).get("result").as<int32_t>(), -200);
+
+  auto greet = cb.newRequest("cbGreet");
+  greet.set("name", "bit");
+  greet.set("g", callback("cbGreet", "g", [](auto p, auto r) {
+              r.set("result", double(p.get("arg0").template as<capnp::Text>().size() * p.get("arg1").template as<uint8_t>()));
+            }));
+  EXPECT_EQ(host.wait(greet.send()).get("result").as<double>(), 18.0);  // 3 * 3 * 2.0
+
+  auto set = cb.newRequest("cbSetHandler");
+  set.set("h", callback("cbSetHandler", "h", [](auto p, auto r) { r.set("result", p.get("arg0").template as<int32_t>() + 1000); }));
+  host.wait(set.send());
+  auto fire = [&] {
+    auto request = cb.newRequest("cbFire");
+    request.set("event", 7);
+    return host.wait(request.send()).get("result").as<int32_t>();
+  };
+  EXPECT_EQ(fire(), 1007);  // stored, fired by a later call, with the host's context
+  host.wait(cb.newRequest("cbClearHandler").send());
+  EXPECT_EQ(fire(), -100);  // released ($releasedBy, drafted from the names)
+}
+
 TEST(ImportHeader, ZlibHeaderDrivesTheSystems32BitZlib) {
   TempDir dir("bitbridge-import-header");
   const std::string libz = "/lib/i386-linux-gnu/libz.so.1";
   ToolRun drafted = importHeader(shellQuote(ZLIB_HEADER) + " --library " + libz + " -o " + shellQuote(dir / "zlib.capnp"));
   ASSERT_EQ(drafted.status, 0) << drafted.output;
   std::string text = readFile(dir / "zlib.capnp");
-  // Callbacks are drafted as interfaces and flagged; the function taking them is not bound.
-  EXPECT_NE(text.find("interface InFunc {"), std::string::npos);
-  EXPECT_NE(text.find("# QUESTION(in_func):"), std::string::npos);
-  EXPECT_NE(text.find("# NOT BOUND(inflateBack): it takes a callback"), std::string::npos);
+  // Callback types are drafted as interfaces (a pointer the client cannot follow as a number,
+  // with a question), and inflateBack takes them, each with its `void*` context after it.
+  EXPECT_NE(text.find("interface InFunc {\n  call @0 (user :Void $C.user, arg1 :UInt64 $C.type(uintptr)) -> (result :UInt32);"),
+            std::string::npos) << text;
+  EXPECT_NE(text.find("# QUESTION(in_func): `unsigned char **` (arg1): a pointer the client cannot follow"),
+            std::string::npos) << text;
+  EXPECT_NE(text.find("inDesc :Void $C.userFor(\"in\")"), std::string::npos) << text;
   EXPECT_NE(text.find("# NOT BOUND(gzprintf): it is variadic"), std::string::npos);
   EXPECT_NE(text.find("crc :UInt64 $C.type(ulong)"), std::string::npos);  // uLong: the host's long
   // compress's destLen is read and written: the header cannot say so, the question asks it.

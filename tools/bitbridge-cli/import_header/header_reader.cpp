@@ -155,6 +155,19 @@ class Reader {
     for (int i = 0; i < n; ++i) {
       CXCursor arg = clang_Cursor_getArgument(cursor, static_cast<unsigned>(i));
       CParam p{take(clang_getCursorSpelling(arg)), type(clang_getCursorType(arg))};
+      // A function pointer written out in the parameter (`void (*cb)(int, void*)`) has no
+      // typedef to name its interface: it gets one from the function and the parameter.
+      if (p.type->kind == CType::Kind::Pointer && p.type->pointee &&
+          p.type->pointee->kind == CType::Kind::Function && p.type->pointee->name.empty()) {
+        std::string name = f.name + "_" + (p.name.empty() ? "arg" + std::to_string(i) : p.name);
+        CXType pointee = clang_getCanonicalType(
+            clang_getPointeeType(clang_getCanonicalType(clang_getCursorType(arg))));
+        noteCallback(name, pointee);
+        model_.callbacks[name].signature =
+            "parameter " + (p.name.empty() ? "#" + std::to_string(i) : p.name) + " of " + f.name + ": " +
+            p.type->spelling;
+        p.type->pointee->name = name;
+      }
       params += (i ? ", " : "") + p.type->spelling + (p.name.empty() ? "" : " " + p.name);
       f.params.push_back(std::move(p));
     }

@@ -25,6 +25,7 @@ struct Draft {
   std::vector<std::string> annotations;  ///< "$C.out", ...
   std::vector<std::string> questions;    ///< text after "QUESTION(id): "
   bool out = false;                      ///< gets a result field of the same name
+  bool callback = false;                 ///< a callback (function pointer) parameter
   std::string unbound;                   ///< non-empty: bind cannot call it, why
 };
 
@@ -305,29 +306,131 @@ class Drafter {
   Block callbackBlock(const CCallback& cb) {
     Block b{"callback", cb.name, cb.signature, markerLine("", "callback", cb.name, cb.signature)};
     const CType& fn = *cb.function;
-    b.text += "# QUESTION(" + cb.name + "): a callback type (" + cb.signature + "). Drafted as an interface\n"
-              "# of one method, for when bind takes callbacks (issue 16); functions taking it are\n"
-              "# drafted commented out until then. Check its parameters (pointers are drafted as UInt64).\n";
-    std::string text = "interface " + callbackNames_.at(cb.name) + " {\n  call @0 (";
+    std::vector<std::string> questions;
+    std::string problem;
+    if (!fn.callingConvention.empty() && fn.callingConvention != "stdcall") {
+      problem = "its calling convention is " + fn.callingConvention + "; bind has cdecl and stdcall";
+    }
+    std::string text = "interface " + callbackNames_.at(cb.name) +
+                       (fn.callingConvention == "stdcall" ? " $C.stdcall" : "") + " {\n  call @0 (";
+    bool userTaken = false;
     for (size_t i = 0; i < fn.params.size(); ++i) {
       const CType& t = *fn.params[i];
-      std::string type = "UInt64";
-      if (isScalar(t) && scalar(t).unbound.empty()) {
-        Draft s = scalar(t);
-        type = s.type;
-        for (const auto& a : s.annotations) type += " " + a;
-      }
-      text += std::string(i ? ", " : "") + "arg" + std::to_string(i) + " :" + type;
+      std::string field = "arg" + std::to_string(i);
+      std::string type = callbackValue(t, field, userTaken, questions, problem);
+      if (type == "Void $C.user") field = "user";
+      text += std::string(i ? ", " : "") + field + " :" + type;
     }
     text += ")";
     if (fn.result && fn.result->kind != Kind::Void) {
-      std::string type = "UInt64";
-      if (isScalar(*fn.result) && scalar(*fn.result).unbound.empty()) type = scalar(*fn.result).type;
+      const CType& r = *fn.result;
+      std::string type;
+      if (isScalar(r) && scalar(r).unbound.empty()) {
+        Draft s = scalar(r);
+        type = s.type;
+        for (const auto& an : s.annotations) type += " " + an;
+      } else if (r.kind == Kind::Pointer) {
+        type = "UInt64 $C.type(uintptr)";
+        questions.push_back("it returns a pointer (`" + r.spelling + "`): drafted as a number of the pointer's width");
+      } else {
+        problem = "its result `" + r.spelling + "` has no callback form (numbers, Bool, enums, pointers as numbers)";
+      }
       text += " -> (result :" + type + ")";
     }
     text += ";\n}\n";
-    b.text += text + "\n";
+    b.text += "# A callback type (" + cb.signature + "): the client passes an object implementing\n"
+              "# this interface; the library gets a C function pointer that calls it.\n";
+    for (const auto& q : questions) b.text += "# QUESTION(" + cb.name + "): " + q + "\n";
+    if (problem.empty()) {
+      b.text += text + "\n";
+    } else {
+      b.text += "# NOT BOUND(" + cb.name + "): " + problem + "; functions that take it are drafted commented out\n";
+      b.text += commentOut(text, "") + "\n";
+      callbackProblems_[cb.name] = problem;
+    }
     return b;
+  }
+
+  // One parameter of a callback: what bind passes to the client (c.capnp "Callbacks": numbers,
+  // Bool, enums, const char* as Text, const S* as S, the void* context as Void $user).
+  std::string callbackValue(const CType& t, const std::string& field, bool& userTaken,
+                            std::vector<std::string>& questions, std::string& problem) {
+    if (isScalar(t) && scalar(t).unbound.empty()) {
+      Draft s = scalar(t);
+      std::string type = s.type;
+      for (const auto& a : s.annotations) type += " " + a;
+      return type;
+    }
+    if (t.kind == Kind::Pointer) {
+      const CType& p = *t.pointee;
+      if (p.kind == Kind::Void && !userTaken) {
+        userTaken = true;
+        questions.push_back("`" + t.spelling + "` (" + field + ") is the context the library passes back (the `void*` "
+                            "given when the callback was registered)? DEFAULT: yes (Void $C.user: the client never sees "
+                            "it; the bound function's context parameter gets $C.userFor)");
+        return "Void $C.user";
+      }
+      if (p.kind == Kind::Int && p.isPlainChar && p.isConst) return "Text";
+      if (p.kind == Kind::Record && p.isConst && recordNames_.count(p.name) && recordProblem(p.name).empty()) {
+        return recordNames_.at(p.name);
+      }
+      questions.push_back("`" + t.spelling + "` (" + field + "): a pointer the client cannot follow. DEFAULT: its value, "
+                          "as a number of the pointer's width");
+      return "UInt64 $C.type(uintptr)";
+    }
+    problem = "its parameter `" + t.spelling + "` has no callback form";
+    return "UInt64";
+  }
+
+  // The function that undoes a registration, by the usual pairs of names (set/clear,
+  // register/unregister, add/remove, ...): for $C.releasedBy.
+  std::optional<std::string> unregisterFunction(const std::string& name) const {
+    static const std::vector<std::pair<std::string, std::vector<std::string>>> pairs = {
+        {"register", {"unregister", "deregister"}}, {"Register", {"Unregister", "Deregister"}},
+        {"set", {"clear", "unset", "remove", "reset"}}, {"Set", {"Clear", "Unset", "Remove", "Reset"}},
+        {"add", {"remove", "del", "delete"}}, {"Add", {"Remove", "Del", "Delete"}},
+        {"install", {"uninstall", "remove"}}, {"Install", {"Uninstall", "Remove"}},
+        {"subscribe", {"unsubscribe"}}, {"Subscribe", {"Unsubscribe"}},
+        {"attach", {"detach"}}, {"Attach", {"Detach"}},
+        {"connect", {"disconnect"}}, {"Connect", {"Disconnect"}}};
+    for (const auto& [verb, undos] : pairs) {
+      size_t at = name.find(verb);
+      if (at == std::string::npos) continue;
+      for (const auto& undo : undos) {
+        std::string candidate = name.substr(0, at) + undo + name.substr(at + verb.size());
+        for (const auto& f : model_.functions) {
+          if (f.name == candidate) return candidate;
+        }
+      }
+    }
+    return std::nullopt;
+  }
+
+  // Whether a word of the name (snake_case or CamelCase) is a verb of registration.
+  static bool registersSomething(const std::string& name) {
+    std::vector<std::string> words(1);
+    for (size_t i = 0; i < name.size(); ++i) {
+      unsigned char c = static_cast<unsigned char>(name[i]);
+      bool boundary = c == '_' || (std::isupper(c) && i > 0 && std::islower(static_cast<unsigned char>(name[i - 1])));
+      if (boundary && !words.back().empty()) words.emplace_back();
+      if (c != '_') words.back() += static_cast<char>(std::tolower(c));
+    }
+    for (const auto& word : words) {
+      for (const char* verb : {"register", "set", "add", "install", "subscribe", "attach", "connect", "hook", "on"}) {
+        if (word == verb) return true;
+      }
+    }
+    return false;
+  }
+
+  // A `void*` parameter next to a callback, named like a context: the library's `void* user`.
+  static bool looksLikeContext(const std::string& cName) {
+    std::string lower;
+    for (char c : cName) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (const char* word : {"user", "ctx", "context", "data", "arg", "cookie", "param", "opaque", "closure", "client", "self", "state"}) {
+      if (lower.find(word) != std::string::npos) return true;
+    }
+    return false;
   }
 
   // ---- functions ----
@@ -393,8 +496,37 @@ class Drafter {
     }
     const CType& p = *t.pointee;
     if (p.kind == Kind::Function) {
-      d.type = p.name.empty() || !callbackNames_.count(p.name) ? "UInt64" : callbackNames_.at(p.name);
-      d.unbound = "it takes a callback (`" + t.spelling + " " + cName + "`): bind cannot pass a C function pointer yet (issue 16)";
+      if (p.name.empty() || !callbackNames_.count(p.name)) {
+        d.type = "UInt64";
+        d.unbound = "its callback parameter `" + t.spelling + " " + cName + "` has no type the header names";
+        return d;
+      }
+      d.type = callbackNames_.at(p.name);
+      d.callback = true;
+      if (auto problem = callbackProblems_.find(p.name); problem != callbackProblems_.end()) {
+        d.unbound = "its callback " + p.name + ": " + problem->second;
+        return d;
+      }
+      d.annotations.push_back("$C.nullable");
+      if (!registersSomething(f.name)) {
+        d.questions.push_back("`" + cName + "` is called only while " + f.name + " runs (a comparator, an enumeration)? "
+                              "DEFAULT: yes (no $C.callback: freed when the call returns); if the library keeps it, "
+                              "$C.callback(released) $C.releasedBy(\"<method that unregisters it>\") or $C.callback(host). "
+                              "$C.nullable: drop it if NULL is not allowed");
+      } else if (auto undo = unregisterFunction(f.name)) {
+        d.annotations.push_back("$C.callback(released)");
+        d.annotations.push_back("$C.releasedBy(\"" + capnpName(*undo, false) + "\")");
+        d.questions.push_back("`" + cName + "` is kept by the library until " + *undo + " is called? DEFAULT: yes, from "
+                              "the names ($C.callback(released) $C.releasedBy); $C.callback(host) if it is never "
+                              "forgotten, no $C.callback if it is used only during the call. $C.nullable: drop it if "
+                              "NULL is not allowed");
+      } else {
+        d.annotations.push_back("$C.callback(host)");
+        d.questions.push_back("`" + cName + "` is kept by the library (" + f.name + " registers it) and nothing in the "
+                              "header unregisters it? DEFAULT: yes ($C.callback(host): valid until the host exits); "
+                              "$C.callback(released) $C.releasedBy(\"<method>\") if a function forgets it, no "
+                              "$C.callback if it is used only during the call. $C.nullable: drop it if NULL is not allowed");
+      }
       return d;
     }
     if (auto kind = handleKind(t); kind && isOpaque(t)) {
@@ -607,6 +739,32 @@ class Drafter {
       params[i].draft = paramDraft(f, i, params, releaseTaken);
       if (!params[i].draft.unbound.empty()) unbound.push_back(params[i].draft.unbound);
     }
+    // A `void*` context next to a callback is the library's `void* user`: bind passes its own
+    // and hands it back to the callback ($C.userFor), so the client never sees a host pointer.
+    // The one right after the callback, else one named like a context.
+    auto opaque = [&](size_t j) {
+      const Draft& d = params[j].draft;
+      return !d.callback && d.type == "UInt64" && !d.annotations.empty() && d.annotations[0] == "$C.handle(\"void\")";
+    };
+    for (size_t i = 0; i < params.size(); ++i) {
+      if (!params[i].draft.callback || !params[i].draft.unbound.empty()) continue;
+      std::vector<size_t> order;
+      if (i + 1 < params.size()) order.push_back(i + 1);
+      for (size_t j = 0; j < params.size(); ++j) {
+        if (j != i + 1 && looksLikeContext(params[j].cName)) order.push_back(j);
+      }
+      for (size_t j : order) {
+        if (j == i || !opaque(j)) continue;
+        Draft& d = params[j].draft;
+        d = Draft{};
+        d.type = "Void";
+        d.annotations.push_back("$C.userFor(\"" + params[i].name + "\")");
+        d.questions.push_back("`" + params[j].cName + "` is the context the library passes back to `" + params[i].cName +
+                              "`? DEFAULT: yes ($C.userFor: bind passes a context of its own; the callback's Void "
+                              "$C.user parameter receives it)");
+        break;
+      }
+    }
     Draft result = resultDraft(f);
     if (!result.unbound.empty()) unbound.push_back(result.unbound);
     for (const auto& q : result.questions) notes.push_back(q);
@@ -659,6 +817,7 @@ class Drafter {
   const DraftOptions& options_;
   NameScope types_;
   std::map<std::string, std::string> recordNames_, enumNames_, callbackNames_;
+  std::map<std::string, std::string> callbackProblems_;  // callbacks bind cannot take, why
   std::string interfaceName_;
 };
 
