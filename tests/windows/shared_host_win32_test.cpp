@@ -513,6 +513,52 @@ TEST_P(SharedHost, ANeverGreetingClientIsClosedAfterTheHelloTimeout) {
   EXPECT_EQ(host.info().pid, host.pid());  // and still serves us
 }
 
+TEST_P(SharedHost, AnOversizedFrameHeaderIsRefusedAtOnceWhileOthersAreServed) {
+  Runtime runtime;
+  Host host = Host::connectShared(runtime, options(GetParam()));
+  note(host.pid());
+  auto counter = host.activate<Counter>("counter");
+  UniqueHandle raw = helloedRawClient(endpoint(GetParam()), host.pid());
+  ASSERT_TRUE(raw.valid());
+  auto start = std::chrono::steady_clock::now();
+  const uint32_t huge[2] = {0, (512u << 20) / 8};  // 512 MiB, beyond maxMessageBytes (64 MiB)
+  ASSERT_TRUE(writeAll(raw.get(), huge, sizeof(huge)));
+  EXPECT_TRUE(closedByPeer(raw.get(), 3000ms));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 2000ms);
+  EXPECT_EQ(add(host, counter, 1), 1);
+  std::string log = readFile(endpoint(GetParam()).log);
+  EXPECT_CONTAINS(log, "announced a message of 536870912 bytes");
+  EXPECT_CONTAINS(log, "HostOptions::maxMessageBytes");
+}
+
+TEST_P(SharedHost, ConnectionsBeyondTheLimitPerClientAreRefusedNamingTheOption) {
+  Runtime runtime;
+  HostOptions o = options(GetParam());
+  o.sharedMaxConnectionsPerClient = 2;
+  Host a = Host::connectShared(runtime, o);
+  Host b = Host::connectShared(runtime, o);
+  note(a.pid());
+  Error e = expectError(ErrorKind::Overloaded, [&] { Host::connectShared(runtime, o); });
+  EXPECT_CONTAINS(e.message(), "already has 2 connections");
+  EXPECT_CONTAINS(e.what(), "HostOptions::sharedMaxConnectionsPerClient");
+  EXPECT_EQ(a.info().pid, a.pid());  // the others are served
+  EXPECT_EQ(b.info().pid, a.pid());
+  EXPECT_CONTAINS(readFile(endpoint(GetParam()).log), "limit per client");
+}
+
+TEST_P(SharedHost, ConnectionsBeyondTheTotalLimitAreRefusedNamingTheOption) {
+  Runtime runtime;
+  HostOptions o = options(GetParam());
+  o.sharedMaxConnections = 2;
+  Host a = Host::connectShared(runtime, o);
+  Host b = Host::connectShared(runtime, o);
+  note(a.pid());
+  Error e = expectError(ErrorKind::Overloaded, [&] { Host::connectShared(runtime, o); });
+  EXPECT_CONTAINS(e.what(), "HostOptions::sharedMaxConnections");
+  EXPECT_EQ(b.info().pid, a.pid());
+  EXPECT_CONTAINS(readFile(endpoint(GetParam()).log), "the limit (sharedMaxConnections)");
+}
+
 TEST_P(SharedHost, AHelloFromAnotherPidThanTheConnectedOneIsDropped) {
   Runtime runtime;
   Host host = Host::connectShared(runtime, options(GetParam()));

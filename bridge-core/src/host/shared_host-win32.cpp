@@ -33,7 +33,8 @@ namespace {
 constexpr auto kIdleRetry = 100 * kj::MILLISECONDS;
 // After a pipe instance could not be created or connected, the next try waits this long.
 constexpr auto kAcceptRetry = 100 * kj::MILLISECONDS;
-// How long a refused client is given to read the refusal hello before its instance closes.
+// How long a refused client's instance stays open, at most, for it to send its hello and read
+// the refusal.
 constexpr auto kRefusalWrite = 1 * kj::SECONDS;
 
 // One client's connection. Members are destroyed in reverse order: the RPC system (and with
@@ -173,13 +174,22 @@ class SharedPipeHost final : private kj::TaskSet::ErrorHandler {
     return retryLater();
   }
 
-  // Refuses with a hello that says why, given a moment to be read; each reason is logged once
-  // until it no longer holds.
+  // Refuses with a hello that says why; each reason is logged once until it no longer holds.
+  // The instance stays open until the client's own hello has arrived (or kRefusalWrite has
+  // passed): closed earlier, the client's write of its hello could fail before it reads ours,
+  // and it would see a plain disconnection instead of the reason.
   void refuse(UniqueHandle pipe, uint32_t pid, HelloRefusal why, uint32_t limit) {
     auto stream = wrapPipe(eventPortOf(io_), std::move(pipe));
     auto refusal = kj::heap<WireHello>(makeRefusal(why, limit));
-    auto written = stream->write(refusal.get(), sizeof(WireHello));
-    tasks_.add(written.attach(kj::mv(stream), kj::mv(refusal))
+    auto theirs = kj::heap<WireHello>();
+    kj::AsyncIoStream& connection = *stream;
+    WireHello& received = *theirs;
+    auto answered = stream->write(refusal.get(), sizeof(WireHello))
+                        .then([&connection, &received]() {
+                          return connection.tryRead(&received, sizeof(received), sizeof(received))
+                              .ignoreResult();
+                        });
+    tasks_.add(answered.attach(kj::mv(stream), kj::mv(refusal), kj::mv(theirs))
                    .exclusiveJoin(afterDelayFromNow(timer(), kRefusalWrite))
                    .catch_([](kj::Exception&&) {}));
     if (why == HelloRefusal::TooManyConnections) {
