@@ -5,7 +5,7 @@
 #include <windows.h>
 
 #include <algorithm>
-#include <cwctype>
+#include <cctype>
 
 #include "bitbridge/error.h"
 #include "common/platform/text-win32.h"
