@@ -394,12 +394,7 @@ TEST(WindowsHostErrors, WhatWindowsDoesNotHaveYetIsSaidClearly) {
   shm.startTimeout = kStartTimeout;
   Error e = expectError(ErrorKind::BadConfiguration, [&] { Host::spawn(runtime, shm); });
   EXPECT_CONTAINS(e.message(), "not available on Windows");
-
-  HostOptions shared;
-  shared.arch = currentArch();
-  shared.sharedName = "counter";
-  Error s = expectError(ErrorKind::BadConfiguration, [&] { Host::connectShared(runtime, shared); });
-  EXPECT_CONTAINS(s.message(), "not available on Windows");
+  // Shared hosts are (shared_host_win32_test.cpp).
 }
 
 INSTANTIATE_TEST_SUITE_P(BothBitnesses, WindowsHost, ::testing::Values(Arch::x86, Arch::x86_64),

@@ -16,6 +16,7 @@
 #include "common/platform/text-win32.h"
 #include "common/platform/wait-win32.h"
 #include "common/process/child_process.h"
+#include "common/process/command_line-win32.h"
 #include "common/process/exit_announcement.h"
 #include "common/process/output_lines.h"
 
@@ -67,33 +68,6 @@ namespace {
 constexpr auto kDrainWait = std::chrono::milliseconds(100);
 // Exit code given to TerminateProcess; `signaled` in ExitStatus says it was us.
 constexpr UINT kTerminatedCode = 0xBB;
-
-// Quotes one argument so that CommandLineToArgvW / the C runtime read it back unchanged.
-std::wstring quoteArgument(const std::wstring& argument) {
-  if (!argument.empty() && argument.find_first_of(L" \t\n\v\"") == std::wstring::npos) {
-    return argument;
-  }
-  std::wstring quoted = L"\"";
-  for (auto it = argument.begin();; ++it) {
-    size_t backslashes = 0;
-    while (it != argument.end() && *it == L'\\') {
-      ++it;
-      ++backslashes;
-    }
-    if (it == argument.end()) {
-      quoted.append(backslashes * 2, L'\\');
-      break;
-    }
-    if (*it == L'"') {
-      quoted.append(backslashes * 2 + 1, L'\\');
-    } else {
-      quoted.append(backslashes, L'\\');
-    }
-    quoted.push_back(*it);
-  }
-  quoted.push_back(L'"');
-  return quoted;
-}
 
 // The drain thread's state, shared with it: if something the host spawned keeps the output
 // pipe open, the thread is detached rather than joined and outlives the ChildProcess.

@@ -4,7 +4,6 @@
 
 #include <windows.h>
 #include <bcrypt.h>
-#include <sddl.h>
 
 #include <algorithm>
 #include <condition_variable>
@@ -16,53 +15,12 @@
 
 #include "bitbridge/error.h"
 #include "common/platform/text-win32.h"
+#include "common/platform/user_identity-win32.h"
 
 namespace bitbridge {
 namespace {
 
 constexpr DWORD kPipeBufferBytes = 256 * 1024;
-
-// A security descriptor whose DACL grants the current user (the token's user SID) full access
-// and nobody else anything; "P" protects it from inherited entries.
-class CurrentUserOnly {
- public:
-  CurrentUserOnly() {
-    HANDLE token = nullptr;
-    if (!::OpenProcessToken(::GetCurrentProcess(), TOKEN_QUERY, &token)) fail("OpenProcessToken");
-    DWORD size = 0;
-    ::GetTokenInformation(token, TokenUser, nullptr, 0, &size);
-    std::string buffer(size, '\0');
-    BOOL ok = ::GetTokenInformation(token, TokenUser, &buffer[0], size, &size);
-    ::CloseHandle(token);
-    if (!ok) fail("GetTokenInformation");
-    wchar_t* sid = nullptr;
-    if (!::ConvertSidToStringSidW(reinterpret_cast<TOKEN_USER*>(&buffer[0])->User.Sid, &sid)) {
-      fail("ConvertSidToStringSid");
-    }
-    std::wstring sddl = L"D:P(A;;GA;;;" + std::wstring(sid) + L")";
-    ::LocalFree(sid);
-    if (!::ConvertStringSecurityDescriptorToSecurityDescriptorW(sddl.c_str(), SDDL_REVISION_1,
-                                                                 &descriptor_, nullptr)) {
-      fail("ConvertStringSecurityDescriptorToSecurityDescriptor");
-    }
-    attributes_.nLength = sizeof(attributes_);
-    attributes_.lpSecurityDescriptor = descriptor_;
-    attributes_.bInheritHandle = FALSE;  // never inherited by what the legacy library spawns
-  }
-  ~CurrentUserOnly() {
-    if (descriptor_ != nullptr) ::LocalFree(descriptor_);
-  }
-  SECURITY_ATTRIBUTES* get() { return &attributes_; }
-
- private:
-  [[noreturn]] static void fail(const char* what) {
-    throw Error(ErrorKind::BadConfiguration,
-                std::string("cannot build the pipe's security descriptor: ") + what + ": " +
-                    lastWin32ErrorText());
-  }
-  PSECURITY_DESCRIPTOR descriptor_ = nullptr;
-  SECURITY_ATTRIBUTES attributes_{};
-};
 
 std::string randomHex(size_t bytes) {
   std::string raw(bytes, '\0');
@@ -89,7 +47,7 @@ std::string newPipeName(const std::string& purpose) {
 }
 
 UniqueHandle createPipeServer(const std::string& name, PipeMode mode) {
-  CurrentUserOnly security;
+  UserOnlySecurity security;
   const bool log = mode == PipeMode::BlockingLog;
   DWORD openMode = (log ? PIPE_ACCESS_OUTBOUND : PIPE_ACCESS_DUPLEX | FILE_FLAG_OVERLAPPED) |
                    FILE_FLAG_FIRST_PIPE_INSTANCE;

@@ -1,6 +1,8 @@
 // Windows parts of the host's main(): no error dialogs and a crash that ends the process at
 // once with its exception code (which the client reports), COM registration and COM start-up
-// (com_server-win32.cpp), and the --shared mode, which Windows does not have yet.
+// (com_server-win32.cpp), and the --shared mode (a host serving a per-user named pipe, started
+// detached by its first client with its stdout and stderr in its log file; see
+// shared_host-win32.h).
 #include <windows.h>
 
 #include <algorithm>
@@ -9,9 +11,16 @@
 
 #include <spdlog/logger.h>
 
+#include <kj/async-io.h>
+
+#include "bitbridge/arch.h"
+#include "bitbridge/error.h"
 #include "common/logging.h"
+#include "common/transport/shared_endpoint.h"
+#include "common/transport/shared_pipe-win32.h"
 #include "host/executable/com_server-win32.h"
 #include "host/executable/host_platform.h"
+#include "host/shared_host-win32.h"
 #include "wire/host_exit.h"
 #include "wire/host_flags.h"
 
@@ -83,11 +92,30 @@ std::optional<int> runPlatformCommand(int argc, char** argv) {
   return std::nullopt;
 }
 
-int serveShared(const std::string& name, SharedHostConfig,
+int serveShared(const std::string& name, SharedHostConfig config,
                 const std::shared_ptr<spdlog::logger>& logger) {
-  logger->critical("shared hosts ('{}') are not available on Windows yet; use private hosts "
-                   "(Host::spawn) or COM activation (Host::activateCom)", name);
-  return exitCode(HostExit::CannotStart);
+  // The starting client made our stdout and stderr its log file (shared_client-win32.cpp):
+  // lines there are read by people and quoted in clients' errors, so they carry time and pid.
+  logger->set_pattern("[%Y-%m-%d %H:%M:%S.%e] [pid %P] [%l] %v");
+  logger->flush_on(spdlog::level::trace);  // a crash must not lose the last lines
+  std::string endpoint;
+  SharedPipeEndpoint pipe;
+  UniqueHandle firstInstance;
+  try {
+    endpoint = sharedEndpointName(name, currentArch());
+    pipe = sharedPipeEndpoint(endpoint);
+    // FILE_FLAG_FIRST_PIPE_INSTANCE: refused if anybody (a host of that name, a squatter) has
+    // the name already; the starting client then reports exit status 3 with this log line.
+    firstInstance = createSharedPipeInstance(pipe.pipe, /*first=*/true);
+  } catch (const Error& e) {
+    logger->critical("{}", e.what());
+    return exitCode(HostExit::CannotStart);
+  }
+  logger->info("{} shared host {} started, {}-bit", archName(currentArch()), endpoint,
+               sizeof(void*) * 8);
+  auto io = kj::setupAsyncIo();
+  config.endpoint = endpoint;
+  return runSharedPipeHost(io, std::move(firstInstance), pipe, config, logger);
 }
 
 }  // namespace bitbridge

@@ -14,6 +14,8 @@
 // It listens on <runtime dir>/<name>-x86.sock, detaches itself from that client (the process
 // the client started exits 0 once the detached host listens), serves any number of clients of
 // this user, and exits once it has had no client for the idle timeout (default 5000 ms).
+// On Windows it serves the per-user named pipe \\.\pipe\bitbridge-<user SID>-<name>-x86
+// instead, started detached by that client with its output in its log file (shared_host-win32.h).
 //
 // Windows only: --regserver / --unregserver [--per-user] register the host as a COM LocalServer,
 // and COM starts it with -Embedding (host_platform-win32.cpp, com_server-win32.cpp).
