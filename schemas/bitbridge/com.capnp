@@ -112,20 +112,21 @@ interface EventConnection {
 }
 
 # Early binding: annotations of the schemas `bitbridge import-typelib` writes from a type
-# library. Each generated interface stands for a dispatch interface of the library; a client
-# gets one as a typed capability (ComObject::as<T>()), whose calls go through Dispatch.invoke
-# above (one mechanism: the host needs no schema): the method's COM name and kind from these
-# annotations, each parameter converted to the Variant of its COM type.
+# library. Each generated interface stands for a dispatch interface of the library, with what
+# a call through Dispatch.invoke above needs (one mechanism: the host needs no schema): the
+# member's COM name, DISPID and kind, each parameter's COM type where the schema type does not
+# say it. The typed client that makes those calls from a generated interface is not written
+# yet (docs/windows.md, early binding).
 annotation iid @0xb7c1e0a4d2f35e61 (interface) :Text;        # "{IID}" of the dispatch interface
 annotation typeLibrary @0xb7c1e0a4d2f35e62 (file) :Text;     # "{LIBID} major.minor" written from
 annotation dispid @0xb7c1e0a4d2f35e63 (method) :Int32;       # the member's DISPID
-annotation name @0xb7c1e0a4d2f35e64 (method, field, enumerant, struct, enum, interface) :Text;
+annotation name @0xb7c1e0a4d2f35e64 (method, field, param, enumerant, struct, enum, interface) :Text;
                                                              # the COM name, where it differs
 annotation propget @0xb7c1e0a4d2f35e65 (method) :Void;       # DISPATCH_PROPERTYGET
 annotation propput @0xb7c1e0a4d2f35e66 (method) :Void;       # DISPATCH_PROPERTYPUT: last param is the value
 annotation propputref @0xb7c1e0a4d2f35e67 (method) :Void;    # DISPATCH_PROPERTYPUTREF
-annotation byRef @0xb7c1e0a4d2f35e68 (field) :Void;          # an [in, out] parameter: also in the results
-annotation optional @0xb7c1e0a4d2f35e69 (field) :Void;       # [optional]: left out when not set
-annotation vt @0xb7c1e0a4d2f35e6a (field) :UInt16;           # the VARTYPE when the schema type does not
-                                                             # say it (CY, DATE, ERROR, UI1 vs. bool...)
+annotation byRef @0xb7c1e0a4d2f35e68 (param) :Void;          # an [in, out] parameter: also in the results
+annotation optional @0xb7c1e0a4d2f35e69 (param) :Void;       # [optional]: left out when not set
+annotation vt @0xb7c1e0a4d2f35e6a (field, param) :UInt16;    # the VARTYPE where the schema type does
+                                                             # not say it (CY, DATE, ERROR)
 annotation value @0xb7c1e0a4d2f35e6b (enumerant) :Int32;     # the COM enum's value of this enumerant
