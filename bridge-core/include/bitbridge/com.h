@@ -26,6 +26,7 @@
 
 #include <capnp/capability.h>
 
+#include "bitbridge/detail/capnp_schema.h"
 #include "bitbridge/export.h"
 
 namespace bitbridge {
@@ -219,6 +220,17 @@ class BITBRIDGE_API ComObject {
   /// points, or names no default event interface: pass its IID), NotFound (no connection point
   /// for that interface), Remote (the object refused the sink).
   ComEventConnection advise(ComEventHandler handler, const std::string& interfaceId = {});
+  /// Early binding: this object through `schema`, an interface `bitbridge import-typelib`
+  /// wrote for its dispatch interface. Calls on the capability are turned, in this process,
+  /// into the same late-bound calls as invoke() (by the schema's $Com annotations: COM name,
+  /// property get/put, VARTYPEs, ByRef parameters read back), so the host needs nothing more;
+  /// results of an interface type of the library are typed in turn. Wait on calls with
+  /// Host::wait as usual. Throws BadConfiguration for an interface without $Com.iid.
+  capnp::Capability::Client typed(capnp::InterfaceSchema schema) const;
+  template <typename Interface>
+  typename Interface::Client as() const {
+    return typed(capnp::Schema::from<Interface>().asInterface()).template castAs<Interface>();
+  }
   /// The Cap'n Proto capability (bitbridge::proto::Dispatch, bitbridge/com.capnp.h).
   capnp::Capability::Client capability() const;
 
