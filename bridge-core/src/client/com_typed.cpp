@@ -242,6 +242,11 @@ void resultFromWire(capnp::StructSchema::Field field, proto::Variant::Reader val
     // A capnp range check (a value too wide for its field): said as what it is.
     throw Error(ErrorKind::Remote, where + ": the member answered " + v.describe() +
                                        ", which does not fit the schema's type");
+  } catch (const Error& error) {
+    if (error.kind() != ErrorKind::BadConfiguration) throw;
+    // A ComVariant reader refused the type (a BSTR for an Int32...): the member's doing.
+    throw Error(ErrorKind::Remote, where + ": the member answered " + v.describe() +
+                                       ", which is not of the schema's type");
   }
   throw Error(ErrorKind::BadConfiguration, where + ": its schema type cannot hold a COM value",
               "use the schema bitbridge import-typelib wrote, unchanged");
