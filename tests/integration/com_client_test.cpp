@@ -6,6 +6,7 @@
 // the event sink run in the Linux builds, under the sanitizers too. A Host is spawned only
 // because a ComObject waits through one.
 #include <gtest/gtest.h>
+#include <kj/debug.h>
 
 #include <string>
 #include <vector>
