@@ -47,13 +47,14 @@ TEST(LoopInbox, AfterCloseWorkIsRefusedAndQueuedWorkIsDroppedUnrun) {
   auto inbox = std::make_shared<LoopInbox>();
   auto served = inbox->serve().eagerlyEvaluate(nullptr);
   struct Guard {
-    std::atomic<int>* destroyed;
+    explicit Guard(std::atomic<int>* counter) : destroyed(counter) {}
     ~Guard() { ++*destroyed; }
+    std::atomic<int>* destroyed;
   };
   std::atomic<int> destroyed{0};
   bool ran = false;
   // Queued, then the loop never turns before close(): dropped, its capture destroyed.
-  auto guard = std::make_shared<Guard>(Guard{&destroyed});
+  auto guard = std::make_shared<Guard>(&destroyed);
   EXPECT_TRUE(inbox->post([guard, &ran] { ran = true; }));
   guard.reset();
   served = nullptr;

@@ -88,7 +88,7 @@ TEST(TypeLibSchema, NamesAreMadeValidForCapnProto) {
   EXPECT_EQ(capnpName("COLOR_DARK_BLUE", false), "colorDarkBlue");
   EXPECT_EQ(capnpName("tagPOINT", true), "TagPOINT");
   EXPECT_EQ(capnpName("X", false), "x");
-  EXPECT_EQ(capnpName("2D", true), "T2D");
+  EXPECT_EQ(capnpName("2D", true), "T2d");  // must start with a letter
   EXPECT_EQ(capnpName("", true), "");
 }
 
