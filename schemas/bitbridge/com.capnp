@@ -86,4 +86,47 @@ interface Dispatch {
 
   # The class's name (ITypeInfo's, or the ProgID/CLSID it was created from), for messages.
   className @3 () -> (name :Text);
+
+  # Connects `sink` to the object's connection point for event interface `interfaceId`
+  # ("{IID}"; "" = the class's default source interface, from IProvideClassInfo or its type
+  # library). Every event the object fires is delivered to `sink`, in order, while the
+  # connection lives: unadvise() or dropping `connection` (a client that disconnects drops it)
+  # unadvises. `interfaceId`/`interfaceName` in the results name the interface connected.
+  advise @4 (sink :EventSink, interfaceId :Text)
+         -> (connection :EventConnection, interfaceId :Text, interfaceName :Text);
 }
+
+interface EventSink {
+  # One event (IDispatch::Invoke on the host's sink), with its positional arguments, first
+  # first. The host's apartment waits for the answer: `byRef` (one entry per argument, or
+  # empty) is written back into the arguments the source passed by reference (VB6's
+  # `Cancel As Boolean`); other entries are ignored. An exception is logged by the host and
+  # not passed to the source.
+  event @0 (dispid :Int32, name :Text, args :List(Variant)) -> (byRef :List(Variant));
+}
+
+interface EventConnection {
+  # Unadvises now (returns once the object has let go of the sink); dropping the capability
+  # does the same, later. Idempotent.
+  unadvise @0 ();
+}
+
+# Early binding: annotations of the schemas `bitbridge import-typelib` writes from a type
+# library. Each generated interface stands for a dispatch interface of the library, with what
+# a call through Dispatch.invoke above needs (one mechanism: the host needs no schema): the
+# member's COM name, DISPID and kind, each parameter's COM type where the schema type does not
+# say it. The typed client that makes those calls from a generated interface is not written
+# yet (docs/windows.md, early binding).
+annotation iid @0xb7c1e0a4d2f35e61 (interface) :Text;        # "{IID}" of the dispatch interface
+annotation typeLibrary @0xb7c1e0a4d2f35e62 (file) :Text;     # "{LIBID} major.minor" written from
+annotation dispid @0xb7c1e0a4d2f35e63 (method) :Int32;       # the member's DISPID
+annotation name @0xb7c1e0a4d2f35e64 (method, field, param, enumerant, struct, enum, interface) :Text;
+                                                             # the COM name, where it differs
+annotation propget @0xb7c1e0a4d2f35e65 (method) :Void;       # DISPATCH_PROPERTYGET
+annotation propput @0xb7c1e0a4d2f35e66 (method) :Void;       # DISPATCH_PROPERTYPUT: last param is the value
+annotation propputref @0xb7c1e0a4d2f35e67 (method) :Void;    # DISPATCH_PROPERTYPUTREF
+annotation byRef @0xb7c1e0a4d2f35e68 (param) :Void;          # an [in, out] parameter: also in the results
+annotation optional @0xb7c1e0a4d2f35e69 (param) :Void;       # [optional]: left out when not set
+annotation vt @0xb7c1e0a4d2f35e6a (field, param) :UInt16;    # the VARTYPE where the schema type does
+                                                             # not say it (CY, DATE, ERROR)
+annotation value @0xb7c1e0a4d2f35e6b (enumerant) :Int32;     # the COM enum's value of this enumerant

@@ -1,10 +1,12 @@
-// `bitbridge`: the command-line tool installed with bitbridge: `inspect`, `proxy`, and `import-header`
+// `bitbridge`: the command-line tool installed with bitbridge: `inspect`, `proxy`, `import-typelib`
+// (reads with the Windows build), and `import-header`
 // where libclang is (the 64-bit Linux build). main() only dispatches.
 #include <cstring>
 #include <iostream>
 #include <string>
 #include <vector>
 
+#include "import_typelib_command.h"
 #include "inspect_command.h"
 #include "proxy_command.h"
 #ifdef BITBRIDGE_HAVE_IMPORT_HEADER
@@ -21,6 +23,9 @@ void usage(std::ostream& out) {
          "  import-header HEADER [--library FILE] [--update SCHEMA] [-o OUT] [-- CLANG ARGS]\n"
          "                    draft an annotated schema for Host::bind from a C header\n"
          "                    (`bitbridge import-header --help`; 64-bit Linux build only)\n"
+         "  import-typelib FILE [-o OUT]\n"
+         "                    write a Cap'n Proto schema for a COM type library's interfaces\n"
+         "                    (`bitbridge import-typelib --help`; reads with the Windows build)\n"
          "  proxy SCHEMA --header HEADER [-I DIR]... [-o OUT]\n"
          "                    write the C++ source of a drop-in proxy library from a bind schema\n"
          "                    (`bitbridge proxy --help`)\n";
@@ -38,6 +43,9 @@ int main(int argc, char** argv) {
   args.erase(args.begin());
   if (command == "inspect") return bitbridge::cli::runInspect(args, std::cout, std::cerr);
   if (command == "proxy") return bitbridge::proxygen::runProxy(args, std::cout, std::cerr);
+  if (command == "import-typelib") {
+    return bitbridge::typelib::runImportTypeLib(args, std::cout, std::cerr);
+  }
   if (command == "import-header") {
 #ifdef BITBRIDGE_HAVE_IMPORT_HEADER
     return bitbridge::importer::runImportHeader(args, std::cout, std::cerr);

@@ -17,13 +17,16 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include <capnp/capability.h>
 
+#include "bitbridge/detail/capnp_schema.h"
 #include "bitbridge/export.h"
 
 namespace bitbridge {
@@ -144,6 +147,46 @@ struct ComInvokeResult {
   std::vector<ComVariant> byRef;
 };
 
+/// One event a COM object fired through a connection point (ComObject::advise).
+struct ComEvent {
+  int32_t dispid = 0;
+  /// The event's name from the event interface's type information ("" when there is none).
+  std::string name;
+  /// The arguments, first first. A handler may change those the source passes by reference
+  /// (VB6's default ByRef, e.g. `Cancel As Boolean`): the changed values go back to the source.
+  std::vector<ComVariant> args;
+};
+
+/// Receives events. Called on the Host's thread, from inside whatever wait that thread is in
+/// (Host::wait on any call, or Host::waitUntil), one event at a time, in the order fired. The
+/// host's apartment waits for the handler (so by-reference arguments come back), hence a handler
+/// should be short. It must not wait itself (no Host::wait and no synchronous ComObject call:
+/// Cap'n Proto's event loop does not nest); record what happened, or send calls without
+/// waiting. An exception it throws is reported to the host (logged there) and not to the
+/// source.
+using ComEventHandler = std::function<void(ComEvent& event)>;
+
+/// An event connection (ComObject::advise). Copies share it; unadvise() or dropping the last
+/// copy disconnects (dropping: the host unadvises soon after, without waiting). Must not outlive
+/// the Host.
+class BITBRIDGE_API ComEventConnection {
+ public:
+  ComEventConnection() = default;
+  /// Disconnects now: no event is delivered after this returns. Idempotent.
+  void unadvise();
+  bool connected() const { return connection_.has_value(); }
+  /// The event interface connected: "{IID}" and its name (the IID when it has no type info).
+  const std::string& interfaceId() const { return interfaceId_; }
+  const std::string& interfaceName() const { return interfaceName_; }
+
+ private:
+  friend class ComObject;
+  Host* host_ = nullptr;
+  std::optional<capnp::Capability::Client> connection_;
+  std::string interfaceId_;
+  std::string interfaceName_;
+};
+
 /// A COM object in a host, called by name through IDispatch. Copies share the object.
 /// Errors: bitbridge::Error, Remote for what the object raised (the message names the class,
 /// member, source, description, help context and HRESULT) and for DISP_E_MEMBERNOTFOUND,
@@ -170,6 +213,24 @@ class BITBRIDGE_API ComObject {
   std::vector<ComVariant> enumerate(uint32_t limit = 0);
   /// The class name the host knows the object by (for messages).
   std::string className();
+  /// Connects `handler` to the object's events (IConnectionPointContainer): the event
+  /// interface `interfaceId` ("{IID}"), or by default the class's default source interface
+  /// (from IProvideClassInfo or its type library). Events are delivered while the connection
+  /// lives, see ComEventHandler. Throws Error: BadConfiguration (the class has no connection
+  /// points, or names no default event interface: pass its IID), NotFound (no connection point
+  /// for that interface), Remote (the object refused the sink).
+  ComEventConnection advise(ComEventHandler handler, const std::string& interfaceId = {});
+  /// Early binding: this object through `schema`, an interface `bitbridge import-typelib`
+  /// wrote for its dispatch interface. Calls on the capability are turned, in this process,
+  /// into the same late-bound calls as invoke() (by the schema's $Com annotations: COM name,
+  /// property get/put, VARTYPEs, ByRef parameters read back), so the host needs nothing more;
+  /// results of an interface type of the library are typed in turn. Wait on calls with
+  /// Host::wait as usual. Throws BadConfiguration for an interface without $Com.iid.
+  capnp::Capability::Client typed(capnp::InterfaceSchema schema) const;
+  template <typename Interface>
+  typename Interface::Client as() const {
+    return typed(capnp::Schema::from<Interface>().asInterface()).template castAs<Interface>();
+  }
   /// The Cap'n Proto capability (bitbridge::proto::Dispatch, bitbridge/com.capnp.h).
   capnp::Capability::Client capability() const;
 

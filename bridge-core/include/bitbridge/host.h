@@ -368,6 +368,12 @@ class BITBRIDGE_API Host {
     return waitWithin(kj::mv(promise), timeout, "call", action);
   }
 
+  /// Runs this thread's event loop until `done()` is true or `timeout` has passed, serving what
+  /// the host sends meanwhile (COM events, callbacks); returns done(). For a client that waits
+  /// for events rather than for a call. Checks `done` after each turn of the loop (at least
+  /// every few milliseconds).
+  bool waitUntil(const std::function<bool()>& done, std::chrono::milliseconds timeout);
+
   /// False once the host is known to have died or been killed (and not yet restarted).
   bool running() const;
   /// Starts a new host now in place of this one (dead or not), subject to the restart bound;

@@ -22,6 +22,68 @@ struct ClientObjectHandle final : ComObjectHandle {
   capnp::Capability::Client object;
 };
 
+// The client's EventSink: hands each event to the user's handler (on the Host's thread, inside
+// its event loop) and sends back the arguments as the handler left them (by-reference write-back).
+class EventSinkServer final : public proto::EventSink::Server {
+ public:
+  EventSinkServer(Host* host, ComEventHandler handler) : host_(host), handler_(std::move(handler)) {}
+
+ protected:
+  kj::Promise<void> event(EventContext context) override {
+    auto params = context.getParams();
+    ComEvent event;
+    event.dispid = params.getDispid();
+    event.name = params.getName();
+    std::string label = event.name.empty() ? "event " + std::to_string(event.dispid)
+                                           : "event " + event.name;
+    UnwrapComObject unwrap = [host = host_](capnp::Capability::Client object, bool) {
+      return std::make_shared<ClientObjectHandle>(host, kj::mv(object));
+    };
+    try {
+      unsigned i = 0;
+      for (auto arg : params.getArgs()) {
+        event.args.push_back(
+            variantFromWire(arg, unwrap, "argument " + std::to_string(++i) + " of " + label));
+      }
+    } catch (const Error& error) {
+      throwAsKj(error);
+    }
+    try {
+      handler_(event);
+    } catch (const Error& error) {
+      throwAsKj(Error(error.kind(), "the client's handler of " + label + " failed: " +
+                                        error.message(), error.hint()));
+    } catch (const std::exception& error) {
+      throwAsKj(Error(ErrorKind::Remote,
+                      "the client's handler of " + label + " threw: " + error.what(),
+                      "catch errors in ComEventHandler"));
+    }
+    // Given back: the handler's values (objects are not given back by reference).
+    WrapComObject refuse = [](const std::shared_ptr<ComObjectHandle>&, bool) -> capnp::Capability::Client {
+      throw Error(ErrorKind::Unimplemented, "an object given back by reference from an event handler",
+                  "give back plain values");
+    };
+    auto byRef = context.getResults().initByRef(static_cast<unsigned>(event.args.size()));
+    for (unsigned i = 0; i < event.args.size(); ++i) {
+      const ComVariant& value = event.args[i];
+      if (value.type() == VariantType::Object || value.type() == VariantType::Unknown) {
+        byRef[i].setEmpty();  // the host leaves object arguments alone
+        continue;
+      }
+      try {
+        variantToWire(value, byRef[i], refuse);
+      } catch (const Error& error) {
+        throwAsKj(error);
+      }
+    }
+    return kj::READY_NOW;
+  }
+
+ private:
+  Host* host_;  // outlives the sink (com.h: a connection must not outlive its Host)
+  ComEventHandler handler_;
+};
+
 proto::InvokeKind wireKind(InvokeKind kind) {
   switch (kind) {
     case InvokeKind::Method: return proto::InvokeKind::METHOD;
@@ -133,6 +195,30 @@ std::vector<ComVariant> ComObject::enumerate(uint32_t limit) {
     items.push_back(variantFromWire(item, unwrap, "item " + std::to_string(i++)));
   }
   return items;
+}
+
+ComEventConnection ComObject::advise(ComEventHandler handler, const std::string& interfaceId) {
+  if (!handler) {
+    throw Error(ErrorKind::BadConfiguration, "ComObject::advise needs a handler",
+                "pass a function that receives ComEvent&");
+  }
+  auto request = capability().castAs<proto::Dispatch>().adviseRequest();
+  request.setSink(kj::heap<EventSinkServer>(host_, std::move(handler)));
+  request.setInterfaceId(interfaceId);
+  auto response = host_->wait(request.send());
+  ComEventConnection connection;
+  connection.host_ = host_;
+  connection.connection_ = response.getConnection();
+  connection.interfaceId_ = response.getInterfaceId();
+  connection.interfaceName_ = response.getInterfaceName();
+  return connection;
+}
+
+void ComEventConnection::unadvise() {
+  if (!connection_) return;
+  auto request = connection_->castAs<proto::EventConnection>().unadviseRequest();
+  connection_.reset();  // dropped whatever the answer: the host unadvises then anyway
+  host_->wait(request.send());
 }
 
 std::string ComObject::className() {

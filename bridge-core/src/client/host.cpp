@@ -331,6 +331,22 @@ BulkBuffer Host::allocate(uint64_t bytes, const BulkOptions& options) {
   return BulkBuffer(std::move(segment), impl_->bootstrap);
 }
 
+bool Host::waitUntil(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto& timer = impl_->runtime.io().provider->getTimer();
+  for (;;) {
+    waitScope().poll();
+    if (done()) return true;
+    auto left = deadline - std::chrono::steady_clock::now();
+    if (left <= std::chrono::steady_clock::duration::zero()) return false;
+    // A short nap on the loop: what arrives meanwhile is served, and done() is checked again.
+    auto nap = std::min<std::chrono::steady_clock::duration>(left, std::chrono::milliseconds(5));
+    afterDelayFromNow(timer, std::chrono::duration_cast<std::chrono::microseconds>(nap).count() *
+                                 kj::MICROSECONDS)
+        .wait(waitScope());
+  }
+}
+
 ComObject Host::createComObject(const std::string& classId) {
   ensureRunning();
   auto request = impl_->bootstrap.createComObjectRequest();

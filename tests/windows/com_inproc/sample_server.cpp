@@ -2,15 +2,24 @@
 // (sample.idl) behind a dual interface whose IDispatch is the type library's (DispInvoke, as
 // VB6's runtime does it), apartment-threaded (every object refuses calls from a thread other
 // than the one that created it, with RPC_E_WRONG_THREAD), raising errors through IErrorInfo,
-// BSTR/VARIANT/SAFEARRAY members, a ByRef and an Optional parameter, and a collection with
-// _NewEnum. Registration-free only (no DllRegisterServer): the tests create it from its file.
+// BSTR/VARIANT/SAFEARRAY members, a ByRef and an Optional parameter, a collection with
+// _NewEnum, and events through a connection point (IConnectionPointContainer, IProvideClassInfo,
+// fired from a method, from a property put with a ByRef Cancel, and from a thread timer).
+// Registration-free only (no DllRegisterServer): the tests create it from its file.
+// With BITBRIDGE_SAMPLE_LOG set, advise/unadvise/destruction are appended to that file, so a
+// test can see what the host did after its client was gone.
 // Exports DllGetClassObject and DllCanUnloadNow (undecorated: linked with --kill-at).
 #include <windows.h>
 #include <initguid.h>
 #include <objbase.h>
 #include <oleauto.h>
 
+#include <olectl.h>
+
 #include <atomic>
+#include <cstdio>
+#include <map>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -31,6 +40,18 @@ ITypeInfo* typeInfoOf(REFIID iid) {
   library->GetTypeInfoOfGuid(iid, &info);
   library->Release();
   return info;
+}
+
+// One line to $BITBRIDGE_SAMPLE_LOG, if set (opened and closed each time: the process may be
+// killed at any moment).
+void logLine(const std::string& line) {
+  char path[MAX_PATH];
+  DWORD length = ::GetEnvironmentVariableA("BITBRIDGE_SAMPLE_LOG", path, MAX_PATH);
+  if (length == 0 || length >= MAX_PATH) return;
+  if (FILE* file = std::fopen(path, "a")) {
+    std::fprintf(file, "%s\n", line.c_str());
+    std::fclose(file);
+  }
 }
 
 // VB6's Err.Raise: the error object for the caller, then the failing HRESULT.
@@ -201,9 +222,129 @@ class Items final : public Automation<_Items> {
   std::vector<std::wstring> items_;
 };
 
-class Sample final : public Automation<_Sample> {
+class Sample;
+
+// The connection point of _SampleEvents: part of its Sample (same reference count), keeping
+// the sinks advised, on the Sample's thread.
+class EventPoint final : public IConnectionPoint {
  public:
-  ~Sample() { ::SysFreeString(name_); }
+  explicit EventPoint(Sample* owner) : owner_(owner) {}
+  ~EventPoint() {
+    for (auto& sink : sinks_) sink.second->Release();
+  }
+  HRESULT STDMETHODCALLTYPE QueryInterface(REFIID iid, void** out) override {
+    if (iid == IID_IUnknown || iid == IID_IConnectionPoint) {
+      *out = static_cast<IConnectionPoint*>(this);
+      AddRef();
+      return S_OK;
+    }
+    *out = nullptr;
+    return E_NOINTERFACE;
+  }
+  ULONG STDMETHODCALLTYPE AddRef() override;
+  ULONG STDMETHODCALLTYPE Release() override;
+  HRESULT STDMETHODCALLTYPE GetConnectionInterface(IID* iid) override {
+    *iid = DIID__SampleEvents;
+    return S_OK;
+  }
+  HRESULT STDMETHODCALLTYPE GetConnectionPointContainer(IConnectionPointContainer** out) override;
+  HRESULT STDMETHODCALLTYPE Advise(IUnknown* sink, DWORD* cookie) override {
+    if (sink == nullptr || cookie == nullptr) return E_POINTER;
+    // As VB6 does: the sink must implement the event interface itself.
+    IDispatch* dispatch = nullptr;
+    if (FAILED(sink->QueryInterface(DIID__SampleEvents, reinterpret_cast<void**>(&dispatch)))) {
+      return CONNECT_E_CANNOTCONNECT;
+    }
+    *cookie = ++lastCookie_;
+    sinks_[*cookie] = dispatch;
+    logLine("advise " + std::to_string(*cookie));
+    return S_OK;
+  }
+  HRESULT STDMETHODCALLTYPE Unadvise(DWORD cookie) override {
+    auto found = sinks_.find(cookie);
+    if (found == sinks_.end()) return CONNECT_E_NOCONNECTION;
+    IDispatch* sink = found->second;
+    sinks_.erase(found);
+    sink->Release();
+    logLine("unadvise " + std::to_string(cookie));
+    return S_OK;
+  }
+  HRESULT STDMETHODCALLTYPE EnumConnections(IEnumConnections**) override { return E_NOTIMPL; }
+
+  // Calls every sink advised now, `args` last first as in DISPPARAMS.
+  void fire(DISPID id, VARIANT* args, UINT count) {
+    std::vector<IDispatch*> sinks;  // a copy: a sink may unadvise while it is called
+    for (auto& sink : sinks_) {
+      sink.second->AddRef();
+      sinks.push_back(sink.second);
+    }
+    for (IDispatch* sink : sinks) {
+      DISPPARAMS params{args, nullptr, count, 0};
+      const IID none{};  // IID_NULL (its symbol, GUID_NULL, is not in this DLL's libraries)
+      sink->Invoke(id, none, LOCALE_USER_DEFAULT, DISPATCH_METHOD, &params, nullptr, nullptr,
+                   nullptr);
+      sink->Release();
+    }
+  }
+  long count() const { return static_cast<long>(sinks_.size()); }
+
+ private:
+  Sample* owner_;
+  std::map<DWORD, IDispatch*> sinks_;
+  DWORD lastCookie_ = 0;
+};
+
+// The thread timers of StartTicking: what each one fires (thread timers carry no context).
+struct Ticking {
+  Sample* sample;  // AddRef'ed while the timer runs
+  long count;
+  long fired;
+};
+std::mutex g_tickingMutex;
+std::map<UINT_PTR, Ticking> g_ticking;  // guarded by g_tickingMutex
+
+class Sample final : public Automation<_Sample>,
+                     public IConnectionPointContainer,
+                     public IProvideClassInfo {
+ public:
+  ~Sample() {
+    ::SysFreeString(name_);
+    logLine("sample destroyed");
+  }
+
+  // IUnknown for all the interfaces: Automation's, plus the container and the class info.
+  HRESULT STDMETHODCALLTYPE QueryInterface(REFIID iid, void** out) override {
+    if (out == nullptr) return E_POINTER;
+    if (iid == IID_IConnectionPointContainer) {
+      *out = static_cast<IConnectionPointContainer*>(this);
+    } else if (iid == IID_IProvideClassInfo) {
+      *out = static_cast<IProvideClassInfo*>(this);
+    } else {
+      return Automation<_Sample>::QueryInterface(iid, out);
+    }
+    AddRef();
+    return S_OK;
+  }
+  ULONG STDMETHODCALLTYPE AddRef() override { return Automation<_Sample>::AddRef(); }
+  ULONG STDMETHODCALLTYPE Release() override { return Automation<_Sample>::Release(); }
+
+  HRESULT STDMETHODCALLTYPE EnumConnectionPoints(IEnumConnectionPoints**) override {
+    return E_NOTIMPL;
+  }
+  HRESULT STDMETHODCALLTYPE FindConnectionPoint(REFIID iid, IConnectionPoint** out) override {
+    if (!onOwnThread()) return RPC_E_WRONG_THREAD;
+    if (iid != DIID__SampleEvents) {
+      *out = nullptr;
+      return CONNECT_E_NOCONNECTION;
+    }
+    *out = &events_;
+    AddRef();
+    return S_OK;
+  }
+  HRESULT STDMETHODCALLTYPE GetClassInfo(ITypeInfo** info) override {
+    *info = typeInfoOf(CLSID_Sample);
+    return *info != nullptr ? S_OK : E_FAIL;
+  }
 
   HRESULT STDMETHODCALLTYPE Value(VARIANT value, VARIANT* result) override {
     return Echo(value, result);
@@ -282,6 +423,17 @@ class Sample final : public Automation<_Sample> {
   }
   HRESULT STDMETHODCALLTYPE put_Name(BSTR value) override {
     if (!onOwnThread()) return RPC_E_WRONG_THREAD;
+    // RaiseEvent Renaming(value, cancel): a handler may cancel.
+    VARIANT_BOOL cancel = VARIANT_FALSE;
+    VARIANT args[2];
+    ::VariantInit(&args[0]);
+    ::VariantInit(&args[1]);
+    V_VT(&args[0]) = VT_BYREF | VT_BOOL;
+    V_BOOLREF(&args[0]) = &cancel;
+    V_VT(&args[1]) = VT_BSTR;
+    V_BSTR(&args[1]) = value;  // borrowed
+    events_.fire(2, args, 2);
+    if (cancel != VARIANT_FALSE) return S_OK;
     ::SysFreeString(name_);
     name_ = ::SysAllocStringLen(value, ::SysStringLen(value));
     return S_OK;
@@ -309,10 +461,72 @@ class Sample final : public Automation<_Sample> {
     *count = g_objects;
     return S_OK;
   }
+  HRESULT STDMETHODCALLTYPE FireTicks(LONG count) override {
+    if (!onOwnThread()) return RPC_E_WRONG_THREAD;
+    for (LONG i = 1; i <= count; ++i) tick(i, L"tick ");
+    return S_OK;
+  }
+  HRESULT STDMETHODCALLTYPE StartTicking(LONG count, LONG ms) override {
+    if (!onOwnThread()) return RPC_E_WRONG_THREAD;
+    if (count <= 0) return S_OK;
+    UINT_PTR timer = ::SetTimer(nullptr, 0, static_cast<UINT>(ms), &Sample::onTimer);
+    if (timer == 0) return E_FAIL;
+    AddRef();
+    std::lock_guard<std::mutex> lock(g_tickingMutex);
+    g_ticking[timer] = Ticking{this, count, 0};
+    return S_OK;
+  }
+  HRESULT STDMETHODCALLTYPE get_AdvisedSinks(LONG* count) override {
+    if (!onOwnThread()) return RPC_E_WRONG_THREAD;
+    *count = events_.count();
+    return S_OK;
+  }
 
  private:
+  // RaiseEvent Ticked(n, prefix & n).
+  void tick(long n, const std::wstring& prefix) {
+    VARIANT args[2];
+    ::VariantInit(&args[0]);
+    ::VariantInit(&args[1]);
+    V_VT(&args[0]) = VT_BSTR;
+    V_BSTR(&args[0]) = ::SysAllocString((prefix + std::to_wstring(n)).c_str());
+    V_VT(&args[1]) = VT_I4;
+    V_I4(&args[1]) = n;
+    events_.fire(1, args, 2);
+    ::VariantClear(&args[0]);
+  }
+
+  // WM_TIMER of a StartTicking timer, dispatched by the apartment's message loop.
+  static void CALLBACK onTimer(HWND, UINT, UINT_PTR timer, DWORD) {
+    Ticking ticking{};
+    bool last = false;
+    {
+      std::lock_guard<std::mutex> lock(g_tickingMutex);
+      auto found = g_ticking.find(timer);
+      if (found == g_ticking.end()) return;
+      ticking = found->second;
+      ticking.fired = ++found->second.fired;
+      last = ticking.fired >= ticking.count;
+      if (last) {
+        ::KillTimer(nullptr, timer);
+        g_ticking.erase(found);
+      }
+    }
+    ticking.sample->tick(ticking.fired, L"timer ");
+    if (last) ticking.sample->Release();
+  }
+
   BSTR name_ = nullptr;
+  EventPoint events_{this};
 };
+
+ULONG STDMETHODCALLTYPE EventPoint::AddRef() { return owner_->AddRef(); }
+ULONG STDMETHODCALLTYPE EventPoint::Release() { return owner_->Release(); }
+HRESULT STDMETHODCALLTYPE EventPoint::GetConnectionPointContainer(IConnectionPointContainer** out) {
+  *out = owner_;
+  owner_->AddRef();
+  return S_OK;
+}
 
 class Factory final : public IClassFactory {
  public:

@@ -20,9 +20,11 @@
 #include "common/com_variant_wire.h"
 #include "common/platform/com_errors-win32.h"
 #include "common/platform/text-win32.h"
+#include "host/com/com_events-win32.h"
 #include "host/com/com_host.h"
 #include "host/com/com_native-win32.h"
 #include "host/com/invoke_error-win32.h"
+#include "host/com/loop_inbox.h"
 #include "host/com/sta_thread-win32.h"
 
 namespace bitbridge {
@@ -243,6 +245,13 @@ struct InvokeCall {
   }
 };
 
+// What every object of one connection shares: the way from its apartment back to the RPC
+// thread (events), and the log. Made on the connection's first createComObject.
+struct ComConnection {
+  std::shared_ptr<LoopInbox> inbox;
+  std::shared_ptr<spdlog::logger> logger;
+};
+
 // A COM object without IDispatch (a bare IUnknown), held for the client: it can pass it back
 // to the host; calls on it answer Unimplemented.
 class HeldUnknown final : public proto::Dispatch::Server {
@@ -255,8 +264,14 @@ class HeldUnknown final : public proto::Dispatch::Server {
 
 class DispatchServer final : public proto::Dispatch::Server {
  public:
-  DispatchServer(std::shared_ptr<NativeObject> object, std::string className)
-      : object_(std::move(object)), className_(std::move(className)) {}
+  DispatchServer(std::shared_ptr<NativeObject> object, std::string className,
+                 std::shared_ptr<ComConnection> connection)
+      : object_(std::move(object)), className_(std::move(className)),
+        connection_(std::move(connection)),
+        wrap_([connection = connection_](const std::shared_ptr<ComObjectHandle>& handle,
+                                          bool dispatch) {
+          return wrapObject(handle, dispatch, connection);
+        }) {}
 
  protected:
   kj::Promise<void> invoke(InvokeContext context) override {
@@ -285,12 +300,12 @@ class DispatchServer final : public proto::Dispatch::Server {
     } catch (const Error& error) {
       throwAsKj(error);
     }
-    return object_->apartment()->run([call] { call->run(); }).then([context, call]() mutable {
+    return object_->apartment()->run([call] { call->run(); }).then([context, call, wrap = wrap_]() mutable {
       auto results = context.getResults();
-      variantToWire(call->result, results.initResult(), wrapObject);
+      variantToWire(call->result, results.initResult(), wrap);
       auto byRef = results.initByRef(static_cast<unsigned>(call->byRef.size()));
       for (unsigned i = 0; i < call->byRef.size(); ++i) {
-        variantToWire(call->byRef[i], byRef[i], wrapObject);
+        variantToWire(call->byRef[i], byRef[i], wrap);
       }
     });
   }
@@ -395,9 +410,9 @@ class DispatchServer final : public proto::Dispatch::Server {
         throw;
       }
       items->Release();
-    }).then([context, e]() mutable {
+    }).then([context, e, wrap = wrap_]() mutable {
       auto list = context.getResults().initItems(static_cast<unsigned>(e->items.size()));
-      for (unsigned i = 0; i < e->items.size(); ++i) variantToWire(e->items[i], list[i], wrapObject);
+      for (unsigned i = 0; i < e->items.size(); ++i) variantToWire(e->items[i], list[i], wrap);
     });
   }
 
@@ -409,13 +424,26 @@ class DispatchServer final : public proto::Dispatch::Server {
     }).then([context, name]() mutable { context.getResults().setName(*name); });
   }
 
+  kj::Promise<void> advise(AdviseContext context) override {
+    auto params = context.getParams();
+    return adviseEvents(object_, className_, params.getSink(), params.getInterfaceId(),
+                        connection_->inbox, wrap_, connection_->logger)
+        .then([context](Advised advised) mutable {
+          auto results = context.getResults();
+          results.setConnection(kj::mv(advised.connection));
+          results.setInterfaceId(advised.interfaceId);
+          results.setInterfaceName(advised.interfaceName);
+        });
+  }
+
  public:
   // Makes the capability for an object a call returned (RPC thread).
   static capnp::Capability::Client wrapObject(const std::shared_ptr<ComObjectHandle>& handle,
-                                              bool dispatch) {
+                                              bool dispatch,
+                                              const std::shared_ptr<ComConnection>& connection) {
     auto native = std::dynamic_pointer_cast<NativeObject>(handle);
     if (dispatch && native->isDispatch()) {
-      return kj::heap<DispatchServer>(native, std::string("object"));
+      return kj::heap<DispatchServer>(native, std::string("object"), connection);
     }
     return kj::heap<HeldUnknown>(native);
   }
@@ -423,6 +451,8 @@ class DispatchServer final : public proto::Dispatch::Server {
  private:
   std::shared_ptr<NativeObject> object_;
   std::string className_;  // what the client asked for (ProgID/CLSID), or "object"
+  std::shared_ptr<ComConnection> connection_;
+  WrapComObject wrap_;  // objects in results and events become DispatchServers of connection_
 };
 
 // How the class is found: in the registry view of this host's bitness, or in a DLL file.
@@ -518,7 +548,21 @@ struct Activation {
 
 class ComHostWin32 final : public ComHost {
  public:
-  explicit ComHostWin32(std::shared_ptr<spdlog::logger> logger) : logger_(std::move(logger)) {}
+  explicit ComHostWin32(std::shared_ptr<spdlog::logger> logger)
+      : connection_(std::make_shared<ComConnection>()) {
+    connection_->logger = std::move(logger);
+    connection_->inbox = std::make_shared<LoopInbox>();
+    inboxServed_ = connection_->inbox->serve().eagerlyEvaluate([logger = connection_->logger](
+                                                                   kj::Exception&& exception) {
+      logger->error("COM event delivery stopped: {}", exception.getDescription().cStr());
+    });
+  }
+  ~ComHostWin32() noexcept override {
+    // The serving promise first (it refers to the inbox), then refuse what apartments post
+    // later: an event fired now is dropped and its apartment stops waiting.
+    inboxServed_ = nullptr;
+    connection_->inbox->close();
+  }
 
   kj::Promise<capnp::Capability::Client> create(const std::string& classId,
                                                 const std::string& path) override {
@@ -532,19 +576,21 @@ class ComHostWin32 final : public ComHost {
     auto activation = std::make_shared<Activation>();
     activation->classId = classId;
     activation->path = path;
-    auto logger = logger_;
+    auto logger = connection_->logger;
+    auto connection = connection_;
     auto apartment = apartment_;
     return apartment_->run([activation] { activation->run(); })
-        .then([activation, logger, apartment]() -> capnp::Capability::Client {
+        .then([activation, logger, apartment, connection]() -> capnp::Capability::Client {
           auto object = std::make_shared<NativeObject>(activation->dispatch, true, apartment);
           logger->info("created COM object {}{}", activation->classId,
                        activation->path.empty() ? std::string() : " from " + activation->path);
-          return kj::heap<DispatchServer>(std::move(object), activation->classId);
+          return kj::heap<DispatchServer>(std::move(object), activation->classId, connection);
         });
   }
 
  private:
-  std::shared_ptr<spdlog::logger> logger_;
+  std::shared_ptr<ComConnection> connection_;
+  kj::Maybe<kj::Promise<void>> inboxServed_;  // runs what the apartment posts (events)
   std::shared_ptr<StaThread> apartment_;  // started on the first create
 };
 
