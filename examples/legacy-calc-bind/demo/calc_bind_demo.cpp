@@ -1,8 +1,9 @@
 // legacy-calc-bind-demo: a 64-bit program calling the 32-bit legacy_calc library with no
 // component at all: the schema calc.capnp says how each C function is called, Host::bind does
-// the rest in a bitbridge-host32 (picked from the library's ELF header).
+// the rest in a bitbridge-host32 (picked from the library's ELF or PE header). The same source
+// is the Windows demo (legacy-calc-bind-demo.exe binding the 32-bit liblegacy_calc.dll).
 //
-//   legacy-calc-bind-demo [path/to/liblegacy_calc.so]
+//   legacy-calc-bind-demo [path/to/liblegacy_calc.so|.dll]
 //
 // Exits 1 if any answer is wrong, so the test suite runs it as it is.
 #include <cstdio>
@@ -14,7 +15,7 @@
 #include "calc.capnp.h"
 
 #ifndef LEGACY_CALC_LIBRARY
-#error "LEGACY_CALC_LIBRARY must be defined (path of the 32-bit liblegacy_calc.so)"
+#error "LEGACY_CALC_LIBRARY must be defined (path of the 32-bit liblegacy_calc.so or .dll)"
 #endif
 
 namespace {

@@ -20,7 +20,7 @@
 #include <kj/string.h>
 
 #include "image.capnp.h"
-#include "../../common/proc_status.h"
+#include "peak_memory.h"
 
 namespace {
 
@@ -72,7 +72,7 @@ class ImageImpl final : public shared_image::Image::Server {
     results.setWindows(windows);
     results.setWindowBytes(largest);
     results.setSeconds(seconds.count());
-    results.setPeakKiB(bitbridge_examples::procStatusKiB("VmHWM"));
+    results.setPeakKiB(bitbridge_examples::peakResidentKiB());
     return kj::READY_NOW;
   }
 

@@ -6,7 +6,7 @@
 // buffer window by window (a 32-bit process cannot map 1 GiB at once) and inverts every pixel
 // where it lies. The client then checks the result against a checksum computed while drawing.
 //
-//   shared-image-demo [--size WIDTHxHEIGHT] [path/to/libimage_component.so]
+//   shared-image-demo [--size WIDTHxHEIGHT] [path/to/libimage_component.so|.dll]
 //
 // Default size 16384x16384 (1 GiB of RGBA). Default component path: IMAGE_COMPONENT, the
 // stage path set by CMake.

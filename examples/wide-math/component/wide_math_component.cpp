@@ -3,18 +3,17 @@
 //
 // Lifetime: one WideMathImpl per activation; it holds no state.
 // Threading: created and called on the host's RPC thread only.
-#include <sys/mman.h>
-#include <unistd.h>
+#include <unistd.h>  // getpid: POSIX, and mingw-w64's unistd.h has it too
 
-#include <cerrno>
 #include <cstdint>
-#include <cstring>
 #include <limits>
+#include <string>
 
 #include <bitbridge/component.h>
 #include <kj/exception.h>
 #include <kj/string.h>
 
+#include "address_space.h"
 #include "wide_math.capnp.h"
 
 namespace {
@@ -59,15 +58,12 @@ class WideMathImpl final : public wide_math::WideMath::Server {
     if (bytes > std::numeric_limits<size_t>::max()) {
       fail("wide-math: cannot reserve ", bytes, " bytes in a ", kPointerBits, "-bit process");
     }
-    // PROT_NONE + MAP_NORESERVE: address space only, no memory committed, so this is cheap and
-    // safe to demonstrate with sizes far beyond RAM.
-    void* region = mmap(nullptr, static_cast<size_t>(bytes), PROT_NONE,
-                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (region == MAP_FAILED) {
-      int error = errno;
-      fail("wide-math: mmap of ", bytes, " bytes failed: ", strerror(error));
+    // Address space only, no memory committed, so this is cheap and safe to demonstrate with
+    // sizes far beyond RAM.
+    std::string why = wide_math_example::tryReserveAddressSpace(bytes);
+    if (!why.empty()) {
+      fail("wide-math: reserving ", bytes, " bytes failed: ", why);
     }
-    munmap(region, static_cast<size_t>(bytes));
     auto results = context.getResults();
     results.setReserved(bytes);
     results.setPointerBits(kPointerBits);

@@ -1,24 +1,25 @@
 // wide-math-demo: a 32-bit program offloading memory-hungry work to a 64-bit host.
 //
 // The 32-bit client keeps running as it is and moves just the piece that needs more than
-// 4 GiB of address space into the wide_math component, which the component's ELF header sends
-// to a private bitbridge-host64.
+// 4 GiB of address space into the wide_math component, which the component's header (ELF or
+// PE) sends to a private bitbridge-host64. The same source is the Windows demo
+// (wide-math-demo.exe -> libwide_math_component.dll in bitbridge-host64.exe).
 //
-//   wide-math-demo [path/to/libwide_math_component.so]
+//   wide-math-demo [path/to/libwide_math_component.so|.dll]
 //
-// Default component path: WIDE_MATH_COMPONENT, the stage path set by CMake.
-#include <sys/mman.h>
-#include <unistd.h>
+// Default component path: WIDE_MATH_COMPONENT, the stage path set by CMake. The answers that
+// do not depend on the machine are checked: exits 1 if any is wrong, so the test suite runs
+// it as it is.
+#include <unistd.h>  // getpid: POSIX, and mingw-w64's unistd.h has it too
 
-#include <cerrno>
 #include <cstdint>
 #include <cstdio>
-#include <cstring>
 #include <limits>
 #include <string>
 
 #include <bitbridge/host.h>
 
+#include "address_space.h"
 #include "wide_math.capnp.h"
 
 #ifndef WIDE_MATH_COMPONENT
@@ -35,24 +36,36 @@ std::string reserveHere(uint64_t bytes) {
     return "impossible: " + std::to_string(bytes) + " bytes do not fit a " +
            std::to_string(sizeof(size_t) * 8) + "-bit size_t";
   }
-  void* region = mmap(nullptr, static_cast<size_t>(bytes), PROT_NONE,
-                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (region == MAP_FAILED) {
-    return std::string("failed: mmap: ") + std::strerror(errno);
+  std::string why = wide_math_example::tryReserveAddressSpace(bytes);
+  return why.empty() ? std::string("ok") : "failed: " + why;
+}
+
+int failures = 0;
+
+/// Prints what was wrong, counts it; main() exits 1 if anything was.
+void check(bool ok, const char* what) {
+  if (!ok) {
+    std::printf("WRONG: %s\n", what);
+    ++failures;
   }
-  munmap(region, static_cast<size_t>(bytes));
-  return "ok";
 }
 
 void exercise(bitbridge::Host& host, wide_math::WideMath::Client math) {
   auto component = host.wait(math.infoRequest().send());
   std::printf("component: %u-bit in host pid %u\n", unsigned(component.getPointerBits()),
               unsigned(component.getHostPid()));
+  check(component.getPointerBits() == 64, "the component is 64-bit");
+  check(component.getHostPid() == host.pid(), "the component runs in the spawned host");
 
-  // 3 GiB is a real mmap that a 32-bit process cannot satisfy; 6 GiB cannot even be asked for.
+  // 3 GiB is a real reservation that a 32-bit process cannot satisfy (not checked: how much a
+  // 32-bit process gets depends on the OS); 6 GiB cannot even be asked for.
   for (uint64_t gib : {uint64_t{3}, uint64_t{6}}) {
+    std::string here = reserveHere(gib * kGiB);
     std::printf("client: reserve %llu GiB here: %s\n", static_cast<unsigned long long>(gib),
-                reserveHere(gib * kGiB).c_str());
+                here.c_str());
+    if (gib == 6 && sizeof(size_t) == 4) {
+      check(here.compare(0, 10, "impossible") == 0, "6 GiB do not fit a 32-bit size_t");
+    }
   }
   auto request = math.reserveRequest();
   request.setBytes(6 * kGiB);
@@ -60,6 +73,8 @@ void exercise(bitbridge::Host& host, wide_math::WideMath::Client math) {
   std::printf("host: reserve 6 GiB there: ok (%llu bytes in a %u-bit process)\n",
               static_cast<unsigned long long>(reserved.getReserved()),
               unsigned(reserved.getPointerBits()));
+  check(reserved.getReserved() == 6 * kGiB && reserved.getPointerBits() == 64,
+        "the host reserved 6 GiB in a 64-bit process");
 
   auto sum = math.sumOfSquaresRequest();
   constexpr unsigned kCount = 1000;
@@ -67,8 +82,10 @@ void exercise(bitbridge::Host& host, wide_math::WideMath::Client math) {
   for (unsigned i = 0; i < kCount; ++i) {
     values.set(i, i + 1.0);
   }
-  std::printf("host: sumOfSquares(1..%u) = %.0f\n", kCount,
-              host.wait(sum.send()).getSum());
+  double result = host.wait(sum.send()).getSum();
+  std::printf("host: sumOfSquares(1..%u) = %.0f\n", kCount, result);
+  // n(n + 1)(2n + 1) / 6, exact in a double at this size.
+  check(result == double(kCount) * (kCount + 1) * (2 * kCount + 1) / 6, "sumOfSquares");
 }
 
 }  // namespace
@@ -89,6 +106,11 @@ int main(int argc, char** argv) {
 
     host.shutdown();
     std::printf("host shut down\n");
+    if (failures != 0) {
+      std::printf("%d wrong answer(s)\n", failures);
+      return 1;
+    }
+    std::printf("all answers right\n");
     return 0;
   } catch (const std::exception& e) {  // bitbridge::Error too: its what() names cause and fix
     std::fprintf(stderr, "error: %s\n", e.what());
