@@ -174,7 +174,7 @@ class BITBRIDGE_API ComEventConnection {
   ComEventConnection() = default;
   /// Disconnects now: no event is delivered after this returns. Idempotent.
   void unadvise();
-  bool connected() const { return connection_.has_value(); }
+  bool connected() const { return connection_ != nullptr; }
   /// The event interface connected: "{IID}" and its name (the IID when it has no type info).
   const std::string& interfaceId() const { return interfaceId_; }
   const std::string& interfaceName() const { return interfaceName_; }
@@ -182,7 +182,9 @@ class BITBRIDGE_API ComEventConnection {
  private:
   friend class ComObject;
   Host* host_ = nullptr;
-  std::optional<capnp::Capability::Client> connection_;
+  // Held by pointer: Client's copy constructor takes a non-const reference, which clang will not
+  // pair with std::optional's const one (GCC lets it pass until a copy is made).
+  std::shared_ptr<capnp::Capability::Client> connection_;
   std::string interfaceId_;
   std::string interfaceName_;
 };

@@ -208,7 +208,7 @@ ComEventConnection ComObject::advise(ComEventHandler handler, const std::string&
   auto response = host_->wait(request.send());
   ComEventConnection connection;
   connection.host_ = host_;
-  connection.connection_ = response.getConnection();
+  connection.connection_ = std::make_shared<capnp::Capability::Client>(response.getConnection());
   connection.interfaceId_ = response.getInterfaceId();
   connection.interfaceName_ = response.getInterfaceName();
   return connection;
