@@ -116,11 +116,16 @@ explain_missing_dlls() {  # explain_missing_dlls PROGRAM
   } >&2
 }
 
-# Runs PROGRAM under Wine and returns its status, explaining a missing DLL. Not exec: the
-# explanation comes after. Signals that would have reached wine under exec are passed on.
-run_program() {
-  local child status=0
-  wine "$@" <&0 &
+# Runs PROGRAM under Wine once and returns its status, explaining a missing DLL. Not exec: the
+# explanation comes after. Signals that would have reached wine under exec are passed on. The
+# program's stdout goes through tee into $launch_log as well, so run_program can tell a launch
+# that Wine itself failed from a program that ran.
+run_once() {
+  local child status=0 fifo="$launch_log.fifo" copier
+  rm -f "$fifo" && mkfifo "$fifo"
+  tee "$launch_log" <"$fifo" &
+  copier=$!
+  wine "$@" <&0 >"$fifo" &
   child=$!
   trap 'kill -TERM "$child" 2>/dev/null' TERM INT HUP
   wait "$child" || status=$?
@@ -129,7 +134,33 @@ run_program() {
     wait "$child" || status=$?
   done
   trap - TERM INT HUP
+  wait "$copier" || true  # until every writer (a detached grandchild too) has closed the pipe
+  rm -f "$fifo"
   [ "$status" -eq 53 ] && explain_missing_dlls "$1"
+  return "$status"
+}
+
+# Under load Wine sometimes fails to create the process at all: its loader falls back to
+# start.exe, which prints "Application could not be started, ... ShellExecuteEx failed: Internal
+# error." and exits 1 without the program having run (seen once in ~15 000 test runs in CI). That
+# one message, and nothing else, is retried twice; every other status and output is the program's.
+run_program() {
+  local status attempt
+  launch_log=$(mktemp "${TMPDIR:-/tmp}/wine-run.XXXXXX")  # global: the EXIT trap removes it
+  trap 'rm -f "$launch_log" "$launch_log.fifo"' EXIT
+  for attempt in 1 2 3; do
+    status=0
+    run_once "$@" || status=$?
+    if [ "$status" -eq 1 ] && [ "$(wc -c <"$launch_log")" -lt 400 ] &&
+       grep -q '^ShellExecuteEx failed: Internal error' "$launch_log" &&
+       grep -q '^Application could not be started' "$launch_log" && [ "$attempt" -lt 3 ]; then
+      echo "wine-run: Wine failed to start $1 (ShellExecuteEx: Internal error); starting it again" >&2
+      sleep 1
+      continue
+    fi
+    break
+  done
+  rm -f "$launch_log"
   return "$status"
 }
 
