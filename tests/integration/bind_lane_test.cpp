@@ -137,6 +137,35 @@ TEST_P(BindLane, CallsStayInOrderAcrossLaneAndRpc) {
   for (int32_t i = 0; i < expected; ++i) EXPECT_EQ(got[i], i) << "call " << i << " out of order";
 }
 
+// Requests are built ahead and sent in another order, by both paths: they run in the order
+// they were sent. The lane's fast path is taken in send() itself, so a lane call sent right
+// after an RPC call that has not reached the host yet must still wait for it.
+TEST_P(BindLane, RequestsRunInTheOrderTheyAreSentNotBuilt) {
+  start();
+  auto laneFirstBuilt = lib->appendRequest();
+  laneFirstBuilt.setV(1);
+  auto rpcBuiltSecond = lib->appendByRpcRequest();
+  rpcBuiltSecond.setV(0);
+  std::vector<kj::Promise<void>> calls;
+  calls.push_back(rpcBuiltSecond.send().ignoreResult());  // not yet at the host
+  calls.push_back(laneFirstBuilt.send().ignoreResult());  // must come after it
+  for (int32_t v = 2; v < 6; ++v) {  // then lane calls back to back, the last few fast again
+    auto request = lib->appendRequest();
+    request.setV(v);
+    calls.push_back(request.send().ignoreResult());
+  }
+  for (auto& call : calls) wait(kj::mv(call));
+  auto again = lib->appendRequest();
+  again.setV(6);
+  wait(again.send());
+  auto log = lib->logRequest();
+  log.setN(7);
+  auto logResponse = wait(log.send());
+  auto got = logResponse.getOut();
+  ASSERT_EQ(got.size(), 7u);
+  for (int32_t i = 0; i < 7; ++i) EXPECT_EQ(got[i], i) << "call " << i << " out of order";
+}
+
 TEST_P(BindLane, ALibraryThatIsNotThreadSafeSeesOneCallAtATime) {
   start();
   // Two objects of the same library: their calls are not ordered against each other, so the

@@ -135,7 +135,7 @@ kj::Promise<void> ClientLane::answered() {
   return branch;
 }
 
-void ClientLane::take(capnp::AnyPointer::Builder results) {
+kj::ArrayPtr<const capnp::word> ClientLane::takeAnswer() {
   KJ_REQUIRE(outstanding_ && arrived(), "fast lane: no answer to take");
   outstanding_ = false;
   arrival_ = nullptr;
@@ -155,8 +155,11 @@ void ClientLane::take(capnp::AnyPointer::Builder results) {
     throwAsKj(Error(ErrorKind::MalformedPeer, hostLabel_ + " answered a fast-lane call with "
                                                   "status " + std::to_string(status)));
   }
-  capnp::FlatArrayMessageReader reader(
-      kj::arrayPtr(reinterpret_cast<const capnp::word*>(resultArea_), bytes / 8));
+  return kj::arrayPtr(reinterpret_cast<const capnp::word*>(resultArea_), bytes / 8);
+}
+
+void ClientLane::take(capnp::AnyPointer::Builder results) {
+  capnp::FlatArrayMessageReader reader(takeAnswer());
   results.set(reader.getRoot<capnp::AnyPointer>());
 }
 

@@ -62,8 +62,11 @@ class ClientLane {
   bool spin();
   /// Resolves when the answer to the posted call is there (or rejects: the host is gone).
   kj::Promise<void> answered();
-  /// Copies the answer into `results`, or throws the host's error (a kj::Exception carrying
-  /// the encoded Error); the slot is idle afterwards. Requires the answer to be there.
+  /// The answer as a flat message (segment table, then segments) in the slot's results area,
+  /// valid until the next post(); or throws the host's error (a kj::Exception carrying the
+  /// encoded Error). The slot is idle afterwards. Requires the answer to be there.
+  kj::ArrayPtr<const capnp::word> takeAnswer();
+  /// takeAnswer(), copied into `results`.
   void take(capnp::AnyPointer::Builder results);
 
   /// The host died or was killed (Host's death report, or the Host stopping): a waiting call

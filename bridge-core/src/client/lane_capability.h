@@ -8,7 +8,10 @@
 // lane call waits until every earlier RPC call on this object has returned (the host runs it
 // on another thread, so RPC's ordering alone would not hold); an RPC call waits for earlier
 // lane calls still in flight. Back-to-back lane calls with nothing pending take the fast path:
-// no bookkeeping at all.
+// no bookkeeping at all: they are made right in the request's send() by a ClientHook of our own
+// (LaneClient), so the application's typed call costs one small message, the slot's round trip
+// and a ready promise, not a Cap'n Proto local call (deferred dispatch, call context, pipeline,
+// response message); the server object (LaneCapability) handles everything that must wait.
 //
 // Thread: the Runtime's thread. Lifetime: owned by its capability; it shares the ClientLane
 // with the Host, whose capabilities must not outlive it anyway.

@@ -1,8 +1,10 @@
 // lane_thread.h
 #include "host/bind/lane_thread.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <optional>
 
 #include <capnp/message.h>
 #include <capnp/serialize.h>
@@ -22,6 +24,10 @@ constexpr auto kYieldAfter = std::chrono::microseconds(10);
 // A sleeping lane thread looks at its stop flag at least this often (belt and braces: the
 // destructor wakes it anyway).
 constexpr auto kSleepSlice = std::chrono::microseconds(1000000);
+// The results' reused first segment, at most this big (and no bigger than the results area):
+// 64 KiB holds a scalar's results and an array of 8000 doubles without an allocation (and the
+// zeroing calloc does); larger results spill into segments of their own.
+constexpr size_t kResultScratchMaxWords = (64u << 10) / sizeof(capnp::word);
 
 Error badSlot(const std::string& what) {
   return Error(ErrorKind::MalformedPeer, "fast lane: " + what,
@@ -71,6 +77,9 @@ LaneThread::LaneThread(std::shared_ptr<BulkSegment> segment,
   paramArea_ = view_.data() + kLaneAreasOffset;
   resultArea_ = paramArea_ + paramBytes_;
   params_ = kj::heapArray<capnp::word>(paramBytes_ / sizeof(capnp::word));
+  resultScratch_ = kj::heapArray<capnp::word>(
+      std::min<size_t>(kResultScratchMaxWords, resultBytes_ / sizeof(capnp::word)));
+  std::memset(resultScratch_.begin(), 0, resultScratch_.size() * sizeof(capnp::word));
   // What was last answered, read here rather than on the thread: a call posted before the
   // thread runs must count as new.
   uint32_t answered = control_->reply.load(std::memory_order_acquire);
@@ -93,7 +102,10 @@ bool LaneThread::stopOrAbandon() {
 
 uint32_t LaneThread::add(capnp::Capability::Client keep, LaneTarget& target) {
   std::lock_guard<std::mutex> lock(bindingsMutex_);
-  bindings_.push_back(Entry{kj::mv(keep), &target});
+  auto methods = target.laneSchema().getMethods();
+  std::vector<capnp::InterfaceSchema::Method> table;
+  for (auto method : methods) table.push_back(method);
+  bindings_.push_back(Entry{kj::mv(keep), &target, std::move(table)});
   return static_cast<uint32_t>(bindings_.size());
 }
 
@@ -157,14 +169,18 @@ void LaneThread::serve() {
                     "holds " + std::to_string(paramBytes_ / sizeof(capnp::word)));
     }
     LaneTarget* target = nullptr;
+    std::optional<capnp::InterfaceSchema::Method> schemaMethod;  // a copy: small, no lifetime
     {
       std::lock_guard<std::mutex> lock(bindingsMutex_);
       if (binding == 0 || binding > bindings_.size()) {
         throw badSlot("no library is bound to this lane under id " + std::to_string(binding));
       }
       target = bindings_[binding - 1].target;
+      if (method < bindings_[binding - 1].methods.size()) {
+        schemaMethod = bindings_[binding - 1].methods[method];
+      }
     }
-    if (!target->laneCallable(method)) {
+    if (!schemaMethod || !target->laneCallable(method)) {
       throw badSlot("method " + std::to_string(method) + " of " + target->lanePath() +
                     " cannot be called through the lane");
     }
@@ -174,11 +190,10 @@ void LaneThread::serve() {
     capnp::ReaderOptions options;
     options.traversalLimitInWords = words * 2 + 64;  // the message itself, plus a little slack
     capnp::SegmentArrayMessageReader reader(kj::arrayPtr(segments, 1), options);
-    auto schemaMethod = target->laneSchema().getMethods()[method];
-    auto params = reader.getRoot<capnp::DynamicStruct>(schemaMethod.getParamType());
-    capnp::MallocMessageBuilder results(256);
+    auto params = reader.getRoot<capnp::DynamicStruct>(schemaMethod->getParamType());
+    capnp::MallocMessageBuilder results(resultScratch_);
     target->laneCall(method, params,
-                     results.initRoot<capnp::DynamicStruct>(schemaMethod.getResultType()));
+                     results.initRoot<capnp::DynamicStruct>(schemaMethod->getResultType()));
 
     auto output = results.getSegmentsForOutput();
     size_t tableWords = output.size() / 2 + 1;
@@ -186,7 +201,7 @@ void LaneThread::serve() {
     for (auto segment : output) totalWords += segment.size();
     if (totalWords * sizeof(capnp::word) > resultBytes_) {
       throw Error(ErrorKind::Overloaded,
-                  "fast lane: the results of method " + std::string(schemaMethod.getProto().getName()) +
+                  "fast lane: the results of method " + std::string(schemaMethod->getProto().getName()) +
                       " take " + std::to_string(totalWords * sizeof(capnp::word)) +
                       " bytes; the lane's results area holds " + std::to_string(resultBytes_) +
                       " (the call itself was made)",

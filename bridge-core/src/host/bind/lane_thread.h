@@ -30,6 +30,7 @@
 #include <vector>
 
 #include <capnp/capability.h>
+#include <capnp/schema.h>
 #include <kj/array.h>
 #include <spdlog/logger.h>
 
@@ -79,10 +80,16 @@ class LaneThread {
   uint32_t paramBytes_;   // private copies of the validated header
   uint32_t resultBytes_;
   kj::Array<capnp::word> params_;  // the params copied out of the slot (lane thread only)
+  // The results' first segment, reused call after call: zero between calls (the builder zeroes
+  // what it used when it is destroyed). Lane thread only.
+  kj::Array<capnp::word> resultScratch_;
 
   struct Entry {
     capnp::Capability::Client keep;
     LaneTarget* target;
+    // Each method's param and result structs, looked up once (capnp::Schema lookups are
+    // not free on a path of a microsecond); indexed like the interface's methods.
+    std::vector<capnp::InterfaceSchema::Method> methods;
   };
   std::mutex bindingsMutex_;
   std::vector<Entry> bindings_;  // id - 1; guarded by bindingsMutex_
