@@ -101,10 +101,38 @@ class ParsedSchema {
   capnp::ParsedSchema file_;
 };
 
+// `bitbridge import-header HEADER --library LIBRARY -o OUT`: a draft checked against the library.
+ToolRun draftFor(const std::string& header, const std::string& library, const std::string& out) {
+  return importHeader(shellQuote(header) + " --library " + shellQuote(library) + " -o " + shellQuote(out));
+}
+
+// A drafted schema (compiled by the test first) bound as it is in a host spawned for `library`,
+// as a client would use it. Declaration order is construction order: runtime before host.
+class BoundDraft {
+ public:
+  BoundDraft(const std::string& dir, const std::string& file, const std::string& library)
+      : schema(dir, file), host(Host::spawn(runtime, optionsFor(library))), library_(library) {}
+  capnp::DynamicCapability::Client bind(const char* interfaceName) {
+    auto iface = schema.interface(interfaceName);
+    return host.bindAny(library_, iface).castAs<capnp::DynamicCapability>(iface);
+  }
+
+  ParsedSchema schema;
+  Runtime runtime;
+  Host host;
+
+ private:
+  static HostOptions optionsFor(const std::string& library) {
+    HostOptions options;
+    options.legacyLibrary = library;  // its bitness picks the host
+    return options;
+  }
+  std::string library_;
+};
+
 TEST(ImportHeader, LegacyCalcDraftBindsThe32BitLibrary) {
   TempDir dir("bitbridge-import-header");
-  ToolRun drafted = importHeader(shellQuote(LEGACY_CALC_HEADER) + " --library " + shellQuote(CALC_LIBRARY) + " -o " +
-                             shellQuote(dir / "calc.capnp"));
+  ToolRun drafted = draftFor(LEGACY_CALC_HEADER, CALC_LIBRARY, dir / "calc.capnp");
   ASSERT_EQ(drafted.status, 0) << drafted.output;
   EXPECT_NE(drafted.output.find("loaded by bitbridge-host32"), std::string::npos) << drafted.output;
   std::string text = readFile(dir / "calc.capnp");
@@ -116,19 +144,14 @@ TEST(ImportHeader, LegacyCalcDraftBindsThe32BitLibrary) {
   ASSERT_EQ(compiled.status, 0) << compiled.output;
 
   // A rerun drafts the same bytes (ids and ordinals included): it can live in version control.
-  ToolRun again = importHeader(shellQuote(LEGACY_CALC_HEADER) + " --library " + shellQuote(CALC_LIBRARY) + " -o " +
-                           shellQuote(dir / "again.capnp"));
+  ToolRun again = draftFor(LEGACY_CALC_HEADER, CALC_LIBRARY, dir / "again.capnp");
   ASSERT_EQ(again.status, 0) << again.output;
   EXPECT_EQ(readFile(dir / "again.capnp"), text);
 
   // The defaults are what legacy_calc needs: bind the drafted schema as it is.
-  ParsedSchema schema(dir.str(), "calc.capnp");
-  Runtime runtime;
-  HostOptions options;
-  options.legacyLibrary = CALC_LIBRARY;  // 32-bit: bitbridge-host32
-  Host host = Host::spawn(runtime, options);
-  auto calc = host.bindAny(CALC_LIBRARY, schema.interface("LegacyCalc"))
-                  .castAs<capnp::DynamicCapability>(schema.interface("LegacyCalc"));
+  BoundDraft bound(dir.str(), "calc.capnp", CALC_LIBRARY);  // 32-bit: bitbridge-host32
+  Host& host = bound.host;
+  auto calc = bound.bind("LegacyCalc");
   {
     auto open = calc.newRequest("calcOpen");
     open.set("name", "drafted");
@@ -188,8 +211,7 @@ TEST(ImportHeader, StructsAndHandlesDraftedFromAHeaderBindAsDrafted) {
             "int64_t bt_counter_add(bt_counter* c, int64_t by);\n"
             "void bt_counter_free(bt_counter* c);\n");
   const std::string library = std::string(TEST_COMPONENTS_DIR_X86) + "/libbind_test_lib.so";
-  ToolRun drafted = importHeader(shellQuote(dir / "bt.h") + " --library " + shellQuote(library) + " -o " +
-                                 shellQuote(dir / "bt.capnp"));
+  ToolRun drafted = draftFor(dir / "bt.h", library, dir / "bt.capnp");
   ASSERT_EQ(drafted.status, 0) << drafted.output;
   std::string text = readFile(dir / "bt.capnp");
   EXPECT_NE(text.find("name @1 :Text $C.array(16);"), std::string::npos) << text;
@@ -197,12 +219,9 @@ TEST(ImportHeader, StructsAndHandlesDraftedFromAHeaderBindAsDrafted) {
   EXPECT_NE(text.find("c :UInt64 $C.handle(\"bt_counter\") $C.releases"), std::string::npos) << text;
   ASSERT_EQ(capnpCompile(dir / "bt.capnp").status, 0);
 
-  ParsedSchema schema(dir.str(), "bt.capnp");
-  Runtime runtime;
-  HostOptions options;
-  options.legacyLibrary = library;
-  Host host = Host::spawn(runtime, options);
-  auto bt = host.bindAny(library, schema.interface("Bt")).castAs<capnp::DynamicCapability>(schema.interface("Bt"));
+  BoundDraft bound(dir.str(), "bt.capnp", library);
+  Host& host = bound.host;
+  auto bt = bound.bind("Bt");
 
   auto sum = bt.newRequest("btPointSum");
   auto p = sum.init("p").as<capnp::DynamicStruct>();
@@ -302,8 +321,7 @@ TEST(ImportHeader, CallbacksDraftedFromAHeaderBindAsDrafted) {
             "void cb_clear_handler(void);\n"
             "int32_t cb_fire(int32_t event);\n");
   const std::string library = std::string(TEST_COMPONENTS_DIR_X86) + "/libbind_callback_lib.so";
-  ToolRun drafted = importHeader(shellQuote(dir / "cb.h") + " --library " + shellQuote(library) + " -o " +
-                                 shellQuote(dir / "cb.capnp"));
+  ToolRun drafted = draftFor(dir / "cb.h", library, dir / "cb.capnp");
   ASSERT_EQ(drafted.status, 0) << drafted.output;
   std::string text = readFile(dir / "cb.capnp");
   EXPECT_EQ(text.find("# NOT BOUND("), std::string::npos) << text;
@@ -318,13 +336,10 @@ TEST(ImportHeader, CallbacksDraftedFromAHeaderBindAsDrafted) {
   ToolRun compiled = capnpCompile(dir / "cb.capnp");
   ASSERT_EQ(compiled.status, 0) << compiled.output;
 
-  ParsedSchema schema(dir.str(), "cb.capnp");
-  Runtime runtime;
-  HostOptions options;
-  options.legacyLibrary = library;
-  Host host = Host::spawn(runtime, options);
-  auto iface = schema.interface("Cb");
-  auto cb = host.bindAny(library, iface).castAs<capnp::DynamicCapability>(iface);
+  BoundDraft bound(dir.str(), "cb.capnp", library);
+  Host& host = bound.host;
+  auto iface = bound.schema.interface("Cb");
+  auto cb = bound.bind("Cb");
   auto param = [&](const char* method, const char* name) {
     return iface.getMethodByName(method).getParamType().getFieldByName(name).getType().asInterface();
   };
@@ -365,7 +380,7 @@ TEST(ImportHeader, CallbacksDraftedFromAHeaderBindAsDrafted) {
 TEST(ImportHeader, ZlibHeaderDrivesTheSystems32BitZlib) {
   TempDir dir("bitbridge-import-header");
   const std::string libz = "/lib/i386-linux-gnu/libz.so.1";
-  ToolRun drafted = importHeader(shellQuote(ZLIB_HEADER) + " --library " + libz + " -o " + shellQuote(dir / "zlib.capnp"));
+  ToolRun drafted = draftFor(ZLIB_HEADER, libz, dir / "zlib.capnp");
   ASSERT_EQ(drafted.status, 0) << drafted.output;
   std::string text = readFile(dir / "zlib.capnp");
   // Callback types are drafted as interfaces (a pointer the client cannot follow as a number,
@@ -393,12 +408,9 @@ TEST(ImportHeader, ZlibHeaderDrivesTheSystems32BitZlib) {
   ToolRun compiled = capnpCompile(dir / "zlib.capnp");
   ASSERT_EQ(compiled.status, 0) << compiled.output;
 
-  ParsedSchema schema(dir.str(), "zlib.capnp");
-  Runtime runtime;
-  HostOptions options;
-  options.legacyLibrary = libz;
-  Host host = Host::spawn(runtime, options);
-  auto zlib = host.bindAny(libz, schema.interface("Zlib")).castAs<capnp::DynamicCapability>(schema.interface("Zlib"));
+  BoundDraft bound(dir.str(), "zlib.capnp", libz);
+  Host& host = bound.host;
+  auto zlib = bound.bind("Zlib");
   {
     std::string version = host.wait(zlib.newRequest("zlibVersion").send()).get("result").as<capnp::Text>().cStr();
     EXPECT_EQ(version.substr(0, 2), "1.");
