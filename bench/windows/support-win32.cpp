@@ -24,6 +24,9 @@ std::string echoPeerExecutable(Arch arch) {
 std::string benchComponent(Arch arch) {
   return windowsPath(arch == Arch::x86 ? WINBENCH_COMPONENT_X86 : WINBENCH_COMPONENT_X86_64);
 }
+std::string bindBenchLibrary(Arch arch) {
+  return windowsPath(arch == Arch::x86 ? WINBENCH_BIND_LIB_X86 : WINBENCH_BIND_LIB_X86_64);
+}
 std::string hostExecutable(Arch arch) {
   return windowsPath(std::string(WINBENCH_STAGE_DIR) + "/bin/" + archDir(arch) +
                      (arch == Arch::x86 ? "/bitbridge-host32.exe" : "/bitbridge-host64.exe"));

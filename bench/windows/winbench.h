@@ -28,6 +28,7 @@ namespace bitbridge::bench::win {
 /// bench is not installed, like the Linux one).
 std::string echoPeerExecutable(Arch arch);
 std::string benchComponent(Arch arch);
+std::string bindBenchLibrary(Arch arch);
 std::string hostExecutable(Arch arch);
 std::string winbenchExecutable(Arch arch);
 
@@ -77,6 +78,8 @@ CaseResult spawnEcho(const Settings& settings, Arch peer);
 CaseResult comInvoke(const Settings& settings, Arch server);
 CaseResult bitbridgeCall(const Settings& settings, Arch host);
 CaseResult bitbridgeColdStart(const Settings& settings, Arch host);
+/// bind_bench_lib's bb_add bound from its schema (Host::bind), by RPC or through the fast lane.
+CaseResult boundAdd(const Settings& settings, Arch host, bool fastLane);
 
 /// Every Windows case in run order.
 const std::vector<Case>& windowsCases();

@@ -50,6 +50,13 @@ const std::vector<Case>& windowsCases() {
        [](const Settings& s) { return bitbridgeCall(s, Arch::x86); }},
       {"win_bitbridge_32to64", "bitbridge null call, 32-bit client -> bitbridge-host64.exe",
        Arch::x86, [](const Settings& s) { return bitbridgeCall(s, Arch::x86_64); }},
+      {"win_bind_rpc_64to32", "bb_add of bind_bench_lib.dll bound from its schema "
+       "(Host::bind), by RPC, 64-bit client -> bitbridge-host32.exe (baseline of the lane)",
+       Arch::x86_64, [](const Settings& s) { return boundAdd(s, Arch::x86, false); }},
+      {"win_bind_lane_64to32", "the same call through the fast lane (HostOptions::fastLane)",
+       Arch::x86_64, [](const Settings& s) { return boundAdd(s, Arch::x86, true); }},
+      {"win_bind_lane_32to64", "the same, 32-bit client -> bitbridge-host64.exe", Arch::x86,
+       [](const Settings& s) { return boundAdd(s, Arch::x86_64, true); }},
       {"win_spawn_echo_64to32", "CreateProcess of the 32-bit echo peer -> pipe connected -> "
        "first reply (baseline of win_cold_start_64to32)", Arch::x86_64,
        [](const Settings& s) { return spawnEcho(s, Arch::x86); }},
@@ -220,6 +227,14 @@ std::vector<Ratio> windowsRatios(const std::vector<NamedResult>& results) {
                     quotient(p50("win_com_invoke_64to32"), p50("win_pipe_raw_64to32")), "x", "", 0});
   ratios.push_back({"win_pipe_iocp_vs_raw_p50", "win_pipe_iocp_64to32 p50 / win_pipe_raw_64to32 p50",
                     quotient(p50("win_pipe_iocp_64to32"), p50("win_pipe_raw_64to32")), "x", "", 0});
+  // The fast lane against the same bound call by RPC and against the raw pipe (issue 19).
+  ratios.push_back({"win_lane_vs_rpc_p50", "win_bind_lane_64to32 p50 / win_bind_rpc_64to32 p50",
+                    quotient(p50("win_bind_lane_64to32"), p50("win_bind_rpc_64to32")), "x", "", 0});
+  ratios.push_back({"win_lane_vs_pipe_p50", "win_bind_lane_64to32 p50 / win_pipe_raw_64to32 p50",
+                    quotient(p50("win_bind_lane_64to32"), p50("win_pipe_raw_64to32")), "x", "", 0});
+  ratios.push_back({"win_lane_vs_pipe_32to64_p50",
+                    "win_bind_lane_32to64 p50 / win_pipe_raw_32to64 p50",
+                    quotient(p50("win_bind_lane_32to64"), p50("win_pipe_raw_32to64")), "x", "", 0});
   auto cold = p50("win_cold_start_64to32");
   ratios.push_back({"win_cold_start_p50_ms", "win_cold_start_64to32 p50",
                     cold ? std::optional<double>(*cold / 1000.0) : std::nullopt, "ms", "", 0});

@@ -1,21 +1,19 @@
 /* bind_lane_lib: a plain C library for the fast-lane tests (integration/bind_lane_test.cpp,
  * schema bind_lane.capnp). It records what the tests cannot see from outside: which thread ran a
  * call, the order calls arrived in, and how many calls were inside it at once. Not thread-safe
- * on purpose (no $C.calls(pool)): bitbridge must never run two of its calls at once. Linux. */
-#define _GNU_SOURCE
-#include <errno.h>
+ * on purpose (no $C.calls(pool)): bitbridge must never run two of its calls at once. Built for
+ * Linux and Windows: the three platform calls are in bind_lane_lib-posix.c / -win32.c. */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/syscall.h>
-#include <time.h>
-#include <unistd.h>
+
+#include "bind_lane_lib_platform.h"
 
 int32_t bl_add(int32_t a, int32_t b) { return a + b; }
 void bl_nothing(void) {}
 int32_t bl_pointer_bits(void) { return (int32_t)(sizeof(void*) * 8); }
 
-int64_t bl_thread_id(void) { return (int64_t)syscall(SYS_gettid); }
+int64_t bl_thread_id(void) { return bl_platform_thread_id(); }
 int64_t bl_thread_id_p(const void* unused) {
   (void)unused;
   return bl_thread_id();
@@ -40,10 +38,7 @@ void bl_log(int32_t* out, int32_t n) {
  * around a sleep, as a library that keeps global state would. */
 static volatile int32_t now_inside;
 static int32_t max_inside;
-static void sleep_ms(int32_t ms) {
-  struct timespec t = {ms / 1000, (long)(ms % 1000) * 1000000L};
-  nanosleep(&t, NULL);
-}
+static void sleep_ms(int32_t ms) { bl_platform_sleep_ms(ms); }
 int32_t bl_inside(int32_t ms) {
   int32_t mine = ++now_inside;
   if (mine > max_inside) max_inside = mine;
@@ -65,7 +60,7 @@ int32_t bl_greet(const char* name, char* out, int32_t cap) {
   return (int32_t)snprintf(out, (size_t)cap, "hello, %s", name);
 }
 int32_t bl_fail_with(int32_t code) {
-  errno = code;
+  bl_platform_set_last_error(code);
   return -1;
 }
 int32_t bl_sleep_ms(int32_t ms) {

@@ -94,6 +94,8 @@ void run(const uint8_t* input, size_t size) {
     std::memcpy(view.data() + kLaneAreasOffset, input + 64, area);
   }
   auto* control = &reinterpret_cast<LaneSlotLayout*>(view.data())->control;
+  LaneDoorbell requestBell(control->request, segment->name(), "request",
+                           LaneDoorbell::End::Client);
   ReadingTarget target;
   std::unique_ptr<LaneThread> lane;
   try {
@@ -112,7 +114,7 @@ void run(const uint8_t* input, size_t size) {
     uint32_t seq = static_cast<uint32_t>(i + 1);
     control->request.store(seq, std::memory_order_release);
     std::atomic_thread_fence(std::memory_order_seq_cst);
-    if (control->hostParked.load() != 0) laneWake(control->request);
+    if (control->hostParked.load() != 0) requestBell.wake();
     auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
     while (control->reply.load(std::memory_order_acquire) != seq) {
       if (std::chrono::steady_clock::now() > until) violated("the lane stopped answering", seq);

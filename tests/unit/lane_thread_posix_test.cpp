@@ -51,6 +51,8 @@ class LaneThreadTest : public ::testing::Test {
     view = segment->view(0, laneSlotBytes(kArea, kArea), "test");
     slot = reinterpret_cast<LaneSlotLayout*>(view.data());
     writeHeader(kArea, kArea);
+    requestBell = std::make_unique<LaneDoorbell>(slot->control.request, segment->name(),
+                                                 "request", LaneDoorbell::End::Client);
   }
   void writeHeader(uint32_t paramBytes, uint32_t resultBytes) {
     LaneHeader header{};
@@ -75,7 +77,7 @@ class LaneThreadTest : public ::testing::Test {
     uint32_t seq = ++seq_;
     control.request.store(seq, std::memory_order_release);
     std::atomic_thread_fence(std::memory_order_seq_cst);
-    if (control.hostParked.load() != 0) laneWake(control.request);
+    if (control.hostParked.load() != 0) requestBell->wake();
     auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
     while (control.reply.load(std::memory_order_acquire) != seq) {
       if (std::chrono::steady_clock::now() > until) return false;
@@ -104,6 +106,7 @@ class LaneThreadTest : public ::testing::Test {
 
   std::shared_ptr<spdlog::logger> logger = std::make_shared<spdlog::logger>("lane-test");
   std::shared_ptr<BulkSegment> segment;
+  std::unique_ptr<LaneDoorbell> requestBell;  // the client's end, as ClientLane has it
   BulkView view;
   LaneSlotLayout* slot;
   FakeTarget target;
@@ -151,7 +154,7 @@ TEST_F(LaneThreadTest, CallsPostedFasterThanAnsweredDoNotHurtIt) {
   control.paramWords = 1;
   for (int i = 0; i < 10000; ++i) {
     control.request.store(++seq_, std::memory_order_release);
-    if (control.hostParked.load() != 0) laneWake(control.request);
+    if (control.hostParked.load() != 0) requestBell->wake();
   }
   ASSERT_TRUE(goodCall());  // the lane answers the latest call it sees
   expectAnswered();

@@ -40,6 +40,11 @@ ClientLane::ClientLane(std::shared_ptr<BulkSegment> segment, uint32_t areaBytes,
   header.creatorPointerBits = static_cast<uint8_t>(sizeof(void*) * 8);
   std::memcpy(&slot->header, &header, sizeof header);  // the rest of the segment is zero
   control_ = &slot->control;
+  // Before the host sees the segment (Host::bind sends its id later): it opens these.
+  requestBell_ = std::make_unique<LaneDoorbell>(control_->request, segment_->name(), "request",
+                                                LaneDoorbell::End::Client);
+  replyBell_ = std::make_unique<LaneDoorbell>(control_->reply, segment_->name(), "reply",
+                                              LaneDoorbell::End::Client);
   paramArea_ = reinterpret_cast<capnp::word*>(view_.data() + kLaneAreasOffset);
   resultArea_ = view_.data() + kLaneAreasOffset + areaBytes;
 }
@@ -50,7 +55,7 @@ ClientLane::~ClientLane() {
     stopping_ = true;
   }
   wake_.notify_one();
-  laneWake(control_->reply);
+  replyBell_->wake();
   if (waiter_.joinable()) waiter_.join();
 }
 
@@ -104,7 +109,7 @@ bool ClientLane::post(uint32_t binding, uint16_t method, capnp::AnyPointer::Read
   // Publish, fence, then wake the host's lane thread if it sleeps (lane_layout.h).
   control_->request.store(seq_, std::memory_order_release);
   std::atomic_thread_fence(std::memory_order_seq_cst);
-  if (control_->hostParked.load(std::memory_order_relaxed) != 0) laneWake(control_->request);
+  if (control_->hostParked.load(std::memory_order_relaxed) != 0) requestBell_->wake();
   return true;
 }
 
@@ -165,7 +170,7 @@ void ClientLane::take(capnp::AnyPointer::Builder results) {
 
 void ClientLane::hostGone() {
   gone_.store(true);
-  laneWake(control_->reply);
+  replyBell_->wake();
   { std::lock_guard<std::mutex> lock(mutex_); }  // orders gone_ before the waiter's check
   wake_.notify_one();
 }
@@ -198,7 +203,7 @@ void ClientLane::waiterLoop() {
       control_->clientParked.store(1, std::memory_order_relaxed);
       std::atomic_thread_fence(std::memory_order_seq_cst);
       if (control_->reply.load(std::memory_order_acquire) == now && !gone_.load()) {
-        laneSleep(control_->reply, now, kWaiterSlice);
+        replyBell_->sleep(now, kWaiterSlice);
       }
       control_->clientParked.store(0, std::memory_order_relaxed);
     }

@@ -31,6 +31,7 @@
 #include <kj/async.h>
 
 #include "bitbridge/bulk.h"
+#include "common/transport/lane_wait.h"
 #include "wire/lane_layout.h"
 
 namespace bitbridge {
@@ -85,6 +86,8 @@ class ClientLane {
   BulkView view_;
   std::string hostLabel_;
   LaneControl* control_;
+  std::unique_ptr<LaneDoorbell> requestBell_;  // rung for the host's lane thread
+  std::unique_ptr<LaneDoorbell> replyBell_;    // the waiter thread sleeps on it
   capnp::word* paramArea_;
   const kj::byte* resultArea_;
   uint32_t areaBytes_;

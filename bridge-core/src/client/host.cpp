@@ -22,7 +22,6 @@
 #include "common/bulk/bulk_segment.h"
 #include "common/fresh_timer.h"
 #include "common/logging.h"
-#include "common/transport/lane_wait.h"
 #include "wire/rpc_limits.h"
 
 namespace bitbridge {
@@ -126,10 +125,6 @@ Host& Host::operator=(Host&&) noexcept = default;
 Host::~Host() = default;
 
 Host Host::open(Runtime& runtime, HostOptions options, ReachHost reach) {
-  if (options.fastLane && !laneSupported()) {
-    throw Error(ErrorKind::Unimplemented, "HostOptions::fastLane is not implemented on Windows",
-                "leave HostOptions::fastLane off: bound calls then use RPC");
-  }
   auto process = reach(runtime, options);  // makes the paths in `options` absolute
   return Host(std::make_unique<Impl>(runtime, std::move(options), std::move(process)));
 }

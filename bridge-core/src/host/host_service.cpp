@@ -16,7 +16,6 @@
 #include "common/fresh_timer.h"
 #include "common/process/child_process.h"
 #include "common/transport/handshake.h"
-#include "common/transport/lane_wait.h"
 #include "common/transport/shm_stream.h"
 #include "host/abort_logging_stream.h"
 #include "host/bind/bind_schema.h"
@@ -183,10 +182,6 @@ kj::Promise<void> HostService::bind(BindContext context) {
     auto results = context.getResults();
     uint64_t laneSegment = params.getLaneSegment();
     if (laneSegment != 0 && bound.lane != nullptr) {
-      if (!laneSupported()) {
-        throw Error(ErrorKind::Unimplemented, "bind: this host has no fast lane (Windows)",
-                    "leave HostOptions::fastLane off with a Windows host");
-      }
       if (attached_.count(laneSegment) == 0) {
         throw Error(ErrorKind::MalformedPeer,
                     "bind: the fast lane's segment " + std::to_string(laneSegment) +

@@ -1,4 +1,5 @@
-// lane_wait.h on Linux: process-shared futexes (the words are in a MAP_SHARED segment).
+// lane_wait.h on Linux: process-shared futexes (the words are in a MAP_SHARED segment), so a
+// bell is the word itself and needs no name.
 #include "common/transport/lane_wait.h"
 
 #include <linux/futex.h>
@@ -12,18 +13,25 @@ namespace bitbridge {
 static_assert(sizeof(std::atomic<uint32_t>) == sizeof(uint32_t),
               "the futex word is the atomic's own storage");
 
-void laneSleep(std::atomic<uint32_t>& word, uint32_t expected, std::chrono::microseconds timeout) {
+struct LaneDoorbell::Platform {};
+
+LaneDoorbell::LaneDoorbell(std::atomic<uint32_t>& word, const std::string&, const char*, End)
+    : word_(word) {}
+
+LaneDoorbell::~LaneDoorbell() = default;
+
+void LaneDoorbell::sleep(uint32_t expected, std::chrono::microseconds timeout) {
   auto seconds = std::chrono::duration_cast<std::chrono::seconds>(timeout);
   struct timespec relative {};
   relative.tv_sec = static_cast<time_t>(seconds.count());
   relative.tv_nsec = static_cast<long>((timeout - seconds).count() * 1000);
   // EAGAIN (the word changed), EINTR and ETIMEDOUT all mean: look again.
-  ::syscall(SYS_futex, reinterpret_cast<uint32_t*>(&word), FUTEX_WAIT, expected, &relative,
+  ::syscall(SYS_futex, reinterpret_cast<uint32_t*>(&word_), FUTEX_WAIT, expected, &relative,
             nullptr, 0);
 }
 
-void laneWake(std::atomic<uint32_t>& word) {
-  ::syscall(SYS_futex, reinterpret_cast<uint32_t*>(&word), FUTEX_WAKE, INT32_MAX, nullptr,
+void LaneDoorbell::wake() {
+  ::syscall(SYS_futex, reinterpret_cast<uint32_t*>(&word_), FUTEX_WAKE, INT32_MAX, nullptr,
             nullptr, 0);
 }
 
@@ -33,7 +41,5 @@ void laneSpinPause(bool yield) {
 #endif
   if (yield) ::sched_yield();
 }
-
-bool laneSupported() { return true; }
 
 }  // namespace bitbridge

@@ -74,6 +74,10 @@ LaneThread::LaneThread(std::shared_ptr<BulkSegment> segment,
   view_ = segment_->mapView(0, slotBytes, slotBytes, "the fast lane's slot");
   auto* slot = reinterpret_cast<LaneSlotLayout*>(view_.data());
   control_ = &slot->control;
+  requestBell_ = std::make_unique<LaneDoorbell>(control_->request, segment_->name(), "request",
+                                                LaneDoorbell::End::Host);
+  replyBell_ = std::make_unique<LaneDoorbell>(control_->reply, segment_->name(), "reply",
+                                              LaneDoorbell::End::Host);
   paramArea_ = view_.data() + kLaneAreasOffset;
   resultArea_ = paramArea_ + paramBytes_;
   params_ = kj::heapArray<capnp::word>(paramBytes_ / sizeof(capnp::word));
@@ -88,13 +92,13 @@ LaneThread::LaneThread(std::shared_ptr<BulkSegment> segment,
 
 LaneThread::~LaneThread() {
   stopping_.store(true);
-  laneWake(control_->request);
+  requestBell_->wake();
   if (thread_.joinable()) thread_.join();
 }
 
 bool LaneThread::stopOrAbandon() {
   stopping_.store(true);
-  laneWake(control_->request);
+  requestBell_->wake();
   if (!busy_.load()) return false;
   thread_.detach();  // stuck in a legacy call: joining would hang the connection's end
   return true;
@@ -126,7 +130,7 @@ void LaneThread::loop(uint32_t answered) {
         control_->hostParked.store(1, std::memory_order_relaxed);
         std::atomic_thread_fence(std::memory_order_seq_cst);
         now = control_->request.load(std::memory_order_acquire);
-        if (now == seen && !stopping_.load()) laneSleep(control_->request, seen, kSleepSlice);
+        if (now == seen && !stopping_.load()) requestBell_->sleep(seen, kSleepSlice);
         control_->hostParked.store(0, std::memory_order_relaxed);
         now = control_->request.load(std::memory_order_acquire);
         if (now != seen) break;
@@ -142,7 +146,7 @@ void LaneThread::loop(uint32_t answered) {
     // Answer: the results are written; publish, fence, then wake the client if it sleeps.
     control_->reply.store(seen, std::memory_order_release);
     std::atomic_thread_fence(std::memory_order_seq_cst);
-    if (control_->clientParked.load(std::memory_order_relaxed) != 0) laneWake(control_->reply);
+    if (control_->clientParked.load(std::memory_order_relaxed) != 0) replyBell_->wake();
   }
 }
 

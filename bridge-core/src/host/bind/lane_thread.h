@@ -35,6 +35,7 @@
 #include <spdlog/logger.h>
 
 #include "bitbridge/bulk.h"
+#include "common/transport/lane_wait.h"
 #include "wire/lane_layout.h"
 
 namespace bitbridge {
@@ -75,6 +76,8 @@ class LaneThread {
   uint64_t segmentId_;
   std::shared_ptr<spdlog::logger> logger_;
   LaneControl* control_;
+  std::unique_ptr<LaneDoorbell> requestBell_;  // the lane thread sleeps on it
+  std::unique_ptr<LaneDoorbell> replyBell_;    // rung for the client's waiter
   kj::byte* paramArea_;
   kj::byte* resultArea_;
   uint32_t paramBytes_;   // private copies of the validated header
