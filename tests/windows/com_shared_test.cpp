@@ -121,13 +121,27 @@ TEST_P(ComSharedHost, ClientsShareTheApartmentModuleVariablesAndKeyedObjects) {
   expectError(ErrorKind::NotFound, [&] { b.sharedComObject("spare", "No.Such.Class"); });
   EXPECT_EQ(b.sharedComObject("spare", "Scripting.Dictionary").get("Count").asInt(), 0);
 
-  // b disconnects: its own object goes, the keyed one stays for the others.
+  // Events of a shared object reach the client that advised, whoever made the object fire.
+  int ticksAtB = 0;
+  ComEventConnection events = ledgerB.advise([&](ComEvent& event) {
+    if (event.name == "Ticked") ++ticksAtB;
+  });
+  ledgerA.call("FireTicks", {2});
+  EXPECT_EQ(ticksAtB, 2);
+  EXPECT_EQ(ledgerA.get("AdvisedSinks").asInt(), 1);
+
+  // b disconnects: its own object and its sink go, the keyed object stays for the others.
   {
+    ComEventConnection droppedEvents = std::move(events);
     ComObject dropped = std::move(fromB);
     ComObject droppedLedger = std::move(ledgerB);
     Host gone = std::move(b);
   }
   EXPECT_TRUE(liveObjectsBecome(fromA, 2));  // fromA and the ledger
+  for (int i = 0; i < 100 && ledgerA.get("AdvisedSinks").asInt() != 0; ++i) {
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_EQ(ledgerA.get("AdvisedSinks").asInt(), 0);
   EXPECT_EQ(a.sharedComObjectFromFile("ledger", samplePath, kSampleClsid).get("Name").text(), "acme");
 }
 
