@@ -384,12 +384,11 @@ class DispatchServer final : public HostObject {
     try {
       unsigned i = 0;
       for (auto arg : params.getArgs()) {
-        where = "argument " + std::to_string(++i) + " of " + className_ + "." + call->member;
+        where = "argument " + std::to_string(++i) + " of " + call->member;
         call->args.push_back(variantFromWire(arg, unwrap, where));
       }
       for (auto arg : params.getNamedArgs()) {
-        where = "named argument " + std::string(arg.getName()) + " of " + className_ + "." +
-                call->member;
+        where = "named argument " + std::string(arg.getName()) + " of " + call->member;
         call->named.emplace_back(arg.getName(), variantFromWire(arg.getValue(), unwrap, where));
       }
     } catch (const Error& error) {
