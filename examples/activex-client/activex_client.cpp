@@ -1,16 +1,21 @@
 // activex-client (Windows): a 64-bit program calling a 32-bit ActiveX DLL by late binding.
 //
 //   activex-client.exe                      Scripting.Dictionary (32-bit scrrun.dll, registered)
-//   activex-client.exe DLL {CLSID}          any 32-bit ActiveX DLL, registration-free, whose
-//                                           default interface has Add(a, b): the tests' sample
+//   activex-client.exe DLL {CLSID}          a 32-bit ActiveX DLL, registration-free: the tests'
+//                                           sample (tests/windows/com_inproc/), by late binding,
+//                                           its events, early binding through the schema
+//                                           `bitbridge import-typelib` wrote for it, an error
 //
 // The program never says "32" for the DLL: its PE header picks bitbridge-host32.exe. For the
 // registered class it asks for the 32-bit host (HostOptions::arch), whose registry view is the
 // 32-bit one.
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include <bitbridge/host.h>
+
+#include "sample.tlb.capnp.h"  // bitbridge import-typelib libcom_sample.dll -o sample.tlb.capnp
 
 int main(int argc, char** argv) {
   try {
@@ -24,6 +29,35 @@ int main(int argc, char** argv) {
                   static_cast<unsigned>(sizeof(void*) * 8), object.className().c_str(),
                   std::string(bitbridge::archName(host.arch())).c_str(), host.pid());
       std::printf("Add(2, 40) = %lld\n", static_cast<long long>(object.call("Add", {2, 40}).asInt()));
+
+      // Events (connection points): the handler runs on this thread, inside the wait of a
+      // call (here FireTicks, which raises Ticked twice before it returns).
+      std::vector<std::string> ticks;
+      bitbridge::ComEventConnection events = object.advise([&](bitbridge::ComEvent& event) {
+        if (event.name == "Ticked") ticks.push_back(event.args[1].text());  // (n, text)
+      });
+      object.call("FireTicks", {2});
+      events.unadvise();
+      std::printf("events: %zu Ticked: %s, %s\n", ticks.size(), ticks.at(0).c_str(),
+                  ticks.at(1).c_str());
+
+      // Early binding: typed calls through the schema import-typelib wrote.
+      ::Sample::Client typed = object.as<::Sample>();
+      auto add = typed.addRequest();
+      add.setA(40);
+      add.setB(2);
+      std::printf("typed add(40, 2) = %d\n", host.wait(add.send()).getResult());
+      auto twice = typed.twiceRequest();  // ByRef n: its new value comes back as n
+      twice.setN(21);
+      auto doubled = host.wait(twice.send());
+      std::printf("typed twice(21): n = %d, result = %d\n", doubled.getN(), doubled.getResult());
+
+      // What the class raises (VB6's Err.Raise) arrives as a bitbridge::Error.
+      try {
+        object.call("Fail", {"out of paper"});
+      } catch (const bitbridge::Error& e) {
+        std::printf("Fail raised: %s\n", e.what());
+      }
       return 0;
     }
     bitbridge::HostOptions options;

@@ -71,7 +71,7 @@ interface Host {
   # <windows.h>, whose CONST macro hits an enumerant, and this header is public). Every function is resolved and checked here,
   # before any call; `functions` is how many. Calls then run the library's code in this host.
 
-  createComObject @7 (classId :Text, path :Text) -> (object :Com.Dispatch);
+  createComObject @7 (classId :Text, path :Text, key :Text) -> (object :Com.Dispatch);
   # Windows hosts: creates an in-process COM object on the host's apartment thread (one STA that
   # pumps messages; every call to the object and to the objects it returns is run there, one at
   # a time). `classId` is a ProgID ("Scripting.Dictionary") or a CLSID in braces. With `path`
@@ -79,4 +79,8 @@ interface Host {
   # (CoCreateInstance, CLSCTX_INPROC_SERVER); otherwise `path` is the DLL, loaded without the
   # registry (LoadLibrary, DllGetClassObject, IClassFactory::CreateInstance; `classId` must then
   # be a CLSID), its header checked first. Linux hosts: Unimplemented.
+  # `key` not empty: the host's one object of that key (created by the first call with it,
+  # handed to every later one, of any connection, while the host runs; BadConfiguration when
+  # the key holds another class). A shared host runs every connection's objects in one
+  # apartment (VB6 module variables are per apartment thread, so clients share them so).
 }

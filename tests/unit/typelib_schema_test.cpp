@@ -117,6 +117,19 @@ TEST(TypeLibSchema, MembersSortedByDispidThenKindWithTheirAnnotations) {
   EXPECT_EQ(schema, writeSchema(model(), "accounts.tlb"));
 }
 
+TEST(TypeLibSchema, ANamespaceGoesIntoTheSchemaAndIsChecked) {
+  std::string plain = writeSchema(model(), "accounts.tlb");
+  EXPECT_EQ(plain.find("$Cxx.namespace"), std::string::npos);
+  std::string schema = writeSchema(model(), "accounts.tlb", "legacy::accounts");
+  EXPECT_CONTAINS(schema, "`bitbridge import-typelib --namespace legacy::accounts accounts.tlb`");
+  EXPECT_CONTAINS(schema, "using Cxx = import \"/capnp/c++.capnp\";\n"
+                          "$Cxx.namespace(\"legacy::accounts\");\n");
+  for (const char* good : {"a", "legacy::accounts", "_x::y2"}) EXPECT_TRUE(isCxxNamespace(good)) << good;
+  for (const char* bad : {"", "::a", "a::", "a:b", "a::::b", "2a", "a-b", "a b", "a\"b"}) {
+    EXPECT_FALSE(isCxxNamespace(bad)) << bad;
+  }
+}
+
 TEST(TypeLibSchema, TheFileIdDependsOnTheLibraryOnly) {
   TypeLibModel other = model();
   other.interfaces.clear();

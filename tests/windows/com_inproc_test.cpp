@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <vector>
+
 #include "bitbridge/com.capnp.h"
 #include "bitbridge/com.h"
 #include "bitbridge/host.h"
@@ -266,6 +268,63 @@ TEST_P(ComInproc, MalformedVariantsAreRefusedAndTheHostKeepsServing) {
   EXPECT_TRUE(host->running());
   EXPECT_EQ(object.call("Add", {1, 2}).asInt(), 3);
   EXPECT_EQ(other.call("Add", {3, 4}).asInt(), 7);
+}
+
+// Objects passed to methods (VB6's ByVal other As Object) arrive as themselves.
+TEST_P(ComInproc, AnObjectArgumentArrivesAsTheObjectItself) {
+  ComObject a = sample();
+  ComObject b = sample();
+  b.put("Name", "bee");
+  // Attach asks the argument for an interface only its own objects answer: no proxy does.
+  EXPECT_EQ(a.call("Attach", {b}).text(), "bee");
+  EXPECT_EQ(a.call("Attach", {}, {{"other", b}}).text(), "bee");  // as a named argument
+  EXPECT_EQ(a.call("Attach", {a}).text(), "");                     // itself
+  // An object a method returned goes back as itself too (here: not a Sample, as the DLL says).
+  ComVariant items = a.call("MakeItems", {2});
+  Error e = expectError(ErrorKind::Remote, [&] { a.call("Attach", {items}); });
+  EXPECT_CONTAINS(e.message(), "not a Sample of this DLL");
+  e = expectError(ErrorKind::Remote, [&] { a.call("Attach", {ComVariant::nothing()}); });
+  EXPECT_CONTAINS(e.message(), "not a Sample of this DLL");
+  // Passing holds no extra reference once the call is over.
+  items = ComVariant();
+  EXPECT_EQ(a.get("LiveObjects").asInt(), 2);
+}
+
+TEST_P(ComInproc, ObjectsOfAnotherHostMovedFromOrForeignAreRefused) {
+  ComObject a = sample();
+  HostOptions options;
+  options.legacyLibrary = samplePath;
+  Host other = Host::spawn(runtime, options);
+  ComObject elsewhere = other.createComObjectFromFile(samplePath, kSampleClsid);
+  Error e = expectError(ErrorKind::BadConfiguration, [&] { a.call("Attach", {elsewhere}); });
+  EXPECT_CONTAINS(e.message(), "argument 1 of Attach");
+  EXPECT_CONTAINS(e.message(), "another Host (pid " + std::to_string(other.pid()) + ")");
+  EXPECT_CONTAINS(e.hint(), "same Host");
+
+  ComObject moved = sample();
+  ComObject taken = std::move(moved);
+  e = expectError(ErrorKind::BadConfiguration, [&] { a.call("Attach", {}, {{"other", moved}}); });
+  EXPECT_CONTAINS(e.message(), "named argument other of Attach");
+  EXPECT_CONTAINS(e.message(), "holds no object");
+
+  // A peer sending capabilities the host did not make, past the client's checks: another
+  // host's object, and an object of the client's own.
+  class Foreign final : public proto::Dispatch::Server {};
+  auto dispatch = a.capability().castAs<proto::Dispatch>();
+  std::vector<capnp::Capability::Client> foreigners;
+  foreigners.push_back(elsewhere.capability());
+  foreigners.push_back(kj::heap<Foreign>());
+  for (capnp::Capability::Client& foreign : foreigners) {
+    auto request = dispatch.invokeRequest();
+    request.setName("Attach");
+    request.initArgs(1)[0].setObject(foreign.castAs<proto::Dispatch>());
+    e = expectError(ErrorKind::BadConfiguration, [&] { host->wait(request.send()); });
+    EXPECT_CONTAINS(e.message(), "argument 1 of");
+    EXPECT_CONTAINS(e.message(), "not one of this host's COM objects");
+  }
+  // Both hosts go on serving.
+  EXPECT_EQ(a.call("Attach", {taken}).text(), "");
+  EXPECT_EQ(elsewhere.call("Add", {1, 2}).asInt(), 3);
 }
 
 TEST_P(ComInproc, AWrongBitnessDllIsRefusedBeforeLoading) {

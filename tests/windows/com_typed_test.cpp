@@ -87,6 +87,22 @@ TEST_P(ComTyped, AReturnedObjectIsTypedInTurnAndErrorsArrive) {
   EXPECT_EQ(host->wait(object.getLiveObjectsRequest().send()).getValue(), 2);
 }
 
+TEST_P(ComTyped, AnObjectParameterTakesTheObjectsDispatchCapability) {
+  auto object = sample();
+  ComObject other = host->createComObjectFromFile(samplePath, ::SAMPLE_CLSID.get().cStr());
+  other.put("Name", "other");
+  // attach(other :Com.Dispatch): the late-bound object's capability is the host's own.
+  auto attach = object.attachRequest();
+  attach.setOther(other.capability().castAs<proto::Dispatch>());
+  EXPECT_EQ(std::string(host->wait(attach.send()).getResult().cStr()), "other");
+  // A typed client is this process's own object (it makes the late-bound calls): refused.
+  auto typedAttach = object.attachRequest();
+  typedAttach.setOther(sample().castAs<proto::Dispatch>());
+  Error e = expectError(ErrorKind::BadConfiguration, [&] { host->wait(typedAttach.send()); });
+  EXPECT_CONTAINS(e.message(), "argument 1 of");
+  EXPECT_CONTAINS(e.message(), "not one of this host's COM objects");
+}
+
 TEST_P(ComTyped, AnInterfaceNotFromATypeLibraryIsRefused) {
   ComObject object = host->createComObjectFromFile(samplePath, ::SAMPLE_CLSID.get().cStr());
   Error e = expectError(ErrorKind::BadConfiguration,

@@ -22,4 +22,16 @@ mkdir -p "$work/bitbridge"
 capnp compile -I "$schemas" -oc++:"$work" --src-prefix="$schemas" "$schemas/bitbridge/com.capnp"
 echo '#include "sample.capnp.h"' > "$work/check.cpp"
 g++ -std=c++17 -fsyntax-only -I "$work" "$work/check.cpp"
-echo "import-typelib: golden output, and it compiles"
+# --namespace: the same schema with $Cxx.namespace, whose C++ lands in that namespace; a name
+# that is not a C++ namespace is a usage error (exit status 2).
+mkdir -p "$work/ns"
+"$root/tools/windows/wine-run.sh" "$exe" import-typelib "$tlb" --namespace legacy::sample -o "$work/ns/sample.capnp"
+grep -q '^\$Cxx.namespace("legacy::sample");' "$work/ns/sample.capnp"
+capnp compile -I "$schemas" -oc++:"$work/ns" --src-prefix="$work/ns" "$work/ns/sample.capnp"
+printf '#include "sample.capnp.h"\nlegacy::sample::Sample::Client* typed = nullptr;\n' > "$work/ns/check.cpp"
+g++ -std=c++17 -fsyntax-only -I "$work/ns" -I "$work" "$work/ns/check.cpp"
+status=0
+"$root/tools/windows/wine-run.sh" "$exe" import-typelib "$tlb" --namespace 'legacy-sample' >/dev/null 2>&1 || status=$?
+[[ $status == 2 ]] || { echo "import-typelib --namespace legacy-sample: exit status $status, not 2" >&2; exit 1; }
+echo "import-typelib: golden output, and it compiles; --namespace too"
+

@@ -35,6 +35,7 @@
 #include "common/transport/shared_pipe-win32.h"
 #include "counter.capnp.h"
 #include "support/test_support.h"
+#include "windows/program_run.h"
 #include "windows/windows_test_support.h"
 #include "wire/hello.h"
 
@@ -44,6 +45,9 @@ namespace {
 using namespace std::chrono_literals;
 using shared_counter::Counter;
 using test::expectError;
+using test::fileExists;
+using test::Program;
+using test::ProgramRun;
 using test::processGoneWithin;
 using test::testComponent;
 
@@ -57,10 +61,6 @@ std::string readFile(const std::string& path) {
   std::stringstream text;
   text << file.rdbuf();
   return text.str();
-}
-
-bool fileExists(const std::string& path) {
-  return ::GetFileAttributesW(widen(path).c_str()) != INVALID_FILE_ATTRIBUTES;
 }
 
 // True while somebody serves the pipe (an instance exists, free or busy).
@@ -148,54 +148,6 @@ int64_t add(Host& host, Counter::Client& counter, int64_t by) {
   request.setBy(by);
   return host.wait(request.send()).getCount();
 }
-
-// A program started by a test, whose output is read to its end.
-struct ProgramRun {
-  DWORD status = 0xFFFFFFFF;
-  std::string output;
-};
-
-// Starts `commandLine` (output captured); finish() waits for it and reads the rest.
-class Program {
- public:
-  explicit Program(std::wstring commandLine) {
-    SECURITY_ATTRIBUTES inheritable{sizeof(SECURITY_ATTRIBUTES), nullptr, TRUE};
-    HANDLE read = nullptr, write = nullptr;
-    if (!::CreatePipe(&read, &write, &inheritable, 0)) return;
-    ::SetHandleInformation(read, HANDLE_FLAG_INHERIT, 0);
-    read_ = UniqueHandle(read);
-    STARTUPINFOW startup{};
-    startup.cb = sizeof(startup);
-    startup.dwFlags = STARTF_USESTDHANDLES;
-    startup.hStdOutput = write;
-    startup.hStdError = write;
-    PROCESS_INFORMATION info{};
-    if (::CreateProcessW(nullptr, &commandLine[0], nullptr, nullptr, TRUE, 0, nullptr, nullptr,
-                         &startup, &info)) {
-      ::CloseHandle(info.hThread);
-      process_ = UniqueHandle(info.hProcess);
-    } else {
-      run_.output = "CreateProcess failed with error " + std::to_string(::GetLastError());
-    }
-    ::CloseHandle(write);
-  }
-  ProgramRun finish() {
-    if (!process_.valid()) return run_;
-    char buffer[512];
-    DWORD n = 0;
-    while (::ReadFile(read_.get(), buffer, sizeof(buffer), &n, nullptr) && n > 0) {
-      run_.output.append(buffer, n);
-    }
-    ::WaitForSingleObject(process_.get(), 120000);
-    ::GetExitCodeProcess(process_.get(), &run_.status);
-    run_.output.erase(std::remove(run_.output.begin(), run_.output.end(), '\r'), run_.output.end());
-    return run_;
-  }
-
- private:
-  UniqueHandle process_, read_;
-  ProgramRun run_;
-};
 
 // What the example client printed (examples/shared-counter/demo).
 struct ClientRun {

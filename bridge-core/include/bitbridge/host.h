@@ -341,6 +341,16 @@ class BITBRIDGE_API Host {
   /// with HostOptions::legacyLibrary = path so that its header picks the host) and asks its
   /// DllGetClassObject for class `clsid` ("{...}"). Nothing is written to the registry.
   ComObject createComObjectFromFile(const std::string& path, const std::string& clsid);
+  /// One object per `key` in this host, as createComObject makes it: the first call with
+  /// `key` (from any client of a shared host, of either bitness) creates it, every later one
+  /// gets the same object; it is kept until the host exits. A shared host runs every client's
+  /// COM objects in one apartment, so VB6 module (.bas) variables are shared too. Throws as
+  /// createComObject, and BadConfiguration when `key` already holds another class (the message
+  /// names both), Overloaded beyond 1024 keys in one host.
+  ComObject sharedComObject(const std::string& key, const std::string& classId);
+  /// The same, created from the DLL at `path` without the registry (createComObjectFromFile).
+  ComObject sharedComObjectFromFile(const std::string& key, const std::string& path,
+                                    const std::string& clsid);
   HostInfo info();
 
   /// Allocates a shared-memory buffer of `bytes` (may exceed 4 GiB, even in a 32-bit client)

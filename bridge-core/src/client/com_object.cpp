@@ -124,20 +124,34 @@ ComInvokeResult ComObject::invoke(const std::string& name, InvokeKind kind,
   auto request = dispatch.invokeRequest();
   request.setName(name);
   request.setKind(wireKind(kind));
-  // An object argument must be one of this host's own objects (the host checks).
-  WrapComObject wrap = [this](const std::shared_ptr<ComObjectHandle>& handle, bool) {
+  // An object argument must be one of this Host's own objects: the host then passes the COM
+  // object itself to the method (and checks again, since a peer may send any capability).
+  std::string where;
+  WrapComObject wrap = [this, &where](const std::shared_ptr<ComObjectHandle>& handle, bool) {
     auto* client = dynamic_cast<ClientObjectHandle*>(handle.get());
-    if (client == nullptr || client->host != host_) {
+    if (client == nullptr) {
       throw Error(ErrorKind::BadConfiguration,
-                  "an object argument that does not come from this host",
-                  "pass objects the same host returned (client-side objects are not offered yet)");
+                  where + ": a ComObject that holds no object (moved from)",
+                  "pass a ComObject this Host created or returned");
+    }
+    if (client->host != host_) {
+      throw Error(ErrorKind::BadConfiguration,
+                  where + ": the object comes from another Host (pid " +
+                      std::to_string(client->host->pid()) + "), and COM objects can be passed "
+                      "only to objects of the host that holds them",
+                  "create both objects through the same Host (a shared host's clients can "
+                  "share one object with Host::sharedComObject)");
     }
     return client->object;
   };
   auto list = request.initArgs(static_cast<unsigned>(args.size()));
-  for (unsigned i = 0; i < args.size(); ++i) variantToWire(args[i], list[i], wrap);
+  for (unsigned i = 0; i < args.size(); ++i) {
+    where = "argument " + std::to_string(i + 1) + " of " + name;
+    variantToWire(args[i], list[i], wrap);
+  }
   auto namedList = request.initNamedArgs(static_cast<unsigned>(named.size()));
   for (unsigned i = 0; i < named.size(); ++i) {
+    where = "named argument " + named[i].first + " of " + name;
     namedList[i].setName(named[i].first);
     variantToWire(named[i].second, namedList[i].initValue(), wrap);
   }

@@ -357,6 +357,24 @@ ComObject Host::createComObjectFromFile(const std::string& path, const std::stri
   return ComObject(*this, wait(request.send()).getObject());
 }
 
+ComObject Host::sharedComObject(const std::string& key, const std::string& classId) {
+  return sharedComObjectFromFile(key, std::string(), classId);
+}
+
+ComObject Host::sharedComObjectFromFile(const std::string& key, const std::string& path,
+                                        const std::string& clsid) {
+  if (key.empty()) {
+    throw Error(ErrorKind::BadConfiguration, "a shared COM object needs a key",
+                "name the object (any text), or use createComObject for an object of your own");
+  }
+  ensureRunning();
+  auto request = impl_->bootstrap.createComObjectRequest();
+  request.setClassId(clsid);
+  request.setPath(path);
+  request.setKey(key);
+  return ComObject(*this, wait(request.send()).getObject());
+}
+
 HostInfo Host::info() {
   ensureRunning();
   auto response = wait(impl_->bootstrap.infoRequest().send());

@@ -211,8 +211,10 @@ kj::Promise<void> HostService::bind(BindContext context) {
 
 kj::Promise<void> HostService::createComObject(CreateComObjectContext context) {
   auto params = context.getParams();
-  if (com_ == nullptr) com_ = makeComHost(logger_);
-  return com_->create(params.getClassId(), params.getPath())
+  if (com_ == nullptr) {
+    com_ = makeComHost(logger_, shared_ != nullptr ? shared_->comState() : nullptr);
+  }
+  return com_->create(params.getClassId(), params.getPath(), params.getKey())
       .then([context](capnp::Capability::Client object) mutable {
         context.getResults().setObject(object.castAs<proto::Dispatch>());
       });

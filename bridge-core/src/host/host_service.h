@@ -46,9 +46,18 @@ class SharedInstances {
   explicit SharedInstances(ComponentThreads& threads) : threads_(threads) {}
   /// The instance of `className`, created with `registry` the first time.
   capnp::Capability::Client get(const std::string& className, ComponentRegistry& registry);
+  /// COM state every connection shares (com_host.h: one apartment, so that VB6 module
+  /// variables are one for all clients; the objects created per key). Made on first use.
+  const std::shared_ptr<ComHostState>& comState() {
+    if (com_ == nullptr) com_ = makeComHostState();
+    return com_;
+  }
 
  private:
   ComponentThreads& threads_;  // outlives the instances (owned by runSharedHost)
+  // Declared after threads_ and destroyed before it; holds COM objects kept per key, released
+  // in their apartment when the host exits.
+  std::shared_ptr<ComHostState> com_;
   // Behind a pointer: Capability::Client's copy constructor takes a non-const reference, which
   // std::pair's defaulted const copy constructor cannot use (clang refuses the map outright).
   std::map<std::string, std::unique_ptr<capnp::Capability::Client>> instances_;

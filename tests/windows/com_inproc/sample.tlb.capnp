@@ -32,6 +32,9 @@ interface Sample $Com.iid("{6D1F7A40-3C1E-4A8B-9B51-1F0C2B7E9A02}") $Com.name("_
   fireTicks @13 (count :Int32 $Com.name("Count")) -> () $Com.dispid(12) $Com.name("FireTicks");
   startTicking @14 (count :Int32 $Com.name("Count"), ms :Int32) -> () $Com.dispid(13) $Com.name("StartTicking");
   getAdvisedSinks @15 () -> (value :Int32) $Com.dispid(14) $Com.propget $Com.name("AdvisedSinks");
+  getShared @16 () -> (value :Com.Variant) $Com.dispid(15) $Com.propget $Com.name("Shared");
+  setShared @17 (value :Com.Variant) -> () $Com.dispid(15) $Com.propput $Com.name("Shared");
+  attach @18 (other :Com.Dispatch) -> (result :Text) $Com.dispid(16) $Com.name("Attach");
 }
 
 interface SampleEvents $Com.iid("{6D1F7A40-3C1E-4A8B-9B51-1F0C2B7E9A04}") $Com.name("_SampleEvents") {

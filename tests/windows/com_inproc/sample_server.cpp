@@ -29,6 +29,12 @@ namespace {
 
 HMODULE g_module = nullptr;         // this DLL, for its embedded type library
 std::atomic<long> g_objects{0};     // live objects and locks: DllCanUnloadNow
+// Sample.Shared: a module variable kept per thread, as VB6 keeps a .bas module's variables per
+// apartment thread (zero-initialised: VT_EMPTY).
+thread_local VARIANT t_shared;
+// Answered by Sample's QueryInterface with the object itself: how Attach tells one of its own
+// objects from anything else (a proxy, another class). Private to this DLL.
+const IID kSampleSelf = {0x6d1f7a40, 0x3c1e, 0x4a8b, {0x9b, 0x51, 0x1f, 0x0c, 0x2b, 0x7e, 0x9a, 0x7f}};
 
 // The type information of `iid` from the type library embedded in this DLL (resource 1).
 ITypeInfo* typeInfoOf(REFIID iid) {
@@ -319,6 +325,8 @@ class Sample final : public Automation<_Sample>,
       *out = static_cast<IConnectionPointContainer*>(this);
     } else if (iid == IID_IProvideClassInfo) {
       *out = static_cast<IProvideClassInfo*>(this);
+    } else if (iid == kSampleSelf) {
+      *out = this;
     } else {
       return Automation<_Sample>::QueryInterface(iid, out);
     }
@@ -480,6 +488,34 @@ class Sample final : public Automation<_Sample>,
     if (!onOwnThread()) return RPC_E_WRONG_THREAD;
     *count = events_.count();
     return S_OK;
+  }
+  HRESULT STDMETHODCALLTYPE get_Shared(VARIANT* value) override {
+    if (!onOwnThread()) return RPC_E_WRONG_THREAD;
+    ::VariantInit(value);
+    return ::VariantCopy(value, &t_shared);
+  }
+  HRESULT STDMETHODCALLTYPE put_Shared(VARIANT value) override {
+    if (!onOwnThread()) return RPC_E_WRONG_THREAD;
+    return ::VariantCopy(&t_shared, &value);
+  }
+  HRESULT STDMETHODCALLTYPE Attach(IDispatch* other, BSTR* otherName) override {
+    if (!onOwnThread()) return RPC_E_WRONG_THREAD;
+    Sample* sample = nullptr;
+    if (other == nullptr ||
+        FAILED(other->QueryInterface(kSampleSelf, reinterpret_cast<void**>(&sample)))) {
+      return raise(static_cast<HRESULT>(0x80040202), L"SampleSource",
+                   L"Attach: the object is not a Sample of this DLL (Nothing, a proxy or "
+                   L"another class)", 0);
+    }
+    HRESULT hr = S_OK;
+    if (sample->onOwnThread()) {
+      *otherName = ::SysAllocStringLen(sample->name_, ::SysStringLen(sample->name_));
+    } else {
+      hr = raise(static_cast<HRESULT>(0x80040203), L"SampleSource",
+                 L"Attach: the Sample lives in another apartment", 0);
+    }
+    sample->Release();
+    return hr;
   }
 
  private:

@@ -13,8 +13,14 @@
 
 namespace bitbridge::typelib {
 
-/// The schema text. `source` names the file read, for the header comment.
-std::string writeSchema(const TypeLibModel& library, const std::string& source);
+/// The schema text. `source` names the file read, for the header comment. `cxxNamespace`
+/// not empty: the schema gets `$Cxx.namespace(...)`, so its C++ code lands in that namespace
+/// (two libraries with an interface of one name can then go in one program).
+std::string writeSchema(const TypeLibModel& library, const std::string& source,
+                        const std::string& cxxNamespace = {});
+
+/// Whether `text` is a C++ namespace name: identifiers joined by "::" ("legacy::accounts").
+bool isCxxNamespace(const std::string& text);
 
 /// A Cap'n Proto name from a COM one: no underscores, camelCase; `upper` for type names
 /// ("_Sample" -> "Sample", "_NewEnum" -> "newEnum", "COLOR_RED" -> "colorRed"). Empty stays

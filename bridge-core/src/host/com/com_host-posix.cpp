@@ -9,7 +9,7 @@ namespace {
 class NoComHost final : public ComHost {
  public:
   kj::Promise<capnp::Capability::Client> create(const std::string& classId,
-                                                const std::string&) override {
+                                                const std::string&, const std::string&) override {
     throwAsKj(Error(ErrorKind::Unimplemented,
                     "cannot create COM class " + classId + ": COM objects are served by "
                     "Windows hosts only",
@@ -19,7 +19,10 @@ class NoComHost final : public ComHost {
 
 }  // namespace
 
-std::unique_ptr<ComHost> makeComHost(std::shared_ptr<spdlog::logger>) {
+std::shared_ptr<ComHostState> makeComHostState() { return std::make_shared<ComHostState>(); }
+
+std::unique_ptr<ComHost> makeComHost(std::shared_ptr<spdlog::logger>,
+                                     std::shared_ptr<ComHostState>) {
   return std::make_unique<NoComHost>();
 }
 

@@ -1,6 +1,8 @@
-// Windows hosts' ComHost: one apartment thread per connection (StaThread) on which every object
-// the client creates, and every object those return, is created, called and released; the
-// Dispatch capability (schemas/bitbridge/com.capnp) over each object's IDispatch.
+// Windows hosts' ComHost: one apartment thread per ComHostState (StaThread: a private host's
+// connection, or every connection of a shared host) on which every object the clients create,
+// and every object those return, is created, called and released; the Dispatch capability
+// (schemas/bitbridge/com.capnp) over each object's IDispatch; objects kept per key; objects the
+// client passes back as arguments recognised as the host's own (CapabilityServerSet).
 //
 // Thread assumptions: servers and conversions to and from the wire run on the RPC thread; every
 // COM call runs in a StaThread job, which owns what it touches (shared_ptr), so a client that
@@ -9,6 +11,9 @@
 #include <objbase.h>
 #include <oleauto.h>
 
+#include <algorithm>
+#include <cctype>
+#include <map>
 #include <vector>
 
 #include <spdlog/logger.h>
@@ -245,24 +250,110 @@ struct InvokeCall {
   }
 };
 
-// What every object of one connection shares: the way from its apartment back to the RPC
-// thread (events), and the log. Made on the connection's first createComObject.
+// Keys of sharedComObject one host keeps at most, and how long one key may be: what a client
+// sends must not grow the host without bound.
+constexpr size_t kMaxKeyedObjects = 1024;
+constexpr size_t kMaxKeyLength = 256;
+
+std::string lowerAscii(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return text;
+}
+
+// An object kept for a key (Host::sharedComObject) until the host exits.
+struct KeyedObject {
+  std::string classId, path;                    // what created it, for the mismatch check
+  std::shared_ptr<NativeObject> object;          // set once created
+  kj::Maybe<kj::ForkedPromise<void>> creating;   // the creation; later callers wait on a branch
+  bool failed = false;                           // the creation failed: the next call retries
+};
+
+// com_host.h's ComHostState on Windows. RPC thread only (the apartment runs the COM calls).
+// Lifetime: shared by the ComHost of each connection using it, by every capability made for
+// its objects (through ComConnection) and, in a shared host, by SharedInstances until the host
+// exits. Destroyed on the RPC thread: the objects kept per key are released then, their
+// Releases posted to the apartment, whose thread runs queued jobs before it ends.
+class ComHostStateWin32 final : public ComHostState {
+ public:
+  // Started on the first object, so that a host that serves no COM starts no thread.
+  const std::shared_ptr<StaThread>& apartment() {
+    if (apartment_ == nullptr) apartment_ = std::make_shared<StaThread>();
+    return apartment_;
+  }
+
+ private:
+  std::shared_ptr<StaThread> apartment_;
+
+ public:
+  // Every Dispatch capability this host hands out is made here, so that one coming back as an
+  // argument can be recognised (getLocalServer) and unwrapped to its IDispatch.
+  capnp::CapabilityServerSet<proto::Dispatch> servers;
+  std::map<std::string, KeyedObject> keyed;  // Host::sharedComObject
+};
+
+// What every object of one connection shares: the way from the apartment back to this
+// connection's RPC side (events), the log, and the host's COM state.
 struct ComConnection {
   std::shared_ptr<LoopInbox> inbox;
   std::shared_ptr<spdlog::logger> logger;
+  std::shared_ptr<ComHostStateWin32> state;
+};
+
+// What every capability the host makes for a COM object is: the object behind it, for when the
+// client passes it back as an argument.
+class HostObject : public proto::Dispatch::Server {
+ public:
+  virtual const std::shared_ptr<NativeObject>& native() const = 0;
 };
 
 // A COM object without IDispatch (a bare IUnknown), held for the client: it can pass it back
 // to the host; calls on it answer Unimplemented.
-class HeldUnknown final : public proto::Dispatch::Server {
+class HeldUnknown final : public HostObject {
  public:
   explicit HeldUnknown(std::shared_ptr<NativeObject> object) : object_(std::move(object)) {}
+  const std::shared_ptr<NativeObject>& native() const override { return object_; }
 
  private:
   std::shared_ptr<NativeObject> object_;
 };
 
-class DispatchServer final : public proto::Dispatch::Server {
+// Resolves every object the client passed (RPC thread): each must be a capability this host
+// made (any connection of it: one state, one apartment), else the call is refused, naming the
+// argument. Its COM object is then passed as itself, not as a proxy.
+kj::Promise<void> resolvePassed(std::shared_ptr<ComHostStateWin32> state,
+                                std::vector<std::shared_ptr<PassedObject>> passed,
+                                std::shared_ptr<StaThread> apartment) {
+  if (passed.empty()) return kj::READY_NOW;
+  auto promises = kj::heapArrayBuilder<kj::Promise<void>>(passed.size());
+  for (auto& object : passed) {
+    auto refuse = [object](const std::string& why) {
+      throwAsKj(Error(ErrorKind::BadConfiguration,
+                      object->where + ": the object is not one of this host's COM objects (" +
+                          why + ")",
+                      "pass an object created by the same Host (createComObject, "
+                      "sharedComObject, or returned by one of its objects) and still held"));
+    };
+    auto client = object->capability.castAs<proto::Dispatch>();
+    promises.add(state->servers.getLocalServer(client).then(
+        [state, object, apartment, refuse](kj::Maybe<proto::Dispatch::Server&> server) {
+          KJ_IF_MAYBE(found, server) {
+            auto* host = dynamic_cast<HostObject*>(found);
+            if (host != nullptr && host->native()->apartment() == apartment) {
+              object->target = host->native();
+              return;
+            }
+          }
+          refuse("it comes from another host, or from another connection, or from the client");
+        },
+        [refuse](kj::Exception&& exception) {
+          refuse(std::string("the reference is broken: ") + exception.getDescription().cStr());
+        }));
+  }
+  return kj::joinPromises(promises.finish());
+}
+
+class DispatchServer final : public HostObject {
  public:
   DispatchServer(std::shared_ptr<NativeObject> object, std::string className,
                  std::shared_ptr<ComConnection> connection)
@@ -281,26 +372,32 @@ class DispatchServer final : public proto::Dispatch::Server {
     call->className = className_;
     call->member = params.getName();
     call->kind = params.getKind();
-    UnwrapComObject unwrap = [](capnp::Capability::Client, bool) -> std::shared_ptr<ComObjectHandle> {
-      throw Error(ErrorKind::Unimplemented,
-                  "object references as arguments are not supported yet",
-                  "pass plain values; objects can be returned and called, not passed back");
+    // Objects among the arguments are held as PassedObjects, resolved to this host's own
+    // objects before the call goes to the apartment.
+    std::vector<std::shared_ptr<PassedObject>> passed;
+    std::string where;
+    UnwrapComObject unwrap = [&passed, &where](capnp::Capability::Client object, bool) {
+      auto held = std::make_shared<PassedObject>(kj::mv(object), where);
+      passed.push_back(held);
+      return std::shared_ptr<ComObjectHandle>(held);
     };
     try {
       unsigned i = 0;
       for (auto arg : params.getArgs()) {
-        call->args.push_back(variantFromWire(
-            arg, unwrap, "argument " + std::to_string(++i) + " of " + call->member));
+        where = "argument " + std::to_string(++i) + " of " + call->member;
+        call->args.push_back(variantFromWire(arg, unwrap, where));
       }
       for (auto arg : params.getNamedArgs()) {
-        call->named.emplace_back(arg.getName(),
-                                 variantFromWire(arg.getValue(), unwrap,
-                                                 "named argument " + std::string(arg.getName())));
+        where = "named argument " + std::string(arg.getName()) + " of " + call->member;
+        call->named.emplace_back(arg.getName(), variantFromWire(arg.getValue(), unwrap, where));
       }
     } catch (const Error& error) {
       throwAsKj(error);
     }
-    return object_->apartment()->run([call] { call->run(); }).then([context, call, wrap = wrap_]() mutable {
+    auto apartment = object_->apartment();
+    return resolvePassed(connection_->state, std::move(passed), apartment)
+        .then([apartment, call] { return apartment->run([call] { call->run(); }); })
+        .then([context, call, wrap = wrap_]() mutable {
       auto results = context.getResults();
       variantToWire(call->result, results.initResult(), wrap);
       auto byRef = results.initByRef(static_cast<unsigned>(call->byRef.size()));
@@ -443,10 +540,13 @@ class DispatchServer final : public proto::Dispatch::Server {
                                               const std::shared_ptr<ComConnection>& connection) {
     auto native = std::dynamic_pointer_cast<NativeObject>(handle);
     if (dispatch && native->isDispatch()) {
-      return kj::heap<DispatchServer>(native, std::string("object"), connection);
+      return connection->state->servers.add(
+          kj::heap<DispatchServer>(native, std::string("object"), connection));
     }
-    return kj::heap<HeldUnknown>(native);
+    return connection->state->servers.add(kj::heap<HeldUnknown>(native));
   }
+
+  const std::shared_ptr<NativeObject>& native() const override { return object_; }
 
  private:
   std::shared_ptr<NativeObject> object_;
@@ -546,11 +646,80 @@ struct Activation {
   }
 };
 
+// Creates class `classId` (from `path` if not empty) in `apartment` (RPC thread).
+kj::Promise<std::shared_ptr<NativeObject>> activate(std::shared_ptr<StaThread> apartment,
+                                                    const std::string& classId,
+                                                    const std::string& path,
+                                                    std::shared_ptr<spdlog::logger> logger) {
+  auto activation = std::make_shared<Activation>();
+  activation->classId = classId;
+  activation->path = path;
+  return apartment->run([activation] { activation->run(); })
+      .then([activation, apartment, logger] {
+        logger->info("created COM object {}{}", activation->classId,
+                     activation->path.empty() ? std::string() : " from " + activation->path);
+        return std::make_shared<NativeObject>(activation->dispatch, true, apartment);
+      });
+}
+
+// The object kept for `key`, created by the first call (RPC thread). Callers that arrive while
+// it is being created wait for that creation rather than making a second object.
+kj::Promise<std::shared_ptr<NativeObject>> keyedObject(std::shared_ptr<ComHostStateWin32> state,
+                                                       const std::string& key,
+                                                       const std::string& classId,
+                                                       const std::string& path,
+                                                       std::shared_ptr<spdlog::logger> logger) {
+  auto found = state->keyed.find(key);
+  if (found != state->keyed.end() && found->second.failed) {
+    state->keyed.erase(found);  // not inside its own creation: that has ended
+    found = state->keyed.end();
+  }
+  if (found != state->keyed.end()) {
+    KeyedObject& entry = found->second;
+    if (lowerAscii(entry.classId) != lowerAscii(classId) || entry.path != path) {
+      throwAsKj(Error(ErrorKind::BadConfiguration,
+                      "the shared COM object '" + key + "' is a " + entry.classId +
+                          (entry.path.empty() ? "" : " from " + entry.path) + ", not a " +
+                          classId + (path.empty() ? "" : " from " + path),
+                      "use another key for another class (keys are per host)"));
+    }
+    if (entry.object != nullptr) return entry.object;
+    KJ_IF_MAYBE(creating, entry.creating) {
+      return creating->addBranch().then([state, key, classId, path, logger] {
+        return keyedObject(state, key, classId, path, logger);
+      });
+    }
+  }
+  if (state->keyed.size() >= kMaxKeyedObjects) {
+    throwAsKj(Error(ErrorKind::Overloaded,
+                    "this host keeps " + std::to_string(kMaxKeyedObjects) +
+                        " shared COM objects already",
+                    "reuse keys (each object lives until the host exits)"));
+  }
+  KeyedObject& entry = state->keyed[key];
+  entry.classId = classId;
+  entry.path = path;
+  auto created = activate(state->apartment(), classId, path, logger)
+                     .then(
+                         [state, key](std::shared_ptr<NativeObject> object) {
+                           state->keyed[key].object = std::move(object);
+                         },
+                         [state, key](kj::Exception&& exception) {
+                           state->keyed[key].failed = true;
+                           kj::throwFatalException(kj::mv(exception));
+                         })
+                     .fork();
+  auto mine = created.addBranch();
+  entry.creating = kj::mv(created);
+  return mine.then([state, key] { return state->keyed[key].object; });
+}
+
 class ComHostWin32 final : public ComHost {
  public:
-  explicit ComHostWin32(std::shared_ptr<spdlog::logger> logger)
+  ComHostWin32(std::shared_ptr<spdlog::logger> logger, std::shared_ptr<ComHostStateWin32> state)
       : connection_(std::make_shared<ComConnection>()) {
     connection_->logger = std::move(logger);
+    connection_->state = std::move(state);
     connection_->inbox = std::make_shared<LoopInbox>();
     inboxServed_ = connection_->inbox->serve().eagerlyEvaluate([logger = connection_->logger](
                                                                    kj::Exception&& exception) {
@@ -565,39 +734,46 @@ class ComHostWin32 final : public ComHost {
   }
 
   kj::Promise<capnp::Capability::Client> create(const std::string& classId,
-                                                const std::string& path) override {
+                                                const std::string& path,
+                                                const std::string& key) override {
+    auto state = connection_->state;
     try {
+      if (key.size() > kMaxKeyLength) {
+        throw Error(ErrorKind::BadConfiguration,
+                    "a shared COM object's key of " + std::to_string(key.size()) +
+                        " bytes (at most " + std::to_string(kMaxKeyLength) + ")",
+                    "use a shorter key");
+      }
       // Before anything is loaded: the usual clear error for a DLL of the other bitness.
       if (!path.empty()) requireHostable(path, currentArch(), BinaryRole::LegacyLibrary);
-      if (apartment_ == nullptr) apartment_ = std::make_shared<StaThread>();
+      state->apartment();  // started here, where its failure is reported as an Error
     } catch (const Error& error) {
       throwAsKj(error);
     }
-    auto activation = std::make_shared<Activation>();
-    activation->classId = classId;
-    activation->path = path;
-    auto logger = connection_->logger;
     auto connection = connection_;
-    auto apartment = apartment_;
-    return apartment_->run([activation] { activation->run(); })
-        .then([activation, logger, apartment, connection]() -> capnp::Capability::Client {
-          auto object = std::make_shared<NativeObject>(activation->dispatch, true, apartment);
-          logger->info("created COM object {}{}", activation->classId,
-                       activation->path.empty() ? std::string() : " from " + activation->path);
-          return kj::heap<DispatchServer>(std::move(object), activation->classId, connection);
-        });
+    auto made = key.empty() ? activate(state->apartment(), classId, path, connection->logger)
+                            : keyedObject(state, key, classId, path, connection->logger);
+    return made.then([connection, classId](std::shared_ptr<NativeObject> object)
+                         -> capnp::Capability::Client {
+      return connection->state->servers.add(
+          kj::heap<DispatchServer>(std::move(object), classId, connection));
+    });
   }
 
  private:
   std::shared_ptr<ComConnection> connection_;
   kj::Maybe<kj::Promise<void>> inboxServed_;  // runs what the apartment posts (events)
-  std::shared_ptr<StaThread> apartment_;  // started on the first create
 };
 
 }  // namespace
 
-std::unique_ptr<ComHost> makeComHost(std::shared_ptr<spdlog::logger> logger) {
-  return std::make_unique<ComHostWin32>(std::move(logger));
+std::shared_ptr<ComHostState> makeComHostState() { return std::make_shared<ComHostStateWin32>(); }
+
+std::unique_ptr<ComHost> makeComHost(std::shared_ptr<spdlog::logger> logger,
+                                     std::shared_ptr<ComHostState> state) {
+  if (state == nullptr) state = makeComHostState();
+  return std::make_unique<ComHostWin32>(std::move(logger),
+                                        std::static_pointer_cast<ComHostStateWin32>(state));
 }
 
 }  // namespace bitbridge

@@ -182,6 +182,9 @@ void toNative(const ComVariant& value, VARIANT& out, const std::string& where) {
     case VariantType::Object:
     case VariantType::Unknown: {
       auto* object = dynamic_cast<NativeObject*>(value.objectHandle().get());
+      if (auto* passed = dynamic_cast<PassedObject*>(value.objectHandle().get())) {
+        object = passed->target.get();
+      }
       if (object == nullptr) {
         throw Error(ErrorKind::BadConfiguration,
                     where + ": an object that is not one of this host's COM objects",

@@ -11,6 +11,8 @@
 #include <memory>
 #include <string>
 
+#include <capnp/capability.h>
+
 #include "bitbridge/com.h"
 #include "host/com/sta_thread-win32.h"
 
@@ -31,8 +33,22 @@ class NativeObject final : public ComObjectHandle {
   std::shared_ptr<StaThread> apartment_;
 };
 
+/// An object the client passed as an argument, as it arrives (RPC thread): its capability, and
+/// the host's own object it stands for once the host has recognised it (DispatchServer's
+/// invoke resolves every one before the call runs, or refuses the call).
+class PassedObject final : public ComObjectHandle {
+ public:
+  PassedObject(capnp::Capability::Client capability, std::string where)
+      : capability(kj::mv(capability)), where(std::move(where)) {}
+  ~PassedObject() noexcept override {}
+  capnp::Capability::Client capability;
+  std::string where;                     // "argument 1 of Attach", for messages
+  std::shared_ptr<NativeObject> target;  // set on the RPC thread before the call is posted
+};
+
 /// Fills `out` (VariantInit'ed by the caller, who VariantClears it, also after a throw) from
-/// `value`. Object values must be NativeObjects of this host (else BadConfiguration). Throws
+/// `value`. Object values must be NativeObjects of this host or resolved PassedObjects (else
+/// BadConfiguration). Throws
 /// Error BadConfiguration naming `where` when a SAFEARRAY cannot be created.
 void toNative(const ComVariant& value, VARIANT& out, const std::string& where);
 
