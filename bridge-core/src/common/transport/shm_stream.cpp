@@ -235,7 +235,10 @@ class ShmStream final : public kj::AsyncIoStream {
       if (now >= deadline) return park(kind);
       if (now >= yieldFrom) {
         shmYieldCpu();
-        if (ready(kind)) return kj::READY_NOW;
+        if (ready(kind)) {
+          ++counters_.spinHits;
+          return kj::READY_NOW;
+        }
       }
       return spinThenPark(kind, yieldFrom, deadline);
     });
