@@ -5,7 +5,9 @@
 //     ReadFile/WriteFile, a small call's size each way): the floor of any pipe transport;
 //   - an out-of-process COM IDispatch::Invoke (the hosts' own LocalServer object, property get
 //     "Endpoint"): what Windows itself offers for crossing bitness.
-// and spawn-to-first-reply against spawning the echo peer and getting its first reply.
+// and spawn-to-first-reply against spawning the echo peer and getting its first reply. The
+// bitbridge call is measured over both transports, the private pipe and the shared-memory rings
+// (Transport::SharedMemory), in the same run.
 //
 // Thread and process assumptions: cases run one after another on the main thread; each one
 // starts and stops its own peer processes (echo peer, host, COM server) and leaves none behind.
@@ -19,6 +21,7 @@
 #include <vector>
 
 #include <bitbridge/arch.h>
+#include <bitbridge/host.h>
 
 #include "../harness.h"
 
@@ -76,7 +79,7 @@ CaseResult pipeRaw(const Settings& settings, Arch peer);
 CaseResult pipeIocp(const Settings& settings, Arch peer);
 CaseResult spawnEcho(const Settings& settings, Arch peer);
 CaseResult comInvoke(const Settings& settings, Arch server);
-CaseResult bitbridgeCall(const Settings& settings, Arch host);
+CaseResult bitbridgeCall(const Settings& settings, Arch host, Transport transport);
 CaseResult bitbridgeColdStart(const Settings& settings, Arch host);
 /// bind_bench_lib's bb_add bound from its schema (Host::bind), by RPC or through the fast lane.
 CaseResult boundAdd(const Settings& settings, Arch host, bool fastLane);

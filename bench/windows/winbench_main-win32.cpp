@@ -47,9 +47,16 @@ const std::vector<Case>& windowsCases() {
        [](const Settings& s) { return comInvoke(s, Arch::x86_64); }},
       {"win_bitbridge_64to32", "bitbridge null call, 64-bit client -> bitbridge-host32.exe over "
        "its private named pipe", Arch::x86_64,
-       [](const Settings& s) { return bitbridgeCall(s, Arch::x86); }},
+       [](const Settings& s) { return bitbridgeCall(s, Arch::x86, Transport::Socket); }},
       {"win_bitbridge_32to64", "bitbridge null call, 32-bit client -> bitbridge-host64.exe",
-       Arch::x86, [](const Settings& s) { return bitbridgeCall(s, Arch::x86_64); }},
+       Arch::x86,
+       [](const Settings& s) { return bitbridgeCall(s, Arch::x86_64, Transport::Socket); }},
+      {"win_bitbridge_shm_64to32", "bitbridge null call, 64-bit client -> bitbridge-host32.exe "
+       "over the shared-memory rings (Transport::SharedMemory)", Arch::x86_64,
+       [](const Settings& s) { return bitbridgeCall(s, Arch::x86, Transport::SharedMemory); }},
+      {"win_bitbridge_shm_32to64", "the same, 32-bit client -> bitbridge-host64.exe",
+       Arch::x86,
+       [](const Settings& s) { return bitbridgeCall(s, Arch::x86_64, Transport::SharedMemory); }},
       {"win_bind_rpc_64to32", "bb_add of bind_bench_lib.dll bound from its schema "
        "(Host::bind), by RPC, 64-bit client -> bitbridge-host32.exe (baseline of the lane)",
        Arch::x86_64, [](const Settings& s) { return boundAdd(s, Arch::x86, false); }},
@@ -218,6 +225,18 @@ std::vector<Ratio> windowsRatios(const std::vector<NamedResult>& results) {
   ratios.push_back({"win_bitbridge_vs_pipe_32to64_p50",
                     "win_bitbridge_32to64 p50 / win_pipe_raw_32to64 p50",
                     quotient(p50("win_bitbridge_32to64"), p50("win_pipe_raw_32to64")), "x", "<=", 2});
+  ratios.push_back({"win_pipe_vs_shm_p50",
+                    "win_bitbridge_64to32 p50 / win_bitbridge_shm_64to32 p50 (pipe vs shm)",
+                    quotient(p50("win_bitbridge_64to32"), p50("win_bitbridge_shm_64to32")), "x",
+                    "", 0});
+  ratios.push_back({"win_pipe_vs_shm_32to64_p50",
+                    "win_bitbridge_32to64 p50 / win_bitbridge_shm_32to64 p50 (pipe vs shm)",
+                    quotient(p50("win_bitbridge_32to64"), p50("win_bitbridge_shm_32to64")), "x",
+                    "", 0});
+  ratios.push_back({"win_bitbridge_shm_vs_pipe_raw_p50",
+                    "win_bitbridge_shm_64to32 p50 / win_pipe_raw_64to32 p50",
+                    quotient(p50("win_bitbridge_shm_64to32"), p50("win_pipe_raw_64to32")), "x",
+                    "", 0});
   ratios.push_back({"win_bitbridge_vs_com_p50", "win_bitbridge_64to32 p50 / win_com_invoke_64to32 p50",
                     quotient(p50("win_bitbridge_64to32"), p50("win_com_invoke_64to32")), "x", "", 0});
   ratios.push_back({"win_bitbridge_vs_com_32to64_p50",

@@ -202,6 +202,17 @@ TEST(WireLayout, SharedMemoryOfferAndAnswer) {
   putMagic(answerImage, kAnswerMagic);
   put(answerImage, 8, 1, 4);
   EXPECT_EQ(bytesOf(answer), answerImage);
+
+  // Windows: the handle values that follow the offer on the pipe.
+  WireShmHandles handles{};
+  handles.section = 0x1234;
+  handles.clientBell = 0xfffffffcu;
+  handles.hostBell = 0x10;
+  Bytes handlesImage(24, 0);
+  put(handlesImage, 0, 0x1234, 8);
+  put(handlesImage, 8, 0xfffffffcu, 8);
+  put(handlesImage, 16, 0x10, 8);
+  EXPECT_EQ(bytesOf(handles), handlesImage);
 }
 
 TEST(WireLayout, HostExitCodesAreTheNumbersClientsRead) {

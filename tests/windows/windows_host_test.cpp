@@ -1,9 +1,12 @@
-// Real hosts of both bitnesses on Windows (under Wine here): calls over named pipes, bulk data in
-// sections, clear errors for wrong-bitness and broken DLLs, crashes, hangs, and hosts that die
-// with their client. Each Windows platform build runs every case against both hosts, so the
-// 64-bit build covers 64->32 and the 32-bit build 32->64.
+// Real hosts of both bitnesses on Windows (under Wine here): calls over named pipes and over the
+// shared-memory rings, bulk data in sections, clear errors for wrong-bitness and broken DLLs,
+// crashes, hangs, and hosts that die with their client. Each Windows platform build runs every
+// case against both hosts over both transports (test::everyHostCase, as the Linux lifecycle,
+// supervision and deadline suites do), so the 64-bit build covers 64->32 and the 32-bit build
+// 32->64, each over the pipe and over shared memory.
 #include <windows.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
@@ -16,6 +19,7 @@
 #include "bitbridge/host.h"
 #include "components/probe_pattern.h"
 #include "probe.capnp.h"
+#include "support/host_case.h"
 #include "support/temp_dir.h"
 #include "support/test_support.h"
 #include "windows/windows_test_support.h"
@@ -30,20 +34,24 @@ using test::testComponent;
 // Under Wine a host's first start in a fresh wineserver takes seconds; be generous with the
 // start, strict with everything measured after it.
 constexpr std::chrono::milliseconds kStartTimeout{30000};
+// A host killed mid-call fails the call within this (docs/reliability.md), as on Linux.
+constexpr std::chrono::milliseconds kDeathBound{250};
 
-class WindowsHost : public ::testing::TestWithParam<Arch> {
+class WindowsHost : public ::testing::TestWithParam<test::HostCase> {
  protected:
   HostOptions options(const std::string& component = "probe_component") {
     HostOptions o;
     o.component = testComponent(component, GetParam());
+    o.transport = GetParam().transport;
     o.startTimeout = kStartTimeout;
     return o;
   }
   Runtime runtime;
 };
 
-TEST_P(WindowsHost, CallsReachAHostOfThatBitnessOverANamedPipe) {
+TEST_P(WindowsHost, CallsReachAHostOfThatBitnessOverItsTransport) {
   Host host = Host::spawn(runtime, options());
+  EXPECT_EQ(host.info().transport, transportName(GetParam().transport));
   auto probe = host.activate<probe::Probe>("probe");
   auto who = host.wait(probe.whoamiRequest().send());
   EXPECT_EQ(who.getPointerBits(), GetParam() == Arch::x86 ? 32 : 64);
@@ -51,7 +59,7 @@ TEST_P(WindowsHost, CallsReachAHostOfThatBitnessOverANamedPipe) {
   EXPECT_NE(who.getPid(), ::GetCurrentProcessId());
   EXPECT_EQ(host.info().pointerBits, who.getPointerBits());
 
-  // A message larger than the pipe's buffer, both ways.
+  // A message larger than the pipe's buffer and than a ring, both ways.
   std::vector<kj::byte> data(2 << 20);
   for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<kj::byte>(i % 251);
   auto echo = probe.echoRequest();
@@ -194,15 +202,20 @@ TEST_P(WindowsHost, AHostTerminatedFromOutsideMidCallIsReportedAsTerminated) {
     HANDLE process = ::OpenProcess(PROCESS_TERMINATE, FALSE, host.pid());
     ASSERT_NE(process, nullptr);
     // Killed while this thread waits on the call, as taskkill from a console would.
-    std::thread killer([process, code] {
+    std::atomic<int64_t> killedAt{0};
+    std::thread killer([process, code, &killedAt] {
       ::Sleep(300);
+      killedAt = std::chrono::steady_clock::now().time_since_epoch().count();
       ::TerminateProcess(process, code);
     });
-    auto started = std::chrono::steady_clock::now();
     Error e = expectError(ErrorKind::Disconnected, [&] { host.wait(stuck.send()); });
+    auto noticed = std::chrono::steady_clock::now();
     killer.join();
     ::CloseHandle(process);
-    EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
+    // The bound of docs/reliability.md (a host killed mid-call), over either transport.
+    EXPECT_LT(noticed - std::chrono::steady_clock::time_point(
+                            std::chrono::steady_clock::duration(killedAt.load())),
+              kDeathBound);
     EXPECT_CONTAINS(e.message(), "(pid " + std::to_string(host.pid()) +
                                      ") was terminated from outside while calls were pending "
                                      "(exit status " + std::to_string(code) + "; ");
@@ -312,7 +325,8 @@ TEST_P(WindowsHost, TheHostExitsWhenItsClientIsKilled) {
   // orphan_client (this bitness) starts a host of GetParam()'s bitness, prints its pid and
   // keeps it in a 60 s call; killing the client must end the host (job object, --parent).
   std::string command = "\"" + std::string(ORPHAN_CLIENT) + "\" \"" +
-                        testComponent("probe_component", GetParam()) + "\" socket";
+                        testComponent("probe_component", GetParam()) + "\" " +
+                        transportName(GetParam().transport);
   test::expectHostDiesWithItsClient(std::wstring(command.begin(), command.end()), "");
 }
 
@@ -386,21 +400,8 @@ TEST_P(WindowsHost, ShutdownEndsTheHost) {
   EXPECT_TRUE(processGoneWithin(pid, std::chrono::seconds(3)));
 }
 
-TEST(WindowsHostErrors, WhatWindowsDoesNotHaveYetIsSaidClearly) {
-  Runtime runtime;
-  HostOptions shm;
-  shm.arch = currentArch();
-  shm.transport = Transport::SharedMemory;
-  shm.startTimeout = kStartTimeout;
-  Error e = expectError(ErrorKind::BadConfiguration, [&] { Host::spawn(runtime, shm); });
-  EXPECT_CONTAINS(e.message(), "not available on Windows");
-  // Shared hosts are (shared_host_win32_test.cpp).
-}
-
-INSTANTIATE_TEST_SUITE_P(BothBitnesses, WindowsHost, ::testing::Values(Arch::x86, Arch::x86_64),
-                         [](const ::testing::TestParamInfo<Arch>& info) {
-                           return std::string(archName(info.param));
-                         });
+INSTANTIATE_TEST_SUITE_P(BothBitnessesBothTransports, WindowsHost, test::everyHostCase(),
+                         test::hostCaseName);
 
 }  // namespace
 }  // namespace bitbridge

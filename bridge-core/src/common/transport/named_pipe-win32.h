@@ -85,4 +85,8 @@ kj::Own<ChannelCutter> makePipeCutter(std::shared_ptr<PipeCutState> state);
 kj::Own<kj::AsyncIoStream> wrapPipe(kj::Win32EventPort& port, UniqueHandle pipe,
                                     std::shared_ptr<PipeCutState> state = nullptr);
 
+/// The pipe handle under a stream made by wrapPipe (still owned by the stream), or null if
+/// `stream` is not one. For the shared-memory set-up, which asks the pipe who its peer is.
+HANDLE pipeHandleOf(kj::AsyncIoStream& stream);
+
 }  // namespace bitbridge

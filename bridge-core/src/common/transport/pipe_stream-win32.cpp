@@ -136,6 +136,8 @@ class PipeStream final : public kj::AsyncIoStream {
   // Pipes have no half-close; the peer reads EOF once this stream is destroyed.
   void shutdownWrite() override {}
 
+  HANDLE handle() const { return pipe_.get(); }
+
  private:
   void checkNotCut() {
     if (state_->cut) {
@@ -308,6 +310,11 @@ kj::Own<ChannelCutter> makePipeCutter(std::shared_ptr<PipeCutState> state) {
 kj::Own<kj::AsyncIoStream> wrapPipe(kj::Win32EventPort& port, UniqueHandle pipe,
                                     std::shared_ptr<PipeCutState> state) {
   return kj::heap<PipeStream>(port, kj::mv(pipe), std::move(state));
+}
+
+HANDLE pipeHandleOf(kj::AsyncIoStream& stream) {
+  auto* pipe = dynamic_cast<PipeStream*>(&stream);
+  return pipe == nullptr ? nullptr : pipe->handle();
 }
 
 }  // namespace bitbridge

@@ -20,8 +20,6 @@ namespace {
 
 constexpr int kRequiredSeals = F_SEAL_SHRINK | F_SEAL_GROW;
 
-bool isPowerOfTwo(uint64_t value) { return value != 0 && (value & (value - 1)) == 0; }
-
 [[noreturn]] void systemFailure(const char* call) {
   int error = errno;
   throw Error(ErrorKind::BadConfiguration,
@@ -29,21 +27,12 @@ bool isPowerOfTwo(uint64_t value) { return value != 0 && (value & (value - 1)) =
               "the system may be out of memory or descriptors; or use the socket transport");
 }
 
-[[noreturn]] void badSegment(const std::string& why) {
-  throwAsKj(Error(ErrorKind::MalformedPeer, "shared-memory channel: the peer's segment " + why,
-                  "the peer is not a bitbridge peer of this version, or it is broken"));
-}
-
 }  // namespace
 
+using shm_segment::badSegment;
+
 ShmSegment ShmSegment::create(uint32_t ringCapacity) {
-  if (!isPowerOfTwo(ringCapacity) || ringCapacity < kShmMinRingCapacity ||
-      ringCapacity > kShmMaxRingCapacity) {
-    throw Error(ErrorKind::BadConfiguration,
-                "shared-memory ring capacity " + std::to_string(ringCapacity) +
-                    " is not a power of two between " + std::to_string(kShmMinRingCapacity) +
-                    " and " + std::to_string(kShmMaxRingCapacity));
-  }
+  shm_segment::checkCapacity(ringCapacity);
   uint64_t size = shmSegmentBytes(ringCapacity);
   kj::AutoCloseFd fd(::memfd_create("bitbridge-channel", MFD_CLOEXEC | MFD_ALLOW_SEALING));
   if (fd.get() < 0) systemFailure("memfd_create");
@@ -54,18 +43,7 @@ ShmSegment ShmSegment::create(uint32_t ringCapacity) {
   void* base = ::mmap(nullptr, static_cast<size_t>(size), PROT_READ | PROT_WRITE, MAP_SHARED,
                       fd.get(), 0);
   if (base == MAP_FAILED) systemFailure("mmap");
-
-  // A fresh memfd reads as zeros: counters and flags start at 0. Start the objects' lifetime
-  // explicitly all the same, then fill in the header.
-  auto* layout = new (base) ShmSegmentLayout{};
-  std::memcpy(layout->header.magic, kShmMagic, sizeof(kShmMagic));
-  layout->header.version = kShmVersion;
-  layout->header.dataOffset = kShmDataOffset;
-  layout->header.ringCapacity = ringCapacity;
-  layout->header.ringCount = kShmRingCount;
-  layout->header.segmentBytes = size;
-  layout->header.creatorPid = static_cast<uint32_t>(::getpid());
-  layout->header.creatorPointerBits = static_cast<uint8_t>(sizeof(void*) * 8);
+  shm_segment::writeHeader(base, ringCapacity, static_cast<uint32_t>(::getpid()));
   return ShmSegment(kj::mv(fd), base, size, ringCapacity);
 }
 
@@ -87,23 +65,8 @@ ShmSegment ShmSegment::open(kj::AutoCloseFd fd) {
   if (::pread(fd.get(), &header, sizeof(header), 0) != static_cast<ssize_t>(sizeof(header))) {
     badSegment("header cannot be read");
   }
-  if (std::memcmp(header.magic, kShmMagic, sizeof(kShmMagic)) != 0) badSegment("has a bad magic");
-  if (header.version != kShmVersion) {
-    badSegment("has version " + std::to_string(header.version) + ", this build speaks " +
-               std::to_string(kShmVersion));
-  }
-  if (header.dataOffset != kShmDataOffset || header.ringCount != kShmRingCount) {
-    badSegment("has an unexpected layout");
-  }
-  uint32_t capacity = header.ringCapacity;
-  if (!isPowerOfTwo(capacity) || capacity < kShmMinRingCapacity || capacity > kShmMaxRingCapacity) {
-    badSegment("has a bad ring capacity (" + std::to_string(capacity) + ")");
-  }
+  uint32_t capacity = shm_segment::validateHeader(header, fileBytes);
   uint64_t size = shmSegmentBytes(capacity);
-  if (header.segmentBytes != size || fileBytes != size) {
-    badSegment("size does not match its header (" + std::to_string(fileBytes) + " bytes, header " +
-               std::to_string(header.segmentBytes) + ", expected " + std::to_string(size) + ")");
-  }
 
   void* base = ::mmap(nullptr, static_cast<size_t>(size), PROT_READ | PROT_WRITE, MAP_SHARED,
                       fd.get(), 0);
@@ -116,25 +79,19 @@ ShmSegment ShmSegment::open(kj::AutoCloseFd fd) {
                     "the process may be out of address space; or use the socket transport"));
   }
   ShmSegment segment(kj::mv(fd), base, size, capacity);
-  for (unsigned i = 0; i < kShmRingCount; ++i) {
-    ShmRingControl& ring = segment.control(i);
-    if (ring.head.load() != 0 || ring.tail.load() != 0 || ring.writerClosed.load() != 0 ||
-        ring.readerClosed.load() != 0) {
-      badSegment("was used before it was handed over");
-    }
-  }
+  shm_segment::checkUnused(segment);
   return segment;
 }
 
 ShmSegment::ShmSegment(ShmSegment&& other) noexcept
-    : fd_(kj::mv(other.fd_)), base_(other.base_), size_(other.size_), capacity_(other.capacity_) {
+    : native_(kj::mv(other.native_)), base_(other.base_), size_(other.size_), capacity_(other.capacity_) {
   other.base_ = nullptr;
 }
 
 ShmSegment& ShmSegment::operator=(ShmSegment&& other) noexcept {
   if (this != &other) {
     release();
-    fd_ = kj::mv(other.fd_);
+    native_ = kj::mv(other.native_);
     base_ = other.base_;
     size_ = other.size_;
     capacity_ = other.capacity_;

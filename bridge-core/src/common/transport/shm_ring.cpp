@@ -1,8 +1,10 @@
-// Bounds-checked views of the shared-memory rings (portable part; the segment itself is made
-// and mapped in shm_ring-posix.cpp).
+// Bounds-checked views of the shared-memory rings, and the checks of a segment's header
+// (portable part; the segment itself is made and mapped in shm_ring-posix.cpp and
+// shm_ring-win32.cpp).
 #include "common/transport/shm_ring.h"
 
 #include <cstring>
+#include <new>
 #include <string>
 
 #include "bitbridge/error.h"
@@ -116,5 +118,79 @@ void ShmRingConsumer::setParked(bool parked) {
 }
 
 void ShmRingConsumer::close() { control_.readerClosed.store(1, std::memory_order_release); }
+
+// ---------------------------------------------------------------------------------------------
+// Segment header
+
+namespace shm_segment {
+namespace {
+bool isPowerOfTwo(uint64_t value) { return value != 0 && (value & (value - 1)) == 0; }
+}  // namespace
+
+void badSegment(const std::string& why) {
+  throwAsKj(Error(ErrorKind::MalformedPeer, "shared-memory channel: the peer's segment " + why,
+                  "the peer is not a bitbridge peer of this version, or it is broken"));
+}
+
+void checkCapacity(uint32_t ringCapacity) {
+  if (!isPowerOfTwo(ringCapacity) || ringCapacity < kShmMinRingCapacity ||
+      ringCapacity > kShmMaxRingCapacity) {
+    throw Error(ErrorKind::BadConfiguration,
+                "shared-memory ring capacity " + std::to_string(ringCapacity) +
+                    " is not a power of two between " + std::to_string(kShmMinRingCapacity) +
+                    " and " + std::to_string(kShmMaxRingCapacity));
+  }
+}
+
+void writeHeader(void* base, uint32_t ringCapacity, uint32_t creatorPid) {
+  // Fresh shared memory reads as zeros: counters and flags start at 0. Start the objects'
+  // lifetime explicitly all the same, then fill in the header.
+  auto* layout = new (base) ShmSegmentLayout{};
+  std::memcpy(layout->header.magic, kShmMagic, sizeof(kShmMagic));
+  layout->header.version = kShmVersion;
+  layout->header.dataOffset = kShmDataOffset;
+  layout->header.ringCapacity = ringCapacity;
+  layout->header.ringCount = kShmRingCount;
+  layout->header.segmentBytes = shmSegmentBytes(ringCapacity);
+  layout->header.creatorPid = creatorPid;
+  layout->header.creatorPointerBits = static_cast<uint8_t>(sizeof(void*) * 8);
+}
+
+uint32_t validateHeader(const ShmSegmentHeader& header, uint64_t objectBytes) {
+  if (objectBytes < kShmDataOffset || objectBytes > shmSegmentBytes(kShmMaxRingCapacity)) {
+    badSegment("has an impossible size (" + std::to_string(objectBytes) + " bytes)");
+  }
+  if (std::memcmp(header.magic, kShmMagic, sizeof(kShmMagic)) != 0) badSegment("has a bad magic");
+  if (header.version != kShmVersion) {
+    badSegment("has version " + std::to_string(header.version) + ", this build speaks " +
+               std::to_string(kShmVersion));
+  }
+  if (header.dataOffset != kShmDataOffset || header.ringCount != kShmRingCount) {
+    badSegment("has an unexpected layout");
+  }
+  uint32_t capacity = header.ringCapacity;
+  if (!isPowerOfTwo(capacity) || capacity < kShmMinRingCapacity || capacity > kShmMaxRingCapacity) {
+    badSegment("has a bad ring capacity (" + std::to_string(capacity) + ")");
+  }
+  uint64_t size = shmSegmentBytes(capacity);
+  if (header.segmentBytes != size || objectBytes != size) {
+    badSegment("size does not match its header (" + std::to_string(objectBytes) +
+               " bytes, header " + std::to_string(header.segmentBytes) + ", expected " +
+               std::to_string(size) + ")");
+  }
+  return capacity;
+}
+
+void checkUnused(ShmSegment& segment) {
+  for (unsigned i = 0; i < kShmRingCount; ++i) {
+    ShmRingControl& ring = segment.control(i);
+    if (ring.head.load() != 0 || ring.tail.load() != 0 || ring.writerClosed.load() != 0 ||
+        ring.readerClosed.load() != 0) {
+      badSegment("was used before it was handed over");
+    }
+  }
+}
+
+}  // namespace shm_segment
 
 }  // namespace bitbridge

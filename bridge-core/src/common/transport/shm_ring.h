@@ -1,5 +1,6 @@
 // The shared-memory segment behind the shared-memory channel (shm_stream.h): two
-// single-producer/single-consumer byte rings, one per direction, in one sealed memfd.
+// single-producer/single-consumer byte rings, one per direction, in one sealed memfd (Linux) or
+// one unnamed pagefile-backed section (Windows).
 //
 // Cross-bitness ABI: a 64-bit client and a 32-bit host (or the reverse) map the same bytes; the
 // layout is in wire/shm_ring_layout.h, with the rest of the contract between the processes.
@@ -18,31 +19,48 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 #include <kj/io.h>
 
+#if defined(_WIN32)
+#include "common/platform/handle-win32.h"
+#endif
 #include "wire/shm_ring_layout.h"
 #include "common/internal_api.h"
 
 BITBRIDGE_INTERNAL_API_BEGIN
 namespace bitbridge {
 
-/// A mapped segment. Move-only; unmaps (and closes its descriptor) on destruction.
+/// A mapped segment. Move-only; unmaps (and closes its descriptor or handle) on destruction.
 class ShmSegment {
  public:
-  /// Creates a fresh anonymous segment: memfd_create (no name in /dev/shm or anywhere else,
-  /// close-on-exec), sized, sealed against shrinking, growing and further sealing, mapped,
-  /// header written and counters zeroed. `ringCapacity` must be a power of two within
-  /// [kShmMinRingCapacity, kShmMaxRingCapacity]. Throws bitbridge::Error (BadConfiguration)
-  /// when the capacity is bad or the system refuses (memfd_create, ftruncate, mmap).
+#if defined(_WIN32)
+  /// The section's handle (shm_ring-win32.cpp).
+  using Native = UniqueHandle;
+#else
+  /// The memfd (shm_ring-posix.cpp).
+  using Native = kj::AutoCloseFd;
+#endif
+
+  /// Creates a fresh anonymous segment, header written and counters zeroed. Linux:
+  /// memfd_create (no name in /dev/shm or anywhere else, close-on-exec), sized, sealed against
+  /// shrinking, growing and further sealing, mapped. Windows: an unnamed, committed,
+  /// pagefile-backed section (CreateFileMapping(INVALID_HANDLE_VALUE), not inheritable): no
+  /// name, so only a process that is given a handle to it can map it. `ringCapacity` must be a
+  /// power of two within [kShmMinRingCapacity, kShmMaxRingCapacity]. Throws bitbridge::Error
+  /// (BadConfiguration) when the capacity is bad or the system refuses.
   static ShmSegment create(uint32_t ringCapacity = kShmDefaultRingCapacity);
 
-  /// Maps a segment descriptor received from the peer and validates it as untrusted input:
-  /// a regular file, sealed against shrinking and growing (so the peer cannot pull pages away
-  /// under us: SIGBUS), header magic, version, offsets and sizes consistent with each other and
-  /// with fstat's size, counters and flags at their initial values. Throws a kj::Exception
-  /// (FAILED, description "bitbridge:malformed-peer: ...") when anything is off.
-  static ShmSegment open(kj::AutoCloseFd fd);
+  /// Maps a segment received from the peer and validates it as untrusted input. Linux: a
+  /// regular file, sealed against shrinking and growing (so the peer cannot pull pages away
+  /// under us: SIGBUS). Windows: a section whose whole view is committed (a SEC_RESERVE
+  /// section with uncommitted pages would fault) and exactly as large as its header says
+  /// (pages of a pagefile-backed section cannot be taken away once mapped). Both: header
+  /// magic, version, offsets and sizes consistent with each other and with the object's size,
+  /// counters and flags at their initial values. Throws a kj::Exception (FAILED, description
+  /// "bitbridge:malformed-peer: ...") when anything is off.
+  static ShmSegment open(Native handle);
 
   ShmSegment(ShmSegment&& other) noexcept;
   ShmSegment& operator=(ShmSegment&& other) noexcept;
@@ -50,8 +68,13 @@ class ShmSegment {
   ShmSegment& operator=(const ShmSegment&) = delete;
   ~ShmSegment();
 
+#if defined(_WIN32)
+  /// The section (to hand to the peer). Valid while this object lives.
+  HANDLE section() const { return native_.get(); }
+#else
   /// The memfd (to pass to the peer). Valid while this object lives.
-  int fd() const { return fd_.get(); }
+  int fd() const { return native_.get(); }
+#endif
   uint32_t ringCapacity() const { return capacity_; }
   uint64_t size() const { return size_; }
   /// Writable views; the header is for tests that corrupt it on purpose. Never trust what is
@@ -63,15 +86,34 @@ class ShmSegment {
   }
 
  private:
-  ShmSegment(kj::AutoCloseFd fd, void* base, uint64_t size, uint32_t capacity)
-      : fd_(kj::mv(fd)), base_(base), size_(size), capacity_(capacity) {}
+  ShmSegment(Native native, void* base, uint64_t size, uint32_t capacity)
+      : native_(kj::mv(native)), base_(base), size_(size), capacity_(capacity) {}
   void release();
 
-  kj::AutoCloseFd fd_;
+  Native native_;
   void* base_ = nullptr;
   uint64_t size_ = 0;
   uint32_t capacity_ = 0;  // from the validated header, never re-read
 };
+
+/// The platform-independent parts of making and opening a segment, shared by
+/// shm_ring-posix.cpp and shm_ring-win32.cpp.
+namespace shm_segment {
+/// Throws Error(BadConfiguration) unless `ringCapacity` is a power of two within
+/// [kShmMinRingCapacity, kShmMaxRingCapacity].
+void checkCapacity(uint32_t ringCapacity);
+/// Starts the layout's lifetime in fresh (zeroed) memory and writes the header.
+void writeHeader(void* base, uint32_t ringCapacity, uint32_t creatorPid);
+/// Validates the peer's header, read into private memory first, against the size of the
+/// object that holds it (`objectBytes`): magic, version, layout, capacity, sizes. Returns the
+/// ring capacity. Throws malformed-peer (badSegment) when anything is off.
+uint32_t validateHeader(const ShmSegmentHeader& header, uint64_t objectBytes);
+/// Throws malformed-peer unless every counter and flag is still at its initial value.
+void checkUnused(ShmSegment& segment);
+/// Throws the kj::Exception "bitbridge:malformed-peer: shared-memory channel: the peer's
+/// segment <why>".
+[[noreturn]] void badSegment(const std::string& why);
+}  // namespace shm_segment
 
 /// The producer's view of one ring: keeps its head privately, reads the consumer's tail as
 /// untrusted. Not thread-safe; one producer per ring.
