@@ -83,25 +83,6 @@ ShmSegment ShmSegment::open(kj::AutoCloseFd fd) {
   return segment;
 }
 
-ShmSegment::ShmSegment(ShmSegment&& other) noexcept
-    : native_(kj::mv(other.native_)), base_(other.base_), size_(other.size_), capacity_(other.capacity_) {
-  other.base_ = nullptr;
-}
-
-ShmSegment& ShmSegment::operator=(ShmSegment&& other) noexcept {
-  if (this != &other) {
-    release();
-    native_ = kj::mv(other.native_);
-    base_ = other.base_;
-    size_ = other.size_;
-    capacity_ = other.capacity_;
-    other.base_ = nullptr;
-  }
-  return *this;
-}
-
-ShmSegment::~ShmSegment() { release(); }
-
 void ShmSegment::release() {
   if (base_ != nullptr) ::munmap(base_, static_cast<size_t>(size_));
   base_ = nullptr;

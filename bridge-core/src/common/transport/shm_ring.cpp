@@ -193,4 +193,28 @@ void checkUnused(ShmSegment& segment) {
 
 }  // namespace shm_segment
 
+// Moving and destroying are the same on both platforms; release() (the unmapping) is not
+// (shm_ring-posix.cpp, shm_ring-win32.cpp).
+ShmSegment::ShmSegment(ShmSegment&& other) noexcept
+    : native_(kj::mv(other.native_)),
+      base_(other.base_),
+      size_(other.size_),
+      capacity_(other.capacity_) {
+  other.base_ = nullptr;
+}
+
+ShmSegment& ShmSegment::operator=(ShmSegment&& other) noexcept {
+  if (this != &other) {
+    release();
+    native_ = kj::mv(other.native_);
+    base_ = other.base_;
+    size_ = other.size_;
+    capacity_ = other.capacity_;
+    other.base_ = nullptr;
+  }
+  return *this;
+}
+
+ShmSegment::~ShmSegment() { release(); }
+
 }  // namespace bitbridge

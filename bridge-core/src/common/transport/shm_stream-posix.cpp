@@ -23,11 +23,6 @@
 namespace bitbridge {
 namespace {
 
-kj::Exception peerGoneException(const kj::String& why) {
-  return kj::Exception(kj::Exception::Type::DISCONNECTED, __FILE__, __LINE__,
-                       kj::str("shared-memory channel: the peer is gone (", why, ")"));
-}
-
 // The doorbells on Linux: eventfds. Ours is watched by the epoll loop (edge-triggered, drained
 // before each wait); the peer's is written. The kernel does not tell when the peer's process
 // ends; the control socket's EOF does (in the core).
@@ -167,19 +162,7 @@ kj::Promise<kj::Own<kj::AsyncIoStream>> offerShmChannel(kj::UnixEventPort& event
       .then([&eventPort, &s, control = kj::mv(control), segment = kj::mv(segment),
              clientBell = kj::mv(clientBell), hostBell = kj::mv(hostBell),
              options](size_t n) mutable -> kj::Own<kj::AsyncIoStream> {
-        if (n < sizeof(s.answer)) {
-          kj::throwFatalException(peerGoneException(
-              kj::str("it closed the channel during the shared-memory setup")));
-        }
-        if (std::memcmp(s.answer.magic, kAnswerMagic, sizeof(kAnswerMagic)) != 0) {
-          throwAsKj(Error(ErrorKind::MalformedPeer,
-                          "shared-memory channel: the host's answer to the offer is garbled"));
-        }
-        if (s.answer.status != kAnswerAccepted) {
-          throwAsKj(Error(ErrorKind::BadConfiguration,
-                          "the host refused the shared-memory channel (its log says why)",
-                          "use the socket transport (HostOptions::transport)"));
-        }
+        checkShmAnswer(n, s.answer);
         return makeShmStream(eventPort, kj::mv(*segment), ShmSide::Client, kj::mv(clientBell),
                              kj::mv(hostBell), kj::mv(control), options);
       })
@@ -200,7 +183,7 @@ kj::Promise<kj::Own<kj::AsyncIoStream>> acceptShmChannel(kj::UnixEventPort& even
              options](kj::AsyncCapabilityStream::ReadResult result) mutable
             -> kj::Promise<kj::Own<kj::AsyncIoStream>> {
         if (result.byteCount < sizeof(s.offer)) {
-          return peerGoneException(kj::str("it closed the channel during the shared-memory setup"));
+          return shmPeerGoneException(kj::str("it closed the channel during the shared-memory setup"));
         }
         std::memcpy(s.answer.magic, kAnswerMagic, sizeof(kAnswerMagic));
         kj::Maybe<ShmSegment> segment;

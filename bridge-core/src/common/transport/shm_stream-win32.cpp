@@ -42,11 +42,6 @@
 namespace bitbridge {
 namespace {
 
-kj::Exception peerGoneException(const kj::String& why) {
-  return kj::Exception(kj::Exception::Type::DISCONNECTED, __FILE__, __LINE__,
-                       kj::str("shared-memory channel: the peer is gone (", why, ")"));
-}
-
 [[noreturn]] void systemFailure(const std::string& what) {
   std::string why = lastWin32ErrorText();
   throw Error(ErrorKind::BadConfiguration, "shared-memory channel: " + what + " failed: " + why,
@@ -321,19 +316,7 @@ kj::Promise<kj::Own<kj::AsyncIoStream>> offerShmChannel(EventPort& eventPort,
              clientBell = kj::mv(clientBell), hostBell = kj::mv(hostBell),
              hostProcess = kj::mv(hostProcess),
              options](size_t n) mutable -> kj::Own<kj::AsyncIoStream> {
-        if (n < sizeof(s.answer)) {
-          kj::throwFatalException(peerGoneException(
-              kj::str("it closed the channel during the shared-memory setup")));
-        }
-        if (std::memcmp(s.answer.magic, kAnswerMagic, sizeof(kAnswerMagic)) != 0) {
-          throwAsKj(Error(ErrorKind::MalformedPeer,
-                          "shared-memory channel: the host's answer to the offer is garbled"));
-        }
-        if (s.answer.status != kAnswerAccepted) {
-          throwAsKj(Error(ErrorKind::BadConfiguration,
-                          "the host refused the shared-memory channel (its log says why)",
-                          "use the pipe transport (HostOptions::transport = Transport::Socket)"));
-        }
+        checkShmAnswer(n, s.answer);
         return makeShmStream(eventPort, kj::mv(*segment), ShmSide::Client, kj::mv(clientBell),
                              kj::mv(hostBell), kj::mv(control), options, kj::mv(hostProcess));
       })
@@ -351,7 +334,7 @@ kj::Promise<kj::Own<kj::AsyncIoStream>> acceptShmChannel(EventPort& eventPort,
       .then([&eventPort, &channel, &s, pipe, control = kj::mv(control),
              options](size_t n) mutable -> kj::Promise<kj::Own<kj::AsyncIoStream>> {
         if (n < sizeof(s.wire)) {
-          return peerGoneException(kj::str("it closed the channel during the shared-memory setup"));
+          return shmPeerGoneException(kj::str("it closed the channel during the shared-memory setup"));
         }
         std::memcpy(s.answer.magic, kAnswerMagic, sizeof(kAnswerMagic));
         kj::Maybe<ShmSegment> segment;

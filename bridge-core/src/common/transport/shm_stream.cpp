@@ -17,6 +17,7 @@
 #include <kj/debug.h>
 
 #include "bitbridge/error.h"
+#include "wire/shm_offer.h"
 
 namespace bitbridge {
 namespace {
@@ -38,11 +39,6 @@ inline void cpuRelax() {
 #if defined(__i386__) || defined(__x86_64__)
   __builtin_ia32_pause();
 #endif
-}
-
-kj::Exception peerGoneException(const kj::String& why) {
-  return kj::Exception(kj::Exception::Type::DISCONNECTED, __FILE__, __LINE__,
-                       kj::str("shared-memory channel: the peer is gone (", why, ")"));
 }
 
 kj::Exception wireException(const Error& error) {
@@ -147,7 +143,7 @@ class ShmStream final : public kj::AsyncIoStream {
         continue;  // more may have arrived meanwhile
       }
       if (done >= minBytes || closed) return done;  // closed: EOF (a short count)
-      KJ_IF_MAYBE(why, peerGone_) { return peerGoneException(*why); }
+      KJ_IF_MAYBE(why, peerGone_) { return shmPeerGoneException(*why); }
       return waitFor(Wait::Read).then([this, buffer, minBytes, maxBytes, done]() {
         return readSome(buffer, minBytes, maxBytes, done);
       });
@@ -161,9 +157,9 @@ class ShmStream final : public kj::AsyncIoStream {
     for (;;) {
       KJ_IF_MAYBE(e, broken_) { return kj::cp(*e); }
       KJ_REQUIRE(!writeShut_, "write to a shared-memory stream after shutdownWrite()");
-      KJ_IF_MAYBE(why, peerGone_) { return peerGoneException(*why); }
+      KJ_IF_MAYBE(why, peerGone_) { return shmPeerGoneException(*why); }
       if (out_.readerClosed()) {
-        return peerGoneException(kj::str("it stopped reading"));
+        return shmPeerGoneException(kj::str("it stopped reading"));
       }
       size_t unannounced = 0;
       bool full = false;
@@ -370,6 +366,28 @@ class ShmStream final : public kj::AsyncIoStream {
 };
 
 }  // namespace
+
+kj::Exception shmPeerGoneException(const kj::String& why) {
+  return kj::Exception(kj::Exception::Type::DISCONNECTED, __FILE__, __LINE__,
+                       kj::str("shared-memory channel: the peer is gone (", why, ")"));
+}
+
+void checkShmAnswer(size_t n, const WireShmAnswer& answer) {
+  if (n < sizeof(answer)) {
+    kj::throwFatalException(
+        shmPeerGoneException(kj::str("it closed the channel during the shared-memory setup")));
+  }
+  if (std::memcmp(answer.magic, kAnswerMagic, sizeof(kAnswerMagic)) != 0) {
+    throwAsKj(Error(ErrorKind::MalformedPeer,
+                    "shared-memory channel: the host's answer to the offer is garbled"));
+  }
+  if (answer.status != kAnswerAccepted) {
+    throwAsKj(Error(ErrorKind::BadConfiguration,
+                    "the host refused the shared-memory channel (its log says why)",
+                    "use the socket transport (HostOptions::transport = Transport::Socket; a "
+                    "named pipe on Windows)"));
+  }
+}
 
 kj::Own<kj::AsyncIoStream> newShmStream(ShmSegment segment, ShmSide side, kj::Own<ShmBells> bells,
                                         kj::Own<kj::AsyncIoStream> control,

@@ -64,6 +64,8 @@
 BITBRIDGE_INTERNAL_API_BEGIN
 namespace bitbridge {
 
+struct WireShmAnswer;  // wire/shm_offer.h
+
 #if defined(_WIN32)
 /// An unnamed auto-reset event, not inheritable.
 using ShmDoorbell = UniqueHandle;
@@ -96,6 +98,14 @@ struct ShmStreamOptions {
 /// Throws Error(BadConfiguration) naming the alternative where this platform has no
 /// shared-memory transport (none at present: Linux and Windows both have it); called before a
 /// host is started for it.
+/// The error a stream or its set-up fails with when the peer is gone: DISCONNECTED, naming why.
+kj::Exception shmPeerGoneException(const kj::String& why);
+
+/// Checks the host's answer to the client's shared-memory offer, of which `n` bytes were read:
+/// throws DISCONNECTED (the channel closed), MalformedPeer (garbled) or BadConfiguration (the
+/// host refused; its log says why). Both platforms' offerShmChannel end with it.
+void checkShmAnswer(size_t n, const WireShmAnswer& answer);
+
 void requireShmTransport();
 
 /// Makes a doorbell (ShmDoorbell). Throws Error(BadConfiguration).
