@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "../support/start_process-win32.h"
 #include "probe_platform.h"
 
 namespace probe {
@@ -27,8 +28,7 @@ uint32_t startSleeper(uint32_t milliseconds) {
   STARTUPINFOW startup{};
   startup.cb = sizeof(startup);
   PROCESS_INFORMATION info{};
-  if (!::CreateProcessW(nullptr, &command[0], nullptr, nullptr, TRUE, CREATE_NO_WINDOW, nullptr,
-                        nullptr, &startup, &info)) {
+  if (!bitbridge::test::startProcess(nullptr, &command[0], TRUE, CREATE_NO_WINDOW, &startup, &info)) {
     return 0;
   }
   ::CloseHandle(info.hThread);

@@ -15,6 +15,7 @@
 
 #include "bitbridge/com.h"
 #include "bitbridge/host.h"
+#include "support/start_process-win32.h"
 #include "support/test_support.h"
 
 namespace bitbridge {
@@ -225,11 +226,11 @@ TEST_P(ComEvents, AKilledClientsPrivateHostEndsWithIt) {
   ::SetEnvironmentVariableA(kSampleLogVariable, log.c_str());
   ::SetEnvironmentVariableA(kChildArchVariable, std::string(archName(GetParam())).c_str());
   std::string command = "\"" + ownPath() + "\" --gtest_filter=ComEventsChild.AdvisesThenIsKilled";
-  STARTUPINFOA startup{};
+  std::wstring wide(command.begin(), command.end());  // a path of the build tree: ASCII
+  STARTUPINFOW startup{};
   startup.cb = sizeof(startup);
   PROCESS_INFORMATION child{};
-  BOOL started = ::CreateProcessA(nullptr, &command[0], nullptr, nullptr, FALSE, 0, nullptr,
-                                  nullptr, &startup, &child);
+  BOOL started = test::startProcess(nullptr, &wide[0], FALSE, 0, &startup, &child);
   ::SetEnvironmentVariableA(kSampleLogVariable, nullptr);
   ::SetEnvironmentVariableA(kChildArchVariable, nullptr);
   ASSERT_TRUE(started) << "CreateProcess: " << ::GetLastError();

@@ -16,6 +16,7 @@
 #include <spdlog/sinks/ringbuffer_sink.h>
 
 #include "bitbridge/arch.h"
+#include "support/start_process-win32.h"
 #include "wire/com_ids.h"
 
 #ifndef HOST_EXE_X86
@@ -65,8 +66,7 @@ inline int runHostCommand(Arch arch, const std::string& arguments) {
   STARTUPINFOW startup{};
   startup.cb = sizeof(startup);
   PROCESS_INFORMATION process{};
-  if (!::CreateProcessW(nullptr, &command[0], nullptr, nullptr, FALSE, 0, nullptr, nullptr,
-                        &startup, &process)) {
+  if (!test::startProcess(nullptr, &command[0], FALSE, 0, &startup, &process)) {
     ADD_FAILURE() << "cannot start " << hostExecutable(arch) << ": error " << ::GetLastError();
     return -1;
   }

@@ -10,6 +10,7 @@
 
 #include "common/platform/handle-win32.h"
 #include "common/platform/text-win32.h"
+#include "support/start_process-win32.h"
 
 namespace bitbridge::test {
 
@@ -39,8 +40,7 @@ class Program {
     startup.hStdOutput = write;
     startup.hStdError = write;
     PROCESS_INFORMATION info{};
-    if (::CreateProcessW(nullptr, &commandLine[0], nullptr, nullptr, TRUE, 0, nullptr, nullptr,
-                         &startup, &info)) {
+    if (test::startProcess(nullptr, &commandLine[0], TRUE, 0, &startup, &info)) {
       ::CloseHandle(info.hThread);
       process_ = UniqueHandle(info.hProcess);
     } else {

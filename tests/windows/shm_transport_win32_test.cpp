@@ -21,6 +21,7 @@
 #include "common/transport/named_pipe-win32.h"
 #include "common/transport/shm_ring.h"
 #include "common/transport/shm_stream.h"
+#include "support/start_process-win32.h"
 #include "support/test_support.h"
 #include "wire/shm_offer.h"
 
@@ -261,8 +262,7 @@ struct SuspendedProcess {
     STARTUPINFOW startup{};
     startup.cb = sizeof(startup);
     PROCESS_INFORMATION info{};
-    EXPECT_TRUE(::CreateProcessW(path, command.data(), nullptr, nullptr, FALSE, CREATE_SUSPENDED,
-                                 nullptr, nullptr, &startup, &info));
+    EXPECT_TRUE(test::startProcess(path, command.data(), FALSE, CREATE_SUSPENDED, &startup, &info));
     process = UniqueHandle(info.hProcess);
     ::CloseHandle(info.hThread);
   }

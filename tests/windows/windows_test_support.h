@@ -13,6 +13,7 @@
 
 #include "bitbridge/host.h"
 #include "probe.capnp.h"
+#include "support/start_process-win32.h"
 #include "support/test_support.h"
 
 namespace bitbridge::test {
@@ -54,8 +55,7 @@ class ReportingClient {
     startup.hStdOutput = write;
     startup.hStdError = ::GetStdHandle(STD_ERROR_HANDLE);
     PROCESS_INFORMATION info{};
-    bool started = ::CreateProcessW(nullptr, &commandLine[0], nullptr, nullptr, TRUE, 0, nullptr,
-                                    nullptr, &startup, &info);
+    bool started = test::startProcess(nullptr, &commandLine[0], TRUE, 0, &startup, &info);
     ::CloseHandle(write);
     if (started) {
       ::CloseHandle(info.hThread);
@@ -136,8 +136,7 @@ inline std::string runUnixCommand(const std::string& script) {
   STARTUPINFOW startup{};
   startup.cb = sizeof(startup);
   PROCESS_INFORMATION info{};
-  if (!::CreateProcessW(nullptr, &wide[0], nullptr, nullptr, FALSE, 0, nullptr, nullptr, &startup,
-                        &info)) {
+  if (!test::startProcess(nullptr, &wide[0], FALSE, 0, &startup, &info)) {
     return {};
   }
   if (info.hThread != nullptr) ::CloseHandle(info.hThread);

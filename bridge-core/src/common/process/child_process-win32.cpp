@@ -17,6 +17,7 @@
 #include "common/platform/wait-win32.h"
 #include "common/process/child_process.h"
 #include "common/process/command_line-win32.h"
+#include "common/process/process_start-win32.h"
 #include "common/process/exit_announcement.h"
 #include "common/process/output_lines.h"
 
@@ -235,19 +236,11 @@ std::unique_ptr<ChildProcess> ChildProcess::spawn(const SpawnRequest& request) {
   }
   PROCESS_INFORMATION info{};
   // Suspended until it is in its job, so not even its first instruction runs unsupervised.
-  // ERROR_INTERNAL_ERROR (1359) is transient under Wine on a loaded machine (seen in our Wine
-  // test runs: the next CreateProcess of the same file works): tried up to three times.
-  DWORD error = ERROR_SUCCESS;
-  for (int attempt = 1; attempt <= 3; ++attempt) {
-    if (::CreateProcessW(widen(request.executable).c_str(), &commandLine[0], nullptr, nullptr,
-                         TRUE, flags, nullptr, nullptr, &startup.StartupInfo, &info)) {
-      error = ERROR_SUCCESS;
-      break;
-    }
-    error = ::GetLastError();
-    if (error != ERROR_INTERNAL_ERROR) break;
-    ::Sleep(static_cast<DWORD>(25 * attempt));
-  }
+  std::wstring executable = widen(request.executable);
+  DWORD error = startProcessRetryingTransientErrors([&] {
+    return ::CreateProcessW(executable.c_str(), &commandLine[0], nullptr, nullptr, TRUE, flags,
+                            nullptr, nullptr, &startup.StartupInfo, &info);
+  });
   if (error != ERROR_SUCCESS) {
     throw Error(error == ERROR_FILE_NOT_FOUND || error == ERROR_PATH_NOT_FOUND
                     ? ErrorKind::NotFound

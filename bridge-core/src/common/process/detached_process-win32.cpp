@@ -5,6 +5,7 @@
 #include "common/inspect_hint.h"
 #include "common/platform/text-win32.h"
 #include "common/process/command_line-win32.h"
+#include "common/process/process_start-win32.h"
 
 namespace bitbridge {
 
@@ -48,22 +49,17 @@ DetachedProcess startDetachedProcess(const std::string& executable,
   }
   std::wstring line = commandLine(executable, arguments);
   PROCESS_INFORMATION info{};
-  DWORD error = ERROR_SUCCESS;
-  // ERROR_INTERNAL_ERROR (1359) is transient under Wine on a loaded machine, as for spawn.
-  for (int attempt = 1; attempt <= 4; ++attempt) {
-    if (::CreateProcessW(widen(executable).c_str(), &line[0], nullptr, nullptr, TRUE, flags,
-                         nullptr, nullptr, &startup.StartupInfo, &info)) {
-      error = ERROR_SUCCESS;
-      break;
-    }
-    error = ::GetLastError();
-    if (error == ERROR_ACCESS_DENIED && (flags & CREATE_BREAKAWAY_FROM_JOB)) {
-      flags &= ~static_cast<DWORD>(CREATE_BREAKAWAY_FROM_JOB);  // our job forbids breaking away
-      continue;
-    }
-    if (error != ERROR_INTERNAL_ERROR) break;
-    ::Sleep(static_cast<DWORD>(25 * attempt));
-  }
+  std::wstring program = widen(executable);
+  DWORD error = startProcessRetryingTransientErrors([&] {
+    auto start = [&] {
+      return ::CreateProcessW(program.c_str(), &line[0], nullptr, nullptr, TRUE, flags, nullptr,
+                              nullptr, &startup.StartupInfo, &info);
+    };
+    if (start()) return TRUE;
+    if (::GetLastError() != ERROR_ACCESS_DENIED || !(flags & CREATE_BREAKAWAY_FROM_JOB)) return FALSE;
+    flags &= ~static_cast<DWORD>(CREATE_BREAKAWAY_FROM_JOB);  // our job forbids breaking away
+    return start();
+  });
   if (haveList) ::DeleteProcThreadAttributeList(list);
   ::SetHandleInformation(output, HANDLE_FLAG_INHERIT, outputFlags & HANDLE_FLAG_INHERIT);
   if (error != ERROR_SUCCESS) {
