@@ -1,16 +1,8 @@
 #include "host/shared_host.h"
 
 #include <csignal>
-#include <cstdio>
-#include <cstring>
-#include <map>
 #include <optional>
-#include <set>
 
-#include <capnp/rpc-twoparty.h>
-#include <capnp/rpc.capnp.h>
-#include <capnp/serialize-async.h>
-#include <capnp/serialize.h>
 #include <spdlog/logger.h>
 
 #include "bitbridge/error.h"
@@ -19,17 +11,12 @@
 #include "common/platform/system_error_text.h"
 #include "common/transport/handshake.h"
 #include "common/transport/shared_endpoint.h"
-#include "host/abort_logging_stream.h"
-#include "host/bulk_registry.h"
-#include "host/components/component_loader.h"
-#include "host/host_service.h"
+#include "host/shared_connections.h"
 #include "wire/host_exit.h"
 
 namespace bitbridge {
 namespace {
 
-// An idle host whose start lock is held (a client is connecting) looks again this often.
-constexpr auto kIdleRetry = 100 * kj::MILLISECONDS;
 // After accept() failed for another reason than running out of descriptors, the next try
 // waits this long.
 constexpr auto kAcceptRetry = 100 * kj::MILLISECONDS;
@@ -42,50 +29,26 @@ constexpr auto kOverloadBackoff = 100 * kj::MILLISECONDS;
 // would eat into them are refused like those that meet EMFILE.
 constexpr int kDescriptorHeadroom = 16;
 
-// One client's connection. Members are destroyed in reverse order: the RPC system (and with
-// it this connection's HostService, which detaches the client's bulk segments) first, the
-// socket last.
-struct Connection {
-  Connection(uint64_t id, kj::Own<kj::AsyncIoStream> stream, PeerCredential peer)
-      : id(id), peer(peer), label("client pid " + std::to_string(peer.pid)),
-        stream(kj::mv(stream)) {}
-
-  uint64_t id;  // also the owner of its bulk segments and messages (bulk_registry.h)
-  PeerCredential peer;
-  std::string label;
-  kj::Own<kj::AsyncIoStream> stream;
-  kj::Own<AbortLoggingStream> messages;
-  kj::Own<capnp::TwoPartyVatNetwork> network;
-  kj::Own<capnp::RpcSystem<capnp::rpc::twoparty::VatId>> rpc;
-};
-
-class SharedHost final : private kj::TaskSet::ErrorHandler {
+// The accept side of a shared host on POSIX: a listening Unix socket, SO_PEERCRED, the
+// descriptor limit, SIGTERM/SIGINT and the idle exit under the start lock. The connections
+// themselves are SharedConnections'.
+class SharedHost final {
  public:
   SharedHost(kj::AsyncIoContext& io, kj::AutoCloseFd listener, const SharedHostConfig& config,
              std::shared_ptr<spdlog::logger> logger)
       : io_(io),
         config_(config),
-        logger_(std::move(logger)),
-        threads_(*logger_, bulk_),
-        instances_(threads_),
+        logger_(logger),
         listener_(kj::mv(listener)),
         listening_((makeNonBlocking(listener_.get()), eventPortOf(io)), listener_.get(),
                    kj::UnixEventPort::FdObserver::OBSERVE_READ),
-        tasks_(*this) {}
+        connections_(io, config, logger, "the kernel", [this] { return idleExit(); }) {}
 
   int run() {
     auto exit = kj::newPromiseAndFulfiller<void>();
     exit_ = kj::mv(exit.fulfiller);
-    logger_->info("shared host {} serving on {} (idle timeout {} ms; at most {} connections, {} "
-                  "per client process; hello within {} ms; stall limit {} ms; messages up to {} "
-                  "bytes; {} bytes queued per connection)",
-                  config_.endpoint, config_.socketPath, config_.idleTimeout / kj::MILLISECONDS,
-                  config_.maxConnections, config_.maxConnectionsPerClient,
-                  config_.helloTimeout / kj::MILLISECONDS,
-                  config_.limits.stallTimeout / kj::MILLISECONDS, config_.limits.maxMessageBytes,
-                  config_.limits.maxQueuedBytes);
-    armIdleTimer();  // a host nobody connects to leaves too
-    BulkRegistry::Scope checkedReferences(bulk_);  // fromWire on this thread checks against it
+    connections_.start(config_.socketPath);
+    BulkRegistry::Scope checkedReferences(connections_.bulk());  // fromWire here checks it
     exit.promise.exclusiveJoin(acceptLoop())
         .exclusiveJoin(terminatedBy(SIGTERM))
         .exclusiveJoin(terminatedBy(SIGINT))
@@ -94,10 +57,6 @@ class SharedHost final : private kj::TaskSet::ErrorHandler {
   }
 
  private:
-  void taskFailed(kj::Exception&& exception) override {
-    logger_->error("{}", fromKjException(exception).what());
-  }
-
   kj::Timer& timer() { return io_.provider->getTimer(); }
 
   // A host ended from outside (kill, systemd, Ctrl-C) still removes its socket, so that the
@@ -177,23 +136,6 @@ class SharedHost final : private kj::TaskSet::ErrorHandler {
     reserve_.restore();
   }
 
-  // Refuses with a hello that says why; each reason is logged once until it no longer holds.
-  void refuse(kj::AutoCloseFd fd, const PeerCredential& peer, HelloRefusal why, uint32_t limit) {
-    WireHello refusal = makeRefusal(why, limit);
-    refuseConnection(kj::mv(fd), &refusal, sizeof(refusal));
-    if (why == HelloRefusal::TooManyConnections) {
-      if (refusedForTotal_) return;
-      refusedForTotal_ = true;
-      logger_->warn("refusing connections: {} are open, the limit (sharedMaxConnections); first "
-                    "refused: pid {}",
-                    limit, peer.pid);
-    } else if (refusedClients_.insert(peer.pid).second) {
-      logger_->warn("refusing connections of client pid {}: it has {} open, the limit per client "
-                    "(sharedMaxConnectionsPerClient)",
-                    peer.pid, limit);
-    }
-  }
-
   void admit(kj::AutoCloseFd fd) {
     PeerCredential peer;
     try {
@@ -206,157 +148,47 @@ class SharedHost final : private kj::TaskSet::ErrorHandler {
       logger_->warn("refused a connection from uid {} (pid {}): {}", peer.uid, peer.pid, *reason);
       return;  // closes it
     }
-    if (connections_.size() >= config_.maxConnections) {
-      refuse(kj::mv(fd), peer, HelloRefusal::TooManyConnections, config_.maxConnections);
+    if (std::optional<WireHello> refusal = connections_.refusalFor(peer.pid)) {
+      refuseConnection(kj::mv(fd), &*refusal, sizeof(*refusal));
       return;
     }
-    uint32_t& ofClient = perClient_[peer.pid];
-    if (ofClient >= config_.maxConnectionsPerClient) {
-      refuse(kj::mv(fd), peer, HelloRefusal::TooManyFromThisClient,
-             config_.maxConnectionsPerClient);
-      return;
-    }
-    ++ofClient;
     if (overloaded_) {
       overloaded_ = false;
       logger_->info("accepting connections again");
     }
-    ++idleGeneration_;  // a pending idle exit is off
-    uint64_t id = nextId_++;
     auto stream = io_.lowLevelProvider->wrapSocketFd(
         fd.release(), kj::LowLevelAsyncIoProvider::TAKE_OWNERSHIP |
                           kj::LowLevelAsyncIoProvider::ALREADY_CLOEXEC |
                           kj::LowLevelAsyncIoProvider::ALREADY_NONBLOCK);
-    auto connection = kj::heap<Connection>(id, kj::mv(stream), peer);
-    Connection& admitted = *connection;
-    connections_.emplace(id, kj::mv(connection));
-    logger_->info("{} connected ({} connected)", admitted.label, connections_.size());
-    // Closed on a later turn, once nothing of this chain still refers to the connection.
-    tasks_.add(serve(admitted).then([this, id]() {
-      return kj::evalLater([this, id]() { close(id); });
-    }));
+    connections_.admit(kj::mv(stream), peer.pid);
   }
 
-  // Hello, then RPC until the client disconnects or asks to shut down. Never rejects: a
-  // failure is logged and ends only this connection.
-  kj::Promise<void> serve(Connection& connection) {
-    return exchangeHello(*connection.stream, timer(), HelloRole::Host, connection.label,
-                         config_.helloTimeout)
-        .then([this, &connection](WireHello hello) -> kj::Promise<void> {
-          if (hello.pid != connection.peer.pid) {
-            throwAsKj(Error(ErrorKind::MalformedPeer,
-                            connection.label + " sent a hello as pid " +
-                                std::to_string(hello.pid) +
-                                ": not the process the kernel says is connected"));
-          }
-          auto shutdown = kj::newPromiseAndFulfiller<void>();
-          connection.messages = kj::heap<AbortLoggingStream>(
-              *connection.stream, timer(), config_.limits, *logger_, connection.label, &bulk_,
-              connection.id);
-          connection.network = kj::heap<capnp::TwoPartyVatNetwork>(
-              *connection.messages, capnp::rpc::twoparty::Side::SERVER, rpcReaderOptions());
-          connection.messages->bounded().watchQueue(*connection.network);
-          connection.rpc = kj::heap(capnp::makeRpcServer(
-              *connection.network,
-              kj::heap<HostService>(registry_, bulk_, threads_, logger_, kj::mv(shutdown.fulfiller),
-                                    transportName(Transport::Socket), &instances_,
-                                    connection.id)));
-          connection.rpc->setFlowLimit(config_.limits.maxCallBytesInFlight / sizeof(capnp::word));
-          auto label = connection.label;
-          return connection.network->onDisconnect()
-              .exclusiveJoin(kj::mv(shutdown.promise).then([this, label]() {
-                logger_->info("{} asked to shut down: closing its connection only (this host "
-                              "is shared)",
-                              label);
-              }))
-              .exclusiveJoin(silentAfterHello(connection));
-        })
-        .then([]() {},
-              [this, label = connection.label](kj::Exception&& exception) {
-                logger_->warn("{}: {}", label, fromKjException(exception).what());
-              });
-  }
-
-  // A real client sends its first request (the bootstrap) right after its hello. One that
-  // sends nothing within the hello timeout is closed; after that first request a connection
-  // may stay quiet as long as it likes (it holds capabilities: its client's business).
-  kj::Promise<void> silentAfterHello(Connection& connection) {
-    return afterDelayFromNow(timer(), config_.helloTimeout)
-        .then([this, &connection]() -> kj::Promise<void> {
-          if (connection.messages->bounded().startedAMessage()) return kj::NEVER_DONE;
-          logger_->warn("{} sent its hello but no request within {} ms: closing its connection "
-                        "(sharedHelloTimeout)",
-                        connection.label, config_.helloTimeout / kj::MILLISECONDS);
-          return kj::READY_NOW;
-        });
-  }
-
-  void close(uint64_t id) {
-    auto it = connections_.find(id);
-    if (it == connections_.end()) return;
-    std::string label = it->second->label;
-    uint32_t pid = it->second->peer.pid;
-    connections_.erase(it);
-    if (auto count = perClient_.find(pid); count != perClient_.end() && --count->second == 0) {
-      perClient_.erase(count);
-    }
-    refusedClients_.erase(pid);
-    refusedForTotal_ = false;
-    logger_->info("{} disconnected ({} connected)", label, connections_.size());
-    if (connections_.empty()) armIdleTimer();
-  }
-
-  void armIdleTimer() {
-    uint64_t generation = ++idleGeneration_;
-    tasks_.add(afterDelayFromNow(timer(), config_.idleTimeout).then([this, generation]() {
-      return idleCheck(generation);
-    }));
-  }
-
-  // Runs when the host has had no client for the idle timeout. `generation` no longer current
-  // means a client came since; that client's departure arms a new check.
-  kj::Promise<void> idleCheck(uint64_t generation) {
-    if (generation != idleGeneration_ || !connections_.empty()) return kj::READY_NOW;
+  // The host has had no client for the idle timeout.
+  SharedConnections::IdleAnswer idleExit() {
     std::optional<StartLock> lock = StartLock::tryAcquire(config_.lockPath);
     // A client holding the lock is connecting to us (or starting us): not now. So is one
     // waiting in the backlog that our accept loop has not reached yet.
-    if (!lock || connectionPending(listener_.get())) {
-      return afterDelayFromNow(timer(), kIdleRetry).then([this, generation]() {
-        return idleCheck(generation);
-      });
-    }
+    if (!lock || connectionPending(listener_.get())) return SharedConnections::IdleAnswer::NotNow;
     removeSharedSocket(config_.socketPath);
     logger_->info("no client for {} ms: exiting", config_.idleTimeout / kj::MILLISECONDS);
     // Held until the process is gone: a client waiting for the lock then finds no socket and
     // starts a new host, rather than connecting to one that is leaving.
     exitLock_ = std::move(lock);
     exit_->fulfill();
-    return kj::READY_NOW;
+    return SharedConnections::IdleAnswer::Exit;
   }
 
   kj::AsyncIoContext& io_;
   SharedHostConfig config_;
   std::shared_ptr<spdlog::logger> logger_;
-  // Shared by every connection and outliving them all (see host_service.h); the instances are
-  // destroyed before the registry whose component code they live in.
-  ComponentRegistry registry_;
-  BulkRegistry bulk_;
-  ComponentThreads threads_;
-  SharedInstances instances_;
   kj::AutoCloseFd listener_;
   kj::UnixEventPort::FdObserver listening_;  // before the descriptor closes (declared after)
   DescriptorReserve reserve_;
   int descriptorCeiling_ = descriptorCeiling(kDescriptorHeadroom);
-  bool overloaded_ = false;       // out of descriptors, logged; cleared by the next admission
-  bool refusedForTotal_ = false;  // the total limit's refusal is logged
-  std::set<uint32_t> refusedClients_;      // client pids whose refusal is logged
-  std::map<uint32_t, uint32_t> perClient_;  // connections by client pid
-  std::map<uint64_t, kj::Own<Connection>> connections_;
-  uint64_t nextId_ = 1;
-  uint64_t idleGeneration_ = 0;
+  bool overloaded_ = false;  // out of descriptors, logged; cleared by the next admission
   std::optional<StartLock> exitLock_;
   kj::Own<kj::PromiseFulfiller<void>> exit_;
-  kj::TaskSet tasks_;  // last: its tasks refer to the connections, so it goes first
+  SharedConnections connections_;  // last: its tasks call idleExit(), so it goes first
 };
 
 }  // namespace

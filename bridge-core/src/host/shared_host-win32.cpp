@@ -1,15 +1,12 @@
 // A shared host on Windows, served on a named pipe: see shared_host-win32.h for what differs
-// from shared_host-posix.cpp, whose per-connection service (hello, limits, RPC) this repeats.
+// from shared_host-posix.cpp. The connections themselves are SharedConnections'
+// (shared_connections.h), as on POSIX.
 #include "host/shared_host-win32.h"
 
 #include <windows.h>
 
-#include <map>
 #include <optional>
-#include <set>
 
-#include <capnp/rpc-twoparty.h>
-#include <capnp/rpc.capnp.h>
 #include <spdlog/logger.h>
 
 #include "bitbridge/error.h"
@@ -20,38 +17,17 @@
 #include "common/platform/wait-win32.h"
 #include "common/transport/handshake.h"
 #include "common/transport/named_pipe-win32.h"
-#include "host/abort_logging_stream.h"
-#include "host/bulk_registry.h"
-#include "host/components/component_loader.h"
-#include "host/host_service.h"
+#include "host/shared_connections.h"
 #include "wire/host_exit.h"
 
 namespace bitbridge {
 namespace {
 
-// An idle host whose start mutex is held (a client is connecting) looks again this often.
-constexpr auto kIdleRetry = 100 * kj::MILLISECONDS;
 // After a pipe instance could not be created or connected, the next try waits this long.
 constexpr auto kAcceptRetry = 100 * kj::MILLISECONDS;
 // How long a refused client's instance stays open, at most, for it to send its hello and read
 // the refusal.
 constexpr auto kRefusalWrite = 1 * kj::SECONDS;
-
-// One client's connection. Members are destroyed in reverse order: the RPC system (and with
-// it this connection's HostService, which detaches the client's bulk segments) first, the
-// pipe last.
-struct Connection {
-  Connection(uint64_t id, kj::Own<kj::AsyncIoStream> stream, uint32_t pid)
-      : id(id), pid(pid), label("client pid " + std::to_string(pid)), stream(kj::mv(stream)) {}
-
-  uint64_t id;  // also the owner of its bulk segments and messages (bulk_registry.h)
-  uint32_t pid;
-  std::string label;
-  kj::Own<kj::AsyncIoStream> stream;
-  kj::Own<AbortLoggingStream> messages;
-  kj::Own<capnp::TwoPartyVatNetwork> network;
-  kj::Own<capnp::RpcSystem<capnp::rpc::twoparty::VatId>> rpc;
-};
 
 // An overlapped ConnectNamedPipe on one instance. Its OVERLAPPED must live until the operation
 // is over, so a pending one is cancelled, and its cancellation waited for, on destruction (the
@@ -76,7 +52,9 @@ struct PendingConnect {
   bool pending = false;
 };
 
-class SharedPipeHost final : private kj::TaskSet::ErrorHandler {
+// The accept side of a shared host on Windows: pipe instances, the client's token user, the
+// idle exit under the start mutex.
+class SharedPipeHost final {
  public:
   SharedPipeHost(kj::AsyncIoContext& io, UniqueHandle firstInstance,
                  const SharedPipeEndpoint& endpoint, const SharedHostConfig& config,
@@ -86,25 +64,15 @@ class SharedPipeHost final : private kj::TaskSet::ErrorHandler {
         config_(config),
         logger_(std::move(logger)),
         ownSid_(currentUserSid()),
-        threads_(*logger_, bulk_),
-        instances_(threads_),
         listening_(std::move(firstInstance)),
-        tasks_(*this) {}
+        connections_(io, config, logger_, "Windows", [this] { return idleExit(); }) {}
 
   int run() {
     auto exit = kj::newPromiseAndFulfiller<void>();
     exit_ = kj::mv(exit.fulfiller);
-    logger_->info("shared host {} serving on {} (idle timeout {} ms; at most {} connections, {} "
-                  "per client process; hello within {} ms; stall limit {} ms; messages up to {} "
-                  "bytes; {} bytes queued per connection)",
-                  config_.endpoint, endpoint_.pipe, config_.idleTimeout / kj::MILLISECONDS,
-                  config_.maxConnections, config_.maxConnectionsPerClient,
-                  config_.helloTimeout / kj::MILLISECONDS,
-                  config_.limits.stallTimeout / kj::MILLISECONDS, config_.limits.maxMessageBytes,
-                  config_.limits.maxQueuedBytes);
-    armIdleTimer();  // a host nobody connects to leaves too
+    connections_.start(endpoint_.pipe);
     {
-      BulkRegistry::Scope checkedReferences(bulk_);  // fromWire on this thread checks against it
+      BulkRegistry::Scope checkedReferences(connections_.bulk());  // fromWire here checks it
       exit.promise.exclusiveJoin(acceptLoop()).wait(io_.waitScope);
     }
     // The accept loop (and its pending ConnectNamedPipe) is gone: closing the waiting instance
@@ -117,10 +85,6 @@ class SharedPipeHost final : private kj::TaskSet::ErrorHandler {
   }
 
  private:
-  void taskFailed(kj::Exception&& exception) override {
-    logger_->error("{}", fromKjException(exception).what());
-  }
-
   kj::Timer& timer() { return io_.provider->getTimer(); }
 
   kj::Promise<void> retryLater() {
@@ -174,13 +138,13 @@ class SharedPipeHost final : private kj::TaskSet::ErrorHandler {
     return retryLater();
   }
 
-  // Refuses with a hello that says why; each reason is logged once until it no longer holds.
-  // The instance stays open until the client's own hello has arrived (or kRefusalWrite has
-  // passed): closed earlier, the client's write of its hello could fail before it reads ours,
-  // and it would see a plain disconnection instead of the reason.
-  void refuse(UniqueHandle pipe, uint32_t pid, HelloRefusal why, uint32_t limit) {
+  // Refuses with a hello that says why (SharedConnections logs it). The instance stays open
+  // until the client's own hello has arrived (or kRefusalWrite has passed): closed earlier, the
+  // client's write of its hello could fail before it reads ours, and it would see a plain
+  // disconnection instead of the reason.
+  void refuse(UniqueHandle pipe, const WireHello& why) {
     auto stream = wrapPipe(eventPortOf(io_), std::move(pipe));
-    auto refusal = kj::heap<WireHello>(makeRefusal(why, limit));
+    auto refusal = kj::heap<WireHello>(why);
     auto theirs = kj::heap<WireHello>();
     kj::AsyncIoStream& connection = *stream;
     WireHello& received = *theirs;
@@ -189,20 +153,9 @@ class SharedPipeHost final : private kj::TaskSet::ErrorHandler {
                           return connection.tryRead(&received, sizeof(received), sizeof(received))
                               .ignoreResult();
                         });
-    tasks_.add(answered.attach(kj::mv(stream), kj::mv(refusal), kj::mv(theirs))
-                   .exclusiveJoin(afterDelayFromNow(timer(), kRefusalWrite))
-                   .catch_([](kj::Exception&&) {}));
-    if (why == HelloRefusal::TooManyConnections) {
-      if (refusedForTotal_) return;
-      refusedForTotal_ = true;
-      logger_->warn("refusing connections: {} are open, the limit (sharedMaxConnections); first "
-                    "refused: pid {}",
-                    limit, pid);
-    } else if (refusedClients_.insert(pid).second) {
-      logger_->warn("refusing connections of client pid {}: it has {} open, the limit per client "
-                    "(sharedMaxConnectionsPerClient)",
-                    pid, limit);
-    }
+    connections_.addTask(answered.attach(kj::mv(stream), kj::mv(refusal), kj::mv(theirs))
+                             .exclusiveJoin(afterDelayFromNow(timer(), kRefusalWrite))
+                             .catch_([](kj::Exception&&) {}));
   }
 
   void admit(UniqueHandle pipe) {
@@ -214,108 +167,15 @@ class SharedPipeHost final : private kj::TaskSet::ErrorHandler {
       logger_->warn("refused a connection from pid {}: {}", pid, *reason);
       return;  // closes it, without a word: it is not ours to talk to
     }
-    if (connections_.size() >= config_.maxConnections) {
-      refuse(std::move(pipe), pid, HelloRefusal::TooManyConnections, config_.maxConnections);
+    if (std::optional<WireHello> refusal = connections_.refusalFor(pid)) {
+      refuse(std::move(pipe), *refusal);
       return;
     }
-    uint32_t& ofClient = perClient_[pid];
-    if (ofClient >= config_.maxConnectionsPerClient) {
-      refuse(std::move(pipe), pid, HelloRefusal::TooManyFromThisClient,
-             config_.maxConnectionsPerClient);
-      return;
-    }
-    ++ofClient;
-    ++idleGeneration_;  // a pending idle exit is off
-    uint64_t id = nextId_++;
-    auto connection = kj::heap<Connection>(id, wrapPipe(eventPortOf(io_), std::move(pipe)), pid);
-    Connection& admitted = *connection;
-    connections_.emplace(id, kj::mv(connection));
-    logger_->info("{} connected ({} connected)", admitted.label, connections_.size());
-    // Closed on a later turn, once nothing of this chain still refers to the connection.
-    tasks_.add(serve(admitted).then([this, id]() {
-      return kj::evalLater([this, id]() { close(id); });
-    }));
+    connections_.admit(wrapPipe(eventPortOf(io_), std::move(pipe)), pid);
   }
 
-  // Hello, then RPC until the client disconnects or asks to shut down. Never rejects: a
-  // failure is logged and ends only this connection. As shared_host-posix.cpp's.
-  kj::Promise<void> serve(Connection& connection) {
-    return exchangeHello(*connection.stream, timer(), HelloRole::Host, connection.label,
-                         config_.helloTimeout)
-        .then([this, &connection](WireHello hello) -> kj::Promise<void> {
-          if (hello.pid != connection.pid) {
-            throwAsKj(Error(ErrorKind::MalformedPeer,
-                            connection.label + " sent a hello as pid " +
-                                std::to_string(hello.pid) +
-                                ": not the process Windows says is connected"));
-          }
-          auto shutdown = kj::newPromiseAndFulfiller<void>();
-          connection.messages = kj::heap<AbortLoggingStream>(
-              *connection.stream, timer(), config_.limits, *logger_, connection.label, &bulk_,
-              connection.id);
-          connection.network = kj::heap<capnp::TwoPartyVatNetwork>(
-              *connection.messages, capnp::rpc::twoparty::Side::SERVER, rpcReaderOptions());
-          connection.messages->bounded().watchQueue(*connection.network);
-          connection.rpc = kj::heap(capnp::makeRpcServer(
-              *connection.network,
-              kj::heap<HostService>(registry_, bulk_, threads_, logger_, kj::mv(shutdown.fulfiller),
-                                    transportName(Transport::Socket), &instances_,
-                                    connection.id)));
-          connection.rpc->setFlowLimit(config_.limits.maxCallBytesInFlight / sizeof(capnp::word));
-          auto label = connection.label;
-          return connection.network->onDisconnect()
-              .exclusiveJoin(kj::mv(shutdown.promise).then([this, label]() {
-                logger_->info("{} asked to shut down: closing its connection only (this host "
-                              "is shared)",
-                              label);
-              }))
-              .exclusiveJoin(silentAfterHello(connection));
-        })
-        .then([]() {},
-              [this, label = connection.label](kj::Exception&& exception) {
-                logger_->warn("{}: {}", label, fromKjException(exception).what());
-              });
-  }
-
-  // A real client sends its first request (the bootstrap) right after its hello; one that
-  // sends nothing within the hello timeout is closed.
-  kj::Promise<void> silentAfterHello(Connection& connection) {
-    return afterDelayFromNow(timer(), config_.helloTimeout)
-        .then([this, &connection]() -> kj::Promise<void> {
-          if (connection.messages->bounded().startedAMessage()) return kj::NEVER_DONE;
-          logger_->warn("{} sent its hello but no request within {} ms: closing its connection "
-                        "(sharedHelloTimeout)",
-                        connection.label, config_.helloTimeout / kj::MILLISECONDS);
-          return kj::READY_NOW;
-        });
-  }
-
-  void close(uint64_t id) {
-    auto it = connections_.find(id);
-    if (it == connections_.end()) return;
-    std::string label = it->second->label;
-    uint32_t pid = it->second->pid;
-    connections_.erase(it);
-    if (auto count = perClient_.find(pid); count != perClient_.end() && --count->second == 0) {
-      perClient_.erase(count);
-    }
-    refusedClients_.erase(pid);
-    refusedForTotal_ = false;
-    logger_->info("{} disconnected ({} connected)", label, connections_.size());
-    if (connections_.empty()) armIdleTimer();
-  }
-
-  void armIdleTimer() {
-    uint64_t generation = ++idleGeneration_;
-    tasks_.add(afterDelayFromNow(timer(), config_.idleTimeout).then([this, generation]() {
-      return idleCheck(generation);
-    }));
-  }
-
-  // Runs when the host has had no client for the idle timeout. `generation` no longer current
-  // means a client came since; that client's departure arms a new check.
-  kj::Promise<void> idleCheck(uint64_t generation) {
-    if (generation != idleGeneration_ || !connections_.empty()) return kj::READY_NOW;
+  // The host has had no client for the idle timeout.
+  SharedConnections::IdleAnswer idleExit() {
     std::optional<StartMutex> lock;
     try {
       lock = StartMutex::tryAcquire(endpoint_.startMutex);
@@ -326,15 +186,11 @@ class SharedPipeHost final : private kj::TaskSet::ErrorHandler {
     // has connected to the waiting instance and that the accept loop has not admitted yet.
     bool clientArrived =
         waitingClient_ != nullptr && ::WaitForSingleObject(waitingClient_, 0) == WAIT_OBJECT_0;
-    if (!lock || clientArrived) {
-      return afterDelayFromNow(timer(), kIdleRetry).then([this, generation]() {
-        return idleCheck(generation);
-      });
-    }
+    if (!lock || clientArrived) return SharedConnections::IdleAnswer::NotNow;
     logger_->info("no client for {} ms: exiting", config_.idleTimeout / kj::MILLISECONDS);
     exitLock_ = std::move(lock);  // released by run() once the pipe is closed
     exit_->fulfill();
-    return kj::READY_NOW;
+    return SharedConnections::IdleAnswer::Exit;
   }
 
   kj::AsyncIoContext& io_;
@@ -342,23 +198,11 @@ class SharedPipeHost final : private kj::TaskSet::ErrorHandler {
   SharedHostConfig config_;
   std::shared_ptr<spdlog::logger> logger_;
   std::string ownSid_;
-  // Shared by every connection and outliving them all (see host_service.h); the instances are
-  // destroyed before the registry whose component code they live in.
-  ComponentRegistry registry_;
-  BulkRegistry bulk_;
-  ComponentThreads threads_;
-  SharedInstances instances_;
   UniqueHandle listening_;          // the instance waiting for the next client
   HANDLE waitingClient_ = nullptr;  // its ConnectNamedPipe's event while pending
-  bool refusedForTotal_ = false;    // the total limit's refusal is logged
-  std::set<uint32_t> refusedClients_;       // client pids whose refusal is logged
-  std::map<uint32_t, uint32_t> perClient_;  // connections by client pid
-  std::map<uint64_t, kj::Own<Connection>> connections_;
-  uint64_t nextId_ = 1;
-  uint64_t idleGeneration_ = 0;
   std::optional<StartMutex> exitLock_;
   kj::Own<kj::PromiseFulfiller<void>> exit_;
-  kj::TaskSet tasks_;  // last: its tasks refer to the connections, so it goes first
+  SharedConnections connections_;  // last: its tasks call idleExit(), so it goes first
 };
 
 }  // namespace
