@@ -187,7 +187,7 @@ kj::Promise<kj::Own<kj::AsyncIoStream>> acceptShmChannel(kj::UnixEventPort& even
         }
         std::memcpy(s.answer.magic, kAnswerMagic, sizeof(kAnswerMagic));
         kj::Maybe<ShmSegment> segment;
-        KJ_IF_MAYBE(problem, kj::runCatchingExceptions([&] {
+        kj::Maybe<kj::Exception> problem = kj::runCatchingExceptions([&] {
           auto refuse = [](const std::string& why) {
             throwAsKj(Error(ErrorKind::MalformedPeer,
                             "shared-memory channel: the client's offer " + why));
@@ -213,19 +213,11 @@ kj::Promise<kj::Own<kj::AsyncIoStream>> acceptShmChannel(kj::UnixEventPort& even
             refuse("does not match its segment");
           }
           segment = kj::mv(opened);
-        })) {
-          // Tell the client before giving up, so it reports a refusal rather than a hang-up.
-          s.answer.status = kAnswerRefused;
-          return channel.write(&s.answer, sizeof(s.answer))
-              .then([e = kj::mv(*problem)]() mutable -> kj::Own<kj::AsyncIoStream> {
-                kj::throwFatalException(kj::mv(e));
-              })
-              .attach(kj::mv(control));  // the write above is still using it
-        }
-        s.answer.status = kAnswerAccepted;
-        return channel.write(&s.answer, sizeof(s.answer))
-            .then([&eventPort, &s, segment = kj::mv(segment), control = kj::mv(control),
-                   options]() mutable -> kj::Own<kj::AsyncIoStream> {
+        });
+        return answerShmOffer(
+            channel, s.answer, kj::mv(problem),
+            [&eventPort, &s, segment = kj::mv(segment), control = kj::mv(control),
+             options]() mutable -> kj::Own<kj::AsyncIoStream> {
               KJ_IF_MAYBE(mapped, segment) {
                 return makeShmStream(eventPort, kj::mv(*mapped), ShmSide::Host,
                                      kj::mv(s.received[2]), kj::mv(s.received[1]),

@@ -339,7 +339,7 @@ kj::Promise<kj::Own<kj::AsyncIoStream>> acceptShmChannel(EventPort& eventPort,
         std::memcpy(s.answer.magic, kAnswerMagic, sizeof(kAnswerMagic));
         kj::Maybe<ShmSegment> segment;
         UniqueHandle clientProcess, clientBell, hostBell;
-        KJ_IF_MAYBE(problem, kj::runCatchingExceptions([&] {
+        kj::Maybe<kj::Exception> problem = kj::runCatchingExceptions([&] {
           const WireShmOffer& offer = s.wire.offer;
           if (std::memcmp(offer.magic, kOfferMagic, sizeof(kOfferMagic)) != 0) {
             refuse("is garbled");
@@ -382,21 +382,12 @@ kj::Promise<kj::Own<kj::AsyncIoStream>> acceptShmChannel(EventPort& eventPort,
             refuse("does not match its segment");
           }
           segment = kj::mv(opened);
-        })) {
-          // Tell the client before giving up, so it reports a refusal rather than a hang-up.
-          s.answer.status = kAnswerRefused;
-          return channel.write(&s.answer, sizeof(s.answer))
-              .then([e = kj::mv(*problem)]() mutable -> kj::Own<kj::AsyncIoStream> {
-                kj::throwFatalException(kj::mv(e));
-              })
-              .attach(kj::mv(control));  // the write above is still using it
-        }
-        s.answer.status = kAnswerAccepted;
-        return channel.write(&s.answer, sizeof(s.answer))
-            .then([&eventPort, segment = kj::mv(segment), control = kj::mv(control),
-                   clientProcess = kj::mv(clientProcess), clientBell = kj::mv(clientBell),
-                   hostBell = kj::mv(hostBell),
-                   options]() mutable -> kj::Own<kj::AsyncIoStream> {
+        });
+        return answerShmOffer(
+            channel, s.answer, kj::mv(problem),
+            [&eventPort, segment = kj::mv(segment), control = kj::mv(control),
+             clientProcess = kj::mv(clientProcess), clientBell = kj::mv(clientBell),
+             hostBell = kj::mv(hostBell), options]() mutable -> kj::Own<kj::AsyncIoStream> {
               KJ_IF_MAYBE(mapped, segment) {
                 return makeShmStream(eventPort, kj::mv(*mapped), ShmSide::Host,
                                      kj::mv(hostBell), kj::mv(clientBell), kj::mv(control),

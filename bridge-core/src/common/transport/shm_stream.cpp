@@ -389,6 +389,23 @@ void checkShmAnswer(size_t n, const WireShmAnswer& answer) {
   }
 }
 
+kj::Promise<kj::Own<kj::AsyncIoStream>> answerShmOffer(
+    kj::AsyncIoStream& channel, WireShmAnswer& answer, kj::Maybe<kj::Exception> problem,
+    kj::Function<kj::Own<kj::AsyncIoStream>()> accepted) {
+  KJ_IF_MAYBE(refused, problem) {
+    answer.status = kAnswerRefused;
+    return channel.write(&answer, sizeof(answer))
+        .then([e = kj::mv(*refused)]() mutable -> kj::Own<kj::AsyncIoStream> {
+          kj::throwFatalException(kj::mv(e));
+        })
+        .attach(kj::mv(accepted));  // holds the channel the write above is using
+  }
+  answer.status = kAnswerAccepted;
+  return channel.write(&answer, sizeof(answer)).then([accepted = kj::mv(accepted)]() mutable {
+    return accepted();
+  });
+}
+
 kj::Own<kj::AsyncIoStream> newShmStream(ShmSegment segment, ShmSide side, kj::Own<ShmBells> bells,
                                         kj::Own<kj::AsyncIoStream> control,
                                         ShmStreamOptions options) {

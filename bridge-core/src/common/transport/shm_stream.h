@@ -95,9 +95,6 @@ struct ShmStreamOptions {
   kj::Duration spin = 50 * kj::MICROSECONDS;
 };
 
-/// Throws Error(BadConfiguration) naming the alternative where this platform has no
-/// shared-memory transport (none at present: Linux and Windows both have it); called before a
-/// host is started for it.
 /// The error a stream or its set-up fails with when the peer is gone: DISCONNECTED, naming why.
 kj::Exception shmPeerGoneException(const kj::String& why);
 
@@ -106,6 +103,19 @@ kj::Exception shmPeerGoneException(const kj::String& why);
 /// host refused; its log says why). Both platforms' offerShmChannel end with it.
 void checkShmAnswer(size_t n, const WireShmAnswer& answer);
 
+/// The host's answer to the client's offer, written on `channel` (its magic already in
+/// `answer`): "refused" when checking the offer threw `problem`, and the set-up then fails with
+/// it, after the write, so that the client reports a refusal rather than a hang-up; otherwise
+/// "accepted", and `accepted()` makes the stream. `accepted` owns what the stream is made of,
+/// the control channel too, so it is kept until the write is over either way; `answer` must
+/// live as long. Both platforms' acceptShmChannel end with it.
+kj::Promise<kj::Own<kj::AsyncIoStream>> answerShmOffer(
+    kj::AsyncIoStream& channel, WireShmAnswer& answer, kj::Maybe<kj::Exception> problem,
+    kj::Function<kj::Own<kj::AsyncIoStream>()> accepted);
+
+/// Throws Error(BadConfiguration) naming the alternative where this platform has no
+/// shared-memory transport (none at present: Linux and Windows both have it); called before a
+/// host is started for it.
 void requireShmTransport();
 
 /// Makes a doorbell (ShmDoorbell). Throws Error(BadConfiguration).
