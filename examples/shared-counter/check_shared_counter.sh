@@ -5,6 +5,7 @@
 # A private XDG_RUNTIME_DIR keeps it apart from other runs; it ends only after the host has
 # left on its idle timeout, so no host outlives the test.
 set -eu
+. "$(dirname "$0")/two_clients_checks.sh"
 client64=$1
 client32=$2
 dir=$(mktemp -d)
@@ -23,19 +24,7 @@ echo "$out64"
 out32=$("$client32" --name check --add 2 --idle-timeout 3000) || fail "32-bit client failed"
 echo "$out32"
 
-field() { echo "$1" | sed -n "$2"; }
-host64=$(field "$out64" 's/^host: 32-bit pid \([0-9][0-9]*\) .*/\1/p')
-host32=$(field "$out32" 's/^host: 32-bit pid \([0-9][0-9]*\) .*/\1/p')
-after64=$(field "$out64" 's/^count: -\{0,1\}[0-9]* -> \(-\{0,1\}[0-9][0-9]*\) .*/\1/p')
-before32=$(field "$out32" 's/^count: \(-\{0,1\}[0-9][0-9]*\) -> .*/\1/p')
-after32=$(field "$out32" 's/^count: -\{0,1\}[0-9]* -> \(-\{0,1\}[0-9][0-9]*\) .*/\1/p')
-
-echo "$out64" | grep -q '^client: 64-bit ' || fail "the first client is not 64-bit"
-echo "$out32" | grep -q '^client: 32-bit ' || fail "the second client is not 32-bit"
-[ -n "$host64" ] || fail "the 64-bit client did not report a 32-bit host"
-[ "$host64" = "$host32" ] || fail "the clients reached different hosts ($host64, $host32)"
-[ "$before32" = "$after64" ] || fail "the 32-bit client saw $before32, not the $after64 left"
-[ "$after32" = $((after64 + 2)) ] || fail "the count went from $before32 to $after32, not +2"
+check_two_clients "$out64" "$out32"
 
 # The host leaves by itself after 3 s without clients, and takes its socket with it.
 i=0

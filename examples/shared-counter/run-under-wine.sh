@@ -46,7 +46,7 @@ name=demo-$$
 idle=3000
 # Each client has its own time limit: a hung host must fail the run, not stall it.
 client() { timeout 120 "$wine_run" "$@" --name "$name" --idle-timeout "$idle" | tr -d '\r'; }
-field() { echo "$1" | sed -n "$2"; }
+. "$here/two_clients_checks.sh"
 
 echo "== 64-bit program -> shared 32-bit host (Host::connectShared)"
 out64=$(client "$client64" --add 1) || fail "the 64-bit client failed"
@@ -55,24 +55,14 @@ echo "== 32-bit program -> the same shared 32-bit host"
 out32=$(client "$client32" --add 2) || fail "the 32-bit client failed"
 echo "$out32"
 
-host64=$(field "$out64" 's/^host: 32-bit pid \([0-9][0-9]*\) .*/\1/p')
-host32=$(field "$out32" 's/^host: 32-bit pid \([0-9][0-9]*\) .*/\1/p')
-after64=$(field "$out64" 's/^count: -\{0,1\}[0-9]* -> \(-\{0,1\}[0-9][0-9]*\) .*/\1/p')
-before32=$(field "$out32" 's/^count: \(-\{0,1\}[0-9][0-9]*\) -> .*/\1/p')
-after32=$(field "$out32" 's/^count: -\{0,1\}[0-9]* -> \(-\{0,1\}[0-9][0-9]*\) .*/\1/p')
-echo "$out64" | grep -q '^client: 64-bit ' || fail "the first client is not 64-bit"
-echo "$out32" | grep -q '^client: 32-bit ' || fail "the second client is not 32-bit"
-[ -n "$host64" ] || fail "the 64-bit client did not report a 32-bit host"
-[ "$host64" = "$host32" ] || fail "the clients reached different hosts ($host64, $host32)"
+check_two_clients "$out64" "$out32"
 [ "$after64" = 1 ] || fail "the first client of a new host saw the count end at $after64, not 1"
-[ "$before32" = "$after64" ] || fail "the 32-bit client saw $before32, not the $after64 left"
-[ "$after32" = $((after64 + 2)) ] || fail "the count went from $before32 to $after32, not +2"
 
 echo "== after the host's idle timeout ($idle ms): a new host, a new count"
 sleep $((idle / 1000 + 2))
 out=$(client "$client64" --add 5) || fail "the third client failed"
 echo "$out"
-host=$(field "$out" 's/^host: 32-bit pid \([0-9][0-9]*\) .*/\1/p')
-after=$(field "$out" 's/^count: -\{0,1\}[0-9]* -> \(-\{0,1\}[0-9][0-9]*\) .*/\1/p')
+host=$(host_pid "$out")
+after=$(count_after "$out")
 [ -n "$host" ] && [ "$host" != "$host64" ] || fail "host $host64 did not exit on its idle timeout"
 [ "$after" = 5 ] || fail "the new host's count went to $after, not 5"
