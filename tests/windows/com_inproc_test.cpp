@@ -348,6 +348,20 @@ TEST_P(ComInproc, AWrongBitnessDllIsRefusedBeforeLoading) {
   EXPECT_EQ(sample().call("Add", {1, 2}).asInt(), 3);
 }
 
+// A VB6 DLL under a Wine prefix without the VB6 runtime: the error names the runtime, says
+// where it comes from, and the host goes on serving.
+TEST_P(ComInproc, AnActiveXDllWhoseVisualBasicRuntimeIsMissingNamesItAndWhereToGetIt) {
+  std::string path = testComponent("vb6_like_server", GetParam());
+  Error e = expectError(ErrorKind::BadConfiguration,
+                        [&] { host->createComObjectFromFile(path, kSampleClsid); });
+  EXPECT_CONTAINS(e.message(), "libvb6_like_server.dll");
+  EXPECT_CONTAINS(e.message(), "it needs MSVBVM60.DLL, which is nowhere the loader looks");
+  EXPECT_CONTAINS(e.hint(), "the Visual Basic 6 runtime");
+  EXPECT_CONTAINS(e.hint(), "syswow64");
+  EXPECT_CONTAINS(e.hint(), "bitbridge");  // the inspect command that lists its dependencies
+  EXPECT_EQ(sample().call("Add", {1, 2}).asInt(), 3);
+}
+
 class Dictionary : public ::testing::TestWithParam<Arch> {
  protected:
   Dictionary() {

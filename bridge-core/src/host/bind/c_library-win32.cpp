@@ -21,7 +21,7 @@
 #include "common/inspect_hint.h"
 #include "common/platform/text-win32.h"
 #include "host/bind/c_library.h"
-#include "host/components/component_loader.h"
+#include "host/dll_load-win32.h"
 
 namespace bitbridge {
 namespace {
@@ -92,41 +92,9 @@ CLibrary CLibrary::open(const std::string& path) {
   }
   // Missing file: NotFound; garbage or a foreign format: BadConfiguration; else bitness.
   requireHostable(path, currentArch(), BinaryRole::LegacyLibrary);
-  std::wstring wide = widen(path);
-  DWORD size = ::GetFullPathNameW(wide.c_str(), 0, nullptr, nullptr);
-  std::wstring full(size, L'\0');
-  size = ::GetFullPathNameW(wide.c_str(), size, &full[0], nullptr);
-  if (size == 0) {
-    throw Error(ErrorKind::NotFound, "cannot resolve " + path + ": " + lastWin32ErrorText());
-  }
-  full.resize(size);
-  std::string resolved = narrow(full);
-  HMODULE module = ::LoadLibraryExW(full.c_str(), nullptr, LOAD_WITH_ALTERED_SEARCH_PATH);
-  if (module == nullptr) {
-    DWORD error = ::GetLastError();
-    std::string loaderText = win32ErrorText(error);
-    // As for components: walk the dependencies' headers on this failure path only.
-    if (error == ERROR_MOD_NOT_FOUND || error == ERROR_BAD_EXE_FORMAT) {
-      if (auto problem = findDependencyProblem(resolved, moduleFileName(nullptr))) {
-        if (problem->status == DependencyStatus::WrongBitness) {
-          throw wrongBitnessDependencyError(resolved, *problem, loaderText);
-        }
-        throw Error(ErrorKind::BadConfiguration,
-                    "cannot load " + resolved + ": " + loaderText + ": it needs " +
-                        problem->name + throughWhat(resolved, *problem) +
-                        ", which is nowhere the loader looks (next to the library, the system "
-                        "directories, PATH)",
-                    "put " + problem->name + " (" + bitsText() +
-                        ") next to the library or in a directory on PATH; `" +
-                        inspectCommand(resolved) + "` lists all its dependencies");
-      }
-    }
-    throw Error(ErrorKind::BadConfiguration, "cannot load " + resolved + ": " + loaderText,
-                "a DLL it needs may be missing or of the wrong bitness; run `" +
-                    inspectCommand(resolved) + "` to see which");
-  }
+  LoadedDll loaded = loadDllExplainingFailure(path, "library");
   // Never freed: see c_library.h.
-  return CLibrary(resolved, reinterpret_cast<void*>(module));
+  return CLibrary(loaded.path, reinterpret_cast<void*>(loaded.module));
 }
 
 void* CLibrary::function(const std::string& symbol, const std::string& method) const {

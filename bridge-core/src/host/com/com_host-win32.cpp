@@ -31,6 +31,7 @@
 #include "host/com/invoke_error-win32.h"
 #include "host/com/loop_inbox.h"
 #include "host/com/sta_thread-win32.h"
+#include "host/dll_load-win32.h"
 
 namespace bitbridge {
 namespace {
@@ -606,12 +607,7 @@ struct Activation {
       }
     } else {
       // Never unloaded, like components: instances may outlive any one client's objects.
-      HMODULE module = ::LoadLibraryExW(widen(path).c_str(), nullptr, LOAD_WITH_ALTERED_SEARCH_PATH);
-      if (module == nullptr) {
-        throw Error(ErrorKind::NotFound,
-                    "cannot load " + path + ": " + win32ErrorText(::GetLastError()),
-                    "check the path and that the DLL's dependencies are next to it or on PATH");
-      }
+      HMODULE module = loadDllExplainingFailure(path, "ActiveX DLL").module;
       using GetClassObject = HRESULT(STDAPICALLTYPE*)(REFCLSID, REFIID, void**);
       auto entry = reinterpret_cast<GetClassObject>(
           reinterpret_cast<void*>(::GetProcAddress(module, "DllGetClassObject")));
