@@ -1,7 +1,9 @@
 // activex-client (Windows): a 64-bit program calling a 32-bit ActiveX DLL by late binding.
 //
 //   activex-client.exe                      Scripting.Dictionary (32-bit scrrun.dll, registered)
-//   activex-client.exe DLL {CLSID}          a 32-bit ActiveX DLL, registration-free: the tests'
+//   activex-client.exe DLL CLASS            a 32-bit ActiveX DLL, registration-free, its class
+//                                           "Project.Class" (as its type library names it) or
+//                                           "{CLSID}": the tests'
 //                                           sample (tests/windows/com_inproc/), by late binding,
 //                                           its events, early binding through the schema
 //                                           `bitbridge import-typelib` wrote for it, an error

@@ -343,9 +343,28 @@ TEST_P(ComInproc, AWrongBitnessDllIsRefusedBeforeLoading) {
   expectError(ErrorKind::NotFound, [&] {
     host->createComObjectFromFile(samplePath, kDictionaryClsid);
   });
-  expectError(ErrorKind::BadConfiguration,
-              [&] { host->createComObjectFromFile(samplePath, "Sample.Sample"); });
+  // A name the type library does not have: its classes are listed.
+  Error unknown = expectError(ErrorKind::NotFound,
+                              [&] { host->createComObjectFromFile(samplePath, "Sample.Sample"); });
+  EXPECT_CONTAINS(unknown.message(), "has no class 'Sample.Sample'");
+  EXPECT_CONTAINS(unknown.message(), "BitbridgeSampleLib.Sample {6D1F7A40-");
+  // A file without a type library cannot be asked by name.
+  Error noTypeLibrary = expectError(ErrorKind::BadConfiguration, [&] {
+    host->createComObjectFromFile(testComponent("bind_test_lib", GetParam()), "Lib.Class");
+  });
+  EXPECT_CONTAINS(noTypeLibrary.message(), "it has no type library");
+  EXPECT_CONTAINS(noTypeLibrary.hint(), "CLSID");
   EXPECT_EQ(sample().call("Add", {1, 2}).asInt(), 3);
+}
+
+// What a VB6 user knows is the ProgID, "Project.Class": found in the DLL's own type library,
+// without registration; the class name alone and any case do as well, as in VB.
+TEST_P(ComInproc, CreatedFromItsFileByTheProgIdItsTypeLibraryGives) {
+  for (const char* name : {"BitbridgeSampleLib.Sample", "Sample", "bitbridgesamplelib.SAMPLE"}) {
+    ComObject object = host->createComObjectFromFile(samplePath, name);
+    EXPECT_EQ(object.call("Add", {40, 2}).asInt(), 42) << name;
+    EXPECT_EQ(object.className(), "_Sample") << name;
+  }
 }
 
 // A VB6 DLL under a Wine prefix without the VB6 runtime: the error names the runtime, says

@@ -339,7 +339,10 @@ class BITBRIDGE_API Host {
   /// The same without the registry: loads the DLL at `path` (its header checked first:
   /// WrongBitness before loading when it is not of the host's architecture; spawn the host
   /// with HostOptions::legacyLibrary = path so that its header picks the host) and asks its
-  /// DllGetClassObject for class `clsid` ("{...}"). Nothing is written to the registry.
+  /// DllGetClassObject for class `clsid`: a CLSID "{...}", or the class's name in the DLL's own
+  /// type library, "Project.Class" as a VB6 ProgID (its project name is the type library's
+  /// name) or "Class" alone, case ignored (NotFound listing its classes when it has none so
+  /// called; BadConfiguration when it has no type library). Nothing is written to the registry.
   ComObject createComObjectFromFile(const std::string& path, const std::string& clsid);
   /// One object per `key` in this host, as createComObject makes it: the first call with
   /// `key` (from any client of a shared host, of either bitness) creates it, every later one

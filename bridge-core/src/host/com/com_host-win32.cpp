@@ -31,6 +31,7 @@
 #include "host/com/invoke_error-win32.h"
 #include "host/com/loop_inbox.h"
 #include "host/com/sta_thread-win32.h"
+#include "host/com/typelib_class-win32.h"
 #include "host/dll_load-win32.h"
 
 namespace bitbridge {
@@ -574,12 +575,7 @@ struct Activation {
       }
       return clsid;
     }
-    if (!path.empty()) {
-      throw Error(ErrorKind::BadConfiguration,
-                  "registration-free activation from " + path + " needs the class's CLSID, not '" +
-                      classId + "'",
-                  "pass the CLSID in braces (the DLL's type library or IDL names it)");
-    }
+    if (!path.empty()) return classIdFromTypeLibrary(path, classId);  // "Project.Class"
     HRESULT hr = ::CLSIDFromProgID(wide.c_str(), &clsid);
     if (FAILED(hr)) {
       throw Error(ErrorKind::NotFound,
