@@ -103,6 +103,8 @@ void bt_layout(uint32_t* out) {
 }
 
 int32_t bt_point_sum(const bt_point* p) { return p->x + p->y; }
+/* An optional struct: NULL is an answer of its own. */
+int32_t bt_point_or_null(const bt_point* p) { return p == NULL ? -1 : p->x * 100 + p->y; }
 bt_point bt_point_swap(bt_point p) {
   bt_point r = {p.y, p.x};
   return r;
@@ -192,6 +194,10 @@ void bt_counter_free(bt_counter* c) {
   --bt_counters;
 }
 int32_t bt_counters_live(void) { return bt_counters; }
+
+/* A handle inside a struct (tests/components/proxy_structs.capnp). */
+typedef struct { bt_counter* counter; int64_t by; } bt_counter_step;
+int64_t bt_counter_step_apply(const bt_counter_step* s) { return bt_counter_add(s->counter, s->by); }
 bt_counter* bt_counter_null(void) { return NULL; }
 
 /* --- Strings the library allocates --------------------------------------------------------- */

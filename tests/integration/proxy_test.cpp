@@ -211,7 +211,8 @@ TEST(Proxy, HeaderTypesAreCheckedAgainstTheSchema) {
                                         kj::arrayPtr(dirs, 2));
   auto iface = file.getNested("LegacyCalc").asInterface();
   auto add = iface.getMethodByName("add");
-  proxy::MethodPlan plan = proxy::planMethod(iface, add);
+  cbind::StructLayouts structs;
+  proxy::MethodPlan plan = proxy::planMethod(iface, add, structs);
   EXPECT_EQ(plan.symbol, "calc_add");
 
   struct Opaque;

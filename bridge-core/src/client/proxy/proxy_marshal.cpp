@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "bitbridge/error.h"
+#include "common/cabi/c_values.h"
 
 namespace bitbridge::proxy {
 namespace {
@@ -17,7 +18,7 @@ struct Scalar {
   double d = 0;
 };
 
-Scalar readScalar(const void* p, CKind kind, uint8_t size) {
+Scalar readScalar(const void* p, CKind kind, uint32_t size) {
   Scalar s;
   s.kind = kind;
   switch (kind) {
@@ -72,7 +73,7 @@ capnp::DynamicValue::Reader toDynamic(const Scalar& s, capnp::Type t) {
 
 // Stores `v` (of schema type `t`) as the C scalar (kind, size) at `p`; refuses a value the C
 // type cannot hold (a 64-bit host's `long` in a 32-bit program's 4-byte one).
-void writeScalar(void* p, CKind kind, uint8_t size, capnp::Type t, capnp::DynamicValue::Reader v,
+void writeScalar(void* p, CKind kind, uint32_t size, capnp::Type t, capnp::DynamicValue::Reader v,
                  const std::string& where) {
   if (kind == CKind::Bool) {
     bool b = t.isBool() ? v.as<bool>() : v.as<int64_t>() != 0;
@@ -197,14 +198,63 @@ char* textForCaller(capnp::Text::Reader text, bool callerFrees, InternedTexts& t
   return const_cast<char*>(texts.emplace(text.cStr(), text.size()).first->c_str());
 }
 
+// The proxy's stand-ins as the struct codec sees them ($C.handle members, c_values.h): a member
+// read from the program's struct must be a stand-in this proxy handed out; a token coming back
+// gets its stand-in. Lives for one call, on the proxy's thread.
+class StandInCodec final : public cbind::HandleCodec {
+ public:
+  explicit StandInCodec(HandleTable& table) : table_(table) {}
+
+  uint64_t tokenFor(const std::string& kind, void* pointer) override {
+    auto token = table_.tokenFor(pointer);
+    if (!token) {
+      throw Error(ErrorKind::BadConfiguration,
+                  "a " + kind + " handle in a struct: " + std::to_string(reinterpret_cast<uintptr_t>(pointer)) +
+                      " is not a handle this proxy handed out (never returned through it, "
+                      "already released, or from before its host was restarted)");
+    }
+    return *token;
+  }
+  void* pointerFor(const std::string&, uint64_t token, bool, const std::string&) const override {
+    return table_.pointerFor(token);
+  }
+
+ private:
+  HandleTable& table_;
+};
+
+// The program's struct at `at` (laid out in this process's ABI) into `field` of `request`.
+void structToRequest(const cbind::StructLayout& layout, const void* at,
+                     capnp::DynamicStruct::Builder request, capnp::StructSchema::Field field,
+                     HandleTable& handles) {
+  cbind::CallScratch scratch;  // unused by decoding; the codec's context wants one
+  StandInCodec codec(handles);
+  cbind::CodecContext context{scratch, codec};
+  cbind::decodeStruct(layout, static_cast<const unsigned char*>(at),
+                      request.init(field).as<capnp::DynamicStruct>(), context);
+}
+
+// The struct the library wrote (`value`) into the program's struct at `at`: encoded into zeroed
+// memory first (inline arrays shorter than N are padded with zeros, padding bytes are zero), then
+// copied whole, so a value that does not fit leaves the program's struct untouched.
+void structFromResponse(const cbind::StructLayout& layout, capnp::DynamicValue::Reader value,
+                        void* at, HandleTable& handles, const std::string& where) {
+  cbind::CallScratch scratch;
+  StandInCodec codec(handles);
+  cbind::CodecContext context{scratch, codec};
+  unsigned char* c = scratch.allocate(layout.size);
+  cbind::encodeStruct(layout, value.as<capnp::DynamicStruct>(), c, context, where);
+  std::memcpy(at, c, layout.size);
+}
+
 }  // namespace
 
 // One parameter of fillRequest.
 static void fillParam(const MethodPlan& plan, const MethodSpec& spec, const void* const* args,
-                      const HandleTable& handles, capnp::DynamicStruct::Builder request, size_t i);
+                      HandleTable& handles, capnp::DynamicStruct::Builder request, size_t i);
 
 void fillRequest(const MethodPlan& plan, const MethodSpec& spec, const void* const* args,
-                 const HandleTable& handles, capnp::DynamicStruct::Builder request) {
+                 HandleTable& handles, capnp::DynamicStruct::Builder request) {
   for (size_t i = 0; i < plan.params.size(); ++i) {
     // Cap'n Proto's own range checks (a negative value for a UInt32, 300 for a UInt8) throw a
     // kj::Exception; name the parameter instead.
@@ -219,7 +269,7 @@ void fillRequest(const MethodPlan& plan, const MethodSpec& spec, const void* con
 }
 
 static void fillParam(const MethodPlan& plan, const MethodSpec& spec, const void* const* args,
-                      const HandleTable& handles, capnp::DynamicStruct::Builder request, size_t i) {
+                      HandleTable& handles, capnp::DynamicStruct::Builder request, size_t i) {
   {
     const ParamPlan& p = plan.params[i];
     const CType& c = spec.params[i];
@@ -263,6 +313,22 @@ static void fillParam(const MethodPlan& plan, const MethodSpec& spec, const void
         request.set(p.field, *token);
         break;
       }
+      case ParamRole::StructByValue:
+        structToRequest(*p.layout, args[i], request, p.field, handles);
+        break;
+      case ParamRole::StructIn:
+      case ParamRole::StructInOut: {
+        const void* ptr = pointerArg(args, i);
+        if (ptr != nullptr) {
+          structToRequest(*p.layout, ptr, request, p.field, handles);
+        } else if (p.role == ParamRole::StructIn && !p.nullable) {
+          // Left unset, the host would pass a struct of zeros where the program passed NULL.
+          throw Error(ErrorKind::BadConfiguration, where + " is NULL, and the schema does not allow NULL",
+                      "pass a struct, or annotate the parameter $C.nullable if the function accepts NULL");
+        }
+        break;  // an $inout NULL: unset, and nothing is written back (as for numbers)
+      }
+      case ParamRole::StructOut:
       case ParamRole::OutValue:
       case ParamRole::OutTextBuffer:
       case ParamRole::OutTextPointer:
@@ -284,7 +350,7 @@ std::optional<int> writeResults(const MethodPlan& plan, const MethodSpec& spec,
     // Only a pointer or handle parameter's slot holds a pointer: a scalar's may be smaller
     // (an int32_t's is 4 bytes; reading 8 there overran it, ASan).
     bool byValue = p.role == ParamRole::Value || p.role == ParamRole::Text ||
-                   p.role == ParamRole::Array;
+                   p.role == ParamRole::Array || p.role == ParamRole::StructByValue;
     void* ptr = byValue ? nullptr : const_cast<void*>(pointerArg(args, i));
     switch (p.role) {
       case ParamRole::OutValue:
@@ -319,12 +385,18 @@ std::optional<int> writeResults(const MethodPlan& plan, const MethodSpec& spec,
         std::memcpy(ptr, &h, sizeof h);
         break;
       }
+      case ParamRole::StructOut:
+      case ParamRole::StructInOut:
+        if (ptr != nullptr) structFromResponse(*p.layout, response.get(*p.resultField), ptr, handles, where);
+        break;
       case ParamRole::Handle:
         if (p.releases) handles.release(ptr);
         break;
       case ParamRole::Value:
       case ParamRole::Text:
       case ParamRole::Array:
+      case ParamRole::StructIn:
+      case ParamRole::StructByValue:
         break;
     }
   }
@@ -345,6 +417,10 @@ std::optional<int> writeResults(const MethodPlan& plan, const MethodSpec& spec,
       std::memcpy(result, &h, sizeof h);
       break;
     }
+    case ResultRole::Struct:
+      structFromResponse(*plan.resultLayout, response.get(*plan.resultField), result, handles,
+                         plan.name + ": the return value");
+      break;
   }
   if (plan.lastErrorField) return static_cast<int>(response.get(*plan.lastErrorField).as<int64_t>());
   return std::nullopt;

@@ -1,5 +1,5 @@
 // c_values.h
-#include "host/bind/c_values.h"
+#include "common/cabi/c_values.h"
 
 #include <cstring>
 #include <type_traits>
