@@ -425,7 +425,8 @@ void checkCTypes(const MethodPlan& plan, const MethodSpec& spec, const std::stri
       case ParamRole::StructInOut:
         if (c.kind != CKind::Pointer || c.pointee != CKind::Other || c.pointeeSize != p.layout->size)
           throw mismatch(what, "a pointer to " + structName(*p.layout),
-                         describe(c.kind, c.size) + (c.kind == CKind::Pointer ? " to a " + describe(c.pointee, c.pointeeSize) : ""));
+                         c.kind == CKind::Pointer ? "pointer to a " + describe(c.pointee, c.pointeeSize)
+                                                  : describe(c.kind, c.size));
         break;
       default:
         if (c.kind != CKind::Pointer) throw mismatch(what, "a pointer", describe(c.kind, c.size));
