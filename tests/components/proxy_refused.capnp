@@ -25,8 +25,13 @@ interface UncountedList {
   bagSum @0 (b :Bag) -> (result :Int32) $C.symbol("vendor_bag_sum");
 }
 
-# An array of structs as a parameter (const bt_point*, n).
-interface ListOfStructs {
-  pointsSum @0 (points :List(Point), n :Int32 $C.lengthOf("points")) -> (result :Int32)
-      $C.symbol("bt_points_sum");
+# An array of strings (const char* const*, NULL-terminated).
+interface ListOfTexts {
+  countStrings @0 (strings :List(Text)) -> (result :Int32) $C.symbol("bt_count_strings");
+}
+
+# An array of structs whose elements hold a pointer, written by the library.
+interface SeriesArrayOut {
+  seriesMake @0 (out :List(Series) $C.out $C.capacity(2)) -> (out :List(Series))
+      $C.symbol("vendor_series_make");
 }

@@ -1,7 +1,7 @@
 # Drop-in proxies of bind_test_lib.c's struct functions (proxy_structs.h), both directions
 # (tests/CMakeLists.txt, proxy_structs_program.c): structs in, out, in-out, by value, returned,
 # nested, with inline arrays, a text and a counted list behind pointers, a handle inside, NULL
-# for an optional one. The same annotations Host::bind reads (docs/reference.md).
+# for an optional one, arrays of structs in and out. The same annotations Host::bind reads (docs/reference.md).
 @0xc2f65d1caad0cbf2;
 
 using Cxx = import "/capnp/c++.capnp";
@@ -43,4 +43,8 @@ interface Structs $C.onFailure(result = "-99", errno = "EIO") {
   counterStepApply @14 (s :CounterStep) -> (result :Int64) $C.symbol("bt_counter_step_apply");
   counterFree @15 (c :UInt64 $C.handle("Counter") $C.releases) -> () $C.symbol("bt_counter_free")
       $C.onFailure(errno = "EIO");
+  pointsSum @16 (points :List(Point), n :Int32 $C.lengthOf("points")) -> (result :Int32)
+      $C.symbol("bt_points_sum");
+  pointsMake @17 (out :List(Point) $C.out $C.length("n"), n :Int32) -> (out :List(Point))
+      $C.symbol("bt_points_make") $C.onFailure(errno = "EIO");
 }

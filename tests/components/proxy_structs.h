@@ -31,6 +31,9 @@ void bt_box_fill(bt_box* b);
 double bt_series_sum(const bt_series* s);
 int32_t bt_outer_check(const bt_outer* o);
 
+int32_t bt_points_sum(const bt_point* points, int32_t n); /* sum of x * y */
+void bt_points_make(bt_point* out, int32_t n);             /* out[i] = {i, -i} */
+
 bt_counter* bt_counter_new(int64_t start);
 int64_t bt_counter_step_apply(const bt_counter_step* s);
 void bt_counter_free(bt_counter* c);

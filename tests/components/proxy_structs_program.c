@@ -105,6 +105,20 @@ int main(int argc, char** argv) {
   printf("outer_check = %d\n", (int)outerBits);
   check(outerBits == 15, "outer_check");
 
+  bt_point points[3] = {{1, 2}, {3, 4}, {-5, 6}};
+  int32_t products = bt_points_sum(points, 3);
+  printf("points_sum = %d\n", (int)products);
+  check(products == 2 + 12 - 30, "points_sum");
+
+  bt_point madePoints[4];
+  memset(madePoints, 0x5a, sizeof madePoints);
+  bt_points_make(madePoints, 4);
+  printf("points_make = {%d, %d} {%d, %d} {%d, %d} {%d, %d}\n", (int)madePoints[0].x,
+         (int)madePoints[0].y, (int)madePoints[1].x, (int)madePoints[1].y, (int)madePoints[2].x,
+         (int)madePoints[2].y, (int)madePoints[3].x, (int)madePoints[3].y);
+  check(madePoints[0].x == 0 && madePoints[0].y == 0 && madePoints[3].x == 3 && madePoints[3].y == -3,
+        "points_make");
+
   bt_counter* counter = bt_counter_new(40);
   bt_counter_step step = {counter, 2};
   int64_t stepped = bt_counter_step_apply(&step);

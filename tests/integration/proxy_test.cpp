@@ -284,6 +284,7 @@ TEST(Proxy, StructsCrossInEachSidesOwnLayout) {
   EXPECT_CONTAINS(r.out, "mixed_make = {'Q', 0.25, 1099511627776}");
   EXPECT_CONTAINS(r.out, "box_fill = {{10, 20}, {30, 40}}, 'filled', 1 2 3");
   EXPECT_CONTAINS(r.out, "point_or_null: 304, NULL: -1");
+  EXPECT_CONTAINS(r.out, "points_make = {0, 0} {1, -1} {2, -2} {3, -3}");
   EXPECT_CONTAINS(r.out, "all answers right");
 }
 
@@ -314,10 +315,15 @@ TEST(Proxy, GeneratorRefusesStructsItCannotConvertByName) {
   EXPECT_CONTAINS(uncounted.err, "UncountedList.bagSum: parameter 'b': struct Bag, field 'items': a List "
                                  "or Data pointer inside a struct needs its count");
 
-  ProgramRun list = generateFrom(PROXY_REFUSED_SCHEMA, "ListOfStructs");
-  EXPECT_EQ(list.status, 1) << list.out << list.err;
-  EXPECT_CONTAINS(list.err, "ListOfStructs.pointsSum: parameter 'points': a list of texts, structs or "
-                            "lists is not converted by proxies yet");
+  ProgramRun texts = generateFrom(PROXY_REFUSED_SCHEMA, "ListOfTexts");
+  EXPECT_EQ(texts.status, 1) << texts.out << texts.err;
+  EXPECT_CONTAINS(texts.err, "ListOfTexts.countStrings: parameter 'strings': a list of texts or lists "
+                             "is not converted by proxies yet");
+
+  ProgramRun array = generateFrom(PROXY_REFUSED_SCHEMA, "SeriesArrayOut");
+  EXPECT_EQ(array.status, 1) << array.out << array.err;
+  EXPECT_CONTAINS(array.err, "SeriesArrayOut.seriesMake: parameter 'out': struct Series, field 'items': "
+                             "a pointer inside a struct the library writes");
 
   ProgramRun accepted = generateFrom(PROXY_STRUCTS_SCHEMA, "Structs");
   EXPECT_EQ(accepted.status, 0) << accepted.err;

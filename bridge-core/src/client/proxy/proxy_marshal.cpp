@@ -147,57 +147,6 @@ uint64_t countOf(const MethodPlan& plan, const MethodSpec& spec, const void* con
   return s.kind == CKind::Signed ? static_cast<uint64_t>(s.i) : s.u;
 }
 
-uint32_t listSize(const std::string& where, uint64_t n) {
-  // Cap'n Proto lists hold at most 2^29 - 1 elements; large arrays belong in bulk buffers.
-  if (n >= (uint64_t(1) << 29)) {
-    throw Error(ErrorKind::BadConfiguration, where + ": " + std::to_string(n) +
-                                                 " elements are more than a message carries");
-  }
-  return static_cast<uint32_t>(n);
-}
-
-void fillList(capnp::DynamicStruct::Builder request, const ParamPlan& p, const CType& c,
-              const void* data, uint32_t n) {
-  if (p.field.getType().isData()) {
-    auto bytes = request.init(p.field, n).as<capnp::Data>();
-    if (n > 0) std::memcpy(bytes.begin(), data, n);
-    return;
-  }
-  auto list = request.init(p.field, n).as<capnp::DynamicList>();
-  auto* base = static_cast<const unsigned char*>(data);
-  for (uint32_t k = 0; k < n; ++k) {
-    list.set(k, toDynamic(readScalar(base + size_t(k) * c.pointeeSize, c.pointee, c.pointeeSize), p.scalar));
-  }
-}
-
-void copyListBack(capnp::DynamicValue::Reader value, const ParamPlan& p, const CType& c, void* data,
-                  uint64_t n, const std::string& where) {
-  if (data == nullptr) return;
-  if (p.field.getType().isData()) {
-    auto bytes = value.as<capnp::Data>();
-    std::memcpy(data, bytes.begin(), std::min<uint64_t>(n, bytes.size()));
-    return;
-  }
-  auto list = value.as<capnp::DynamicList>();
-  auto* base = static_cast<unsigned char*>(data);
-  uint64_t m = std::min<uint64_t>(n, list.size());
-  for (uint32_t k = 0; k < m; ++k) {
-    writeScalar(base + size_t(k) * c.pointeeSize, c.pointee, c.pointeeSize, p.scalar, list[k], where);
-  }
-}
-
-// A text for the caller: malloc'd (the caller frees it with free) or interned (the library's).
-char* textForCaller(capnp::Text::Reader text, bool callerFrees, InternedTexts& texts) {
-  if (callerFrees) {
-    char* copy = static_cast<char*>(std::malloc(text.size() + 1));
-    if (copy == nullptr) throw Error(ErrorKind::Overloaded, "out of memory copying a string for the caller");
-    std::memcpy(copy, text.begin(), text.size());
-    copy[text.size()] = '\0';
-    return copy;
-  }
-  return const_cast<char*>(texts.emplace(text.cStr(), text.size()).first->c_str());
-}
-
 // The proxy's stand-ins as the struct codec sees them ($C.handle members, c_values.h): a member
 // read from the program's struct must be a stand-in this proxy handed out; a token coming back
 // gets its stand-in. Lives for one call, on the proxy's thread.
@@ -223,15 +172,22 @@ class StandInCodec final : public cbind::HandleCodec {
   HandleTable& table_;
 };
 
+// What the struct codec (c_values.h) needs for one conversion: scratch memory (decoding uses
+// none) and the stand-ins.
+struct StructCodec {
+  explicit StructCodec(HandleTable& handles) : standIns(handles) {}
+  cbind::CallScratch scratch;
+  StandInCodec standIns;
+  cbind::CodecContext context{scratch, standIns};
+};
+
 // The program's struct at `at` (laid out in this process's ABI) into `field` of `request`.
 void structToRequest(const cbind::StructLayout& layout, const void* at,
                      capnp::DynamicStruct::Builder request, capnp::StructSchema::Field field,
                      HandleTable& handles) {
-  cbind::CallScratch scratch;  // unused by decoding; the codec's context wants one
-  StandInCodec codec(handles);
-  cbind::CodecContext context{scratch, codec};
+  StructCodec codec(handles);
   cbind::decodeStruct(layout, static_cast<const unsigned char*>(at),
-                      request.init(field).as<capnp::DynamicStruct>(), context);
+                      request.init(field).as<capnp::DynamicStruct>(), codec.context);
 }
 
 // The struct the library wrote (`value`) into the program's struct at `at`: encoded into zeroed
@@ -239,12 +195,75 @@ void structToRequest(const cbind::StructLayout& layout, const void* at,
 // copied whole, so a value that does not fit leaves the program's struct untouched.
 void structFromResponse(const cbind::StructLayout& layout, capnp::DynamicValue::Reader value,
                         void* at, HandleTable& handles, const std::string& where) {
-  cbind::CallScratch scratch;
-  StandInCodec codec(handles);
-  cbind::CodecContext context{scratch, codec};
-  unsigned char* c = scratch.allocate(layout.size);
-  cbind::encodeStruct(layout, value.as<capnp::DynamicStruct>(), c, context, where);
+  StructCodec codec(handles);
+  unsigned char* c = codec.scratch.allocate(layout.size);
+  cbind::encodeStruct(layout, value.as<capnp::DynamicStruct>(), c, codec.context, where);
   std::memcpy(at, c, layout.size);
+}
+
+uint32_t listSize(const std::string& where, uint64_t n) {
+  // Cap'n Proto lists hold at most 2^29 - 1 elements; large arrays belong in bulk buffers.
+  if (n >= (uint64_t(1) << 29)) {
+    throw Error(ErrorKind::BadConfiguration, where + ": " + std::to_string(n) +
+                                                 " elements are more than a message carries");
+  }
+  return static_cast<uint32_t>(n);
+}
+
+void fillList(capnp::DynamicStruct::Builder request, const ParamPlan& p, const CType& c,
+              const void* data, uint32_t n, HandleTable& handles) {
+  if (p.field.getType().isData()) {
+    auto bytes = request.init(p.field, n).as<capnp::Data>();
+    if (n > 0) std::memcpy(bytes.begin(), data, n);
+    return;
+  }
+  auto list = request.init(p.field, n).as<capnp::DynamicList>();
+  if (p.layout != nullptr) {  // structs, in this process's layout
+    StructCodec codec(handles);
+    cbind::CValueType element;
+    element.layout = p.layout;
+    cbind::decodeList(element, static_cast<const unsigned char*>(data), n, list, codec.context);
+    return;
+  }
+  auto* base = static_cast<const unsigned char*>(data);
+  for (uint32_t k = 0; k < n; ++k) {
+    list.set(k, toDynamic(readScalar(base + size_t(k) * c.pointeeSize, c.pointee, c.pointeeSize), p.scalar));
+  }
+}
+
+void copyListBack(capnp::DynamicValue::Reader value, const ParamPlan& p, const CType& c, void* data,
+                  uint64_t n, HandleTable& handles, const std::string& where) {
+  if (data == nullptr) return;
+  if (p.field.getType().isData()) {
+    auto bytes = value.as<capnp::Data>();
+    std::memcpy(data, bytes.begin(), std::min<uint64_t>(n, bytes.size()));
+    return;
+  }
+  auto list = value.as<capnp::DynamicList>();
+  auto* base = static_cast<unsigned char*>(data);
+  uint64_t m = std::min<uint64_t>(n, list.size());
+  if (p.layout != nullptr) {  // structs, in this process's layout
+    for (uint32_t k = 0; k < m; ++k) {
+      structFromResponse(*p.layout, list[k], base + size_t(k) * p.layout->size, handles,
+                         where + "[" + std::to_string(k) + "]");
+    }
+    return;
+  }
+  for (uint32_t k = 0; k < m; ++k) {
+    writeScalar(base + size_t(k) * c.pointeeSize, c.pointee, c.pointeeSize, p.scalar, list[k], where);
+  }
+}
+
+// A text for the caller: malloc'd (the caller frees it with free) or interned (the library's).
+char* textForCaller(capnp::Text::Reader text, bool callerFrees, InternedTexts& texts) {
+  if (callerFrees) {
+    char* copy = static_cast<char*>(std::malloc(text.size() + 1));
+    if (copy == nullptr) throw Error(ErrorKind::Overloaded, "out of memory copying a string for the caller");
+    std::memcpy(copy, text.begin(), text.size());
+    copy[text.size()] = '\0';
+    return copy;
+  }
+  return const_cast<char*>(texts.emplace(text.cStr(), text.size()).first->c_str());
 }
 
 }  // namespace
@@ -298,7 +317,7 @@ static void fillParam(const MethodPlan& plan, const MethodSpec& spec, const void
         const void* data = pointerArg(args, i);
         uint32_t n = listSize(where, countOf(plan, spec, args, p));
         if (data == nullptr) break;  // NULL: unset (allowed by $nullable only, host-checked)
-        fillList(request, p, c, data, n);
+        fillList(request, p, c, data, n, handles);
         break;
       }
       case ParamRole::Handle: {
@@ -377,7 +396,7 @@ std::optional<int> writeResults(const MethodPlan& plan, const MethodSpec& spec,
       }
       case ParamRole::OutArray:
       case ParamRole::InOutArray:
-        copyListBack(response.get(*p.resultField), p, c, ptr, countOf(plan, spec, args, p), where);
+        copyListBack(response.get(*p.resultField), p, c, ptr, countOf(plan, spec, args, p), handles, where);
         break;
       case ParamRole::OutHandle: {
         if (ptr == nullptr) break;

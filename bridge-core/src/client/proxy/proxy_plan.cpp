@@ -265,7 +265,13 @@ MethodPlan planMethod(capnp::InterfaceSchema iface, capnp::InterfaceSchema::Meth
     } else if (t.isData() || t.isList()) {
       if (t.isList()) {
         p.scalar = t.asList().getElementType();
-        if (!isScalar(p.scalar)) throw refuse(where, "a list of texts, structs or lists is not converted by proxies yet");
+        if (p.scalar.isStruct()) {
+          // An array of structs (const S*, n), each laid out in this process's ABI.
+          p.layout = layoutFor(structs, p.scalar.asStruct(), where);
+          checkMembers(*p.layout, out || inout, where);
+        } else if (!isScalar(p.scalar)) {
+          throw refuse(where, "a list of texts or lists is not converted by proxies yet");
+        }
       } else {
         p.scalar = capnp::Type(capnp::schema::Type::UINT8);
       }
@@ -430,6 +436,11 @@ void checkCTypes(const MethodPlan& plan, const MethodSpec& spec, const std::stri
         break;
       default:
         if (c.kind != CKind::Pointer) throw mismatch(what, "a pointer", describe(c.kind, c.size));
+        if (p.layout != nullptr) {  // an array of structs
+          if (c.pointee != CKind::Other || c.pointeeSize != p.layout->size)
+            throw mismatch(what, "a pointer to " + structName(*p.layout), "pointer to a " + describe(c.pointee, c.pointeeSize));
+          break;
+        }
         if (!scalarFits(p.scalar, p.platformWidth, c.pointee, c.pointeeSize))
           throw mismatch(what, "a pointer to " + typeName(p.scalar), "pointer to a " + describe(c.pointee, c.pointeeSize));
         break;

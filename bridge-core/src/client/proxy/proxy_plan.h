@@ -61,8 +61,8 @@ struct ParamPlan {
   bool callerFrees = false;
   /// For out and inout roles: the result field of the same name.
   std::optional<capnp::StructSchema::Field> resultField;
-  /// For struct roles: the struct's C layout in this process (owned by the StructLayouts
-  /// planMethod was given).
+  /// For struct roles, and arrays of structs: the struct's C layout in this process (owned by
+  /// the StructLayouts planMethod was given).
   const cbind::StructLayout* layout = nullptr;
 };
 
@@ -95,7 +95,7 @@ struct FailureDecl {
 /// Plans `method`; its structs' layouts go to `structs` (shared by the methods of one proxy),
 /// which must outlive the plan. Throws Error{BadConfiguration} naming the method and parameter
 /// for what a proxy cannot convert (callbacks, bulk references, wide text, $terminated arrays,
-/// lists of texts or structs, a pointer inside a struct the library writes, a string the caller
+/// lists of texts, a pointer inside a struct the library writes, a string the caller
 /// frees with anything but free) and for annotations that do not fit.
 MethodPlan planMethod(capnp::InterfaceSchema iface, capnp::InterfaceSchema::Method method,
                       cbind::StructLayouts& structs);
