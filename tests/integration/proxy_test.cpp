@@ -10,6 +10,7 @@
 #include <csignal>
 #include <cstdio>
 #include <fstream>
+#include <initializer_list>
 #include <sstream>
 #include <string>
 
@@ -77,16 +78,20 @@ std::string afterFirstLine(const std::string& s) {
   return nl == std::string::npos ? std::string() : s.substr(nl + 1);
 }
 
-TEST(Proxy, UnchangedProgramCalls32BitLibraryFrom64Bit) {
-  ProgramRun r = run(LEGACY_CALC_PROGRAM);
+// Runs `program` and expects it to succeed and print each of `lines`.
+void expectAnswers(const char* program, std::initializer_list<const char*> lines) {
+  ProgramRun r = run(program);
   EXPECT_EQ(r.status, 0) << r.out << r.err;
-  EXPECT_CONTAINS(r.out, "program: 64-bit, library: 32-bit legacy_calc 1.4.2");
-  EXPECT_CONTAINS(r.out, "add(2, 40) = 42 (status 0)");
-  EXPECT_CONTAINS(r.out, "divide(1, 0): status 3 (division by zero)");
-  EXPECT_CONTAINS(r.out, "total = 5000000001");
-  EXPECT_CONTAINS(r.out, "scaled = 10 20 30 40");
-  EXPECT_CONTAINS(r.out, "greet: Hello, world, from calculator 'demo' (32-bit)");
-  EXPECT_CONTAINS(r.out, "all answers right");
+  for (const char* line : lines) EXPECT_CONTAINS(r.out, line);
+}
+
+TEST(Proxy, UnchangedProgramCalls32BitLibraryFrom64Bit) {
+  expectAnswers(LEGACY_CALC_PROGRAM, {"program: 64-bit, library: 32-bit legacy_calc 1.4.2",
+                                      "add(2, 40) = 42 (status 0)",
+                                      "divide(1, 0): status 3 (division by zero)",
+                                      "total = 5000000001", "scaled = 10 20 30 40",
+                                      "greet: Hello, world, from calculator 'demo' (32-bit)",
+                                      "all answers right"});
 }
 
 TEST(Proxy, ProgramAgainstProxyAnswersAsAgainstTheRealLibrary) {
@@ -277,15 +282,13 @@ TEST(Proxy, HeaderStructsAreCheckedAgainstTheSchemasLayout) {
 // bytes here and 20 there, and every value still arrives (the 32-bit direction: ctest's
 // linux-x86.proxy.structs_other_bitness).
 TEST(Proxy, StructsCrossInEachSidesOwnLayout) {
-  ProgramRun r = run(PROXY_STRUCTS_PROGRAM);
-  EXPECT_EQ(r.status, 0) << r.out << r.err;
-  EXPECT_CONTAINS(r.out, "program: 64-bit, library: 32-bit");
-  EXPECT_CONTAINS(r.out, "bt_mixed: 24 bytes here, 20 in the library");
-  EXPECT_CONTAINS(r.out, "mixed_make = {'Q', 0.25, 1099511627776}");
-  EXPECT_CONTAINS(r.out, "box_fill = {{10, 20}, {30, 40}}, 'filled', 1 2 3");
-  EXPECT_CONTAINS(r.out, "point_or_null: 304, NULL: -1");
-  EXPECT_CONTAINS(r.out, "points_make = {0, 0} {1, -1} {2, -2} {3, -3}");
-  EXPECT_CONTAINS(r.out, "all answers right");
+  expectAnswers(PROXY_STRUCTS_PROGRAM, {"program: 64-bit, library: 32-bit",
+                                        "bt_mixed: 24 bytes here, 20 in the library",
+                                        "mixed_make = {'Q', 0.25, 1099511627776}",
+                                        "box_fill = {{10, 20}, {30, 40}}, 'filled', 1 2 3",
+                                        "point_or_null: 304, NULL: -1",
+                                        "points_make = {0, 0} {1, -1} {2, -2} {3, -3}",
+                                        "all answers right"});
 }
 
 // NULL for a struct the schema does not let be NULL: the declared failure, not a struct of zeros.
@@ -297,33 +300,27 @@ TEST(Proxy, NullStructWithoutNullableFailsAsDeclared) {
                          "(fix: pass a struct, or annotate the parameter $C.nullable");
 }
 
+// `bitbridge proxy` refuses interface `iface` of proxy_refused.capnp with `message`.
+void expectRefused(const std::string& iface, const std::string& message) {
+  ProgramRun r = generateFrom(PROXY_REFUSED_SCHEMA, iface);
+  EXPECT_EQ(r.status, 1) << iface << ": " << r.out << r.err;
+  EXPECT_CONTAINS(r.err, message);
+  EXPECT_CONTAINS(r.err, "Host::bind instead");
+}
+
 TEST(Proxy, GeneratorRefusesStructsItCannotConvertByName) {
-  ProgramRun inout = generateFrom(PROXY_REFUSED_SCHEMA, "SeriesInOut");
-  EXPECT_EQ(inout.status, 1) << inout.out << inout.err;
-  EXPECT_CONTAINS(inout.err, "SeriesInOut.seriesDouble: parameter 's': struct Series, field 'items': a "
-                             "pointer inside a struct the library writes ($C.out, $C.inout or a "
-                             "returned struct) is not converted by proxies");
-  EXPECT_CONTAINS(inout.err, "Host::bind instead");
-
-  ProgramRun returned = generateFrom(PROXY_REFUSED_SCHEMA, "TextInReturnedStruct");
-  EXPECT_EQ(returned.status, 1) << returned.out << returned.err;
-  EXPECT_CONTAINS(returned.err, "TextInReturnedStruct.name: result 'result': struct Named, field "
-                                "'label': a pointer inside a struct the library writes");
-
-  ProgramRun uncounted = generateFrom(PROXY_REFUSED_SCHEMA, "UncountedList");
-  EXPECT_EQ(uncounted.status, 1) << uncounted.out << uncounted.err;
-  EXPECT_CONTAINS(uncounted.err, "UncountedList.bagSum: parameter 'b': struct Bag, field 'items': a List "
-                                 "or Data pointer inside a struct needs its count");
-
-  ProgramRun texts = generateFrom(PROXY_REFUSED_SCHEMA, "ListOfTexts");
-  EXPECT_EQ(texts.status, 1) << texts.out << texts.err;
-  EXPECT_CONTAINS(texts.err, "ListOfTexts.countStrings: parameter 'strings': a list of texts or lists "
-                             "is not converted by proxies yet");
-
-  ProgramRun array = generateFrom(PROXY_REFUSED_SCHEMA, "SeriesArrayOut");
-  EXPECT_EQ(array.status, 1) << array.out << array.err;
-  EXPECT_CONTAINS(array.err, "SeriesArrayOut.seriesMake: parameter 'out': struct Series, field 'items': "
-                             "a pointer inside a struct the library writes");
+  const std::string writes = "a pointer inside a struct the library writes";
+  expectRefused("SeriesInOut", "SeriesInOut.seriesDouble: parameter 's': struct Series, field "
+                               "'items': " + writes + " ($C.out, $C.inout or a returned struct) "
+                               "is not converted by proxies");
+  expectRefused("TextInReturnedStruct",
+                "TextInReturnedStruct.name: result 'result': struct Named, field 'label': " + writes);
+  expectRefused("SeriesArrayOut",
+                "SeriesArrayOut.seriesMake: parameter 'out': struct Series, field 'items': " + writes);
+  expectRefused("UncountedList", "UncountedList.bagSum: parameter 'b': struct Bag, field 'items': a "
+                                 "List or Data pointer inside a struct needs its count");
+  expectRefused("ListOfTexts", "ListOfTexts.countStrings: parameter 'strings': a list of texts or "
+                               "lists is not converted by proxies yet");
 
   ProgramRun accepted = generateFrom(PROXY_STRUCTS_SCHEMA, "Structs");
   EXPECT_EQ(accepted.status, 0) << accepted.err;

@@ -5,7 +5,7 @@
 #include <limits>
 
 #include "bitbridge/error.h"
-#include "common/cabi/c_values.h"
+#include "client/proxy/proxy_structs.h"
 
 namespace bitbridge::proxy {
 namespace {
@@ -147,60 +147,6 @@ uint64_t countOf(const MethodPlan& plan, const MethodSpec& spec, const void* con
   return s.kind == CKind::Signed ? static_cast<uint64_t>(s.i) : s.u;
 }
 
-// The proxy's stand-ins as the struct codec sees them ($C.handle members, c_values.h): a member
-// read from the program's struct must be a stand-in this proxy handed out; a token coming back
-// gets its stand-in. Lives for one call, on the proxy's thread.
-class StandInCodec final : public cbind::HandleCodec {
- public:
-  explicit StandInCodec(HandleTable& table) : table_(table) {}
-
-  uint64_t tokenFor(const std::string& kind, void* pointer) override {
-    auto token = table_.tokenFor(pointer);
-    if (!token) {
-      throw Error(ErrorKind::BadConfiguration,
-                  "a " + kind + " handle in a struct: " + std::to_string(reinterpret_cast<uintptr_t>(pointer)) +
-                      " is not a handle this proxy handed out (never returned through it, "
-                      "already released, or from before its host was restarted)");
-    }
-    return *token;
-  }
-  void* pointerFor(const std::string&, uint64_t token, bool, const std::string&) const override {
-    return table_.pointerFor(token);
-  }
-
- private:
-  HandleTable& table_;
-};
-
-// What the struct codec (c_values.h) needs for one conversion: scratch memory (decoding uses
-// none) and the stand-ins.
-struct StructCodec {
-  explicit StructCodec(HandleTable& handles) : standIns(handles) {}
-  cbind::CallScratch scratch;
-  StandInCodec standIns;
-  cbind::CodecContext context{scratch, standIns};
-};
-
-// The program's struct at `at` (laid out in this process's ABI) into `field` of `request`.
-void structToRequest(const cbind::StructLayout& layout, const void* at,
-                     capnp::DynamicStruct::Builder request, capnp::StructSchema::Field field,
-                     HandleTable& handles) {
-  StructCodec codec(handles);
-  cbind::decodeStruct(layout, static_cast<const unsigned char*>(at),
-                      request.init(field).as<capnp::DynamicStruct>(), codec.context);
-}
-
-// The struct the library wrote (`value`) into the program's struct at `at`: encoded into zeroed
-// memory first (inline arrays shorter than N are padded with zeros, padding bytes are zero), then
-// copied whole, so a value that does not fit leaves the program's struct untouched.
-void structFromResponse(const cbind::StructLayout& layout, capnp::DynamicValue::Reader value,
-                        void* at, HandleTable& handles, const std::string& where) {
-  StructCodec codec(handles);
-  unsigned char* c = codec.scratch.allocate(layout.size);
-  cbind::encodeStruct(layout, value.as<capnp::DynamicStruct>(), c, codec.context, where);
-  std::memcpy(at, c, layout.size);
-}
-
 uint32_t listSize(const std::string& where, uint64_t n) {
   // Cap'n Proto lists hold at most 2^29 - 1 elements; large arrays belong in bulk buffers.
   if (n >= (uint64_t(1) << 29)) {
@@ -218,11 +164,8 @@ void fillList(capnp::DynamicStruct::Builder request, const ParamPlan& p, const C
     return;
   }
   auto list = request.init(p.field, n).as<capnp::DynamicList>();
-  if (p.layout != nullptr) {  // structs, in this process's layout
-    StructCodec codec(handles);
-    cbind::CValueType element;
-    element.layout = p.layout;
-    cbind::decodeList(element, static_cast<const unsigned char*>(data), n, list, codec.context);
+  if (p.layout != nullptr) {
+    structsToList(*p.layout, data, n, list, handles);
     return;
   }
   auto* base = static_cast<const unsigned char*>(data);
@@ -242,7 +185,7 @@ void copyListBack(capnp::DynamicValue::Reader value, const ParamPlan& p, const C
   auto list = value.as<capnp::DynamicList>();
   auto* base = static_cast<unsigned char*>(data);
   uint64_t m = std::min<uint64_t>(n, list.size());
-  if (p.layout != nullptr) {  // structs, in this process's layout
+  if (p.layout != nullptr) {
     for (uint32_t k = 0; k < m; ++k) {
       structFromResponse(*p.layout, list[k], base + size_t(k) * p.layout->size, handles,
                          where + "[" + std::to_string(k) + "]");
