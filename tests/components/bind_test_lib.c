@@ -159,6 +159,10 @@ void bt_series_double(bt_series* s) {
   for (int32_t i = 0; i < s->count; ++i) s->items[i] *= 2;
 }
 
+/* A platform-width member: 4 bytes in i386 Linux, 8 in x86-64 Linux (proxy_structs.capnp). */
+typedef struct { long value; } bt_long_box;
+void bt_long_box_make(int64_t v, bt_long_box* out) { out->value = (long)v; }
+
 int32_t bt_outer_check(const bt_outer* o) {
   return (o->m.tag == 'O' ? 1 : 0) | (o->m.value == -0.5 ? 2 : 0) | (o->p.y == 7 ? 4 : 0) |
          (o->label && strcmp(o->label, "outer") == 0 ? 8 : 0);

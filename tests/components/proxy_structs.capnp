@@ -17,6 +17,7 @@ struct Box {
 }
 struct Series { items @0 :List(Float64); count @1 :Int32 $C.lengthOf("items"); }
 struct Outer { m @0 :Mixed; p @1 :Point; label @2 :Text; }
+struct LongBox { value @0 :Int64 $C.type(long); }
 struct CounterStep { counter @0 :UInt64 $C.handle("Counter"); by @1 :Int64; }
 
 interface Structs $C.onFailure(result = "-99", errno = "EIO") {
@@ -47,4 +48,6 @@ interface Structs $C.onFailure(result = "-99", errno = "EIO") {
       $C.symbol("bt_points_sum");
   pointsMake @17 (out :List(Point) $C.out $C.length("n"), n :Int32) -> (out :List(Point))
       $C.symbol("bt_points_make") $C.onFailure(errno = "EIO");
+  longBoxMake @18 (v :Int64, out :LongBox $C.out) -> (out :LongBox) $C.symbol("bt_long_box_make")
+      $C.onFailure(errno = "ERANGE");
 }

@@ -13,6 +13,7 @@ typedef struct { char tag; double value; int64_t big; } bt_mixed;
 typedef struct { bt_point corner[2]; char name[16]; uint8_t flags[3]; } bt_box;
 typedef struct { double* items; int32_t count; } bt_series;
 typedef struct { bt_mixed m; bt_point p; const char* label; } bt_outer;
+typedef struct { long value; } bt_long_box; /* $C.type(long): each side's own long */
 typedef struct bt_counter bt_counter;
 typedef struct { bt_counter* counter; int64_t by; } bt_counter_step;
 
@@ -31,6 +32,7 @@ void bt_box_fill(bt_box* b);
 double bt_series_sum(const bt_series* s);
 int32_t bt_outer_check(const bt_outer* o);
 
+void bt_long_box_make(int64_t v, bt_long_box* out); /* out->value = (long)v */
 int32_t bt_points_sum(const bt_point* points, int32_t n); /* sum of x * y */
 void bt_points_make(bt_point* out, int32_t n);             /* out[i] = {i, -i} */
 

@@ -3,7 +3,8 @@
  * it passes and gets structs of every kind the proxy converts. Every answer is computed by the
  * library; the program checks it against what the C code it calls must give, prints one line
  * per call, and exits 0 when all are right (1 otherwise). With the argument "null" it passes
- * NULL for a struct the schema does not let be NULL. */
+ * NULL for a struct the schema does not let be NULL; with "long" it asks for a long its own
+ * long may not hold. */
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -28,6 +29,15 @@ int main(int argc, char** argv) {
     errno = 0;
     int32_t r = bt_point_sum(NULL);
     printf("point_sum(NULL) = %d, errno %d\n", (int)r, errno);
+    return 0;
+  }
+  if (argc > 1 && strcmp(argv[1], "long") == 0) {
+    /* A long the library makes that the program's long cannot hold (a 64-bit library's, for a
+     * 32-bit program): the proxy refuses to truncate it and returns the declared failure. */
+    bt_long_box box = {7};
+    errno = 0;
+    bt_long_box_make((int64_t)5000000000LL, &box);
+    printf("long_box_make(5000000000): value %ld, errno %d\n", box.value, errno);
     return 0;
   }
   bt_layout(layout);
@@ -104,6 +114,11 @@ int main(int argc, char** argv) {
   int32_t outerBits = bt_outer_check(&outer);
   printf("outer_check = %d\n", (int)outerBits);
   check(outerBits == 15, "outer_check");
+
+  bt_long_box longBox = {0};
+  bt_long_box_make(-123456, &longBox);
+  printf("long_box_make(-123456) = %ld\n", longBox.value);
+  check(longBox.value == -123456, "long_box_make");
 
   bt_point points[3] = {{1, 2}, {3, 4}, {-5, 6}};
   int32_t products = bt_points_sum(points, 3);

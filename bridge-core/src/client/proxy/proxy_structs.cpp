@@ -40,7 +40,7 @@ struct StructCodec {
   explicit StructCodec(HandleTable& handles) : standIns(handles) {}
   cbind::CallScratch scratch;
   StandInCodec standIns;
-  cbind::CodecContext context{scratch, standIns};
+  cbind::CodecContext context{scratch, standIns, "the program"};
 };
 
 }  // namespace

@@ -45,8 +45,9 @@ Wide fromDynamic(capnp::DynamicValue::Reader value);
 capnp::DynamicValue::Reader toDynamic(capnp::Type type, const Wide& w);
 
 /// Writes `w` as a C `kind` (cSize(kind) bytes at `at`); a value that does not fit is an Error
-/// naming `where`.
-void storeScalar(CKind kind, const Wide& w, void* at, const std::string& where);
+/// naming `where` and the process whose C type it is (`process`: "this host", "the program").
+void storeScalar(CKind kind, const Wide& w, void* at, const std::string& where,
+                 const char* process = "this host");
 /// Reads a C `kind` at `at`, widened.
 Wide loadScalar(CKind kind, const void* at);
 
@@ -69,6 +70,8 @@ class HandleCodec {
 struct CodecContext {
   CallScratch& scratch;
   HandleCodec& handles;
+  /// Whose C types the values are written in, for messages: a host's, or a proxy's program's.
+  const char* process = "this host";
 };
 
 /// One element of `type` (a scalar or a struct) from `value` into C memory at `at`.
