@@ -103,6 +103,8 @@ void bt_layout(uint32_t* out) {
 }
 
 int32_t bt_point_sum(const bt_point* p) { return p->x + p->y; }
+/* An optional struct: NULL is an answer of its own. */
+int32_t bt_point_or_null(const bt_point* p) { return p == NULL ? -1 : p->x * 100 + p->y; }
 bt_point bt_point_swap(bt_point p) {
   bt_point r = {p.y, p.x};
   return r;
@@ -157,6 +159,10 @@ void bt_series_double(bt_series* s) {
   for (int32_t i = 0; i < s->count; ++i) s->items[i] *= 2;
 }
 
+/* A platform-width member: 4 bytes in i386 Linux, 8 in x86-64 Linux (proxy_structs.capnp). */
+typedef struct { long value; } bt_long_box;
+void bt_long_box_make(int64_t v, bt_long_box* out) { out->value = (long)v; }
+
 int32_t bt_outer_check(const bt_outer* o) {
   return (o->m.tag == 'O' ? 1 : 0) | (o->m.value == -0.5 ? 2 : 0) | (o->p.y == 7 ? 4 : 0) |
          (o->label && strcmp(o->label, "outer") == 0 ? 8 : 0);
@@ -192,6 +198,10 @@ void bt_counter_free(bt_counter* c) {
   --bt_counters;
 }
 int32_t bt_counters_live(void) { return bt_counters; }
+
+/* A handle inside a struct (tests/components/proxy_structs.capnp). */
+typedef struct { bt_counter* counter; int64_t by; } bt_counter_step;
+int64_t bt_counter_step_apply(const bt_counter_step* s) { return bt_counter_add(s->counter, s->by); }
 bt_counter* bt_counter_null(void) { return NULL; }
 
 /* --- Strings the library allocates --------------------------------------------------------- */

@@ -10,6 +10,7 @@
 #include <csignal>
 #include <cstdio>
 #include <fstream>
+#include <initializer_list>
 #include <sstream>
 #include <string>
 
@@ -77,16 +78,20 @@ std::string afterFirstLine(const std::string& s) {
   return nl == std::string::npos ? std::string() : s.substr(nl + 1);
 }
 
-TEST(Proxy, UnchangedProgramCalls32BitLibraryFrom64Bit) {
-  ProgramRun r = run(LEGACY_CALC_PROGRAM);
+// Runs `program` and expects it to succeed and print each of `lines`.
+void expectAnswers(const char* program, std::initializer_list<const char*> lines) {
+  ProgramRun r = run(program);
   EXPECT_EQ(r.status, 0) << r.out << r.err;
-  EXPECT_CONTAINS(r.out, "program: 64-bit, library: 32-bit legacy_calc 1.4.2");
-  EXPECT_CONTAINS(r.out, "add(2, 40) = 42 (status 0)");
-  EXPECT_CONTAINS(r.out, "divide(1, 0): status 3 (division by zero)");
-  EXPECT_CONTAINS(r.out, "total = 5000000001");
-  EXPECT_CONTAINS(r.out, "scaled = 10 20 30 40");
-  EXPECT_CONTAINS(r.out, "greet: Hello, world, from calculator 'demo' (32-bit)");
-  EXPECT_CONTAINS(r.out, "all answers right");
+  for (const char* line : lines) EXPECT_CONTAINS(r.out, line);
+}
+
+TEST(Proxy, UnchangedProgramCalls32BitLibraryFrom64Bit) {
+  expectAnswers(LEGACY_CALC_PROGRAM, {"program: 64-bit, library: 32-bit legacy_calc 1.4.2",
+                                      "add(2, 40) = 42 (status 0)",
+                                      "divide(1, 0): status 3 (division by zero)",
+                                      "total = 5000000001", "scaled = 10 20 30 40",
+                                      "greet: Hello, world, from calculator 'demo' (32-bit)",
+                                      "all answers right"});
 }
 
 TEST(Proxy, ProgramAgainstProxyAnswersAsAgainstTheRealLibrary) {
@@ -173,10 +178,16 @@ TEST(Proxy, UndeclaredFailureIsLoggedAndAborts) {
   EXPECT_EQ(r.out.find("library:"), std::string::npos) << r.out;
 }
 
+// `bitbridge proxy` on interface `iface` of `schema`, with a header it never reads (it refuses,
+// or writes the source to stdout).
+ProgramRun generateFrom(const char* schema, const std::string& iface) {
+  return run(BITBRIDGE_CLI, "",
+             "proxy " + shellQuote(schema) + " --interface " + iface + " --header vendor.h -I " +
+                 shellQuote(CAPNP_INCLUDE_DIR) + " -I " + shellQuote(BITBRIDGE_SCHEMA_DIR));
+}
+
 TEST(Proxy, GeneratorRefusesCallbacksByName) {
-  ProgramRun r = run(BITBRIDGE_CLI, "",
-              "proxy " + shellQuote(BIND_CALLBACK_SCHEMA) + " --interface BindCallbacks --header vendor.h -I " +
-                  shellQuote(CAPNP_INCLUDE_DIR) + " -I " + shellQuote(BITBRIDGE_SCHEMA_DIR));
+  ProgramRun r = generateFrom(BIND_CALLBACK_SCHEMA, "BindCallbacks");
   EXPECT_EQ(r.status, 1) << r.out << r.err;
   EXPECT_CONTAINS(r.err, "BindCallbacks.sortI32: parameter 'cmp': a callback (function pointer) is "
                          "not converted by proxies yet");
@@ -199,19 +210,23 @@ TEST(Proxy, GeneratorWritesOneExportPerMethod) {
 
 // The check that holds a proxy's C types (from the vendor header, measured by the program's
 // compiler) to the schema, in-process: what a proxy whose header and schema drifted apart logs.
-TEST(Proxy, HeaderTypesAreCheckedAgainstTheSchema) {
+// Interface `name` of the schema file at `path`, parsed in-process (its nodes live as long as
+// `parser`).
+capnp::InterfaceSchema parseInterface(capnp::SchemaParser& parser, const char* path, const char* name) {
   auto fs = kj::newDiskFilesystem();
-  const kj::ReadableDirectory* dirs[2];
   auto capnpDir = fs->getRoot().openSubdir(fs->getCurrentPath().eval(CAPNP_INCLUDE_DIR));
   auto bitbridgeDir = fs->getRoot().openSubdir(fs->getCurrentPath().eval(BITBRIDGE_SCHEMA_DIR));
-  dirs[0] = capnpDir.get();
-  dirs[1] = bitbridgeDir.get();
+  const kj::ReadableDirectory* dirs[2] = {capnpDir.get(), bitbridgeDir.get()};
+  auto file = parser.parseFromDirectory(fs->getRoot(), fs->getCurrentPath().eval(path), kj::arrayPtr(dirs, 2));
+  return file.getNested(name).asInterface();
+}
+
+TEST(Proxy, HeaderTypesAreCheckedAgainstTheSchema) {
   capnp::SchemaParser parser;
-  auto file = parser.parseFromDirectory(fs->getRoot(), fs->getCurrentPath().eval(LEGACY_CALC_PROXY_SCHEMA),
-                                        kj::arrayPtr(dirs, 2));
-  auto iface = file.getNested("LegacyCalc").asInterface();
+  auto iface = parseInterface(parser, LEGACY_CALC_PROXY_SCHEMA, "LegacyCalc");
   auto add = iface.getMethodByName("add");
-  proxy::MethodPlan plan = proxy::planMethod(iface, add);
+  cbind::StructLayouts structs;
+  proxy::MethodPlan plan = proxy::planMethod(iface, add, structs);
   EXPECT_EQ(plan.symbol, "calc_add");
 
   struct Opaque;
@@ -232,6 +247,84 @@ TEST(Proxy, HeaderTypesAreCheckedAgainstTheSchema) {
   EXPECT_THROW(proxy::checkCTypes(plan, proxy::methodSpec<Fewer>("calc_add", 2, true, ""), "calc.capnp"), Error);
   using VoidResult = void (*)(Opaque*, int32_t, int32_t, int32_t*);
   EXPECT_THROW(proxy::checkCTypes(plan, proxy::methodSpec<VoidResult>("calc_add", 2, true, ""), "calc.capnp"), Error);
+}
+
+// A struct in the vendor's header is held to the schema's layout in the program's ABI (its size):
+// a member the schema lacks shows as another size; by pointer and by value are told apart.
+TEST(Proxy, HeaderStructsAreCheckedAgainstTheSchemasLayout) {
+  capnp::SchemaParser parser;
+  auto iface = parseInterface(parser, PROXY_STRUCTS_SCHEMA, "Structs");
+  cbind::StructLayouts structs;
+  proxy::MethodPlan sum = proxy::planMethod(iface, iface.getMethodByName("pointSum"), structs);
+  proxy::MethodPlan swap = proxy::planMethod(iface, iface.getMethodByName("pointSwap"), structs);
+  struct Point { int32_t x, y; };
+  struct Point3 { int32_t x, y, z; };
+  using Right = int32_t (*)(const Point*);
+  EXPECT_NO_THROW(proxy::checkCTypes(sum, proxy::methodSpec<Right>("bt_point_sum", 2, true, ""), "s.capnp"));
+  using Bigger = int32_t (*)(const Point3*);
+  try {
+    proxy::checkCTypes(sum, proxy::methodSpec<Bigger>("bt_point_sum", 2, true, ""), "s.capnp");
+    ADD_FAILURE() << "a 12-byte struct was accepted for Point";
+  } catch (const Error& e) {
+    EXPECT_CONTAINS(e.what(), "bt_point_sum: parameter 1 ('p') is a pointer to struct Point (8 bytes "
+                              "as laid out here) in s.capnp (Structs.pointSum) but a pointer to a "
+                              "struct/union of 12 bytes in the library's header");
+  }
+  using SwapRight = Point (*)(Point);
+  EXPECT_NO_THROW(proxy::checkCTypes(swap, proxy::methodSpec<SwapRight>("bt_point_swap", 4, true, ""), "s.capnp"));
+  using SwapByPointer = Point (*)(const Point*);
+  EXPECT_THROW(proxy::checkCTypes(swap, proxy::methodSpec<SwapByPointer>("bt_point_swap", 4, true, ""), "s.capnp"), Error);
+  using SwapReturnsInt = int32_t (*)(Point);
+  EXPECT_THROW(proxy::checkCTypes(swap, proxy::methodSpec<SwapReturnsInt>("bt_point_swap", 4, true, ""), "s.capnp"), Error);
+}
+
+// The unchanged program of proxy_structs.h, 64-bit, against the 32-bit library: bt_mixed is 24
+// bytes here and 20 there, and every value still arrives (the 32-bit direction: ctest's
+// linux-x86.proxy.structs_other_bitness).
+TEST(Proxy, StructsCrossInEachSidesOwnLayout) {
+  expectAnswers(PROXY_STRUCTS_PROGRAM, {"program: 64-bit, library: 32-bit",
+                                        "bt_mixed: 24 bytes here, 20 in the library",
+                                        "mixed_make = {'Q', 0.25, 1099511627776}",
+                                        "box_fill = {{10, 20}, {30, 40}}, 'filled', 1 2 3",
+                                        "point_or_null: 304, NULL: -1",
+                                        "points_make = {0, 0} {1, -1} {2, -2} {3, -3}",
+                                        "all answers right"});
+}
+
+// NULL for a struct the schema does not let be NULL: the declared failure, not a struct of zeros.
+TEST(Proxy, NullStructWithoutNullableFailsAsDeclared) {
+  ProgramRun r = run(PROXY_STRUCTS_PROGRAM, "", "null");
+  EXPECT_EQ(r.status, 0) << r.out << r.err;
+  EXPECT_CONTAINS(r.out, "point_sum(NULL) = -99, errno " + std::to_string(EIO));
+  EXPECT_CONTAINS(r.err, "Structs.pointSum: parameter 'p' is NULL, and the schema does not allow NULL "
+                         "(fix: pass a struct, or annotate the parameter $C.nullable");
+}
+
+// `bitbridge proxy` refuses interface `iface` of proxy_refused.capnp with `message`.
+void expectRefused(const std::string& iface, const std::string& message) {
+  ProgramRun r = generateFrom(PROXY_REFUSED_SCHEMA, iface);
+  EXPECT_EQ(r.status, 1) << iface << ": " << r.out << r.err;
+  EXPECT_CONTAINS(r.err, message);
+  EXPECT_CONTAINS(r.err, "Host::bind instead");
+}
+
+TEST(Proxy, GeneratorRefusesStructsItCannotConvertByName) {
+  const std::string writes = "a pointer inside a struct the library writes";
+  expectRefused("SeriesInOut", "SeriesInOut.seriesDouble: parameter 's': struct Series, field "
+                               "'items': " + writes + " ($C.out, $C.inout or a returned struct) "
+                               "is not converted by proxies");
+  expectRefused("TextInReturnedStruct",
+                "TextInReturnedStruct.name: result 'result': struct Named, field 'label': " + writes);
+  expectRefused("SeriesArrayOut",
+                "SeriesArrayOut.seriesMake: parameter 'out': struct Series, field 'items': " + writes);
+  expectRefused("UncountedList", "UncountedList.bagSum: parameter 'b': struct Bag, field 'items': a "
+                                 "List or Data pointer inside a struct needs its count");
+  expectRefused("ListOfTexts", "ListOfTexts.countStrings: parameter 'strings': a list of texts or "
+                               "lists is not converted by proxies yet");
+
+  ProgramRun accepted = generateFrom(PROXY_STRUCTS_SCHEMA, "Structs");
+  EXPECT_EQ(accepted.status, 0) << accepted.err;
+  EXPECT_CONTAINS(accepted.out, "bt_mixed_make(bp::Arg<decltype(&::bt_mixed_make), 0> a0");
 }
 
 }  // namespace

@@ -32,9 +32,9 @@ enum class CKind : uint8_t { Void, Bool, Signed, Unsigned, Float, Pointer, Other
 
 struct CType {
   CKind kind = CKind::Void;
-  uint8_t size = 0;             // sizeof(T); 0 for void
+  uint32_t size = 0;            // sizeof(T); 0 for void
   CKind pointee = CKind::Void;  // for a pointer: what it points to
-  uint8_t pointeeSize = 0;      // sizeof(*T); 0 for void*
+  uint32_t pointeeSize = 0;     // sizeof(*T); 0 for void* and an incomplete (opaque) struct
   CKind pointee2 = CKind::Void; // for a pointer to a pointer (T**): what that points to
 };
 
@@ -55,12 +55,12 @@ template <typename T, typename = void>
 struct IsComplete : std::false_type {};
 template <typename T>
 struct IsComplete<T, std::void_t<decltype(sizeof(T))>> : std::true_type {};
-// sizeof(T), 0 for void, functions and incomplete types (an opaque `struct calc_handle`),
-// 255 for anything larger (a struct the proxy does not convert).
+// sizeof(T), 0 for void, functions and incomplete types (an opaque `struct calc_handle`). A
+// struct's size is checked against its layout in the schema (the program's ABI).
 template <typename T>
-constexpr uint8_t sizeOfMaybeIncomplete() {
+constexpr uint32_t sizeOfMaybeIncomplete() {
   if constexpr (std::is_void_v<T> || std::is_function_v<T>) return 0;
-  else if constexpr (IsComplete<T>::value) return sizeof(T) > 255 ? 255 : static_cast<uint8_t>(sizeof(T));
+  else if constexpr (IsComplete<T>::value) return static_cast<uint32_t>(sizeof(T));
   else return 0;
 }
 }  // namespace detail

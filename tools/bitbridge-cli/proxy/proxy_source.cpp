@@ -37,8 +37,11 @@ std::string proxySource(capnp::InterfaceSchema iface, const ProxySourceOptions& 
 
   std::ostringstream specs, functions;
   uint32_t index = 0;
+  // Layouts in the generator's ABI, used for the refusals only: the proxy lays out the
+  // program's structs again in the program's own bitness (proxy.cpp).
+  cbind::StructLayouts structs;
   for (auto method : methods) {
-    proxy::MethodPlan plan = proxy::planMethod(iface, method);  // refuses what cannot be converted
+    proxy::MethodPlan plan = proxy::planMethod(iface, method, structs);  // refuses what cannot be converted
     proxy::FailureDecl failure = proxy::failureOf(iface, method);
     const std::string& sym = plan.symbol;
     std::string f = "decltype(&::" + sym + ")";

@@ -60,6 +60,7 @@ struct Proxy::Impl {
   std::optional<std::string> threadError;
 
   // Owned by the proxy's thread only.
+  cbind::StructLayouts structs;  // the program's struct layouts, which `plans` point into
   std::vector<MethodPlan> plans;
   std::optional<std::string> planError;
   HandleTable handles;
@@ -78,7 +79,7 @@ void Proxy::Impl::planAll() {
     for (uint32_t i = 0; i < spec.methodCount; ++i) {
       const MethodSpec& m = spec.methods[i];
       auto method = spec.schema.getMethods()[m.method];
-      MethodPlan plan = planMethod(spec.schema, method);
+      MethodPlan plan = planMethod(spec.schema, method, structs);
       checkCTypes(plan, m, spec.schemaFile);
       plans.push_back(std::move(plan));
     }

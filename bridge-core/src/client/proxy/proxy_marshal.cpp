@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "bitbridge/error.h"
+#include "client/proxy/proxy_structs.h"
 
 namespace bitbridge::proxy {
 namespace {
@@ -17,7 +18,7 @@ struct Scalar {
   double d = 0;
 };
 
-Scalar readScalar(const void* p, CKind kind, uint8_t size) {
+Scalar readScalar(const void* p, CKind kind, uint32_t size) {
   Scalar s;
   s.kind = kind;
   switch (kind) {
@@ -72,7 +73,7 @@ capnp::DynamicValue::Reader toDynamic(const Scalar& s, capnp::Type t) {
 
 // Stores `v` (of schema type `t`) as the C scalar (kind, size) at `p`; refuses a value the C
 // type cannot hold (a 64-bit host's `long` in a 32-bit program's 4-byte one).
-void writeScalar(void* p, CKind kind, uint8_t size, capnp::Type t, capnp::DynamicValue::Reader v,
+void writeScalar(void* p, CKind kind, uint32_t size, capnp::Type t, capnp::DynamicValue::Reader v,
                  const std::string& where) {
   if (kind == CKind::Bool) {
     bool b = t.isBool() ? v.as<bool>() : v.as<int64_t>() != 0;
@@ -156,13 +157,17 @@ uint32_t listSize(const std::string& where, uint64_t n) {
 }
 
 void fillList(capnp::DynamicStruct::Builder request, const ParamPlan& p, const CType& c,
-              const void* data, uint32_t n) {
+              const void* data, uint32_t n, HandleTable& handles) {
   if (p.field.getType().isData()) {
     auto bytes = request.init(p.field, n).as<capnp::Data>();
     if (n > 0) std::memcpy(bytes.begin(), data, n);
     return;
   }
   auto list = request.init(p.field, n).as<capnp::DynamicList>();
+  if (p.layout != nullptr) {
+    structsToList(*p.layout, data, n, list, handles);
+    return;
+  }
   auto* base = static_cast<const unsigned char*>(data);
   for (uint32_t k = 0; k < n; ++k) {
     list.set(k, toDynamic(readScalar(base + size_t(k) * c.pointeeSize, c.pointee, c.pointeeSize), p.scalar));
@@ -170,7 +175,7 @@ void fillList(capnp::DynamicStruct::Builder request, const ParamPlan& p, const C
 }
 
 void copyListBack(capnp::DynamicValue::Reader value, const ParamPlan& p, const CType& c, void* data,
-                  uint64_t n, const std::string& where) {
+                  uint64_t n, HandleTable& handles, const std::string& where) {
   if (data == nullptr) return;
   if (p.field.getType().isData()) {
     auto bytes = value.as<capnp::Data>();
@@ -180,6 +185,13 @@ void copyListBack(capnp::DynamicValue::Reader value, const ParamPlan& p, const C
   auto list = value.as<capnp::DynamicList>();
   auto* base = static_cast<unsigned char*>(data);
   uint64_t m = std::min<uint64_t>(n, list.size());
+  if (p.layout != nullptr) {
+    for (uint32_t k = 0; k < m; ++k) {
+      structFromResponse(*p.layout, list[k], base + size_t(k) * p.layout->size, handles,
+                         where + "[" + std::to_string(k) + "]");
+    }
+    return;
+  }
   for (uint32_t k = 0; k < m; ++k) {
     writeScalar(base + size_t(k) * c.pointeeSize, c.pointee, c.pointeeSize, p.scalar, list[k], where);
   }
@@ -201,10 +213,10 @@ char* textForCaller(capnp::Text::Reader text, bool callerFrees, InternedTexts& t
 
 // One parameter of fillRequest.
 static void fillParam(const MethodPlan& plan, const MethodSpec& spec, const void* const* args,
-                      const HandleTable& handles, capnp::DynamicStruct::Builder request, size_t i);
+                      HandleTable& handles, capnp::DynamicStruct::Builder request, size_t i);
 
 void fillRequest(const MethodPlan& plan, const MethodSpec& spec, const void* const* args,
-                 const HandleTable& handles, capnp::DynamicStruct::Builder request) {
+                 HandleTable& handles, capnp::DynamicStruct::Builder request) {
   for (size_t i = 0; i < plan.params.size(); ++i) {
     // Cap'n Proto's own range checks (a negative value for a UInt32, 300 for a UInt8) throw a
     // kj::Exception; name the parameter instead.
@@ -219,7 +231,7 @@ void fillRequest(const MethodPlan& plan, const MethodSpec& spec, const void* con
 }
 
 static void fillParam(const MethodPlan& plan, const MethodSpec& spec, const void* const* args,
-                      const HandleTable& handles, capnp::DynamicStruct::Builder request, size_t i) {
+                      HandleTable& handles, capnp::DynamicStruct::Builder request, size_t i) {
   {
     const ParamPlan& p = plan.params[i];
     const CType& c = spec.params[i];
@@ -248,7 +260,7 @@ static void fillParam(const MethodPlan& plan, const MethodSpec& spec, const void
         const void* data = pointerArg(args, i);
         uint32_t n = listSize(where, countOf(plan, spec, args, p));
         if (data == nullptr) break;  // NULL: unset (allowed by $nullable only, host-checked)
-        fillList(request, p, c, data, n);
+        fillList(request, p, c, data, n, handles);
         break;
       }
       case ParamRole::Handle: {
@@ -263,6 +275,22 @@ static void fillParam(const MethodPlan& plan, const MethodSpec& spec, const void
         request.set(p.field, *token);
         break;
       }
+      case ParamRole::StructByValue:
+        structToRequest(*p.layout, args[i], request, p.field, handles);
+        break;
+      case ParamRole::StructIn:
+      case ParamRole::StructInOut: {
+        const void* ptr = pointerArg(args, i);
+        if (ptr != nullptr) {
+          structToRequest(*p.layout, ptr, request, p.field, handles);
+        } else if (p.role == ParamRole::StructIn && !p.nullable) {
+          // Left unset, the host would pass a struct of zeros where the program passed NULL.
+          throw Error(ErrorKind::BadConfiguration, where + " is NULL, and the schema does not allow NULL",
+                      "pass a struct, or annotate the parameter $C.nullable if the function accepts NULL");
+        }
+        break;  // an $inout NULL: unset, and nothing is written back (as for numbers)
+      }
+      case ParamRole::StructOut:
       case ParamRole::OutValue:
       case ParamRole::OutTextBuffer:
       case ParamRole::OutTextPointer:
@@ -284,7 +312,7 @@ std::optional<int> writeResults(const MethodPlan& plan, const MethodSpec& spec,
     // Only a pointer or handle parameter's slot holds a pointer: a scalar's may be smaller
     // (an int32_t's is 4 bytes; reading 8 there overran it, ASan).
     bool byValue = p.role == ParamRole::Value || p.role == ParamRole::Text ||
-                   p.role == ParamRole::Array;
+                   p.role == ParamRole::Array || p.role == ParamRole::StructByValue;
     void* ptr = byValue ? nullptr : const_cast<void*>(pointerArg(args, i));
     switch (p.role) {
       case ParamRole::OutValue:
@@ -311,7 +339,7 @@ std::optional<int> writeResults(const MethodPlan& plan, const MethodSpec& spec,
       }
       case ParamRole::OutArray:
       case ParamRole::InOutArray:
-        copyListBack(response.get(*p.resultField), p, c, ptr, countOf(plan, spec, args, p), where);
+        copyListBack(response.get(*p.resultField), p, c, ptr, countOf(plan, spec, args, p), handles, where);
         break;
       case ParamRole::OutHandle: {
         if (ptr == nullptr) break;
@@ -319,12 +347,18 @@ std::optional<int> writeResults(const MethodPlan& plan, const MethodSpec& spec,
         std::memcpy(ptr, &h, sizeof h);
         break;
       }
+      case ParamRole::StructOut:
+      case ParamRole::StructInOut:
+        if (ptr != nullptr) structFromResponse(*p.layout, response.get(*p.resultField), ptr, handles, where);
+        break;
       case ParamRole::Handle:
         if (p.releases) handles.release(ptr);
         break;
       case ParamRole::Value:
       case ParamRole::Text:
       case ParamRole::Array:
+      case ParamRole::StructIn:
+      case ParamRole::StructByValue:
         break;
     }
   }
@@ -345,6 +379,10 @@ std::optional<int> writeResults(const MethodPlan& plan, const MethodSpec& spec,
       std::memcpy(result, &h, sizeof h);
       break;
     }
+    case ResultRole::Struct:
+      structFromResponse(*plan.resultLayout, response.get(*plan.resultField), result, handles,
+                         plan.name + ": the return value");
+      break;
   }
   if (plan.lastErrorField) return static_cast<int>(response.get(*plan.lastErrorField).as<int64_t>());
   return std::nullopt;

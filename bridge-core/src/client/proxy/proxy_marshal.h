@@ -19,10 +19,12 @@ namespace bitbridge::proxy {
 /// library's static string would.
 using InternedTexts = std::unordered_set<std::string>;
 
-/// Sets `request`'s fields from the C arguments at `args`. Throws Error{BadConfiguration} for a
-/// handle the proxy did not hand out; capnp's range checks throw kj::Exception.
+/// Sets `request`'s fields from the C arguments at `args` (structs read in this process's ABI;
+/// a $C.handle member becomes its token). Throws Error{BadConfiguration} for a handle the proxy
+/// did not hand out and for a NULL struct pointer without $C.nullable; capnp's range checks
+/// throw kj::Exception.
 void fillRequest(const MethodPlan& plan, const MethodSpec& spec, const void* const* args,
-                 const HandleTable& handles, capnp::DynamicStruct::Builder request);
+                 HandleTable& handles, capnp::DynamicStruct::Builder request);
 
 /// Writes the return value to `result`, the out-parameters through the caller's pointers, and
 /// returns the $lastError value if the method declares one.

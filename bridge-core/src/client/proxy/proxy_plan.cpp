@@ -9,6 +9,7 @@ namespace bitbridge::proxy {
 namespace {
 
 // (Declarations, not the whole namespace: this file has a CType of its own, proxy.h's.)
+using wire::c_annotation::kByValue;
 using wire::c_annotation::kCapacity;
 using wire::c_annotation::kCdecl;
 using wire::c_annotation::kFreeWith;
@@ -71,9 +72,49 @@ bool isInteger(capnp::Type t) {
 
 Error refuse(const std::string& where, const std::string& what) {
   return Error(ErrorKind::BadConfiguration, where + ": " + what,
-               "a drop-in proxy converts numbers, Bool, enums, Text, lists of numbers, Data and "
-               "handles (docs/reference.md \"Drop-in proxy libraries\"); call this function "
-               "through Host::bind instead, or leave it out of the proxy's schema");
+               "a drop-in proxy converts numbers, Bool, enums, Text, lists of numbers, Data, "
+               "handles and structs (docs/reference.md \"Drop-in proxy libraries\"); call this "
+               "function through Host::bind instead, or leave it out of the proxy's schema");
+}
+
+// The layout of a struct parameter or result in this process's ABI. The layout code names the
+// struct and field but not the method: a refusal is prefixed with `where` here.
+const cbind::StructLayout* layoutFor(cbind::StructLayouts& structs, capnp::StructSchema schema,
+                                     const std::string& where) {
+  try {
+    return structs.layoutOf(schema, where);
+  } catch (const Error& e) {
+    if (e.message().compare(0, where.size(), where) == 0) throw;
+    throw Error(e.kind(), where + ": " + e.message(), e.hint());
+  }
+}
+
+// What a proxy cannot do with a struct's members, `writes`: whether the library writes the
+// struct the program sees ($out, $inout, a returned struct).
+//   A pointer member the library writes would point into the host, or into memory the proxy
+//   would have to allocate and the program never frees: refused.
+//   A list or Data pointer member the program passes in needs its count ($lengthOf member):
+//   the proxy cannot tell how many elements to send.
+void checkMembers(const cbind::StructLayout& layout, bool writes, const std::string& where) {
+  for (const auto& m : layout.members) {
+    std::string here = where + ": struct " + layout.name + ", field '" + m.name + "'";
+    if (m.role == cbind::MemberRole::Struct || (m.role == cbind::MemberRole::Array && m.type.isStruct())) {
+      checkMembers(*m.type.layout, writes, where);
+    }
+    if (m.role != cbind::MemberRole::Pointer) continue;
+    if (writes) {
+      throw refuse(here, "a pointer inside a struct the library writes ($C.out, $C.inout or a "
+                         "returned struct) is not converted by proxies (the program would get a "
+                         "pointer into memory nobody frees); if the C member is an inline array, "
+                         "give the field $C.array(N)");
+    }
+    if (!m.text && m.source < 0) {
+      throw refuse(here, "a List or Data pointer inside a struct needs its count: annotate the "
+                         "count field $C.lengthOf(\"" + m.name + "\"), so the proxy knows how many "
+                         "elements to send");
+    }
+    if (m.type.isStruct()) checkMembers(*m.type.layout, writes, where);
+  }
 }
 
 }  // namespace
@@ -98,10 +139,12 @@ FailureDecl failureOf(capnp::InterfaceSchema iface, capnp::InterfaceSchema::Meth
   return decl;
 }
 
-MethodPlan planMethod(capnp::InterfaceSchema iface, capnp::InterfaceSchema::Method method) {
-  MethodPlan plan{std::string(iface.getUnqualifiedName().cStr()) + "." +
-                      method.getProto().getName().cStr(),
-                  methodSymbol(method), method, {}, ResultRole::Void, {}, false, false, {}};
+MethodPlan planMethod(capnp::InterfaceSchema iface, capnp::InterfaceSchema::Method method,
+                      cbind::StructLayouts& structs) {
+  MethodPlan plan;
+  plan.name = std::string(iface.getUnqualifiedName().cStr()) + "." + method.getProto().getName().cStr();
+  plan.symbol = methodSymbol(method);
+  plan.method = method;
   auto params = method.getParamType();
   auto results = method.getResultType();
   auto methodAnnotations = method.getProto().getAnnotations();
@@ -139,8 +182,12 @@ MethodPlan planMethod(capnp::InterfaceSchema iface, capnp::InterfaceSchema::Meth
     } else if (isScalar(t)) {
       plan.resultRole = ResultRole::Value;
       plan.resultPlatformWidth = has(ann, kType);
+    } else if (t.isStruct()) {
+      plan.resultRole = ResultRole::Struct;
+      plan.resultLayout = layoutFor(structs, t.asStruct(), where);
+      checkMembers(*plan.resultLayout, true, where);
     } else {
-      throw refuse(where, "a struct, list or capability result is not converted by proxies yet");
+      throw refuse(where, "a list or capability result is not converted by proxies yet");
     }
   }
 
@@ -173,7 +220,9 @@ MethodPlan planMethod(capnp::InterfaceSchema iface, capnp::InterfaceSchema::Meth
     if (has(ann, kUserFor)) throw refuse(where, "a callback's `void* user` ($C.userFor) comes with callbacks, which proxies do not take yet");
     if (has(ann, kTerminated)) throw refuse(where, "a $C.terminated array is not converted by proxies yet");
     if (t.isInterface()) throw refuse(where, "a callback (function pointer) is not converted by proxies yet");
-    if (t.isStruct()) throw refuse(where, "a struct (or a Bulk.BulkRef) is not converted by proxies yet");
+    if (cbind::isBulkRef(t, where)) throw refuse(where, "a Bulk.BulkRef is not converted by proxies yet");
+    bool byValue = has(ann, kByValue);
+    if (byValue && !t.isStruct()) throw Error(ErrorKind::BadConfiguration, where + ": $C.byValue applies to a struct");
     if (out || inout) {
       auto r = results.findFieldByName(p.name);
       KJ_IF_MAYBE(rf, r) { p.resultField = *rf; }
@@ -186,7 +235,15 @@ MethodPlan planMethod(capnp::InterfaceSchema iface, capnp::InterfaceSchema::Meth
     }
     if (auto cap = find(ann, kCapacity)) p.capacity = cap->getUint32();
 
-    if (has(ann, kHandle)) {
+    if (t.isStruct()) {
+      p.layout = layoutFor(structs, t.asStruct(), where);
+      if (byValue && (out || inout || p.nullable)) {
+        throw Error(ErrorKind::BadConfiguration, where + ": $C.byValue does not go with $C.out, $C.inout or $C.nullable");
+      }
+      p.role = out ? ParamRole::StructOut : inout ? ParamRole::StructInOut
+                                                  : byValue ? ParamRole::StructByValue : ParamRole::StructIn;
+      checkMembers(*p.layout, out || inout, where);
+    } else if (has(ann, kHandle)) {
       p.role = out ? ParamRole::OutHandle : ParamRole::Handle;
       if (inout) throw refuse(where, "an $inout handle is not converted by proxies");
     } else if (isScalar(t)) {
@@ -208,7 +265,13 @@ MethodPlan planMethod(capnp::InterfaceSchema iface, capnp::InterfaceSchema::Meth
     } else if (t.isData() || t.isList()) {
       if (t.isList()) {
         p.scalar = t.asList().getElementType();
-        if (!isScalar(p.scalar)) throw refuse(where, "a list of texts, structs or lists is not converted by proxies yet");
+        if (p.scalar.isStruct()) {
+          // An array of structs (const S*, n), each laid out in this process's ABI.
+          p.layout = layoutFor(structs, p.scalar.asStruct(), where);
+          checkMembers(*p.layout, out || inout, where);
+        } else if (!isScalar(p.scalar)) {
+          throw refuse(where, "a list of texts or lists is not converted by proxies yet");
+        }
       } else {
         p.scalar = capnp::Type(capnp::schema::Type::UINT8);
       }
@@ -262,7 +325,7 @@ const char* kindName(CKind k) {
   return "?";
 }
 
-std::string describe(CKind kind, uint8_t size) {
+std::string describe(CKind kind, uint32_t size) {
   if (kind == CKind::Void) return "void";
   return std::string(kindName(kind)) + " of " + std::to_string(size) + " bytes";
 }
@@ -300,12 +363,18 @@ uint8_t widthOf(capnp::Type t) {
   }
 }
 
+// "struct Box (36 bytes in this ABI)": the size the schema's layout gives in this process,
+// which the header's struct must have (a member the schema lacks or misplaces shows here).
+std::string structName(const cbind::StructLayout& layout) {
+  return "struct " + layout.name + " (" + std::to_string(layout.size) + " bytes as laid out here)";
+}
+
 bool isSigned(capnp::Type t) {
   return t.isInt8() || t.isInt16() || t.isInt32() || t.isInt64();
 }
 
 // Whether a C scalar of (kind, size) holds values of schema type `t` without change.
-bool scalarFits(capnp::Type t, bool platformWidth, CKind kind, uint8_t size) {
+bool scalarFits(capnp::Type t, bool platformWidth, CKind kind, uint32_t size) {
   bool integer = kind == CKind::Signed || kind == CKind::Unsigned;
   if (t.isBool()) return kind == CKind::Bool || (platformWidth && integer && size == 4);
   if (t.isFloat32() || t.isFloat64()) return kind == CKind::Float && size == widthOf(t);
@@ -353,8 +422,25 @@ void checkCTypes(const MethodPlan& plan, const MethodSpec& spec, const std::stri
         if (c.kind != CKind::Pointer || c.pointee != CKind::Pointer)
           throw mismatch(what, "an $out Text (char**)", describe(c.kind, c.size));
         break;
+      case ParamRole::StructByValue:
+        if (c.kind != CKind::Other || c.size != p.layout->size)
+          throw mismatch(what, structName(*p.layout), describe(c.kind, c.size));
+        break;
+      case ParamRole::StructIn:
+      case ParamRole::StructOut:
+      case ParamRole::StructInOut:
+        if (c.kind != CKind::Pointer || c.pointee != CKind::Other || c.pointeeSize != p.layout->size)
+          throw mismatch(what, "a pointer to " + structName(*p.layout),
+                         c.kind == CKind::Pointer ? "pointer to a " + describe(c.pointee, c.pointeeSize)
+                                                  : describe(c.kind, c.size));
+        break;
       default:
         if (c.kind != CKind::Pointer) throw mismatch(what, "a pointer", describe(c.kind, c.size));
+        if (p.layout != nullptr) {  // an array of structs
+          if (c.pointee != CKind::Other || c.pointeeSize != p.layout->size)
+            throw mismatch(what, "a pointer to " + structName(*p.layout), "pointer to a " + describe(c.pointee, c.pointeeSize));
+          break;
+        }
         if (!scalarFits(p.scalar, p.platformWidth, c.pointee, c.pointeeSize))
           throw mismatch(what, "a pointer to " + typeName(p.scalar), "pointer to a " + describe(c.pointee, c.pointeeSize));
         break;
@@ -374,6 +460,10 @@ void checkCTypes(const MethodPlan& plan, const MethodSpec& spec, const std::stri
       break;
     case ResultRole::Handle:
       if (r.kind != CKind::Pointer) throw mismatch("the return value", "a $C.handle", describe(r.kind, r.size));
+      break;
+    case ResultRole::Struct:
+      if (r.kind != CKind::Other || r.size != plan.resultLayout->size)
+        throw mismatch("the return value", structName(*plan.resultLayout), describe(r.kind, r.size));
       break;
   }
 }

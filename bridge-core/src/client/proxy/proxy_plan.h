@@ -4,6 +4,10 @@
 // which refuses at generation time what the proxy cannot convert, with the message the proxy
 // itself would give, and the proxy at run time, which also checks the vendor header's C types
 // against it (checkCTypes).
+//
+// Structs are laid out in the PROGRAM's ABI (common/cabi/c_struct_layout.h compiled into this
+// process): the proxy reads and writes its caller's structs, while the host lays out its own
+// copy in the library's ABI. Between the two they travel as Cap'n Proto fields only.
 #pragma once
 
 #include <cstdint>
@@ -13,6 +17,7 @@
 
 #include "bitbridge/detail/capnp_schema.h"
 #include "bitbridge/proxy.h"
+#include "common/cabi/c_struct_layout.h"
 #include "common/internal_api.h"
 
 BITBRIDGE_INTERNAL_API_BEGIN
@@ -32,6 +37,10 @@ enum class ParamRole : uint8_t {
   OutArray,        // T* array of $length/$capacity elements the function fills
   InOutArray,      // T* array the function reads and rewrites
   OutHandle,       // T** the function stores a new opaque pointer in
+  StructIn,        // const S* the function reads (NULL: unset, allowed with $C.nullable)
+  StructByValue,   // S, by value ($C.byValue)
+  StructOut,       // S* the function fills ($C.out)
+  StructInOut,     // S* the function reads and rewrites ($C.inout)
 };
 
 struct ParamPlan {
@@ -52,9 +61,12 @@ struct ParamPlan {
   bool callerFrees = false;
   /// For out and inout roles: the result field of the same name.
   std::optional<capnp::StructSchema::Field> resultField;
+  /// For struct roles, and arrays of structs: the struct's C layout in this process (owned by
+  /// the StructLayouts planMethod was given).
+  const cbind::StructLayout* layout = nullptr;
 };
 
-enum class ResultRole : uint8_t { Void, Value, Text, Handle };
+enum class ResultRole : uint8_t { Void, Value, Text, Handle, Struct };
 
 struct MethodPlan {
   std::string name;    // "LegacyCalc.add"
@@ -65,6 +77,8 @@ struct MethodPlan {
   std::optional<capnp::StructSchema::Field> resultField;
   bool resultPlatformWidth = false;
   bool resultCallerFrees = false;
+  /// ResultRole::Struct: the returned struct's layout (owned as ParamPlan::layout).
+  const cbind::StructLayout* resultLayout = nullptr;
   std::optional<capnp::StructSchema::Field> lastErrorField;
   /// $C.stdcall on the method, or on its interface without $C.cdecl on the method: the proxy's
   /// export is defined __stdcall (32-bit Windows; one convention elsewhere).
@@ -78,10 +92,13 @@ struct FailureDecl {
   std::string errnoExpr;
 };
 
-/// Plans `method`. Throws Error{BadConfiguration} naming the method and parameter for what a
-/// proxy cannot convert (callbacks, structs, bulk references, wide text, $terminated arrays, a
-/// string the caller frees with anything but free) and for annotations that do not fit.
-MethodPlan planMethod(capnp::InterfaceSchema iface, capnp::InterfaceSchema::Method method);
+/// Plans `method`; its structs' layouts go to `structs` (shared by the methods of one proxy),
+/// which must outlive the plan. Throws Error{BadConfiguration} naming the method and parameter
+/// for what a proxy cannot convert (callbacks, bulk references, wide text, $terminated arrays,
+/// lists of texts, a pointer inside a struct the library writes, a string the caller
+/// frees with anything but free) and for annotations that do not fit.
+MethodPlan planMethod(capnp::InterfaceSchema iface, capnp::InterfaceSchema::Method method,
+                      cbind::StructLayouts& structs);
 
 /// The exported C name of a method: $C.symbol, else the method's name.
 std::string methodSymbol(capnp::InterfaceSchema::Method method);

@@ -30,7 +30,7 @@
 #include "host/bind/c_handles.h"
 #include "host/bind/c_last_error.h"
 #include "host/bind/c_library.h"
-#include "host/bind/c_values.h"
+#include "common/cabi/c_values.h"
 #include "host/bulk_registry.h"
 #include "host/components/component_threads.h"
 #include "host/components/library_thread.h"
@@ -254,7 +254,7 @@ class BoundFunction {
     ArgState* state = arguments.state;
     void** values = arguments.values;
     cbind::CallScratch& scratch = context.scratch;
-    cbind::HandleTable& handles = context.handles;
+    cbind::HandleCodec& handles = context.handles;
     auto pointers = [&](size_t i) -> void*& { return state[i].pointer; };
     auto counts = [&](size_t i) -> uint64_t& { return state[i].count; };
     auto slot = [&](size_t i) { return reinterpret_cast<unsigned char*>(&state[i].slot); };
@@ -736,7 +736,7 @@ class CLibraryServer final : public capnp::DynamicCapability::Server, public Lan
   }
 
  private:
-  using StructLayouts = std::vector<std::unique_ptr<StructLayout>>;
+  using StructLayouts = cbind::StructLayouts;
   std::shared_ptr<capnp::SchemaLoader> schemas_;  // the schema the base class points into
   // The layouts and libffi types the functions point into: destroyed after them (the layouts
   // shared with stored callbacks' closures, which may outlive this object).

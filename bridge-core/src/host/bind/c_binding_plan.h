@@ -15,59 +15,9 @@
 #include <vector>
 
 #include "bitbridge/detail/capnp_schema.h"
+#include "common/cabi/c_struct_layout.h"  // CKind, StructLayout: the layout of C structs
 
 namespace bitbridge::cbind {
-
-/// A C scalar type, as the host's ABI has it (Pointer: any data pointer).
-enum class CKind : uint8_t { Void, Bool, I8, U8, I16, U16, I32, U32, I64, U64, F32, F64, Pointer };
-
-/// Bytes of one value of `kind` in the host's ABI (0 for Void).
-size_t cSize(CKind kind);
-/// "int32", "double", ... for messages.
-const char* cKindName(CKind kind);
-
-struct StructLayout;
-
-/// One C value as it sits in memory: a scalar, or a struct (then `layout` says how).
-struct CValueType {
-  CKind kind = CKind::Void;               ///< Void when this is a struct
-  const StructLayout* layout = nullptr;   ///< a struct's layout (owned by the LibraryPlan)
-  size_t size() const;
-  size_t align() const;
-  bool isStruct() const { return layout != nullptr; }
-};
-
-/// What a member of a C struct is made from (a Cap'n Proto struct's field).
-enum class MemberRole : uint8_t {
-  Value,     ///< a scalar (number, Bool, enum), inline
-  Struct,    ///< a nested struct, inline
-  Array,     ///< $array(N): N scalars or structs inline (List), or char/uchar[N] (Text/Data)
-  Pointer,   ///< const T* to a List's elements, const char* (Text), const uchar* (Data)
-  LengthOf,  ///< an integer: the element count of the Pointer member it names
-  Handle,    ///< an opaque pointer, a token on the wire
-};
-
-struct MemberPlan {
-  std::string name;
-  capnp::StructSchema::Field field;
-  MemberRole role = MemberRole::Value;
-  CValueType type;       ///< the value's; for Array and Pointer, one element's
-  bool text = false;     ///< Array/Pointer of a Text field (char, NUL-terminated)
-  uint32_t count = 0;    ///< Array: N
-  size_t offset = 0;     ///< in the C struct
-  int source = -1;       ///< LengthOf: the Pointer member it counts; Pointer: its LengthOf member
-  std::string handleKind;
-};
-
-/// A C struct as the host's compiler lays it out (checked against libffi's layout at bind time).
-struct StructLayout {
-  std::string name;  ///< the Cap'n Proto struct's display name, for messages
-  uint64_t id = 0;
-  capnp::StructSchema schema;
-  std::vector<MemberPlan> members;  ///< in C order (Cap'n Proto ordinal order)
-  size_t size = 0;
-  size_t align = 1;
-};
 
 /// What a C parameter is made from.
 enum class ArgRole : uint8_t {
@@ -181,10 +131,10 @@ struct FunctionPlan {
   std::vector<CallbackRef> releasesCallbacks;  ///< stored callbacks a call of this releases
 };
 
-/// Every function of a bound library, and the struct layouts they share.
+/// Every function of a bound library, and the struct layouts they share (the host's ABI).
 struct LibraryPlan {
   std::vector<FunctionPlan> functions;  ///< by method index
-  std::vector<std::unique_ptr<StructLayout>> structs;
+  StructLayouts structs;
   /// $calls: where calls run (c.capnp CallThread).
   enum class CallThread : uint16_t { Library, Host, Pool } callThread = CallThread::Library;
 };
@@ -193,16 +143,8 @@ struct LibraryPlan {
 /// rounded up to a multiple of 4 on 32-bit x86): the N of a decorated export `_name@N`.
 uint32_t stdcallArgumentBytes(const FunctionPlan& plan);
 
-/// Largest out buffer the host allocates for one parameter, in bytes: a count above it (a
-/// garbage length from the client) is refused before anything is allocated.
-constexpr uint64_t kMaxOutBufferBytes = 256ull << 20;
-
 /// Largest $elementSize of a Bulk.BulkRef parameter (a C struct is at most kMaxStructBytes).
 constexpr uint32_t kMaxBulkElementBytes = 16u << 20;
-
-/// Largest element count of an inline $array and largest C struct, in bytes.
-constexpr uint32_t kMaxInlineArray = 1u << 20;
-constexpr size_t kMaxStructBytes = 16u << 20;
 
 /// Plans every method of `iface`. Throws Error{BadConfiguration} naming the method and field
 /// for: a type with no C meaning (lists of lists, interfaces, AnyPointer, unions, a struct that

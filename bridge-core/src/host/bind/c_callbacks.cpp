@@ -9,7 +9,7 @@
 
 #include "bitbridge/error.h"
 #include "host/bind/c_ffi_types.h"
-#include "host/bind/c_values.h"
+#include "common/cabi/c_values.h"
 #include "host/components/library_thread.h"
 
 namespace bitbridge::cbind {

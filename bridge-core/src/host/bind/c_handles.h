@@ -14,20 +14,22 @@
 #include <unordered_map>
 #include <utility>
 
+#include "common/cabi/c_values.h"  // HandleCodec
+
 namespace bitbridge::cbind {
 
-class HandleTable {
+class HandleTable final : public HandleCodec {
  public:
   HandleTable();
 
   /// The token for `pointer` of `kind`: 0 for NULL; the same token again for a pointer the
   /// table already holds under that kind (a library that returns one object twice).
-  uint64_t tokenFor(const std::string& kind, void* pointer);
+  uint64_t tokenFor(const std::string& kind, void* pointer) override;
 
   /// The pointer behind `token`; 0 is NULL when `nullable`. Throws Error{BadConfiguration}
   /// naming `where` for 0 when not nullable, an unknown or released token, or another kind.
   void* pointerFor(const std::string& kind, uint64_t token, bool nullable,
-                   const std::string& where) const;
+                   const std::string& where) const override;
 
   /// Forgets `token` (the library freed what it stood for); later uses are refused.
   void release(uint64_t token);

@@ -1,8 +1,11 @@
-// Values of a bound C library between Cap'n Proto and C memory (Host::bind): scalars checked
-// against their C type's range, structs laid out as c_binding_plan.h planned them (the host's
-// ABI), arrays, and pointers inside structs into memory that lives for one call.
+// C values between Cap'n Proto and C memory: scalars checked against their C type's range,
+// structs laid out as c_struct_layout.h planned them (this process's ABI), arrays, and pointers
+// inside structs into memory that lives for one call.
 //
-// Host side, both bitnesses. Thread assumption: one call's conversion runs on one thread.
+// Both sides, both bitnesses (in common/ for that): a host encodes a bound library's arguments
+// and decodes what it wrote (Host::bind, the host's ABI); a drop-in proxy decodes its caller's
+// structs into a request and encodes the response into them (client/proxy/, the client's ABI).
+// Thread assumption: one call's conversion runs on one thread.
 #pragma once
 
 #include <cstdint>
@@ -11,11 +14,12 @@
 #include <string>
 
 #include "bitbridge/detail/capnp_schema.h"
-#include "host/bind/c_binding_plan.h"
-#include "host/bind/c_handles.h"
+#include "common/cabi/c_struct_layout.h"
+#include "common/internal_api.h"
 
 #include <capnp/dynamic.h>
 
+BITBRIDGE_INTERNAL_API_BEGIN
 namespace bitbridge::cbind {
 
 /// Zeroed, suitably aligned memory for one call's C values (buffers, structs, what pointers in
@@ -41,15 +45,33 @@ Wide fromDynamic(capnp::DynamicValue::Reader value);
 capnp::DynamicValue::Reader toDynamic(capnp::Type type, const Wide& w);
 
 /// Writes `w` as a C `kind` (cSize(kind) bytes at `at`); a value that does not fit is an Error
-/// naming `where`.
-void storeScalar(CKind kind, const Wide& w, void* at, const std::string& where);
+/// naming `where` and the process whose C type it is (`process`: "this host", "the program").
+void storeScalar(CKind kind, const Wide& w, void* at, const std::string& where,
+                 const char* process = "this host");
 /// Reads a C `kind` at `at`, widened.
 Wide loadScalar(CKind kind, const void* at);
 
-/// What a conversion needs besides the value: memory for pointed-to data, the binding's handles.
+/// Opaque pointers ($handle members of structs) to and from the tokens the wire carries: a
+/// host's binding table (host/bind/c_handles.h), a proxy's stand-ins for its caller.
+class HandleCodec {
+ public:
+  /// The token for `pointer` of `kind` (0 for NULL).
+  virtual uint64_t tokenFor(const std::string& kind, void* pointer) = 0;
+  /// The pointer behind `token`; throws Error{BadConfiguration} naming `where` for one it does
+  /// not know (0 is NULL when `nullable`).
+  virtual void* pointerFor(const std::string& kind, uint64_t token, bool nullable,
+                           const std::string& where) const = 0;
+
+ protected:
+  ~HandleCodec() = default;
+};
+
+/// What a conversion needs besides the value: memory for pointed-to data, the handles.
 struct CodecContext {
   CallScratch& scratch;
-  HandleTable& handles;
+  HandleCodec& handles;
+  /// Whose C types the values are written in, for messages: a host's, or a proxy's program's.
+  const char* process = "this host";
 };
 
 /// One element of `type` (a scalar or a struct) from `value` into C memory at `at`.
@@ -75,3 +97,4 @@ void decodeList(const CValueType& element, const unsigned char* at, uint32_t cou
                 capnp::DynamicList::Builder out, CodecContext& context);
 
 }  // namespace bitbridge::cbind
+BITBRIDGE_INTERNAL_API_END

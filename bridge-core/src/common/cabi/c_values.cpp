@@ -1,5 +1,5 @@
 // c_values.h
-#include "host/bind/c_values.h"
+#include "common/cabi/c_values.h"
 
 #include <cstring>
 #include <type_traits>
@@ -95,7 +95,8 @@ capnp::DynamicValue::Reader toDynamic(capnp::Type type, const Wide& w) {
   return w.u;
 }
 
-void storeScalar(CKind kind, const Wide& w, void* at, const std::string& where) {
+void storeScalar(CKind kind, const Wide& w, void* at, const std::string& where,
+                 const char* process) {
   auto fits = [&](int64_t lo, uint64_t hi) {
     if (w.cls == Wide::Signed) return w.i >= lo && (w.i < 0 || uint64_t(w.i) <= hi);
     return w.u <= hi;
@@ -105,8 +106,9 @@ void storeScalar(CKind kind, const Wide& w, void* at, const std::string& where) 
       std::string value = w.cls == Wide::Signed ? std::to_string(w.i) : std::to_string(w.u);
       throw Error(ErrorKind::BadConfiguration,
                   where + " is " + value + ", which does not fit a C " + cKindName(kind) +
-                      " in this host (" + std::to_string(sizeof(void*) * 8) + "-bit)",
-                  "pass a value in range; platform-width types ($C.type) follow the host's ABI");
+                      " in " + process + " (" + std::to_string(sizeof(void*) * 8) + "-bit)",
+                  "pass a value in range; platform-width types ($C.type) are each process's own "
+                  "C types (a host's, a proxy's program's)");
     }
   };
   int64_t asSigned = w.cls == Wide::Signed ? w.i : static_cast<int64_t>(w.u);
@@ -166,7 +168,7 @@ void encodeValue(const CValueType& type, capnp::DynamicValue::Reader value, unsi
   if (type.isStruct()) {
     encodeStruct(*type.layout, value.as<capnp::DynamicStruct>(), at, context, where);
   } else {
-    storeScalar(type.kind, fromDynamic(value), at, where);
+    storeScalar(type.kind, fromDynamic(value), at, where, context.process);
   }
 }
 
@@ -237,7 +239,7 @@ void encodeStruct(const StructLayout& layout, capnp::DynamicStruct::Reader value
     unsigned char* slot = at + m.offset;
     switch (m.role) {
       case MemberRole::Value:
-        storeScalar(m.type.kind, fromDynamic(value.get(m.field)), slot, here);
+        storeScalar(m.type.kind, fromDynamic(value.get(m.field)), slot, here, context.process);
         break;
       case MemberRole::Struct:
         encodeStruct(*m.type.layout, value.get(m.field).as<capnp::DynamicStruct>(), slot, context,
@@ -293,7 +295,8 @@ void encodeStruct(const StructLayout& layout, capnp::DynamicStruct::Reader value
           count.u = field.getType() == capnp::DynamicValue::DATA ? field.as<capnp::Data>().size()
                                                                  : field.as<capnp::DynamicList>().size();
         }
-        storeScalar(m.type.kind, count, slot, here + " (the length of '" + counted.name + "')");
+        storeScalar(m.type.kind, count, slot, here + " (the length of '" + counted.name + "')",
+                    context.process);
         break;
       }
       case MemberRole::Handle: {

@@ -1,0 +1,37 @@
+# What `bitbridge proxy` must still refuse, one construct per interface (chosen with --interface;
+# tests/integration/proxy_test.cpp): the message names the method, the parameter (and the struct
+# and field) and what to do instead. Host::bind takes each of them.
+@0xe3a8d1c4b5f60719;
+
+using C = import "/bitbridge/c.capnp";
+
+struct Point { x @0 :Int32; y @1 :Int32; }
+struct Series { items @0 :List(Float64); count @1 :Int32 $C.lengthOf("items"); }
+struct Bag { items @0 :List(Int32); }
+struct Named { label @0 :Text; }
+
+# double* inside a struct the library rewrites: the program would get a pointer into the host.
+interface SeriesInOut {
+  seriesDouble @0 (s :Series $C.inout) -> (s :Series) $C.symbol("bt_series_double");
+}
+
+# const char* inside a returned struct: memory the program would never free.
+interface TextInReturnedStruct {
+  name @0 () -> (result :Named) $C.symbol("vendor_name");
+}
+
+# A list behind a pointer with no count member: the proxy cannot tell how much to send.
+interface UncountedList {
+  bagSum @0 (b :Bag) -> (result :Int32) $C.symbol("vendor_bag_sum");
+}
+
+# An array of strings (const char* const*, NULL-terminated).
+interface ListOfTexts {
+  countStrings @0 (strings :List(Text)) -> (result :Int32) $C.symbol("bt_count_strings");
+}
+
+# An array of structs whose elements hold a pointer, written by the library.
+interface SeriesArrayOut {
+  seriesMake @0 (out :List(Series) $C.out $C.capacity(2)) -> (out :List(Series))
+      $C.symbol("vendor_series_make");
+}
