@@ -169,7 +169,6 @@ void LaneThread::loop(uint32_t answered) {
     control_->reply.store(seen, std::memory_order_release);
     std::atomic_thread_fence(std::memory_order_seq_cst);
     if (control_->clientParked.load(std::memory_order_relaxed) != 0) replyBell_->wake();
-    results_.reset();
   }
 }
 
@@ -218,7 +217,7 @@ void LaneThread::serve() {
     options.traversalLimitInWords = words * 2 + 64;  // the message itself, plus a little slack
     capnp::SegmentArrayMessageReader reader(kj::arrayPtr(segments, 1), options);
     auto params = reader.getRoot<capnp::DynamicStruct>(schemaMethod->getParamType());
-    capnp::MallocMessageBuilder& results = results_.emplace(resultScratch_);
+    capnp::MallocMessageBuilder results(resultScratch_);
     target->laneCall(method, params,
                      results.initRoot<capnp::DynamicStruct>(schemaMethod->getResultType()));
 

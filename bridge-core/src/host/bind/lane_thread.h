@@ -26,12 +26,10 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
-#include <optional>
 #include <thread>
 #include <vector>
 
 #include <capnp/capability.h>
-#include <capnp/message.h>
 #include <capnp/schema.h>
 #include <kj/array.h>
 #include <spdlog/logger.h>
@@ -91,9 +89,6 @@ class LaneThread {
   // what it used when it is destroyed). In resultMemory_. Lane thread only.
   kj::ArrayPtr<capnp::word> resultScratch_;
   kj::Array<capnp::word> resultMemory_;
-  // The answer's builder over resultScratch_, destroyed (so zeroing what it used) only after the
-  // reply is published: the client reads the answer meanwhile. Lane thread only.
-  std::optional<capnp::MallocMessageBuilder> results_;
 
   struct Entry {
     capnp::Capability::Client keep;
