@@ -26,6 +26,9 @@ const std::vector<Case>& allCases() {
   static const std::vector<Case> cases = {
       {"floor_spin", "spin-wait ping-pong on shared memory between two processes (hardware floor)",
        std::nullopt, floorSpin},
+      {"floor_spin_copy1000", "floor_spin carrying 1000 doubles each way with the fast lane's "
+       "copies (zero + write, copy in, copy out, copy out): the floor under bind_lane_scale1000",
+       std::nullopt, floorSpinCopy1000},
       {"floor_socketpair", "8-byte ping-pong over a socketpair between two processes (kernel floor)",
        std::nullopt, floorSocketpair},
       {"capnp_ezrpc_uds", "plain Cap'n Proto EzRpc null call over an abstract Unix socket, "

@@ -1,5 +1,7 @@
 // The floors: what two processes on this machine can do at best, with no RPC at all.
 //   floor_spin        both sides spin on a shared cache line: the hardware floor
+//   floor_spin_copy1000  the same, carrying 1000 doubles each way with the fast lane's copies
+//                     (bind_lane_scale1000_*): the floor under an array call through the lane
 //   floor_socketpair  a blocking 8-byte round trip through the kernel: the wake-up floor that
 //                     every blocking transport (Unix sockets, pipes, futexes) pays twice a call
 //   exec_true         fork + exec + exit + waitpid of /bin/true: the floor under cold_start
@@ -10,6 +12,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstddef>
 #include <cerrno>
 #include <cstring>
 #include <new>
@@ -50,6 +53,19 @@ struct SpinShared {
 };
 static_assert(std::atomic<uint32_t>::is_always_lock_free, "spin floor needs lock-free atomics");
 static_assert(sizeof(SpinShared) == 128, "one cache line per direction");
+
+// floor_spin_copy1000's shared areas after the two lines, as a lane slot's parameters and
+// results areas follow its controls.
+constexpr uint32_t kCopyElements = 1000;
+struct SpinCopyShared {
+  SpinShared lines;
+  alignas(64) double in[kCopyElements];
+  alignas(64) double out[kCopyElements];
+};
+static_assert(sizeof(double) == 8, "IEEE doubles");
+static_assert(offsetof(SpinCopyShared, lines) == 0, "spinPingPong finds the lines first");
+static_assert(offsetof(SpinCopyShared, in) == 128, "the areas follow the two lines");
+static_assert(sizeof(SpinCopyShared) % 64 == 0, "whole cache lines");
 
 constexpr uint32_t kStop = 0xffffffffu;
 
@@ -97,43 +113,82 @@ void writeFully(int fd, const void* data, size_t size) {
 
 }  // namespace
 
-CaseResult floorSpin(const Settings& settings) {
-  void* memory = ::mmap(nullptr, sizeof(SpinShared), PROT_READ | PROT_WRITE,
+// Spin ping-pong between this process and a forked child through a shared `Shared` (which
+// starts with a SpinShared): the parent runs `request(shared)` before each ping and
+// `answer(shared)` after the pong, the child `serve(shared)` between them.
+template <typename Shared, typename Request, typename Serve, typename Answer>
+CaseResult spinPingPong(const Settings& settings, const char* name, Request&& request,
+                        Serve&& serve, Answer&& answer) {
+  void* memory = ::mmap(nullptr, sizeof(Shared), PROT_READ | PROT_WRITE,
                         MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (memory == MAP_FAILED) fail("mmap");
-  auto* shared = new (memory) SpinShared;
+  auto* shared = new (memory) Shared;
   struct Unmap {
     void* memory;
-    ~Unmap() { ::munmap(memory, sizeof(SpinShared)); }
+    ~Unmap() { ::munmap(memory, sizeof(Shared)); }
   } unmap{memory};
+  SpinShared& lines = *reinterpret_cast<SpinShared*>(shared);
 
   ChildGuard child;
-  child.pid = forkChild([shared] {
+  child.pid = forkChild([shared, &lines, &serve] {
     uint32_t seen = 0;
     for (;;) {
-      spinUntil([&] { return shared->ping.load(std::memory_order_acquire) != seen; }, [] {});
-      seen = shared->ping.load(std::memory_order_acquire);
+      spinUntil([&] { return lines.ping.load(std::memory_order_acquire) != seen; }, [] {});
+      seen = lines.ping.load(std::memory_order_acquire);
       if (seen == kStop) return;
-      shared->pong.store(seen, std::memory_order_release);
+      serve(*shared);
+      lines.pong.store(seen, std::memory_order_release);
     }
   });
   int pid = child.pid;
-  auto childAlive = [pid] {
+  std::string exited = std::string(name) + ": the child process exited unexpectedly";
+  auto childAlive = [pid, &exited] {
     int status = 0;
-    if (::waitpid(pid, &status, WNOHANG) == pid) {
-      throw std::runtime_error("floor_spin: the child process exited unexpectedly");
-    }
+    if (::waitpid(pid, &status, WNOHANG) == pid) throw std::runtime_error(exited);
   };
 
   uint32_t sequence = 0;
   uint64_t calls = settings.count(2000000, 20000);
   CaseResult result = measureCalls(Settings::warmup(calls), calls, [&] {
     uint32_t value = ++sequence;
-    shared->ping.store(value, std::memory_order_release);
-    spinUntil([&] { return shared->pong.load(std::memory_order_acquire) == value; }, childAlive);
+    request(*shared);
+    lines.ping.store(value, std::memory_order_release);
+    spinUntil([&] { return lines.pong.load(std::memory_order_acquire) == value; }, childAlive);
+    answer(*shared);
   });
-  shared->ping.store(kStop, std::memory_order_release);
+  lines.ping.store(kStop, std::memory_order_release);
   return result;
+}
+
+CaseResult floorSpin(const Settings& settings) {
+  auto nothing = [](SpinShared&) {};
+  return spinPingPong<SpinShared>(settings, "floor_spin", nothing, nothing, nothing);
+}
+
+CaseResult floorSpinCopy1000(const Settings& settings) {
+  // The fast lane's copies of bind_lane_scale1000, and nothing else: the client zeroes the
+  // parameters area and writes 1000 doubles there; the host copies them into memory of its own,
+  // scales them into a private results array and copies that into the results area; the client
+  // copies the answer out. Buffers outlive the case: the child is forked from here.
+  static double hostIn[kCopyElements];
+  static double hostOut[kCopyElements];
+  static double clientOut[kCopyElements];
+  auto request = [](SpinCopyShared& shared) {
+    std::memset(shared.in, 0, sizeof shared.in);
+    for (uint32_t i = 0; i < kCopyElements; ++i) shared.in[i] = i;
+  };
+  auto serve = [](SpinCopyShared& shared) {
+    std::memcpy(hostIn, shared.in, sizeof hostIn);
+    for (uint32_t i = 0; i < kCopyElements; ++i) hostOut[i] = 2 * hostIn[i];
+    std::memcpy(shared.out, hostOut, sizeof hostOut);
+  };
+  auto answer = [](SpinCopyShared& shared) {
+    std::memcpy(clientOut, shared.out, sizeof clientOut);
+    if (clientOut[kCopyElements - 1] != 2.0 * (kCopyElements - 1)) {
+      throw std::runtime_error("floor_spin_copy1000: wrong results");
+    }
+  };
+  return spinPingPong<SpinCopyShared>(settings, "floor_spin_copy1000", request, serve, answer);
 }
 
 CaseResult floorSocketpair(const Settings& settings) {

@@ -154,6 +154,7 @@ void killChild(int pid);
 
 // --- the cases (cases_floor.cpp, cases_capnp.cpp, cases_bitbridge.cpp) ---
 CaseResult floorSpin(const Settings& settings);
+CaseResult floorSpinCopy1000(const Settings& settings);
 CaseResult floorSocketpair(const Settings& settings);
 CaseResult execTrue(const Settings& settings);
 CaseResult capnpEzRpcUds(const Settings& settings);

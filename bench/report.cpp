@@ -114,6 +114,15 @@ std::vector<Ratio> computeRatios(const std::vector<NamedResult>& results) {
                     "bind_lane_scale1000_32to64 p50 / bind_lane_add_32to64 p50",
                     quotient(p50("bind_lane_scale1000_32to64"), p50("bind_lane_add_32to64")), "x",
                     "<=", 2});
+  ratios.push_back({"lane_scale1000_vs_copy_floor_p50",
+                    "bind_lane_scale1000_64to32 p50 / floor_spin_copy1000 p50 (the lane's array "
+                    "call against its copies alone)",
+                    quotient(p50("bind_lane_scale1000_64to32"), p50("floor_spin_copy1000")), "x",
+                    "", 0});
+  ratios.push_back({"copy_floor_vs_spin_p50",
+                    "floor_spin_copy1000 p50 / floor_spin p50 (what carrying the arrays costs "
+                    "the hardware)",
+                    quotient(p50("floor_spin_copy1000"), p50("floor_spin")), "x", "", 0});
   ratios.push_back({"lane_vs_rpc_add_p50", "bind_lane_add_64to32 p50 / bind_add_64to32 p50",
                     quotient(p50("bind_lane_add_64to32"), p50("bind_add_64to32")), "x", "", 0});
   ratios.push_back({"lane_vs_shm_rpc_add_p50", "bind_lane_add_64to32 p50 / bind_shm_add_64to32 p50",

@@ -167,6 +167,57 @@ TEST_P(BindLane, RequestsRunInTheOrderTheyAreSentNotBuilt) {
   for (int32_t i = 0; i < 7; ++i) EXPECT_EQ(got[i], i) << "call " << i << " out of order";
 }
 
+// A request is built right in the slot when the lane is free (client/lane_params_builder.h).
+// One dropped unsent leaves nothing behind: the next request built there starts from zeroed
+// words, so a list whose elements are never set reads as zeros in the library.
+TEST_P(BindLane, ARequestDroppedInTheSlotLeavesNothingBehind) {
+  start();
+  {
+    auto dropped = lib->scaleRequest();
+    dropped.setK(3);
+    auto xin = dropped.initXin(1000);
+    for (unsigned i = 0; i < 1000; ++i) xin.set(i, 1.0 + i);
+  }  // never sent
+  auto unset = lib->scaleRequest();
+  unset.setK(3);
+  unset.initXin(1000);  // elements left unset: zero
+  auto scaled = wait(unset.send());
+  ASSERT_EQ(scaled.getXout().size(), 1000u);
+  for (unsigned i = 0; i < 1000; ++i) ASSERT_EQ(scaled.getXout()[i], 0.0) << "element " << i;
+}
+
+// Two requests built side by side: the first in the slot, the second (the slot is lent) in a
+// message of its own. Sent in the other order, each call gets its own params and its own
+// answer, and an answer stays the library's while later calls reuse the slot.
+TEST_P(BindLane, RequestsBuiltSideBySideKeepTheirOwnParamsAndAnswers) {
+  start();
+  auto first = lib->scaleRequest();
+  first.setK(2);
+  auto a = first.initXin(500);
+  for (unsigned i = 0; i < 500; ++i) a.set(i, i);
+  auto second = lib->scaleRequest();
+  second.setK(-1);
+  auto b = second.initXin(700);
+  for (unsigned i = 0; i < 700; ++i) b.set(i, i + 0.5);
+  auto secondSent = second.send();  // while the first still holds the slot
+  auto firstSent = first.send();
+  auto secondScaled = wait(kj::mv(secondSent));
+  auto firstScaled = wait(kj::mv(firstSent));
+  ASSERT_EQ(firstScaled.getXout().size(), 500u);
+  ASSERT_EQ(secondScaled.getXout().size(), 700u);
+  for (unsigned i = 0; i < 500; ++i) ASSERT_EQ(firstScaled.getXout()[i], 2.0 * i) << i;
+  for (unsigned i = 0; i < 700; ++i) ASSERT_EQ(secondScaled.getXout()[i], -(i + 0.5)) << i;
+  for (int32_t n = 0; n < 3; ++n) {  // more lane calls through the same slot
+    auto scale = lib->scaleRequest();
+    scale.setK(10);
+    auto xs = scale.initXin(1000);
+    for (unsigned i = 0; i < 1000; ++i) xs.set(i, 7);
+    EXPECT_EQ(wait(scale.send()).getXout()[999], 70.0);
+  }
+  EXPECT_EQ(firstScaled.getXout()[499], 998.0);
+  EXPECT_EQ(secondScaled.getXout()[699], -699.5);
+}
+
 TEST_P(BindLane, ALibraryThatIsNotThreadSafeSeesOneCallAtATime) {
   start();
   // Two objects of the same library: their calls are not ordered against each other, so the

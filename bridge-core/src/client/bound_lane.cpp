@@ -1,6 +1,7 @@
 // bound_lane.h
 #include "client/bound_lane.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 
@@ -85,6 +86,7 @@ kj::Promise<void> ClientLane::whenIdle() {
 bool ClientLane::post(uint32_t binding, uint16_t method, capnp::AnyPointer::Reader params) {
   KJ_REQUIRE(!outstanding_, "fast lane: a call is outstanding");
   if (gone_.load()) kj::throwFatalException(goneException());
+  if (leased_) return false;
   auto size = params.targetSize();
   if (size.capCount != 0) return false;
   uint64_t words = size.wordCount + 1;  // the root pointer
@@ -92,6 +94,7 @@ bool ClientLane::post(uint32_t binding, uint16_t method, capnp::AnyPointer::Read
   // Built in place, into zeroed words, as one segment (FlatMessageBuilder throws rather than
   // grow past them: then it goes by RPC).
   std::memset(paramArea_, 0, words * sizeof(capnp::word));
+  dirtyWords_ = std::max<size_t>(dirtyWords_, words);
   try {
     capnp::FlatMessageBuilder builder(kj::arrayPtr(paramArea_, static_cast<size_t>(words)));
     builder.getRoot<capnp::AnyPointer>().set(params);
@@ -99,9 +102,38 @@ bool ClientLane::post(uint32_t binding, uint16_t method, capnp::AnyPointer::Read
   } catch (const kj::Exception&) {
     return false;
   }
+  publish(binding, method, static_cast<uint32_t>(words));
+  return true;
+}
+
+kj::ArrayPtr<capnp::word> ClientLane::leaseParams() {
+  if (outstanding_ || leased_ || gone_.load(std::memory_order_relaxed)) return nullptr;
+  // Zeroed now, not after each call: the host may still be copying the last params until its
+  // answer is there, and idle() says it is. A builder needs zeroed words.
+  std::memset(paramArea_, 0, dirtyWords_ * sizeof(capnp::word));
+  dirtyWords_ = 0;
+  leased_ = true;
+  return kj::arrayPtr(paramArea_, areaBytes_ / sizeof(capnp::word));
+}
+
+void ClientLane::releaseParams(size_t usedWords) {
+  KJ_REQUIRE(leased_, "fast lane: the parameters area is not lent");
+  leased_ = false;
+  dirtyWords_ = std::max(dirtyWords_, usedWords);
+}
+
+void ClientLane::postInPlace(uint32_t binding, uint16_t method, uint32_t words) {
+  releaseParams(words);
+  KJ_REQUIRE(!outstanding_, "fast lane: a call is outstanding");
+  KJ_REQUIRE(words > 0 && words <= areaBytes_ / sizeof(capnp::word), "fast lane: bad params size");
+  if (gone_.load()) kj::throwFatalException(goneException());
+  publish(binding, method, words);
+}
+
+void ClientLane::publish(uint32_t binding, uint16_t method, uint32_t words) {
   control_->binding = binding;
   control_->method = method;
-  control_->paramWords = static_cast<uint32_t>(words);
+  control_->paramWords = words;
   ++seq_;
   if (seq_ == 0) ++seq_;  // 0 is "nothing yet"; after 2^32 calls, skip it
   outstanding_ = true;
@@ -110,7 +142,6 @@ bool ClientLane::post(uint32_t binding, uint16_t method, capnp::AnyPointer::Read
   control_->request.store(seq_, std::memory_order_release);
   std::atomic_thread_fence(std::memory_order_seq_cst);
   if (control_->hostParked.load(std::memory_order_relaxed) != 0) requestBell_->wake();
-  return true;
 }
 
 bool ClientLane::spin() {

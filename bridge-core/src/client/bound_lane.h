@@ -3,8 +3,9 @@
 // its host's lane thread (host/bind/lane_thread.h), through which calls to bound libraries go
 // without RPC.
 //
-// A call is posted by copying the params struct into the slot and storing the next sequence
-// number; the client then spins for the answer (kSpin). A call answered within that time costs
+// A call is posted by building the params struct right in the slot (leaseParams: the typed
+// request's message starts there, lane_params_builder.h), or by copying it there (post), and
+// storing the next sequence number; the client then spins for the answer (kSpin). A call answered within that time costs
 // no system call and no event-loop turn. A longer one is left to a waiter thread, which sleeps
 // on the slot's futex word and resolves a cross-thread promise, so that the client's event loop
 // runs meanwhile: deadlines, the heartbeat, the exit watch and hang detection apply to a lane
@@ -56,9 +57,21 @@ class ClientLane {
   /// gone.
   kj::Promise<void> whenIdle();
 
-  /// Copies `params` into the slot and posts the call, if they fit and hold no capability;
-  /// false otherwise (nothing posted: the caller uses RPC). Requires idle().
+  /// Copies `params` into the slot and posts the call, if they fit, hold no capability and no
+  /// request is being built in the slot (leaseParams); false otherwise (nothing posted: the
+  /// caller uses RPC). Requires idle().
   bool post(uint32_t binding, uint16_t method, capnp::AnyPointer::Reader params);
+  /// Lends the parameters area, zeroed, to a request built right in it, if the slot is idle and
+  /// not lent already; an empty array otherwise. Until the lease ends (releaseParams or
+  /// postInPlace) post() refuses, so that nothing overwrites the request being built.
+  kj::ArrayPtr<capnp::word> leaseParams();
+  /// Ends the lease without posting (the request was dropped, or copied into an RPC request);
+  /// `usedWords` of the area were written.
+  void releaseParams(size_t usedWords);
+  /// Posts the call whose params were built in the leased area (its first `words` words, one
+  /// segment) and ends the lease. Requires idle(); throws DISCONNECTED if the host is gone (the
+  /// lease ended all the same).
+  void postInPlace(uint32_t binding, uint16_t method, uint32_t words);
   /// Spins up to kSpin for the answer to the posted call; true if it is there.
   bool spin();
   /// Resolves when the answer to the posted call is there (or rejects: the host is gone).
@@ -79,6 +92,7 @@ class ClientLane {
 
  private:
   bool arrived() const;
+  void publish(uint32_t binding, uint16_t method, uint32_t words);
   void waiterLoop();
   kj::Exception goneException() const;
 
@@ -93,6 +107,8 @@ class ClientLane {
   uint32_t areaBytes_;
 
   uint32_t seq_ = 0;           // of the last call posted
+  bool leased_ = false;        // the parameters area is lent to a request being built
+  size_t dirtyWords_ = 0;      // words of the parameters area possibly not zero
   bool outstanding_ = false;   // posted, answer not yet taken or discarded
   kj::Maybe<kj::ForkedPromise<void>> arrival_;  // the waiter's promise for seq_, once asked
 

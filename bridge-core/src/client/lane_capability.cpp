@@ -2,12 +2,14 @@
 #include "client/lane_capability.h"
 
 #include <cstring>
+#include <optional>
 
 #include <capnp/message.h>
 #include <capnp/serialize.h>
 #include <kj/vector.h>
 
 #include "client/bound_lane.h"
+#include "client/lane_params_builder.h"
 
 namespace bitbridge {
 namespace {
@@ -155,12 +157,16 @@ class NoCapsPipeline final : public capnp::PipelineHook, public kj::Refcounted {
 
 class LaneClient;
 
-// A request for a lane method: its params are built in a message of its own, small by default
-// (a bound function's params are a few words), and handed to LaneClient::sendLane.
+// A request for a lane method. Its params are built right in the slot's parameters area when
+// the lane lends it (nothing before this call, the slot idle: the likely fast path), so that
+// posting copies nothing (lane_params_builder.h); otherwise in a message of its own, small by
+// default (a bound function's params are a few words). Either way handed to LaneClient.
 class LaneRequest final : public capnp::RequestHook {
  public:
-  LaneRequest(kj::Own<LaneClient> client, uint16_t methodId, kj::Maybe<capnp::MessageSize> hint);
-  capnp::AnyPointer::Builder root() { return message_.getRoot<capnp::AnyPointer>(); }
+  LaneRequest(kj::Own<LaneClient> client, uint16_t methodId, kj::Maybe<capnp::MessageSize> hint,
+              kj::ArrayPtr<capnp::word> leasedArea);
+  ~LaneRequest() noexcept(false);
+  capnp::AnyPointer::Builder root() { return message_->getRoot<capnp::AnyPointer>(); }
   capnp::RemotePromise<capnp::AnyPointer> send() override;
   kj::Promise<void> sendStreaming() override;
   const void* getBrand() override { return nullptr; }
@@ -172,7 +178,10 @@ class LaneRequest final : public capnp::RequestHook {
   }
   kj::Own<LaneClient> client_;
   uint16_t methodId_;
-  capnp::MallocMessageBuilder message_;
+  std::optional<LaneParamsBuilder> inSlot_;         // built in the leased area, or
+  std::optional<capnp::MallocMessageBuilder> own_;  // in a message of its own
+  capnp::MessageBuilder* message_;                  // whichever of the two
+  bool leaseHeld_ = false;  // inSlot_'s lease has not been ended (sent or released) yet
 };
 
 // Any other request: the RPC path's own request (params built in place), counted while it is
@@ -212,7 +221,10 @@ class LaneClient final : public capnp::ClientHook, public kj::Refcounted {
   capnp::Request<capnp::AnyPointer, capnp::AnyPointer> newCall(
       uint64_t interfaceId, uint16_t methodId, kj::Maybe<capnp::MessageSize> hint) override {
     if (interfaceId == interfaceId_ && methodId < laneMethods_.size() && laneMethods_[methodId]) {
-      auto request = kj::heap<LaneRequest>(kj::addRef(*this), methodId, hint);
+      // Built in the slot only when it will likely be posted from there (sendInSlot).
+      kj::ArrayPtr<capnp::word> area;
+      if (forwarded_ == 0 && server_.quiet()) area = lane_->leaseParams();
+      auto request = kj::heap<LaneRequest>(kj::addRef(*this), methodId, hint, area);
       auto root = request->root();
       return capnp::Request<capnp::AnyPointer, capnp::AnyPointer>(root, kj::mv(request));
     }
@@ -250,6 +262,29 @@ class LaneClient final : public capnp::ClientHook, public kj::Refcounted {
     inner.set(params);
     return forward(capnp::RequestHook::from(kj::mv(inner))->send());
   }
+
+  // LaneRequest::send for params built in the slot's leased area: posted as they are when
+  // nothing of this object is before them and they are one segment without capabilities;
+  // otherwise copied into a forwarded request (which keeps the order) and the lease ended.
+  capnp::RemotePromise<capnp::AnyPointer> sendInSlot(uint16_t methodId, LaneParamsBuilder& built) {
+    auto params = built.getRoot<capnp::AnyPointer>().asReader();
+    if (forwarded_ == 0 && server_.quiet() && built.inArea() &&
+        params.targetSize().capCount == 0) {
+      try {
+        lane_->postInPlace(binding_, methodId,
+                           static_cast<uint32_t>(built.getSegmentsForOutput()[0].size()));
+      } catch (kj::Exception& e) {
+        return {kj::Promise<capnp::Response<capnp::AnyPointer>>(kj::mv(e)), pipeline()};
+      }
+      return answer();
+    }
+    // While the lease holds, post() refuses: sendLane forwards a copy of the params, and the
+    // lease ends once that copy is made (or failed).
+    KJ_DEFER(lane_->releaseParams(built.areaWordsUsed()));
+    return sendLane(methodId, params);
+  }
+
+  ClientLane& lane() { return *lane_; }
 
   capnp::RemotePromise<capnp::AnyPointer> forward(capnp::RemotePromise<capnp::AnyPointer>&& sent) {
     kj::Promise<capnp::Response<capnp::AnyPointer>>& promise = sent;
@@ -302,10 +337,26 @@ class LaneClient final : public capnp::ClientHook, public kj::Refcounted {
 const unsigned LaneClient::kBrand = 0;
 
 LaneRequest::LaneRequest(kj::Own<LaneClient> client, uint16_t methodId,
-                         kj::Maybe<capnp::MessageSize> hint)
-    : client_(kj::mv(client)), methodId_(methodId), message_(firstSegmentWords(hint)) {}
+                         kj::Maybe<capnp::MessageSize> hint, kj::ArrayPtr<capnp::word> leasedArea)
+    : client_(kj::mv(client)), methodId_(methodId) {
+  if (leasedArea.size() > 0) {
+    message_ = &inSlot_.emplace(leasedArea);
+    leaseHeld_ = true;
+  } else {
+    message_ = &own_.emplace(firstSegmentWords(hint));
+  }
+}
+
+LaneRequest::~LaneRequest() noexcept(false) {
+  // Dropped unsent: the area is free again (what was written, zeroed before its next use).
+  if (leaseHeld_) client_->lane().releaseParams(inSlot_->areaWordsUsed());
+}
 
 capnp::RemotePromise<capnp::AnyPointer> LaneRequest::send() {
+  if (leaseHeld_) {
+    leaseHeld_ = false;  // sendInSlot ends the lease, whatever it does
+    return client_->sendInSlot(methodId_, *inSlot_);
+  }
   return client_->sendLane(methodId_, root().asReader());
 }
 

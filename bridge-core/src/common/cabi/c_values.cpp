@@ -211,6 +211,26 @@ const void* elementsInPlace(const CValueType& element, capnp::DynamicList::Reade
   return found;
 }
 
+unsigned char* initInPlace(const CValueType& element, capnp::DynamicStruct::Builder results,
+                           capnp::StructSchema::Field field, uint32_t count) {
+  if (element.isStruct() || count == 0) return nullptr;
+  capnp::Type type = field.getType();
+  if (type.isData()) {
+    if (element.size() != 1) return nullptr;
+    return results.init(field, count).as<capnp::Data>().begin();
+  }
+  if (!type.isList()) return nullptr;
+  unsigned char* found = nullptr;
+  withSameLayout(element.kind, type.asList().getElementType(), [&](auto typed) {
+    using T = decltype(typed);
+    auto list = results.init(field, count).as<capnp::List<T>>();
+    // Freshly allocated by this builder: always the plain contiguous encoding.
+    auto bytes = capnp::AnyList::Reader(list.asReader()).getRawBytes();
+    found = const_cast<unsigned char*>(bytes.begin());
+  });
+  return found;
+}
+
 void encodeList(const CValueType& element, capnp::DynamicList::Reader list, unsigned char* at,
                 CodecContext& context, const std::string& where) {
   if (const void* same = elementsInPlace(element, list)) {

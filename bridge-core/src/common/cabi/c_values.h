@@ -84,6 +84,14 @@ void encodeStruct(const StructLayout& layout, capnp::DynamicStruct::Reader value
 /// bit for bit (the same fixed-width integer or float type, contiguous, at least one element):
 /// no conversion, no copy. nullptr otherwise (Bool, enums, structs, another encoding).
 const void* elementsInPlace(const CValueType& element, capnp::DynamicList::Reader list);
+/// Inits `field` of `results` (a List or Data) with `count` elements and returns where they
+/// are, when that list's wire layout is the C array's bit for bit (as elementsInPlace; Data for
+/// one-byte elements): a library can then write its output array right into the results
+/// message (Cap'n Proto's list data starts on a word boundary, so any scalar is aligned; all our
+/// targets are little-endian, as the wire). nullptr, and `results` left untouched, otherwise
+/// (or for no element): the caller converts from memory of its own.
+unsigned char* initInPlace(const CValueType& element, capnp::DynamicStruct::Builder results,
+                           capnp::StructSchema::Field field, uint32_t count);
 /// A list into `count` C elements of `element` at `at`.
 void encodeList(const CValueType& element, capnp::DynamicList::Reader list, unsigned char* at,
                 CodecContext& context, const std::string& where);

@@ -164,6 +164,7 @@ class BoundFunction {
     void* pointer = nullptr;         // the C value of a pointer argument
     unsigned char* storage = nullptr;  // what a pointer argument points to (or `slot`)
     uint64_t count = 0;              // elements of a buffer argument
+    bool inResults = false;          // `storage` is the result field's own list (initInPlace)
   };
   static constexpr size_t kStackArgs = 12;
 
@@ -198,7 +199,7 @@ class BoundFunction {
     cbind::CallScratch scratch;  // allocates nothing until asked
     cbind::CodecContext context{scratch, handles};
     Arguments arguments(n);
-    prepare(params, arguments, context, bulk, callbacks);
+    prepare(params, arguments, context, bulk, callbacks, &results);
     ArgState* state = arguments.state;
     void** values = arguments.values;
     auto counts = [&](size_t i) -> uint64_t& { return state[i].count; };
@@ -233,7 +234,10 @@ class BoundFunction {
     if (plan_.returnField) writeReturn(returned, results, context);
     for (size_t i = 0; i < n; ++i) {
       const ArgPlan& arg = plan_.args[i];
-      if (arg.result) writeBack(arg, state[i].storage, counts(i), results, context);
+      // (An array the library wrote right into the results is there already.)
+      if (arg.result && !state[i].inResults) {
+        writeBack(arg, state[i].storage, counts(i), results, context);
+      }
     }
     if (plan_.lastErrorField) {
       auto field = *plan_.lastErrorField;
@@ -247,9 +251,12 @@ class BoundFunction {
 
   // Converts and checks every argument into `arguments` (nothing reaches the library yet): a
   // value out of range, a null where none is allowed, a forged handle... throws here.
+  // `results` (null in a dry run): out arrays whose result list has the C layout are made
+  // there, so that the library writes its answer in place (no copy, no conversion after it).
   void prepare(capnp::DynamicStruct::Reader params, Arguments& arguments,
                cbind::CodecContext& context, const cbind::BulkArguments& bulk,
-               const cbind::CallbackArguments& callbacks) const {
+               const cbind::CallbackArguments& callbacks,
+               capnp::DynamicStruct::Builder* results) const {
     const size_t n = plan_.args.size();
     ArgState* state = arguments.state;
     void** values = arguments.values;
@@ -258,6 +265,15 @@ class BoundFunction {
     auto pointers = [&](size_t i) -> void*& { return state[i].pointer; };
     auto counts = [&](size_t i) -> uint64_t& { return state[i].count; };
     auto slot = [&](size_t i) { return reinterpret_cast<unsigned char*>(&state[i].slot); };
+    // An out array's memory in the results message, or nullptr (then scratch, and writeBack).
+    auto inResults = [&](size_t i, uint64_t count) -> unsigned char* {
+      const ArgPlan& arg = plan_.args[i];
+      if (results == nullptr || !arg.result || count > UINT32_MAX) return nullptr;
+      unsigned char* at =
+          cbind::initInPlace(arg.element, *results, *arg.result, static_cast<uint32_t>(count));
+      state[i].inResults = at != nullptr;
+      return at;
+    };
 
     // Pass 1: everything but lengths and the buffers sized by them.
     for (size_t i = 0; i < n; ++i) {
@@ -297,12 +313,16 @@ class BoundFunction {
           if (v.getType() == capnp::DynamicValue::DATA) {
             auto data = v.as<capnp::Data>();
             counts(i) = data.size();
-            state[i].storage = scratch.allocate(data.size());
+            state[i].storage = inResults(i, data.size());
+            if (state[i].storage == nullptr) state[i].storage = scratch.allocate(data.size());
             if (data.size() > 0) std::memcpy(state[i].storage, data.begin(), data.size());
           } else {
             auto list = v.as<capnp::DynamicList>();
             counts(i) = list.size();
-            state[i].storage = scratch.allocate(size_t(list.size()) * arg.element.size());
+            state[i].storage = inResults(i, list.size());
+            if (state[i].storage == nullptr) {
+              state[i].storage = scratch.allocate(size_t(list.size()) * arg.element.size());
+            }
             cbind::encodeList(arg.element, list, state[i].storage, context, where);
           }
           pointers(i) = state[i].storage;
@@ -418,6 +438,13 @@ class BoundFunction {
                     "pass large arrays as bulk buffers (Host::allocate)");
       }
       counts(i) = count;
+      if (arg.role == ArgRole::OutBuffer) {
+        if (unsigned char* at = inResults(i, count)) {
+          state[i].storage = at;
+          pointers(i) = at;
+          continue;
+        }
+      }
       // One unit more for text: the host's copy ends at a NUL even if the library wrote none.
       state[i].storage = scratch.allocate(static_cast<size_t>(bytes) + arg.element.size());
       if (arg.role == ArgRole::InOutText && arg.wide) {
@@ -454,7 +481,7 @@ class BoundFunction {
     Arguments arguments(plan_.args.size());
     auto bulk = cbind::BulkArguments::resolve(plan_, wheres_, params, nullptr);  // maps nothing
     cbind::CallbackArguments callbacks;  // no closures: function pointers stay NULL
-    prepare(params, arguments, context, bulk, callbacks);
+    prepare(params, arguments, context, bulk, callbacks, nullptr);
   }
 
   // The call's bulk references checked and mapped (c_bulk_args.h): on the RPC thread.

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstring>
 #include <optional>
 
@@ -28,6 +29,26 @@ constexpr auto kSleepSlice = std::chrono::microseconds(1000000);
 // 64 KiB holds a scalar's results and an array of 8000 doubles without an allocation (and the
 // zeroing calloc does); larger results spill into segments of their own.
 constexpr size_t kResultScratchMaxWords = (64u << 10) / sizeof(capnp::word);
+
+// `words` zeroed words in new memory (`backing`) that start at the same offset within a cache
+// line as `like`, the slot memory they are copied from or to: memcpy between buffers aligned
+// differently takes a slower path (i386 glibc shifts every 16 bytes with palignr), which made
+// the copy of an array's results into the slot the host's costliest step.
+kj::ArrayPtr<capnp::word> alignedLike(kj::Array<capnp::word>& backing, size_t words,
+                                      const void* like) {
+  constexpr size_t kLine = 64;
+  constexpr size_t kSlack = kLine / sizeof(capnp::word);
+  backing = kj::heapArray<capnp::word>(words + kSlack);
+  std::memset(backing.begin(), 0, backing.size() * sizeof(capnp::word));
+  uintptr_t want = reinterpret_cast<uintptr_t>(like) % kLine;
+  size_t skip = 0;
+  // Both are word-aligned, so one of the first kSlack words matches.
+  while (skip < kSlack && reinterpret_cast<uintptr_t>(backing.begin() + skip) % kLine != want) {
+    ++skip;
+  }
+  if (skip == kSlack) skip = 0;  // `like` not word-aligned: nothing to match
+  return backing.slice(skip, skip + words);
+}
 
 Error badSlot(const std::string& what) {
   return Error(ErrorKind::MalformedPeer, "fast lane: " + what,
@@ -80,10 +101,11 @@ LaneThread::LaneThread(std::shared_ptr<BulkSegment> segment,
                                               LaneDoorbell::End::Host);
   paramArea_ = view_.data() + kLaneAreasOffset;
   resultArea_ = paramArea_ + paramBytes_;
-  params_ = kj::heapArray<capnp::word>(paramBytes_ / sizeof(capnp::word));
-  resultScratch_ = kj::heapArray<capnp::word>(
-      std::min<size_t>(kResultScratchMaxWords, resultBytes_ / sizeof(capnp::word)));
-  std::memset(resultScratch_.begin(), 0, resultScratch_.size() * sizeof(capnp::word));
+  params_ = alignedLike(paramsMemory_, paramBytes_ / sizeof(capnp::word), paramArea_);
+  // The first segment lands in the results area after a one-word segment table (serve()).
+  resultScratch_ = alignedLike(
+      resultMemory_, std::min<size_t>(kResultScratchMaxWords, resultBytes_ / sizeof(capnp::word)),
+      resultArea_ + sizeof(capnp::word));
   // What was last answered, read here rather than on the thread: a call posted before the
   // thread runs must count as new.
   uint32_t answered = control_->reply.load(std::memory_order_acquire);

@@ -82,10 +82,13 @@ class LaneThread {
   kj::byte* resultArea_;
   uint32_t paramBytes_;   // private copies of the validated header
   uint32_t resultBytes_;
-  kj::Array<capnp::word> params_;  // the params copied out of the slot (lane thread only)
+  // The params copied out of the slot (lane thread only), in paramsMemory_.
+  kj::ArrayPtr<capnp::word> params_;
+  kj::Array<capnp::word> paramsMemory_;
   // The results' first segment, reused call after call: zero between calls (the builder zeroes
-  // what it used when it is destroyed). Lane thread only.
-  kj::Array<capnp::word> resultScratch_;
+  // what it used when it is destroyed). In resultMemory_. Lane thread only.
+  kj::ArrayPtr<capnp::word> resultScratch_;
+  kj::Array<capnp::word> resultMemory_;
 
   struct Entry {
     capnp::Capability::Client keep;
