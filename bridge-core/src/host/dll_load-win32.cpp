@@ -7,6 +7,7 @@
 
 #include "bitbridge/error.h"
 #include "common/inspect_hint.h"
+#include "common/platform/module_path-win32.h"
 #include "common/platform/text-win32.h"
 #include "host/components/component_loader.h"
 
@@ -31,16 +32,6 @@ std::string visualBasicRuntimeHint(const std::string& dll) {
 
 }  // namespace
 
-std::string thisExecutable() {
-  std::wstring path(MAX_PATH, L'\0');
-  for (;;) {
-    DWORD n = ::GetModuleFileNameW(nullptr, &path[0], static_cast<DWORD>(path.size()));
-    if (n == 0) return {};
-    if (n < path.size()) return narrow(path.substr(0, n));
-    path.resize(path.size() * 2);
-  }
-}
-
 LoadedDll loadDllExplainingFailure(const std::string& path, const std::string& role) {
   std::wstring wide = widen(path);
   DWORD size = ::GetFullPathNameW(wide.c_str(), 0, nullptr, nullptr);
@@ -57,7 +48,7 @@ LoadedDll loadDllExplainingFailure(const std::string& path, const std::string& r
   DWORD error = ::GetLastError();
   std::string loaderText = win32ErrorText(error);
   if (error == ERROR_MOD_NOT_FOUND || error == ERROR_BAD_EXE_FORMAT) {
-    if (auto problem = findDependencyProblem(loaded.path, thisExecutable())) {
+    if (auto problem = findDependencyProblem(loaded.path, moduleFileName(nullptr))) {
       if (problem->status == DependencyStatus::WrongBitness) {
         throw wrongBitnessDependencyError(loaded.path, *problem, loaderText);
       }

@@ -27,8 +27,4 @@ struct LoadedDll {
 /// The module is the caller's; none of ours frees it (see component_loader.h).
 LoadedDll loadDllExplainingFailure(const std::string& path, const std::string& role);
 
-/// This host's .exe: what it and the DLLs it loaded provide counts as present for the
-/// dependency walk.
-std::string thisExecutable();
-
 }  // namespace bitbridge

@@ -4,24 +4,15 @@
 
 #include "bitbridge/arch.h"
 #include "bitbridge/binary_header.h"
-#include "common/platform/text-win32.h"
+#include "common/platform/module_path-win32.h"
 
 namespace bitbridge {
 namespace {
 
 std::string moduleDirectory(HMODULE module) {
-  std::wstring path(MAX_PATH, L'\0');
-  for (;;) {
-    DWORD n = ::GetModuleFileNameW(module, &path[0], static_cast<DWORD>(path.size()));
-    if (n == 0) return ".";
-    if (n < path.size()) {
-      path.resize(n);
-      break;
-    }
-    path.resize(path.size() * 2);
-  }
-  auto slash = path.find_last_of(L"\\/");
-  return narrow(slash == std::wstring::npos ? L"." : path.substr(0, slash));
+  std::string path = moduleFileName(module);
+  auto slash = path.find_last_of("\\/");
+  return slash == std::string::npos ? "." : path.substr(0, slash);
 }
 
 }  // namespace

@@ -19,22 +19,13 @@
 #include "bitbridge/error.h"
 #include "common/binary/binary_image.h"
 #include "common/inspect_hint.h"
+#include "common/platform/module_path-win32.h"
 #include "common/platform/text-win32.h"
 #include "host/bind/c_library.h"
 #include "host/dll_load-win32.h"
 
 namespace bitbridge {
 namespace {
-
-std::string moduleFileName(HMODULE module) {
-  std::wstring path(MAX_PATH, L'\0');
-  for (;;) {
-    DWORD n = ::GetModuleFileNameW(module, &path[0], static_cast<DWORD>(path.size()));
-    if (n == 0) return {};
-    if (n < path.size()) return narrow(path.substr(0, n));
-    path.resize(path.size() * 2);
-  }
-}
 
 bool isBareName(const std::string& path) {
   return path.find_first_of("\\/:") == std::string::npos;
