@@ -15,5 +15,6 @@ interface BigMem {
   # be multiples of 4). LSD radix sort with a private scratch buffer of the same size.
 
   memory @1 () -> (pid :UInt32, pointerBits :UInt8, peakKiB :UInt64, residentKiB :UInt64);
-  # The host process's own peak and current resident memory (VmHWM, VmRSS).
+  # The host process's own peak and current resident memory (Linux: VmHWM, VmRSS; Windows:
+  # peak and current working set).
 }

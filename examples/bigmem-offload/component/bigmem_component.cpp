@@ -1,5 +1,6 @@
 // The 64-bit half of bigmem-offload: sorts keys that live in a shared-memory buffer larger
-// than a 32-bit process can map. Built 64-bit and loaded by bitbridge-host64.
+// than a 32-bit process can map. Built 64-bit (libbigmem_component.so on Linux,
+// libbigmem_component.dll on Windows) and loaded by bitbridge-host64.
 //
 // The whole buffer is mapped at once (one view: this process is 64-bit) and sorted in place by
 // an LSD radix sort that needs a scratch buffer of the same size, allocated privately here. So
@@ -8,17 +9,11 @@
 // Lifetime: one BigMemImpl per activation; it holds no state.
 // Threading: called on the host's RPC thread; a sort runs on that thread plus worker threads
 // that are joined before the call returns.
-#include <sys/mman.h>
-#include <unistd.h>
+#include <unistd.h>  // getpid (mingw-w64 has it too)
 
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <cstdint>
-#include <cstring>
-#include <fstream>
-#include <memory>
-#include <string>
 #include <thread>
 
 #include <bitbridge/bulk.h>
@@ -29,7 +24,8 @@
 
 #include "bigmem.capnp.h"
 #include "radix_sort.h"
-#include "../../common/proc_status.h"
+#include "process_memory.h"
+#include "scratch_buffer.h"
 
 static_assert(sizeof(void*) == 8, "bigmem_component maps buffers beyond 4 GiB: build it 64-bit");
 
@@ -46,34 +42,6 @@ template <typename... Parts>
                                         kj::str(kj::fwd<Parts>(parts)...)));
 }
 
-/// Anonymous private memory, unmapped on destruction. Transparent huge pages are requested:
-/// the scratch buffer is written once per pass in long runs, and 2 MiB pages mean 512 times
-/// fewer page faults and TLB misses than 4 KiB pages.
-class Scratch {
- public:
-  explicit Scratch(size_t bytes) : bytes_(bytes) {
-    if (bytes_ == 0) return;
-    void* memory = mmap(nullptr, bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (memory == MAP_FAILED) {
-      int error = errno;
-      fail("bigmem: cannot allocate a scratch buffer of ", bytes_, " bytes: ", strerror(error));
-    }
-    madvise(memory, bytes_, MADV_HUGEPAGE);  // advice only: fine if THP is off
-    data_ = static_cast<uint32_t*>(memory);
-  }
-  ~Scratch() {
-    if (data_ != nullptr) munmap(data_, bytes_);
-  }
-  Scratch(const Scratch&) = delete;
-  Scratch& operator=(const Scratch&) = delete;
-  uint32_t* data() const { return data_; }
-
- private:
-  size_t bytes_;
-  uint32_t* data_ = nullptr;
-};
-
-
 }  // namespace
 
 class BigMemImpl final : public bigmem::BigMem::Server {
@@ -89,7 +57,7 @@ class BigMemImpl final : public bigmem::BigMem::Server {
     }
     auto start = std::chrono::steady_clock::now();
     bitbridge::BulkView keys = context_.bulk().view(ref);  // all of it: this process is 64-bit
-    Scratch scratch(keys.size());
+    bigmem::ScratchBuffer scratch(keys.size());
     unsigned threads = std::max(1u, std::min(4u, std::thread::hardware_concurrency()));
     Sorter::sort(keys.as<uint32_t>().begin(), scratch.data(), keys.size() / sizeof(uint32_t), threads);
     std::chrono::duration<double> seconds = std::chrono::steady_clock::now() - start;
@@ -108,8 +76,8 @@ class BigMemImpl final : public bigmem::BigMem::Server {
     auto results = context.getResults();
     results.setPid(static_cast<uint32_t>(getpid()));
     results.setPointerBits(static_cast<uint8_t>(sizeof(void*) * 8));
-    results.setPeakKiB(bitbridge_examples::procStatusKiB("VmHWM"));
-    results.setResidentKiB(bitbridge_examples::procStatusKiB("VmRSS"));
+    results.setPeakKiB(bitbridge_examples::peakResidentKiB());
+    results.setResidentKiB(bitbridge_examples::residentKiB());
     return kj::READY_NOW;
   }
 

@@ -7,11 +7,12 @@
 // map the whole buffer and sort it in place. Then it reads the result back window by window
 // and checks it. Nothing of the 4.5 GiB travels in a message.
 //
-//   bigmem-offload-demo [--keys N] [--seed S] [path/to/libbigmem_component.so]
+//   bigmem-offload-demo [--keys N] [--seed S] [path/to/libbigmem_component.so|.dll]
 //
 // N may be written like 1.2e9 (default). Default component path: BIGMEM_COMPONENT, the stage
-// path set by CMake.
-#include <unistd.h>
+// path set by CMake. The same source on Windows: the buffer is a section, mapped by the client
+// 64 MiB at a time (MapViewOfFile with a 64-bit offset).
+#include <unistd.h>  // getpid (mingw-w64 has it too)
 
 #include <cerrno>
 #include <chrono>
@@ -21,7 +22,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <limits>
 #include <new>
 #include <stdexcept>
@@ -31,10 +31,10 @@
 #include <bitbridge/host.h>
 
 #include "bigmem.capnp.h"
-#include "../../common/proc_status.h"
+#include "process_memory.h"
 
 #ifndef BIGMEM_COMPONENT
-#error "BIGMEM_COMPONENT must be defined (path of libbigmem_component.so)"
+#error "BIGMEM_COMPONENT must be defined (path of the 64-bit bigmem component)"
 #endif
 
 namespace {
@@ -199,8 +199,8 @@ bool offload(bitbridge::Host& host, bigmem::BigMem::Client bigmem, const Options
 
   auto memory = host.wait(bigmem.memoryRequest().send());
   std::printf("memory: client (%u-bit) peak %s, now %s\n", unsigned(sizeof(void*) * 8),
-              bytesText(bitbridge_examples::procStatusKiB("VmHWM") * 1024).c_str(),
-              bytesText(bitbridge_examples::procStatusKiB("VmRSS") * 1024).c_str());
+              bytesText(bitbridge_examples::peakResidentKiB() * 1024).c_str(),
+              bytesText(bitbridge_examples::residentKiB() * 1024).c_str());
   std::printf("memory: host   (%u-bit) peak %s, now %s\n", unsigned(memory.getPointerBits()),
               bytesText(memory.getPeakKiB() * 1024).c_str(),
               bytesText(memory.getResidentKiB() * 1024).c_str());

@@ -20,7 +20,7 @@
 #include <kj/string.h>
 
 #include "image.capnp.h"
-#include "peak_memory.h"
+#include "process_memory.h"
 
 namespace {
 
