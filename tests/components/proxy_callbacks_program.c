@@ -2,8 +2,9 @@
  * proxy of the 32-bit bind_callback_lib and 32-bit against a proxy of the 64-bit one
  * (tests/CMakeLists.txt; the same under Wine), it passes C function pointers: a comparator the
  * library calls many times, NULL for a nullable one, a __stdcall one (32-bit Windows), one
- * taking a string, ones that call the library again from inside (nested, twice deep), and an
- * enumeration handler with its `void* user` context, which must come back unchanged. Exits 0
+ * taking a string, ones that call the library again from inside (nested, twice deep), an
+ * enumeration handler with its `void* user` context, which must come back unchanged, and NULL
+ * where the schema does not allow it (the declared failure). Exits 0
  * when all answers are right. With "host-dies", its callback makes the library's process exit:
  * the program gets the declared failures, then a new host answers. */
 #include <stdio.h>
@@ -82,6 +83,9 @@ int main(int argc, char** argv) {
   printf("apply(4, x*3) = %d\n", (int)applied);
   check(applied == 13, "apply");
   check(cb_apply_maybe(4, NULL) == -200, "a NULL callback where the schema allows it");
+  /* NULL where the schema has no $C.nullable: the real library would crash; the proxy refuses
+   * it and returns the declared failure (logged: "parameter 'f' is NULL"). */
+  check(cb_apply(4, NULL) == -999, "the declared failure for a NULL callback without $C.nullable");
   check(cb_apply_maybe(4, times3) == 12, "a nullable callback given");
   int32_t stdcalled = cb_apply_stdcall(4, times5);
   printf("apply_stdcall(4, x*5) = %d\n", (int)stdcalled);

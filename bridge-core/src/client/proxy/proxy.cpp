@@ -159,14 +159,11 @@ capnp::Response<capnp::DynamicStruct> Proxy::Impl::waitServingNested(
       nestedSignal = nullptr;
       left.assign(nestedQueue.begin(), nestedQueue.end());
       left.insert(left.end(), nestedRunning.begin(), nestedRunning.end());
+      nestedQueue.clear();
     }
     for (Job* j : left) {
       finish(*j, std::string("the call it was made from (inside a callback) ended first: its host "
                              "is gone or its deadline passed"));
-    }
-    {
-      std::lock_guard<std::mutex> lock(mutex);
-      nestedQueue.clear();
     }
   });
   auto serving = serveNested(tasks, host, library).eagerlyEvaluate(nullptr);

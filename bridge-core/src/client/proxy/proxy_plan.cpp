@@ -119,6 +119,22 @@ void checkMembers(const cbind::StructLayout& layout, bool writes, const std::str
   }
 }
 
+// $C.stdcall on the method, or on its interface without $C.cdecl on the method.
+bool declaresStdcall(capnp::InterfaceSchema iface, capnp::InterfaceSchema::Method method) {
+  auto methodAnnotations = method.getProto().getAnnotations();
+  return has(methodAnnotations, kStdcall) ||
+         (has(iface.getProto().getAnnotations(), kStdcall) && !has(methodAnnotations, kCdecl));
+}
+
+// Whether a parameter's $C.type makes its width the platform's (long, size, ...); wide text is
+// refused.
+bool platformWidth(Annotations ann, const std::string& where) {
+  auto type = find(ann, kType);
+  if (!type) return false;
+  if (type->getEnum() == kTypeWchar) throw refuse(where, "wide text ($C.type(wchar)) is not converted by proxies yet");
+  return true;
+}
+
 // The C signature of a callback parameter `where`, from its interface's one method. What a
 // proxy calls the program's function with: numbers, Bool, enums, const char*, the void* user.
 CallbackPlan planCallback(const std::string& where, capnp::InterfaceSchema iface) {
@@ -133,9 +149,7 @@ CallbackPlan planCallback(const std::string& where, capnp::InterfaceSchema iface
   }
   cb.method = methods[0];
   cb.name = where + " (" + iface.getUnqualifiedName().cStr() + "." + cb.method.getProto().getName().cStr() + ")";
-  auto methodAnnotations = cb.method.getProto().getAnnotations();
-  cb.stdcall = has(methodAnnotations, kStdcall) ||
-               (has(iface.getProto().getAnnotations(), kStdcall) && !has(methodAnnotations, kCdecl));
+  cb.stdcall = declaresStdcall(iface, cb.method);
   for (auto f : cb.method.getParamType().getFields()) {
     auto ann = f.getProto().getAnnotations();
     auto t = f.getType();
@@ -144,10 +158,7 @@ CallbackPlan planCallback(const std::string& where, capnp::InterfaceSchema iface
     p.field = f;
     p.scalar = t;
     std::string here = cb.name + ": parameter '" + p.name + "'";
-    if (auto type = find(ann, kType)) {
-      if (type->getEnum() == kTypeWchar) throw refuse(here, "wide text ($C.type(wchar)) is not converted by proxies yet");
-      p.platformWidth = true;
-    }
+    p.platformWidth = platformWidth(ann, here);
     if (has(ann, kUser)) {
       if (!t.isVoid()) throw Error(ErrorKind::BadConfiguration, here + ": $C.user goes on a Void parameter (the void* context)");
       p.role = CallbackParamRole::User;
@@ -206,9 +217,7 @@ MethodPlan planMethod(capnp::InterfaceSchema iface, capnp::InterfaceSchema::Meth
   plan.method = method;
   auto params = method.getParamType();
   auto results = method.getResultType();
-  auto methodAnnotations = method.getProto().getAnnotations();
-  plan.stdcall = has(methodAnnotations, kStdcall) ||
-                 (has(iface.getProto().getAnnotations(), kStdcall) && !has(methodAnnotations, kCdecl));
+  plan.stdcall = declaresStdcall(iface, method);
 
   // Result fields: the return value, $lastError, and the out-parameters (matched below).
   for (auto f : results.getFields()) {
@@ -272,10 +281,7 @@ MethodPlan planMethod(capnp::InterfaceSchema iface, capnp::InterfaceSchema::Meth
     std::string where = plan.name + ": parameter '" + p.name + "'";
     bool out = has(ann, kOut);
     bool inout = has(ann, kInOut);
-    if (auto type = find(ann, kType)) {
-      if (type->getEnum() == kTypeWchar) throw refuse(where, "wide text ($C.type(wchar)) is not converted by proxies yet");
-      p.platformWidth = true;
-    }
+    p.platformWidth = platformWidth(ann, where);
     if (has(ann, kUserFor)) {
       // Linked to its callback below. The program's pointer stays in the program: the host
       // passes the library a context of its own.
