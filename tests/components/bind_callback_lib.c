@@ -3,7 +3,8 @@
  * called many times during a call, a callback that may call back into the library (nested), a
  * handler stored with a `void* user` context and fired later, from the calling thread or from a
  * thread the library starts itself, a stale handler fired after it was cleared, and a __stdcall
- * callback (32-bit x86). No bitbridge in it: it stands for a vendor's library. */
+ * callback (32-bit x86); an enumeration with a context, and an exit, for the drop-in proxy test
+ * (proxy_callbacks_program.c). No bitbridge in it: it stands for a vendor's library. */
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -176,3 +177,21 @@ int32_t cb_thread_fires(void) {
   pthread_mutex_unlock(&g_lock);
   return v;
 }
+
+/* An enumeration (EnumWindows-style), on the caller's thread: h(i, user) for i = 0..n-1,
+ * stopping at the first negative answer (what a callback that cannot answer gets: its declared
+ * default). The sum of the answers, or -1000 - i when the i-th answer was negative. */
+int32_t cb_each(int32_t n, cb_handler h, void* user) {
+  int32_t sum = 0;
+  for (int32_t i = 0; i < n; ++i) {
+    int32_t answer = h(i, user);
+    if (answer < 0) return -1000 - i;
+    sum += answer;
+  }
+  return sum;
+}
+
+/* The library's process exits at once, as a crashing library would take its host. */
+void cb_exit(int32_t code) { _Exit(code); }
+
+int32_t cb_pointer_bits(void) { return (int32_t)(sizeof(void*) * 8); }

@@ -186,12 +186,25 @@ ProgramRun generateFrom(const char* schema, const std::string& iface) {
                  shellQuote(CAPNP_INCLUDE_DIR) + " -I " + shellQuote(BITBRIDGE_SCHEMA_DIR));
 }
 
-TEST(Proxy, GeneratorRefusesCallbacksByName) {
+// Callbacks for the call are taken (proxy_callbacks.capnp, run by proxy.callbacks_other_bitness);
+// a stored one ($C.callback(released|host)) and a callback taking a struct are refused by name.
+TEST(Proxy, GeneratorTakesCallbacksForTheCallAndRefusesStoredOnes) {
+  ProgramRun ok = generateFrom(PROXY_CALLBACKS_SCHEMA, "ProxyCallbacks");
+  EXPECT_EQ(ok.status, 0) << ok.err;
+  EXPECT_CONTAINS(ok.out, "cb_each(bp::Arg<decltype(&::cb_each), 0> a0");
+
   ProgramRun r = generateFrom(BIND_CALLBACK_SCHEMA, "BindCallbacks");
   EXPECT_EQ(r.status, 1) << r.out << r.err;
-  EXPECT_CONTAINS(r.err, "BindCallbacks.sortI32: parameter 'cmp': a callback (function pointer) is "
-                         "not converted by proxies yet");
+  EXPECT_CONTAINS(r.err, "BindCallbacks.setHandler: parameter 'h': a stored callback "
+                         "($C.callback(released), registered now and fired later) is not taken by "
+                         "proxies yet; callbacks for the call (the default) are");
   EXPECT_CONTAINS(r.err, "Host::bind instead");
+
+  ProgramRun elem = generateFrom(BIND_CALLBACK_SCHEMA, "LibcSort");
+  EXPECT_EQ(elem.status, 1) << elem.out << elem.err;
+  EXPECT_CONTAINS(elem.err, "LibcSort.qsort: parameter 'cmp' (ElemCompare.compare): parameter 'a': a "
+                            "callback's parameter of this type (a struct, list or capability) is not "
+                            "converted by proxies yet");
 }
 
 TEST(Proxy, GeneratorWritesOneExportPerMethod) {
@@ -276,6 +289,34 @@ TEST(Proxy, HeaderStructsAreCheckedAgainstTheSchemasLayout) {
   EXPECT_THROW(proxy::checkCTypes(swap, proxy::methodSpec<SwapByPointer>("bt_point_swap", 4, true, ""), "s.capnp"), Error);
   using SwapReturnsInt = int32_t (*)(Point);
   EXPECT_THROW(proxy::checkCTypes(swap, proxy::methodSpec<SwapReturnsInt>("bt_point_swap", 4, true, ""), "s.capnp"), Error);
+}
+
+// A callback parameter in the vendor's header is held to its interface's method: a function
+// pointer of as many parameters, of matching types, with a matching return value.
+TEST(Proxy, HeaderCallbacksAreCheckedAgainstTheSchema) {
+  capnp::SchemaParser parser;
+  auto iface = parseInterface(parser, PROXY_CALLBACKS_SCHEMA, "ProxyCallbacks");
+  cbind::StructLayouts structs;
+  proxy::MethodPlan each = proxy::planMethod(iface, iface.getMethodByName("each"), structs);
+  using Right = int32_t (*)(int32_t, int32_t (*)(int32_t, void*), void*);
+  EXPECT_NO_THROW(proxy::checkCTypes(each, proxy::methodSpec<Right>("cb_each", 6, true, ""), "p.capnp"));
+  using NotAFunction = int32_t (*)(int32_t, void*, void*);
+  try {
+    proxy::checkCTypes(each, proxy::methodSpec<NotAFunction>("cb_each", 6, true, ""), "p.capnp");
+    ADD_FAILURE() << "a void* was accepted for a callback";
+  } catch (const Error& e) {
+    EXPECT_CONTAINS(e.what(), "cb_each: parameter 2 ('h') is a callback (Handler) in p.capnp "
+                              "(ProxyCallbacks.each) but a pointer of");
+    EXPECT_CONTAINS(e.what(), "(not a function pointer) in the library's header");
+  }
+  using OneParam = int32_t (*)(int32_t, int32_t (*)(int32_t), void*);
+  EXPECT_THROW(proxy::checkCTypes(each, proxy::methodSpec<OneParam>("cb_each", 6, true, ""), "p.capnp"), Error);
+  using DoubleEvent = int32_t (*)(int32_t, int32_t (*)(double, void*), void*);
+  EXPECT_THROW(proxy::checkCTypes(each, proxy::methodSpec<DoubleEvent>("cb_each", 6, true, ""), "p.capnp"), Error);
+  using ReturnsVoid = int32_t (*)(int32_t, void (*)(int32_t, void*), void*);
+  EXPECT_THROW(proxy::checkCTypes(each, proxy::methodSpec<ReturnsVoid>("cb_each", 6, true, ""), "p.capnp"), Error);
+  using UserByValue = int32_t (*)(int32_t, int32_t (*)(int32_t, void*), int32_t);
+  EXPECT_THROW(proxy::checkCTypes(each, proxy::methodSpec<UserByValue>("cb_each", 6, true, ""), "p.capnp"), Error);
 }
 
 // The unchanged program of proxy_structs.h, 64-bit, against the 32-bit library: bt_mixed is 24

@@ -12,14 +12,19 @@
 // C API from any thread, from static constructors and destructors and atexit handlers, so the
 // proxy must outlive every one of them. Its host exits when the process does (the channel's EOF).
 // Threading: any thread may call; calls run one at a time on the proxy's own thread, which owns
-// the bitbridge Runtime (Cap'n Proto's event loop belongs to one thread).
+// the bitbridge Runtime (Cap'n Proto's event loop belongs to one thread). A callback the
+// program passed (a C function pointer) is called on the program's thread that made the call,
+// while that call waits, as the library would call it; from inside it the program may call the
+// proxy again on that same thread (nested calls).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <tuple>
 #include <type_traits>
+#include <utility>
 
 #include "bitbridge/detail/capnp_schema.h"
 #include "bitbridge/export.h"
@@ -81,6 +86,43 @@ constexpr CType cTypeOf() {
   return t;
 }
 
+/// A C function pointer parameter (a callback, $C.callback in the schema), as the vendor's header
+/// declares its type: how the proxy calls the program's function, and its C types. `invoke` is
+/// nullptr for a parameter that is not a function pointer.
+struct CallbackSpec {
+  /// Calls `fn` (the program's function, as the header's pointer type) with the C values at
+  /// `args` (one address per parameter) and stores its return value at `result` (sizeof the
+  /// return type; unused for void). Runs on the program's thread that made the proxied call.
+  void (*invoke)(void (*fn)(), const void* const* args, void* result) = nullptr;
+  CType result;
+  const CType* params = nullptr;
+  uint32_t paramCount = 0;
+  /// Declared __stdcall (32-bit Windows only: one convention elsewhere).
+  bool stdcall = false;
+};
+
+namespace detail {
+template <typename F, typename R, typename... A, std::size_t... I>
+void invokeAs(void (*fn)(), const void* const* args, void* result, std::index_sequence<I...>) {
+  // A C function cannot throw; the values were converted (and range-checked) by the proxy.
+  F f = reinterpret_cast<F>(fn);
+  if constexpr (std::is_void_v<R>) {
+    (void)result;
+    f(*static_cast<const A*>(args[I])...);
+  } else {
+    R r = f(*static_cast<const A*>(args[I])...);
+    std::memcpy(result, &r, sizeof r);
+  }
+}
+template <typename T>
+constexpr bool isFunctionPointer() {
+  return std::is_pointer_v<T> && std::is_function_v<std::remove_pointer_t<T>>;
+}
+}  // namespace detail
+
+template <typename T>
+constexpr CallbackSpec callbackSpecOf();
+
 /// The C signature of a function pointer type, as the vendor's header declares it.
 template <typename F>
 struct Signature;
@@ -92,13 +134,43 @@ struct Signature<R (*)(A...)> {
   static constexpr std::size_t arity = sizeof...(A);
   static constexpr CType result = cTypeOf<R>();
   static constexpr CType params[sizeof...(A) + 1] = {cTypeOf<A>()..., CType{}};
+  /// For each parameter that is itself a function pointer: how to call it (callbacks).
+  static constexpr CallbackSpec callbacks[sizeof...(A) + 1] = {callbackSpecOf<A>()..., CallbackSpec{}};
+  static constexpr bool stdcall = false;
+  static void invoke(void (*fn)(), const void* const* args, void* result) {
+    detail::invokeAs<R (*)(A...), R, A...>(fn, args, result, std::index_sequence_for<A...>{});
+  }
 };
 #if defined(_WIN32) && defined(__i386__)
 // On 32-bit Windows __stdcall is part of a function pointer's type ($C.stdcall functions, the
-// header's WINAPI): the same signature, the callee pops its arguments.
+// header's WINAPI and CALLBACK): the same signature, the callee pops its arguments, so a
+// callback is called through its own (stdcall) pointer type.
 template <typename R, typename... A>
-struct Signature<R(__stdcall*)(A...)> : Signature<R (*)(A...)> {};
+struct Signature<R(__stdcall*)(A...)> : Signature<R (*)(A...)> {
+  static constexpr bool stdcall = true;
+  static void invoke(void (*fn)(), const void* const* args, void* result) {
+    detail::invokeAs<R(__stdcall*)(A...), R, A...>(fn, args, result, std::index_sequence_for<A...>{});
+  }
+};
 #endif
+
+/// Whether cdecl and __stdcall differ in this build (32-bit Windows): where a callback's
+/// declared convention ($C.stdcall) must match the header's pointer type.
+#if defined(_WIN32) && defined(__i386__)
+inline constexpr bool kCallingConventionsDiffer = true;
+#else
+inline constexpr bool kCallingConventionsDiffer = false;
+#endif
+
+template <typename T>
+constexpr CallbackSpec callbackSpecOf() {
+  if constexpr (detail::isFunctionPointer<std::remove_cv_t<T>>()) {
+    using S = Signature<std::remove_cv_t<T>>;
+    return CallbackSpec{&S::invoke, S::result, S::params, static_cast<uint32_t>(S::arity), S::stdcall};
+  } else {
+    return CallbackSpec{};
+  }
+}
 
 template <typename F>
 using Result = typename Signature<F>::Result;
@@ -126,6 +198,8 @@ struct MethodSpec {
   CType result;
   const CType* params;
   uint32_t paramCount;
+  /// One per parameter: how to call it when it is a C function pointer (a callback).
+  const CallbackSpec* callbacks;
   /// Whether $C.onFailure applies (the generated code then returns its value); without it a
   /// failure is logged and the process aborted.
   bool failureDeclared;
@@ -137,7 +211,8 @@ template <typename F>
 constexpr MethodSpec methodSpec(const char* symbol, uint16_t method, bool failureDeclared,
                                 const char* failureText) {
   return MethodSpec{symbol, method, Signature<F>::result, Signature<F>::params,
-                    static_cast<uint32_t>(Signature<F>::arity), failureDeclared, failureText};
+                    static_cast<uint32_t>(Signature<F>::arity), Signature<F>::callbacks,
+                    failureDeclared, failureText};
 }
 
 struct ProxySpec {

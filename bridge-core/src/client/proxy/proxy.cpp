@@ -3,6 +3,12 @@
 // belongs to one thread), the Host and the bound library, and runs them one at a time; the
 // calling thread waits for its call. That thread starts on the first call and lives until the
 // process exits, as the Proxy does (never destroyed: see proxy.h).
+//
+// Callbacks (proxy_callbacks.h): while a call that passed a C function pointer runs, the
+// proxy's thread serves the host's calls of it by handing them to the calling thread, which
+// waits in Proxy::call and runs them; a call the program makes from inside its callback (on that
+// thread: nested) is handed to the proxy's thread through a cross-thread fulfiller and served in
+// the same wait, never queued behind the call that is waiting for it.
 #include "bitbridge/proxy.h"
 
 #include <cerrno>
@@ -13,13 +19,16 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include <capnp/dynamic.h>
+#include <kj/async.h>
 #include <spdlog/logger.h>
 
 #include "bitbridge/host.h"
 #include "client/proxy/caller_last_error.h"
+#include "client/proxy/proxy_callbacks.h"
 #include "client/proxy/proxy_handles.h"
 #include "client/proxy/proxy_marshal.h"
 #include "client/proxy/proxy_plan.h"
@@ -37,6 +46,8 @@ struct Job {
   uint32_t index = 0;
   const void* const* args = nullptr;
   void* result = nullptr;
+  CallerThread* thread = nullptr;    // the calling thread, which runs the callbacks it passed
+  std::shared_ptr<CallScope> scope;  // those callbacks (proxy's thread), cut when it is done
   bool done = false;
   std::optional<std::string> error;
   std::optional<int> lastError;
@@ -58,6 +69,16 @@ struct Proxy::Impl {
   std::deque<Job*> queue;
   std::once_flag started;
   std::optional<std::string> threadError;
+  // The program's threads inside Proxy::call, by their outermost call: one found here is
+  // calling from inside a callback (nested).
+  std::unordered_map<std::thread::id, CallerThread*> callers;
+  // Nested calls, while the proxy's thread waits for a call that passed callbacks
+  // (nestedOpen): queued here, signalled through nestedSignal, started in that wait; in flight
+  // in nestedRunning. All guarded by `mutex`.
+  bool nestedOpen = false;
+  std::deque<Job*> nestedQueue;
+  std::vector<Job*> nestedRunning;
+  kj::Own<kj::CrossThreadPromiseFulfiller<void>> nestedSignal;
 
   // Owned by the proxy's thread only.
   cbind::StructLayouts structs;  // the program's struct layouts, which `plans` point into
@@ -70,7 +91,152 @@ struct Proxy::Impl {
   void planAll();
   void execute(Job& job, std::optional<Runtime>& runtime, std::optional<Host>& host,
                std::unique_ptr<capnp::DynamicCapability::Client>& library);
+  capnp::Response<capnp::DynamicStruct> waitServingNested(
+      kj::Promise<capnp::Response<capnp::DynamicStruct>> call, Host& host,
+      capnp::DynamicCapability::Client& library);
+  kj::Promise<void> serveNested(kj::TaskSet& tasks, Host& host, capnp::DynamicCapability::Client& library);
+  void startNested(Job& job, kj::TaskSet& tasks, Host& host, capnp::DynamicCapability::Client& library);
+  void finish(Job& job, std::optional<std::string> error);
+  void serveCallbacksUntilDone(std::unique_lock<std::mutex>& lock, Job& job);
 };
+
+namespace {
+// Nested calls handle their own failures (finish); what reaches here is a bug, logged.
+class LogTaskErrors final : public kj::TaskSet::ErrorHandler {
+ public:
+  explicit LogTaskErrors(spdlog::logger& logger) : logger_(logger) {}
+  void taskFailed(kj::Exception&& e) override {
+    logger_.error("proxy: a nested call's task failed: {}", e.getDescription().cStr());
+  }
+
+ private:
+  spdlog::logger& logger_;
+};
+
+bool passesCallbacks(const MethodPlan& plan) {
+  for (const auto& p : plan.params) {
+    if (p.role == ParamRole::Callback) return true;
+  }
+  return false;
+}
+}  // namespace
+
+void Proxy::Impl::finish(Job& job, std::optional<std::string> error) {
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    for (auto it = nestedRunning.begin(); it != nestedRunning.end(); ++it) {
+      if (*it == &job) {
+        nestedRunning.erase(it);
+        break;
+      }
+    }
+    if (job.done) return;
+    if (error) job.error = std::move(error);
+    if (job.scope) job.scope->open = false;
+    job.done = true;
+  }
+  done.notify_all();
+}
+
+// The host's calls of the program's callbacks arrive while the proxy's thread waits here (the
+// event loop runs); the program's nested calls are started here too, until the call is done.
+capnp::Response<capnp::DynamicStruct> Proxy::Impl::waitServingNested(
+    kj::Promise<capnp::Response<capnp::DynamicStruct>> call, Host& host,
+    capnp::DynamicCapability::Client& library) {
+  LogTaskErrors errors(*logger);
+  kj::TaskSet tasks(errors);
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    nestedOpen = true;
+  }
+  // After the wait, however it ends: a nested call still queued or in flight (the host died,
+  // the deadline passed) fails; its thread is waiting for it.
+  KJ_DEFER({
+    std::vector<Job*> left;
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      nestedOpen = false;
+      nestedSignal = nullptr;
+      left.assign(nestedQueue.begin(), nestedQueue.end());
+      left.insert(left.end(), nestedRunning.begin(), nestedRunning.end());
+      nestedQueue.clear();
+    }
+    for (Job* j : left) {
+      finish(*j, std::string("the call it was made from (inside a callback) ended first: its host "
+                             "is gone or its deadline passed"));
+    }
+  });
+  auto serving = serveNested(tasks, host, library).eagerlyEvaluate(nullptr);
+  return host.wait(kj::mv(call));
+}
+
+kj::Promise<void> Proxy::Impl::serveNested(kj::TaskSet& tasks, Host& host,
+                                           capnp::DynamicCapability::Client& library) {
+  auto paf = kj::newPromiseAndCrossThreadFulfiller<void>();
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (nestedQueue.empty()) {
+      nestedSignal = kj::mv(paf.fulfiller);
+    } else {
+      paf.fulfiller->fulfill();
+    }
+  }
+  return paf.promise.then([this, &tasks, &host, &library]() {
+    std::deque<Job*> jobs;
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      jobs.swap(nestedQueue);
+      nestedRunning.insert(nestedRunning.end(), jobs.begin(), jobs.end());
+    }
+    for (Job* job : jobs) startNested(*job, tasks, host, library);
+    return serveNested(tasks, host, library);
+  });
+}
+
+void Proxy::Impl::startNested(Job& job, kj::TaskSet& tasks, Host& host,
+                              capnp::DynamicCapability::Client& library) {
+  try {
+    const MethodPlan& plan = plans[job.index];
+    auto request = library.newRequest(plan.method);
+    if (passesCallbacks(plan)) job.scope = std::make_shared<CallScope>(CallbackSync{mutex, done}, job.thread);
+    fillRequest(plan, spec.methods[job.index], job.args, handles, request, job.scope);
+    tasks.add(request.send().then(
+        [this, &job](capnp::Response<capnp::DynamicStruct>&& response) {
+          std::optional<std::string> error;
+          try {
+            job.lastError = writeResults(plans[job.index], spec.methods[job.index], job.args, job.result,
+                                         response, handles, texts);
+          } catch (const std::exception& e) {
+            error = e.what();
+          }
+          finish(job, std::move(error));
+        },
+        [this, &job, &host](kj::Exception&& e) { finish(job, std::string(host.translate(e).what())); }));
+  } catch (const std::exception& e) {
+    finish(job, std::string(e.what()));
+  } catch (const kj::Exception& e) {
+    finish(job, std::string(host.translate(e).what()));
+  }
+}
+
+// On the program's thread, in Proxy::call: runs the callbacks the proxy's thread hands this
+// thread until `job` is done.
+void Proxy::Impl::serveCallbacksUntilDone(std::unique_lock<std::mutex>& lock, Job& job) {
+  while (!job.done) {
+    auto& work = job.thread->work;
+    if (work.empty()) {
+      done.wait(lock);
+      continue;
+    }
+    std::shared_ptr<CallbackWork> next = std::move(work.front());
+    work.pop_front();
+    if (!next->scope->open) continue;  // its call ended: the host has had its default already
+    lock.unlock();
+    next->run();
+    next.reset();
+    lock.lock();
+  }
+}
 
 void Proxy::Impl::planAll() {
   // Every method, once: a schema that does not match the header fails every call with the
@@ -120,8 +286,15 @@ void Proxy::Impl::execute(Job& job, std::optional<Runtime>& runtime, std::option
   const MethodPlan& plan = plans[job.index];
   const MethodSpec& m = spec.methods[job.index];
   auto request = library->newRequest(plan.method);
-  fillRequest(plan, m, job.args, handles, request);
-  auto response = host->wait(request.send());
+  if (!passesCallbacks(plan)) {
+    fillRequest(plan, m, job.args, handles, request, nullptr);
+    auto response = host->wait(request.send());
+    job.lastError = writeResults(plan, m, job.args, job.result, response, handles, texts);
+    return;
+  }
+  job.scope = std::make_shared<CallScope>(CallbackSync{mutex, done}, job.thread);
+  fillRequest(plan, m, job.args, handles, request, job.scope);
+  auto response = waitServingNested(request.send(), *host, *library);
   job.lastError = writeResults(plan, m, job.args, job.result, response, handles, texts);
 }
 
@@ -153,6 +326,7 @@ void Proxy::Impl::run() {
     }
     {
       std::lock_guard<std::mutex> lock(mutex);
+      if (job->scope) job->scope->open = false;  // a late call of its callbacks gets the default
       job->done = true;
     }
     done.notify_all();
@@ -179,9 +353,32 @@ bool Proxy::call(uint32_t index, const void* const* args, void* result) noexcept
     try {
       std::call_once(d.started, [&] { std::thread([&d] { d.run(); }).detach(); });
       std::unique_lock<std::mutex> lock(d.mutex);
-      d.queue.push_back(&job);
-      d.wake.notify_one();
-      d.done.wait(lock, [&] { return job.done; });
+      CallerThread mine;
+      auto self = std::this_thread::get_id();
+      auto found = d.callers.find(self);
+      bool nested = found != d.callers.end();
+      if (nested) {
+        // From inside a callback: the proxy's thread is waiting for the call that runs it.
+        job.thread = found->second;
+        if (!d.nestedOpen) {
+          job.error = "called from inside a callback whose call has already ended (its host is "
+                      "gone or its deadline passed)";
+          job.done = true;
+        } else {
+          d.nestedQueue.push_back(&job);
+          if (d.nestedSignal) {
+            d.nestedSignal->fulfill();
+            d.nestedSignal = nullptr;
+          }
+        }
+      } else {
+        job.thread = &mine;
+        d.callers.emplace(self, &mine);
+        d.queue.push_back(&job);
+        d.wake.notify_one();
+      }
+      d.serveCallbacksUntilDone(lock, job);
+      if (!nested) d.callers.erase(self);
     } catch (const std::exception& e) {
       job.error = std::string("the proxy's thread could not start: ") + e.what();
     }

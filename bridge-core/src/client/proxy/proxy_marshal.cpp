@@ -5,127 +5,12 @@
 #include <limits>
 
 #include "bitbridge/error.h"
+#include "client/proxy/proxy_callbacks.h"
+#include "client/proxy/proxy_scalars.h"
 #include "client/proxy/proxy_structs.h"
 
 namespace bitbridge::proxy {
 namespace {
-
-// A C scalar as read from the caller's memory, before it meets its schema type.
-struct Scalar {
-  CKind kind = CKind::Signed;
-  int64_t i = 0;
-  uint64_t u = 0;
-  double d = 0;
-};
-
-Scalar readScalar(const void* p, CKind kind, uint32_t size) {
-  Scalar s;
-  s.kind = kind;
-  switch (kind) {
-    case CKind::Bool: {
-      unsigned char b = 0;
-      std::memcpy(&b, p, 1);
-      s.u = b != 0;
-      s.kind = CKind::Unsigned;
-      break;
-    }
-    case CKind::Float:
-      if (size == 4) {
-        float f;
-        std::memcpy(&f, p, 4);
-        s.d = f;
-      } else {
-        std::memcpy(&s.d, p, 8);
-      }
-      break;
-    case CKind::Signed:
-      if (size == 1) { int8_t v; std::memcpy(&v, p, 1); s.i = v; }
-      else if (size == 2) { int16_t v; std::memcpy(&v, p, 2); s.i = v; }
-      else if (size == 4) { int32_t v; std::memcpy(&v, p, 4); s.i = v; }
-      else { std::memcpy(&s.i, p, 8); }
-      break;
-    default:
-      if (size == 1) { uint8_t v; std::memcpy(&v, p, 1); s.u = v; }
-      else if (size == 2) { uint16_t v; std::memcpy(&v, p, 2); s.u = v; }
-      else if (size == 4) { uint32_t v; std::memcpy(&v, p, 4); s.u = v; }
-      else { std::memcpy(&s.u, p, 8); }
-      s.kind = CKind::Unsigned;
-      break;
-  }
-  return s;
-}
-
-// The value to set in a field (or list element) of type `t`. Out-of-range numbers are caught
-// by Cap'n Proto's own checks when the value is set.
-capnp::DynamicValue::Reader toDynamic(const Scalar& s, capnp::Type t) {
-  if (t.isBool()) return s.kind == CKind::Signed ? s.i != 0 : s.u != 0;
-  if (t.isEnum()) {
-    uint64_t raw = s.kind == CKind::Signed ? static_cast<uint64_t>(s.i) : s.u;
-    if (raw > std::numeric_limits<uint16_t>::max()) {
-      throw Error(ErrorKind::BadConfiguration, "the value " + std::to_string(raw) + " is not a value of enum " + t.asEnum().getUnqualifiedName().cStr());
-    }
-    return capnp::DynamicEnum(t.asEnum(), static_cast<uint16_t>(raw));
-  }
-  if (s.kind == CKind::Float) return s.d;
-  if (s.kind == CKind::Signed) return s.i;
-  return s.u;
-}
-
-// Stores `v` (of schema type `t`) as the C scalar (kind, size) at `p`; refuses a value the C
-// type cannot hold (a 64-bit host's `long` in a 32-bit program's 4-byte one).
-void writeScalar(void* p, CKind kind, uint32_t size, capnp::Type t, capnp::DynamicValue::Reader v,
-                 const std::string& where) {
-  if (kind == CKind::Bool) {
-    bool b = t.isBool() ? v.as<bool>() : v.as<int64_t>() != 0;
-    unsigned char c = b ? 1 : 0;
-    std::memcpy(p, &c, 1);
-    return;
-  }
-  if (kind == CKind::Float) {
-    double d = v.as<double>();
-    if (size == 4) {
-      float f = static_cast<float>(d);
-      std::memcpy(p, &f, 4);
-    } else {
-      std::memcpy(p, &d, 8);
-    }
-    return;
-  }
-  int64_t i = 0;
-  uint64_t u = 0;
-  bool negative = false;
-  if (t.isBool()) {
-    u = v.as<bool>() ? 1 : 0;
-  } else if (t.isEnum()) {
-    u = v.as<capnp::DynamicEnum>().getRaw();
-  } else if (t.isInt8() || t.isInt16() || t.isInt32() || t.isInt64()) {
-    i = v.as<int64_t>();
-    negative = i < 0;
-    u = static_cast<uint64_t>(i);
-  } else {
-    u = v.as<uint64_t>();
-  }
-  if (size < 8) {
-    bool fits;
-    if (kind == CKind::Signed) {
-      int64_t lo = -(int64_t(1) << (size * 8 - 1));
-      int64_t hi = (int64_t(1) << (size * 8 - 1)) - 1;
-      int64_t value = negative ? i : static_cast<int64_t>(u);
-      fits = (negative || u <= static_cast<uint64_t>(hi)) && value >= lo && value <= hi;
-    } else {
-      fits = !negative && u <= ((uint64_t(1) << (size * 8)) - 1);
-    }
-    if (!fits) {
-      throw Error(ErrorKind::BadConfiguration,
-                  where + ": the library's value " + (negative ? std::to_string(i) : std::to_string(u)) +
-                      " does not fit the program's " + std::to_string(size) + "-byte C type");
-    }
-  }
-  if (size == 1) { uint8_t x = static_cast<uint8_t>(u); std::memcpy(p, &x, 1); }
-  else if (size == 2) { uint16_t x = static_cast<uint16_t>(u); std::memcpy(p, &x, 2); }
-  else if (size == 4) { uint32_t x = static_cast<uint32_t>(u); std::memcpy(p, &x, 4); }
-  else { std::memcpy(p, &u, 8); }
-}
 
 const void* pointerArg(const void* const* args, size_t i) {
   const void* p;
@@ -213,15 +98,17 @@ char* textForCaller(capnp::Text::Reader text, bool callerFrees, InternedTexts& t
 
 // One parameter of fillRequest.
 static void fillParam(const MethodPlan& plan, const MethodSpec& spec, const void* const* args,
-                      HandleTable& handles, capnp::DynamicStruct::Builder request, size_t i);
+                      HandleTable& handles, capnp::DynamicStruct::Builder request, size_t i,
+                      const std::shared_ptr<CallScope>& scope);
 
 void fillRequest(const MethodPlan& plan, const MethodSpec& spec, const void* const* args,
-                 HandleTable& handles, capnp::DynamicStruct::Builder request) {
+                 HandleTable& handles, capnp::DynamicStruct::Builder request,
+                 const std::shared_ptr<CallScope>& scope) {
   for (size_t i = 0; i < plan.params.size(); ++i) {
     // Cap'n Proto's own range checks (a negative value for a UInt32, 300 for a UInt8) throw a
     // kj::Exception; name the parameter instead.
     try {
-      fillParam(plan, spec, args, handles, request, i);
+      fillParam(plan, spec, args, handles, request, i, scope);
     } catch (const kj::Exception& e) {
       throw Error(ErrorKind::BadConfiguration,
                   plan.name + ": parameter '" + plan.params[i].name +
@@ -231,7 +118,8 @@ void fillRequest(const MethodPlan& plan, const MethodSpec& spec, const void* con
 }
 
 static void fillParam(const MethodPlan& plan, const MethodSpec& spec, const void* const* args,
-                      HandleTable& handles, capnp::DynamicStruct::Builder request, size_t i) {
+                      HandleTable& handles, capnp::DynamicStruct::Builder request, size_t i,
+                      const std::shared_ptr<CallScope>& scope) {
   {
     const ParamPlan& p = plan.params[i];
     const CType& c = spec.params[i];
@@ -290,6 +178,21 @@ static void fillParam(const MethodPlan& plan, const MethodSpec& spec, const void
         }
         break;  // an $inout NULL: unset, and nothing is written back (as for numbers)
       }
+      case ParamRole::Callback: {
+        void (*fn)() = nullptr;
+        std::memcpy(&fn, args[i], sizeof fn);
+        if (fn == nullptr) {
+          if (!p.nullable) {
+            throw Error(ErrorKind::BadConfiguration, where + " is NULL, and the schema does not allow NULL",
+                        "pass a function, or annotate the parameter $C.nullable if the function accepts NULL");
+          }
+          break;  // unset: the host passes NULL
+        }
+        void* user = p.userParam >= 0 ? const_cast<void*>(pointerArg(args, static_cast<size_t>(p.userParam))) : nullptr;
+        request.set(p.field, callbackCapability(*p.callback, spec.callbacks[i], fn, user, scope));
+        break;
+      }
+      case ParamRole::User:  // stays here: the callback's capability hands it back
       case ParamRole::StructOut:
       case ParamRole::OutValue:
       case ParamRole::OutTextBuffer:
@@ -312,7 +215,8 @@ std::optional<int> writeResults(const MethodPlan& plan, const MethodSpec& spec,
     // Only a pointer or handle parameter's slot holds a pointer: a scalar's may be smaller
     // (an int32_t's is 4 bytes; reading 8 there overran it, ASan).
     bool byValue = p.role == ParamRole::Value || p.role == ParamRole::Text ||
-                   p.role == ParamRole::Array || p.role == ParamRole::StructByValue;
+                   p.role == ParamRole::Array || p.role == ParamRole::StructByValue ||
+                   p.role == ParamRole::Callback || p.role == ParamRole::User;
     void* ptr = byValue ? nullptr : const_cast<void*>(pointerArg(args, i));
     switch (p.role) {
       case ParamRole::OutValue:
@@ -359,6 +263,8 @@ std::optional<int> writeResults(const MethodPlan& plan, const MethodSpec& spec,
       case ParamRole::Array:
       case ParamRole::StructIn:
       case ParamRole::StructByValue:
+      case ParamRole::Callback:
+      case ParamRole::User:
         break;
     }
   }

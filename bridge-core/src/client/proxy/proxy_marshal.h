@@ -9,6 +9,7 @@
 
 #include <capnp/dynamic.h>
 
+#include "client/proxy/proxy_callbacks.h"
 #include "client/proxy/proxy_handles.h"
 #include "client/proxy/proxy_plan.h"
 
@@ -20,11 +21,13 @@ namespace bitbridge::proxy {
 using InternedTexts = std::unordered_set<std::string>;
 
 /// Sets `request`'s fields from the C arguments at `args` (structs read in this process's ABI;
-/// a $C.handle member becomes its token). Throws Error{BadConfiguration} for a handle the proxy
+/// a $C.handle member becomes its token; a C function pointer becomes a capability that runs it
+/// in `scope`). Throws Error{BadConfiguration} for a handle the proxy
 /// did not hand out and for a NULL struct pointer without $C.nullable; capnp's range checks
 /// throw kj::Exception.
 void fillRequest(const MethodPlan& plan, const MethodSpec& spec, const void* const* args,
-                 HandleTable& handles, capnp::DynamicStruct::Builder request);
+                 HandleTable& handles, capnp::DynamicStruct::Builder request,
+                 const std::shared_ptr<CallScope>& scope);
 
 /// Writes the return value to `result`, the out-parameters through the caller's pointers, and
 /// returns the $lastError value if the method declares one.

@@ -10,6 +10,7 @@ namespace {
 
 // (Declarations, not the whole namespace: this file has a CType of its own, proxy.h's.)
 using wire::c_annotation::kByValue;
+using wire::c_annotation::kCallback;
 using wire::c_annotation::kCapacity;
 using wire::c_annotation::kCdecl;
 using wire::c_annotation::kFreeWith;
@@ -27,6 +28,7 @@ using wire::c_annotation::kStdcall;
 using wire::c_annotation::kSymbol;
 using wire::c_annotation::kTerminated;
 using wire::c_annotation::kType;
+using wire::c_annotation::kUser;
 using wire::c_annotation::kUserFor;
 constexpr uint16_t kTypeWchar = static_cast<uint16_t>(wire::c_annotation::CType::WChar);
 
@@ -73,7 +75,7 @@ bool isInteger(capnp::Type t) {
 Error refuse(const std::string& where, const std::string& what) {
   return Error(ErrorKind::BadConfiguration, where + ": " + what,
                "a drop-in proxy converts numbers, Bool, enums, Text, lists of numbers, Data, "
-               "handles and structs (docs/reference.md \"Drop-in proxy libraries\"); call this "
+               "handles, structs and callbacks for the call (docs/reference.md \"Drop-in proxy libraries\"); call this "
                "function through Host::bind instead, or leave it out of the proxy's schema");
 }
 
@@ -117,6 +119,74 @@ void checkMembers(const cbind::StructLayout& layout, bool writes, const std::str
   }
 }
 
+// $C.stdcall on the method, or on its interface without $C.cdecl on the method.
+bool declaresStdcall(capnp::InterfaceSchema iface, capnp::InterfaceSchema::Method method) {
+  auto methodAnnotations = method.getProto().getAnnotations();
+  return has(methodAnnotations, kStdcall) ||
+         (has(iface.getProto().getAnnotations(), kStdcall) && !has(methodAnnotations, kCdecl));
+}
+
+// Whether a parameter's $C.type makes its width the platform's (long, size, ...); wide text is
+// refused.
+bool platformWidth(Annotations ann, const std::string& where) {
+  auto type = find(ann, kType);
+  if (!type) return false;
+  if (type->getEnum() == kTypeWchar) throw refuse(where, "wide text ($C.type(wchar)) is not converted by proxies yet");
+  return true;
+}
+
+// The C signature of a callback parameter `where`, from its interface's one method. What a
+// proxy calls the program's function with: numbers, Bool, enums, const char*, the void* user.
+CallbackPlan planCallback(const std::string& where, capnp::InterfaceSchema iface) {
+  CallbackPlan cb;
+  cb.iface = iface;
+  auto methods = iface.getMethods();
+  if (methods.size() != 1) {
+    throw Error(ErrorKind::BadConfiguration,
+                where + ": a callback's interface (" + iface.getUnqualifiedName().cStr() +
+                    ") must have exactly one method, its C signature; it has " +
+                    std::to_string(methods.size()));
+  }
+  cb.method = methods[0];
+  cb.name = where + " (" + iface.getUnqualifiedName().cStr() + "." + cb.method.getProto().getName().cStr() + ")";
+  cb.stdcall = declaresStdcall(iface, cb.method);
+  for (auto f : cb.method.getParamType().getFields()) {
+    auto ann = f.getProto().getAnnotations();
+    auto t = f.getType();
+    CallbackParamPlan p;
+    p.name = f.getProto().getName();
+    p.field = f;
+    p.scalar = t;
+    std::string here = cb.name + ": parameter '" + p.name + "'";
+    p.platformWidth = platformWidth(ann, here);
+    if (has(ann, kUser)) {
+      if (!t.isVoid()) throw Error(ErrorKind::BadConfiguration, here + ": $C.user goes on a Void parameter (the void* context)");
+      p.role = CallbackParamRole::User;
+    } else if (t.isText()) {
+      p.role = CallbackParamRole::Text;
+    } else if (isScalar(t)) {
+      p.role = CallbackParamRole::Value;
+    } else {
+      throw refuse(here, "a callback's parameter of this type (a struct, list or capability) is "
+                         "not converted by proxies yet; numbers, Bool, enums, Text and the $C.user "
+                         "context are");
+    }
+    cb.params.push_back(std::move(p));
+  }
+  for (auto f : cb.method.getResultType().getFields()) {
+    auto ann = f.getProto().getAnnotations();
+    if (has(ann, kReturns) || (f.getProto().getName() == "result" && !cb.resultField)) {
+      cb.resultField = f;
+      cb.resultPlatformWidth = has(ann, kType);
+    }
+  }
+  if (cb.resultField && !isScalar(cb.resultField->getType())) {
+    throw refuse(cb.name + ": result", "a callback returning anything but a number, Bool or enum is not "
+                                       "converted by proxies yet");
+  }
+  return cb;
+}
+
 }  // namespace
 
 std::string methodSymbol(capnp::InterfaceSchema::Method method) {
@@ -147,9 +217,7 @@ MethodPlan planMethod(capnp::InterfaceSchema iface, capnp::InterfaceSchema::Meth
   plan.method = method;
   auto params = method.getParamType();
   auto results = method.getResultType();
-  auto methodAnnotations = method.getProto().getAnnotations();
-  plan.stdcall = has(methodAnnotations, kStdcall) ||
-                 (has(iface.getProto().getAnnotations(), kStdcall) && !has(methodAnnotations, kCdecl));
+  plan.stdcall = declaresStdcall(iface, method);
 
   // Result fields: the return value, $lastError, and the out-parameters (matched below).
   for (auto f : results.getFields()) {
@@ -213,13 +281,29 @@ MethodPlan planMethod(capnp::InterfaceSchema iface, capnp::InterfaceSchema::Meth
     std::string where = plan.name + ": parameter '" + p.name + "'";
     bool out = has(ann, kOut);
     bool inout = has(ann, kInOut);
-    if (auto type = find(ann, kType)) {
-      if (type->getEnum() == kTypeWchar) throw refuse(where, "wide text ($C.type(wchar)) is not converted by proxies yet");
-      p.platformWidth = true;
+    p.platformWidth = platformWidth(ann, where);
+    if (has(ann, kUserFor)) {
+      // Linked to its callback below. The program's pointer stays in the program: the host
+      // passes the library a context of its own.
+      if (!t.isVoid()) throw Error(ErrorKind::BadConfiguration, where + ": $C.userFor goes on a Void parameter (the void* context)");
+      p.role = ParamRole::User;
+      plan.params.push_back(std::move(p));
+      continue;
     }
-    if (has(ann, kUserFor)) throw refuse(where, "a callback's `void* user` ($C.userFor) comes with callbacks, which proxies do not take yet");
     if (has(ann, kTerminated)) throw refuse(where, "a $C.terminated array is not converted by proxies yet");
-    if (t.isInterface()) throw refuse(where, "a callback (function pointer) is not converted by proxies yet");
+    if (t.isInterface()) {
+      auto lifetime = find(ann, kCallback);
+      if (lifetime && lifetime->getEnum() != 0) {
+        throw refuse(where, std::string("a stored callback ($C.callback(") +
+                                (lifetime->getEnum() == 1 ? "released" : "host") +
+                                "), registered now and fired later) is not taken by proxies yet; "
+                                "callbacks for the call (the default) are");
+      }
+      p.role = ParamRole::Callback;
+      p.callback = planCallback(where, t.asInterface());
+      plan.params.push_back(std::move(p));
+      continue;
+    }
     if (cbind::isBulkRef(t, where)) throw refuse(where, "a Bulk.BulkRef is not converted by proxies yet");
     bool byValue = has(ann, kByValue);
     if (byValue && !t.isStruct()) throw Error(ErrorKind::BadConfiguration, where + ": $C.byValue applies to a struct");
@@ -280,6 +364,18 @@ MethodPlan planMethod(capnp::InterfaceSchema iface, capnp::InterfaceSchema::Meth
       throw refuse(where, "this type is not converted by proxies");
     }
     plan.params.push_back(std::move(p));
+  }
+
+  // $userFor("cb") on a Void parameter: cb's `void* user`.
+  for (size_t i = 0; i < fields.size(); ++i) {
+    if (plan.params[i].role != ParamRole::User) continue;
+    std::string of = text(fields[i].getProto().getAnnotations(), kUserFor);
+    int32_t target = indexOf(of);
+    if (target < 0 || plan.params[target].role != ParamRole::Callback) {
+      throw Error(ErrorKind::BadConfiguration, plan.name + ": parameter '" + plan.params[i].name +
+                                                   "': $C.userFor(\"" + of + "\") names no callback parameter");
+    }
+    plan.params[target].userParam = static_cast<int32_t>(i);
   }
 
   // $lengthOf("xs") on an integer parameter: its C value is xs's element count.
@@ -386,6 +482,44 @@ bool scalarFits(capnp::Type t, bool platformWidth, CKind kind, uint32_t size) {
   return size == widthOf(t) && (kind == CKind::Signed) == isSigned(t);
 }
 
+// A callback parameter's C type: a function pointer whose parameters and result match the
+// callback method's, in its declared convention where conventions differ.
+template <typename Mismatch>
+void checkCallbackCTypes(const CallbackPlan& cb, const CallbackSpec& c, const CType& type,
+                         const std::string& what, const Mismatch& mismatch) {
+  std::string schemaSide = "a callback (" + std::string(cb.iface.getUnqualifiedName().cStr()) + ")";
+  if (c.invoke == nullptr) throw mismatch(what, schemaSide, describe(type.kind, type.size) + " (not a function pointer)");
+  if (c.paramCount != cb.params.size()) {
+    throw mismatch(what, schemaSide + " of " + std::to_string(cb.params.size()) + " parameter(s)",
+                   "function pointer of " + std::to_string(c.paramCount) + " parameter(s)");
+  }
+  if (kCallingConventionsDiffer && c.stdcall != cb.stdcall) {
+    throw mismatch(what, schemaSide + (cb.stdcall ? " declared $C.stdcall" : " without $C.stdcall (cdecl)"),
+                   std::string("function pointer declared ") + (c.stdcall ? "__stdcall" : "cdecl"));
+  }
+  for (size_t j = 0; j < cb.params.size(); ++j) {
+    const CallbackParamPlan& p = cb.params[j];
+    const CType& t = c.params[j];
+    std::string here = what + ", its parameter " + std::to_string(j + 1) + " ('" + p.name + "')";
+    switch (p.role) {
+      case CallbackParamRole::Value:
+        if (!scalarFits(p.scalar, p.platformWidth, t.kind, t.size)) throw mismatch(here, typeName(p.scalar), describe(t.kind, t.size));
+        break;
+      case CallbackParamRole::Text:
+        if (t.kind != CKind::Pointer || t.pointeeSize != 1) throw mismatch(here, "Text (const char*)", describe(t.kind, t.size));
+        break;
+      case CallbackParamRole::User:
+        if (t.kind != CKind::Pointer) throw mismatch(here, "the $C.user context (void*)", describe(t.kind, t.size));
+        break;
+    }
+  }
+  if (!cb.resultField) {
+    if (c.result.kind != CKind::Void) throw mismatch(what + ", its return value", "absent (no `result` field)", describe(c.result.kind, c.result.size));
+  } else if (!scalarFits(cb.resultField->getType(), cb.resultPlatformWidth, c.result.kind, c.result.size)) {
+    throw mismatch(what + ", its return value", typeName(cb.resultField->getType()), describe(c.result.kind, c.result.size));
+  }
+}
+
 }  // namespace
 
 void checkCTypes(const MethodPlan& plan, const MethodSpec& spec, const std::string& schemaFile) {
@@ -433,6 +567,12 @@ void checkCTypes(const MethodPlan& plan, const MethodSpec& spec, const std::stri
           throw mismatch(what, "a pointer to " + structName(*p.layout),
                          c.kind == CKind::Pointer ? "pointer to a " + describe(c.pointee, c.pointeeSize)
                                                   : describe(c.kind, c.size));
+        break;
+      case ParamRole::User:
+        if (c.kind != CKind::Pointer) throw mismatch(what, "a callback's context ($C.userFor: void*)", describe(c.kind, c.size));
+        break;
+      case ParamRole::Callback:
+        checkCallbackCTypes(*p.callback, spec.callbacks[i], c, what, mismatch);
         break;
       default:
         if (c.kind != CKind::Pointer) throw mismatch(what, "a pointer", describe(c.kind, c.size));

@@ -41,6 +41,36 @@ enum class ParamRole : uint8_t {
   StructByValue,   // S, by value ($C.byValue)
   StructOut,       // S* the function fills ($C.out)
   StructInOut,     // S* the function reads and rewrites ($C.inout)
+  Callback,        // a C function pointer: a capability of the proxy's that calls it
+  User,            // the `void* user` of a callback ($C.userFor): kept here, never sent
+};
+
+/// One parameter of a callback's C signature (its interface's only method).
+enum class CallbackParamRole : uint8_t {
+  Value,  // a number, Bool or enum by value
+  Text,   // const char*
+  User,   // the void* context ($C.user): the program's own pointer, handed back unchanged
+};
+
+struct CallbackParamPlan {
+  std::string name;
+  capnp::StructSchema::Field field;
+  CallbackParamRole role = CallbackParamRole::Value;
+  capnp::Type scalar;
+  bool platformWidth = false;
+};
+
+/// A callback parameter ($C.callback, an interface with one method): the C signature the
+/// program's function has, read from that method.
+struct CallbackPlan {
+  std::string name;  // "BindCallbacks.sortI32: parameter 'cmp' (Compare.compare)"
+  capnp::InterfaceSchema iface;
+  capnp::InterfaceSchema::Method method;
+  std::vector<CallbackParamPlan> params;
+  std::optional<capnp::StructSchema::Field> resultField;
+  bool resultPlatformWidth = false;
+  /// $C.stdcall on the callback's interface or method (32-bit x86).
+  bool stdcall = false;
 };
 
 struct ParamPlan {
@@ -64,6 +94,10 @@ struct ParamPlan {
   /// For struct roles, and arrays of structs: the struct's C layout in this process (owned by
   /// the StructLayouts planMethod was given).
   const cbind::StructLayout* layout = nullptr;
+  /// ParamRole::Callback: its C signature; `userParam`: the parameter holding its `void* user`
+  /// ($C.userFor), or -1.
+  std::optional<CallbackPlan> callback;
+  int32_t userParam = -1;
 };
 
 enum class ResultRole : uint8_t { Void, Value, Text, Handle, Struct };
@@ -94,7 +128,7 @@ struct FailureDecl {
 
 /// Plans `method`; its structs' layouts go to `structs` (shared by the methods of one proxy),
 /// which must outlive the plan. Throws Error{BadConfiguration} naming the method and parameter
-/// for what a proxy cannot convert (callbacks, bulk references, wide text, $terminated arrays,
+/// for what a proxy cannot convert (stored callbacks, bulk references, wide text, $terminated arrays,
 /// lists of texts, a pointer inside a struct the library writes, a string the caller
 /// frees with anything but free) and for annotations that do not fit.
 MethodPlan planMethod(capnp::InterfaceSchema iface, capnp::InterfaceSchema::Method method,
