@@ -238,18 +238,26 @@ TEST_P(ComRecords, MalformedRecordsOnTheWireAreRefusedAndTheHostKeepsServing) {
     EXPECT_CONTAINS(e.message(), "a record's name of 1000 bytes (at most 256)");
   }
   {
-    // Records nested deeper than the host's limit (16), within Cap'n Proto's own (64 pointer
-    // levels, about 3 per record: deeper than 20 records it refuses the message itself).
+    // 40 records, one inside the other. Cap'n Proto's reader stops at 64 pointer levels, about
+    // 4 per record, before the host's own limit (16 records deep, tested in
+    // com_variant_test.cpp) is reached: the RPC layer refuses the message as a remote failure.
+    // Either way the call is refused and the host serves on.
     auto request = dispatch.invokeRequest();
     request.setName("DescribePoint");
     auto record = request.initArgs(1)[0].initRecord();
-    for (int i = 0; i < 18; ++i) {
+    for (int i = 0; i < 40; ++i) {
       record.setName("Point");
       record = record.initFields(1)[0].initValue().initRecord();
     }
     record.setName("Point");
-    Error e = expectError(ErrorKind::MalformedPeer, [&] { host->wait(request.send()); });
-    EXPECT_CONTAINS(e.message(), "nested deeper than");
+    try {
+      host->wait(request.send());
+      ADD_FAILURE() << "records nested 40 deep were accepted";
+    } catch (const Error& e) {
+      EXPECT_TRUE(e.kind() == ErrorKind::Remote || e.kind() == ErrorKind::MalformedPeer)
+          << e.what();
+      EXPECT_CONTAINS(e.message(), "nested");
+    }
   }
   EXPECT_EQ(object.call("DescribePoint", {point(1, 2, "a", 3, "b", longs({4}))}).text(),
             "X=1;Y=2;Name=a;Id=3;Label=b;Samples=4");

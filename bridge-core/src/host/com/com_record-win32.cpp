@@ -11,6 +11,7 @@
 #include "common/platform/com_errors-win32.h"
 #include "common/platform/text-win32.h"
 #include "host/com/com_native-win32.h"
+#include "host/com/type_text-win32.h"
 
 namespace bitbridge {
 namespace {
@@ -59,27 +60,9 @@ struct Field {
   }
 };
 
-std::string guidText(const GUID& guid) {
-  wchar_t text[40];
-  if (::StringFromGUID2(guid, text, 40) == 0) return {};
-  return narrow(text);
-}
-
 bool isNullGuid(const GUID& guid) {
   static const GUID none{};
   return std::memcmp(&guid, &none, sizeof(GUID)) == 0;
-}
-
-// The name of a type (MEMBERID_NIL) or member of `info`.
-std::string nameOf(ITypeInfo* info, MEMBERID member = MEMBERID_NIL) {
-  BSTR name = nullptr;
-  std::string out;
-  if (SUCCEEDED(info->GetDocumentation(member, &name, nullptr, nullptr, nullptr)) &&
-      name != nullptr) {
-    out = narrow(std::wstring(name, ::SysStringLen(name)));
-    ::SysFreeString(name);
-  }
-  return out;
 }
 
 // "{LIBID} major.minor" of a library.
@@ -200,6 +183,24 @@ void* payload(VARIANT& v) { return &V_I8(&v); }
               "dynamic arrays)");
 }
 
+// The type a VT_USERDEFINED field refers to, with its attributes; throws Remote naming `where`
+// when the library cannot resolve it.
+struct ReferencedType {
+  ReferencedType(ITypeInfo* owner, const TYPEDESC& type, const std::string& where)
+      : info(resolve(owner, type, where)), attributes(info.pointer) {
+    if (!attributes) notCarried(where, "a field whose type has no attributes");
+  }
+  static ITypeInfo* resolve(ITypeInfo* owner, const TYPEDESC& type, const std::string& where) {
+    ITypeInfo* raw = nullptr;
+    if (FAILED(owner->GetRefTypeInfo(type.hreftype, &raw)) || raw == nullptr) {
+      notCarried(where, "a field whose type the type library cannot resolve");
+    }
+    return raw;
+  }
+  Held<ITypeInfo> info;
+  Attributes attributes;
+};
+
 void clearRecord(ITypeInfo* info, void* data, unsigned depth);
 
 // Frees what a field of type `type` holds at `slot` (owned by `owner`'s record), and zeroes it.
@@ -260,16 +261,11 @@ void writeField(ITypeInfo* owner, const TYPEDESC& type, void* slot, const ComVar
   if (depth > kMaxVariantDepth) fieldError(where, "records nested too deep");
   switch (type.vt) {
     case VT_USERDEFINED: {
-      ITypeInfo* raw = nullptr;
-      if (FAILED(owner->GetRefTypeInfo(type.hreftype, &raw))) {
-        notCarried(where, "a field whose type the type library cannot resolve");
-      }
-      Held<ITypeInfo> ref(raw);
-      Attributes attributes(raw);
-      if (!attributes) notCarried(where, "a field whose type has no attributes");
-      switch (attributes->typekind) {
+      ReferencedType ref(owner, type, where);
+      ITypeInfo* raw = ref.info.pointer;
+      switch (ref.attributes->typekind) {
         case TKIND_RECORD: {
-          std::string name = nameOf(raw);
+          std::string name = typeInfoName(raw);
           if (value.type() != VariantType::Record) {
             fieldError(where, "the field is a record " + name + ", given " + value.describe());
           }
@@ -287,10 +283,10 @@ void writeField(ITypeInfo* owner, const TYPEDESC& type, void* slot, const ComVar
           return;
         }
         case TKIND_ALIAS:
-          writeField(raw, attributes->tdescAlias, slot, value, types, where, depth + 1);
+          writeField(raw, ref.attributes->tdescAlias, slot, value, types, where, depth + 1);
           return;
         default:
-          notCarried(where, "a field of interface type " + nameOf(raw));
+          notCarried(where, "a field of interface type " + typeInfoName(raw));
       }
     }
     case VT_VARIANT:
@@ -349,12 +345,12 @@ void writeField(ITypeInfo* owner, const TYPEDESC& type, void* slot, const ComVar
 void writeRecord(ITypeInfo* info, const ComRecord& value, void* data, RecordTypes& types,
                  const std::string& where, unsigned depth) {
   Attributes attributes(info);
-  std::string name = nameOf(info);
+  std::string name = typeInfoName(info);
   if (!attributes) notCarried(where + ", record " + name, "a record without attributes");
   std::vector<std::string> names;
   for (UINT i = 0; i < attributes->cVars; ++i) {
     Field field(info, i);
-    names.push_back(field.var != nullptr ? nameOf(info, field.var->memid) : "?");
+    names.push_back(field.var != nullptr ? typeInfoName(info, field.var->memid) : "?");
   }
   if (value.fields.size() != attributes->cVars) {
     std::string list;
@@ -390,14 +386,9 @@ ComVariant readField(ITypeInfo* owner, const TYPEDESC& type, const void* slot,
   if (depth > kMaxVariantDepth) notCarried(where, "records nested too deep");
   switch (type.vt) {
     case VT_USERDEFINED: {
-      ITypeInfo* raw = nullptr;
-      if (FAILED(owner->GetRefTypeInfo(type.hreftype, &raw))) {
-        notCarried(where, "a field whose type the type library cannot resolve");
-      }
-      Held<ITypeInfo> ref(raw);
-      Attributes attributes(raw);
-      if (!attributes) notCarried(where, "a field whose type has no attributes");
-      switch (attributes->typekind) {
+      ReferencedType ref(owner, type, where);
+      ITypeInfo* raw = ref.info.pointer;
+      switch (ref.attributes->typekind) {
         case TKIND_RECORD: return ComVariant(readRecord(raw, slot, apartment, depth + 1));
         case TKIND_ENUM: {
           TYPEDESC asLong{};
@@ -405,8 +396,8 @@ ComVariant readField(ITypeInfo* owner, const TYPEDESC& type, const void* slot,
           return readField(owner, asLong, slot, apartment, where, depth);
         }
         case TKIND_ALIAS:
-          return readField(raw, attributes->tdescAlias, slot, apartment, where, depth + 1);
-        default: notCarried(where, "a field of interface type " + nameOf(raw));
+          return readField(raw, ref.attributes->tdescAlias, slot, apartment, where, depth + 1);
+        default: notCarried(where, "a field of interface type " + typeInfoName(raw));
       }
     }
     case VT_VARIANT: return fromNative(*static_cast<const VARIANT*>(slot), apartment);
@@ -439,7 +430,7 @@ ComVariant readField(ITypeInfo* owner, const TYPEDESC& type, const void* slot,
 ComRecord readRecord(ITypeInfo* info, const void* data,
                      const std::shared_ptr<StaThread>& apartment, unsigned depth) {
   ComRecord record;
-  record.name = nameOf(info);
+  record.name = typeInfoName(info);
   record.typeLibrary = containingLibraryText(info);
   Attributes attributes(info);
   std::string where = "record " + record.name;
@@ -450,7 +441,7 @@ ComRecord readRecord(ITypeInfo* info, const void* data,
     if (field.var == nullptr || field.var->varkind != VAR_PERINSTANCE) {
       notCarried(where, "a field that is not per instance");
     }
-    std::string name = nameOf(info, field.var->memid);
+    std::string name = typeInfoName(info, field.var->memid);
     record.fields.push_back(
         {name, readField(info, field.var->elemdescVar.tdesc,
                          static_cast<const unsigned char*>(data) + field.var->oInst, apartment,
@@ -551,10 +542,10 @@ ITypeInfo* RecordTypes::find(const ComRecord& record, const std::string& where) 
   if (!attributes || attributes->typekind != TKIND_RECORD) {
     throw Error(ErrorKind::BadConfiguration,
                 where + ": " + record.guid + " in type library " + libraryName + " is " +
-                    nameOf(info) + ", which is not a record",
+                    typeInfoName(info) + ", which is not a record",
                 "pass the GUID of a Type (a record)");
   }
-  std::string name = nameOf(info);
+  std::string name = typeInfoName(info);
   if (!record.name.empty() && !sameComName(record.name, name)) {
     throw Error(ErrorKind::BadConfiguration,
                 where + ": the record with GUID " + record.guid + " is " + name + ", not " +
@@ -572,7 +563,7 @@ void recordToNative(const ComRecord& value, VARIANT& out, RecordTypes& types,
   HRESULT hr = ::GetRecordInfoFromTypeInfo(info.pointer, &recordInfo);
   if (FAILED(hr) || recordInfo == nullptr) {
     throw Error(ErrorKind::Remote,
-                where + ": no IRecordInfo for record " + nameOf(info.pointer) + " (" +
+                where + ": no IRecordInfo for record " + typeInfoName(info.pointer) + " (" +
                     hresultText(hr) + ")",
                 "the record's type information is incomplete");
   }
