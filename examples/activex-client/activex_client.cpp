@@ -43,6 +43,23 @@ int main(int argc, char** argv) {
       std::printf("events: %zu Ticked: %s, %s\n", ticks.size(), ticks.at(0).c_str(),
                   ticks.at(1).c_str());
 
+      // A VB6 Type (record) ByRef: Sub MovePoint(p As Point, ByVal dx As Long). The fields in
+      // the Type's order; the changed record comes back in byRef, every field named.
+      bitbridge::ComRecord tag{"", "", "Tag", {{"Id", 7}, {"Label", "seven"}}};
+      bitbridge::ComRecord point{"", "", "Point",
+                                 {{"X", 1}, {"Y", 2.5}, {"Name", "a"}, {"Inner", tag},
+                                  {"Samples", bitbridge::ComVariant()}}};
+      auto moved = object.invoke("MovePoint", bitbridge::InvokeKind::Method, {point, 5});
+      const bitbridge::ComRecord& p = moved.byRef[0].record();
+      std::printf("MovePoint: X = %lld, Y = %g, Name = %s, Inner.Label = %s\n",
+                  static_cast<long long>(p.field("X").asInt()), p.field("Y").asDouble(),
+                  p.field("Name").text().c_str(),
+                  p.field("Inner").record().field("Label").text().c_str());
+      // Function MakePoint(start, title) As Point.
+      bitbridge::ComVariant made = object.call("MakePoint", {4, "p"});
+      std::printf("MakePoint(4, \"p\") = %s, X = %lld\n", made.describe().c_str(),
+                  static_cast<long long>(made.record().field("X").asInt()));
+
       // Early binding: typed calls through the schema import-typelib wrote.
       ::Sample::Client typed = object.as<::Sample>();
       auto add = typed.addRequest();

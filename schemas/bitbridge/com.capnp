@@ -34,7 +34,26 @@ struct Variant {
     object @20 :Dispatch;      # VT_DISPATCH: an object of the host, callable in turn
     unknown @21 :Capability;   # VT_UNKNOWN without IDispatch: held, not callable (yet)
     nothing @22 :Void;         # VT_DISPATCH null (VB6 Nothing)
+    record @23 :Record;        # VT_RECORD: a VB6 Type (user-defined type), by value
   }
+}
+
+# A record (VB6 `Type`, IDL struct) of a type library: which one, and its fields' values. The
+# host lays it out as the library declares it (IRecordInfo from the library's ITypeInfo);
+# nothing of its memory crosses.
+struct Record {
+  typeLibrary @0 :Text;        # "{LIBID} major.minor" of the library declaring it, as the
+                               # $typeLibrary annotation below; "" = the called object's library
+  guid @1 :Text;               # "{GUID}" of the record; "" = found by `name`
+  name @2 :Text;               # its name in the library (the Type's name)
+  fields @3 :List(RecordField); # every field, in the order the library declares them
+}
+
+struct RecordField {
+  name @0 :Text;               # the field's name: "" from a client = by position (else checked,
+                               # case-insensitive as VB); the host always names them
+  value @1 :Variant;           # a nested record is a Variant.record, a dynamic array a
+                               # Variant.array, a Variant field any Variant
 }
 
 struct Decimal {
@@ -115,8 +134,8 @@ interface EventConnection {
 # library. Each generated interface stands for a dispatch interface of the library, with what
 # a call through Dispatch.invoke above needs (one mechanism: the host needs no schema): the
 # member's COM name, DISPID and kind, each parameter's COM type where the schema type does not
-# say it. The typed client that makes those calls from a generated interface is not written
-# yet (docs/windows.md, early binding).
+# say it. ComObject::as<I>() (bitbridge/com.h) makes those calls from a generated interface; a
+# record is a generated struct ($name on the struct and its fields), sent as Variant.record.
 annotation iid @0xb7c1e0a4d2f35e61 (interface) :Text;        # "{IID}" of the dispatch interface
 annotation typeLibrary @0xb7c1e0a4d2f35e62 (file) :Text;     # "{LIBID} major.minor" written from
 annotation dispid @0xb7c1e0a4d2f35e63 (method) :Int32;       # the member's DISPID

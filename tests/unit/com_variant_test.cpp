@@ -162,5 +162,79 @@ TEST(ComVariant, NestingDeeperThanTheLimitIsRefused) {
   EXPECT_CONTAINS(e.message(), "nested deeper");
 }
 
+TEST(ComVariant, RecordsKeepTheirIdentityFieldsAndNesting) {
+  ComRecord tag{"", "", "Tag", {{"Id", 3}, {"Label", "t"}}};
+  ComRecord point{"{6D1F7A40-3C1E-4A8B-9B51-1F0C2B7E9A01} 1.0", "{6D1F7A40-3C1E-4A8B-9B51-1F0C2B7E9A20}",
+                  "Point",
+                  {{"X", 1}, {"Y", 2.5}, {"", std::u16string(u"a\0b", 3)}, {"Inner", tag},
+                   {"Values", ComSafeArray::ofVariants({1, "x"})}}};
+  ComVariant back = roundTrip(ComVariant(point));
+  ASSERT_EQ(back.type(), VariantType::Record);
+  const ComRecord& r = back.record();
+  EXPECT_EQ(r.typeLibrary, point.typeLibrary);
+  EXPECT_EQ(r.guid, point.guid);
+  EXPECT_EQ(r.name, "Point");
+  ASSERT_EQ(r.fields.size(), 5u);
+  EXPECT_EQ(r.fields[2].name, "");
+  EXPECT_EQ(r.fields[2].value.bstr(), std::u16string(u"a\0b", 3));
+  EXPECT_EQ(r.field("x").asInt(), 1);
+  EXPECT_EQ(r.field("INNER").record().field("Label").text(), "t");
+  EXPECT_EQ(r.field("Values").array().elements.size(), 2u);
+  EXPECT_EQ(back.describe(), "record Point{5 fields}");
+  Error e = expectError(ErrorKind::NotFound, [&] { r.field("Nope"); });
+  EXPECT_CONTAINS(e.message(), "record Point has no field 'Nope' (it has: X, Y, , Inner, Values)");
+  Error wrong = expectError(ErrorKind::BadConfiguration, [] { ComVariant(1).record(); });
+  EXPECT_CONTAINS(wrong.message(), "holds i4, not a record");
+}
+
+TEST(ComVariant, MalformedRecordsAreRefused) {
+  auto refused = [](auto build) {
+    capnp::MallocMessageBuilder message;
+    auto wire = message.initRoot<proto::Variant>();
+    build(wire.initRecord());
+    return expectError(ErrorKind::MalformedPeer,
+                       [&] { variantFromWire(wire.asReader(), noUnwrap, "argument 1 of Move"); });
+  };
+  Error anonymous = refused([](proto::Record::Builder r) { r.initFields(1); });
+  EXPECT_CONTAINS(anonymous.message(), "argument 1 of Move: a record with neither a name nor a GUID");
+  Error longName = refused([](proto::Record::Builder r) { r.setName(std::string(257, 'n')); });
+  EXPECT_CONTAINS(longName.message(), "a record's name of 257 bytes (at most 256)");
+  Error longLibrary = refused([](proto::Record::Builder r) {
+    r.setName("P");
+    r.setTypeLibrary(std::string(300, 'l'));
+  });
+  EXPECT_CONTAINS(longLibrary.message(), "a record's type library of 300 bytes");
+  Error longField = refused([](proto::Record::Builder r) {
+    r.setName("P");
+    r.initFields(1)[0].setName(std::string(1000, 'f'));
+  });
+  EXPECT_CONTAINS(longField.message(), "a field name of P of 1000 bytes");
+  Error badField = refused([](proto::Record::Builder r) {
+    r.setName("P");
+    auto fields = r.initFields(2);
+    fields[0].setName("A");
+    fields[1].setName("B");
+    fields[1].initValue().initDecimal().setScale(40);
+  });
+  EXPECT_CONTAINS(badField.message(), "argument 1 of Move, record P field B: a decimal's scale is 40");
+  Error tooMany = refused([](proto::Record::Builder r) {
+    r.setName("P");
+    r.initFields(kMaxRecordFields + 1);
+  });
+  EXPECT_CONTAINS(tooMany.message(), "record P with 65536 fields (at most 65535)");
+  // Records inside records inside...: the same depth limit as arrays.
+  capnp::MallocMessageBuilder message;
+  auto record = message.initRoot<proto::Variant>().initRecord();
+  for (unsigned i = 0; i <= kMaxVariantDepth + 1; ++i) {
+    record.setName("R");
+    record = record.initFields(1)[0].initValue().initRecord();
+  }
+  record.setName("R");
+  Error deep = expectError(ErrorKind::MalformedPeer, [&] {
+    variantFromWire(message.getRoot<proto::Variant>().asReader(), noUnwrap, "deep");
+  });
+  EXPECT_CONTAINS(deep.message(), "nested deeper");
+}
+
 }  // namespace
 }  // namespace bitbridge

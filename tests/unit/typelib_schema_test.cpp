@@ -2,7 +2,7 @@
 // here (the Windows suites compare the whole output for a real type library, sample.tlb, with a
 // golden file): names made valid for Cap'n Proto, members sorted by DISPID whatever the
 // library's order, property get/put, ByRef and optional parameters, enums with their values,
-// records, members that cannot be carried yet left out with the reason, and the reader of a
+// records (members taking them included), members that cannot be carried left out with the reason, and the reader of a
 // non-Windows build naming the fix.
 #include <gtest/gtest.h>
 
@@ -71,8 +71,15 @@ TypeLibModel model() {
   TlType pointType;
   pointType.kind = TlType::Kind::Record;
   pointType.name = "tagPOINT";
-  move.params = {param("to", pointType)};
-  account.members = {balancePut, balanceGet, move, deposit};
+  move.params = {param("to", pointType, true)};
+  TlMember frame;  // a record no struct stands for: of another library
+  frame.dispid = 3;
+  frame.name = "Frame";
+  TlType rectType;
+  rectType.kind = TlType::Kind::Record;
+  rectType.name = "tagRECT";
+  frame.result = rectType;
+  account.members = {balancePut, balanceGet, move, frame, deposit};
   m.interfaces.push_back(account);
   TlClass cls;
   cls.name = "Account";
@@ -107,11 +114,15 @@ TEST(TypeLibSchema, MembersSortedByDispidThenKindWithTheirAnnotations) {
   EXPECT_CONTAINS(schema, "  deposit @0 (amount :Float64 $Com.optional, total :Float64 $Com.byRef "
                           "$Com.name(\"Total\")) -> (result :TagCOLOR, total :Float64 $Com.byRef "
                           "$Com.name(\"Total\")) $Com.dispid(1) $Com.name(\"Deposit\");\n");
-  // Move takes a record: left out, with the reason; the ordinals go on without it.
-  EXPECT_CONTAINS(schema, "  # not written: Move (DISPID 2): parameter to is record tagPOINT");
-  EXPECT_CONTAINS(schema, "  getBalance @1 () -> (value :Int64 $Com.vt(6)) $Com.dispid(5) "
+  // Move takes a record of the library ByRef: its struct, in and out. Frame returns a record
+  // of another library: left out, with the reason; the ordinals go on without it.
+  EXPECT_CONTAINS(schema, "  move @1 (to :TagPOINT $Com.byRef) -> (to :TagPOINT $Com.byRef) "
+                          "$Com.dispid(2) $Com.name(\"Move\");\n");
+  EXPECT_CONTAINS(schema, "  # not written: Frame (DISPID 3): its result is record tagRECT of "
+                          "another type library");
+  EXPECT_CONTAINS(schema, "  getBalance @2 () -> (value :Int64 $Com.vt(6)) $Com.dispid(5) "
                           "$Com.propget $Com.name(\"Balance\");\n"
-                          "  setBalance @2 (value :Int64 $Com.vt(6)) -> () $Com.dispid(5) "
+                          "  setBalance @3 (value :Int64 $Com.vt(6)) -> () $Com.dispid(5) "
                           "$Com.propput $Com.name(\"Balance\");\n");
   // The same model gives the same text: ordinals are stable.
   EXPECT_EQ(schema, writeSchema(model(), "accounts.tlb"));

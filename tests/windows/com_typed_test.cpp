@@ -2,7 +2,8 @@
 // `bitbridge import-typelib` wrote for its type library (com_inproc/sample.tlb.capnp, the same
 // golden file the import_typelib test compares with), in hosts of both bitnesses. Typed requests
 // become the late-bound calls the host serves (ComObject::typed): methods, property get/put,
-// ByRef and optional parameters, Variants, a returned object typed in turn, a raised error.
+// ByRef and optional parameters, Variants, records (VB6 Types) as the generated structs, a
+// returned object typed in turn, a raised error.
 #include <windows.h>
 
 #include <gtest/gtest.h>
@@ -101,6 +102,55 @@ TEST_P(ComTyped, AnObjectParameterTakesTheObjectsDispatchCapability) {
   Error e = expectError(ErrorKind::BadConfiguration, [&] { host->wait(typedAttach.send()); });
   EXPECT_CONTAINS(e.message(), "argument 1 of");
   EXPECT_CONTAINS(e.message(), "not one of this host's COM objects");
+}
+
+TEST_P(ComTyped, RecordsAreTheGeneratedStructsInAndOut) {
+  auto object = sample();
+  // Function MakePoint(start, title) As Point: the result is the generated struct Point.
+  auto make = object.makePointRequest();
+  make.setStart(4);
+  make.setTitle("p");
+  auto made = host->wait(make.send());
+  ::Point::Reader p = made.getResult();
+  EXPECT_EQ(p.getX(), 4);
+  EXPECT_DOUBLE_EQ(p.getY(), 2.0);
+  EXPECT_EQ(std::string(p.getName().cStr()), "p");
+  EXPECT_EQ(p.getInner().getId(), 40);
+  EXPECT_EQ(std::string(p.getInner().getLabel().cStr()), "tag p");
+  ASSERT_TRUE(p.getSamples().isArray());  // Samples() As Long: a dynamic array, as a Variant
+  EXPECT_EQ(p.getSamples().getArray().getElements().size(), 3u);
+  // Sub MovePoint(p As Point, ByVal dx As Long): ByRef, so the changed record comes back in p.
+  auto move = object.movePointRequest();
+  move.setP(p);
+  move.setDx(5);
+  auto moved = host->wait(move.send());
+  EXPECT_EQ(moved.getP().getX(), 9);
+  EXPECT_DOUBLE_EQ(moved.getP().getY(), 4.0);
+  EXPECT_EQ(std::string(moved.getP().getName().cStr()), "p!");
+  EXPECT_EQ(moved.getP().getInner().getId(), 41);
+  EXPECT_EQ(std::string(moved.getP().getInner().getLabel().cStr()), "moved");
+  EXPECT_EQ(moved.getP().getSamples().getArray().getElements()[2].getI4(), 11);
+  // Property Let/Get Origin As Point, built field by field; fields left unset are zero/empty.
+  auto put = object.setOriginRequest();
+  auto origin = put.initValue();
+  origin.setX(-1);
+  origin.setName("o");
+  origin.initInner().setLabel("l");
+  host->wait(put.send());
+  auto got = host->wait(object.getOriginRequest().send());
+  EXPECT_EQ(got.getValue().getX(), -1);
+  EXPECT_EQ(std::string(got.getValue().getName().cStr()), "o");
+  EXPECT_EQ(std::string(got.getValue().getInner().getLabel().cStr()), "l");
+  EXPECT_TRUE(got.getValue().getSamples().isEmpty());
+  auto describe = object.describePointRequest();
+  describe.setP(got.getValue());
+  EXPECT_EQ(std::string(host->wait(describe.send()).getResult().cStr()),
+            "X=-1;Y=0;Name=o;Id=0;Label=l;Samples=");
+  // A Samples field that is no array of Long: refused by the host, naming record and field.
+  auto wrong = object.describePointRequest();
+  wrong.initP().initSamples().initBstr(0);
+  Error e = expectError(ErrorKind::BadConfiguration, [&] { host->wait(wrong.send()); });
+  EXPECT_CONTAINS(e.message(), "record Point field Samples: the field is an array of Long");
 }
 
 TEST_P(ComTyped, AnInterfaceNotFromATypeLibraryIsRefused) {

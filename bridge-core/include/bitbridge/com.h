@@ -37,7 +37,7 @@ class ComObject;
 /// Which alternative a ComVariant holds: the automation types of a VARIANT.
 enum class VariantType : uint8_t {
   Empty, Null, I1, I2, I4, I8, UI1, UI2, UI4, UI8, R4, R8, Currency, Date, Decimal, Bool,
-  BStr, Error, Missing, Array, Object, Unknown, Nothing,
+  BStr, Error, Missing, Array, Object, Unknown, Nothing, Record,
 };
 
 /// Stable name of a VariantType ("i4", "bstr", ...), for messages.
@@ -65,9 +65,11 @@ class BITBRIDGE_API ComObjectHandle {
 };
 
 struct ComSafeArray;
+struct ComRecord;
 
 /// A VARIANT by value: plain data copied, strings as exact UTF-16, arrays with their element
-/// type and bounds, objects by reference (ComObject).
+/// type and bounds, records (VB6 Types, ComRecord) with their fields, objects by reference
+/// (ComObject). Beware: a `const char16_t*` converts to bool; pass a std::u16string.
 class BITBRIDGE_API ComVariant {
  public:
   ComVariant() = default;  // VT_EMPTY
@@ -80,6 +82,7 @@ class BITBRIDGE_API ComVariant {
   ComVariant(const std::string& text);
   ComVariant(std::u16string units) : type_(VariantType::BStr), units_(std::move(units)) {}
   ComVariant(ComSafeArray array);
+  ComVariant(ComRecord record);
   ComVariant(const ComObject& object);
 
   static ComVariant null();
@@ -111,6 +114,8 @@ class BITBRIDGE_API ComVariant {
   /// The BSTR as UTF-8, up to an embedded NUL if any.
   std::string text() const;
   const ComSafeArray& array() const;
+  /// The record (VariantType Record); throws BadConfiguration for anything else.
+  const ComRecord& record() const;
   const ComDecimal& decimal() const;
   /// The object (VariantType Object), callable; throws BadConfiguration for anything else.
   ComObject asObject() const;
@@ -126,6 +131,7 @@ class BITBRIDGE_API ComVariant {
   std::u16string units_;
   ComDecimal decimal_;
   std::shared_ptr<ComSafeArray> array_;
+  std::shared_ptr<ComRecord> record_;
   std::shared_ptr<ComObjectHandle> object_;
 };
 
@@ -136,6 +142,33 @@ struct BITBRIDGE_API ComSafeArray {
   std::vector<ComVariant> elements;
   /// A one-dimensional array of VARIANTs with lower bound 0, as VB6's Array(...) makes.
   static ComSafeArray ofVariants(std::vector<ComVariant> elements);
+};
+
+/// One field of a ComRecord.
+struct ComRecordField {
+  std::string name;  ///< "" when passing: by position; records the host returns name them all
+  ComVariant value;
+};
+
+/// VT_RECORD: a VB6 `Type` (an IDL struct of the object's type library), by value. To pass one,
+/// give its name and every field in the order the library declares them (a nested record is a
+/// ComRecord in turn, a dynamic array field a ComSafeArray); the host lays it out as the library
+/// says, converts each field to the field's type, and refuses a wrong field count, a value that
+/// does not convert, or a record its library does not declare, naming the record and the field.
+/// A method's ByRef record parameter comes back changed in ComInvokeResult::byRef.
+///
+///   bitbridge::ComRecord point{"", "", "Point", {{"X", 1}, {"Y", 2.5}, {"Name", "a"}}};
+///   auto moved = sample.invoke("MovePoint", bitbridge::InvokeKind::Method, {point, 10});
+///   int64_t x = moved.byRef[0].record().field("X").asInt();
+struct BITBRIDGE_API ComRecord {
+  /// "{LIBID} major.minor" of the library declaring it; empty: the called object's own library.
+  std::string typeLibrary;
+  std::string guid;  ///< "{GUID}" of the record; empty: found by name
+  std::string name;
+  std::vector<ComRecordField> fields;
+  /// The field named `fieldName` (case-insensitive, as VB); throws NotFound naming the record.
+  const ComVariant& field(const std::string& fieldName) const;
+  ComVariant& field(const std::string& fieldName);
 };
 
 /// How a member is invoked (IDispatch::Invoke's wFlags).

@@ -3,10 +3,13 @@
 // that interface turns each typed call into the late-bound Dispatch.invoke the host already
 // serves (one mechanism: the host needs no schema), by the $Com annotations of
 // schemas/bitbridge/com.capnp: the member's COM name and kind, each parameter's VARTYPE where the
-// schema type does not say it, ByRef parameters read back from the answer's byRef list.
+// schema type does not say it, ByRef parameters read back from the answer's byRef list; a struct
+// of a record (VB6 Type) goes as Variant.record of its COM name, and comes back field by field.
 // Portable. Thread: the Host's (the server runs on its event loop).
 #include <capnp/dynamic.h>
 #include <capnp/schema.h>
+
+#include <functional>
 
 #include "bitbridge/com.capnp.h"
 #include "bitbridge/com.h"
@@ -72,11 +75,49 @@ const uint64_t kVariantId = capnp::typeId<proto::Variant>();
 const uint64_t kDecimalId = capnp::typeId<proto::Decimal>();
 const uint64_t kDispatchId = capnp::typeId<proto::Dispatch>();
 
-// One parameter of a typed call as the Variant Dispatch.invoke carries.
+// The COM name of a record (a struct import-typelib wrote for a library's record) and of a field.
+std::string comName(capnp::StructSchema record) {
+  KJ_IF_MAYBE(value, annotation(record.getProto().getAnnotations(), kName)) {
+    return value->getText();
+  }
+  return record.getShortDisplayName().cStr();
+}
+std::string comName(capnp::StructSchema::Field field) {
+  KJ_IF_MAYBE(value, annotation(field.getProto().getAnnotations(), kName)) {
+    return value->getText();
+  }
+  return field.getProto().getName();
+}
+
+// Copies a Variant as given into the place `out` was initialised at (a list element or a
+// record field: Cap'n Proto sets a struct through its parent).
+using CopyVariant = std::function<void(proto::Variant::Reader)>;
+
 void paramToWire(capnp::StructSchema::Field field, capnp::DynamicStruct::Reader params,
-                 capnp::List<proto::Variant>::Builder args, unsigned index,
-                 const std::string& where) {
-  proto::Variant::Builder out = args[index];
+                 proto::Variant::Builder out, const CopyVariant& copy, const std::string& where);
+
+// A struct of a record (VB6 Type) as Variant.record: its COM name and every field in the
+// schema's order (the library's), each named; the library is the called object's own.
+void recordToWire(capnp::StructSchema schema, capnp::DynamicStruct::Reader value,
+                  proto::Variant::Builder out, const std::string& where) {
+  auto record = out.initRecord();
+  std::string name = comName(schema);
+  record.setName(name);
+  auto fields = schema.getFields();
+  auto wire = record.initFields(fields.size());
+  for (unsigned i = 0; i < fields.size(); ++i) {
+    std::string fieldName = comName(fields[i]);
+    auto slot = wire[i];
+    slot.setName(fieldName);
+    paramToWire(fields[i], value, slot.initValue(),
+                [slot](proto::Variant::Reader given) mutable { slot.setValue(given); },
+                where + ", record " + name + " field " + fieldName);
+  }
+}
+
+// One parameter of a typed call (or a field of a record) as the Variant Dispatch.invoke carries.
+void paramToWire(capnp::StructSchema::Field field, capnp::DynamicStruct::Reader params,
+                 proto::Variant::Builder out, const CopyVariant& copy, const std::string& where) {
   capnp::Type type = field.getType();
   bool set = params.has(field);
   if (has(field.getProto().getAnnotations(), kOptional) && !set &&
@@ -136,7 +177,7 @@ void paramToWire(capnp::StructSchema::Field field, capnp::DynamicStruct::Reader 
       auto reader = value.as<capnp::DynamicStruct>();
       if (isStruct(type, kVariantId)) {
         // As given: the host checks it like any Variant from a client.
-        args.setWithCaveats(index, reader.as<proto::Variant>());
+        copy(reader.as<proto::Variant>());
         return;
       }
       if (isStruct(type, kDecimalId)) {
@@ -148,7 +189,8 @@ void paramToWire(capnp::StructSchema::Field field, capnp::DynamicStruct::Reader 
         o.setLo64(d.getLo64());
         return;
       }
-      break;
+      recordToWire(type.asStruct(), reader, out, where);
+      return;
     }
     case capnp::schema::Type::INTERFACE:
       if (!set) {
@@ -173,6 +215,35 @@ void resultFromWire(capnp::StructSchema::Field field, proto::Variant::Reader val
   capnp::Type type = field.getType();
   if (isStruct(type, kVariantId)) {
     results.set(field, capnp::toDynamic(value));
+    return;
+  }
+  if (type.isStruct() && !isStruct(type, kDecimalId)) {
+    // A record: each field of the struct from the record's field of its COM name.
+    auto schema = type.asStruct();
+    std::string name = comName(schema);
+    if (!value.isRecord()) {
+      throw Error(ErrorKind::Remote,
+                  where + ": the member answered something else than record " + name);
+    }
+    auto record = value.getRecord();
+    auto out = results.init(field).as<capnp::DynamicStruct>();
+    for (auto member : schema.getFields()) {
+      std::string fieldName = comName(member);
+      bool found = false;
+      for (auto wire : record.getFields()) {
+        if (sameComName(std::string(wire.getName().cStr()), fieldName)) {
+          resultFromWire(member, wire.getValue(), out, where + ", record " + name + " field " +
+                                                           fieldName);
+          found = true;
+          break;
+        }
+      }
+      if (!found) {
+        throw Error(ErrorKind::Remote, where + ": record " + std::string(record.getName().cStr()) +
+                                           " has no field " + fieldName,
+                    "import the type library again (its records changed?)");
+      }
+    }
     return;
   }
   if (type.isInterface()) {
@@ -269,7 +340,10 @@ class TypedDispatchServer final : public capnp::DynamicCapability::Server {
     try {
       auto args = request.initArgs(fields.size());
       for (unsigned i = 0; i < fields.size(); ++i) {
-        paramToWire(fields[i], params, args, i,
+        paramToWire(fields[i], params, args[i],
+                    [args, i](proto::Variant::Reader given) mutable {
+                      args.setWithCaveats(i, given);
+                    },
                     "parameter " + std::string(fields[i].getProto().getName().cStr()) + " of " +
                         member);
       }

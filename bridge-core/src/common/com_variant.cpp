@@ -6,6 +6,7 @@
 
 #include "bitbridge/com.h"
 #include "bitbridge/error.h"
+#include "common/com_variant_wire.h"
 #include "common/wide_text.h"
 
 namespace bitbridge {
@@ -37,6 +38,7 @@ const char* variantTypeName(VariantType type) {
     case VariantType::Object: return "object";
     case VariantType::Unknown: return "unknown";
     case VariantType::Nothing: return "nothing";
+    case VariantType::Record: return "record";
   }
   return "?";
 }
@@ -66,6 +68,8 @@ ComVariant::ComVariant(const std::string& text)
     : type_(VariantType::BStr), units_(utf8ToUtf16(text, "a ComVariant string")) {}
 ComVariant::ComVariant(ComSafeArray array)
     : type_(VariantType::Array), array_(std::make_shared<ComSafeArray>(std::move(array))) {}
+ComVariant::ComVariant(ComRecord record)
+    : type_(VariantType::Record), record_(std::make_shared<ComRecord>(std::move(record))) {}
 
 ComVariant ComVariant::null() {
   ComVariant v;
@@ -194,6 +198,10 @@ const ComSafeArray& ComVariant::array() const {
   if (type_ != VariantType::Array) wrongType(type_, "an array");
   return *array_;
 }
+const ComRecord& ComVariant::record() const {
+  if (type_ != VariantType::Record) wrongType(type_, "a record");
+  return *record_;
+}
 const ComDecimal& ComVariant::decimal() const {
   if (type_ != VariantType::Decimal) wrongType(type_, "a decimal");
   return decimal_;
@@ -209,6 +217,9 @@ std::string ComVariant::describe() const {
     case VariantType::Array:
       return name + "(" + std::to_string(array_->elementType) + ")[" +
              std::to_string(array_->elements.size()) + "]";
+    case VariantType::Record:
+      return name + " " + record_->name + "{" + std::to_string(record_->fields.size()) +
+             " fields}";
     default:
       if (isInteger(type_) || type_ == VariantType::Bool || type_ == VariantType::Currency ||
           type_ == VariantType::Error) {
@@ -225,5 +236,27 @@ ComSafeArray ComSafeArray::ofVariants(std::vector<ComVariant> elements) {
   array.elements = std::move(elements);
   return array;
 }
+
+namespace {
+
+template <typename Record>
+auto& findField(Record& record, const std::string& fieldName) {
+  for (auto& field : record.fields) {
+    if (sameComName(field.name, fieldName)) return field.value;
+  }
+  std::string names;
+  for (const auto& field : record.fields) names += (names.empty() ? "" : ", ") + field.name;
+  throw Error(ErrorKind::NotFound,
+              "record " + record.name + " has no field '" + fieldName + "' (it has: " + names +
+                  ")",
+              "use the field names of the record's Type (records the host returns name them)");
+}
+
+}  // namespace
+
+const ComVariant& ComRecord::field(const std::string& fieldName) const {
+  return findField(*this, fieldName);
+}
+ComVariant& ComRecord::field(const std::string& fieldName) { return findField(*this, fieldName); }
 
 }  // namespace bitbridge

@@ -1,5 +1,7 @@
 #include "common/com_variant_wire.h"
 
+#include <cctype>
+
 #include "bitbridge/error.h"
 
 namespace bitbridge {
@@ -10,6 +12,7 @@ enum : uint16_t {
   kVtEmpty = 0, kVtNull = 1, kVtI2 = 2, kVtI4 = 3, kVtR4 = 4, kVtR8 = 5, kVtCy = 6, kVtDate = 7,
   kVtBstr = 8, kVtDispatch = 9, kVtError = 10, kVtBool = 11, kVtVariant = 12, kVtUnknown = 13,
   kVtDecimal = 14, kVtI1 = 16, kVtUi1 = 17, kVtUi2 = 18, kVtUi4 = 19, kVtI8 = 20, kVtUi8 = 21,
+  kVtRecord = 36,
 };
 
 [[noreturn]] void malformed(const std::string& where, const std::string& what) {
@@ -26,7 +29,28 @@ bool elementFits(uint16_t vt, VariantType type) {
   return type != VariantType::Array && varTypeOf(type) == vt;
 }
 
+// Text of a record (names, GUIDs) bounded by kMaxRecordNameLength.
+std::string boundedText(capnp::Text::Reader text, const std::string& where,
+                        const std::string& what) {
+  if (text.size() > kMaxRecordNameLength) {
+    malformed(where, what + " of " + std::to_string(text.size()) +
+                         " bytes (at most " + std::to_string(kMaxRecordNameLength) + ")");
+  }
+  return std::string(text.cStr(), text.size());
+}
+
 }  // namespace
+
+bool sameComName(const std::string& a, const std::string& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
 
 uint16_t varTypeOf(VariantType type) {
   switch (type) {
@@ -53,6 +77,7 @@ uint16_t varTypeOf(VariantType type) {
     case VariantType::Object: return kVtDispatch;
     case VariantType::Unknown: return kVtUnknown;
     case VariantType::Nothing: return kVtDispatch;
+    case VariantType::Record: return kVtRecord;
   }
   return kVtEmpty;
 }
@@ -122,13 +147,26 @@ void variantToWire(const ComVariant& value, proto::Variant::Builder out,
       return;
     case VariantType::Unknown: out.setUnknown(wrap(value.objectHandle(), false)); return;
     case VariantType::Nothing: out.setNothing(); return;
+    case VariantType::Record: {
+      const auto& record = value.record();
+      auto r = out.initRecord();
+      r.setTypeLibrary(record.typeLibrary);
+      r.setGuid(record.guid);
+      r.setName(record.name);
+      auto fields = r.initFields(static_cast<unsigned>(record.fields.size()));
+      for (unsigned i = 0; i < record.fields.size(); ++i) {
+        fields[i].setName(record.fields[i].name);
+        variantToWire(record.fields[i].value, fields[i].initValue(), wrap);
+      }
+      return;
+    }
   }
 }
 
 ComVariant variantFromWire(proto::Variant::Reader in, const UnwrapComObject& unwrap,
                            const std::string& where, unsigned depth) {
   if (depth > kMaxVariantDepth) {
-    malformed(where, "arrays nested deeper than " + std::to_string(kMaxVariantDepth) + " levels");
+    malformed(where, "arrays or records nested deeper than " + std::to_string(kMaxVariantDepth) + " levels");
   }
   switch (in.which()) {
     case proto::Variant::EMPTY: return ComVariant();
@@ -210,6 +248,30 @@ ComVariant variantFromWire(proto::Variant::Reader in, const UnwrapComObject& unw
     case proto::Variant::OBJECT: return ComVariant::object(unwrap(in.getObject(), true), true);
     case proto::Variant::UNKNOWN: return ComVariant::object(unwrap(in.getUnknown(), false), false);
     case proto::Variant::NOTHING: return ComVariant::nothing();
+    case proto::Variant::RECORD: {
+      auto r = in.getRecord();
+      ComRecord record;
+      record.typeLibrary = boundedText(r.getTypeLibrary(), where, "a record's type library");
+      record.guid = boundedText(r.getGuid(), where, "a record's GUID");
+      record.name = boundedText(r.getName(), where, "a record's name");
+      if (record.name.empty() && record.guid.empty()) {
+        malformed(where, "a record with neither a name nor a GUID");
+      }
+      auto fields = r.getFields();
+      if (fields.size() > kMaxRecordFields) {
+        malformed(where, "record " + record.name + " with " + std::to_string(fields.size()) +
+                             " fields (at most " + std::to_string(kMaxRecordFields) + ")");
+      }
+      record.fields.reserve(fields.size());
+      for (auto field : fields) {
+        std::string name = boundedText(field.getName(), where, "a field name of " + record.name);
+        std::string inner = where + ", record " + record.name + " field " +
+                            (name.empty() ? std::to_string(record.fields.size() + 1) : name);
+        record.fields.push_back({name, variantFromWire(field.getValue(), unwrap, inner,
+                                                       depth + 1)});
+      }
+      return ComVariant(std::move(record));
+    }
   }
   malformed(where, "a variant of a kind this bitbridge does not know (a newer peer?)");
 }

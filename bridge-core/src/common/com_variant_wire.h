@@ -2,7 +2,7 @@
 // Reading checks everything a peer could get wrong, so that the host never builds a VARIANT from
 // inconsistent data: a SAFEARRAY whose bounds do not multiply to its element count, elements
 // that are not of its element type, an element type automation does not know, nesting deeper
-// than kMaxVariantDepth. Object references are turned into capabilities and back by the caller
+// than kMaxVariantDepth, a record with names longer than kMaxRecordNameLength. Object references are turned into capabilities and back by the caller
 // (client: ComObject; host: its COM pointers), through the two functions given.
 // Portable; no state, any thread (a capability is made on the thread of its event loop).
 #pragma once
@@ -19,10 +19,18 @@
 BITBRIDGE_INTERNAL_API_BEGIN
 namespace bitbridge {
 
-/// Arrays inside VARIANT arrays inside...: deeper than this is refused (MalformedPeer).
+/// Arrays inside VARIANT arrays, records inside records...: deeper than this is refused (MalformedPeer).
 constexpr unsigned kMaxVariantDepth = 16;
+/// Fields of one record (a type library counts them in a WORD).
+constexpr unsigned kMaxRecordFields = 65535;
+/// Bytes of a record's name, field name, GUID or library text: type library names are short.
+constexpr unsigned kMaxRecordNameLength = 256;
 /// Dimensions of one SAFEARRAY (COM's own limit is 65535; automation code uses a handful).
 constexpr unsigned kMaxSafeArrayRank = 32;
+
+/// Whether two COM names (records, fields) are the same, as automation compares them: ASCII
+/// case-insensitively.
+bool sameComName(const std::string& a, const std::string& b);
 
 /// The VARTYPE of a VariantType (VT_I4 = 3, ...); Missing is VT_ERROR, Nothing VT_DISPATCH.
 uint16_t varTypeOf(VariantType type);

@@ -9,6 +9,19 @@ $Com.typeLibrary("{6D1F7A40-3C1E-4A8B-9B51-1F0C2B7E9A01} 1.0");
 
 const sampleClsid :Text = "{6D1F7A40-3C1E-4A8B-9B51-1F0C2B7E9A10}";  # coclass Sample: _Sample, events _SampleEvents
 
+struct Tag $Com.name("Tag") {
+  id @0 :Int32 $Com.name("Id");
+  label @1 :Text $Com.name("Label");
+}
+
+struct Point $Com.name("Point") {
+  x @0 :Int32 $Com.name("X");
+  y @1 :Float64 $Com.name("Y");
+  name @2 :Text $Com.name("Name");
+  inner @3 :Tag $Com.name("Inner");
+  samples @4 :Com.Variant $Com.name("Samples");
+}
+
 interface Items $Com.iid("{6D1F7A40-3C1E-4A8B-9B51-1F0C2B7E9A03}") $Com.name("_Items") {
   getNewEnum @0 () -> (value :Com.Dispatch) $Com.dispid(-4) $Com.propget $Com.name("_NewEnum");
   getItem @1 (index :Int32) -> (value :Com.Variant) $Com.dispid(0) $Com.propget $Com.name("Item");
@@ -35,6 +48,11 @@ interface Sample $Com.iid("{6D1F7A40-3C1E-4A8B-9B51-1F0C2B7E9A02}") $Com.name("_
   getShared @16 () -> (value :Com.Variant) $Com.dispid(15) $Com.propget $Com.name("Shared");
   setShared @17 (value :Com.Variant) -> () $Com.dispid(15) $Com.propput $Com.name("Shared");
   attach @18 (other :Com.Dispatch) -> (result :Text) $Com.dispid(16) $Com.name("Attach");
+  movePoint @19 (p :Point $Com.byRef, dx :Int32) -> (p :Point $Com.byRef) $Com.dispid(17) $Com.name("MovePoint");
+  makePoint @20 (start :Int32, title :Text) -> (result :Point) $Com.dispid(18) $Com.name("MakePoint");
+  getOrigin @21 () -> (value :Point) $Com.dispid(19) $Com.propget $Com.name("Origin");
+  setOrigin @22 (value :Point) -> () $Com.dispid(19) $Com.propput $Com.name("Origin");
+  describePoint @23 (p :Point $Com.byRef) -> (result :Text, p :Point $Com.byRef) $Com.dispid(20) $Com.name("DescribePoint");
 }
 
 interface SampleEvents $Com.iid("{6D1F7A40-3C1E-4A8B-9B51-1F0C2B7E9A04}") $Com.name("_SampleEvents") {

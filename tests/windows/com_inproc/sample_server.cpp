@@ -18,6 +18,8 @@
 
 #include <atomic>
 #include <cstdio>
+#include <cstring>
+#include <cwchar>
 #include <map>
 #include <mutex>
 #include <string>
@@ -35,6 +37,9 @@ thread_local VARIANT t_shared;
 // Answered by Sample's QueryInterface with the object itself: how Attach tells one of its own
 // objects from anything else (a proxy, another class). Private to this DLL.
 const IID kSampleSelf = {0x6d1f7a40, 0x3c1e, 0x4a8b, {0x9b, 0x51, 0x1f, 0x0c, 0x2b, 0x7e, 0x9a, 0x7f}};
+
+// Record Point of the type library (sample.idl): VB6's Public Type Point.
+const GUID kPointGuid = {0x6d1f7a40, 0x3c1e, 0x4a8b, {0x9b, 0x51, 0x1f, 0x0c, 0x2b, 0x7e, 0x9a, 0x20}};
 
 // The type information of `iid` from the type library embedded in this DLL (resource 1).
 ITypeInfo* typeInfoOf(REFIID iid) {
@@ -228,6 +233,95 @@ class Items final : public Automation<_Items> {
   std::vector<std::wstring> items_;
 };
 
+// Point records, handled as VB6's runtime handles a UDT: its IRecordInfo from the type library,
+// a returned one in a VARIANT (VT_RECORD, its memory from CoTaskMemAlloc as RecordCreate makes
+// it), a ByRef one changed in place.
+IRecordInfo* pointInfo() {
+  ITypeInfo* info = typeInfoOf(kPointGuid);
+  if (info == nullptr) return nullptr;
+  IRecordInfo* record = nullptr;
+  if (FAILED(::GetRecordInfoFromTypeInfo(info, &record))) record = nullptr;
+  info->Release();
+  return record;
+}
+
+// The Point `arg` holds (VT_RECORD, by reference or not, or in a Variant), or nullptr when it
+// is not this library's Point (another record, another library, not a record). A Point whose
+// IRecordInfo says another size than this DLL's own struct is refused too: the type library
+// and the code would disagree on the layout.
+Point* pointArgument(VARIANT& arg) {
+  VARTYPE vt = V_VT(&arg);
+  if (vt == (VT_BYREF | VT_VARIANT)) return pointArgument(*V_VARIANTREF(&arg));
+  if ((vt & ~VT_BYREF) != VT_RECORD || V_RECORDINFO(&arg) == nullptr) return nullptr;
+  GUID guid{};
+  ULONG size = 0;
+  if (FAILED(V_RECORDINFO(&arg)->GetGuid(&guid)) || guid != kPointGuid ||
+      FAILED(V_RECORDINFO(&arg)->GetSize(&size)) || size != sizeof(Point)) {
+    return nullptr;
+  }
+  return static_cast<Point*>(V_RECORD(&arg));
+}
+
+BSTR copyText(BSTR text) { return ::SysAllocStringLen(text, ::SysStringLen(text)); }
+
+void clearPoint(Point& p) {
+  ::SysFreeString(p.Name);
+  ::SysFreeString(p.Inner.Label);
+  if (p.Samples != nullptr) ::SafeArrayDestroy(p.Samples);
+  std::memset(&p, 0, sizeof(p));
+}
+
+void copyPoint(const Point& from, Point& to) {
+  to = from;
+  to.Name = copyText(from.Name);
+  to.Inner.Label = copyText(from.Inner.Label);
+  to.Samples = nullptr;
+  if (from.Samples != nullptr) ::SafeArrayCopy(from.Samples, &to.Samples);
+}
+
+// `p` in a VARIANT (VT_RECORD), as VB6 returns a UDT through IDispatch; `p` is moved.
+HRESULT returnPoint(Point& p, VARIANT* result) {
+  if (result == nullptr) {
+    clearPoint(p);
+    return S_OK;
+  }
+  IRecordInfo* info = pointInfo();
+  void* data = ::CoTaskMemAlloc(sizeof(Point));
+  if (info == nullptr || data == nullptr) {
+    if (info != nullptr) info->Release();
+    ::CoTaskMemFree(data);
+    clearPoint(p);
+    return E_OUTOFMEMORY;
+  }
+  std::memcpy(data, &p, sizeof(Point));
+  std::memset(&p, 0, sizeof(p));
+  ::VariantInit(result);
+  V_VT(result) = VT_RECORD;
+  V_RECORD(result) = data;
+  V_RECORDINFO(result) = info;
+  return S_OK;
+}
+
+// The elements of a SAFEARRAY(long) field, or nothing.
+std::vector<LONG*> longElements(SAFEARRAY* array) {
+  std::vector<LONG*> out;
+  VARTYPE vt = VT_EMPTY;
+  if (array == nullptr || FAILED(::SafeArrayGetVartype(array, &vt)) || vt != VT_I4 ||
+      ::SafeArrayGetDim(array) != 1) {
+    return out;
+  }
+  LONG lower = 0, upper = -1;
+  ::SafeArrayGetLBound(array, 1, &lower);
+  ::SafeArrayGetUBound(array, 1, &upper);
+  for (LONG i = lower; i <= upper; ++i) {
+    void* element = nullptr;
+    if (SUCCEEDED(::SafeArrayPtrOfIndex(array, &i, &element))) {
+      out.push_back(static_cast<LONG*>(element));
+    }
+  }
+  return out;
+}
+
 class Sample;
 
 // The connection point of _SampleEvents: part of its Sample (same reference count), keeping
@@ -314,6 +408,7 @@ class Sample final : public Automation<_Sample>,
                      public IProvideClassInfo {
  public:
   ~Sample() {
+    clearPoint(origin_);
     ::SysFreeString(name_);
     logLine("sample destroyed");
   }
@@ -335,6 +430,20 @@ class Sample final : public Automation<_Sample>,
   }
   ULONG STDMETHODCALLTYPE AddRef() override { return Automation<_Sample>::AddRef(); }
   ULONG STDMETHODCALLTYPE Release() override { return Automation<_Sample>::Release(); }
+
+  // The record members are dispatched here, as VB6's runtime does for its classes, rather than
+  // by DispInvoke: Wine's ITypeInfo::Invoke returns a record through a VARIANT-sized buffer.
+  HRESULT STDMETHODCALLTYPE Invoke(DISPID id, REFIID iid, LCID locale, WORD flags,
+                                   DISPPARAMS* params, VARIANT* result, EXCEPINFO* exception,
+                                   UINT* argumentError) override {
+    if (id < 17 || id > 20) {
+      return Automation<_Sample>::Invoke(id, iid, locale, flags, params, result, exception,
+                                         argumentError);
+    }
+    if (!onOwnThread()) return RPC_E_WRONG_THREAD;
+    UINT ignored = 0;
+    return invokeRecords(id, flags, params, result, argumentError ? argumentError : &ignored);
+  }
 
   HRESULT STDMETHODCALLTYPE EnumConnectionPoints(IEnumConnectionPoints**) override {
     return E_NOTIMPL;
@@ -498,6 +607,64 @@ class Sample final : public Automation<_Sample>,
     if (!onOwnThread()) return RPC_E_WRONG_THREAD;
     return ::VariantCopy(&t_shared, &value);
   }
+  HRESULT STDMETHODCALLTYPE MovePoint(Point* p, LONG dx) override {
+    if (!onOwnThread()) return RPC_E_WRONG_THREAD;
+    p->X += dx;
+    p->Y *= 2;
+    std::wstring name(p->Name, ::SysStringLen(p->Name));  // embedded NULs kept
+    name += L"!";
+    ::SysFreeString(p->Name);
+    p->Name = ::SysAllocStringLen(name.data(), static_cast<UINT>(name.size()));
+    p->Inner.Id += 1;
+    ::SysFreeString(p->Inner.Label);
+    p->Inner.Label = ::SysAllocString(L"moved");
+    for (LONG* value : longElements(p->Samples)) *value += dx;
+    return S_OK;
+  }
+  HRESULT STDMETHODCALLTYPE MakePoint(LONG x, BSTR name, Point* result) override {
+    if (!onOwnThread()) return RPC_E_WRONG_THREAD;
+    std::memset(result, 0, sizeof(*result));
+    std::wstring text(name, ::SysStringLen(name));
+    result->X = x;
+    result->Y = x / 2.0;
+    result->Name = ::SysAllocString(text.c_str());
+    result->Inner.Id = x * 10;
+    result->Inner.Label = ::SysAllocString((L"tag " + text).c_str());
+    SAFEARRAYBOUND bound{3, 1};
+    result->Samples = ::SafeArrayCreate(VT_I4, 1, &bound);
+    LONG n = 0;
+    for (LONG* value : longElements(result->Samples)) *value = x + n++;
+    return S_OK;
+  }
+  HRESULT STDMETHODCALLTYPE get_Origin(Point* value) override {
+    if (!onOwnThread()) return RPC_E_WRONG_THREAD;
+    copyPoint(origin_, *value);
+    return S_OK;
+  }
+  HRESULT STDMETHODCALLTYPE put_Origin(Point* value) override {
+    if (!onOwnThread()) return RPC_E_WRONG_THREAD;
+    clearPoint(origin_);
+    copyPoint(*value, origin_);
+    return S_OK;
+  }
+  HRESULT STDMETHODCALLTYPE DescribePoint(Point* p, BSTR* text) override {
+    if (!onOwnThread()) return RPC_E_WRONG_THREAD;
+    wchar_t y[64];
+    std::swprintf(y, 64, L"%g", p->Y);
+    std::wstring out = L"X=" + std::to_wstring(p->X) + L";Y=" + y + L";Name=" +
+                       std::wstring(p->Name, ::SysStringLen(p->Name)) + L";Id=" +
+                       std::to_wstring(p->Inner.Id) + L";Label=" +
+                       std::wstring(p->Inner.Label, ::SysStringLen(p->Inner.Label)) +
+                       L";Samples=";
+    bool first = true;
+    for (LONG* value : longElements(p->Samples)) {
+      out += (first ? L"" : L",") + std::to_wstring(*value);
+      first = false;
+    }
+    *text = ::SysAllocString(out.c_str());
+    return S_OK;
+  }
+
   HRESULT STDMETHODCALLTYPE Attach(IDispatch* other, BSTR* otherName) override {
     if (!onOwnThread()) return RPC_E_WRONG_THREAD;
     Sample* sample = nullptr;
@@ -552,7 +719,82 @@ class Sample final : public Automation<_Sample>,
     if (last) ticking.sample->Release();
   }
 
+  // MovePoint, MakePoint, Origin, DescribePoint by hand (see Invoke). Arguments arrive last
+  // first in rgvarg; a record must be this library's Point (DISP_E_TYPEMISMATCH otherwise, with
+  // its index in *argumentError, as DispInvoke reports it).
+  HRESULT invokeRecords(DISPID id, WORD flags, DISPPARAMS* params, VARIANT* result,
+                        UINT* argumentError) {
+    UINT count = params->cArgs;
+    auto arg = [&](UINT index) -> VARIANT& { return params->rgvarg[count - 1 - index]; };
+    auto number = [&](UINT index, LONG* out) {
+      VARIANT converted;
+      ::VariantInit(&converted);
+      if (FAILED(::VariantChangeType(&converted, &arg(index), 0, VT_I4))) {
+        *argumentError = count - 1 - index;
+        return false;
+      }
+      *out = V_I4(&converted);
+      return true;
+    };
+    auto point = [&](UINT index) -> Point* {
+      Point* p = pointArgument(arg(index));
+      if (p == nullptr) *argumentError = count - 1 - index;
+      return p;
+    };
+    if (id == 19 && (flags & DISPATCH_PROPERTYPUT) != 0) {
+      if (count != 1 || params->cNamedArgs != 1) return DISP_E_BADPARAMCOUNT;
+      Point* p = point(0);
+      return p == nullptr ? DISP_E_TYPEMISMATCH : put_Origin(p);
+    }
+    if (params->cNamedArgs != 0) return DISP_E_NONAMEDARGS;
+    Point made{};
+    switch (id) {
+      case 17: {
+        if (count != 2) return DISP_E_BADPARAMCOUNT;
+        LONG dx = 0;
+        Point* p = point(0);
+        if (p == nullptr || !number(1, &dx)) return DISP_E_TYPEMISMATCH;
+        return MovePoint(p, dx);
+      }
+      case 18: {
+        if (count != 2) return DISP_E_BADPARAMCOUNT;
+        LONG x = 0;
+        VARIANT name;
+        ::VariantInit(&name);
+        if (!number(0, &x)) return DISP_E_TYPEMISMATCH;
+        if (FAILED(::VariantChangeType(&name, &arg(1), 0, VT_BSTR))) {
+          *argumentError = 0;
+          return DISP_E_TYPEMISMATCH;
+        }
+        HRESULT hr = MakePoint(x, V_BSTR(&name), &made);
+        ::VariantClear(&name);
+        return FAILED(hr) ? hr : returnPoint(made, result);
+      }
+      case 19: {
+        if (count != 0) return DISP_E_BADPARAMCOUNT;
+        get_Origin(&made);
+        return returnPoint(made, result);
+      }
+      default: {
+        if (count != 1) return DISP_E_BADPARAMCOUNT;
+        Point* p = point(0);
+        if (p == nullptr) return DISP_E_TYPEMISMATCH;
+        BSTR text = nullptr;
+        HRESULT hr = DescribePoint(p, &text);
+        if (result != nullptr) {
+          ::VariantInit(result);
+          V_VT(result) = VT_BSTR;
+          V_BSTR(result) = text;
+        } else {
+          ::SysFreeString(text);
+        }
+        return hr;
+      }
+    }
+  }
+
   BSTR name_ = nullptr;
+  Point origin_{};  // Origin (VT_EMPTY-like: zero, no strings, no array)
   EventPoint events_{this};
 };
 

@@ -18,7 +18,7 @@ struct TlType {
     Array,      // SAFEARRAY (carried as a Variant: element type and bounds kept)
     Object,     // IDispatch/IUnknown, or an interface of the library (`name`)
     Enum,       // an enum of the library (`name`)
-    Record,     // a record (struct) of the library (`name`): not carried in calls yet
+    Record,     // a record (struct) of the library (`name`): its struct, carried as Variant.record
     Unsupported // what automation cannot pass (`name` says what)
   };
   Kind kind = Kind::Variant;

@@ -123,9 +123,11 @@ class Reader {
       case VT_DISPATCH:
       case VT_UNKNOWN: type.kind = TlType::Kind::Object; return type;
       case VT_PTR: {
-        // A pointer to an interface is the object; any other pointer here is not automation.
+        // A pointer to an interface is the object, one to a record the record (VB6 passes its
+        // Types by reference only: `[in] Point*` for a Property Let); any other pointer here is
+        // not automation.
         TlType inner = typeOf(context, *desc.lptdesc);
-        if (inner.kind == TlType::Kind::Object) return inner;
+        if (inner.kind == TlType::Kind::Object || inner.kind == TlType::Kind::Record) return inner;
         type.kind = TlType::Kind::Unsupported;
         type.name = "a pointer to " + describe(inner);
         return type;

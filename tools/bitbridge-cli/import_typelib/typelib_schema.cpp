@@ -137,10 +137,12 @@ class Writer {
   }
 
   // Why a member cannot be called through this schema yet, or "".
-  static std::string unsupported(const TlMember& member) {
-    auto check = [](const TlType& type, const std::string& what) -> std::string {
-      if (type.kind == TlType::Kind::Record) {
-        return what + " is record " + type.name + " (VT_RECORD is not carried yet)";
+  std::string unsupported(const TlMember& member) const {
+    auto check = [this](const TlType& type, const std::string& what) -> std::string {
+      // A record of this library is its struct (carried as Variant.record); one of another
+      // library has no struct here.
+      if (type.kind == TlType::Kind::Record && types_.count(type.name) == 0) {
+        return what + " is record " + type.name + " of another type library";
       }
       if (type.kind == TlType::Kind::Unsupported) return what + " is " + type.name;
       return {};

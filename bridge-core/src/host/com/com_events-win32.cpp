@@ -16,6 +16,7 @@
 #include "bitbridge/error.h"
 #include "common/platform/com_errors-win32.h"
 #include "common/platform/text-win32.h"
+#include "host/com/type_text-win32.h"
 
 namespace bitbridge {
 namespace {
@@ -126,24 +127,6 @@ void writeBack(VARIANT& target, const ComVariant& value, const std::string& wher
     default: break;
   }
   ::VariantClear(&converted);
-}
-
-std::string guidText(REFGUID guid) {
-  wchar_t text[64];
-  ::StringFromGUID2(guid, text, 64);
-  return narrow(text);
-}
-
-std::string typeInfoName(ITypeInfo* info, MEMBERID member) {
-  if (info == nullptr) return {};
-  BSTR name = nullptr;
-  std::string out;
-  if (SUCCEEDED(info->GetDocumentation(member, &name, nullptr, nullptr, nullptr)) &&
-      name != nullptr) {
-    out = narrow(std::wstring(name, ::SysStringLen(name)));
-    ::SysFreeString(name);
-  }
-  return out;
 }
 
 // Sends one event to the client (RPC thread).

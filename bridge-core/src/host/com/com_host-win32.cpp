@@ -28,6 +28,7 @@
 #include "host/com/com_events-win32.h"
 #include "host/com/com_host.h"
 #include "host/com/com_native-win32.h"
+#include "host/com/com_record-win32.h"
 #include "host/com/invoke_error-win32.h"
 #include "host/com/loop_inbox.h"
 #include "host/com/sta_thread-win32.h"
@@ -58,9 +59,24 @@ std::string typeName(IDispatch* dispatch, const std::string& fallback) {
   return out;
 }
 
+// Whether `type` (VT_USERDEFINED, in `info`) is a record. On the apartment thread.
+bool isRecord(ITypeInfo* info, const TYPEDESC& type) {
+  ITypeInfo* ref = nullptr;
+  if (FAILED(info->GetRefTypeInfo(type.hreftype, &ref)) || ref == nullptr) return false;
+  TYPEATTR* attributes = nullptr;
+  bool record = false;
+  if (SUCCEEDED(ref->GetTypeAttr(&attributes))) {
+    record = attributes->typekind == TKIND_RECORD;
+    ref->ReleaseTypeAttr(attributes);
+  }
+  ref->Release();
+  return record;
+}
+
 // For method `memberId` of `dispatch`'s type information: the element type of each of the first
-// `count` parameters that is ByRef ([in, out] pointer to an automation type), VT_EMPTY for the
-// others, or all VT_EMPTY when there is no type information. On the apartment thread.
+// `count` parameters that is ByRef ([in, out] pointer to an automation type, or VT_RECORD for a
+// pointer to a record: VB6's ByRef p As SomeType), VT_EMPTY for the others, or all VT_EMPTY when
+// there is no type information. On the apartment thread.
 std::vector<VARTYPE> byRefParameters(IDispatch* dispatch, DISPID memberId, size_t count) {
   std::vector<VARTYPE> types(count, VT_EMPTY);
   ITypeInfo* info = nullptr;
@@ -85,6 +101,8 @@ std::vector<VARTYPE> byRefParameters(IDispatch* dispatch, DISPID memberId, size_
                                         inner != VT_SAFEARRAY && inner != VT_CARRAY &&
                                         elementTypeKnown(inner))) {
               types[p] = inner;
+            } else if (inner == VT_USERDEFINED && isRecord(info, *parameter.tdesc.lptdesc)) {
+              types[p] = VT_RECORD;
             }
           }
         }
@@ -104,7 +122,7 @@ struct VariantStore {
     for (auto& v : values) ::VariantInit(&v);
   }
   ~VariantStore() {
-    for (auto& v : values) ::VariantClear(&v);
+    for (auto& v : values) clearNative(v);
   }
   std::vector<VARIANT> values;
 };
@@ -177,16 +195,19 @@ struct InvokeCall {
     // reference (VT_BYREF | VT_VARIANT, as VBScript passes variables) so that what a ByRef
     // parameter writes comes back; the values live in `store`.
     size_t positional = args.size() - (put ? 1 : 0);
+    // Records among the arguments are laid out from the object's own type library.
+    RecordTypes records(dispatch, typeName(dispatch, className));
     VariantStore store(args.size() + named.size());
     std::vector<VARIANT> passed(store.values.size());
     for (auto& v : passed) ::VariantInit(&v);
     size_t slot = 0;
     for (size_t i = 0; i < named.size(); ++i, ++slot) {
-      toNative(named[i].second, store.values[slot], "named argument " + named[i].first);
+      toNative(named[i].second, store.values[slot], "named argument " + named[i].first,
+               &records);
       passed[slot] = store.values[slot];  // a shallow view: store owns it
     }
     if (put) {
-      toNative(args.back(), store.values[slot], "the value put");
+      toNative(args.back(), store.values[slot], "the value put", &records);
       passed[slot] = store.values[slot];
       ++slot;
     }
@@ -200,10 +221,19 @@ struct InvokeCall {
     for (size_t i = 0; i < positional; ++i, ++slot) {
       size_t index = positional - 1 - i;
       VARIANT& value = store.values[slot];
-      toNative(args[index], value, "argument " + std::to_string(index + 1));
+      toNative(args[index], value, "argument " + std::to_string(index + 1) + " of " + member,
+               &records);
       VARTYPE target = byRefTypes[index];
       bool missing = V_VT(&value) == VT_ERROR && V_ERROR(&value) == DISP_E_PARAMNOTFOUND;
-      if (target == VT_VARIANT && !missing) {
+      if (target == VT_RECORD && V_VT(&value) == VT_RECORD) {
+        // A record by reference: the same record (pvRecord, pRecInfo), which store owns; what
+        // the member writes into it is read back below.
+        V_VT(&passed[slot]) = VT_BYREF | VT_RECORD;
+        V_RECORD(&passed[slot]) = V_RECORD(&value);
+        V_RECORDINFO(&passed[slot]) = V_RECORDINFO(&value);
+      } else if (target == VT_RECORD) {
+        passed[slot] = value;  // not a record: Invoke calls it a type mismatch
+      } else if (target == VT_VARIANT && !missing) {
         V_VT(&passed[slot]) = VT_BYREF | VT_VARIANT;
         V_VARIANTREF(&passed[slot]) = &value;
       } else if (target != VT_EMPTY && !missing &&
@@ -229,7 +259,7 @@ struct InvokeCall {
                                   &parameters, put ? nullptr : &answer, &exception,
                                   &argumentError);
     if (FAILED(hr)) {
-      ::VariantClear(&answer);
+      clearNative(answer);
       // argumentError indexes rgvarg; positional ones start after the named and the put value.
       UINT named = static_cast<UINT>(passed.size() - positional);
       UINT positionalError = argumentError >= named ? argumentError - named
@@ -240,10 +270,10 @@ struct InvokeCall {
     try {
       result = fromNative(answer, object->apartment());
     } catch (...) {
-      ::VariantClear(&answer);
+      clearNative(answer);
       throw;
     }
-    ::VariantClear(&answer);
+    clearNative(answer);
     // Positional arguments in the client's order, after the call.
     for (size_t i = 0; i < positional; ++i) {
       size_t storeSlot = named.size() + (put ? 1 : 0) + (positional - 1 - i);

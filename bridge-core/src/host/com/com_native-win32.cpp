@@ -8,6 +8,7 @@
 #include "bitbridge/error.h"
 #include "common/com_variant_wire.h"
 #include "common/platform/com_errors-win32.h"
+#include "host/com/com_record-win32.h"
 
 namespace bitbridge {
 
@@ -130,7 +131,8 @@ ComVariant fromNativeArray(SAFEARRAY* native, VARTYPE elementType,
 
 }  // namespace
 
-void toNative(const ComVariant& value, VARIANT& out, const std::string& where) {
+void toNative(const ComVariant& value, VARIANT& out, const std::string& where,
+              RecordTypes* records) {
   switch (value.type()) {
     case VariantType::Empty: V_VT(&out) = VT_EMPTY; return;
     case VariantType::Null: V_VT(&out) = VT_NULL; return;
@@ -201,12 +203,24 @@ void toNative(const ComVariant& value, VARIANT& out, const std::string& where) {
       return;
     }
     case VariantType::Nothing: V_VT(&out) = VT_DISPATCH; V_DISPATCH(&out) = nullptr; return;
+    case VariantType::Record:
+      if (records == nullptr) {
+        throw Error(ErrorKind::BadConfiguration,
+                    where + ": record " + value.record().name +
+                        " where bitbridge carries none (inside an array, or given back to an "
+                        "event)",
+                    "pass records as arguments, property values or fields of records");
+      }
+      recordToNative(value.record(), out, *records, where);
+      return;
   }
 }
 
 ComVariant fromNative(const VARIANT& in, const std::shared_ptr<StaThread>& apartment) {
   VARTYPE vt = V_VT(&in);
   if (vt == (VT_BYREF | VT_VARIANT)) return fromNative(*V_VARIANTREF(&in), apartment);
+  // A record by reference is laid out as one by value (pvRecord, pRecInfo).
+  if ((vt & ~VT_BYREF) == VT_RECORD) return recordFromNative(in, apartment);
   if ((vt & VT_BYREF) != 0) {
     // A reference to a value of type vt & ~VT_BYREF: read it through a borrowed copy.
     VARTYPE base = vt & ~VT_BYREF;

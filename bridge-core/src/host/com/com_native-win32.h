@@ -46,11 +46,16 @@ class PassedObject final : public ComObjectHandle {
   std::shared_ptr<NativeObject> target;  // set on the RPC thread before the call is posted
 };
 
-/// Fills `out` (VariantInit'ed by the caller, who VariantClears it, also after a throw) from
-/// `value`. Object values must be NativeObjects of this host or resolved PassedObjects (else
-/// BadConfiguration). Throws
-/// Error BadConfiguration naming `where` when a SAFEARRAY cannot be created.
-void toNative(const ComVariant& value, VARIANT& out, const std::string& where);
+class RecordTypes;
+
+/// Fills `out` (VariantInit'ed by the caller, who clears it with clearNative, also after a
+/// throw) from `value`. Object values must be NativeObjects of this host or resolved
+/// PassedObjects (else BadConfiguration). Records are built from the types `records` finds
+/// (com_record-win32.h); without it (elements of an array, values given back to an event) a
+/// record is refused. Throws Error BadConfiguration naming `where` when a SAFEARRAY cannot be
+/// created or a record does not match its type.
+void toNative(const ComVariant& value, VARIANT& out, const std::string& where,
+              RecordTypes* records = nullptr);
 
 /// Copies `value` (VT_BYREF followed) into a ComVariant; object references are AddRef'ed into
 /// NativeObjects of `apartment`. Throws Error Remote for a type automation does not define.

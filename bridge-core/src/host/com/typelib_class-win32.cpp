@@ -10,6 +10,7 @@
 #include "bitbridge/error.h"
 #include "common/platform/com_errors-win32.h"
 #include "common/platform/text-win32.h"
+#include "host/com/type_text-win32.h"
 
 namespace bitbridge {
 namespace {
@@ -29,12 +30,6 @@ std::string nameOf(ITypeLib* library, INT index) {
   std::string text = narrow(std::wstring(name, ::SysStringLen(name)));
   ::SysFreeString(name);
   return text;
-}
-
-std::string guidText(const GUID& guid) {
-  wchar_t text[64] = {};
-  ::StringFromGUID2(guid, text, 64);
-  return narrow(text);
 }
 
 struct Coclass {
