@@ -1,6 +1,8 @@
 // ComVariant and its wire form (common/com_variant_wire.h), portable: every automation type
 // round-trips through proto::Variant, and what a peer could get wrong is refused before any
 // VARIANT is built (the host converts only what this accepted). Built in all four builds.
+#include <type_traits>
+
 #include <capnp/message.h>
 #include <gtest/gtest.h>
 
@@ -60,6 +62,13 @@ TEST(ComVariant, StringsAreUtf16ExactlyWithEmbeddedNuls) {
   EXPECT_EQ(roundTrip(ComVariant(units)).bstr(), units);
   EXPECT_EQ(roundTrip("héllo").text(), "héllo");
   EXPECT_EQ(roundTrip(ComVariant(std::u16string(u"x\0y", 3))).text(), "x");  // text() stops at a NUL
+  // u"..." is a BSTR, not the bool a pointer would otherwise convert to.
+  ComVariant literal(u"h\u00e9");
+  EXPECT_EQ(literal.type(), VariantType::BStr);
+  EXPECT_EQ(literal.bstr(), std::u16string(u"h\u00e9"));
+  EXPECT_EQ(ComVariant(static_cast<const char16_t*>(nullptr)).bstr(), std::u16string());
+  static_assert(!std::is_constructible<ComVariant, const int*>::value,
+                "a pointer other than text must not become a bool");
   expectError(ErrorKind::BadConfiguration, [] { ComVariant("\xff"); });  // not UTF-8
 }
 

@@ -69,7 +69,7 @@ struct ComRecord;
 
 /// A VARIANT by value: plain data copied, strings as exact UTF-16, arrays with their element
 /// type and bounds, records (VB6 Types, ComRecord) with their fields, objects by reference
-/// (ComObject). Beware: a `const char16_t*` converts to bool; pass a std::u16string.
+/// (ComObject).
 class BITBRIDGE_API ComVariant {
  public:
   ComVariant() = default;  // VT_EMPTY
@@ -81,6 +81,13 @@ class BITBRIDGE_API ComVariant {
   ComVariant(const char* text);
   ComVariant(const std::string& text);
   ComVariant(std::u16string units) : type_(VariantType::BStr), units_(std::move(units)) {}
+  /// NUL-terminated UTF-16 text (u"text") as a BSTR; a null pointer is an empty BSTR. Without
+  /// this, u"text" would silently become a bool.
+  ComVariant(const char16_t* units)
+      : type_(VariantType::BStr), units_(units != nullptr ? std::u16string(units) : std::u16string()) {}
+  /// Any other pointer would convert to bool: refused at compile time.
+  template <typename T>
+  ComVariant(const T*) = delete;
   ComVariant(ComSafeArray array);
   ComVariant(ComRecord record);
   ComVariant(const ComObject& object);
