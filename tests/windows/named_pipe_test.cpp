@@ -2,11 +2,16 @@
 // pipe served by another process) and the KJ stream over a connected pipe (bytes both ways,
 // EOF when the peer closes, a cut channel failing pending reads), including its read buffer
 // (pipe_stream-win32.cpp): many small messages and large ones across the buffer's size, partial
-// reads served from it, EOF and cuts while bytes are buffered, a cancelled read.
+// reads served from it, EOF and cuts while bytes are buffered, a cancelled read; and a client
+// end's writes batched per loop turn (PipeWrites::PerLoopTurn): one WriteFile per turn, order kept
+// around large writes and while the peer reads nothing, nothing lost when the stream goes right
+// after a write, a write to a closed peer failing.
 #include <windows.h>
 
 #include <chrono>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <thread>
 #include <vector>
@@ -16,6 +21,8 @@
 
 #include "bitbridge/error.h"
 #include "common/transport/named_pipe-win32.h"
+#include "support/scoped_env.h"
+#include "support/temp_dir.h"
 #include "support/test_support.h"
 
 namespace bitbridge {
@@ -119,14 +126,14 @@ TEST(LogPipe, ALogPipeServedByAnotherProcessIsRefused) {
 
 // KJ objects' destructors may throw; a fixture's must not: they live behind a unique_ptr.
 struct ConnectedPipe {
-  ConnectedPipe() {
+  explicit ConnectedPipe(PipeWrites clientWrites = PipeWrites::AtOnce) {
     std::string name = newPipeName("stream");
     UniqueHandle server = createPipeServer(name);
     std::thread accept([&] { EXPECT_TRUE(waitForPipeClient(server.get(), std::chrono::seconds(5))); });
     UniqueHandle client = connectPipeClient(name, ::GetCurrentProcessId(), std::chrono::seconds(5),
                                             [] {}, "this test");
     accept.join();
-    clientStream = wrapPipe(io.win32EventPort, std::move(client), clientCut);
+    clientStream = wrapPipe(io.win32EventPort, std::move(client), clientCut, clientWrites);
     serverStream = wrapPipe(io.win32EventPort, std::move(server));
   }
   kj::AsyncIoContext io = kj::setupAsyncIo();
@@ -274,6 +281,103 @@ TEST_F(PipeStreams, ACancelledReadLosesNothingWrittenAfterIt) {
   EXPECT_EQ(clientStream->tryRead(buffer, 3, sizeof(buffer)).wait(io.waitScope), 3u);
   EXPECT_EQ(buffer[0], 7);
   EXPECT_EQ(buffer[2], 9);
+}
+
+// The client's end as the RPC clients open it: small writes batched per loop turn.
+class BatchedPipeStreams : public ::testing::Test {
+ protected:
+  std::unique_ptr<ConnectedPipe> pipe = std::make_unique<ConnectedPipe>(PipeWrites::PerLoopTurn);
+  kj::AsyncIoContext& io = pipe->io;
+  kj::Own<kj::AsyncIoStream>& clientStream = pipe->clientStream;
+  kj::Own<kj::AsyncIoStream>& serverStream = pipe->serverStream;
+
+  // Lets the loop go idle (where a turn's batch is written).
+  void idle() { io.provider->getTimer().afterDelay(20 * kj::MILLISECONDS).wait(io.waitScope); }
+
+  std::vector<kj::byte> readExactly(size_t size) {
+    std::vector<kj::byte> got(size);
+    serverStream->read(got.data(), size).wait(io.waitScope);
+    return got;
+  }
+};
+
+TEST(BatchedPipeStreamCounts, TheWritesOfOneTurnGoAsOneWriteFile) {
+  test::TempDir dir("bitbridge-pipe-stats");
+  std::string stats = dir / "stats.txt";
+  std::unique_ptr<ConnectedPipe> batched;
+  {
+    test::ScopedEnv counting("BITBRIDGE_PIPE_STATS", stats);  // read when a stream is made
+    batched = std::make_unique<ConnectedPipe>(PipeWrites::PerLoopTurn);
+  }
+  // Three messages in one turn, as RPC writes a Finish and the next Call.
+  std::vector<kj::byte> sent;
+  for (uint32_t i = 0; i < 3; ++i) {
+    auto bytes = frame(40 + i, i);
+    sent.insert(sent.end(), bytes.begin(), bytes.end());
+  }
+  auto one = frame(40, 0), two = frame(41, 1), three = frame(42, 2);
+  batched->clientStream->write(one.data(), one.size())
+      .then([&] { return batched->clientStream->write(two.data(), two.size()); })
+      .then([&] {
+        kj::ArrayPtr<const kj::byte> pieces[] = {kj::arrayPtr(three.data(), 4),
+                                                 kj::arrayPtr(three.data() + 4, three.size() - 4)};
+        return batched->clientStream->write(kj::arrayPtr(pieces, 2));
+      })
+      .wait(batched->io.waitScope);
+  std::vector<kj::byte> got(sent.size());
+  batched->serverStream->read(got.data(), got.size()).wait(batched->io.waitScope);
+  EXPECT_EQ(got, sent);
+  batched.reset();  // each stream appends its counters
+  std::ifstream in(stats);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_CONTAINS(text, "WriteFile 1 (at once 1, pending 0) bytes " + std::to_string(sent.size()) +
+                            "; batched writes 3 in 1 batches");
+}
+
+TEST_F(BatchedPipeStreams, BytesWrittenRightBeforeTheStreamGoesArrive) {
+  auto sent = frame(100, 5);
+  clientStream->write(sent.data(), sent.size()).wait(io.waitScope);  // batched, not yet written
+  clientStream = nullptr;
+  EXPECT_EQ(readExactly(sent.size()), sent);
+  kj::byte more[4];
+  EXPECT_EQ(serverStream->tryRead(more, 1, sizeof(more)).wait(io.waitScope), 0u);  // then EOF
+}
+
+TEST_F(BatchedPipeStreams, OrderHoldsAroundLargeWritesAndWhileThePeerReadsNothing) {
+  // Small and large (> the 64 KiB gather limit) messages, 8 MiB in all: far more than the
+  // pipe's buffer, written in a chain while the peer reads nothing for 200 ms, so batches wait
+  // for room and later writes wait behind them.
+  std::vector<uint32_t> sizes;
+  for (uint32_t i = 0; i < 3000; ++i) sizes.push_back(i % 97 == 0 ? 70000 + i : 1 + (i * 53) % 2000);
+  std::vector<std::vector<kj::byte>> messages;
+  std::vector<kj::byte> sent;
+  for (uint32_t i = 0; i < sizes.size(); ++i) {
+    messages.push_back(frame(sizes[i], i));
+    sent.insert(sent.end(), messages.back().begin(), messages.back().end());
+  }
+  kj::Promise<void> chain = kj::READY_NOW;
+  for (auto& m : messages) {
+    chain = chain.then([&] { return clientStream->write(m.data(), m.size()); });
+  }
+  auto writes = chain.fork();
+  io.provider->getTimer().afterDelay(200 * kj::MILLISECONDS).wait(io.waitScope);
+  EXPECT_FALSE(writes.addBranch().poll(io.waitScope)) << "8 MiB went into a pipe nobody reads";
+  EXPECT_EQ(readExactly(sent.size()), sent);
+  writes.addBranch().wait(io.waitScope);
+}
+
+TEST_F(BatchedPipeStreams, AWriteToAClosedPeerFails) {
+  serverStream = nullptr;
+  kj::byte buffer[16] = {};
+  EXPECT_EQ(clientStream->tryRead(buffer, 1, sizeof(buffer)).wait(io.waitScope), 0u);
+  // The first write may be taken into the turn's batch; writing the batch fails, and every
+  // write after that fails with it.
+  try {
+    clientStream->write(buffer, sizeof(buffer)).wait(io.waitScope);
+  } catch (const kj::Exception&) {
+  }
+  idle();
+  EXPECT_ANY_THROW(clientStream->write(buffer, sizeof(buffer)).wait(io.waitScope));
 }
 
 }  // namespace

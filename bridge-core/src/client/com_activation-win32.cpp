@@ -256,7 +256,7 @@ ComHostConnection connectComHost(kj::AsyncIoContext& io, Arch arch, const ComEnd
   open.onOutputLine = std::move(onLogLine);
   connection.process = ChildProcess::open(std::move(open));
   auto pipe = connectPipeClient(endpoint.pipe, endpoint.pid, left(), [] {}, connection.label);
-  connection.stream = wrapPipe(io.win32EventPort, kj::mv(pipe));
+  connection.stream = wrapPipe(io.win32EventPort, kj::mv(pipe), nullptr, PipeWrites::PerLoopTurn);
   return connection;
 }
 

@@ -158,7 +158,7 @@ SharedHostConnection connectSharedHost(Runtime& runtime, const SharedHostRequest
   connection.logPath = endpoint.log;
   connection.label = "shared " + hostName + " '" + request.name + "' (pid " +
                      std::to_string(serverPid) + ")";
-  connection.stream = wrapPipe(runtime.io().win32EventPort, std::move(*pipe));
+  connection.stream = wrapPipe(runtime.io().win32EventPort, std::move(*pipe), nullptr, PipeWrites::PerLoopTurn);
   try {
     auto timeout = remaining(deadline).count() * kj::MILLISECONDS;
     WireHello hello = exchangeHello(*connection.stream, runtime.io().provider->getTimer(),

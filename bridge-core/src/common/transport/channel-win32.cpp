@@ -38,7 +38,7 @@ class PipeChannel final : public PrivateChannel {
     };
     auto pipe = connectPipeClient(name_, static_cast<uint32_t>(host.pid()), timeout, stillStarting,
                                   label);
-    return wrapPipe(io.win32EventPort, kj::mv(pipe), state_);
+    return wrapPipe(io.win32EventPort, kj::mv(pipe), state_, PipeWrites::PerLoopTurn);
   }
 
  private:

@@ -78,12 +78,20 @@ struct PipeCutState {
 /// A ChannelCutter for a pipe stream: marks the state cut and cancels pending I/O.
 kj::Own<ChannelCutter> makePipeCutter(std::shared_ptr<PipeCutState> state);
 
+/// When a pipe stream's small writes reach the pipe (pipe_stream-win32.cpp).
+enum class PipeWrites {
+  AtOnce,       ///< each write is issued when it is made (a host's end)
+  PerLoopTurn,  ///< the small writes of one event-loop run go as one WriteFile when the loop is
+                ///< about to wait (a client's end: the last call's Finish with the next Call)
+};
+
 /// The stream over a connected pipe handle (opened with FILE_FLAG_OVERLAPPED), on `port`'s
 /// thread. Takes the handle. EOF when the peer closes its end; `state` (may be null) lets a
 /// cutter fail it from outside. shutdownWrite() does nothing: pipes have no half-close, the peer
 /// sees EOF when this stream is destroyed.
 kj::Own<kj::AsyncIoStream> wrapPipe(kj::Win32EventPort& port, UniqueHandle pipe,
-                                    std::shared_ptr<PipeCutState> state = nullptr);
+                                    std::shared_ptr<PipeCutState> state = nullptr,
+                                    PipeWrites writes = PipeWrites::AtOnce);
 
 /// The pipe handle under a stream made by wrapPipe (still owned by the stream), or null if
 /// `stream` is not one. For the shared-memory set-up, which asks the pipe who its peer is.
