@@ -93,9 +93,10 @@ struct PipeCounters {
 };
 
 // How long a stream being destroyed waits for room in the pipe to write what its callers were
-// told was written (PerLoopTurn). A peer that reads nothing for this long loses it, as it would
-// lose a write still pending when the stream goes.
-constexpr DWORD kCloseFlushWaitMs = 2000;
+// told was written (PerLoopTurn). Only a full pipe waits at all (a peer that has left the pipe's
+// whole buffer unread); such a peer loses the rest, as it would lose a write still pending when
+// the stream goes, and the destructor does not hang on it.
+constexpr DWORD kCloseFlushWaitMs = 250;
 
 class PipeStream final : public kj::AsyncIoStream, private kj::TaskSet::ErrorHandler {
  public:
@@ -237,11 +238,12 @@ class PipeStream final : public kj::AsyncIoStream, private kj::TaskSet::ErrorHan
     if (writeError_ == nullptr) writeError_ = kj::mv(exception);
   }
 
-  // In the destructor: what callers were told was written goes out now, within
-  // kCloseFlushWaitMs. Not through the port (the stream is going): an event whose low bit is set
+  // In the destructor: what callers were told was written goes out now, waiting at most
+  // kCloseFlushWaitMs for room. Not through the port (the stream is going): an event whose low bit is set
   // keeps the completion off the port. A batch still waiting for room is cancelled with the
   // stream, as a pending write always was.
   void writeBatchBeforeClose() {
+    forgetFinishedBatch();
     if (!batching_ || batch_.empty() || state_->cut || writeError_ != nullptr ||
         batchInFlight_ != nullptr) {
       return;
