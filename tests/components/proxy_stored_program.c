@@ -4,7 +4,8 @@
  * and checks what reaches them:
  *   (no argument)  an event handler fired inside a call and later from the library's own
  *                  threads (values, order, the user pointer, on a thread that is not the
- *                  program's), thousands of events quickly, handlers that call the library again
+ *                  program's), thousands of events quickly (also while the program calls the
+ *                  library), a handler that unregisters itself, handlers that call the library again
  *                  from inside (inside a call and from a library thread), unregistering (the
  *                  library's later and in-flight fires get the declared default, never the
  *                  program), a log handler kept for the host's life (Text, no result), a
@@ -88,6 +89,14 @@ static int32_t nested(int32_t event, void* user) {
   return a + b;
 }
 
+static atomic_int once_calls;
+static int32_t once(int32_t event, void* user) {
+  (void)user;
+  atomic_fetch_add(&once_calls, 1);
+  cb_clear_handler(); /* from inside: the library's later events must not reach it */
+  return event;
+}
+
 struct lines {
   atomic_int count;
   atomic_int out_of_order;
@@ -122,13 +131,13 @@ static int host_dies(void) {
 }
 
 static int exit_live(void) {
-  cb_set_handler(record, &tally);
+  cb_set_handler(nested, NULL); /* each event calls the library from inside, as exit begins */
   cb_set_log_handler(log_line, &lines);
   printf("host pid %d\n", (int)cb_process_id());
   fflush(stdout);
   check(cb_fire_burst(0, 1000000, 0) == 0, "a long burst started");
   check(cb_log_from_thread(1000000) == 0, "a long log started");
-  check(wait_for(&tally.calls, 20), "the burst reached the handler");
+  check(wait_for(&nested_calls, 20), "the burst reached the handler");
   puts(wrong ? "some answers wrong" : "exiting with handlers registered and firing");
   fflush(stdout);
   return wrong; /* exit runs while the library fires: the proxy stops calling the handlers */
@@ -184,6 +193,28 @@ int main(int argc, char** argv) {
   check(cb_thread_fires() == fires + 50, "the library fired after unregistering");
   check(cb_last_answer() == -1, "and got the declared default");
   check(atomic_load(&tally.calls) == before, "none of them reached the program");
+
+  /* The program calls the library while the library's thread fires at its handler. */
+  cb_set_handler(record, &tally);
+  before = atomic_load(&tally.calls);
+  check(cb_fire_burst(1000, 1000, 0) == 0, "a burst while the program calls");
+  int sums_right = 1;
+  for (int i = 0; i < 300; ++i) sums_right &= cb_add(i, 1) == i + 1;
+  check(sums_right, "the program's calls answered while handlers are fired");
+  check(wait_for(&tally.calls, before + 1000), "every event of that burst reached the handler");
+  in_order = 1;
+  for (int i = 0; i < 1000 && before + i < max_events; ++i) in_order &= tally.events[before + i] == 1000 + i;
+  check(in_order, "in order");
+
+  /* A handler that unregisters itself from inside, at its first event: the rest of the burst
+   * gets the declared default. */
+  fires = cb_thread_fires();
+  cb_set_handler(once, NULL);
+  check(cb_fire_burst(0, 20, 0) == 0, "a burst at a handler that unregisters itself");
+  for (int i = 0; i < 600 && cb_thread_fires() < fires + 20; ++i) sleep_ms(10);
+  check(cb_thread_fires() == fires + 20, "the whole burst fired");
+  check(atomic_load(&once_calls) == 1, "the handler ran once: its own unregistering held");
+  check(cb_fire(1) == -100, "and it is unregistered");
 
   /* A handler that calls the library from inside: fired inside a call, then from a thread. */
   cb_set_handler(nested, NULL);
