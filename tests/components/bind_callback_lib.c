@@ -132,47 +132,11 @@ int32_t cb_fire_stale(int32_t event) {
   return h ? call_handler(h, user, event) : -100;
 }
 
-struct later {
-  cb_handler h;
-  void* user;
-  int32_t event;
-  int32_t delay_ms;
-};
-
-static void* fire_later(void* arg) {
-  struct later* l = (struct later*)arg;
-  struct timespec ts = {l->delay_ms / 1000, (long)(l->delay_ms % 1000) * 1000000L};
-  nanosleep(&ts, NULL);
-  call_handler(l->h, l->user, l->event);
-  pthread_mutex_lock(&g_lock);
-  ++g_thread_fires;
-  pthread_mutex_unlock(&g_lock);
-  free(l);
-  return NULL;
-}
+int32_t cb_fire_burst(int32_t first, int32_t count, int32_t delay_ms);
 
 /* Starts a thread of the library's own that fires the handler after delay_ms and returns at
  * once: 0, or -100 when no handler is registered. */
-int32_t cb_fire_from_thread(int32_t event, int32_t delay_ms) {
-  struct later* l = (struct later*)malloc(sizeof(struct later));
-  pthread_mutex_lock(&g_lock);
-  l->h = g_handler;
-  l->user = g_user;
-  pthread_mutex_unlock(&g_lock);
-  if (!l->h) {
-    free(l);
-    return -100;
-  }
-  l->event = event;
-  l->delay_ms = delay_ms;
-  pthread_t thread;
-  if (pthread_create(&thread, NULL, fire_later, l) != 0) {
-    free(l);
-    return -1;
-  }
-  pthread_detach(thread);
-  return 0;
-}
+int32_t cb_fire_from_thread(int32_t event, int32_t delay_ms) { return cb_fire_burst(event, 1, delay_ms); }
 
 int32_t cb_last_answer(void) {
   pthread_mutex_lock(&g_lock);
