@@ -2,9 +2,9 @@
 // thread are queued to one thread of the proxy's own, which owns the Runtime (a KJ event loop
 // belongs to one thread), the Host and the bound library, and runs them one at a time; the
 // calling thread waits for its call. That thread starts on the first call and lives until the
-// process exits, as the Proxy does (never destroyed: see proxy.h). Once it has a Runtime it
-// waits for the next call inside its event loop (a cross-thread fulfiller wakes it), so the
-// host's calls of stored callbacks are served while the program is not inside a proxy call.
+// process exits, as the Proxy does (never destroyed: see proxy.h). Once its host holds a stored
+// callback it waits for the next call inside its event loop (a cross-thread fulfiller wakes
+// it), so the host's calls of stored callbacks are served while the program makes no call.
 //
 // Callbacks (proxy_callbacks.h): the proxy's thread converts the host's calls of them and
 // hands them to a program-side thread (CallerThread): the thread that made the call, for
@@ -127,6 +127,7 @@ struct Proxy::Impl {
   kj::Own<kj::TaskSet> immediateTasks;  // calls from inside callbacks, in flight
   kj::Maybe<kj::Promise<void>> immediateServing;
   std::vector<StoredCallback> stored;  // held by the current host
+  bool storedOnThisHost = false;       // the current host was given a stored callback
   bool deathReported = false;          // a call failed since the current host died
 
   CallbackSync sync() { return CallbackSync{mutex, done, exiting}; }
@@ -202,6 +203,7 @@ void Proxy::Impl::startStoredThread() {
 // After a call succeeded (proxy's thread): the stored callbacks it passed are the host's now;
 // those its method releases ($C.releasedBy) are closed, so one still queued is not run.
 void Proxy::Impl::succeeded(Job& job) {
+  if (!job.registering.empty()) storedOnThisHost = true;
   for (auto& s : job.registering) stored.push_back(std::move(s));
   job.registering.clear();
   uint16_t ordinal = plans[job.index].method.getOrdinal();
@@ -346,6 +348,7 @@ void Proxy::Impl::dropHost() {
   for (Job* j : left) finish(*j, std::string("its host is gone (it died, or was killed after a deadline)"));
   immediateTasks = kj::heap<kj::TaskSet>(*taskErrors);
   stored.clear();
+  storedOnThisHost = false;
   library.reset();
   host.reset();
   handles.clear();
@@ -403,9 +406,12 @@ void Proxy::Impl::execute(Job& job) {
   job.lastError = writeResults(plan, m, job.args, job.result, response, handles, texts);
 }
 
-// The next call in arrival order. Before the first host there is no event loop to run (the
-// condition variable); after, the thread waits inside its loop, so the host's calls of stored
-// callbacks, and calls from inside them, are served while the program makes no call.
+// The next call in arrival order. Once the host holds a stored callback (it may fire it at any
+// time, and one fired just before its release may still be on its way), or a call from inside a
+// callback is queued or in flight, the thread waits inside its event loop, so those are served
+// while the program makes no call. Otherwise it waits on the condition variable, which wakes a
+// little faster than the loop's cross-thread wake-up: a program without stored callbacks keeps
+// the latency it had.
 Job* Proxy::Impl::nextJob() {
   for (;;) {
     kj::Maybe<kj::Promise<void>> arrival;
@@ -420,6 +426,10 @@ Job* Proxy::Impl::nextJob() {
         wake.wait(lock, [&] { return !queue.empty(); });
         continue;
       }
+      if (!storedOnThisHost && immediateQueue.empty() && immediateRunning.empty()) {
+        wake.wait(lock, [&] { return !queue.empty() || !immediateQueue.empty(); });
+        continue;
+      }
       auto paf = kj::newPromiseAndCrossThreadFulfiller<void>();
       jobSignal = kj::mv(paf.fulfiller);
       arrival = kj::mv(paf.promise);
@@ -431,6 +441,8 @@ Job* Proxy::Impl::nextJob() {
         logger->error("proxy {}: waiting for the next call: {}", spec.name, e.getDescription().cStr());
       }
     }
+    std::lock_guard<std::mutex> lock(mutex);
+    jobSignal = nullptr;  // fulfilled (and dropped) by a caller, unless the wait ended otherwise
   }
 }
 
@@ -505,6 +517,7 @@ bool Proxy::call(uint32_t index, const void* const* args, void* result) noexcept
             d.immediateSignal->fulfill();
             d.immediateSignal = nullptr;
           }
+          d.wake.notify_one();  // idle on the condition variable: into its loop
         }
       } else {
         mine.outerDone = &job.done;
@@ -514,9 +527,8 @@ bool Proxy::call(uint32_t index, const void* const* args, void* result) noexcept
         if (d.jobSignal) {
           d.jobSignal->fulfill();  // idle in its event loop
           d.jobSignal = nullptr;
-        } else {
-          d.wake.notify_one();
         }
+        d.wake.notify_one();  // or on the condition variable
       }
       d.serveCallbacks(lock, *job.thread, job.done);
       if (!nested) d.callers.erase(self);
