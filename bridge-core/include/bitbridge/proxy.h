@@ -12,8 +12,8 @@
 // C API from any thread, from static constructors and destructors and atexit handlers, so the
 // proxy must outlive every one of them. Its host exits when the process does (the channel's EOF).
 // Threading: any thread may call; calls run one at a time on the proxy's own thread, which owns
-// the bitbridge Runtime (Cap'n Proto's event loop belongs to one thread) and runs its event loop
-// while idle too. A callback for the call the program passed (a C function pointer) is called
+// the bitbridge Runtime (Cap'n Proto's event loop belongs to one thread) and, once its host holds
+// a stored callback, runs its event loop while idle too. A callback for the call the program passed (a C function pointer) is called
 // on the program's thread that made the call, while that call waits, as the library would call
 // it; from inside it the program may call the proxy again on that same thread (nested calls). A
 // stored callback ($C.callback(released|host)) is called on a thread of the proxy's own, the
