@@ -4,12 +4,21 @@
  * handler stored with a `void* user` context and fired later, from the calling thread or from a
  * thread the library starts itself, a stale handler fired after it was cleared, and a __stdcall
  * callback (32-bit x86); an enumeration with a context, and an exit, for the drop-in proxy test
- * (proxy_callbacks_program.c). No bitbridge in it: it stands for a vendor's library. */
+ * (proxy_callbacks_program.c); for stored callbacks through a proxy (proxy_stored_program.c) a
+ * burst of events from a thread of its own, a log handler and a __stdcall handler kept for the
+ * process's life, and an exit from a thread of its own, later. No bitbridge in it: it stands
+ * for a vendor's library. */
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#if defined(_WIN32)
+#include <process.h>
+#else
+#include <unistd.h>
+#endif
 
 #if defined(__i386__)
 #define CB_STDCALL __attribute__((stdcall))
@@ -22,6 +31,7 @@ typedef int32_t (*cb_unary)(int32_t x);
 typedef int32_t(CB_STDCALL* cb_unary_stdcall)(int32_t x);
 typedef int32_t (*cb_handler)(int32_t event, void* user);
 typedef double (*cb_greeter)(const char* name, uint8_t times);
+typedef void (*cb_log_handler)(int32_t level, const char* text, void* user);
 
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 static cb_handler g_handler;       /* the registered handler, or NULL */
@@ -122,47 +132,11 @@ int32_t cb_fire_stale(int32_t event) {
   return h ? call_handler(h, user, event) : -100;
 }
 
-struct later {
-  cb_handler h;
-  void* user;
-  int32_t event;
-  int32_t delay_ms;
-};
-
-static void* fire_later(void* arg) {
-  struct later* l = (struct later*)arg;
-  struct timespec ts = {l->delay_ms / 1000, (long)(l->delay_ms % 1000) * 1000000L};
-  nanosleep(&ts, NULL);
-  call_handler(l->h, l->user, l->event);
-  pthread_mutex_lock(&g_lock);
-  ++g_thread_fires;
-  pthread_mutex_unlock(&g_lock);
-  free(l);
-  return NULL;
-}
+int32_t cb_fire_burst(int32_t first, int32_t count, int32_t delay_ms);
 
 /* Starts a thread of the library's own that fires the handler after delay_ms and returns at
  * once: 0, or -100 when no handler is registered. */
-int32_t cb_fire_from_thread(int32_t event, int32_t delay_ms) {
-  struct later* l = (struct later*)malloc(sizeof(struct later));
-  pthread_mutex_lock(&g_lock);
-  l->h = g_handler;
-  l->user = g_user;
-  pthread_mutex_unlock(&g_lock);
-  if (!l->h) {
-    free(l);
-    return -100;
-  }
-  l->event = event;
-  l->delay_ms = delay_ms;
-  pthread_t thread;
-  if (pthread_create(&thread, NULL, fire_later, l) != 0) {
-    free(l);
-    return -1;
-  }
-  pthread_detach(thread);
-  return 0;
-}
+int32_t cb_fire_from_thread(int32_t event, int32_t delay_ms) { return cb_fire_burst(event, 1, delay_ms); }
 
 int32_t cb_last_answer(void) {
   pthread_mutex_lock(&g_lock);
@@ -195,3 +169,131 @@ int32_t cb_each(int32_t n, cb_handler h, void* user) {
 void cb_exit(int32_t code) { _Exit(code); }
 
 int32_t cb_pointer_bits(void) { return (int32_t)(sizeof(void*) * 8); }
+
+static void sleep_ms(int32_t ms) {
+  struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+  nanosleep(&ts, NULL);
+}
+
+struct burst {
+  cb_handler h;
+  void* user;
+  int32_t first, count, delay_ms;
+};
+
+static void* fire_burst(void* arg) {
+  struct burst* b = (struct burst*)arg;
+  sleep_ms(b->delay_ms);
+  for (int32_t i = 0; i < b->count; ++i) {
+    call_handler(b->h, b->user, b->first + i);
+    pthread_mutex_lock(&g_lock);
+    ++g_thread_fires;
+    pthread_mutex_unlock(&g_lock);
+  }
+  free(b);
+  return NULL;
+}
+
+/* Starts a thread of the library's own that, after delay_ms, fires the handler registered now
+ * with events first, first+1, ... (count of them, each waiting for its answer), even if it is
+ * cleared meanwhile (an event source that took the pointer once). 0, or -100 when no handler is
+ * registered. */
+int32_t cb_fire_burst(int32_t first, int32_t count, int32_t delay_ms) {
+  struct burst* b = (struct burst*)malloc(sizeof(struct burst));
+  pthread_mutex_lock(&g_lock);
+  b->h = g_handler;
+  b->user = g_user;
+  pthread_mutex_unlock(&g_lock);
+  if (!b->h) {
+    free(b);
+    return -100;
+  }
+  b->first = first;
+  b->count = count;
+  b->delay_ms = delay_ms;
+  pthread_t thread;
+  if (pthread_create(&thread, NULL, fire_burst, b) != 0) {
+    free(b);
+    return -1;
+  }
+  pthread_detach(thread);
+  return 0;
+}
+
+static cb_log_handler g_log;  /* kept for the process's life: there is no unregister */
+static void* g_log_user;
+
+void cb_set_log_handler(cb_log_handler h, void* user) {
+  pthread_mutex_lock(&g_lock);
+  g_log = h;
+  g_log_user = user;
+  pthread_mutex_unlock(&g_lock);
+}
+
+static void* log_lines(void* arg) {
+  int32_t count = (int32_t)(intptr_t)arg;
+  pthread_mutex_lock(&g_lock);
+  cb_log_handler h = g_log;
+  void* user = g_log_user;
+  pthread_mutex_unlock(&g_lock);
+  char text[32];
+  for (int32_t i = 0; i < count; ++i) {
+    snprintf(text, sizeof text, "line %d", (int)i);
+    h(i, text, user);
+  }
+  return NULL;
+}
+
+/* Writes count log lines ("line 0", ...) to the log handler from a thread of the library's own:
+ * 0, or -100 when none is set. */
+int32_t cb_log_from_thread(int32_t count) {
+  pthread_mutex_lock(&g_lock);
+  int set = g_log != NULL;
+  pthread_mutex_unlock(&g_lock);
+  if (!set) return -100;
+  pthread_t thread;
+  if (pthread_create(&thread, NULL, log_lines, (void*)(intptr_t)count) != 0) return -1;
+  pthread_detach(thread);
+  return 0;
+}
+
+static cb_unary_stdcall g_stdcall;
+
+void cb_set_stdcall_handler(cb_unary_stdcall f) {
+  pthread_mutex_lock(&g_lock);
+  g_stdcall = f;
+  pthread_mutex_unlock(&g_lock);
+}
+
+/* The __stdcall handler's f(x) + 1000 (a wrong convention breaks the sum), or -100. */
+int32_t cb_fire_stdcall(int32_t x) {
+  pthread_mutex_lock(&g_lock);
+  cb_unary_stdcall f = g_stdcall;
+  pthread_mutex_unlock(&g_lock);
+  if (!f) return -100;
+  volatile int32_t guard = 1000;
+  int32_t y = f(x);
+  return y + guard;
+}
+
+static void* exit_later(void* arg) {
+  sleep_ms((int32_t)(intptr_t)arg);
+  _Exit(4);
+  return NULL;
+}
+
+/* The library's process exits delay_ms from now, from a thread of its own (no call in flight). */
+int32_t cb_exit_later(int32_t delay_ms) {
+  pthread_t thread;
+  if (pthread_create(&thread, NULL, exit_later, (void*)(intptr_t)delay_ms) != 0) return -1;
+  pthread_detach(thread);
+  return 0;
+}
+
+int32_t cb_process_id(void) {
+#if defined(_WIN32)
+  return (int32_t)_getpid();
+#else
+  return (int32_t)getpid();
+#endif
+}

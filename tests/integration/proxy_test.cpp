@@ -7,12 +7,14 @@
 #include <sys/wait.h>
 
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <initializer_list>
 #include <sstream>
 #include <string>
+#include <thread>
 
 #include <capnp/schema-parser.h>
 #include <gtest/gtest.h>
@@ -186,25 +188,52 @@ ProgramRun generateFrom(const char* schema, const std::string& iface) {
                  shellQuote(CAPNP_INCLUDE_DIR) + " -I " + shellQuote(BITBRIDGE_SCHEMA_DIR));
 }
 
-// Callbacks for the call are taken (proxy_callbacks.capnp, run by proxy.callbacks_other_bitness);
-// a stored one ($C.callback(released|host)) and a callback taking a struct are refused by name.
-TEST(Proxy, GeneratorTakesCallbacksForTheCallAndRefusesStoredOnes) {
+// Callbacks for the call are taken (proxy_callbacks.capnp, run by proxy.callbacks_other_bitness),
+// and stored ones (proxy_stored.capnp, proxy.stored_*); a stored one whose $C.releasedBy names
+// no method and a callback taking a struct are refused by name.
+TEST(Proxy, GeneratorTakesCallbacksAndRefusesMalformedOnes) {
   ProgramRun ok = generateFrom(PROXY_CALLBACKS_SCHEMA, "ProxyCallbacks");
   EXPECT_EQ(ok.status, 0) << ok.err;
   EXPECT_CONTAINS(ok.out, "cb_each(bp::Arg<decltype(&::cb_each), 0> a0");
 
-  ProgramRun r = generateFrom(BIND_CALLBACK_SCHEMA, "BindCallbacks");
+  ProgramRun stored = generateFrom(PROXY_STORED_SCHEMA, "ProxyStored");
+  EXPECT_EQ(stored.status, 0) << stored.err;
+  EXPECT_CONTAINS(stored.out, "cb_set_handler(bp::Arg<decltype(&::cb_set_handler), 0> a0");
+  EXPECT_CONTAINS(stored.out, "std::atexit([] { proxyState().programExiting(); })");
+
+  ProgramRun r = generateFrom(BIND_CALLBACK_SCHEMA, "ReleasedByNothing");
   EXPECT_EQ(r.status, 1) << r.out << r.err;
-  EXPECT_CONTAINS(r.err, "BindCallbacks.setHandler: parameter 'h': a stored callback "
-                         "($C.callback(released), registered now and fired later) is not taken by "
-                         "proxies yet; callbacks for the call (the default) are");
-  EXPECT_CONTAINS(r.err, "Host::bind instead");
+  EXPECT_CONTAINS(r.err, "ReleasedByNothing.f: parameter 'cb': $C.releasedBy(\"nope\") names no method "
+                         "of ReleasedByNothing");
 
   ProgramRun elem = generateFrom(BIND_CALLBACK_SCHEMA, "LibcSort");
   EXPECT_EQ(elem.status, 1) << elem.out << elem.err;
   EXPECT_CONTAINS(elem.err, "LibcSort.qsort: parameter 'cmp' (ElemCompare.compare): parameter 'a': a "
                             "callback's parameter of this type (a struct, list or capability) is not "
                             "converted by proxies yet");
+}
+
+// A program that returns from main while the library fires its handlers from a thread of its
+// own (proxy_stored_program.c exit-live): it exits at once, and its host follows (the channel's
+// EOF), leaving no process behind.
+TEST(Proxy, ProgramExitingWithHandlersFiringLeavesNoHost) {
+  auto start = std::chrono::steady_clock::now();
+  ProgramRun r = run(PROXY_STORED_PROGRAM, "", "exit-live");
+  auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(r.status, 0) << r.out << r.err;
+  EXPECT_CONTAINS(r.out, "exiting with handlers registered and firing");
+  EXPECT_LT(took, std::chrono::seconds(20));
+  auto at = r.out.find("host pid ");
+  ASSERT_NE(at, std::string::npos) << r.out;
+  std::string pid = std::to_string(std::stol(r.out.substr(at + 9)));
+  bool gone = false;
+  for (int i = 0; i < 1000 && !gone; ++i) {
+    // Gone, or its pid reused by another program.
+    std::string cmdline = readFile("/proc/" + pid + "/cmdline");
+    gone = cmdline.find("bitbridge-host") == std::string::npos;
+    if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(gone) << "host pid " << pid << " still runs after its program exited";
 }
 
 TEST(Proxy, GeneratorWritesOneExportPerMethod) {

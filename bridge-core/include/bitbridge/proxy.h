@@ -12,10 +12,13 @@
 // C API from any thread, from static constructors and destructors and atexit handlers, so the
 // proxy must outlive every one of them. Its host exits when the process does (the channel's EOF).
 // Threading: any thread may call; calls run one at a time on the proxy's own thread, which owns
-// the bitbridge Runtime (Cap'n Proto's event loop belongs to one thread). A callback the
-// program passed (a C function pointer) is called on the program's thread that made the call,
-// while that call waits, as the library would call it; from inside it the program may call the
-// proxy again on that same thread (nested calls).
+// the bitbridge Runtime (Cap'n Proto's event loop belongs to one thread) and, once its host holds
+// a stored callback, runs its event loop while idle too. A callback for the call the program passed (a C function pointer) is called
+// on the program's thread that made the call, while that call waits, as the library would call
+// it; from inside it the program may call the proxy again on that same thread (nested calls). A
+// stored callback ($C.callback(released|host)) is called on a thread of the proxy's own, the
+// stored-callback thread, whenever the library fires it; its calls into the proxy are served
+// at once.
 #pragma once
 
 #include <cstddef>
@@ -242,6 +245,11 @@ class BITBRIDGE_API Proxy {
   /// full error is logged; then false when the method declares $C.onFailure (the generated code
   /// returns that value), and the process aborts otherwise. Starts the host on the first call.
   bool call(uint32_t index, const void* const* args, void* result) noexcept;
+
+  /// The program is exiting (the generated code registers this with atexit at the first call):
+  /// its stored callbacks are no longer run, since the statics they use are being destroyed; a
+  /// library that fires one from now on gets its declared default. Calls still work.
+  void programExiting() noexcept;
 
  private:
   struct Impl;

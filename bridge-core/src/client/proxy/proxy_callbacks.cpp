@@ -17,7 +17,7 @@ void CallbackWork::run() {
 namespace {
 
 // The proxy's object behind one callback capability. Runs on the proxy's thread (the host's
-// calls arrive in its event loop while it waits for the call that passed the callback).
+// calls arrive in its event loop, which runs while it waits for a call and while it is idle).
 class CallbackServer final : public capnp::DynamicCapability::Server {
  public:
   CallbackServer(const CallbackPlan& plan, const CallbackSpec& spec, void (*fn)(), void* user,
@@ -36,6 +36,15 @@ class CallbackServer final : public capnp::DynamicCapability::Server {
     work->done = kj::mv(paf.fulfiller);
     {
       std::lock_guard<std::mutex> lock(scope_->sync.mutex);
+      if (scope_->stored && scope_->sync.exiting) {
+        KJ_FAIL_REQUIRE("the program is exiting: its stored callbacks are no longer called", plan_.name);
+      }
+      if (!scope_->open && scope_->stored) {
+        // Fired in the window between unregistering and the host's release (an event in
+        // flight), or after the host that held it died: the host answers the default.
+        KJ_FAIL_REQUIRE("the program's stored callback was called after it was released (its "
+                        "$C.releasedBy function returned)", plan_.name);
+      }
       if (!scope_->open) {
         // The library kept a callback for the call beyond it: the host answers the default.
         KJ_FAIL_REQUIRE("the program's callback was called after the call that passed it returned "

@@ -1,15 +1,26 @@
 // Callbacks through a drop-in proxy: the program passes a C function pointer (and maybe its
 // `void* user`); the proxy passes the host a capability of its own, which the host's closure
-// calls; each call is converted on the proxy's thread and the program's function is run on the
-// program's thread that made the proxied call, which waits in Proxy::call meanwhile (a library
-// calls a synchronous callback on the caller's thread; the program may call the proxy again from
-// inside it, on that thread). The program's pointers (function, user) never leave this process.
+// calls; each call is converted on the proxy's thread and the program's function is run on a
+// program-side thread (CallerThread), which waits in Proxy::call or in the stored-callback
+// thread's loop meanwhile. The program's pointers (function, user) never leave this process.
 //
-// Lifetime: the capability is usable while the call that passed it runs (CallScope::open, cut
-// by the proxy's thread when that call ends); a call after that, or one the program's thread
-// can no longer take, fails, and the host hands the library the callback's declared default.
+// Which thread runs the program's function (CallScope::thread):
+//   - a callback for the call ($C.callback(call)): the program's thread that made the proxied
+//     call, as the library would call it (synchronously, on the caller's thread); the program
+//     may call the proxy again from inside it, on that thread (nested);
+//   - a stored callback ($C.callback(released|host)): the proxy's stored-callback thread, one
+//     thread of the proxy's own (not the event-loop thread), whether the library fires it
+//     inside a proxied call or later from a thread of its own; its calls into the proxy are
+//     served at once, whatever else runs, so a handler that calls the library never deadlocks.
+//
+// Lifetime (CallScope::open, cut on the proxy's thread, or at exit): a callback for the call is
+// usable while that call runs; a released one until its $C.releasedBy method's call returns; a
+// host one until its host dies. All close when the program exits. A call after that, or one
+// the program-side thread can no longer take, fails, and the host hands the library the
+// callback's declared default.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -30,6 +41,7 @@ namespace bitbridge::proxy {
 struct CallbackSync {
   std::mutex& mutex;
   std::condition_variable& wake;  // the program's waiting threads: a call is done or work came
+  const std::atomic<bool>& exiting;  // the program is exiting: no more stored callbacks run
 };
 
 struct CallScope;
@@ -50,17 +62,23 @@ struct CallbackWork {
   void run();
 };
 
-/// A program thread inside Proxy::call (the outermost one on that thread): the callbacks the
-/// proxy's thread hands it. Guarded by CallbackSync::mutex.
+/// A program-side thread that runs the program's callbacks the proxy's thread hands it: a
+/// program thread inside Proxy::call (the outermost call on that thread), or the proxy's
+/// stored-callback thread. Guarded by CallbackSync::mutex.
 struct CallerThread {
   std::deque<std::shared_ptr<CallbackWork>> work;
+  /// Whether its outermost call is done (false for the stored-callback thread, which has
+  /// none): a call made from a callback after that has nobody serving it.
+  const bool* outerDone = nullptr;
 };
 
-/// The callbacks one proxied call passed. Guarded by CallbackSync::mutex.
+/// The callbacks one proxied call passed for the call, or one stored callback. Guarded by
+/// CallbackSync::mutex.
 struct CallScope {
-  CallScope(CallbackSync s, CallerThread* t) : sync(s), thread(t) {}
+  CallScope(CallbackSync s, CallerThread* t, bool isStored) : sync(s), thread(t), stored(isStored) {}
   CallbackSync sync;
   CallerThread* thread;  // valid while `open`
+  bool stored;           // $C.callback(released|host)
   bool open = true;
 };
 

@@ -99,16 +99,15 @@ char* textForCaller(capnp::Text::Reader text, bool callerFrees, InternedTexts& t
 // One parameter of fillRequest.
 static void fillParam(const MethodPlan& plan, const MethodSpec& spec, const void* const* args,
                       HandleTable& handles, capnp::DynamicStruct::Builder request, size_t i,
-                      const std::shared_ptr<CallScope>& scope);
+                      const ScopeFor& scopeFor);
 
 void fillRequest(const MethodPlan& plan, const MethodSpec& spec, const void* const* args,
-                 HandleTable& handles, capnp::DynamicStruct::Builder request,
-                 const std::shared_ptr<CallScope>& scope) {
+                 HandleTable& handles, capnp::DynamicStruct::Builder request, const ScopeFor& scopeFor) {
   for (size_t i = 0; i < plan.params.size(); ++i) {
     // Cap'n Proto's own range checks (a negative value for a UInt32, 300 for a UInt8) throw a
     // kj::Exception; name the parameter instead.
     try {
-      fillParam(plan, spec, args, handles, request, i, scope);
+      fillParam(plan, spec, args, handles, request, i, scopeFor);
     } catch (const kj::Exception& e) {
       throw Error(ErrorKind::BadConfiguration,
                   plan.name + ": parameter '" + plan.params[i].name +
@@ -119,7 +118,7 @@ void fillRequest(const MethodPlan& plan, const MethodSpec& spec, const void* con
 
 static void fillParam(const MethodPlan& plan, const MethodSpec& spec, const void* const* args,
                       HandleTable& handles, capnp::DynamicStruct::Builder request, size_t i,
-                      const std::shared_ptr<CallScope>& scope) {
+                      const ScopeFor& scopeFor) {
   {
     const ParamPlan& p = plan.params[i];
     const CType& c = spec.params[i];
@@ -189,7 +188,7 @@ static void fillParam(const MethodPlan& plan, const MethodSpec& spec, const void
           break;  // unset: the host passes NULL
         }
         void* user = p.userParam >= 0 ? const_cast<void*>(pointerArg(args, static_cast<size_t>(p.userParam))) : nullptr;
-        request.set(p.field, callbackCapability(*p.callback, spec.callbacks[i], fn, user, scope));
+        request.set(p.field, callbackCapability(*p.callback, spec.callbacks[i], fn, user, scopeFor(i)));
         break;
       }
       case ParamRole::User:  // stays here: the callback's capability hands it back

@@ -3,6 +3,7 @@
 // waits, so it reads and writes the caller's memory (its arguments, its out-pointers) directly.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <unordered_set>
@@ -20,14 +21,17 @@ namespace bitbridge::proxy {
 /// library's static string would.
 using InternedTexts = std::unordered_set<std::string>;
 
+/// The scope a (non-NULL) callback parameter's capability runs in, by parameter index: the
+/// call's own for $C.callback(call), a new stored one for released/host (proxy.cpp).
+using ScopeFor = std::function<std::shared_ptr<CallScope>(size_t param)>;
+
 /// Sets `request`'s fields from the C arguments at `args` (structs read in this process's ABI;
 /// a $C.handle member becomes its token; a C function pointer becomes a capability that runs it
-/// in `scope`). Throws Error{BadConfiguration} for a handle the proxy
+/// in `scopeFor(i)`). Throws Error{BadConfiguration} for a handle the proxy
 /// did not hand out and for a NULL struct pointer without $C.nullable; capnp's range checks
 /// throw kj::Exception.
 void fillRequest(const MethodPlan& plan, const MethodSpec& spec, const void* const* args,
-                 HandleTable& handles, capnp::DynamicStruct::Builder request,
-                 const std::shared_ptr<CallScope>& scope);
+                 HandleTable& handles, capnp::DynamicStruct::Builder request, const ScopeFor& scopeFor);
 
 /// Writes the return value to `result`, the out-parameters through the caller's pointers, and
 /// returns the $lastError value if the method declares one.

@@ -22,6 +22,7 @@ using wire::c_annotation::kLengthOf;
 using wire::c_annotation::kNullable;
 using wire::c_annotation::kOnFailure;
 using wire::c_annotation::kOut;
+using wire::c_annotation::kReleasedBy;
 using wire::c_annotation::kReleases;
 using wire::c_annotation::kReturns;
 using wire::c_annotation::kStdcall;
@@ -75,7 +76,7 @@ bool isInteger(capnp::Type t) {
 Error refuse(const std::string& where, const std::string& what) {
   return Error(ErrorKind::BadConfiguration, where + ": " + what,
                "a drop-in proxy converts numbers, Bool, enums, Text, lists of numbers, Data, "
-               "handles, structs and callbacks for the call (docs/reference.md \"Drop-in proxy libraries\"); call this "
+               "handles, structs and callbacks (docs/reference.md \"Drop-in proxy libraries\"); call this "
                "function through Host::bind instead, or leave it out of the proxy's schema");
 }
 
@@ -292,12 +293,27 @@ MethodPlan planMethod(capnp::InterfaceSchema iface, capnp::InterfaceSchema::Meth
     }
     if (has(ann, kTerminated)) throw refuse(where, "a $C.terminated array is not converted by proxies yet");
     if (t.isInterface()) {
+      // Stored callbacks ($C.callback(released|host)) as Host::bind checks them, so that the
+      // generator refuses what the host would refuse at bind time.
       auto lifetime = find(ann, kCallback);
-      if (lifetime && lifetime->getEnum() != 0) {
-        throw refuse(where, std::string("a stored callback ($C.callback(") +
-                                (lifetime->getEnum() == 1 ? "released" : "host") +
-                                "), registered now and fired later) is not taken by proxies yet; "
-                                "callbacks for the call (the default) are");
+      uint16_t kind = lifetime ? lifetime->getEnum() : 0;
+      if (kind > 2) throw Error(ErrorKind::BadConfiguration, where + ": $C.callback has an unknown value");
+      p.lifetime = static_cast<CallbackLifetime>(kind);
+      std::string releasedBy = text(ann, kReleasedBy);
+      if (p.lifetime == CallbackLifetime::Released) {
+        if (releasedBy.empty()) {
+          throw Error(ErrorKind::BadConfiguration,
+                      where + ": $C.callback(released) needs $C.releasedBy(\"<method>\"): the method "
+                              "whose call releases it (the library's unregister function)");
+        }
+        KJ_IF_MAYBE(m, iface.findMethodByName(releasedBy)) {
+          p.releasedBy = m->getOrdinal();
+        } else {
+          throw Error(ErrorKind::BadConfiguration, where + ": $C.releasedBy(\"" + releasedBy + "\") names no method of " +
+                                                       iface.getUnqualifiedName().cStr());
+        }
+      } else if (has(ann, kReleasedBy)) {
+        throw Error(ErrorKind::BadConfiguration, where + ": $C.releasedBy goes with $C.callback(released)");
       }
       p.role = ParamRole::Callback;
       p.callback = planCallback(where, t.asInterface());

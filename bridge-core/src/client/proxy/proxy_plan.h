@@ -73,6 +73,10 @@ struct CallbackPlan {
   bool stdcall = false;
 };
 
+/// How long a callback parameter's function pointer lives ($C.callback): for the call that
+/// passed it, until its $C.releasedBy method is called, or until the host exits.
+enum class CallbackLifetime : uint8_t { Call, Released, Host };
+
 struct ParamPlan {
   std::string name;
   capnp::StructSchema::Field field;
@@ -98,6 +102,10 @@ struct ParamPlan {
   /// ($C.userFor), or -1.
   std::optional<CallbackPlan> callback;
   int32_t userParam = -1;
+  /// ParamRole::Callback: its lifetime; for CallbackLifetime::Released, the ordinal of the
+  /// method ($C.releasedBy, of the same interface) whose successful call releases it.
+  CallbackLifetime lifetime = CallbackLifetime::Call;
+  uint16_t releasedBy = 0;
 };
 
 enum class ResultRole : uint8_t { Void, Value, Text, Handle, Struct };
@@ -128,7 +136,7 @@ struct FailureDecl {
 
 /// Plans `method`; its structs' layouts go to `structs` (shared by the methods of one proxy),
 /// which must outlive the plan. Throws Error{BadConfiguration} naming the method and parameter
-/// for what a proxy cannot convert (stored callbacks, bulk references, wide text, $terminated arrays,
+/// for what a proxy cannot convert (bulk references, wide text, $terminated arrays,
 /// lists of texts, a pointer inside a struct the library writes, a string the caller
 /// frees with anything but free) and for annotations that do not fit.
 MethodPlan planMethod(capnp::InterfaceSchema iface, capnp::InterfaceSchema::Method method,
