@@ -205,7 +205,8 @@ TEST_F(ComClient, AClientObjectAnswersByNameAndRefusesWhatItCannotTake) {
   std::string huge(5000, 'a');
   list.set(2, huge);
   list.set(3, "Value");
-  auto ids = host.wait(names.send()).getIds();
+  auto idsResponse = host.wait(names.send());  // kept: the reader below points into it
+  auto ids = idsResponse.getIds();
   ASSERT_EQ(ids.size(), 4u);
   EXPECT_EQ(ids[0], 1);
   EXPECT_EQ(ids[1], -1);
