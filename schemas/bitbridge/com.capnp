@@ -31,7 +31,8 @@ struct Variant {
     error @17 :Int32;          # VT_ERROR with this SCODE
     missing @18 :Void;         # VT_ERROR DISP_E_PARAMNOTFOUND: an optional argument left out
     array @19 :SafeArray;      # VT_ARRAY | element type
-    object @20 :Dispatch;      # VT_DISPATCH: an object of the host, callable in turn
+    object @20 :Dispatch;      # VT_DISPATCH: an object of the host, callable in turn; from the
+                               # client, one of the host's or one of its own (Dispatch.invoke)
     unknown @21 :Capability;   # VT_UNKNOWN without IDispatch: held, not callable (yet)
     nothing @22 :Void;         # VT_DISPATCH null (VB6 Nothing)
     record @23 :Record;        # VT_RECORD: a VB6 Type (user-defined type), by value
@@ -93,7 +94,14 @@ interface Dispatch {
   # wrote back into arguments it takes by reference (one entry per positional argument; a value
   # passed by reference keeps its type). Errors (EXCEPINFO, DISP_E_*) come back as exceptions
   # whose description names the class, member, source and HRESULT (bitbridge::Error, Remote).
-  invoke @0 (name :Text, kind :InvokeKind, args :List(Variant), namedArgs :List(NamedArg))
+  # An object argument is either one of the host's own (a capability it made: the COM object
+  # itself is passed) or an object of the client (any other Dispatch capability): the host passes
+  # a stand-in IDispatch that forwards GetIDsOfNames/Invoke to it (its getIdsOfNames and invoke),
+  # during the call and after it, for as long as the COM object keeps it, waiting at most
+  # `answerTimeoutMs` for each answer (0: no limit; past it the COM caller gets RPC_E_TIMEOUT;
+  # once the client is gone, RPC_E_DISCONNECTED).
+  invoke @0 (name :Text, kind :InvokeKind, args :List(Variant), namedArgs :List(NamedArg),
+             answerTimeoutMs :UInt32)
          -> (result :Variant, byRef :List(Variant));
 
   # The DISPIDs of `names` (a member, then parameter names), as IDispatch::GetIDsOfNames.
@@ -111,7 +119,9 @@ interface Dispatch {
   # library). Every event the object fires is delivered to `sink`, in order, while the
   # connection lives: unadvise() or dropping `connection` (a client that disconnects drops it)
   # unadvises. `interfaceId`/`interfaceName` in the results name the interface connected.
-  advise @4 (sink :EventSink, interfaceId :Text)
+  # `answerTimeoutMs`: how long the object's apartment waits for the sink to answer one event
+  # (0: no limit); past it the source's call to the sink fails with RPC_E_TIMEOUT.
+  advise @4 (sink :EventSink, interfaceId :Text, answerTimeoutMs :UInt32)
          -> (connection :EventConnection, interfaceId :Text, interfaceName :Text);
 }
 
@@ -120,7 +130,9 @@ interface EventSink {
   # first. The host's apartment waits for the answer: `byRef` (one entry per argument, or
   # empty) is written back into the arguments the source passed by reference (VB6's
   # `Cancel As Boolean`); other entries are ignored. An exception is logged by the host and
-  # not passed to the source.
+  # the source's call to the sink fails with DISP_E_EXCEPTION, its description the exception's
+  # (as a VB6 client's error in an event procedure reaches the RaiseEvent); a sink that is gone
+  # fails it with RPC_E_DISCONNECTED, one that does not answer in time with RPC_E_TIMEOUT.
   event @0 (dispid :Int32, name :Text, args :List(Variant)) -> (byRef :List(Variant));
 }
 

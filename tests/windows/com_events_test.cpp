@@ -3,18 +3,20 @@
 // delivered to a ComEventHandler through ComObject::advise: fired from inside a client's call,
 // from the apartment's timer while the client only waits, with a ByRef argument given back,
 // unadvised explicitly, by dropping the connection, by the connection closing; and the private
-// host of a client killed while advised ends with it.
+// host of a client killed while advised, or inside a typed handler (mid-event), ends with it.
 #include <windows.h>
 
 #include <gtest/gtest.h>
 
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <stdexcept>
 
 #include "bitbridge/com.h"
 #include "bitbridge/host.h"
+#include "sample.tlb.capnp.h"
 #include "support/start_process-win32.h"
 #include "support/test_support.h"
 
@@ -28,6 +30,9 @@ constexpr char kSampleClsid[] = "{6d1f7a40-3c1e-4a8b-9b51-1f0c2b7e9a10}";
 constexpr char kSampleEventsIid[] = "{6D1F7A40-3C1E-4A8B-9B51-1F0C2B7E9A04}";
 // The killed-client case runs this program again as the client to kill (ChildAdvisesThenDies).
 constexpr char kChildArchVariable[] = "BITBRIDGE_EVENTS_TEST_CHILD_ARCH";
+// "advised" (killed between events), "typed-mid-event" (killed inside a typed handler) or
+// "client-object-mid-call" (killed inside a client object's handler, the server waiting).
+constexpr char kChildModeVariable[] = "BITBRIDGE_EVENTS_TEST_CHILD_MODE";
 constexpr char kSampleLogVariable[] = "BITBRIDGE_SAMPLE_LOG";
 
 // What a handler saw: "Ticked(1, tick 1)".
@@ -140,14 +145,20 @@ TEST_P(ComEvents, UnadviseOrDroppingTheConnectionStopsThemAndReleasesTheSink) {
   EXPECT_EQ(object.get("LiveObjects").asInt(), 1);
 }
 
-TEST_P(ComEvents, AHandlerThatThrowsBreaksNeitherTheSourceNorTheHost) {
+TEST_P(ComEvents, AHandlerThatThrowsFailsTheSourcesCallAndBreaksNothing) {
   ComObject object = sample();
   std::vector<std::string> events;
   ComEventConnection connection = object.advise([&](ComEvent& event) {
     events.push_back(describe(event));
     if (event.args.at(0).asInt() == 2) throw std::runtime_error("handler failed on purpose");
   });
-  object.call("FireTicks", {3});  // the source does not see the handler's failure
+  object.call("FireTicks", {2});
+  // The source's call to the sink failed as a VB6 handler's error would (the sample notes
+  // what Invoke returned), and the source went on.
+  EXPECT_EQ(object.get("LastEventResult").asInt(), static_cast<int32_t>(0x80020009));
+  EXPECT_CONTAINS(object.get("LastEventError").text(), "handler failed on purpose");
+  object.call("FireTicks", {1});
+  EXPECT_EQ(object.get("LastEventResult").asInt(), 0);
   EXPECT_EQ(events.size(), 3u);
   EXPECT_EQ(object.call("Add", {2, 3}).asInt(), 5);
   EXPECT_TRUE(host->running());
@@ -220,11 +231,14 @@ TEST_P(ComEvents, ClosingTheConnectionUnadvisesThenReleasesInTheHost) {
 
 // A client killed while advised: a private host serves that client only, and ends with it
 // (its watchdog sees the client's process go), so no host is left holding the object and a sink
-// nobody answers. The client is this program, run again (ComEventsChild), killing itself.
-TEST_P(ComEvents, AKilledClientsPrivateHostEndsWithIt) {
-  std::string log = tempLog("killed", GetParam());
+// nobody answers. The client is this program, run again (ComEventsChild), killing itself in
+// `mode` (see kChildModeVariable).
+void expectKilledClientsHostEnds(Arch arch, const char* mode,
+                                 const std::function<void(const std::string&)>& checkLog = {}) {
+  std::string log = tempLog(mode, arch);
   ::SetEnvironmentVariableA(kSampleLogVariable, log.c_str());
-  ::SetEnvironmentVariableA(kChildArchVariable, std::string(archName(GetParam())).c_str());
+  ::SetEnvironmentVariableA(kChildArchVariable, std::string(archName(arch)).c_str());
+  ::SetEnvironmentVariableA(kChildModeVariable, mode);
   std::string command = "\"" + ownPath() + "\" --gtest_filter=ComEventsChild.AdvisesThenIsKilled";
   std::wstring wide(command.begin(), command.end());  // a path of the build tree: ASCII
   STARTUPINFOW startup{};
@@ -233,6 +247,7 @@ TEST_P(ComEvents, AKilledClientsPrivateHostEndsWithIt) {
   BOOL started = test::startProcess(nullptr, &wide[0], FALSE, 0, &startup, &child);
   ::SetEnvironmentVariableA(kSampleLogVariable, nullptr);
   ::SetEnvironmentVariableA(kChildArchVariable, nullptr);
+  ::SetEnvironmentVariableA(kChildModeVariable, nullptr);
   ASSERT_TRUE(started) << "CreateProcess: " << ::GetLastError();
   ASSERT_EQ(::WaitForSingleObject(child.hProcess, 90000), WAIT_OBJECT_0);
   DWORD status = 0;
@@ -242,7 +257,7 @@ TEST_P(ComEvents, AKilledClientsPrivateHostEndsWithIt) {
   std::string text = readFile(log);
   std::remove(log.c_str());
   ASSERT_EQ(status, 9u) << "the child did not get as far as killing itself:\n" << text;
-  EXPECT_CONTAINS(text, "advise 1\n");
+  if (checkLog) checkLog(text);
   auto at = text.find("host ");
   ASSERT_NE(at, std::string::npos) << text;
   DWORD hostPid = static_cast<DWORD>(std::stoul(text.substr(at + 5)));
@@ -254,12 +269,59 @@ TEST_P(ComEvents, AKilledClientsPrivateHostEndsWithIt) {
   }
 }
 
+TEST_P(ComEvents, AKilledClientsPrivateHostEndsWithIt) {
+  expectKilledClientsHostEnds(GetParam(), "advised",
+                              [](const std::string& log) { EXPECT_CONTAINS(log, "advise 1\n"); });
+}
+
+// Killed while the host's apartment waits for its handler's answer: the host's sink stops
+// waiting (RPC_E_DISCONNECTED to the source) rather than hanging, and the host ends.
+TEST_P(ComEvents, AClientKilledInsideATypedHandlerLeavesNoHost) {
+  expectKilledClientsHostEnds(GetParam(), "typed-mid-event",
+                              [](const std::string& log) { EXPECT_CONTAINS(log, "advise 1\n"); });
+}
+
+// Killed inside its object's handler while the server (SetSink's Sink.Notify) waits: the
+// stand-in stops waiting rather than hanging; if the server got as far as noting the call's
+// HRESULT before the host ended, it was RPC_E_DISCONNECTED.
+TEST_P(ComEvents, AClientKilledInsideItsObjectsCallLeavesNoHost) {
+  expectKilledClientsHostEnds(GetParam(), "client-object-mid-call", [](const std::string& log) {
+    auto at = log.find("sink call ");
+    if (at != std::string::npos) {
+      EXPECT_EQ(log.substr(at, 20), "sink call 0x80010108");
+    }
+  });
+}
+
+// The handler of the typed-mid-event child: notes the host's pid, then kills its process while
+// the event is being delivered.
+class KillingHandler final : public ::SampleEvents::Server {
+ public:
+  KillingHandler(std::string log, uint32_t hostPid) : log_(std::move(log)), hostPid_(hostPid) {}
+
+ protected:
+  kj::Promise<void> ticked(TickedContext) override {
+    if (FILE* file = std::fopen(log_.c_str(), "a")) {
+      std::fprintf(file, "host %u\n", static_cast<unsigned>(hostPid_));
+      std::fclose(file);
+    }
+    ::TerminateProcess(::GetCurrentProcess(), 9);
+    return kj::NEVER_DONE;
+  }
+
+ private:
+  std::string log_;
+  uint32_t hostPid_;
+};
+
 // Not a test of its own: the client that AKilledClientsPrivateHostEndsWithIt runs and kills.
 TEST(ComEventsChild, AdvisesThenIsKilled) {
   char arch[32];
   char log[MAX_PATH];
+  char mode[32];
   if (::GetEnvironmentVariableA(kChildArchVariable, arch, sizeof(arch)) == 0 ||
-      ::GetEnvironmentVariableA(kSampleLogVariable, log, sizeof(log)) == 0) {
+      ::GetEnvironmentVariableA(kSampleLogVariable, log, sizeof(log)) == 0 ||
+      ::GetEnvironmentVariableA(kChildModeVariable, mode, sizeof(mode)) == 0) {
     GTEST_SKIP() << "run by ComEvents.AKilledClientsPrivateHostEndsWithIt";
   }
   Arch which = std::string(arch) == archName(Arch::x86) ? Arch::x86 : Arch::x86_64;
@@ -268,6 +330,26 @@ TEST(ComEventsChild, AdvisesThenIsKilled) {
   options.legacyLibrary = testComponent("com_sample", which);
   Host host = Host::spawn(runtime, options);
   ComObject object = host.createComObjectFromFile(options.legacyLibrary, kSampleClsid);
+  if (std::string(mode) == "client-object-mid-call") {
+    std::string path = log;
+    uint32_t hostPid = host.pid();
+    ComVariant sink = ComVariant::clientObject({"Notify"}, [path, hostPid](ComCall&) -> ComVariant {
+      if (FILE* file = std::fopen(path.c_str(), "a")) {
+        std::fprintf(file, "host %u\n", static_cast<unsigned>(hostPid));
+        std::fclose(file);
+      }
+      ::TerminateProcess(::GetCurrentProcess(), 9);
+      return {};
+    });
+    object.call("SetSink", {sink});  // killed inside
+    return;
+  }
+  if (std::string(mode) == "typed-mid-event") {
+    ComEventConnection connection =
+        object.advise<::SampleEvents>(kj::heap<KillingHandler>(log, host.pid()));
+    object.call("FireTicks", {1});  // killed inside
+    return;
+  }
   int received = 0;
   ComEventConnection connection = object.advise([&](ComEvent&) { ++received; });
   object.call("FireTicks", {1});

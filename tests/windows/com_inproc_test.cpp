@@ -7,6 +7,10 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <memory>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "bitbridge/com.capnp.h"
@@ -308,7 +312,8 @@ TEST_P(ComInproc, ObjectsOfAnotherHostMovedFromOrForeignAreRefused) {
   EXPECT_CONTAINS(e.message(), "holds no object");
 
   // A peer sending capabilities the host did not make, past the client's checks: another
-  // host's object, and an object of the client's own.
+  // host's object, and a bare Dispatch of the client's own. Both are objects of the client to
+  // the host (passed as stand-ins), which Attach tells from its own Samples.
   class Foreign final : public proto::Dispatch::Server {};
   auto dispatch = a.capability().castAs<proto::Dispatch>();
   std::vector<capnp::Capability::Client> foreigners;
@@ -318,13 +323,72 @@ TEST_P(ComInproc, ObjectsOfAnotherHostMovedFromOrForeignAreRefused) {
     auto request = dispatch.invokeRequest();
     request.setName("Attach");
     request.initArgs(1)[0].setObject(foreign.castAs<proto::Dispatch>());
-    e = expectError(ErrorKind::BadConfiguration, [&] { host->wait(request.send()); });
-    EXPECT_CONTAINS(e.message(), "argument 1 of");
-    EXPECT_CONTAINS(e.message(), "not one of this host's COM objects");
+    e = expectError(ErrorKind::Remote, [&] { host->wait(request.send()); });
+    EXPECT_CONTAINS(e.message(), "not a Sample of this DLL");
   }
   // Both hosts go on serving.
   EXPECT_EQ(a.call("Attach", {taken}).text(), "");
   EXPECT_EQ(elsewhere.call("Add", {1, 2}).asInt(), 3);
+}
+
+// VB6's `Sub SetSink(ByVal Sink As Object)`, then `Sink.Notify "x"` during that call, from a
+// later call and from the apartment's timer: an object of the client (ComVariant::clientObject)
+// called by name through the host's stand-in, answering a Variant, a ByRef argument written
+// back, an unknown name refused, released when the server lets go.
+TEST_P(ComInproc, AClientObjectIsCalledByNameDuringTheCallAndLater) {
+  ComObject object = sample();
+  std::vector<std::string> calls;
+  auto alive = std::make_shared<int>(0);
+  std::weak_ptr<int> watch = alive;
+  {
+    ComVariant sink = ComVariant::clientObject(
+        {"Notify"}, [&calls, alive](ComCall& call) -> ComVariant {
+          std::string text = call.args.at(0).text();
+          calls.push_back(call.name + "(" + text + ")");
+          if (text == "change") call.args[0] = ComVariant("changed");  // ByRef Value
+          return ComVariant("got " + call.args[0].text());
+        });
+    alive.reset();
+    object.call("SetSink", {sink});  // Sink.Notify "set" inside the call
+  }  // this process's reference gone: the server's stand-in holds the only one
+  EXPECT_EQ(calls, (std::vector<std::string>{"Notify(set)"}));
+  // A later call: CallSink("notify", value) calls Sink.notify(value) (names as VB: any case).
+  ComInvokeResult later = object.invoke("CallSink", InvokeKind::Method, {"notify", "change"});
+  EXPECT_EQ(later.result.text(), "got changed");
+  EXPECT_EQ(later.byRef.at(1).text(), "changed");
+  // From the apartment's timer while the client only waits.
+  object.call("NotifyLater", {20});
+  ASSERT_TRUE(host->waitUntil([&] { return calls.size() >= 3; }, std::chrono::seconds(20)));
+  EXPECT_EQ(calls.back(), "Notify(timer)");
+  EXPECT_EQ(object.get("LastEventResult").asInt(), 0);
+  // A name it does not answer: the server's GetIDsOfNames gets DISP_E_UNKNOWNNAME.
+  Error unknown = expectError(ErrorKind::Remote, [&] { object.call("CallSink", {"Other", 1}); });
+  EXPECT_CONTAINS(unknown.message(), "0x80020006");
+  EXPECT_EQ(calls.size(), 3u);
+  EXPECT_FALSE(watch.expired());
+  // Released when the server releases it: the handler, and what it holds, go.
+  object.call("ReleaseSink");
+  EXPECT_TRUE(host->waitUntil([&] { return watch.expired(); }, std::chrono::seconds(20)));
+  EXPECT_EQ(object.call("Add", {1, 2}).asInt(), 3);
+}
+
+TEST_P(ComInproc, AClientObjectThatThrowsFailsTheServersCallNotTheHost) {
+  ComObject object = sample();
+  ComVariant sink = ComVariant::clientObject({"Notify"}, [](ComCall&) -> ComVariant {
+    throw std::runtime_error("sink failed on purpose");
+  });
+  // SetSink raises what its Sink.Notify call got: DISP_E_EXCEPTION, the handler's message.
+  Error e = expectError(ErrorKind::Remote, [&] { object.call("SetSink", {sink}); });
+  EXPECT_CONTAINS(e.message(), "0x80020009");
+  EXPECT_CONTAINS(e.message(), "sink failed on purpose");
+  // An answer that cannot be carried (an object) is refused the same way.
+  ComObject other = sample();
+  ComVariant answersAnObject = ComVariant::clientObject(
+      {"Notify"}, [&other](ComCall&) -> ComVariant { return ComVariant(other); });
+  e = expectError(ErrorKind::Remote, [&] { object.call("SetSink", {answersAnObject}); });
+  EXPECT_CONTAINS(e.message(), "an object in its answer");
+  EXPECT_EQ(object.call("Add", {2, 3}).asInt(), 5);
+  expectError(ErrorKind::BadConfiguration, [&] { ComVariant::clientObject({"Notify"}, nullptr); });
 }
 
 TEST_P(ComInproc, AWrongBitnessDllIsRefusedBeforeLoading) {

@@ -3,10 +3,19 @@
 // golden file the import_typelib test compares with), in hosts of both bitnesses. Typed requests
 // become the late-bound calls the host serves (ComObject::typed): methods, property get/put,
 // ByRef and optional parameters, Variants, records (VB6 Types) as the generated structs, a
-// returned object typed in turn, a raised error.
+// returned object typed in turn, a raised error. Typed events: the generated SampleEvents
+// interface served by the test (ComObject::advise<SampleEvents>), ByRef Cancel written back, a
+// handler that throws or never answers as the source sees it.
 #include <windows.h>
 
 #include <gtest/gtest.h>
+#include <kj/debug.h>
+#include <spdlog/logger.h>
+#include <spdlog/sinks/ringbuffer_sink.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
 
 #include "bitbridge/com.capnp.h"
 #include "bitbridge/com.h"
@@ -96,12 +105,12 @@ TEST_P(ComTyped, AnObjectParameterTakesTheObjectsDispatchCapability) {
   auto attach = object.attachRequest();
   attach.setOther(other.capability().castAs<proto::Dispatch>());
   EXPECT_EQ(std::string(host->wait(attach.send()).getResult().cStr()), "other");
-  // A typed client is this process's own object (it makes the late-bound calls): refused.
+  // A typed client is an object of this process (it makes the late-bound calls): the host
+  // passes a stand-in, which Attach tells from its own Samples.
   auto typedAttach = object.attachRequest();
   typedAttach.setOther(sample().castAs<proto::Dispatch>());
-  Error e = expectError(ErrorKind::BadConfiguration, [&] { host->wait(typedAttach.send()); });
-  EXPECT_CONTAINS(e.message(), "argument 1 of");
-  EXPECT_CONTAINS(e.message(), "not one of this host's COM objects");
+  Error e = expectError(ErrorKind::Remote, [&] { host->wait(typedAttach.send()); });
+  EXPECT_CONTAINS(e.message(), "not a Sample of this DLL");
 }
 
 TEST_P(ComTyped, RecordsAreTheGeneratedStructsInAndOut) {
@@ -158,6 +167,176 @@ TEST_P(ComTyped, AnInterfaceNotFromATypeLibraryIsRefused) {
   Error e = expectError(ErrorKind::BadConfiguration,
                         [&] { object.typed(capnp::Schema::from<proto::Dispatch>().asInterface()); });
   EXPECT_CONTAINS(e.message(), "$Com.iid");
+}
+
+// A handler of the generated event interface: records each event; cancels the name
+// "forbidden"; throws on Ticked(failOn); never answers a Ticked when `neverAnswer`.
+class SampleHandler final : public ::SampleEvents::Server {
+ public:
+  explicit SampleHandler(std::vector<std::string>* seen, int32_t failOn = -1,
+                         bool neverAnswer = false)
+      : seen_(seen), failOn_(failOn), neverAnswer_(neverAnswer) {}
+
+ protected:
+  kj::Promise<void> ticked(TickedContext context) override {
+    auto params = context.getParams();
+    seen_->push_back("Ticked(" + std::to_string(params.getN()) + ", " +
+                     params.getText().cStr() + ")");
+    KJ_REQUIRE(params.getN() != failOn_, "handler failed on purpose");
+    if (neverAnswer_) return kj::NEVER_DONE;
+    return kj::READY_NOW;
+  }
+  kj::Promise<void> renaming(RenamingContext context) override {
+    auto params = context.getParams();
+    seen_->push_back(std::string("Renaming(") + params.getNewName().cStr() + ")");
+    if (params.getNewName() == "forbidden") context.getResults().setCancel(true);
+    return kj::READY_NOW;
+  }
+
+ private:
+  std::vector<std::string>* seen_;
+  int32_t failOn_;
+  bool neverAnswer_;
+};
+
+constexpr int32_t kDispException = static_cast<int32_t>(0x80020009);  // DISP_E_EXCEPTION
+constexpr int32_t kRpcTimeout = static_cast<int32_t>(0x8001011F);     // RPC_E_TIMEOUT
+
+TEST_P(ComTyped, TypedEventsArriveInOrderAndTheirByRefResultsGoBack) {
+  ComObject object = host->createComObjectFromFile(samplePath, ::SAMPLE_CLSID.get().cStr());
+  std::vector<std::string> seen;
+  ComEventConnection connection = object.advise<::SampleEvents>(kj::heap<SampleHandler>(&seen));
+  EXPECT_EQ(connection.interfaceName(), "_SampleEvents");
+  EXPECT_EQ(object.get("AdvisedSinks").asInt(), 1);
+  object.call("FireTicks", {3});
+  EXPECT_EQ(seen, (std::vector<std::string>{"Ticked(1, tick 1)", "Ticked(2, tick 2)",
+                                            "Ticked(3, tick 3)"}));
+  EXPECT_EQ(object.get("LastEventResult").asInt(), 0);
+  // Renaming(newName, Cancel As Boolean): the handler's Cancel = True keeps the old name; the
+  // typed interface's calls fire it just as late-bound ones do.
+  auto typed = object.as<::Sample>();
+  auto put = typed.setNameRequest();
+  put.setValue("first");
+  host->wait(put.send());
+  object.put("Name", "forbidden");
+  EXPECT_EQ(object.get("Name").text(), "first");
+  object.put("Name", "second");
+  EXPECT_EQ(object.get("Name").text(), "second");
+  EXPECT_EQ(std::vector<std::string>(seen.begin() + 3, seen.end()),
+            (std::vector<std::string>{"Renaming(first)", "Renaming(forbidden)",
+                                      "Renaming(second)"}));
+  // Unadvised: nothing more; dropped: the host unadvises too.
+  connection.unadvise();
+  EXPECT_EQ(object.get("AdvisedSinks").asInt(), 0);
+  object.call("FireTicks", {2});
+  EXPECT_EQ(seen.size(), 6u);
+  {
+    ComEventConnection dropped = object.advise<::SampleEvents>(kj::heap<SampleHandler>(&seen));
+    EXPECT_EQ(object.get("AdvisedSinks").asInt(), 1);
+  }
+  EXPECT_EQ(object.get("AdvisedSinks").asInt(), 0);
+}
+
+TEST_P(ComTyped, AThrowingHandlerFailsTheSourcesCallAndIsLoggedHere) {
+  auto logged = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(64);
+  runtime.logger()->sinks().push_back(logged);
+  ComObject object = host->createComObjectFromFile(samplePath, ::SAMPLE_CLSID.get().cStr());
+  std::vector<std::string> seen;
+  ComEventConnection connection =
+      object.advise<::SampleEvents>(kj::heap<SampleHandler>(&seen, 3));
+  object.call("FireTicks", {3});  // the source goes on after a failed event, as VB6 code may
+  runtime.logger()->sinks().pop_back();
+  EXPECT_EQ(seen.size(), 3u);
+  // RaiseEvent's view: DISP_E_EXCEPTION, the handler's description in EXCEPINFO.
+  EXPECT_EQ(object.get("LastEventResult").asInt(), kDispException);
+  EXPECT_CONTAINS(object.get("LastEventError").text(), "handler failed on purpose");
+  std::string lines;
+  for (const auto& line : logged->last_formatted()) lines += line;
+  EXPECT_CONTAINS(lines, "the handler of event _SampleEvents.Ticked failed");
+  // The object, the connection and the host keep working.
+  object.call("FireTicks", {1});
+  EXPECT_EQ(object.get("LastEventResult").asInt(), 0);
+  EXPECT_EQ(seen.size(), 4u);
+  EXPECT_EQ(object.call("Add", {2, 3}).asInt(), 5);
+}
+
+TEST_P(ComTyped, AHandlerThatNeverAnswersMeetsTheAnswerDeadline) {
+  HostOptions options;
+  options.legacyLibrary = samplePath;
+  options.comAnswerTimeout = std::chrono::milliseconds(300);
+  Host impatient = Host::spawn(runtime, options);
+  ComObject object = impatient.createComObjectFromFile(samplePath, ::SAMPLE_CLSID.get().cStr());
+  std::vector<std::string> seen;
+  ComEventConnection connection =
+      object.advise<::SampleEvents>(kj::heap<SampleHandler>(&seen, -1, true));
+  auto start = std::chrono::steady_clock::now();
+  object.call("FireTicks", {2});  // each event waits 300 ms, then the source gets RPC_E_TIMEOUT
+  auto spent = std::chrono::steady_clock::now() - start;
+  EXPECT_GE(spent, std::chrono::milliseconds(550));
+  EXPECT_LT(spent, std::chrono::seconds(20));
+  EXPECT_EQ(seen.size(), 2u);
+  EXPECT_EQ(object.get("LastEventResult").asInt(), kRpcTimeout);
+  // The apartment serves again; the connection still unadvises.
+  EXPECT_EQ(object.call("Add", {1, 2}).asInt(), 3);
+  connection.unadvise();
+  EXPECT_EQ(object.get("AdvisedSinks").asInt(), 0);
+}
+
+// The typed form of a client object: a Dispatch server of this process as the generated
+// interface's object parameter (setSink(sink :Com.Dispatch)). This one answers Notify at once
+// or, `slow`, never.
+class TypedSink final : public proto::Dispatch::Server {
+ public:
+  TypedSink(std::vector<std::string>* calls, bool slow) : calls_(calls), slow_(slow) {}
+
+ protected:
+  kj::Promise<void> getIdsOfNames(GetIdsOfNamesContext context) override {
+    auto names = context.getParams().getNames();
+    auto ids = context.getResults().initIds(names.size());
+    for (unsigned i = 0; i < names.size(); ++i) ids.set(i, names[i] == "Notify" ? 1 : -1);
+    return kj::READY_NOW;
+  }
+  kj::Promise<void> invoke(InvokeContext context) override {
+    calls_->push_back(context.getParams().getName());
+    if (slow_) return kj::NEVER_DONE;
+    context.getResults().initResult().setI4(7);
+    return kj::READY_NOW;
+  }
+
+ private:
+  std::vector<std::string>* calls_;
+  bool slow_;
+};
+
+TEST_P(ComTyped, ATypedClientObjectIsCalledAndOneThatNeverAnswersMeetsTheDeadline) {
+  auto object = sample();
+  std::vector<std::string> calls;
+  auto set = object.setSinkRequest();
+  set.setSink(kj::heap<TypedSink>(&calls, false));
+  host->wait(set.send());
+  auto call = object.callSinkRequest();
+  call.setMember("Notify");
+  call.initValue().setI4(1);
+  EXPECT_EQ(host->wait(call.send()).getResult().getI4(), 7);
+  EXPECT_EQ(calls, (std::vector<std::string>{"Notify", "Notify"}));
+
+  HostOptions options;
+  options.legacyLibrary = samplePath;
+  options.comAnswerTimeout = std::chrono::milliseconds(300);
+  Host impatient = Host::spawn(runtime, options);
+  auto slowObject = impatient.createComObjectFromFile(samplePath, ::SAMPLE_CLSID.get().cStr())
+                        .as<::Sample>();
+  auto slow = slowObject.setSinkRequest();
+  slow.setSink(kj::heap<TypedSink>(&calls, true));
+  auto start = std::chrono::steady_clock::now();
+  Error e = expectError(ErrorKind::Remote, [&] { impatient.wait(slow.send()); });
+  EXPECT_CONTAINS(e.message(), "0x8001011F");  // RPC_E_TIMEOUT, as the server raised it
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(250));
+  // The apartment serves again.
+  auto add = slowObject.addRequest();
+  add.setA(1);
+  add.setB(1);
+  EXPECT_EQ(impatient.wait(add.send()).getResult(), 2);
 }
 
 INSTANTIATE_TEST_SUITE_P(BothBitnesses, ComTyped, ::testing::Values(Arch::x86, Arch::x86_64),

@@ -66,6 +66,27 @@ class BITBRIDGE_API ComObjectHandle {
 
 struct ComSafeArray;
 struct ComRecord;
+class ComVariant;
+
+/// How a member is invoked (IDispatch::Invoke's wFlags).
+enum class InvokeKind : uint8_t { Method, PropertyGet, PropertyPut, PropertyPutRef };
+
+/// A call COM code made on an object of this process (ComVariant::clientObject).
+struct ComCall {
+  std::string name;  ///< the member, as the handler's names spell it ("" = the default member)
+  InvokeKind kind = InvokeKind::Method;
+  /// The arguments, first first (a property put's value last). The handler may change them:
+  /// those the caller passed by reference get the new values.
+  std::vector<ComVariant> args;
+};
+
+/// Answers calls on an object of this process passed to COM code: returns the call's result
+/// (an empty ComVariant for a Sub). Runs on the Host's thread, inside whatever wait it is in
+/// (as ComEventHandler); it must not wait itself. The host's apartment waits for it (up to
+/// HostOptions::comAnswerTimeout, then the COM caller gets RPC_E_TIMEOUT); an exception it throws
+/// is logged here and reaches the COM caller as DISP_E_EXCEPTION with its message. Objects in
+/// what it answers are not carried (the caller gets DISP_E_EXCEPTION saying so).
+using ComCallHandler = std::function<ComVariant(ComCall& call)>;
 
 /// A VARIANT by value: plain data copied, strings as exact UTF-16, arrays with their element
 /// type and bounds, records (VB6 Types, ComRecord) with their fields, objects by reference
@@ -105,6 +126,12 @@ class BITBRIDGE_API ComVariant {
   static ComVariant decimal(ComDecimal value);
   /// Internal: an object reference held by `handle` (VariantType Object or Unknown).
   static ComVariant object(std::shared_ptr<ComObjectHandle> handle, bool dispatch = true);
+  /// An object of this process, to pass as an argument (VB6's `ByVal Sink As Object`): COM
+  /// code calls it by name, during the call it is passed to or later, and `handler` answers on
+  /// the Host's thread (see ComCallHandler). `names`: the members it answers (compared as VB
+  /// does, ignoring ASCII case); COM code asking for another gets DISP_E_UNKNOWNNAME. It is
+  /// released when both this process and the COM code have let go of it.
+  static ComVariant clientObject(std::vector<std::string> names, ComCallHandler handler);
 
   VariantType type() const { return type_; }
   bool isEmpty() const { return type_ == VariantType::Empty; }
@@ -177,9 +204,6 @@ struct BITBRIDGE_API ComRecord {
   const ComVariant& field(const std::string& fieldName) const;
   ComVariant& field(const std::string& fieldName);
 };
-
-/// How a member is invoked (IDispatch::Invoke's wFlags).
-enum class InvokeKind : uint8_t { Method, PropertyGet, PropertyPut, PropertyPutRef };
 
 struct ComInvokeResult {
   ComVariant result;
@@ -262,6 +286,31 @@ class BITBRIDGE_API ComObject {
   /// points, or names no default event interface: pass its IID), NotFound (no connection point
   /// for that interface), Remote (the object refused the sink).
   ComEventConnection advise(ComEventHandler handler, const std::string& interfaceId = {});
+  /// Early-bound events: connects `handler`, a server of an event interface `bitbridge
+  /// import-typelib` wrote (the library's source dispinterface, e.g. SampleEvents for VB6's
+  /// `Event Renaming(ByVal NewName As String, Cancel As Boolean)`), to the object's connection
+  /// point for that interface ($Com.iid). Each event calls the handler's method of its DISPID
+  /// ($Com.dispid) with the event's arguments as the method's params, on the Host's thread as
+  /// ComEventHandler runs (one at a time, in order; the method may return a promise: the host's
+  /// apartment waits for it, up to HostOptions::comAnswerTimeout). A ByRef parameter is also
+  /// in the method's results: what the method sets there goes back to the source (VB6's
+  /// `Cancel = True`); a results field left at its default (0, false, unset) leaves the
+  /// source's value as it was. A method that throws (or rejects) fails the source's call to
+  /// the sink with DISP_E_EXCEPTION carrying its description, and is logged here. Throws as
+  /// the late-bound advise does, and BadConfiguration for an interface without $Com.iid.
+  ///
+  ///   class Handler final : public SampleEvents::Server {
+  ///     kj::Promise<void> renaming(RenamingContext context) override {
+  ///       if (context.getParams().getNewName() == "forbidden") context.getResults().setCancel(true);
+  ///       return kj::READY_NOW;
+  ///     }
+  ///   };
+  ///   auto connection = sample.advise<SampleEvents>(kj::heap<Handler>());
+  ComEventConnection advise(capnp::InterfaceSchema events, capnp::Capability::Client handler);
+  template <typename Events>
+  ComEventConnection advise(typename Events::Client handler) {
+    return advise(capnp::Schema::from<Events>().asInterface(), kj::mv(handler));
+  }
   /// Early binding: this object through `schema`, an interface `bitbridge import-typelib`
   /// wrote for its dispatch interface. Calls on the capability are turned, in this process,
   /// into the same late-bound calls as invoke() (by the schema's $Com annotations: COM name,
@@ -277,6 +326,9 @@ class BITBRIDGE_API ComObject {
   capnp::Capability::Client capability() const;
 
  private:
+  /// Advises `sink` (an EventSink server of this process) on `interfaceId`.
+  ComEventConnection connectSink(capnp::Capability::Client sink, const std::string& interfaceId);
+
   Host* host_;
   std::shared_ptr<ComObjectHandle> handle_;
   friend class ComVariant;

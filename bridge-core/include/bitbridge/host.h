@@ -200,6 +200,11 @@ struct HostOptions {
   std::function<void(Host&)> onRestart;
   /// What carries the RPC messages (see Transport). Default: the socket.
   Transport transport = Transport::Socket;
+  /// COM objects (bitbridge/com.h): how long the object's apartment in the host waits for this
+  /// client to answer one event (ComObject::advise) or one call on an object of the client
+  /// (ComVariant::clientObject) before the COM caller gets RPC_E_TIMEOUT; zero means no limit.
+  /// The apartment serves nothing else while it waits.
+  std::chrono::milliseconds comAnswerTimeout{30000};
   /// Fast lane for bound libraries (Host::bind): calls to their functions that need no
   /// capability (no callback parameter, no Bulk.BulkRef, not $calls(host)) go through a call
   /// slot in shared memory that a thread of the host waits on, instead of Cap'n Proto RPC: a
@@ -400,6 +405,10 @@ class BITBRIDGE_API Host {
 
   uint32_t pid() const;
   Arch arch() const;
+  /// HostOptions::comAnswerTimeout.
+  std::chrono::milliseconds comAnswerTimeout() const;
+  /// The Runtime's logger.
+  const std::shared_ptr<spdlog::logger>& logger() const;
   /// Last lines the host wrote to stderr (its log; a shared host's log file), for diagnostics.
   std::string logTail() const;
   /// Turns a kj::Exception from a call on this host into an Error with host context.

@@ -3,9 +3,14 @@
 // fails (Unimplemented). Thread: the Host's (every call waits on its event loop).
 #include "bitbridge/com.h"
 
+#include <spdlog/logger.h>
+
+#include <algorithm>
+
 #include "bitbridge/com.capnp.h"
 #include "bitbridge/error.h"
 #include "bitbridge/host.h"
+#include "client/com_client_object.h"
 #include "common/com_variant_wire.h"
 
 namespace bitbridge {
@@ -48,12 +53,16 @@ class EventSinkServer final : public proto::EventSink::Server {
     } catch (const Error& error) {
       throwAsKj(error);
     }
+    // A handler's failure goes to the source (the host fails its call to the sink with
+    // DISP_E_EXCEPTION) and to this process's log, since nobody here waits for it.
     try {
       handler_(event);
     } catch (const Error& error) {
+      host_->logger()->error("the handler of {} failed: {}", label, error.message());
       throwAsKj(Error(error.kind(), "the client's handler of " + label + " failed: " +
                                         error.message(), error.hint()));
     } catch (const std::exception& error) {
+      host_->logger()->error("the handler of {} threw: {}", label, error.what());
       throwAsKj(Error(ErrorKind::Remote,
                       "the client's handler of " + label + " threw: " + error.what(),
                       "catch errors in ComEventHandler"));
@@ -84,16 +93,6 @@ class EventSinkServer final : public proto::EventSink::Server {
   ComEventHandler handler_;
 };
 
-proto::InvokeKind wireKind(InvokeKind kind) {
-  switch (kind) {
-    case InvokeKind::Method: return proto::InvokeKind::METHOD;
-    case InvokeKind::PropertyGet: return proto::InvokeKind::PROPERTY_GET;
-    case InvokeKind::PropertyPut: return proto::InvokeKind::PROPERTY_PUT;
-    case InvokeKind::PropertyPutRef: return proto::InvokeKind::PROPERTY_PUT_REF;
-  }
-  return proto::InvokeKind::METHOD;
-}
-
 }  // namespace
 
 ComObject::ComObject(Host& host, capnp::Capability::Client object)
@@ -123,11 +122,16 @@ ComInvokeResult ComObject::invoke(const std::string& name, InvokeKind kind,
   auto dispatch = capability().castAs<proto::Dispatch>();
   auto request = dispatch.invokeRequest();
   request.setName(name);
-  request.setKind(wireKind(kind));
-  // An object argument must be one of this Host's own objects: the host then passes the COM
-  // object itself to the method (and checks again, since a peer may send any capability).
+  request.setKind(wireInvokeKind(kind));
+  request.setAnswerTimeoutMs(wireAnswerTimeout(*host_));
+  // An object argument is one of this Host's own objects (the host then passes the COM object
+  // itself to the method, and checks again, since a peer may send any capability) or one of
+  // this process (ComVariant::clientObject).
   std::string where;
   WrapComObject wrap = [this, &where](const std::shared_ptr<ComObjectHandle>& handle, bool) {
+    // An object of this process (ComVariant::clientObject): the host stands in for it.
+    auto own = clientObjectCapability(handle, *host_, where);
+    KJ_IF_MAYBE(capability, own) { return kj::mv(*capability); }
     auto* client = dynamic_cast<ClientObjectHandle*>(handle.get());
     if (client == nullptr) {
       throw Error(ErrorKind::BadConfiguration,
@@ -216,9 +220,15 @@ ComEventConnection ComObject::advise(ComEventHandler handler, const std::string&
     throw Error(ErrorKind::BadConfiguration, "ComObject::advise needs a handler",
                 "pass a function that receives ComEvent&");
   }
+  return connectSink(kj::heap<EventSinkServer>(host_, std::move(handler)), interfaceId);
+}
+
+ComEventConnection ComObject::connectSink(capnp::Capability::Client sink,
+                                          const std::string& interfaceId) {
   auto request = capability().castAs<proto::Dispatch>().adviseRequest();
-  request.setSink(kj::heap<EventSinkServer>(host_, std::move(handler)));
+  request.setSink(sink.castAs<proto::EventSink>());
   request.setInterfaceId(interfaceId);
+  request.setAnswerTimeoutMs(wireAnswerTimeout(*host_));
   auto response = host_->wait(request.send());
   ComEventConnection connection;
   connection.host_ = host_;

@@ -14,36 +14,14 @@
 #include "bitbridge/com.capnp.h"
 #include "bitbridge/com.h"
 #include "bitbridge/error.h"
+#include "client/com_client_object.h"
+#include "client/com_typed_wire.h"
 #include "common/com_variant_wire.h"
 
 namespace bitbridge {
 namespace {
 
-// The annotations' IDs (schemas/bitbridge/com.capnp).
-constexpr uint64_t kIid = 0xb7c1e0a4d2f35e61ULL;
-constexpr uint64_t kName = 0xb7c1e0a4d2f35e64ULL;
-constexpr uint64_t kPropget = 0xb7c1e0a4d2f35e65ULL;
-constexpr uint64_t kPropput = 0xb7c1e0a4d2f35e66ULL;
-constexpr uint64_t kPropputref = 0xb7c1e0a4d2f35e67ULL;
-constexpr uint64_t kByRef = 0xb7c1e0a4d2f35e68ULL;
-constexpr uint64_t kOptional = 0xb7c1e0a4d2f35e69ULL;
-constexpr uint64_t kVt = 0xb7c1e0a4d2f35e6aULL;
-constexpr uint64_t kValue = 0xb7c1e0a4d2f35e6bULL;
-
-constexpr uint16_t kVtCurrency = 6, kVtDate = 7, kVtError = 10;
-
-template <typename Annotations>
-kj::Maybe<capnp::schema::Value::Reader> annotation(Annotations list, uint64_t id) {
-  for (auto a : list) {
-    if (a.getId() == id) return a.getValue();
-  }
-  return nullptr;
-}
-
-template <typename Annotations>
-bool has(Annotations list, uint64_t id) {
-  return annotation(list, id) != nullptr;
-}
+using namespace com_schema;
 
 uint16_t vtOf(capnp::StructSchema::Field field) {
   KJ_IF_MAYBE(value, annotation(field.getProto().getAnnotations(), kVt)) {
@@ -53,10 +31,7 @@ uint16_t vtOf(capnp::StructSchema::Field field) {
 }
 
 std::string comName(capnp::InterfaceSchema::Method method) {
-  KJ_IF_MAYBE(value, annotation(method.getProto().getAnnotations(), kName)) {
-    return value->getText();
-  }
-  return method.getProto().getName();
+  return comNameOr(method.getProto().getAnnotations(), method.getProto().getName());
 }
 
 proto::InvokeKind kindOf(capnp::InterfaceSchema::Method method) {
@@ -77,21 +52,11 @@ const uint64_t kDispatchId = capnp::typeId<proto::Dispatch>();
 
 // The COM name of a record (a struct import-typelib wrote for a library's record) and of a field.
 std::string comName(capnp::StructSchema record) {
-  KJ_IF_MAYBE(value, annotation(record.getProto().getAnnotations(), kName)) {
-    return value->getText();
-  }
-  return record.getShortDisplayName().cStr();
+  return comNameOr(record.getProto().getAnnotations(), record.getShortDisplayName());
 }
 std::string comName(capnp::StructSchema::Field field) {
-  KJ_IF_MAYBE(value, annotation(field.getProto().getAnnotations(), kName)) {
-    return value->getText();
-  }
-  return field.getProto().getName();
+  return comNameOr(field.getProto().getAnnotations(), field.getProto().getName());
 }
-
-// Copies a Variant as given into the place `out` was initialised at (a list element or a
-// record field: Cap'n Proto sets a struct through its parent).
-using CopyVariant = std::function<void(proto::Variant::Reader)>;
 
 void paramToWire(capnp::StructSchema::Field field, capnp::DynamicStruct::Reader params,
                  proto::Variant::Builder out, const CopyVariant& copy, const std::string& where);
@@ -207,11 +172,14 @@ void paramToWire(capnp::StructSchema::Field field, capnp::DynamicStruct::Reader 
               "use the schema bitbridge import-typelib wrote, unchanged");
 }
 
-capnp::Capability::Client typedObject(capnp::InterfaceSchema schema, proto::Dispatch::Client object);
+// `answerTimeoutMs`: sent with each call, for objects of the client among its arguments.
+capnp::Capability::Client typedObject(capnp::InterfaceSchema schema, proto::Dispatch::Client object,
+                                      uint32_t answerTimeoutMs);
 
 // A result (or ByRef value) of a typed call into its results field.
 void resultFromWire(capnp::StructSchema::Field field, proto::Variant::Reader value,
-                    capnp::DynamicStruct::Builder results, const std::string& where) {
+                    capnp::DynamicStruct::Builder results, const std::string& where,
+                    uint32_t answerTimeoutMs) {
   capnp::Type type = field.getType();
   if (isStruct(type, kVariantId)) {
     results.set(field, capnp::toDynamic(value));
@@ -232,8 +200,8 @@ void resultFromWire(capnp::StructSchema::Field field, proto::Variant::Reader val
       bool found = false;
       for (auto wire : record.getFields()) {
         if (sameComName(std::string(wire.getName().cStr()), fieldName)) {
-          resultFromWire(member, wire.getValue(), out, where + ", record " + name + " field " +
-                                                           fieldName);
+          resultFromWire(member, wire.getValue(), out,
+                         where + ", record " + name + " field " + fieldName, answerTimeoutMs);
           found = true;
           break;
         }
@@ -251,7 +219,7 @@ void resultFromWire(capnp::StructSchema::Field field, proto::Variant::Reader val
     if (type.asInterface().getProto().getId() == kDispatchId) {
       results.set(field, value.getObject());
     } else {
-      results.set(field, typedObject(type.asInterface(), value.getObject())
+      results.set(field, typedObject(type.asInterface(), value.getObject(), answerTimeoutMs)
                              .castAs<capnp::DynamicCapability>(type.asInterface()));
     }
     return;
@@ -325,8 +293,10 @@ void resultFromWire(capnp::StructSchema::Field field, proto::Variant::Reader val
 
 class TypedDispatchServer final : public capnp::DynamicCapability::Server {
  public:
-  TypedDispatchServer(capnp::InterfaceSchema schema, proto::Dispatch::Client object)
-      : capnp::DynamicCapability::Server(schema), object_(kj::mv(object)) {}
+  TypedDispatchServer(capnp::InterfaceSchema schema, proto::Dispatch::Client object,
+                      uint32_t answerTimeoutMs)
+      : capnp::DynamicCapability::Server(schema), object_(kj::mv(object)),
+        answerTimeoutMs_(answerTimeoutMs) {}
 
   kj::Promise<void> call(capnp::InterfaceSchema::Method method,
                          capnp::CallContext<capnp::DynamicStruct, capnp::DynamicStruct> context)
@@ -337,6 +307,7 @@ class TypedDispatchServer final : public capnp::DynamicCapability::Server {
     auto request = object_.invokeRequest();
     request.setName(member);
     request.setKind(kindOf(method));
+    request.setAnswerTimeoutMs(answerTimeoutMs_);
     try {
       auto args = request.initArgs(fields.size());
       for (unsigned i = 0; i < fields.size(); ++i) {
@@ -362,7 +333,7 @@ class TypedDispatchServer final : public capnp::DynamicCapability::Server {
       }
       outputs.emplace_back(field, position);
     }
-    return request.send().then([context, outputs, member](
+    return request.send().then([context, outputs, member, timeout = answerTimeoutMs_](
                                    capnp::Response<proto::Dispatch::InvokeResults>&& response) mutable {
       auto results = context.getResults();
       auto byRef = response.getByRef();
@@ -370,9 +341,11 @@ class TypedDispatchServer final : public capnp::DynamicCapability::Server {
         for (auto& output : outputs) {
           std::string where = std::string(output.first.getProto().getName().cStr()) + " of " + member;
           if (output.second < 0) {
-            resultFromWire(output.first, response.getResult(), results, "the result " + where);
+            resultFromWire(output.first, response.getResult(), results, "the result " + where,
+                           timeout);
           } else if (static_cast<unsigned>(output.second) < byRef.size()) {
-            resultFromWire(output.first, byRef[output.second], results, "by-reference " + where);
+            resultFromWire(output.first, byRef[output.second], results, "by-reference " + where,
+                           timeout);
           }
         }
       } catch (const Error& error) {
@@ -383,13 +356,27 @@ class TypedDispatchServer final : public capnp::DynamicCapability::Server {
 
  private:
   proto::Dispatch::Client object_;
+  uint32_t answerTimeoutMs_;  // HostOptions::comAnswerTimeout, for objects of the client
 };
 
-capnp::Capability::Client typedObject(capnp::InterfaceSchema schema, proto::Dispatch::Client object) {
-  return kj::heap<TypedDispatchServer>(schema, kj::mv(object));
+capnp::Capability::Client typedObject(capnp::InterfaceSchema schema, proto::Dispatch::Client object,
+                                      uint32_t answerTimeoutMs) {
+  return kj::heap<TypedDispatchServer>(schema, kj::mv(object), answerTimeoutMs);
 }
 
 }  // namespace
+
+void typedParamToWire(capnp::StructSchema::Field field, capnp::DynamicStruct::Reader params,
+                      proto::Variant::Builder out, const CopyVariant& copy,
+                      const std::string& where) {
+  paramToWire(field, params, out, copy, where);
+}
+
+void typedResultFromWire(capnp::StructSchema::Field field, proto::Variant::Reader value,
+                         capnp::DynamicStruct::Builder results, const std::string& where,
+                         uint32_t answerTimeoutMs) {
+  resultFromWire(field, value, results, where, answerTimeoutMs);
+}
 
 capnp::Capability::Client ComObject::typed(capnp::InterfaceSchema schema) const {
   if (!has(schema.getProto().getAnnotations(), kIid)) {
@@ -398,7 +385,7 @@ capnp::Capability::Client ComObject::typed(capnp::InterfaceSchema schema) const 
                     " is not one bitbridge import-typelib wrote (it has no $Com.iid)",
                 "generate the schema with bitbridge import-typelib from the class's type library");
   }
-  return typedObject(schema, capability().castAs<proto::Dispatch>());
+  return typedObject(schema, capability().castAs<proto::Dispatch>(), wireAnswerTimeout(*host_));
 }
 
 }  // namespace bitbridge

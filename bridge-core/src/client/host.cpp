@@ -513,6 +513,12 @@ std::chrono::milliseconds Host::callTimeout() const { return impl_->options.call
 
 OnCallTimeout Host::onCallTimeout() const { return impl_->options.onCallTimeout; }
 
+std::chrono::milliseconds Host::comAnswerTimeout() const {
+  return impl_->options.comAnswerTimeout;
+}
+
+const std::shared_ptr<spdlog::logger>& Host::logger() const { return impl_->runtime.logger(); }
+
 void Host::requireTimeoutAction(OnCallTimeout action) const {
   if (action != OnCallTimeout::KillHost || impl_->process->ownedByThisClient()) return;
   throw Error(ErrorKind::BadConfiguration,

@@ -41,6 +41,26 @@ std::string boundedText(capnp::Text::Reader text, const std::string& where,
 
 }  // namespace
 
+proto::InvokeKind wireInvokeKind(InvokeKind kind) {
+  switch (kind) {
+    case InvokeKind::Method: return proto::InvokeKind::METHOD;
+    case InvokeKind::PropertyGet: return proto::InvokeKind::PROPERTY_GET;
+    case InvokeKind::PropertyPut: return proto::InvokeKind::PROPERTY_PUT;
+    case InvokeKind::PropertyPutRef: return proto::InvokeKind::PROPERTY_PUT_REF;
+  }
+  return proto::InvokeKind::METHOD;
+}
+
+InvokeKind invokeKindFromWire(proto::InvokeKind kind) {
+  switch (kind) {
+    case proto::InvokeKind::METHOD: return InvokeKind::Method;
+    case proto::InvokeKind::PROPERTY_GET: return InvokeKind::PropertyGet;
+    case proto::InvokeKind::PROPERTY_PUT: return InvokeKind::PropertyPut;
+    case proto::InvokeKind::PROPERTY_PUT_REF: return InvokeKind::PropertyPutRef;
+  }
+  return InvokeKind::Method;
+}
+
 bool sameComName(const std::string& a, const std::string& b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {

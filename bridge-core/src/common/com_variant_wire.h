@@ -32,6 +32,10 @@ constexpr unsigned kMaxSafeArrayRank = 32;
 /// case-insensitively.
 bool sameComName(const std::string& a, const std::string& b);
 
+/// InvokeKind to and from the wire's.
+proto::InvokeKind wireInvokeKind(InvokeKind kind);
+InvokeKind invokeKindFromWire(proto::InvokeKind kind);
+
 /// The VARTYPE of a VariantType (VT_I4 = 3, ...); Missing is VT_ERROR, Nothing VT_DISPATCH.
 uint16_t varTypeOf(VariantType type);
 /// Whether `vt` may be a SAFEARRAY's element type here, and the VariantType its elements have.

@@ -53,6 +53,12 @@ interface Sample $Com.iid("{6D1F7A40-3C1E-4A8B-9B51-1F0C2B7E9A02}") $Com.name("_
   getOrigin @21 () -> (value :Point) $Com.dispid(19) $Com.propget $Com.name("Origin");
   setOrigin @22 (value :Point) -> () $Com.dispid(19) $Com.propput $Com.name("Origin");
   describePoint @23 (p :Point $Com.byRef) -> (result :Text, p :Point $Com.byRef) $Com.dispid(20) $Com.name("DescribePoint");
+  getLastEventResult @24 () -> (value :Int32) $Com.dispid(21) $Com.propget $Com.name("LastEventResult");
+  getLastEventError @25 () -> (value :Text) $Com.dispid(22) $Com.propget $Com.name("LastEventError");
+  setSink @26 (sink :Com.Dispatch) -> () $Com.dispid(23) $Com.name("SetSink");
+  callSink @27 (member :Text, value :Com.Variant $Com.byRef) -> (result :Com.Variant, value :Com.Variant $Com.byRef) $Com.dispid(24) $Com.name("CallSink");
+  releaseSink @28 () -> () $Com.dispid(25) $Com.name("ReleaseSink");
+  notifyLater @29 (ms :Int32) -> () $Com.dispid(26) $Com.name("NotifyLater");
 }
 
 interface SampleEvents $Com.iid("{6D1F7A40-3C1E-4A8B-9B51-1F0C2B7E9A04}") $Com.name("_SampleEvents") {

@@ -381,17 +381,34 @@ class EventPoint final : public IConnectionPoint {
     for (IDispatch* sink : sinks) {
       DISPPARAMS params{args, nullptr, count, 0};
       const IID none{};  // IID_NULL (its symbol, GUID_NULL, is not in this DLL's libraries)
-      sink->Invoke(id, none, LOCALE_USER_DEFAULT, DISPATCH_METHOD, &params, nullptr, nullptr,
-                   nullptr);
+      EXCEPINFO exception{};
+      note(sink->Invoke(id, none, LOCALE_USER_DEFAULT, DISPATCH_METHOD, &params, nullptr,
+                        &exception, nullptr),
+           exception);
+      ::SysFreeString(exception.bstrSource);
+      ::SysFreeString(exception.bstrDescription);
+      ::SysFreeString(exception.bstrHelpFile);
       sink->Release();
     }
   }
   long count() const { return static_cast<long>(sinks_.size()); }
+  // Also what a call to the kept Sink (SetSink) returned.
+  void note(HRESULT result, const EXCEPINFO& exception) {
+    lastResult_ = result;
+    lastError_ = exception.bstrDescription != nullptr
+                     ? std::wstring(exception.bstrDescription,
+                                    ::SysStringLen(exception.bstrDescription))
+                     : std::wstring();
+  }
+  HRESULT lastResult() const { return lastResult_; }
+  const std::wstring& lastError() const { return lastError_; }
 
  private:
   Sample* owner_;
   std::map<DWORD, IDispatch*> sinks_;
   DWORD lastCookie_ = 0;
+  HRESULT lastResult_ = S_OK;  // of the last sink called
+  std::wstring lastError_;     // its EXCEPINFO's description
 };
 
 // The thread timers of StartTicking: what each one fires (thread timers carry no context).
@@ -402,12 +419,14 @@ struct Ticking {
 };
 std::mutex g_tickingMutex;
 std::map<UINT_PTR, Ticking> g_ticking;  // guarded by g_tickingMutex
+std::map<UINT_PTR, Sample*> g_notifying;  // NotifyLater's timers (AddRef'ed); g_tickingMutex
 
 class Sample final : public Automation<_Sample>,
                      public IConnectionPointContainer,
                      public IProvideClassInfo {
  public:
   ~Sample() {
+    if (sink_ != nullptr) sink_->Release();
     clearPoint(origin_);
     ::SysFreeString(name_);
     logLine("sample destroyed");
@@ -598,6 +617,54 @@ class Sample final : public Automation<_Sample>,
     *count = events_.count();
     return S_OK;
   }
+  HRESULT STDMETHODCALLTYPE get_LastEventResult(LONG* result) override {
+    if (!onOwnThread()) return RPC_E_WRONG_THREAD;
+    *result = static_cast<LONG>(events_.lastResult());
+    return S_OK;
+  }
+  HRESULT STDMETHODCALLTYPE get_LastEventError(BSTR* description) override {
+    if (!onOwnThread()) return RPC_E_WRONG_THREAD;
+    const std::wstring& text = events_.lastError();
+    *description = ::SysAllocStringLen(text.data(), static_cast<UINT>(text.size()));
+    return S_OK;
+  }
+  HRESULT STDMETHODCALLTYPE SetSink(IDispatch* sink) override {
+    if (!onOwnThread()) return RPC_E_WRONG_THREAD;
+    if (sink != nullptr) sink->AddRef();
+    if (sink_ != nullptr) sink_->Release();
+    sink_ = sink;
+    if (sink_ == nullptr) return S_OK;
+    VARIANT value;
+    ::VariantInit(&value);
+    V_VT(&value) = VT_BSTR;
+    V_BSTR(&value) = ::SysAllocString(L"set");
+    VARIANT answer;
+    ::VariantInit(&answer);
+    HRESULT hr = callSink(L"Notify", &value, &answer);
+    ::VariantClear(&value);
+    ::VariantClear(&answer);
+    return hr;
+  }
+  HRESULT STDMETHODCALLTYPE CallSink(BSTR member, VARIANT* value, VARIANT* answer) override {
+    if (!onOwnThread()) return RPC_E_WRONG_THREAD;
+    ::VariantInit(answer);
+    return callSink(std::wstring(member, ::SysStringLen(member)), value, answer);
+  }
+  HRESULT STDMETHODCALLTYPE ReleaseSink() override {
+    if (!onOwnThread()) return RPC_E_WRONG_THREAD;
+    if (sink_ != nullptr) sink_->Release();
+    sink_ = nullptr;
+    return S_OK;
+  }
+  HRESULT STDMETHODCALLTYPE NotifyLater(LONG ms) override {
+    if (!onOwnThread()) return RPC_E_WRONG_THREAD;
+    UINT_PTR timer = ::SetTimer(nullptr, 0, static_cast<UINT>(ms), &Sample::onNotifyTimer);
+    if (timer == 0) return E_FAIL;
+    AddRef();
+    std::lock_guard<std::mutex> lock(g_tickingMutex);
+    g_notifying[timer] = this;
+    return S_OK;
+  }
   HRESULT STDMETHODCALLTYPE get_Shared(VARIANT* value) override {
     if (!onOwnThread()) return RPC_E_WRONG_THREAD;
     ::VariantInit(value);
@@ -699,6 +766,63 @@ class Sample final : public Automation<_Sample>,
     ::VariantClear(&args[0]);
   }
 
+  // Sink.<member> value (by reference) -> answer, by name as VB6's late binding calls it. Noted
+  // for LastEventResult; a failure is raised with its HRESULT in the description.
+  HRESULT callSink(const std::wstring& member, VARIANT* value, VARIANT* answer) {
+    if (sink_ == nullptr) {
+      return raise(static_cast<HRESULT>(0x8004020B), L"SampleSource", L"no sink (SetSink)", 0);
+    }
+    LPOLESTR name = const_cast<LPOLESTR>(member.c_str());
+    DISPID id = DISPID_UNKNOWN;
+    EXCEPINFO exception{};
+    const IID none{};
+    HRESULT hr = sink_->GetIDsOfNames(none, &name, 1, LOCALE_USER_DEFAULT, &id);
+    if (SUCCEEDED(hr)) {
+      VARIANT arg;
+      ::VariantInit(&arg);
+      V_VT(&arg) = VT_BYREF | VT_VARIANT;
+      V_VARIANTREF(&arg) = value;
+      DISPPARAMS params{&arg, nullptr, 1, 0};
+      hr = sink_->Invoke(id, none, LOCALE_USER_DEFAULT, DISPATCH_METHOD, &params, answer,
+                         &exception, nullptr);
+    }
+    events_.note(hr, exception);
+    char code[16];
+    std::snprintf(code, sizeof(code), "0x%08lX", static_cast<unsigned long>(hr));
+    logLine("sink call " + std::string(code));
+    std::wstring description = events_.lastError();
+    ::SysFreeString(exception.bstrSource);
+    ::SysFreeString(exception.bstrDescription);
+    ::SysFreeString(exception.bstrHelpFile);
+    if (SUCCEEDED(hr)) return hr;
+    std::wstring text = L"sink call failed (HRESULT " + std::wstring(code, code + std::strlen(code)) + L")";
+    if (!description.empty()) text += L": " + description;
+    return raise(hr, L"SampleSource", text, 0);
+  }
+
+  // WM_TIMER of a NotifyLater timer: Sink.Notify "timer", outside any call.
+  static void CALLBACK onNotifyTimer(HWND, UINT, UINT_PTR timer, DWORD) {
+    Sample* sample = nullptr;
+    {
+      std::lock_guard<std::mutex> lock(g_tickingMutex);
+      auto found = g_notifying.find(timer);
+      if (found == g_notifying.end()) return;
+      sample = found->second;
+      ::KillTimer(nullptr, timer);
+      g_notifying.erase(found);
+    }
+    VARIANT value;
+    ::VariantInit(&value);
+    V_VT(&value) = VT_BSTR;
+    V_BSTR(&value) = ::SysAllocString(L"timer");
+    VARIANT answer;
+    ::VariantInit(&answer);
+    sample->callSink(L"Notify", &value, &answer);
+    ::VariantClear(&value);
+    ::VariantClear(&answer);
+    sample->Release();
+  }
+
   // WM_TIMER of a StartTicking timer, dispatched by the apartment's message loop.
   static void CALLBACK onTimer(HWND, UINT, UINT_PTR timer, DWORD) {
     Ticking ticking{};
@@ -794,6 +918,7 @@ class Sample final : public Automation<_Sample>,
   }
 
   BSTR name_ = nullptr;
+  IDispatch* sink_ = nullptr;  // SetSink's, kept until ReleaseSink, another SetSink or the end
   Point origin_{};  // Origin (VT_EMPTY-like: zero, no strings, no array)
   EventPoint events_{this};
 };

@@ -48,6 +48,12 @@ inline std::string hresultText(HRESULT result) {
     case RPC_E_DISCONNECTED:
       known = "The object invoked has disconnected from its clients";
       break;
+    case RPC_E_TIMEOUT:
+      known = "This operation returned because the timeout period expired";
+      break;
+    case DISP_E_EXCEPTION:
+      known = "Exception occurred";
+      break;
     case RPC_E_SERVERFAULT:
       known = "The server threw an exception";
       break;

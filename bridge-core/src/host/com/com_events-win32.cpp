@@ -16,6 +16,7 @@
 #include "bitbridge/error.h"
 #include "common/platform/com_errors-win32.h"
 #include "common/platform/text-win32.h"
+#include "host/com/client_answer-win32.h"
 #include "host/com/type_text-win32.h"
 
 namespace bitbridge {
@@ -31,106 +32,11 @@ struct EventLink {
   WrapComObject wrap;
   std::shared_ptr<spdlog::logger> logger;
   std::string source;  // "Class/EventInterface", for the log
+  DWORD answerTimeoutMs = INFINITE;  // how long the apartment waits for one answer
 };
-
-// One event waiting in the apartment for the client's answer.
-struct PendingEvent {
-  enum class State { Waiting, Answered, Failed };
-  PendingEvent() : done(::CreateEventW(nullptr, TRUE, FALSE, nullptr)) {}
-  ~PendingEvent() {
-    if (done != nullptr) ::CloseHandle(done);
-  }
-  void finish(State to, std::string why, std::vector<ComVariant> values) {
-    {
-      std::lock_guard<std::mutex> lock(mutex);
-      if (state != State::Waiting) return;
-      state = to;
-      error = std::move(why);
-      byRef = std::move(values);
-    }
-    ::SetEvent(done);
-  }
-  HANDLE done;
-  std::mutex mutex;
-  State state = State::Waiting;  // guarded by mutex
-  std::string error;             // guarded by mutex
-  std::vector<ComVariant> byRef; // guarded by mutex
-};
-
-// Held by the work on its way to the client: however that work ends (answered, failed, dropped
-// unrun by a closing inbox or a destroyed event loop), the apartment stops waiting.
-struct Answer {
-  explicit Answer(std::shared_ptr<PendingEvent> pending) : pending(std::move(pending)) {}
-  ~Answer() { pending->finish(PendingEvent::State::Failed, "the connection is closing", {}); }
-  std::shared_ptr<PendingEvent> pending;
-};
-
-// Waits for `done` while dispatching the apartment's messages. False when the apartment is
-// asked to stop meanwhile (WM_QUIT, put back for its loop) or the wait fails.
-bool waitPumping(HANDLE done) {
-  for (;;) {
-    DWORD woke = ::MsgWaitForMultipleObjectsEx(1, &done, INFINITE, QS_ALLINPUT,
-                                               MWMO_INPUTAVAILABLE);
-    if (woke == WAIT_OBJECT_0) return true;
-    if (woke != WAIT_OBJECT_0 + 1) return false;
-    MSG message;
-    while (::PeekMessageW(&message, nullptr, 0, 0, PM_REMOVE)) {
-      if (message.message == WM_QUIT) {
-        ::PostQuitMessage(static_cast<int>(message.wParam));
-        return false;
-      }
-      ::TranslateMessage(&message);
-      ::DispatchMessageW(&message);
-    }
-  }
-}
-
-// Writes `value` into the by-reference argument `target` (VT_BYREF | T), converted to T.
-// Types a client cannot sensibly give back by reference (objects, arrays) are left alone.
-void writeBack(VARIANT& target, const ComVariant& value, const std::string& where) {
-  VARTYPE type = V_VT(&target) & ~VT_BYREF;
-  if (V_BYREF(&target) == nullptr) return;
-  VARIANT converted;
-  ::VariantInit(&converted);
-  try {
-    toNative(value, converted, where);
-  } catch (...) {
-    ::VariantClear(&converted);
-    throw;
-  }
-  if (type == VT_VARIANT) {
-    ::VariantClear(V_VARIANTREF(&target));
-    *V_VARIANTREF(&target) = converted;  // ownership moves
-    return;
-  }
-  if (FAILED(::VariantChangeType(&converted, &converted, 0, type))) {
-    ::VariantClear(&converted);
-    throw Error(ErrorKind::BadConfiguration,
-                where + ": " + value.describe() + " does not convert to the argument's type",
-                "give back a value of the by-reference argument's type");
-  }
-  switch (type) {
-    case VT_I1: case VT_UI1: std::memcpy(V_BYREF(&target), &V_UI1(&converted), 1); break;
-    case VT_I2: case VT_UI2: case VT_BOOL: std::memcpy(V_BYREF(&target), &V_UI2(&converted), 2); break;
-    case VT_I4: case VT_UI4: case VT_R4: case VT_ERROR: case VT_INT: case VT_UINT:
-      std::memcpy(V_BYREF(&target), &V_UI4(&converted), 4);
-      break;
-    case VT_I8: case VT_UI8: case VT_R8: case VT_CY: case VT_DATE:
-      std::memcpy(V_BYREF(&target), &V_UI8(&converted), 8);
-      break;
-    case VT_DECIMAL: *V_DECIMALREF(&target) = V_DECIMAL(&converted); break;
-    case VT_BSTR:
-      ::SysFreeString(*V_BSTRREF(&target));
-      *V_BSTRREF(&target) = V_BSTR(&converted);
-      V_VT(&converted) = VT_EMPTY;  // ownership moved
-      break;
-    default: break;
-  }
-  ::VariantClear(&converted);
-}
 
 // Sends one event to the client (RPC thread).
-void sendEvent(const std::shared_ptr<EventLink>& link, std::shared_ptr<Answer> answer,
+void sendEvent(const std::shared_ptr<EventLink>& link, std::shared_ptr<AnswerGuard> answer,
                int32_t dispid, const std::string& name, std::vector<ComVariant>& args) {
   KJ_IF_MAYBE(sink, link->sink) {
     auto request = sink->eventRequest();
@@ -140,7 +46,7 @@ void sendEvent(const std::shared_ptr<EventLink>& link, std::shared_ptr<Answer> a
       auto list = request.initArgs(static_cast<unsigned>(args.size()));
       for (unsigned i = 0; i < args.size(); ++i) variantToWire(args[i], list[i], link->wrap);
     } catch (const Error& error) {
-      answer->pending->finish(PendingEvent::State::Failed, error.message(), {});
+      answer->pending->fail(DISP_E_EXCEPTION, error.message());
       return;
     }
     request.send()
@@ -161,18 +67,19 @@ void sendEvent(const std::shared_ptr<EventLink>& link, std::shared_ptr<Answer> a
                                          " of event " + name));
                 }
               } catch (const Error& error) {
-                answer->pending->finish(PendingEvent::State::Failed, error.message(), {});
+                answer->pending->fail(DISP_E_EXCEPTION, error.message());
                 return;
               }
-              answer->pending->finish(PendingEvent::State::Answered, {}, std::move(values));
+              answer->pending->answer(ComVariant(), std::move(values));
             },
             [answer](kj::Exception&& exception) {
-              answer->pending->finish(PendingEvent::State::Failed,
-                                      fromKjException(exception).message(), {});
+              // The client's handler failed (its error, passed to the source), or the client
+              // is gone.
+              answer->pending->fail(failureOf(exception), fromKjException(exception).message());
             })
         .detach([](kj::Exception&&) {});
   } else {
-    answer->pending->finish(PendingEvent::State::Failed, "the client unadvised", {});
+    answer->pending->fail(S_OK, "the client unadvised");
   }
 }
 
@@ -212,10 +119,13 @@ class SinkObject final : public IDispatch {
     return ::DispGetIDsOfNames(info_, names, count, ids);
   }
   HRESULT STDMETHODCALLTYPE Invoke(DISPID id, REFIID, LCID, WORD, DISPPARAMS* params,
-                                   VARIANT* result, EXCEPINFO*, UINT*) override {
+                                   VARIANT* result, EXCEPINFO* exception, UINT*) override {
     if (result != nullptr) ::VariantInit(result);
-    deliver(id, params);
-    return S_OK;  // whatever the client did: see the header
+    std::string why;
+    HRESULT hr = deliver(id, params, why);
+    // As VB6 raises an error out of an event procedure: source and description.
+    if (hr == DISP_E_EXCEPTION) return raiseToCaller(exception, L"bitbridge event handler", why);
+    return hr;  // see the header
   }
 
  private:
@@ -223,9 +133,11 @@ class SinkObject final : public IDispatch {
     if (info_ != nullptr) info_->Release();
   }
 
-  void deliver(DISPID id, DISPPARAMS* params) {
+  // What the source's Invoke answers: S_OK (delivered, or nobody to deliver to), DISP_E_EXCEPTION
+  // (`why` says what failed), RPC_E_DISCONNECTED, RPC_E_TIMEOUT.
+  HRESULT deliver(DISPID id, DISPPARAMS* params, std::string& why) {
     auto apartment = apartment_.lock();
-    if (apartment == nullptr) return;
+    if (apartment == nullptr) return S_OK;
     std::string name = typeInfoName(info_, id);
     std::string label = link_->source + "." + (name.empty() ? std::to_string(id) : name);
     UINT count = params != nullptr ? params->cArgs : 0;
@@ -238,22 +150,25 @@ class SinkObject final : public IDispatch {
       }
     } catch (const Error& error) {
       link_->logger->warn("event {} not delivered: {}", label, error.message());
-      return;
+      why = error.message();
+      return DISP_E_EXCEPTION;
     }
-    auto pending = std::make_shared<PendingEvent>();
-    auto answer = std::make_shared<Answer>(pending);
-    bool posted = link_->inbox->post(
-        [link = link_, answer, id, name, args = std::move(args)]() mutable {
-          sendEvent(link, std::move(answer), id, name, args);
-        });
-    answer.reset();  // the work holds it now: its end, whatever it is, wakes us
-    if (!posted || !waitPumping(pending->done)) return;
+    auto pending = std::make_shared<PendingAnswer>();
+    awaitClient(*link_->inbox, link_->answerTimeoutMs, pending,
+                [link = link_, id, name, args = std::move(args)](
+                    std::shared_ptr<AnswerGuard> answer) mutable {
+                  sendEvent(link, std::move(answer), id, name, args);
+                });
     std::lock_guard<std::mutex> lock(pending->mutex);
-    if (pending->state != PendingEvent::State::Answered) {
-      link_->logger->log(pending->error == "the client unadvised" ? spdlog::level::debug
-                                                                  : spdlog::level::warn,
-                         "event {}: {}", label, pending->error);
-      return;
+    if (pending->state != PendingAnswer::State::Answered) {
+      if (pending->code == S_OK) {
+        link_->logger->debug("event {}: {}", label, pending->error);
+      } else {
+        link_->logger->warn("event {} failed ({}): {}", label, hresultText(pending->code),
+                            pending->error);
+      }
+      why = pending->error;
+      return pending->code;
     }
     for (UINT i = 0; i < positional && i < pending->byRef.size(); ++i) {
       VARIANT& target = params->rgvarg[count - 1 - i];
@@ -264,6 +179,7 @@ class SinkObject final : public IDispatch {
         link_->logger->warn("event {}: {}", label, error.message());
       }
     }
+    return S_OK;
   }
 
   std::atomic<long> references_{1};
@@ -491,9 +407,10 @@ class EventConnectionServer final : public proto::EventConnection::Server {
 
 kj::Promise<Advised> adviseEvents(std::shared_ptr<NativeObject> object, std::string className,
                                   proto::EventSink::Client sink, std::string interfaceId,
-                                  std::shared_ptr<LoopInbox> inbox, WrapComObject wrap,
-                                  std::shared_ptr<spdlog::logger> logger) {
+                                  uint32_t answerTimeoutMs, std::shared_ptr<LoopInbox> inbox,
+                                  WrapComObject wrap, std::shared_ptr<spdlog::logger> logger) {
   auto link = std::make_shared<EventLink>();
+  link->answerTimeoutMs = answerTimeout(answerTimeoutMs);
   link->sink = kj::mv(sink);
   link->inbox = std::move(inbox);
   link->wrap = std::move(wrap);

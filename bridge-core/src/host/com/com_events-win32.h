@@ -6,8 +6,12 @@
 // by reference, VB6's `Cancel As Boolean`, come back), pumping the apartment's messages while it
 // waits (windows and timers of the apartment keep working; client calls queued meanwhile run
 // after the event, or at once when the event was not fired from inside a client call). Events
-// are therefore delivered one at a time, in the order fired. What the client's sink throws is
-// logged and not passed to the source (S_OK): a failing client must not break the object.
+// are therefore delivered one at a time, in the order fired, and the source learns how each
+// went from its Invoke: S_OK once the client answered (or unadvised meanwhile), DISP_E_EXCEPTION
+// with the client's error in EXCEPINFO when its handler threw (as a VB6 client's error reaches
+// RaiseEvent), RPC_E_DISCONNECTED when the client went away, RPC_E_TIMEOUT when it did not
+// answer within the advise's answer deadline (the apartment stops waiting; a late answer is
+// dropped). Each failure is also logged.
 //
 // Lifetime: the connection (EventConnection capability) owns the advise; unadvise() or dropping
 // it (the client disconnecting drops it) unadvises in the apartment. The client's capability is
@@ -39,13 +43,14 @@ struct Advised {
 };
 
 /// Connects `sink` to `object`'s connection point for `interfaceId` ("" = the class's default
-/// source interface). Called on the RPC thread; `inbox` is served on it; `wrap` makes the
+/// source interface); the apartment waits at most `answerTimeoutMs` for each answer (0: no
+/// limit). Called on the RPC thread; `inbox` is served on it; `wrap` makes the
 /// capabilities of objects passed in events. Breaks with Error: BadConfiguration (no
 /// IConnectionPointContainer, no default source interface, a malformed IID), NotFound (no
 /// connection point for that interface), Remote (Advise failed).
 kj::Promise<Advised> adviseEvents(std::shared_ptr<NativeObject> object, std::string className,
                                   proto::EventSink::Client sink, std::string interfaceId,
-                                  std::shared_ptr<LoopInbox> inbox, WrapComObject wrap,
-                                  std::shared_ptr<spdlog::logger> logger);
+                                  uint32_t answerTimeoutMs, std::shared_ptr<LoopInbox> inbox,
+                                  WrapComObject wrap, std::shared_ptr<spdlog::logger> logger);
 
 }  // namespace bitbridge

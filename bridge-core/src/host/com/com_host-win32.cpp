@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <functional>
 #include <map>
 #include <vector>
 
@@ -25,6 +26,7 @@
 #include "common/com_variant_wire.h"
 #include "common/platform/com_errors-win32.h"
 #include "common/platform/text-win32.h"
+#include "host/com/client_object-win32.h"
 #include "host/com/com_events-win32.h"
 #include "host/com/com_host.h"
 #include "host/com/com_native-win32.h"
@@ -330,6 +332,9 @@ struct ComConnection {
   std::shared_ptr<LoopInbox> inbox;
   std::shared_ptr<spdlog::logger> logger;
   std::shared_ptr<ComHostStateWin32> state;
+  // The client's objects this connection stood in for (RPC thread only): cleared when it
+  // closes, so that stand-ins COM code keeps afterwards hold no capability.
+  std::vector<std::weak_ptr<ClientLink>> clientLinks;
 };
 
 // What every capability the host makes for a COM object is: the object behind it, for when the
@@ -350,12 +355,17 @@ class HeldUnknown final : public HostObject {
   std::shared_ptr<NativeObject> object_;
 };
 
-// Resolves every object the client passed (RPC thread): each must be a capability this host
-// made (any connection of it: one state, one apartment), else the call is refused, naming the
-// argument. Its COM object is then passed as itself, not as a proxy.
+// Makes the stand-in for an object of the client (RPC thread).
+using StandIn = std::function<std::shared_ptr<NativeObject>(proto::Dispatch::Client,
+                                                            const std::string& where)>;
+
+// Resolves every object the client passed (RPC thread): a capability this host made (any
+// connection of it: one state, one apartment) is passed as its COM object itself, not as a
+// proxy; any other is an object of the client, passed as a stand-in (`standIn`). A capability
+// of this host living in another apartment, or a broken one, is refused, naming the argument.
 kj::Promise<void> resolvePassed(std::shared_ptr<ComHostStateWin32> state,
                                 std::vector<std::shared_ptr<PassedObject>> passed,
-                                std::shared_ptr<StaThread> apartment) {
+                                std::shared_ptr<StaThread> apartment, StandIn standIn) {
   if (passed.empty()) return kj::READY_NOW;
   auto promises = kj::heapArrayBuilder<kj::Promise<void>>(passed.size());
   for (auto& object : passed) {
@@ -368,15 +378,17 @@ kj::Promise<void> resolvePassed(std::shared_ptr<ComHostStateWin32> state,
     };
     auto client = object->capability.castAs<proto::Dispatch>();
     promises.add(state->servers.getLocalServer(client).then(
-        [state, object, apartment, refuse](kj::Maybe<proto::Dispatch::Server&> server) {
+        [state, object, apartment, refuse, client, standIn](
+            kj::Maybe<proto::Dispatch::Server&> server) mutable {
           KJ_IF_MAYBE(found, server) {
             auto* host = dynamic_cast<HostObject*>(found);
             if (host != nullptr && host->native()->apartment() == apartment) {
               object->target = host->native();
               return;
             }
+            refuse("it lives in another apartment of this host");
           }
-          refuse("it comes from another host, or from another connection, or from the client");
+          object->target = standIn(kj::mv(client), object->where);
         },
         [refuse](kj::Exception&& exception) {
           refuse(std::string("the reference is broken: ") + exception.getDescription().cStr());
@@ -427,7 +439,21 @@ class DispatchServer final : public HostObject {
       throwAsKj(error);
     }
     auto apartment = object_->apartment();
-    return resolvePassed(connection_->state, std::move(passed), apartment)
+    ClientObjectContext standIns{apartment, connection_->inbox, wrap_, connection_->logger,
+                                 params.getAnswerTimeoutMs()};
+    StandIn standIn = [connection = connection_, standIns](proto::Dispatch::Client client,
+                                                           const std::string& where) {
+      std::shared_ptr<ClientLink> link;
+      auto made = standInForClientObject(kj::mv(client), standIns, where, link);
+      auto& links = connection->clientLinks;
+      links.erase(std::remove_if(links.begin(), links.end(),
+                                 [](const std::weak_ptr<ClientLink>& l) { return l.expired(); }),
+                  links.end());
+      links.push_back(link);
+      connection->logger->debug("{}: an object of the client, passed as a stand-in", where);
+      return made;
+    };
+    return resolvePassed(connection_->state, std::move(passed), apartment, std::move(standIn))
         .then([apartment, call] { return apartment->run([call] { call->run(); }); })
         .then([context, call, wrap = wrap_]() mutable {
       auto results = context.getResults();
@@ -556,7 +582,8 @@ class DispatchServer final : public HostObject {
   kj::Promise<void> advise(AdviseContext context) override {
     auto params = context.getParams();
     return adviseEvents(object_, className_, params.getSink(), params.getInterfaceId(),
-                        connection_->inbox, wrap_, connection_->logger)
+                        params.getAnswerTimeoutMs(), connection_->inbox, wrap_,
+                        connection_->logger)
         .then([context](Advised advised) mutable {
           auto results = context.getResults();
           results.setConnection(kj::mv(advised.connection));
@@ -749,8 +776,14 @@ class ComHostWin32 final : public ComHost {
     });
   }
   ~ComHostWin32() noexcept override {
-    // The serving promise first (it refers to the inbox), then refuse what apartments post
-    // later: an event fired now is dropped and its apartment stops waiting.
+    // The client's objects first: stand-ins that COM code keeps answer RPC_E_DISCONNECTED from
+    // now on, and release nothing off this thread. Then the serving promise (it refers to the
+    // inbox), then refuse what apartments post later: an event fired now is dropped and its
+    // apartment stops waiting.
+    for (auto& weak : connection_->clientLinks) {
+      if (auto link = weak.lock()) link->object = nullptr;
+    }
+    connection_->clientLinks.clear();
     inboxServed_ = nullptr;
     connection_->inbox->close();
   }
