@@ -201,6 +201,19 @@ TEST(Proxy, GeneratorTakesCallbacksAndRefusesMalformedOnes) {
   EXPECT_CONTAINS(stored.out, "cb_set_handler(bp::Arg<decltype(&::cb_set_handler), 0> a0");
   EXPECT_CONTAINS(stored.out, "std::atexit([] { proxyState().programExiting(); })");
 
+  // Without --interface: the one interface that is no other's callback parameter.
+  ProgramRun picked = run(BITBRIDGE_CLI, "",
+                          "proxy " + shellQuote(PROXY_STORED_SCHEMA) + " --header vendor.h -I " +
+                              shellQuote(CAPNP_INCLUDE_DIR) + " -I " + shellQuote(BITBRIDGE_SCHEMA_DIR));
+  EXPECT_EQ(picked.status, 0) << picked.err;
+  EXPECT_CONTAINS(picked.out, "cb_set_handler(bp::Arg<decltype(&::cb_set_handler), 0> a0");
+  // Several library interfaces (bind_callback.capnp has BindCallbacks, LibcSort, ...): named.
+  ProgramRun several = run(BITBRIDGE_CLI, "",
+                           "proxy " + shellQuote(BIND_CALLBACK_SCHEMA) + " --header vendor.h -I " +
+                               shellQuote(CAPNP_INCLUDE_DIR) + " -I " + shellQuote(BITBRIDGE_SCHEMA_DIR));
+  EXPECT_EQ(several.status, 1) << several.out;
+  EXPECT_CONTAINS(several.err, "that no other one takes as a callback; choose one with --interface");
+
   ProgramRun r = generateFrom(BIND_CALLBACK_SCHEMA, "ReleasedByNothing");
   EXPECT_EQ(r.status, 1) << r.out << r.err;
   EXPECT_CONTAINS(r.err, "ReleasedByNothing.f: parameter 'cb': $C.releasedBy(\"nope\") names no method "

@@ -105,10 +105,33 @@ int runProxy(const std::vector<std::string>& args, std::ostream& out, std::ostre
       names += (names.empty() ? "" : ", ") + n;
       if (ifaceName.empty() || n == ifaceName) found.push_back(nested.asInterface());
     }
+    if (ifaceName.empty() && found.size() > 1) {
+      // A callback's interface is a parameter type of the library's: when exactly one interface
+      // is no parameter of another, it is the library's.
+      std::vector<capnp::InterfaceSchema> library;
+      for (auto candidate : found) {
+        bool isParameter = false;
+        for (auto other : found) {
+          for (auto method : other.getMethods()) {
+            for (auto field : method.getParamType().getFields()) {
+              auto type = field.getType();
+              if (type.isInterface() && type.asInterface() == candidate) isParameter = true;
+            }
+          }
+        }
+        if (!isParameter) library.push_back(candidate);
+      }
+      if (!library.empty()) {
+        found = library;
+        names.clear();
+        for (auto i : found) names += (names.empty() ? "" : ", ") + std::string(i.getUnqualifiedName().cStr());
+      }
+    }
     if (found.size() != 1) {
       err << "bad-configuration: " << schemaPath << ": "
           << (ifaceName.empty() ? (found.empty() ? std::string("declares no interface at its top level")
-                                                 : "declares " + std::to_string(found.size()) + " interfaces (" + names + "); choose one with --interface")
+                                                 : "declares " + std::to_string(found.size()) + " interfaces (" + names +
+                                                       ") that no other one takes as a callback; choose one with --interface")
                                 : "declares no interface '" + ifaceName + "' at its top level (it has: " + names + ")")
           << "\n";
       return 1;
