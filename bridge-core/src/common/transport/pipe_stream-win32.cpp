@@ -239,9 +239,9 @@ class PipeStream final : public kj::AsyncIoStream, private kj::TaskSet::ErrorHan
   }
 
   // In the destructor: what callers were told was written goes out now, waiting at most
-  // kCloseFlushWaitMs for room. Not through the port (the stream is going): an event whose low bit is set
-  // keeps the completion off the port. A batch still waiting for room is cancelled with the
-  // stream, as a pending write always was.
+  // kCloseFlushWaitMs for room. Not through the port (the stream is going): an event whose low
+  // bit is set keeps the completion off the port. A batch still waiting for room is cancelled
+  // with the stream, as a pending write always was.
   void writeBatchBeforeClose() {
     forgetFinishedBatch();
     if (!batching_ || batch_.empty() || state_->cut || writeError_ != nullptr ||
