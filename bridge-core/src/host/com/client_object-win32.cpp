@@ -168,13 +168,16 @@ class ClientDispatch final : public IDispatch {
     }
     UINT positional = count - named;
     std::string label = where_ + " (the client's object)." + (member.empty() ? "[default]" : member);
+    // The apartment is ending (the host exits): its objects cannot be wrapped any more.
+    auto apartment = context_.apartment.lock();
+    if (apartment == nullptr) return RPC_E_DISCONNECTED;
     std::vector<ComVariant> args;
     try {
       // rgvarg: the put value (named) first, then the positional arguments last to first.
       for (UINT i = 0; i < positional; ++i) {
-        args.push_back(fromNative(params->rgvarg[count - 1 - i], context_.apartment));
+        args.push_back(fromNative(params->rgvarg[count - 1 - i], apartment));
       }
-      if (put) args.push_back(fromNative(params->rgvarg[0], context_.apartment));
+      if (put) args.push_back(fromNative(params->rgvarg[0], apartment));
     } catch (const Error& error) {
       return raiseToCaller(exception, kSource, label + ": " + error.message());
     }
@@ -254,8 +257,9 @@ std::shared_ptr<NativeObject> standInForClientObject(proto::Dispatch::Client obj
                                                      std::shared_ptr<ClientLink>& link) {
   link = std::make_shared<ClientLink>();
   link->object = kj::mv(object);
+  auto apartment = context.apartment.lock();  // the caller's: alive on the RPC thread now
   auto* dispatch = new ClientDispatch(link, context, std::move(where));
-  return std::make_shared<NativeObject>(dispatch, true, context.apartment);
+  return std::make_shared<NativeObject>(dispatch, true, std::move(apartment));
 }
 
 }  // namespace bitbridge

@@ -35,11 +35,15 @@ struct ClientLink {
   kj::Maybe<proto::Dispatch::Client> object;  // empty once released or the client is gone
 };
 
-/// What a stand-in needs from its connection.
+/// What a stand-in needs from its connection. Nothing here owns the apartment or the
+/// connection: COM code may keep a stand-in until its own last Release, which may be queued in
+/// the apartment at the host's exit, and an owning reference from there would keep the
+/// apartment thread from being joined (its queued Releases would then race the process exit).
 struct ClientObjectContext {
-  std::shared_ptr<StaThread> apartment;
+  std::weak_ptr<StaThread> apartment;
   std::shared_ptr<LoopInbox> inbox;          // to the connection's RPC thread
-  WrapComObject wrap;                        // host objects among a call's arguments
+  WrapComObject wrap;                        // host objects among a call's arguments (holds
+                                             // its connection weakly)
   std::shared_ptr<spdlog::logger> logger;
   uint32_t answerTimeoutMs = 0;              // per answer; 0: no limit
 };

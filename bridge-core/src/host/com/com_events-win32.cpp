@@ -202,9 +202,15 @@ struct Advisement {
   }
   ~Advisement() {
     if (cookie != 0 && point != nullptr) {
-      point->apartment()->post([point = point, cookie = cookie] {
-        static_cast<IConnectionPoint*>(point->pointer())->Unadvise(cookie);
-      });
+      // The job takes the bare pointer, not `point`: a queued job owning a NativeObject owns
+      // the apartment, and if it held the last reference the apartment would end on its own
+      // thread instead of being joined by the host's exit (which would then race the
+      // Releases still queued). The pointer outlives the job: `point`'s own Release is posted
+      // after it, when the member is destroyed below.
+      point->apartment()->post(
+          [p = static_cast<IConnectionPoint*>(point->pointer()), cookie = cookie] {
+            p->Unadvise(cookie);
+          });
     }
   }
 };

@@ -307,7 +307,10 @@ struct KeyedObject {
 // Lifetime: shared by the ComHost of each connection using it, by every capability made for
 // its objects (through ComConnection) and, in a shared host, by SharedInstances until the host
 // exits. Destroyed on the RPC thread: the objects kept per key are released then, their
-// Releases posted to the apartment, whose thread runs queued jobs before it ends.
+// Releases posted to the apartment, whose thread runs queued jobs before it ends. Nothing that
+// lives in the apartment (event sinks, client-object stand-ins, queued jobs) owns it, so the
+// last reference is dropped on the RPC thread, which joins the apartment thread: the host does
+// not exit before every Release queued there has run.
 class ComHostStateWin32 final : public ComHostState {
  public:
   // Started on the first object, so that a host that serves no COM starts no thread.
@@ -403,8 +406,14 @@ class DispatchServer final : public HostObject {
                  std::shared_ptr<ComConnection> connection)
       : object_(std::move(object)), className_(std::move(className)),
         connection_(std::move(connection)),
-        wrap_([connection = connection_](const std::shared_ptr<ComObjectHandle>& handle,
-                                          bool dispatch) {
+        wrap_([weak = std::weak_ptr<ComConnection>(connection_)](
+                  const std::shared_ptr<ComObjectHandle>& handle, bool dispatch) {
+          auto connection = weak.lock();
+          if (connection == nullptr) {
+            throw Error(ErrorKind::Disconnected,
+                        "the connection of this object's client has closed",
+                        "nothing to do: its client is gone");
+          }
           return wrapObject(handle, dispatch, connection);
         }) {}
 
@@ -455,7 +464,7 @@ class DispatchServer final : public HostObject {
     };
     return resolvePassed(connection_->state, std::move(passed), apartment, std::move(standIn))
         .then([apartment, call] { return apartment->run([call] { call->run(); }); })
-        .then([context, call, wrap = wrap_]() mutable {
+        .then([context, call, wrap = wrap_, connection = connection_]() mutable {
       auto results = context.getResults();
       variantToWire(call->result, results.initResult(), wrap);
       auto byRef = results.initByRef(static_cast<unsigned>(call->byRef.size()));
@@ -611,7 +620,12 @@ class DispatchServer final : public HostObject {
   std::shared_ptr<NativeObject> object_;
   std::string className_;  // what the client asked for (ProgID/CLSID), or "object"
   std::shared_ptr<ComConnection> connection_;
-  WrapComObject wrap_;  // objects in results and events become DispatchServers of connection_
+  // Objects in results and events become DispatchServers of connection_. It holds the
+  // connection weakly: copies live in event sinks and client-object stand-ins, which COM code
+  // keeps in the apartment, and an owning reference from there (connection -> host state ->
+  // apartment) would keep the apartment thread from being joined when the host exits, so the
+  // Releases queued there could be cut short by the process exit.
+  WrapComObject wrap_;
 };
 
 // How the class is found: in the registry view of this host's bitness, or in a DLL file.
