@@ -175,6 +175,12 @@ static void sleep_ms(int32_t ms) {
   nanosleep(&ts, NULL);
 }
 
+/* Sleeps ms milliseconds in the library (a call that hangs, for a deadline to end). */
+int32_t cb_sleep(int32_t ms) {
+  sleep_ms(ms);
+  return ms;
+}
+
 struct burst {
   cb_handler h;
   void* user;

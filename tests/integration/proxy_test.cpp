@@ -229,6 +229,40 @@ TEST(Proxy, GeneratorTakesCallbacksAndRefusesMalformedOnes) {
 // A program that returns from main while the library fires its handlers from a thread of its
 // own (proxy_stored_program.c exit-live): it exits at once, and its host follows (the channel's
 // EOF), leaving no process behind.
+// Whether host process `pid` is gone (or its pid reused by another program), within 10 s.
+bool hostGone(const std::string& pid) {
+  for (int i = 0; i < 1000; ++i) {
+    std::string cmdline = readFile("/proc/" + pid + "/cmdline");
+    if (cmdline.find("bitbridge-host") == std::string::npos) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+// The number after `label` in `out`, as text ("" if absent).
+std::string numberAfter(const std::string& out, const std::string& label) {
+  auto at = out.find(label);
+  return at == std::string::npos ? std::string() : std::to_string(std::stol(out.substr(at + label.size())));
+}
+
+// A call from inside a handler, fired from the library's thread while the program makes no call,
+// hangs in the library: its own deadline kills the host; the program goes on with a new host, and
+// when it exits no host of its is left.
+TEST(Proxy, HungCallFromInsideAHandlerIsKilledAtItsDeadlineAndLeavesNoHost) {
+  auto start = std::chrono::steady_clock::now();
+  ProgramRun r = run(PROXY_STORED_PROGRAM, "BITBRIDGE_CALL_TIMEOUT_MS=1500", "hang-inside");
+  auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(r.status, 0) << r.out << r.err;
+  EXPECT_CONTAINS(r.err, "was killed as hung: a call from inside a callback did not complete within 1500 ms");
+  EXPECT_CONTAINS(r.out, "sleep(120000) from inside a handler, no call running: -999, errno 5");
+  EXPECT_LT(took, std::chrono::seconds(30));
+  std::string killed = numberAfter(r.out, "after host pid ");
+  std::string next = numberAfter(r.out, "new host pid ");
+  ASSERT_FALSE(killed.empty() || next.empty()) << r.out;
+  EXPECT_TRUE(hostGone(killed)) << "the hung host pid " << killed << " still runs";
+  EXPECT_TRUE(hostGone(next)) << "host pid " << next << " still runs after its program exited";
+}
+
 TEST(Proxy, ProgramExitingWithHandlersFiringLeavesNoHost) {
   auto start = std::chrono::steady_clock::now();
   ProgramRun r = run(PROXY_STORED_PROGRAM, "", "exit-live");
@@ -236,17 +270,9 @@ TEST(Proxy, ProgramExitingWithHandlersFiringLeavesNoHost) {
   EXPECT_EQ(r.status, 0) << r.out << r.err;
   EXPECT_CONTAINS(r.out, "exiting with handlers registered and firing");
   EXPECT_LT(took, std::chrono::seconds(20));
-  auto at = r.out.find("host pid ");
-  ASSERT_NE(at, std::string::npos) << r.out;
-  std::string pid = std::to_string(std::stol(r.out.substr(at + 9)));
-  bool gone = false;
-  for (int i = 0; i < 1000 && !gone; ++i) {
-    // Gone, or its pid reused by another program.
-    std::string cmdline = readFile("/proc/" + pid + "/cmdline");
-    gone = cmdline.find("bitbridge-host") == std::string::npos;
-    if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  EXPECT_TRUE(gone) << "host pid " << pid << " still runs after its program exited";
+  std::string pid = numberAfter(r.out, "host pid ");
+  ASSERT_FALSE(pid.empty()) << r.out;
+  EXPECT_TRUE(hostGone(pid)) << "host pid " << pid << " still runs after its program exited";
 }
 
 TEST(Proxy, GeneratorWritesOneExportPerMethod) {
@@ -402,8 +428,29 @@ TEST(Proxy, GeneratorRefusesStructsItCannotConvertByName) {
                 "SeriesArrayOut.seriesMake: parameter 'out': struct Series, field 'items': " + writes);
   expectRefused("UncountedList", "UncountedList.bagSum: parameter 'b': struct Bag, field 'items': a "
                                  "List or Data pointer inside a struct needs its count");
-  expectRefused("ListOfTexts", "ListOfTexts.countStrings: parameter 'strings': a list of texts or "
-                               "lists is not converted by proxies yet");
+  expectRefused("ListOfTexts", "ListOfTexts.countStrings: parameter 'strings': an array needs its "
+                               "element count ($C.lengthOf on its count parameter, $C.length or "
+                               "$C.capacity), or $C.terminated for an input array");
+  expectRefused("WideUnit", "WideUnit.nextUnit: parameter 'c': one wchar_t by value ($C.type(wchar) "
+                            "on a number) is not converted by proxies yet");
+  expectRefused("TerminatedStructs", "TerminatedStructs.pointsSum: parameter 'ps': a $C.terminated "
+                                     "array of structs is not converted by proxies yet");
+
+  // The vendor's deallocator is the proxy's own: it may not be bound as a method as well.
+  ProgramRun both = generateFrom(PROXY_REFUSED_SCHEMA, "FreeWithIsAMethod");
+  EXPECT_EQ(both.status, 1) << both.out << both.err;
+  EXPECT_CONTAINS(both.err, "FreeWithIsAMethod.dupUpper: result 'result': $C.freeWith(\"bw_free\") "
+                            "names the library's deallocator, which FreeWithIsAMethod.release also binds");
+  EXPECT_CONTAINS(both.err, "leave release out of the proxy's schema");
+  ProgramRun notAName = generateFrom(PROXY_REFUSED_SCHEMA, "FreeWithNotAName");
+  EXPECT_EQ(notAName.status, 1) << notAName.out << notAName.err;
+  EXPECT_CONTAINS(notAName.err, "$C.freeWith(\"free); abort(\") is not a C function name");
+
+  // Accepted, the deallocator defined once with the header's own signature.
+  ProgramRun wide = generateFrom(PROXY_WIDE_SCHEMA, "ProxyWide");
+  EXPECT_EQ(wide.status, 0) << wide.err;
+  EXPECT_CONTAINS(wide.out, "bw_free(bp::Arg<decltype(&::bw_free), 0> a0) {\n  proxyState().release(\"bw_free\"");
+  EXPECT_EQ(wide.out.find("bw_free(bp::Arg"), wide.out.rfind("bw_free(bp::Arg"));
 
   ProgramRun accepted = generateFrom(PROXY_STRUCTS_SCHEMA, "Structs");
   EXPECT_EQ(accepted.status, 0) << accepted.err;
