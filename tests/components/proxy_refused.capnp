@@ -50,6 +50,18 @@ interface FreeWithNotAName {
   dupUpper @0 (s :Text) -> (result :Text $C.freeWith("free); abort(")) $C.symbol("vendor_dup");
 }
 
+# A struct with a pointer member (const char*) as a callback's parameter.
+interface NamedVisitor { visit @0 (n :Named) -> (); }
+interface CallbackStructWithText {
+  visit @0 (cb :NamedVisitor) -> () $C.symbol("vendor_visit");
+}
+
+# A list as a callback's parameter (Host::bind takes none either).
+interface ListVisitor { visit @0 (xs :List(Int32)) -> (); }
+interface CallbackList {
+  visit @0 (cb :ListVisitor) -> () $C.symbol("vendor_visit_list");
+}
+
 # One wchar_t by value.
 interface WideUnit {
   nextUnit @0 (c :UInt32 $C.type(wchar)) -> (result :UInt32 $C.type(wchar)) $C.symbol("bw_next_unit");

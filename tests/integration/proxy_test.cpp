@@ -191,6 +191,9 @@ ProgramRun generateFrom(const char* schema, const std::string& iface) {
 // Callbacks for the call are taken (proxy_callbacks.capnp, run by proxy.callbacks_other_bitness),
 // and stored ones (proxy_stored.capnp, proxy.stored_*); a stored one whose $C.releasedBy names
 // no method and a callback taking a struct are refused by name.
+// Generates from proxy_refused.capnp's `iface`; expects a refusal containing `message`.
+void expectRefused(const std::string& iface, const std::string& message);
+
 TEST(Proxy, GeneratorTakesCallbacksAndRefusesMalformedOnes) {
   ProgramRun ok = generateFrom(PROXY_CALLBACKS_SCHEMA, "ProxyCallbacks");
   EXPECT_EQ(ok.status, 0) << ok.err;
@@ -219,11 +222,20 @@ TEST(Proxy, GeneratorTakesCallbacksAndRefusesMalformedOnes) {
   EXPECT_CONTAINS(r.err, "ReleasedByNothing.f: parameter 'cb': $C.releasedBy(\"nope\") names no method "
                          "of ReleasedByNothing");
 
+  // A comparator of structs (const Elem*, qsort's): converted.
   ProgramRun elem = generateFrom(BIND_CALLBACK_SCHEMA, "LibcSort");
-  EXPECT_EQ(elem.status, 1) << elem.out << elem.err;
-  EXPECT_CONTAINS(elem.err, "LibcSort.qsort: parameter 'cmp' (ElemCompare.compare): parameter 'a': a "
-                            "callback's parameter of this type (a struct, list or capability) is not "
-                            "converted by proxies yet");
+  EXPECT_EQ(elem.status, 0) << elem.out << elem.err;
+  EXPECT_CONTAINS(elem.out, "qsort(bp::Arg<decltype(&::qsort), 0> a0");
+  // A struct with a pointer member, and a list, as a callback's parameter: refused by name.
+  expectRefused("CallbackStructWithText",
+                "CallbackStructWithText.visit: parameter 'cb' (NamedVisitor.visit): parameter 'n': struct "
+                "Named, field 'label': a pointer inside a struct a callback receives is not converted by "
+                "proxies yet");
+  ProgramRun list = generateFrom(PROXY_REFUSED_SCHEMA, "CallbackList");
+  EXPECT_EQ(list.status, 1) << list.out << list.err;
+  EXPECT_CONTAINS(list.err, "CallbackList.visit: parameter 'cb' (ListVisitor.visit): parameter 'xs': a "
+                            "callback's parameter of this type (a list or capability) is not converted "
+                            "by proxies, nor by Host::bind");
 }
 
 // A program that returns from main while the library fires its handlers from a thread of its

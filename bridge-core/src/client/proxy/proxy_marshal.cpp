@@ -249,7 +249,7 @@ static void fillParam(const MethodPlan& plan, const MethodSpec& spec, const void
           break;  // unset: the host passes NULL
         }
         void* user = p.userParam >= 0 ? const_cast<void*>(pointerArg(args, static_cast<size_t>(p.userParam))) : nullptr;
-        request.set(p.field, callbackCapability(*p.callback, spec.callbacks[i], fn, user, scopeFor(i)));
+        request.set(p.field, callbackCapability(*p.callback, spec.callbacks[i], fn, user, scopeFor(i), handles));
         break;
       }
       case ParamRole::User:  // stays here: the callback's capability hands it back

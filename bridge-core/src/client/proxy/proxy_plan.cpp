@@ -122,6 +122,20 @@ void checkMembers(const cbind::StructLayout& layout, bool writes, const std::str
   }
 }
 
+// A struct a callback receives: no pointer members (text, lists, nested pointers), at any depth.
+void checkCallbackMembers(const cbind::StructLayout& layout, const std::string& where) {
+  for (const auto& m : layout.members) {
+    if (m.role == cbind::MemberRole::Struct || (m.role == cbind::MemberRole::Array && m.type.isStruct())) {
+      checkCallbackMembers(*m.type.layout, where);
+    }
+    if (m.role == cbind::MemberRole::Pointer) {
+      throw refuse(where + ": struct " + layout.name + ", field '" + m.name + "'",
+                   "a pointer inside a struct a callback receives is not converted by proxies yet; "
+                   "if the C member is an inline array, give the field $C.array(N)");
+    }
+  }
+}
+
 // $C.stdcall on the method, or on its interface without $C.cdecl on the method.
 bool declaresStdcall(capnp::InterfaceSchema iface, capnp::InterfaceSchema::Method method) {
   auto methodAnnotations = method.getProto().getAnnotations();
@@ -174,7 +188,7 @@ std::string checkFreeWith(capnp::InterfaceSchema iface, const std::string& freeW
 
 // The C signature of a callback parameter `where`, from its interface's one method. What a
 // proxy calls the program's function with: numbers, Bool, enums, const char*, the void* user.
-CallbackPlan planCallback(const std::string& where, capnp::InterfaceSchema iface) {
+CallbackPlan planCallback(const std::string& where, capnp::InterfaceSchema iface, cbind::StructLayouts& structs) {
   CallbackPlan cb;
   cb.iface = iface;
   auto methods = iface.getMethods();
@@ -204,10 +218,18 @@ CallbackPlan planCallback(const std::string& where, capnp::InterfaceSchema iface
       p.role = CallbackParamRole::Text;
     } else if (isScalar(t)) {
       p.role = CallbackParamRole::Value;
+    } else if (t.isStruct()) {
+      // const S*: the proxy lays the host's struct out for the program's function. A pointer
+      // member would need memory that outlives the call, and no one to free it: refused.
+      p.role = CallbackParamRole::Struct;
+      p.layout = layoutFor(structs, t.asStruct(), here);
+      checkCallbackMembers(*p.layout, here);
     } else {
-      throw refuse(here, "a callback's parameter of this type (a struct, list or capability) is "
-                         "not converted by proxies yet; numbers, Bool, enums, Text and the $C.user "
-                         "context are");
+      throw Error(ErrorKind::BadConfiguration,
+                  here + ": a callback's parameter of this type (a list or capability) is not "
+                         "converted by proxies, nor by Host::bind",
+                  "a callback takes numbers, Bool, enums, Text, structs (const S*) and the $C.user "
+                  "context; change the callback's interface");
     }
     cb.params.push_back(std::move(p));
   }
@@ -347,7 +369,7 @@ MethodPlan planMethod(capnp::InterfaceSchema iface, capnp::InterfaceSchema::Meth
         throw Error(ErrorKind::BadConfiguration, where + ": $C.releasedBy goes with $C.callback(released)");
       }
       p.role = ParamRole::Callback;
-      p.callback = planCallback(where, t.asInterface());
+      p.callback = planCallback(where, t.asInterface(), structs);
       plan.params.push_back(std::move(p));
       continue;
     }
@@ -570,6 +592,12 @@ void checkCallbackCTypes(const CallbackPlan& cb, const CallbackSpec& c, const CT
         break;
       case CallbackParamRole::User:
         if (t.kind != CKind::Pointer) throw mismatch(here, "the $C.user context (void*)", describe(t.kind, t.size));
+        break;
+      case CallbackParamRole::Struct:
+        // const S*, or const void* (a qsort comparator's), which the program casts.
+        if (t.kind != CKind::Pointer || (t.pointee != CKind::Void && (t.pointee != CKind::Other || t.pointeeSize != p.layout->size)))
+          throw mismatch(here, "a pointer to " + structName(*p.layout),
+                         t.kind == CKind::Pointer ? "pointer to a " + describe(t.pointee, t.pointeeSize) : describe(t.kind, t.size));
         break;
     }
   }

@@ -50,6 +50,7 @@ enum class ParamRole : uint8_t {
 enum class CallbackParamRole : uint8_t {
   Value,  // a number, Bool or enum by value
   Text,   // const char*
+  Struct, // const S*: the host's struct, laid out in the program's ABI for the call (NULL: unset)
   User,   // the void* context ($C.user): the program's own pointer, handed back unchanged
 };
 
@@ -59,6 +60,8 @@ struct CallbackParamPlan {
   CallbackParamRole role = CallbackParamRole::Value;
   capnp::Type scalar;
   bool platformWidth = false;
+  /// CallbackParamRole::Struct: its layout in this process (owned as ParamPlan::layout).
+  const cbind::StructLayout* layout = nullptr;
 };
 
 /// A callback parameter ($C.callback, an interface with one method): the C signature the
