@@ -257,17 +257,26 @@ std::string numberAfter(const std::string& out, const std::string& label) {
   return at == std::string::npos ? std::string() : std::to_string(std::stol(out.substr(at + label.size())));
 }
 
+// proxy_stored_program in `mode`: it must exit 0 within `limit`, saying `says`.
+ProgramRun runStored(const std::string& env, const std::string& mode, const std::string& says,
+                     std::chrono::seconds limit) {
+  auto start = std::chrono::steady_clock::now();
+  ProgramRun r = run(PROXY_STORED_PROGRAM, env, mode);
+  auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(r.status, 0) << r.out << r.err;
+  EXPECT_CONTAINS(r.out, says);
+  EXPECT_LT(took, limit);
+  return r;
+}
+
 // A call from inside a handler, fired from the library's thread while the program makes no call,
 // hangs in the library: its own deadline kills the host; the program goes on with a new host, and
 // when it exits no host of its is left.
 TEST(Proxy, HungCallFromInsideAHandlerIsKilledAtItsDeadlineAndLeavesNoHost) {
-  auto start = std::chrono::steady_clock::now();
-  ProgramRun r = run(PROXY_STORED_PROGRAM, "BITBRIDGE_CALL_TIMEOUT_MS=1500", "hang-inside");
-  auto took = std::chrono::steady_clock::now() - start;
-  EXPECT_EQ(r.status, 0) << r.out << r.err;
+  ProgramRun r = runStored("BITBRIDGE_CALL_TIMEOUT_MS=1500", "hang-inside",
+                           "sleep(120000) from inside a handler, no call running: -999, errno 5",
+                           std::chrono::seconds(30));
   EXPECT_CONTAINS(r.err, "was killed as hung: a call from inside a callback did not complete within 1500 ms");
-  EXPECT_CONTAINS(r.out, "sleep(120000) from inside a handler, no call running: -999, errno 5");
-  EXPECT_LT(took, std::chrono::seconds(30));
   std::string killed = numberAfter(r.out, "after host pid ");
   std::string next = numberAfter(r.out, "new host pid ");
   ASSERT_FALSE(killed.empty() || next.empty()) << r.out;
@@ -276,12 +285,8 @@ TEST(Proxy, HungCallFromInsideAHandlerIsKilledAtItsDeadlineAndLeavesNoHost) {
 }
 
 TEST(Proxy, ProgramExitingWithHandlersFiringLeavesNoHost) {
-  auto start = std::chrono::steady_clock::now();
-  ProgramRun r = run(PROXY_STORED_PROGRAM, "", "exit-live");
-  auto took = std::chrono::steady_clock::now() - start;
-  EXPECT_EQ(r.status, 0) << r.out << r.err;
-  EXPECT_CONTAINS(r.out, "exiting with handlers registered and firing");
-  EXPECT_LT(took, std::chrono::seconds(20));
+  ProgramRun r = runStored("", "exit-live", "exiting with handlers registered and firing",
+                           std::chrono::seconds(20));
   std::string pid = numberAfter(r.out, "host pid ");
   ASSERT_FALSE(pid.empty()) << r.out;
   EXPECT_TRUE(hostGone(pid)) << "host pid " << pid << " still runs after its program exited";
