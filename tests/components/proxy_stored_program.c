@@ -151,6 +151,8 @@ static int32_t hangs(int32_t event, void* user) {
 static int hang_inside(void) {
   cb_set_handler(hangs, NULL);
   int32_t pid = cb_process_id();
+  printf("firing at host pid %d\n", (int)pid);
+  fflush(stdout); /* a test may freeze that host now (proxy_test.cpp) */
   check(cb_fire_from_thread(5, 0) == 0, "fire_from_thread");
   /* The program makes no call meanwhile: nothing but the handler's call's own deadline runs. */
   check(wait_for(&hang_done, 1), "the hung call from inside the handler ended");

@@ -11,6 +11,7 @@
 #include <csignal>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <initializer_list>
 #include <sstream>
 #include <string>
@@ -51,8 +52,10 @@ std::string readFile(const std::string& path) {
   return s.str();
 }
 
-// Runs `env <env> <program> <args>`, capturing stdout and stderr.
-ProgramRun run(const std::string& program, const std::string& env = "", const std::string& args = "") {
+// Runs `env <env> <program> <args>`, capturing stdout and stderr; `onLine` (if set) sees each
+// line of stdout as it comes, while the program runs.
+ProgramRun run(const std::string& program, const std::string& env = "", const std::string& args = "",
+               const std::function<void(const std::string&)>& onLine = {}) {
   TempDir dir("bitbridge-proxy-run");
   std::string errFile = dir / "stderr";
   std::string command = "env " + env + " " + shellQuote(program) + " " + args + " 2>" + shellQuote(errFile);
@@ -60,8 +63,10 @@ ProgramRun run(const std::string& program, const std::string& env = "", const st
   FILE* pipe = ::popen(command.c_str(), "r");
   if (pipe == nullptr) return r;
   char buffer[4096];
-  size_t n;
-  while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) r.out.append(buffer, n);
+  while (std::fgets(buffer, sizeof buffer, pipe) != nullptr) {
+    r.out += buffer;
+    if (onLine) onLine(buffer);
+  }
   int status = ::pclose(pipe);
   if (WIFEXITED(status)) {
     r.status = WEXITSTATUS(status);
@@ -282,6 +287,28 @@ TEST(Proxy, HungCallFromInsideAHandlerIsKilledAtItsDeadlineAndLeavesNoHost) {
   ASSERT_FALSE(killed.empty() || next.empty()) << r.out;
   EXPECT_TRUE(hostGone(killed)) << "the hung host pid " << killed << " still runs";
   EXPECT_TRUE(hostGone(next)) << "host pid " << next << " still runs after its program exited";
+}
+
+// The same call with no deadline, its host frozen (SIGSTOP) while the program makes no call: the
+// heartbeat finds it, the host is killed and the call fails as declared.
+TEST(Proxy, FrozenHostInACallFromInsideAHandlerIsKilledByTheHeartbeat) {
+  std::string frozen;
+  auto start = std::chrono::steady_clock::now();
+  ProgramRun r = run(PROXY_STORED_PROGRAM, "", "hang-inside", [&](const std::string& line) {
+    std::string pid = numberAfter(line, "firing at host pid ");
+    if (!pid.empty() && frozen.empty()) {
+      frozen = pid;
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the handler's call is in the library
+      ::kill(std::stoi(pid), SIGSTOP);
+    }
+  });
+  auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(frozen.empty()) << r.out << r.err;
+  EXPECT_EQ(r.status, 0) << r.out << r.err;
+  EXPECT_CONTAINS(r.err, "bitbridge-host32 (pid " + frozen + ") did not answer its heartbeat");
+  EXPECT_CONTAINS(r.out, "sleep(120000) from inside a handler, no call running: -999, errno 5");
+  EXPECT_LT(took, std::chrono::seconds(30));
+  EXPECT_TRUE(hostGone(frozen)) << "the frozen host pid " << frozen << " still runs";
 }
 
 TEST(Proxy, ProgramExitingWithHandlersFiringLeavesNoHost) {
