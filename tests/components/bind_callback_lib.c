@@ -41,6 +41,26 @@ static void* g_stale_user;
 static int32_t g_last_answer;      /* the last value a handler returned to the library */
 static int32_t g_thread_fires;     /* events fired from the library's own threads, answered */
 
+/* Items whose layout differs by ABI (the double is 4-aligned on i386 Linux: 16 bytes there, 24 on
+ * x86-64 and on Windows), sorted with a comparator of const pointers, as qsort's. */
+typedef struct { char tag; double weight; int32_t id; } cb_item;
+typedef int32_t (*cb_item_compare)(const cb_item* a, const cb_item* b);
+int32_t cb_sort_items(cb_item* items, int32_t n, cb_item_compare cmp) {
+  int32_t calls = 0;
+  for (int32_t i = 1; i < n; ++i) {
+    for (int32_t j = i; j > 0; --j) {
+      ++calls;
+      if (cmp(&items[j - 1], &items[j]) <= 0) break;
+      cb_item t = items[j - 1];
+      items[j - 1] = items[j];
+      items[j] = t;
+    }
+  }
+  return calls;
+}
+/* cmp(NULL, item) once: a callback's struct argument may be NULL. */
+int32_t cb_compare_with_null(cb_item_compare cmp, cb_item item) { return cmp(NULL, &item); }
+
 /* Insertion sort: n*(n-1)/2 comparisons for a reversed input. Returns how many were made. */
 int32_t cb_sort_i32(int32_t* xs, int32_t n, cb_compare cmp) {
   int32_t calls = 0;
@@ -173,6 +193,12 @@ int32_t cb_pointer_bits(void) { return (int32_t)(sizeof(void*) * 8); }
 static void sleep_ms(int32_t ms) {
   struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
   nanosleep(&ts, NULL);
+}
+
+/* Sleeps ms milliseconds in the library (a call that hangs, for a deadline to end). */
+int32_t cb_sleep(int32_t ms) {
+  sleep_ms(ms);
+  return ms;
 }
 
 struct burst {

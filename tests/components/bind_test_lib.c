@@ -262,6 +262,11 @@ int32_t bt_total_length(const char* const* strings) {
   for (; *strings != NULL; ++strings) total += (int32_t)strlen(*strings);
   return total;
 }
+int32_t bt_total_length_n(const char* const* strings, int32_t n) { /* n texts, counted */
+  int32_t total = 0;
+  for (int32_t i = 0; i < n; ++i) total += (int32_t)strlen(strings[i]);
+  return total;
+}
 int32_t bt_sum_until_zero(const int32_t* xs) {
   int32_t total = 0;
   for (; *xs != 0; ++xs) total += *xs;

@@ -14,6 +14,7 @@
 #endif
 
 BW_EXPORT int32_t bw_wchar_bits(void) { return (int32_t)(sizeof(wchar_t) * 8); }
+BW_EXPORT int32_t bw_pointer_bits(void) { return (int32_t)(sizeof(void*) * 8); }
 
 /* One wchar_t by value, in and out: the next code unit. */
 BW_EXPORT wchar_t bw_next_unit(wchar_t c) { return (wchar_t)(c + 1); }

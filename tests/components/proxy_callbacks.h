@@ -21,6 +21,9 @@ typedef int32_t (*cb_unary)(int32_t x);
 typedef int32_t(CB_CALLBACK* cb_unary_stdcall)(int32_t x);
 typedef int32_t (*cb_handler)(int32_t event, void* user);
 typedef double (*cb_greeter)(const char* name, uint8_t times);
+/* Laid out by each side's ABI: 16 bytes on i386 Linux, 24 on x86-64 and Windows. */
+typedef struct { char tag; double weight; int32_t id; } cb_item;
+typedef int32_t (*cb_item_compare)(const cb_item* a, const cb_item* b);
 
 /* Sorts xs, calling cmp; returns how many comparisons it made. */
 int32_t cb_sort_i32(int32_t* xs, int32_t n, cb_compare cmp);
@@ -38,6 +41,10 @@ int32_t cb_each(int32_t n, cb_handler h, void* user);
 /* The library's process exits. */
 void cb_exit(int32_t code);
 int32_t cb_pointer_bits(void);
+/* Sorts items, calling cmp with pointers to two of them; returns how many comparisons it made. */
+int32_t cb_sort_items(cb_item* items, int32_t n, cb_item_compare cmp);
+/* cmp(NULL, &item) */
+int32_t cb_compare_with_null(cb_item_compare cmp, cb_item item);
 
 #ifdef __cplusplus
 }

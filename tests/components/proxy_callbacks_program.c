@@ -55,6 +55,19 @@ static int32_t exits(int32_t x) {
   return x;
 }
 
+/* By weight, then id; counts its calls, and the NULLs and wrong layouts it was given. */
+static int item_compares, item_nulls, item_bad;
+static int32_t by_weight(const cb_item* a, const cb_item* b) {
+  ++item_compares;
+  if (a == NULL || b == NULL) {
+    ++item_nulls;
+    return -77;
+  }
+  if (a->tag != 'i' || b->tag != 'i') ++item_bad;
+  if (a->weight != b->weight) return a->weight < b->weight ? -1 : 1;
+  return a->id - b->id;
+}
+
 int main(int argc, char** argv) {
   char line[128];
   if (argc > 1 && strcmp(argv[1], "host-dies") == 0) {
@@ -100,6 +113,27 @@ int main(int argc, char** argv) {
   printf("apply(5, add(x, 100)) = %d, apply(2, apply(x, x*3)) = %d\n", (int)nested, (int)deeper);
   check(nested == 106, "a nested call from inside a callback");
   check(deeper == 8, "a nested call passing a callback of its own");
+
+  /* Structs to a callback, each side in its own ABI (cb_item is 16 bytes on i386 Linux, 24 on
+   * x86-64): the program's comparator reads them as its compiler lays them out. */
+  enum { m = 40 };
+  cb_item items[m];
+  for (int i = 0; i < m; ++i) {
+    items[i].tag = 'i';
+    items[i].weight = (double)(m - i) / 4.0;
+    items[i].id = i;
+  }
+  int32_t item_calls = cb_sort_items(items, m, by_weight);
+  printf("sort_items(%d reversed) made %d comparisons (cb_item: %u bytes here)\n", m, (int)item_calls,
+         (unsigned)sizeof(cb_item));
+  check(item_calls == m * (m - 1) / 2 && item_compares == item_calls, "a struct comparator called for every comparison");
+  check(item_bad == 0 && item_nulls == 0, "every struct arrived whole");
+  for (int i = 0; i < m; ++i) {
+    check(items[i].id == m - 1 - i && items[i].weight == (double)(i + 1) / 4.0 && items[i].tag == 'i',
+          "sorted by the program's struct comparator");
+  }
+  cb_item one = {'i', 1.5, 9};
+  check(cb_compare_with_null(by_weight, one) == -77 && item_nulls == 1, "a NULL struct pointer reaches the callback as NULL");
 
   struct tally t = {0, 0};
   int32_t each = cb_each(5, count, &t);

@@ -3,7 +3,8 @@
 # ($C.callback(released)), a log handler and a __stdcall handler kept for the host's life
 # ($C.callback(host)), fired from the calls that fire them and from threads of the library's
 # own; handlers that call the library again; a library whose process exits while handlers are
-# registered.
+# registered; a call from inside a handler that hangs in the library while the program makes no
+# call (its own deadline, BITBRIDGE_CALL_TIMEOUT_MS, ends it).
 @0x8b41d884c1151521;
 
 using Cxx = import "/capnp/c++.capnp";
@@ -38,4 +39,5 @@ interface ProxyStored $C.onFailure(result = "-999", errno = "EIO") {
   exitLater @14 (delayMs :Int32) -> (result :Int32) $C.symbol("cb_exit_later");
   processId @15 () -> (result :Int32) $C.symbol("cb_process_id");
   pointerBits @16 () -> (result :Int32) $C.symbol("cb_pointer_bits");
+  sleep @17 (ms :Int32) -> (result :Int32) $C.symbol("cb_sleep");
 }

@@ -56,6 +56,7 @@ int32_t cb_apply(int32_t x, cb_unary f);
 int32_t cb_exit_later(int32_t delay_ms);
 int32_t cb_process_id(void);
 int32_t cb_pointer_bits(void);
+int32_t cb_sleep(int32_t ms); /* sleeps in the library: a call that hangs */
 
 #ifdef __cplusplus
 }

@@ -13,9 +13,15 @@
  *   host-dies      the library's process exits while a handler is registered and the program
  *                  is not calling: its next call gets the declared failure, the handler is
  *                  not called again, and the call after that gets a new host.
+ *   hang-inside    a handler fired from the library's thread while the program makes no call
+ *                  calls the library, which hangs in that call: with BITBRIDGE_CALL_TIMEOUT_MS
+ *                  set, that call fails as declared once it has passed (the host is killed as
+ *                  hung), the program's next call gets the declared failure (its handler did
+ *                  not survive) and the one after that a new host.
  *   exit-live      the program returns from main while handlers are registered and the library
  *                  fires them from its own thread: it must exit at once (prints the host's pid
  *                  for the test to check it is gone too). */
+#include <errno.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -130,6 +136,39 @@ static int host_dies(void) {
   return wrong;
 }
 
+static atomic_int hang_done;
+static int32_t hang_result;
+static int hang_errno;
+static int32_t hangs(int32_t event, void* user) {
+  (void)user;
+  errno = 0;
+  hang_result = cb_sleep(120000); /* beyond wait_for's 60 s: only the deadline ends it sooner */
+  hang_errno = errno;
+  atomic_store(&hang_done, 1);
+  return event;
+}
+
+static int hang_inside(void) {
+  cb_set_handler(hangs, NULL);
+  int32_t pid = cb_process_id();
+  printf("firing at host pid %d\n", (int)pid);
+  fflush(stdout); /* a test may freeze that host now (proxy_test.cpp) */
+  check(cb_fire_from_thread(5, 0) == 0, "fire_from_thread");
+  /* The program makes no call meanwhile: nothing but the handler's call's own deadline runs. */
+  check(wait_for(&hang_done, 1), "the hung call from inside the handler ended");
+  printf("sleep(120000) from inside a handler, no call running: %d, errno %d\n", (int)hang_result, hang_errno);
+  check(hang_result == -999 && hang_errno == EIO, "the declared failure");
+  int32_t r = cb_add(2, 3);
+  printf("add(2, 3) after host pid %d was killed = %d\n", (int)pid, (int)r);
+  check(r == -999, "the declared failure: the registration did not survive");
+  check(cb_add(2, 3) == 5, "the call after that gets a new host");
+  int32_t next = cb_process_id();
+  printf("new host pid %d\n", (int)next);
+  check(next != pid, "a new host process");
+  puts(wrong ? "some answers wrong" : "hung call from inside a handler: declared failure at its deadline, then a new host");
+  return wrong;
+}
+
 static int exit_live(void) {
   cb_set_handler(nested, NULL); /* each event calls the library from inside, as exit begins */
   cb_set_log_handler(log_line, &lines);
@@ -147,6 +186,7 @@ int main(int argc, char** argv) {
   on_main_thread = 1;
   if (argc > 1 && strcmp(argv[1], "host-dies") == 0) return host_dies();
   if (argc > 1 && strcmp(argv[1], "exit-live") == 0) return exit_live();
+  if (argc > 1 && strcmp(argv[1], "hang-inside") == 0) return hang_inside();
 
   printf("program: %d-bit, library: %d-bit\n", (int)(sizeof(void*) * 8), (int)cb_pointer_bits());
 

@@ -11,6 +11,7 @@
 #include <csignal>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <initializer_list>
 #include <sstream>
 #include <string>
@@ -51,8 +52,10 @@ std::string readFile(const std::string& path) {
   return s.str();
 }
 
-// Runs `env <env> <program> <args>`, capturing stdout and stderr.
-ProgramRun run(const std::string& program, const std::string& env = "", const std::string& args = "") {
+// Runs `env <env> <program> <args>`, capturing stdout and stderr; `onLine` (if set) sees each
+// line of stdout as it comes, while the program runs.
+ProgramRun run(const std::string& program, const std::string& env = "", const std::string& args = "",
+               const std::function<void(const std::string&)>& onLine = {}) {
   TempDir dir("bitbridge-proxy-run");
   std::string errFile = dir / "stderr";
   std::string command = "env " + env + " " + shellQuote(program) + " " + args + " 2>" + shellQuote(errFile);
@@ -60,8 +63,10 @@ ProgramRun run(const std::string& program, const std::string& env = "", const st
   FILE* pipe = ::popen(command.c_str(), "r");
   if (pipe == nullptr) return r;
   char buffer[4096];
-  size_t n;
-  while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) r.out.append(buffer, n);
+  while (std::fgets(buffer, sizeof buffer, pipe) != nullptr) {
+    r.out += buffer;
+    if (onLine) onLine(buffer);
+  }
   int status = ::pclose(pipe);
   if (WIFEXITED(status)) {
     r.status = WEXITSTATUS(status);
@@ -191,6 +196,9 @@ ProgramRun generateFrom(const char* schema, const std::string& iface) {
 // Callbacks for the call are taken (proxy_callbacks.capnp, run by proxy.callbacks_other_bitness),
 // and stored ones (proxy_stored.capnp, proxy.stored_*); a stored one whose $C.releasedBy names
 // no method and a callback taking a struct are refused by name.
+// Generates from proxy_refused.capnp's `iface`; expects a refusal containing `message`.
+void expectRefused(const std::string& iface, const std::string& message);
+
 TEST(Proxy, GeneratorTakesCallbacksAndRefusesMalformedOnes) {
   ProgramRun ok = generateFrom(PROXY_CALLBACKS_SCHEMA, "ProxyCallbacks");
   EXPECT_EQ(ok.status, 0) << ok.err;
@@ -219,34 +227,96 @@ TEST(Proxy, GeneratorTakesCallbacksAndRefusesMalformedOnes) {
   EXPECT_CONTAINS(r.err, "ReleasedByNothing.f: parameter 'cb': $C.releasedBy(\"nope\") names no method "
                          "of ReleasedByNothing");
 
+  // A comparator of structs (const Elem*, qsort's): converted.
   ProgramRun elem = generateFrom(BIND_CALLBACK_SCHEMA, "LibcSort");
-  EXPECT_EQ(elem.status, 1) << elem.out << elem.err;
-  EXPECT_CONTAINS(elem.err, "LibcSort.qsort: parameter 'cmp' (ElemCompare.compare): parameter 'a': a "
-                            "callback's parameter of this type (a struct, list or capability) is not "
-                            "converted by proxies yet");
+  EXPECT_EQ(elem.status, 0) << elem.out << elem.err;
+  EXPECT_CONTAINS(elem.out, "qsort(bp::Arg<decltype(&::qsort), 0> a0");
+  // A struct with a pointer member, and a list, as a callback's parameter: refused by name.
+  expectRefused("CallbackStructWithText",
+                "CallbackStructWithText.visit: parameter 'cb' (NamedVisitor.visit): parameter 'n': struct "
+                "Named, field 'label': a pointer inside a struct a callback receives is not converted by "
+                "proxies yet");
+  ProgramRun list = generateFrom(PROXY_REFUSED_SCHEMA, "CallbackList");
+  EXPECT_EQ(list.status, 1) << list.out << list.err;
+  EXPECT_CONTAINS(list.err, "CallbackList.visit: parameter 'cb' (ListVisitor.visit): parameter 'xs': a "
+                            "callback's parameter of this type (a list or capability) is not converted "
+                            "by proxies, nor by Host::bind");
 }
 
 // A program that returns from main while the library fires its handlers from a thread of its
 // own (proxy_stored_program.c exit-live): it exits at once, and its host follows (the channel's
 // EOF), leaving no process behind.
-TEST(Proxy, ProgramExitingWithHandlersFiringLeavesNoHost) {
+// Whether host process `pid` is gone (or its pid reused by another program), within 10 s.
+bool hostGone(const std::string& pid) {
+  for (int i = 0; i < 1000; ++i) {
+    std::string cmdline = readFile("/proc/" + pid + "/cmdline");
+    if (cmdline.find("bitbridge-host") == std::string::npos) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+// The number after `label` in `out`, as text ("" if absent).
+std::string numberAfter(const std::string& out, const std::string& label) {
+  auto at = out.find(label);
+  return at == std::string::npos ? std::string() : std::to_string(std::stol(out.substr(at + label.size())));
+}
+
+// proxy_stored_program in `mode`: it must exit 0 within `limit`, saying `says`.
+ProgramRun runStored(const std::string& env, const std::string& mode, const std::string& says,
+                     std::chrono::seconds limit) {
   auto start = std::chrono::steady_clock::now();
-  ProgramRun r = run(PROXY_STORED_PROGRAM, "", "exit-live");
+  ProgramRun r = run(PROXY_STORED_PROGRAM, env, mode);
   auto took = std::chrono::steady_clock::now() - start;
   EXPECT_EQ(r.status, 0) << r.out << r.err;
-  EXPECT_CONTAINS(r.out, "exiting with handlers registered and firing");
-  EXPECT_LT(took, std::chrono::seconds(20));
-  auto at = r.out.find("host pid ");
-  ASSERT_NE(at, std::string::npos) << r.out;
-  std::string pid = std::to_string(std::stol(r.out.substr(at + 9)));
-  bool gone = false;
-  for (int i = 0; i < 1000 && !gone; ++i) {
-    // Gone, or its pid reused by another program.
-    std::string cmdline = readFile("/proc/" + pid + "/cmdline");
-    gone = cmdline.find("bitbridge-host") == std::string::npos;
-    if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  EXPECT_TRUE(gone) << "host pid " << pid << " still runs after its program exited";
+  EXPECT_CONTAINS(r.out, says);
+  EXPECT_LT(took, limit);
+  return r;
+}
+
+// A call from inside a handler, fired from the library's thread while the program makes no call,
+// hangs in the library: its own deadline kills the host; the program goes on with a new host, and
+// when it exits no host of its is left.
+TEST(Proxy, HungCallFromInsideAHandlerIsKilledAtItsDeadlineAndLeavesNoHost) {
+  ProgramRun r = runStored("BITBRIDGE_CALL_TIMEOUT_MS=1500", "hang-inside",
+                           "sleep(120000) from inside a handler, no call running: -999, errno 5",
+                           std::chrono::seconds(30));
+  EXPECT_CONTAINS(r.err, "was killed as hung: a call from inside a callback did not complete within 1500 ms");
+  std::string killed = numberAfter(r.out, "after host pid ");
+  std::string next = numberAfter(r.out, "new host pid ");
+  ASSERT_FALSE(killed.empty() || next.empty()) << r.out;
+  EXPECT_TRUE(hostGone(killed)) << "the hung host pid " << killed << " still runs";
+  EXPECT_TRUE(hostGone(next)) << "host pid " << next << " still runs after its program exited";
+}
+
+// The same call with no deadline, its host frozen (SIGSTOP) while the program makes no call: the
+// heartbeat finds it, the host is killed and the call fails as declared.
+TEST(Proxy, FrozenHostInACallFromInsideAHandlerIsKilledByTheHeartbeat) {
+  std::string frozen;
+  auto start = std::chrono::steady_clock::now();
+  ProgramRun r = run(PROXY_STORED_PROGRAM, "", "hang-inside", [&](const std::string& line) {
+    std::string pid = numberAfter(line, "firing at host pid ");
+    if (!pid.empty() && frozen.empty()) {
+      frozen = pid;
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the handler's call is in the library
+      ::kill(std::stoi(pid), SIGSTOP);
+    }
+  });
+  auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(frozen.empty()) << r.out << r.err;
+  EXPECT_EQ(r.status, 0) << r.out << r.err;
+  EXPECT_CONTAINS(r.err, "bitbridge-host32 (pid " + frozen + ") did not answer its heartbeat");
+  EXPECT_CONTAINS(r.out, "sleep(120000) from inside a handler, no call running: -999, errno 5");
+  EXPECT_LT(took, std::chrono::seconds(30));
+  EXPECT_TRUE(hostGone(frozen)) << "the frozen host pid " << frozen << " still runs";
+}
+
+TEST(Proxy, ProgramExitingWithHandlersFiringLeavesNoHost) {
+  ProgramRun r = runStored("", "exit-live", "exiting with handlers registered and firing",
+                           std::chrono::seconds(20));
+  std::string pid = numberAfter(r.out, "host pid ");
+  ASSERT_FALSE(pid.empty()) << r.out;
+  EXPECT_TRUE(hostGone(pid)) << "host pid " << pid << " still runs after its program exited";
 }
 
 TEST(Proxy, GeneratorWritesOneExportPerMethod) {
@@ -402,8 +472,29 @@ TEST(Proxy, GeneratorRefusesStructsItCannotConvertByName) {
                 "SeriesArrayOut.seriesMake: parameter 'out': struct Series, field 'items': " + writes);
   expectRefused("UncountedList", "UncountedList.bagSum: parameter 'b': struct Bag, field 'items': a "
                                  "List or Data pointer inside a struct needs its count");
-  expectRefused("ListOfTexts", "ListOfTexts.countStrings: parameter 'strings': a list of texts or "
-                               "lists is not converted by proxies yet");
+  expectRefused("ListOfTexts", "ListOfTexts.countStrings: parameter 'strings': an array needs its "
+                               "element count ($C.lengthOf on its count parameter, $C.length or "
+                               "$C.capacity), or $C.terminated for an input array");
+  expectRefused("WideUnit", "WideUnit.nextUnit: parameter 'c': one wchar_t by value ($C.type(wchar) "
+                            "on a number) is not converted by proxies yet");
+  expectRefused("TerminatedStructs", "TerminatedStructs.pointsSum: parameter 'ps': a $C.terminated "
+                                     "array of structs is not converted by proxies yet");
+
+  // The vendor's deallocator is the proxy's own: it may not be bound as a method as well.
+  ProgramRun both = generateFrom(PROXY_REFUSED_SCHEMA, "FreeWithIsAMethod");
+  EXPECT_EQ(both.status, 1) << both.out << both.err;
+  EXPECT_CONTAINS(both.err, "FreeWithIsAMethod.dupUpper: result 'result': $C.freeWith(\"bw_free\") "
+                            "names the library's deallocator, which FreeWithIsAMethod.release also binds");
+  EXPECT_CONTAINS(both.err, "leave release out of the proxy's schema");
+  ProgramRun notAName = generateFrom(PROXY_REFUSED_SCHEMA, "FreeWithNotAName");
+  EXPECT_EQ(notAName.status, 1) << notAName.out << notAName.err;
+  EXPECT_CONTAINS(notAName.err, "$C.freeWith(\"free); abort(\") is not a C function name");
+
+  // Accepted, the deallocator defined once with the header's own signature.
+  ProgramRun wide = generateFrom(PROXY_WIDE_SCHEMA, "ProxyWide");
+  EXPECT_EQ(wide.status, 0) << wide.err;
+  EXPECT_CONTAINS(wide.out, "bw_free(bp::Arg<decltype(&::bw_free), 0> a0) {\n  proxyState().release(\"bw_free\"");
+  EXPECT_EQ(wide.out.find("bw_free(bp::Arg"), wide.out.rfind("bw_free(bp::Arg"));
 
   ProgramRun accepted = generateFrom(PROXY_STRUCTS_SCHEMA, "Structs");
   EXPECT_EQ(accepted.status, 0) << accepted.err;

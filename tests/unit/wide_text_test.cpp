@@ -56,5 +56,25 @@ TEST(WideText, WhatALibraryWroteBadlyBecomesTheReplacementCharacter) {
   EXPECT_EQ(utf32ToUtf8(big, 1), "\xEF\xBF\xBD");
 }
 
+TEST(WideText, WhatAProgramPassesBadlyIsRefusedNamingTheUnit) {
+  const char16_t lone[] = {u'x', 0xD800, u'y', 0};
+  EXPECT_CONTAINS(expectError(ErrorKind::BadConfiguration, [&] { utf16ToUtf8Strict(lone, SIZE_MAX, "F: parameter 's'"); }).message(),
+                  "F: parameter 's' is not valid UTF-16 (an unpaired surrogate 0xD800 at unit 1)");
+  const char16_t trailing[] = {0xDC00, 0};
+  expectError(ErrorKind::BadConfiguration, [&] { utf16ToUtf8Strict(trailing, SIZE_MAX, "F"); });
+  const char16_t cut[] = {u'a', 0xD83D, 0};  // a high surrogate right before the NUL
+  expectError(ErrorKind::BadConfiguration, [&] { utf16ToUtf8Strict(cut, SIZE_MAX, "F"); });
+  const char32_t big[] = {U'a', 0x110000, 0};
+  EXPECT_CONTAINS(expectError(ErrorKind::BadConfiguration, [&] { utf32ToUtf8Strict(big, SIZE_MAX, "F"); }).message(),
+                  "F is not valid UTF-32 (a value above U+10FFFF, 0x110000 at unit 1)");
+  const char32_t surrogate[] = {0xDFFF, 0};
+  expectError(ErrorKind::BadConfiguration, [&] { utf32ToUtf8Strict(surrogate, SIZE_MAX, "F"); });
+  // Valid text converts as the lenient form does.
+  std::wstring wide = utf8ToWide(kMixed, "t");
+  EXPECT_EQ(wideToUtf8Strict(wide.c_str(), SIZE_MAX, "t"), kMixed);
+  const wchar_t badWide[] = {L'a', static_cast<wchar_t>(0xD800), 0};
+  expectError(ErrorKind::BadConfiguration, [&] { wideToUtf8Strict(badWide, SIZE_MAX, "t"); });
+}
+
 }  // namespace
 }  // namespace bitbridge

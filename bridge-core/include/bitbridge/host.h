@@ -386,6 +386,20 @@ class BITBRIDGE_API Host {
     return waitWithin(kj::mv(promise), timeout, "call", action);
   }
 
+  /// `promise` under a deadline, for a call this thread does not wait() for (a task on its
+  /// event loop, finished while the loop runs for something else): rejected with TimedOut once
+  /// `timeout` has passed since this call, having applied `action` as wait() does (KillHost: the
+  /// host is killed as hung and every call pending on it fails); `what` names the call in the
+  /// message ("call" in wait()'s). A zero timeout returns `promise` unchanged. Throws
+  /// BadConfiguration for KillHost on a host this client does not own, as wait() does.
+  template <typename T>
+  kj::Promise<T> within(kj::Promise<T>&& promise, std::chrono::milliseconds timeout,
+                        OnCallTimeout action, const char* what = "call") {
+    if (timeout.count() <= 0) return kj::mv(promise);
+    requireTimeoutAction(action);
+    return withDeadline(kj::mv(promise), timeout, what, action);
+  }
+
   /// Runs this thread's event loop until `done()` is true or `timeout` has passed, serving what
   /// the host sends meanwhile (COM events, callbacks); returns done(). For a client that waits
   /// for events rather than for a call. Checks `done` after each turn of the loop (at least

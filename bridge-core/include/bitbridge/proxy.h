@@ -246,6 +246,12 @@ class BITBRIDGE_API Proxy {
   /// returns that value), and the process aborts otherwise. Starts the host on the first call.
   bool call(uint32_t index, const void* const* args, void* result) noexcept;
 
+  /// The program called the vendor's deallocator `function` (a $C.freeWith name the proxy
+  /// defines) on `p`: frees the copy the proxy handed it under that $C.freeWith. Any thread; no
+  /// call to the host. NULL is ignored, as `free` does; a pointer the proxy did not hand out for
+  /// `function` is logged (error) and left alone, never freed.
+  void release(const char* function, void* p) noexcept;
+
   /// The program is exiting (the generated code registers this with atexit at the first call):
   /// its stored callbacks are no longer run, since the statics they use are being destroyed; a
   /// library that fires one from now on gets its declared default. Calls still work.

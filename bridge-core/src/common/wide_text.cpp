@@ -2,6 +2,8 @@
 // mingw and glibc behaviours on bad input differ).
 #include "common/wide_text.h"
 
+#include <cstdio>
+#include <type_traits>
 
 #include "bitbridge/error.h"
 
@@ -70,6 +72,62 @@ void appendUtf8(std::string& out, char32_t cp) {
   }
 }
 
+// A unit a program passed that is not text: refused, naming it (strict conversions).
+[[noreturn]] void badUnit(const std::string& where, const char* form, char32_t unit, size_t at,
+                          const char* what) {
+  char hex[16];
+  std::snprintf(hex, sizeof hex, "0x%X", static_cast<unsigned>(unit));
+  throw Error(ErrorKind::BadConfiguration,
+              where + " is not valid " + form + " (" + what + " " + hex + " at unit " +
+                  std::to_string(at) + ")",
+              "pass Unicode text: a wide string holds no unpaired surrogate and nothing above "
+              "U+10FFFF");
+}
+
+// UTF-16 to UTF-8 up to the first NUL or `units`; `where` set: refuse an unpaired surrogate.
+std::string fromUtf16(const char16_t* text, size_t units, const std::string* where) {
+  std::string out;
+  for (size_t i = 0; i < units && text[i] != 0; ++i) {
+    char32_t unit = text[i];
+    if (unit >= 0xD800 && unit <= 0xDBFF && i + 1 < units && text[i + 1] >= 0xDC00 &&
+        text[i + 1] <= 0xDFFF) {
+      appendUtf8(out, 0x10000 + ((unit - 0xD800) << 10) + (char32_t(text[i + 1]) - 0xDC00));
+      ++i;
+    } else if (where != nullptr && unit >= 0xD800 && unit <= 0xDFFF) {
+      badUnit(*where, "UTF-16", unit, i, "an unpaired surrogate");
+    } else {
+      appendUtf8(out, unit);  // an unpaired surrogate becomes U+FFFD there
+    }
+  }
+  return out;
+}
+
+std::string fromUtf32(const char32_t* text, size_t units, const std::string* where) {
+  std::string out;
+  for (size_t i = 0; i < units && text[i] != 0; ++i) {
+    if (where != nullptr && text[i] >= 0xD800 && text[i] <= 0xDFFF) {
+      badUnit(*where, "UTF-32", text[i], i, "a surrogate");
+    }
+    if (where != nullptr && text[i] > 0x10FFFF) badUnit(*where, "UTF-32", text[i], i, "a value above U+10FFFF,");
+    appendUtf8(out, text[i]);
+  }
+  return out;
+}
+
+template <typename Unit>
+std::string fromWide(const wchar_t* text, size_t units, const std::string* where) {
+  static_assert(sizeof(wchar_t) == 2 || sizeof(wchar_t) == 4, "wchar_t is UTF-16 or UTF-32");
+  std::basic_string<Unit> copy;
+  for (size_t i = 0; i < units && text[i] != 0; ++i) copy += static_cast<Unit>(text[i]);
+  if constexpr (sizeof(Unit) == 2) {
+    return fromUtf16(copy.data(), copy.size(), where);
+  } else {
+    return fromUtf32(copy.data(), copy.size(), where);
+  }
+}
+
+using WideUnit = std::conditional_t<sizeof(wchar_t) == 2, char16_t, char32_t>;
+
 }  // namespace
 
 std::u16string utf8ToUtf16(std::string_view utf8, const std::string& where) {
@@ -94,25 +152,16 @@ std::u32string utf8ToUtf32(std::string_view utf8, const std::string& where) {
   return out;
 }
 
-std::string utf16ToUtf8(const char16_t* text, size_t units) {
-  std::string out;
-  for (size_t i = 0; i < units && text[i] != 0; ++i) {
-    char32_t unit = text[i];
-    if (unit >= 0xD800 && unit <= 0xDBFF && i + 1 < units && text[i + 1] >= 0xDC00 &&
-        text[i + 1] <= 0xDFFF) {
-      appendUtf8(out, 0x10000 + ((unit - 0xD800) << 10) + (char32_t(text[i + 1]) - 0xDC00));
-      ++i;
-    } else {
-      appendUtf8(out, unit);  // an unpaired surrogate becomes U+FFFD there
-    }
-  }
-  return out;
+std::string utf16ToUtf8(const char16_t* text, size_t units) { return fromUtf16(text, units, nullptr); }
+
+std::string utf32ToUtf8(const char32_t* text, size_t units) { return fromUtf32(text, units, nullptr); }
+
+std::string utf16ToUtf8Strict(const char16_t* text, size_t units, const std::string& where) {
+  return fromUtf16(text, units, &where);
 }
 
-std::string utf32ToUtf8(const char32_t* text, size_t units) {
-  std::string out;
-  for (size_t i = 0; i < units && text[i] != 0; ++i) appendUtf8(out, text[i]);
-  return out;
+std::string utf32ToUtf8Strict(const char32_t* text, size_t units, const std::string& where) {
+  return fromUtf32(text, units, &where);
 }
 
 std::wstring utf8ToWide(std::string_view utf8, const std::string& where) {
@@ -127,15 +176,11 @@ std::wstring utf8ToWide(std::string_view utf8, const std::string& where) {
 }
 
 std::string wideToUtf8(const wchar_t* text, size_t units) {
-  if constexpr (sizeof(wchar_t) == 2) {
-    std::u16string copy;
-    for (size_t i = 0; i < units && text[i] != 0; ++i) copy += char16_t(text[i]);
-    return utf16ToUtf8(copy.data(), copy.size());
-  } else {
-    std::u32string copy;
-    for (size_t i = 0; i < units && text[i] != 0; ++i) copy += char32_t(text[i]);
-    return utf32ToUtf8(copy.data(), copy.size());
-  }
+  return fromWide<WideUnit>(text, units, nullptr);
+}
+
+std::string wideToUtf8Strict(const wchar_t* text, size_t units, const std::string& where) {
+  return fromWide<WideUnit>(text, units, &where);
 }
 
 }  // namespace bitbridge

@@ -1,5 +1,5 @@
 // UTF-8 (bitbridge's text, and Cap'n Proto's) to and from C wide text (wchar_t) for Host::bind
-// ($C.type(wchar), c_binding_call.cpp). wchar_t is the host compiler's: 2 bytes holding UTF-16 on
+// ($C.type(wchar), c_binding_call.cpp) and drop-in proxies (proxy_marshal.cpp). wchar_t is the host compiler's: 2 bytes holding UTF-16 on
 // Windows, 4 bytes holding UTF-32 on Linux. The UTF-16 and UTF-32 forms are both compiled
 // everywhere so that each is tested on every platform. Portable; no state, any thread.
 #pragma once
@@ -25,9 +25,17 @@ std::u32string utf8ToUtf32(std::string_view utf8, const std::string& where);
 std::string utf16ToUtf8(const char16_t* text, size_t units);
 std::string utf32ToUtf8(const char32_t* text, size_t units);
 
+/// The same for text a program passes (a drop-in proxy's `const wchar_t*`), which must be
+/// valid: throws Error{BadConfiguration} naming `where`, the unit's value and its index for an
+/// unpaired surrogate (UTF-16 and UTF-32) or a value above U+10FFFF (UTF-32), rather than
+/// sending U+FFFD the caller did not write.
+std::string utf16ToUtf8Strict(const char16_t* text, size_t units, const std::string& where);
+std::string utf32ToUtf8Strict(const char32_t* text, size_t units, const std::string& where);
+
 /// The host's wchar_t form: a NUL-terminated array of wchar_t, and back.
 std::wstring utf8ToWide(std::string_view utf8, const std::string& where);
 std::string wideToUtf8(const wchar_t* text, size_t units);
+std::string wideToUtf8Strict(const wchar_t* text, size_t units, const std::string& where);
 
 }  // namespace bitbridge
 

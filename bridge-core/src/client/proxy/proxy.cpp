@@ -15,6 +15,7 @@
 #include "bitbridge/proxy.h"
 
 #include <atomic>
+#include <chrono>
 #include <cerrno>
 #include <condition_variable>
 #include <cstdlib>
@@ -117,7 +118,7 @@ struct Proxy::Impl {
   std::vector<MethodPlan> plans;
   std::optional<std::string> planError;
   HandleTable handles;
-  InternedTexts texts;
+  ProgramTexts texts;  // also used by release(), from any thread (its own lock)
   std::optional<Runtime> runtime;
   std::optional<Host> host;
   // By pointer: clang's std::optional refuses DynamicCapability::Client (its copy constructor
@@ -126,6 +127,7 @@ struct Proxy::Impl {
   std::unique_ptr<LogTaskErrors> taskErrors;
   kj::Own<kj::TaskSet> immediateTasks;  // calls from inside callbacks, in flight
   kj::Maybe<kj::Promise<void>> immediateServing;
+  std::chrono::milliseconds callTimeout{0};  // BITBRIDGE_CALL_TIMEOUT_MS, for calls from callbacks
   std::vector<StoredCallback> stored;  // held by the current host
   bool storedOnThisHost = false;       // the current host was given a stored callback
   bool deathReported = false;          // a call failed since the current host died
@@ -259,7 +261,13 @@ void Proxy::Impl::startImmediate(Job& job) {
     const MethodPlan& plan = plans[job.index];
     auto request = library->newRequest(plan.method);
     fillRequest(plan, spec.methods[job.index], job.args, handles, request, scopesFor(job));
-    immediateTasks->add(request.send().then(
+    // Its own deadline (BITBRIDGE_CALL_TIMEOUT_MS from now, killing a hung host), since no call
+    // of the program's may be waiting meanwhile (a stored callback fired while the program is
+    // idle); the heartbeat and the host's death reach it through the loop it runs in.
+    kj::Promise<capnp::Response<capnp::DynamicStruct>> sent =
+        host->within(kj::Promise<capnp::Response<capnp::DynamicStruct>>(request.send()), callTimeout,
+                     OnCallTimeout::KillHost, "a call from inside a callback");
+    immediateTasks->add(sent.then(
         [this, &job](capnp::Response<capnp::DynamicStruct>&& response) {
           std::optional<std::string> error;
           try {
@@ -386,6 +394,7 @@ void Proxy::Impl::execute(Job& job) {
           started.bindAny(settings.library, spec.schema).castAs<capnp::DynamicCapability>(spec.schema));
       logger->info("proxy {}: {} bound in host pid {}", spec.name, settings.library, started.pid());
       host.emplace(std::move(started));
+      callTimeout = settings.host.callTimeout;
       deathReported = false;
     } catch (const Error& e) {
       // Say where the library's path came from: the user's fix may be that variable.
@@ -484,6 +493,15 @@ Proxy::Proxy(const ProxySpec& spec) : impl_(new Impl(spec)) {}
 Proxy::~Proxy() { (void)impl_.release(); }
 
 void Proxy::programExiting() noexcept { impl_->exiting = true; }
+
+void Proxy::release(const char* function, void* p) noexcept {
+  try {
+    std::string error = impl_->texts.release(function, p);
+    if (!error.empty()) impl_->logger->error("proxy {}: {}", impl_->spec.name, error);
+  } catch (const std::exception& e) {
+    impl_->logger->error("proxy {}: {}(): {}", impl_->spec.name, function, e.what());
+  }
+}
 
 bool Proxy::call(uint32_t index, const void* const* args, void* result) noexcept {
   Impl& d = *impl_;

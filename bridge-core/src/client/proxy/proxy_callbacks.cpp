@@ -6,6 +6,7 @@
 
 #include "bitbridge/error.h"
 #include "client/proxy/proxy_scalars.h"
+#include "client/proxy/proxy_structs.h"
 
 namespace bitbridge::proxy {
 
@@ -21,9 +22,9 @@ namespace {
 class CallbackServer final : public capnp::DynamicCapability::Server {
  public:
   CallbackServer(const CallbackPlan& plan, const CallbackSpec& spec, void (*fn)(), void* user,
-                 std::shared_ptr<CallScope> scope)
+                 std::shared_ptr<CallScope> scope, HandleTable& handles)
       : capnp::DynamicCapability::Server(plan.iface),
-        plan_(plan), spec_(spec), fn_(fn), user_(user), scope_(std::move(scope)) {}
+        plan_(plan), spec_(spec), fn_(fn), user_(user), scope_(std::move(scope)), handles_(handles) {}
 
   kj::Promise<void> call(capnp::InterfaceSchema::Method,
                          capnp::CallContext<capnp::DynamicStruct, capnp::DynamicStruct> context) override {
@@ -87,6 +88,18 @@ class CallbackServer final : public capnp::DynamicCapability::Server {
           std::memcpy(slot, &s, sizeof s);
           break;
         }
+        case CallbackParamRole::Struct: {
+          // Laid out here, in the program's ABI, for as long as the call of its function.
+          const void* s = nullptr;
+          if (params.has(p.field)) {
+            work.structs.emplace_back(p.layout->size);
+            structFromResponse(*p.layout, params.get(p.field), work.structs.back().data(), handles_,
+                               plan_.name + ": parameter '" + p.name + "'");
+            s = work.structs.back().data();
+          }
+          std::memcpy(slot, &s, sizeof s);
+          break;
+        }
         case CallbackParamRole::User:
           std::memcpy(slot, &user_, sizeof user_);
           break;
@@ -99,14 +112,15 @@ class CallbackServer final : public capnp::DynamicCapability::Server {
   void (*fn_)();
   void* user_;
   std::shared_ptr<CallScope> scope_;
+  HandleTable& handles_;
 };
 
 }  // namespace
 
 capnp::DynamicCapability::Client callbackCapability(const CallbackPlan& plan, const CallbackSpec& spec,
                                                     void (*fn)(), void* user,
-                                                    std::shared_ptr<CallScope> scope) {
-  return kj::heap<CallbackServer>(plan, spec, fn, user, std::move(scope));
+                                                    std::shared_ptr<CallScope> scope, HandleTable& handles) {
+  return kj::heap<CallbackServer>(plan, spec, fn, user, std::move(scope), handles);
 }
 
 }  // namespace bitbridge::proxy

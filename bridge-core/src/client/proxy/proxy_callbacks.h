@@ -32,6 +32,7 @@
 #include <capnp/dynamic.h>
 #include <kj/async.h>
 
+#include "client/proxy/proxy_handles.h"
 #include "client/proxy/proxy_plan.h"
 
 namespace bitbridge::proxy {
@@ -54,6 +55,7 @@ struct CallbackWork {
   std::vector<uint64_t> slots;     // one 8-byte-aligned C value per parameter
   std::vector<const void*> args;   // &slots[i]
   std::deque<std::string> texts;   // the Text arguments, copied: the request may go first
+  std::deque<std::vector<unsigned char>> structs;  // the struct arguments, in the program's ABI
   alignas(8) unsigned char result[16] = {};
   kj::Own<kj::CrossThreadPromiseFulfiller<void>> done;
   std::shared_ptr<CallScope> scope;  // whose call it belongs to
@@ -84,9 +86,10 @@ struct CallScope {
 
 /// The capability passed for a callback parameter: calls `fn` (with `user` for the callback's
 /// $C.user parameter) on `scope`'s thread while `scope` is open. `plan` and `spec` live as long
-/// as the proxy (its plans, the generated code's static tables).
+/// as the proxy (its plans, the generated code's static tables), and so does `handles` (the
+/// proxy's, for $C.handle members of struct arguments; used on the proxy's thread only).
 capnp::DynamicCapability::Client callbackCapability(const CallbackPlan& plan, const CallbackSpec& spec,
                                                     void (*fn)(), void* user,
-                                                    std::shared_ptr<CallScope> scope);
+                                                    std::shared_ptr<CallScope> scope, HandleTable& handles);
 
 }  // namespace bitbridge::proxy

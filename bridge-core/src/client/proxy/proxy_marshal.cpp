@@ -2,12 +2,14 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <cwchar>
 #include <limits>
 
 #include "bitbridge/error.h"
 #include "client/proxy/proxy_callbacks.h"
 #include "client/proxy/proxy_scalars.h"
 #include "client/proxy/proxy_structs.h"
+#include "common/wide_text.h"
 
 namespace bitbridge::proxy {
 namespace {
@@ -82,16 +84,50 @@ void copyListBack(capnp::DynamicValue::Reader value, const ParamPlan& p, const C
   }
 }
 
-// A text for the caller: malloc'd (the caller frees it with free) or interned (the library's).
-char* textForCaller(capnp::Text::Reader text, bool callerFrees, InternedTexts& texts) {
-  if (callerFrees) {
-    char* copy = static_cast<char*>(std::malloc(text.size() + 1));
-    if (copy == nullptr) throw Error(ErrorKind::Overloaded, "out of memory copying a string for the caller");
-    std::memcpy(copy, text.begin(), text.size());
-    copy[text.size()] = '\0';
-    return copy;
+// The element count of a $C.terminated array at `data` (elements of `size` bytes): the index
+// of its first element of zeros, looked for within kTerminatedMaxElements only, so that an array
+// whose terminator is missing fails the call instead of being read without end.
+uint64_t terminatedCount(const void* data, uint32_t size, const std::string& where) {
+  static const unsigned char kZeros[16] = {};
+  const auto* base = static_cast<const unsigned char*>(data);
+  for (uint64_t k = 0; k < kTerminatedMaxElements; ++k) {
+    if (std::memcmp(base + k * size, kZeros, size) == 0) return k;
   }
-  return const_cast<char*>(texts.emplace(text.cStr(), text.size()).first->c_str());
+  throw Error(ErrorKind::BadConfiguration,
+              where + ": no terminator (an element of zeros, NULL for texts) within its first " +
+                  std::to_string(kTerminatedMaxElements) + " elements; the proxy reads no further",
+              "end the array with its terminator, or pass its length ($C.lengthOf on a count "
+              "parameter) instead of $C.terminated");
+}
+
+// The program's wide text as UTF-8; text that is not UTF-16/UTF-32 is refused, naming it.
+std::string wideArg(const void* s, const std::string& where) {
+  return wideToUtf8Strict(static_cast<const wchar_t*>(s), SIZE_MAX, where);
+}
+
+// Writes `text` into the program's buffer of `cap` units (chars, or wchar_t when wide), cut to
+// fit with its NUL; a cut never leaves half a UTF-16 surrogate pair (or half a UTF-8 sequence).
+void textIntoBuffer(capnp::Text::Reader text, bool wide, void* buffer, uint64_t cap, const std::string& where) {
+  if (cap == 0) return;
+  if (!wide) {
+    size_t n = std::min<uint64_t>(text.size(), cap - 1);
+    if (n < text.size()) {
+      while (n > 0 && (static_cast<unsigned char>(text[n]) & 0xC0) == 0x80) --n;
+    }
+    std::memcpy(buffer, text.begin(), n);
+    static_cast<char*>(buffer)[n] = '\0';
+    return;
+  }
+  std::wstring units;
+  try {
+    units = utf8ToWide(std::string_view(text.begin(), text.size()), where);
+  } catch (const Error& e) {
+    throw Error(ErrorKind::MalformedPeer, e.message());
+  }
+  size_t n = std::min<uint64_t>(units.size(), cap - 1);
+  if (sizeof(wchar_t) == 2 && n > 0 && n < units.size() && units[n - 1] >= 0xD800 && units[n - 1] <= 0xDBFF) --n;
+  std::memcpy(buffer, units.data(), n * sizeof(wchar_t));
+  static_cast<wchar_t*>(buffer)[n] = L'\0';
 }
 
 }  // namespace
@@ -132,21 +168,46 @@ static void fillParam(const MethodPlan& plan, const MethodSpec& spec, const void
         if (ptr != nullptr) request.set(p.field, toDynamic(readScalar(ptr, c.pointee, c.pointeeSize), p.scalar));
         break;
       }
-      case ParamRole::Text: {
-        const char* s = static_cast<const char*>(pointerArg(args, i));
-        if (s != nullptr) request.set(p.field, capnp::Text::Reader(s));
-        break;  // NULL: unset; the host passes NULL if $nullable, refuses it otherwise
-      }
+      case ParamRole::Text:
       case ParamRole::InOutTextBuffer: {
-        const char* s = static_cast<const char*>(pointerArg(args, i));
-        if (s != nullptr) request.set(p.field, capnp::Text::Reader(s));
+        // NULL: unset; the host passes NULL if $nullable, refuses it otherwise.
+        const void* s = pointerArg(args, i);
+        if (s == nullptr) break;
+        if (p.wide) {
+          std::string utf8 = wideArg(s, where);
+          request.set(p.field, capnp::Text::Reader(utf8.c_str(), utf8.size()));
+        } else {
+          request.set(p.field, capnp::Text::Reader(static_cast<const char*>(s)));
+        }
+        break;
+      }
+      case ParamRole::TextList: {
+        const void* data = pointerArg(args, i);
+        if (data == nullptr) break;  // unset (allowed by $nullable only, host-checked)
+        uint32_t n = listSize(where, p.terminated ? terminatedCount(data, sizeof(char*), where)
+                                                  : countOf(plan, spec, args, p));
+        auto strings = static_cast<const char* const*>(data);
+        auto list = request.init(p.field, n).as<capnp::DynamicList>();
+        for (uint32_t k = 0; k < n; ++k) {
+          // The host would pass "" for it: not what the program passed.
+          if (strings[k] == nullptr) {
+            throw Error(ErrorKind::BadConfiguration,
+                        where + "[" + std::to_string(k) + "] is NULL; a List(Text) carries texts only",
+                        "pass a text in every element, or end the list there ($C.terminated)");
+          }
+          list.set(k, capnp::Text::Reader(strings[k]));
+        }
         break;
       }
       case ParamRole::Array:
       case ParamRole::InOutArray: {
         const void* data = pointerArg(args, i);
-        uint32_t n = listSize(where, countOf(plan, spec, args, p));
-        if (data == nullptr) break;  // NULL: unset (allowed by $nullable only, host-checked)
+        if (data == nullptr) {  // NULL: unset (allowed by $nullable only, host-checked)
+          if (!p.terminated) listSize(where, countOf(plan, spec, args, p));  // a bad count still fails
+          break;
+        }
+        uint32_t n = listSize(where, p.terminated ? terminatedCount(data, c.pointeeSize, where)
+                                                  : countOf(plan, spec, args, p));
         fillList(request, p, c, data, n, handles);
         break;
       }
@@ -188,7 +249,7 @@ static void fillParam(const MethodPlan& plan, const MethodSpec& spec, const void
           break;  // unset: the host passes NULL
         }
         void* user = p.userParam >= 0 ? const_cast<void*>(pointerArg(args, static_cast<size_t>(p.userParam))) : nullptr;
-        request.set(p.field, callbackCapability(*p.callback, spec.callbacks[i], fn, user, scopeFor(i)));
+        request.set(p.field, callbackCapability(*p.callback, spec.callbacks[i], fn, user, scopeFor(i), handles));
         break;
       }
       case ParamRole::User:  // stays here: the callback's capability hands it back
@@ -206,14 +267,14 @@ static void fillParam(const MethodPlan& plan, const MethodSpec& spec, const void
 std::optional<int> writeResults(const MethodPlan& plan, const MethodSpec& spec,
                                 const void* const* args, void* result,
                                 capnp::DynamicStruct::Reader response, HandleTable& handles,
-                                InternedTexts& texts) {
+                                ProgramTexts& texts) {
   for (size_t i = 0; i < plan.params.size(); ++i) {
     const ParamPlan& p = plan.params[i];
     const CType& c = spec.params[i];
     std::string where = plan.name + ": parameter '" + p.name + "'";
     // Only a pointer or handle parameter's slot holds a pointer: a scalar's may be smaller
     // (an int32_t's is 4 bytes; reading 8 there overran it, ASan).
-    bool byValue = p.role == ParamRole::Value || p.role == ParamRole::Text ||
+    bool byValue = p.role == ParamRole::Value || p.role == ParamRole::Text || p.role == ParamRole::TextList ||
                    p.role == ParamRole::Array || p.role == ParamRole::StructByValue ||
                    p.role == ParamRole::Callback || p.role == ParamRole::User;
     void* ptr = byValue ? nullptr : const_cast<void*>(pointerArg(args, i));
@@ -225,18 +286,16 @@ std::optional<int> writeResults(const MethodPlan& plan, const MethodSpec& spec,
       case ParamRole::OutTextBuffer:
       case ParamRole::InOutTextBuffer: {
         if (ptr == nullptr) break;
+        // Its size: the count's, else (an $inout without one) the text it held, NUL included.
         uint64_t cap = p.countParam >= 0 || p.capacity > 0 ? countOf(plan, spec, args, p)
-                                                            : std::strlen(static_cast<char*>(ptr)) + 1;
-        if (cap == 0) break;
-        auto text = response.get(*p.resultField).as<capnp::Text>();
-        size_t n = std::min<uint64_t>(text.size(), cap - 1);
-        std::memcpy(ptr, text.begin(), n);
-        static_cast<char*>(ptr)[n] = '\0';
+                       : p.wide ? std::wcslen(static_cast<wchar_t*>(ptr)) + 1
+                                : std::strlen(static_cast<char*>(ptr)) + 1;
+        textIntoBuffer(response.get(*p.resultField).as<capnp::Text>(), p.wide, ptr, cap, where);
         break;
       }
       case ParamRole::OutTextPointer: {
         if (ptr == nullptr) break;
-        char* s = textForCaller(response.get(*p.resultField).as<capnp::Text>(), p.callerFrees, texts);
+        void* s = texts.hand(response.get(*p.resultField).as<capnp::Text>(), p.wide, p.freeWith, where);
         std::memcpy(ptr, &s, sizeof s);
         break;
       }
@@ -259,6 +318,7 @@ std::optional<int> writeResults(const MethodPlan& plan, const MethodSpec& spec,
         break;
       case ParamRole::Value:
       case ParamRole::Text:
+      case ParamRole::TextList:
       case ParamRole::Array:
       case ParamRole::StructIn:
       case ParamRole::StructByValue:
@@ -275,7 +335,8 @@ std::optional<int> writeResults(const MethodPlan& plan, const MethodSpec& spec,
                   response.get(*plan.resultField), plan.name + ": the return value");
       break;
     case ResultRole::Text: {
-      char* s = textForCaller(response.get(*plan.resultField).as<capnp::Text>(), plan.resultCallerFrees, texts);
+      void* s = texts.hand(response.get(*plan.resultField).as<capnp::Text>(), plan.resultWide,
+                           plan.resultFreeWith, plan.name + ": the return value");
       std::memcpy(result, &s, sizeof s);
       break;
     }

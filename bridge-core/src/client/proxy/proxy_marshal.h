@@ -6,20 +6,15 @@
 #include <functional>
 #include <optional>
 #include <string>
-#include <unordered_set>
 
 #include <capnp/dynamic.h>
 
 #include "client/proxy/proxy_callbacks.h"
 #include "client/proxy/proxy_handles.h"
 #include "client/proxy/proxy_plan.h"
+#include "client/proxy/proxy_texts.h"
 
 namespace bitbridge::proxy {
-
-/// Strings returned to the caller that stay the library's (no $C.freeWith): one copy of each
-/// distinct text for the proxy's life, so a `const char*` the caller keeps stays valid, as the
-/// library's static string would.
-using InternedTexts = std::unordered_set<std::string>;
 
 /// The scope a (non-NULL) callback parameter's capability runs in, by parameter index: the
 /// call's own for $C.callback(call), a new stored one for released/host (proxy.cpp).
@@ -27,9 +22,10 @@ using ScopeFor = std::function<std::shared_ptr<CallScope>(size_t param)>;
 
 /// Sets `request`'s fields from the C arguments at `args` (structs read in this process's ABI;
 /// a $C.handle member becomes its token; a C function pointer becomes a capability that runs it
-/// in `scopeFor(i)`). Throws Error{BadConfiguration} for a handle the proxy
-/// did not hand out and for a NULL struct pointer without $C.nullable; capnp's range checks
-/// throw kj::Exception.
+/// in `scopeFor(i)`; wide text becomes UTF-8). Throws Error{BadConfiguration} for a handle the
+/// proxy did not hand out, a NULL struct pointer without $C.nullable, wide text that is not
+/// UTF-16/UTF-32, a $C.terminated array without its terminator within kTerminatedMaxElements
+/// and a NULL inside a list of texts; capnp's range checks throw kj::Exception.
 void fillRequest(const MethodPlan& plan, const MethodSpec& spec, const void* const* args,
                  HandleTable& handles, capnp::DynamicStruct::Builder request, const ScopeFor& scopeFor);
 
@@ -38,6 +34,6 @@ void fillRequest(const MethodPlan& plan, const MethodSpec& spec, const void* con
 std::optional<int> writeResults(const MethodPlan& plan, const MethodSpec& spec,
                                 const void* const* args, void* result,
                                 capnp::DynamicStruct::Reader response, HandleTable& handles,
-                                InternedTexts& texts);
+                                ProgramTexts& texts);
 
 }  // namespace bitbridge::proxy

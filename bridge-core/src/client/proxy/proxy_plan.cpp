@@ -1,5 +1,7 @@
 #include "client/proxy/proxy_plan.h"
 
+#include <cctype>
+
 #include <capnp/any.h>
 
 #include "bitbridge/error.h"
@@ -120,6 +122,20 @@ void checkMembers(const cbind::StructLayout& layout, bool writes, const std::str
   }
 }
 
+// A struct a callback receives: no pointer members (text, lists, nested pointers), at any depth.
+void checkCallbackMembers(const cbind::StructLayout& layout, const std::string& where) {
+  for (const auto& m : layout.members) {
+    if (m.role == cbind::MemberRole::Struct || (m.role == cbind::MemberRole::Array && m.type.isStruct())) {
+      checkCallbackMembers(*m.type.layout, where);
+    }
+    if (m.role == cbind::MemberRole::Pointer) {
+      throw refuse(where + ": struct " + layout.name + ", field '" + m.name + "'",
+                   "a pointer inside a struct a callback receives is not converted by proxies yet; "
+                   "if the C member is an inline array, give the field $C.array(N)");
+    }
+  }
+}
+
 // $C.stdcall on the method, or on its interface without $C.cdecl on the method.
 bool declaresStdcall(capnp::InterfaceSchema iface, capnp::InterfaceSchema::Method method) {
   auto methodAnnotations = method.getProto().getAnnotations();
@@ -127,18 +143,52 @@ bool declaresStdcall(capnp::InterfaceSchema iface, capnp::InterfaceSchema::Metho
          (has(iface.getProto().getAnnotations(), kStdcall) && !has(methodAnnotations, kCdecl));
 }
 
-// Whether a parameter's $C.type makes its width the platform's (long, size, ...); wide text is
-// refused.
-bool platformWidth(Annotations ann, const std::string& where) {
+bool isWide(Annotations ann) {
+  auto type = find(ann, kType);
+  return type && type->getEnum() == kTypeWchar;
+}
+
+// Whether a parameter's $C.type makes its width the platform's (long, size, ...). Wide text
+// ($C.type(wchar)) is read by the Text roles (isWide); on anything else it is refused: one
+// wchar_t by value, and wide text inside a callback's signature.
+bool platformWidth(Annotations ann, capnp::Type t, const std::string& where) {
   auto type = find(ann, kType);
   if (!type) return false;
-  if (type->getEnum() == kTypeWchar) throw refuse(where, "wide text ($C.type(wchar)) is not converted by proxies yet");
+  if (type->getEnum() == kTypeWchar) {
+    if (t.isText()) return false;
+    throw refuse(where, "one wchar_t by value ($C.type(wchar) on a number) is not converted by proxies yet");
+  }
   return true;
+}
+
+// A $C.freeWith function the proxy must define (any but "free"): the program hands it what the
+// proxy gave it, so it is emitted into the generated source and exported by name. It must be a
+// C identifier, and not one of the interface's methods, whose calls would go to the library
+// with the proxy's memory.
+std::string checkFreeWith(capnp::InterfaceSchema iface, const std::string& freeWith, const std::string& where) {
+  if (freeWith.empty() || freeWith == "free") return freeWith;
+  bool identifier = !std::isdigit(static_cast<unsigned char>(freeWith[0]));
+  for (char c : freeWith) identifier = identifier && (std::isalnum(static_cast<unsigned char>(c)) || c == '_');
+  if (!identifier) {
+    throw Error(ErrorKind::BadConfiguration, where + ": $C.freeWith(\"" + freeWith + "\") is not a C function name");
+  }
+  for (auto m : iface.getMethods()) {
+    if (methodSymbol(m) == freeWith) {
+      throw Error(ErrorKind::BadConfiguration,
+                  where + ": $C.freeWith(\"" + freeWith + "\") names the library's deallocator, which " +
+                      iface.getUnqualifiedName().cStr() + "." + m.getProto().getName().cStr() +
+                      " also binds; in a proxy the program's " + freeWith + "() frees the proxy's "
+                      "copies, so it cannot also forward to the library",
+                  "leave " + std::string(m.getProto().getName().cStr()) + " out of the proxy's schema: the "
+                  "proxy defines " + freeWith + " itself (docs/reference.md \"Drop-in proxy libraries\", Strings)");
+    }
+  }
+  return freeWith;
 }
 
 // The C signature of a callback parameter `where`, from its interface's one method. What a
 // proxy calls the program's function with: numbers, Bool, enums, const char*, the void* user.
-CallbackPlan planCallback(const std::string& where, capnp::InterfaceSchema iface) {
+CallbackPlan planCallback(const std::string& where, capnp::InterfaceSchema iface, cbind::StructLayouts& structs) {
   CallbackPlan cb;
   cb.iface = iface;
   auto methods = iface.getMethods();
@@ -159,7 +209,8 @@ CallbackPlan planCallback(const std::string& where, capnp::InterfaceSchema iface
     p.field = f;
     p.scalar = t;
     std::string here = cb.name + ": parameter '" + p.name + "'";
-    p.platformWidth = platformWidth(ann, here);
+    if (isWide(ann)) throw refuse(here, "wide text ($C.type(wchar)) in a callback's parameter is not converted by proxies yet");
+    p.platformWidth = platformWidth(ann, t, here);
     if (has(ann, kUser)) {
       if (!t.isVoid()) throw Error(ErrorKind::BadConfiguration, here + ": $C.user goes on a Void parameter (the void* context)");
       p.role = CallbackParamRole::User;
@@ -167,10 +218,18 @@ CallbackPlan planCallback(const std::string& where, capnp::InterfaceSchema iface
       p.role = CallbackParamRole::Text;
     } else if (isScalar(t)) {
       p.role = CallbackParamRole::Value;
+    } else if (t.isStruct()) {
+      // const S*: the proxy lays the host's struct out for the program's function. A pointer
+      // member would need memory that outlives the call, and no one to free it: refused.
+      p.role = CallbackParamRole::Struct;
+      p.layout = layoutFor(structs, t.asStruct(), here);
+      checkCallbackMembers(*p.layout, here);
     } else {
-      throw refuse(here, "a callback's parameter of this type (a struct, list or capability) is "
-                         "not converted by proxies yet; numbers, Bool, enums, Text and the $C.user "
-                         "context are");
+      throw Error(ErrorKind::BadConfiguration,
+                  here + ": a callback's parameter of this type (a list or capability) is not "
+                         "converted by proxies, nor by Host::bind",
+                  "a callback takes numbers, Bool, enums, Text, structs (const S*) and the $C.user "
+                  "context; change the callback's interface");
     }
     cb.params.push_back(std::move(p));
   }
@@ -238,16 +297,9 @@ MethodPlan planMethod(capnp::InterfaceSchema iface, capnp::InterfaceSchema::Meth
     if (has(ann, kHandle)) {
       plan.resultRole = ResultRole::Handle;
     } else if (t.isText()) {
-      auto type = find(ann, kType);
-      if (type && type->getEnum() == kTypeWchar) throw refuse(where, "wide text ($C.type(wchar)) is not converted by proxies yet");
       plan.resultRole = ResultRole::Text;
-      std::string freeWith = text(ann, kFreeWith);
-      if (!freeWith.empty() && freeWith != "free") {
-        throw refuse(where, "a string freed with $C.freeWith(\"" + freeWith +
-                                "\") cannot be handed to the caller, who would pass the proxy's "
-                                "copy to the library's own free function");
-      }
-      plan.resultCallerFrees = freeWith == "free";
+      plan.resultWide = isWide(ann);
+      plan.resultFreeWith = checkFreeWith(iface, text(ann, kFreeWith), where);
     } else if (isScalar(t)) {
       plan.resultRole = ResultRole::Value;
       plan.resultPlatformWidth = has(ann, kType);
@@ -282,7 +334,9 @@ MethodPlan planMethod(capnp::InterfaceSchema iface, capnp::InterfaceSchema::Meth
     std::string where = plan.name + ": parameter '" + p.name + "'";
     bool out = has(ann, kOut);
     bool inout = has(ann, kInOut);
-    p.platformWidth = platformWidth(ann, where);
+    p.platformWidth = platformWidth(ann, t, where);
+    p.wide = isWide(ann);
+    p.terminated = has(ann, kTerminated);
     if (has(ann, kUserFor)) {
       // Linked to its callback below. The program's pointer stays in the program: the host
       // passes the library a context of its own.
@@ -291,7 +345,6 @@ MethodPlan planMethod(capnp::InterfaceSchema iface, capnp::InterfaceSchema::Meth
       plan.params.push_back(std::move(p));
       continue;
     }
-    if (has(ann, kTerminated)) throw refuse(where, "a $C.terminated array is not converted by proxies yet");
     if (t.isInterface()) {
       // Stored callbacks ($C.callback(released|host)) as Host::bind checks them, so that the
       // generator refuses what the host would refuse at bind time.
@@ -316,7 +369,7 @@ MethodPlan planMethod(capnp::InterfaceSchema iface, capnp::InterfaceSchema::Meth
         throw Error(ErrorKind::BadConfiguration, where + ": $C.releasedBy goes with $C.callback(released)");
       }
       p.role = ParamRole::Callback;
-      p.callback = planCallback(where, t.asInterface());
+      p.callback = planCallback(where, t.asInterface(), structs);
       plan.params.push_back(std::move(p));
       continue;
     }
@@ -351,13 +404,7 @@ MethodPlan planMethod(capnp::InterfaceSchema iface, capnp::InterfaceSchema::Meth
     } else if (t.isText()) {
       if (out && p.countParam < 0 && p.capacity == 0) {
         p.role = ParamRole::OutTextPointer;
-        std::string freeWith = text(ann, kFreeWith);
-        if (!freeWith.empty() && freeWith != "free") {
-          throw refuse(where, "a string freed with $C.freeWith(\"" + freeWith +
-                                  "\") cannot be handed to the caller, who would pass the proxy's "
-                                  "copy to the library's own free function");
-        }
-        p.callerFrees = freeWith == "free";
+        p.freeWith = checkFreeWith(iface, text(ann, kFreeWith), where);
       } else {
         p.role = out ? ParamRole::OutTextBuffer : inout ? ParamRole::InOutTextBuffer : ParamRole::Text;
       }
@@ -369,13 +416,23 @@ MethodPlan planMethod(capnp::InterfaceSchema iface, capnp::InterfaceSchema::Meth
           // An array of structs (const S*, n), each laid out in this process's ABI.
           p.layout = layoutFor(structs, p.scalar.asStruct(), where);
           checkMembers(*p.layout, out || inout, where);
+        } else if (p.scalar.isText() && !out && !inout) {
+          // const char* const*: each text as the program's C string.
+          if (p.wide) throw refuse(where, "a list of wide texts is not converted by proxies yet");
+          p.role = ParamRole::TextList;
+          plan.params.push_back(std::move(p));
+          continue;
         } else if (!isScalar(p.scalar)) {
-          throw refuse(where, "a list of texts or lists is not converted by proxies yet");
+          throw refuse(where, "a list of lists, or an $out/$inout list of texts, is not converted by proxies yet");
         }
       } else {
         p.scalar = capnp::Type(capnp::schema::Type::UINT8);
       }
       p.role = out ? ParamRole::OutArray : inout ? ParamRole::InOutArray : ParamRole::Array;
+      if (p.terminated && p.layout != nullptr) {
+        throw refuse(where, "a $C.terminated array of structs is not converted by proxies yet (its "
+                            "terminator would be a struct of zeros); pass its count instead");
+      }
     } else {
       throw refuse(where, "this type is not converted by proxies");
     }
@@ -404,7 +461,14 @@ MethodPlan planMethod(capnp::InterfaceSchema iface, capnp::InterfaceSchema::Meth
     if (plan.params[target].countParam < 0) plan.params[target].countParam = static_cast<int32_t>(i);
   }
   for (auto& p : plan.params) {
-    bool sized = p.role == ParamRole::Array || p.role == ParamRole::OutArray ||
+    std::string where = plan.name + ": parameter '" + p.name + "'";
+    if (p.terminated && p.role != ParamRole::Array && p.role != ParamRole::TextList) {
+      throw Error(ErrorKind::BadConfiguration, where + ": $C.terminated applies to input List and Data parameters");
+    }
+    if (p.terminated && p.countParam >= 0) {
+      throw Error(ErrorKind::BadConfiguration, where + ": give $C.terminated or its count ($C.lengthOf, $C.length), not both");
+    }
+    bool sized = p.role == ParamRole::Array || p.role == ParamRole::TextList || p.role == ParamRole::OutArray ||
                  p.role == ParamRole::InOutArray || p.role == ParamRole::OutTextBuffer ||
                  p.role == ParamRole::InOutTextBuffer;
     if (!sized) continue;
@@ -413,10 +477,12 @@ MethodPlan planMethod(capnp::InterfaceSchema iface, capnp::InterfaceSchema::Meth
       if (count.role != ParamRole::Value || !isInteger(count.scalar)) {
         throw Error(ErrorKind::BadConfiguration, plan.name + ": parameter '" + p.name + "': its count '" + count.name + "' is not an integer passed by value");
       }
-    } else if (p.capacity == 0 && p.role != ParamRole::InOutTextBuffer) {
-      throw refuse(plan.name + ": parameter '" + p.name + "'",
+    } else if (p.capacity == 0 && p.role != ParamRole::InOutTextBuffer && !p.terminated) {
+      throw refuse(where,
                    "an array needs its element count ($C.lengthOf on its count parameter, "
-                   "$C.length or $C.capacity) for the proxy to know how much to send or copy back");
+                   "$C.length or $C.capacity), or $C.terminated for an input array that ends in "
+                   "an element of zeros (a NULL for texts), for the proxy to know how much to "
+                   "send or copy back");
     }
   }
   return plan;
@@ -527,6 +593,12 @@ void checkCallbackCTypes(const CallbackPlan& cb, const CallbackSpec& c, const CT
       case CallbackParamRole::User:
         if (t.kind != CKind::Pointer) throw mismatch(here, "the $C.user context (void*)", describe(t.kind, t.size));
         break;
+      case CallbackParamRole::Struct:
+        // const S*, or const void* (a qsort comparator's), which the program casts.
+        if (t.kind != CKind::Pointer || (t.pointee != CKind::Void && (t.pointee != CKind::Other || t.pointeeSize != p.layout->size)))
+          throw mismatch(here, "a pointer to " + structName(*p.layout),
+                         t.kind == CKind::Pointer ? "pointer to a " + describe(t.pointee, t.pointeeSize) : describe(t.kind, t.size));
+        break;
     }
   }
   if (!cb.resultField) {
@@ -590,8 +662,18 @@ void checkCTypes(const MethodPlan& plan, const MethodSpec& spec, const std::stri
       case ParamRole::Callback:
         checkCallbackCTypes(*p.callback, spec.callbacks[i], c, what, mismatch);
         break;
+      case ParamRole::TextList:
+        if (c.kind != CKind::Pointer || c.pointee != CKind::Pointer)
+          throw mismatch(what, "a List(Text) (const char* const*)", describe(c.kind, c.size));
+        break;
       default:
         if (c.kind != CKind::Pointer) throw mismatch(what, "a pointer", describe(c.kind, c.size));
+        if (p.wide) {  // the program's own wchar_t: this process's, compiled as the program is
+          if (c.pointeeSize != sizeof(wchar_t) || (c.pointee != CKind::Signed && c.pointee != CKind::Unsigned))
+            throw mismatch(what, "wide text (wchar_t*, " + std::to_string(sizeof(wchar_t)) + " bytes a unit)",
+                           "pointer to a " + describe(c.pointee, c.pointeeSize));
+          break;
+        }
         if (p.layout != nullptr) {  // an array of structs
           if (c.pointee != CKind::Other || c.pointeeSize != p.layout->size)
             throw mismatch(what, "a pointer to " + structName(*p.layout), "pointer to a " + describe(c.pointee, c.pointeeSize));
@@ -612,6 +694,11 @@ void checkCTypes(const MethodPlan& plan, const MethodSpec& spec, const std::stri
         throw mismatch("the return value", typeName(plan.resultField->getType()), describe(r.kind, r.size));
       break;
     case ResultRole::Text:
+      if (plan.resultWide) {
+        if (r.kind != CKind::Pointer || r.pointeeSize != sizeof(wchar_t))
+          throw mismatch("the return value", "wide text (wchar_t*)", describe(r.kind, r.size));
+        break;
+      }
       if (r.kind != CKind::Pointer || r.pointeeSize != 1) throw mismatch("the return value", "Text (char*)", describe(r.kind, r.size));
       break;
     case ResultRole::Handle:

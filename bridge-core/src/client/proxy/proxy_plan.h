@@ -26,14 +26,15 @@ namespace bitbridge::proxy {
 /// What one C parameter is, for the proxy.
 enum class ParamRole : uint8_t {
   Value,           // a number, Bool or enum by value
-  Text,            // const char*
+  Text,            // const char* (const wchar_t* when `wide`)
+  TextList,        // const char* const*: its count from another parameter, or NULL-terminated
   Array,           // const T* (List of numbers, Data) with its count from another parameter
   Handle,          // an opaque pointer, carried as a token
   OutValue,        // T* the function writes
   InOutValue,      // T* the function reads and writes
-  OutTextBuffer,   // char* buffer of $length/$capacity bytes the function fills
+  OutTextBuffer,   // char* buffer of $length/$capacity bytes (wchar_t units) the function fills
   InOutTextBuffer, // char* buffer holding a text, rewritten
-  OutTextPointer,  // char** the function points at a string
+  OutTextPointer,  // char** the function points at a string (wchar_t** when `wide`)
   OutArray,        // T* array of $length/$capacity elements the function fills
   InOutArray,      // T* array the function reads and rewrites
   OutHandle,       // T** the function stores a new opaque pointer in
@@ -49,6 +50,7 @@ enum class ParamRole : uint8_t {
 enum class CallbackParamRole : uint8_t {
   Value,  // a number, Bool or enum by value
   Text,   // const char*
+  Struct, // const S*: the host's struct, laid out in the program's ABI for the call (NULL: unset)
   User,   // the void* context ($C.user): the program's own pointer, handed back unchanged
 };
 
@@ -58,6 +60,8 @@ struct CallbackParamPlan {
   CallbackParamRole role = CallbackParamRole::Value;
   capnp::Type scalar;
   bool platformWidth = false;
+  /// CallbackParamRole::Struct: its layout in this process (owned as ParamPlan::layout).
+  const cbind::StructLayout* layout = nullptr;
 };
 
 /// A callback parameter ($C.callback, an interface with one method): the C signature the
@@ -91,8 +95,15 @@ struct ParamPlan {
   int32_t countParam = -1;
   /// $capacity(N), or 0.
   uint32_t capacity = 0;
-  /// $freeWith("free") on a char** out: the caller gets a malloc'd copy it frees.
-  bool callerFrees = false;
+  /// $freeWith on a char** out: the caller gets a malloc'd copy it frees, with its own `free`
+  /// ("free") or with the vendor's deallocator, which the proxy then defines itself (any other
+  /// name: proxy_texts.h); empty: the text stays the library's (interned).
+  std::string freeWith;
+  /// $type(wchar) on a Text role: the program's wchar_t text, UTF-8 on the wire.
+  bool wide = false;
+  /// $terminated on an input array (Array, TextList): its length is found by its terminator,
+  /// an element of zeros (a NULL pointer for texts), within kTerminatedMaxElements.
+  bool terminated = false;
   /// For out and inout roles: the result field of the same name.
   std::optional<capnp::StructSchema::Field> resultField;
   /// For struct roles, and arrays of structs: the struct's C layout in this process (owned by
@@ -118,7 +129,8 @@ struct MethodPlan {
   ResultRole resultRole = ResultRole::Void;
   std::optional<capnp::StructSchema::Field> resultField;
   bool resultPlatformWidth = false;
-  bool resultCallerFrees = false;
+  std::string resultFreeWith;  // as ParamPlan::freeWith
+  bool resultWide = false;
   /// ResultRole::Struct: the returned struct's layout (owned as ParamPlan::layout).
   const cbind::StructLayout* resultLayout = nullptr;
   std::optional<capnp::StructSchema::Field> lastErrorField;
@@ -126,6 +138,10 @@ struct MethodPlan {
   /// export is defined __stdcall (32-bit Windows; one convention elsewhere).
   bool stdcall = false;
 };
+
+/// How far a proxy looks for the terminator of a $C.terminated array: an array without one
+/// within this many elements fails the call rather than being read on and on.
+inline constexpr uint64_t kTerminatedMaxElements = uint64_t(1) << 20;
 
 /// $C.onFailure of a method, else of its interface.
 struct FailureDecl {
@@ -136,9 +152,9 @@ struct FailureDecl {
 
 /// Plans `method`; its structs' layouts go to `structs` (shared by the methods of one proxy),
 /// which must outlive the plan. Throws Error{BadConfiguration} naming the method and parameter
-/// for what a proxy cannot convert (bulk references, wide text, $terminated arrays,
-/// lists of texts, a pointer inside a struct the library writes, a string the caller
-/// frees with anything but free) and for annotations that do not fit.
+/// for what a proxy cannot convert (bulk references, a pointer inside a struct the library
+/// writes, a callback taking a struct or list, ...) and for annotations that do not fit
+/// (a $C.freeWith function that is also one of the interface's methods).
 MethodPlan planMethod(capnp::InterfaceSchema iface, capnp::InterfaceSchema::Method method,
                       cbind::StructLayouts& structs);
 
