@@ -1,23 +1,34 @@
 # Writes the module-definition (.def) file that says what bitbridge-core.dll exports; run with
 # `cmake -P` as the DLL's pre-link step (bridge-core/CMakeLists.txt).
 #
-#   -DNM=<mingw nm>  -DINPUTS=<file listing objects and archives, one per line>
+#   -DNM=<mingw nm>
+#   -DINPUTS=<file listing the KJ and Cap'n Proto archives and the generated protocol's
+#            objects, one per line>
 #   -DUNDERSCORE=ON|OFF (i686: C symbols carry a leading '_' in the objects, not in a .def)
 #   -DOUTPUT=<.def file>
 #
-# Why a list and not `--export-all-symbols`: exporting every symbol put ~6 700 names in the DLL,
-# among them 350 GUIDs from libuuid, the header-only spdlog/fmt and std:: template instances
-# compiled into it, and C runtime wrappers: a user's program linking the import library could bind
-# those instead of its own, and nothing said what the DLL's interface was. Linux hides all but
-# the public and internal API (-fvisibility=hidden); PE has no visibility, so this is its
-# counterpart. What is exported:
-#   - from the KJ and Cap'n Proto archives, which the DLL takes whole so that a host, its
-#     components and a client share one KJ (cmake/BitbridgeWindows.cmake), and from bitbridge's
-#     own objects (the library's and the generated protocol's): every global symbol of an entity
-#     of the namespaces kj, capnp and bitbridge (functions, data, vtables, typeinfo, thunks,
-#     guard variables), read from its Itanium-mangled name.
+# What bitbridge-core.dll exports, the linker taking the union of two sources:
+#   - bitbridge's own names: the declarations marked BITBRIDGE_API (the public API) and
+#     BITBRIDGE_INTERNAL_API (the internal interfaces of its host library, CLI and tests), which
+#     are __declspec(dllexport) while the DLL is compiled (bitbridge/export.h), so each object
+#     names them in its `.drectve` `-export:` directives (data with ",data"). The same marks
+#     are visibility("default") on Linux, so both platforms export the same list of ours.
+#     This script adds none of the library's own objects' names.
+#   - this .def: every global symbol of an entity of the namespaces kj and capnp in the KJ and
+#     Cap'n Proto archives, which the DLL takes whole so that a host, its components and a
+#     client share one KJ (cmake/BitbridgeWindows.cmake), and every such symbol of kj, capnp
+#     and bitbridge (bitbridge::proto, bitbridge::c, capnp::schemas) in the generated protocol
+#     code, which components and hosts compile against as on Linux (default visibility there).
+#     Read from the Itanium-mangled names: functions, data, vtables, typeinfo, thunks, guard
+#     variables.
+# Why not `--export-all-symbols`: it put ~6 700 names in the DLL, among them 350 GUIDs from
+# libuuid, the header-only spdlog/fmt and std:: template instances compiled into it, and C
+# runtime wrappers; and until the marks, this list took every name of namespace bitbridge too,
+# internal helpers included (~750 names). A user's program linking the import library could bind
+# those instead of its own, and nothing said what the DLL's interface was.
 # Not exported: std::, spdlog::, fmt:: and other template instances (each module compiles its
-# own, as each Linux module does with hidden inline functions), libuuid's GUIDs, C wrappers.
+# own, as each Linux module does with hidden inline functions), kj:: and capnp:: template
+# instances compiled into bitbridge's own objects (the same), libuuid's GUIDs, C wrappers.
 # Data (vtables, typeinfo, statics) is marked DATA: without it the import library would give a
 # user's module a code thunk under the data's name (a crash reading it); with it the module
 # auto-imports the data as it did when everything was exported.

@@ -4,8 +4,9 @@
 #   Linux:   cmake -DNM=<nm> -DREADELF=<readelf> -DLIBRARY=<libbitbridge-core.so> -P library_surface.cmake
 #   Windows: cmake -DOBJDUMP=<mingw objdump> -DCXXFILT=<c++filt> -DLIBRARY=<libbitbridge-core.dll> -P ...
 # Fails naming each symbol that should (not) be exported, so a lost BITBRIDGE_API mark, a host
-# file moved into the core, a dropped -fvisibility=hidden (Linux) or a dropped export list
-# (Windows, cmake/BitbridgeWindowsExports.cmake) shows up here first.
+# file moved into the core, a dropped -fvisibility=hidden (Linux), or (Windows) a .def that takes
+# bitbridge's names again or dllexport leaking to every name (cmake/BitbridgeWindowsExports.cmake,
+# bitbridge/export.h) shows up here first.
 if(NOT LIBRARY)
   message(FATAL_ERROR "library_surface.cmake: -DLIBRARY=... is required")
 endif()
@@ -56,7 +57,11 @@ if(LIBRARY MATCHES "\\.dll$")
       string(APPEND problems "\n  not exported (one KJ and Cap'n Proto per process): ${symbol}")
     endif()
   endforeach()
-  set(client_internals "")  # PE has no hidden visibility: bitbridge's own names are all exported
+  # bitbridge's own names are those marked dllexport (BITBRIDGE_API, BITBRIDGE_INTERNAL_API), as
+  # on Linux: client internals that the Linux library hides are not exported here either, nor
+  # KJ's template instances on them (each module compiles its own).
+  set(client_internals "bitbridge::ClientLane::" "bitbridge::activateComHost("
+                       "bitbridge::proxy::HandleTable::" "<bitbridge::HeartbeatMonitor>")
 else()
   foreach(var NM READELF)
     if(NOT ${var})
@@ -76,8 +81,7 @@ else()
   if(dynamic MATCHES "NEEDED[^\n]*libffi")
     string(APPEND problems "\n  needs libffi (the host library's dependency)")
   endif()
-  set(client_internals "bitbridge::selectHost(" "bitbridge::spawnPrivateHost("
-                       "bitbridge::HeartbeatMonitor::" "bitbridge::connectSharedHost(")
+  set(client_internals "bitbridge::connectSharedHost(")
 endif()
 
 # The public API (include/bitbridge/), one symbol of each header, and an internal interface the
@@ -95,11 +99,13 @@ foreach(symbol
     string(APPEND problems "\n  not exported: ${symbol}")
   endif()
 endforeach()
-# Host-process code (src/host), and (Linux) client internals that nothing outside the library uses.
+# Host-process code (src/host), and client internals that nothing outside the library uses
+# (hidden on Linux, not dllexport on Windows).
 foreach(symbol
     "bitbridge::HostService" "bitbridge::BulkRegistry" "bitbridge::ComponentRegistry"
     "bitbridge::HostWatchdog" "bitbridge::runHost" "bitbridge::LibraryThread" " ffi_call"
-    ${client_internals})
+    "bitbridge::selectHost(" "bitbridge::HeartbeatMonitor::" "bitbridge::startPrivateHost("
+    "bitbridge::HostProcess::" ${client_internals})
   string(FIND "${exported}" "${symbol}" at)
   if(NOT at EQUAL -1)
     string(APPEND problems "\n  exported but internal: ${symbol}")
@@ -108,4 +114,4 @@ endforeach()
 if(problems)
   message(FATAL_ERROR "${LIBRARY}:${problems}")
 endif()
-message(STATUS "${LIBRARY}: public API and internal interfaces exported, host code not")
+message(STATUS "${LIBRARY}: public API and internal interfaces exported, host code and client internals not")

@@ -24,6 +24,7 @@
 #include <kj/async-io.h>
 
 #include "bitbridge/arch.h"
+#include "common/internal_api.h"
 
 namespace bitbridge {
 
@@ -52,7 +53,7 @@ ComEndpoint activateComHost(Arch arch, std::chrono::milliseconds timeout);
 /// Windows only: the activated object's Endpoint text (com_ids.h) into `endpoint` (its pipes and
 /// pid). Throws Error{MalformedPeer} for anything else, naming the text (its first 300
 /// characters) and the fix; for an older host's two-field endpoint, re-registration.
-void parseComEndpoint(Arch arch, const std::string& text, ComEndpoint& endpoint);
+BITBRIDGE_INTERNAL_API void parseComEndpoint(Arch arch, const std::string& text, ComEndpoint& endpoint);
 
 struct ComHostConnection {
   kj::Own<kj::AsyncIoStream> stream;  ///< connected, nothing exchanged yet (the hello is next)

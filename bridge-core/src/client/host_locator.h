@@ -7,7 +7,6 @@
 #include "bitbridge/arch.h"
 #include "common/internal_api.h"
 
-BITBRIDGE_INTERNAL_API_BEGIN
 namespace bitbridge {
 
 /// Returns the absolute path of the host for `arch`. `explicitDirectory` (if not empty), else
@@ -15,8 +14,7 @@ namespace bitbridge {
 /// Without either: the prefix libbitbridge-core was loaded from (its bin/ directory:
 /// lib/<multiarch>/../../bin, lib/../bin), then the directory of the running executable.
 /// Throws Error{NotFound} listing every place it looked.
-std::string locateHostExecutable(Arch arch, const std::string& explicitDirectory);
+BITBRIDGE_INTERNAL_API std::string locateHostExecutable(Arch arch, const std::string& explicitDirectory);
 
 }  // namespace bitbridge
 
-BITBRIDGE_INTERNAL_API_END

@@ -16,7 +16,6 @@
 #include "bitbridge/com.h"
 #include "common/internal_api.h"
 
-BITBRIDGE_INTERNAL_API_BEGIN
 namespace bitbridge {
 
 /// Arrays inside VARIANT arrays, records inside records...: deeper than this is refused (MalformedPeer).
@@ -30,16 +29,16 @@ constexpr unsigned kMaxSafeArrayRank = 32;
 
 /// Whether two COM names (records, fields) are the same, as automation compares them: ASCII
 /// case-insensitively.
-bool sameComName(const std::string& a, const std::string& b);
+BITBRIDGE_INTERNAL_API bool sameComName(const std::string& a, const std::string& b);
 
 /// InvokeKind to and from the wire's.
-proto::InvokeKind wireInvokeKind(InvokeKind kind);
-InvokeKind invokeKindFromWire(proto::InvokeKind kind);
+BITBRIDGE_INTERNAL_API proto::InvokeKind wireInvokeKind(InvokeKind kind);
+BITBRIDGE_INTERNAL_API InvokeKind invokeKindFromWire(proto::InvokeKind kind);
 
 /// The VARTYPE of a VariantType (VT_I4 = 3, ...); Missing is VT_ERROR, Nothing VT_DISPATCH.
-uint16_t varTypeOf(VariantType type);
+BITBRIDGE_INTERNAL_API uint16_t varTypeOf(VariantType type);
 /// Whether `vt` may be a SAFEARRAY's element type here, and the VariantType its elements have.
-bool elementTypeKnown(uint16_t vt);
+BITBRIDGE_INTERNAL_API bool elementTypeKnown(uint16_t vt);
 
 /// Makes the capability for an object reference (dispatch: a callable object, else IUnknown).
 using WrapComObject =
@@ -48,11 +47,10 @@ using WrapComObject =
 using UnwrapComObject =
     std::function<std::shared_ptr<ComObjectHandle>(capnp::Capability::Client, bool)>;
 
-void variantToWire(const ComVariant& value, proto::Variant::Builder out, const WrapComObject& wrap);
+BITBRIDGE_INTERNAL_API void variantToWire(const ComVariant& value, proto::Variant::Builder out, const WrapComObject& wrap);
 
 /// Throws Error MalformedPeer naming `where` ("argument 2 of Add") and what is wrong.
-ComVariant variantFromWire(proto::Variant::Reader in, const UnwrapComObject& unwrap,
+BITBRIDGE_INTERNAL_API ComVariant variantFromWire(proto::Variant::Reader in, const UnwrapComObject& unwrap,
                            const std::string& where, unsigned depth = 0);
 
 }  // namespace bitbridge
-BITBRIDGE_INTERNAL_API_END

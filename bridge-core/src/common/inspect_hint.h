@@ -6,14 +6,12 @@
 #include <string>
 #include "common/internal_api.h"
 
-BITBRIDGE_INTERNAL_API_BEGIN
 namespace bitbridge {
 
 /// A runnable command line inspecting `file`: the installed tool's absolute path when it is
 /// found in this bitbridge's bin/ directory (found from where libbitbridge-core was loaded,
 /// as hosts are), else plain "bitbridge inspect"; `file` quoted for the shell if it needs it.
-std::string inspectCommand(const std::string& file);
+BITBRIDGE_INTERNAL_API std::string inspectCommand(const std::string& file);
 
 }  // namespace bitbridge
 
-BITBRIDGE_INTERNAL_API_END

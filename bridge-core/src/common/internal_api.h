@@ -1,19 +1,21 @@
-// What libbitbridge-core exports beyond its public API (bitbridge/export.h), for bitbridge's
-// own host library, CLI, tests and benchmarks: the declarations between
-// BITBRIDGE_INTERNAL_API_BEGIN and BITBRIDGE_INTERNAL_API_END. They are not a stable API and
-// their headers are not installed; applications and components cannot include them.
+// BITBRIDGE_INTERNAL_API marks what libbitbridge-core exports beyond its public API
+// (bitbridge/export.h), for bitbridge's own host library, CLI, tests and benchmarks: not a
+// stable API; their headers are not installed, and applications and components cannot include
+// them. It expands as BITBRIDGE_API does (visibility("default") on Linux, dllexport while the
+// Windows DLL is compiled, nothing for its users), so one set of marks states the library's
+// interface on both platforms; the name says which marks are not public.
 //
-// A region rather than a mark per declaration: these headers are used across the library
-// boundary whole (the host library needs the transport, the bulk segments, the hello), and a
-// region keeps a forgotten mark from turning into a link error in one build only.
-// Windows: bitbridge-core.dll exports every name of namespace bitbridge (bitbridge/export.h), so
-// the region is empty.
+// Mark each declaration the core defines and something outside it uses: a free function, or a
+// class or struct with out-of-line members or a vtable (marking the class exports its members,
+// vtable and typeinfo). Inline functions, templates and constants need no mark: each module
+// compiles its own. A use of an unmarked one from the host library, the CLI or a test is a link
+// error in that build (Linux and Windows alike); tests/library_surface.cmake checks that
+// internal-only names stay unexported in every build.
+//
+// Per declaration rather than a region (#pragma GCC visibility, as before): PE has no visibility,
+// and dllexport can only be given to a declaration.
 #pragma once
 
-#if defined(_WIN32)
-#define BITBRIDGE_INTERNAL_API_BEGIN
-#define BITBRIDGE_INTERNAL_API_END
-#else
-#define BITBRIDGE_INTERNAL_API_BEGIN _Pragma("GCC visibility push(default)")
-#define BITBRIDGE_INTERNAL_API_END _Pragma("GCC visibility pop")
-#endif
+#include "bitbridge/export.h"
+
+#define BITBRIDGE_INTERNAL_API BITBRIDGE_API

@@ -12,23 +12,21 @@ namespace spdlog {
 class logger;
 }
 
-BITBRIDGE_INTERNAL_API_BEGIN
 namespace bitbridge {
 
 /// Level from $BITBRIDGE_LOG, else `fallback`.
-spdlog::level::level_enum logLevelFromEnv(spdlog::level::level_enum fallback);
+BITBRIDGE_INTERNAL_API spdlog::level::level_enum logLevelFromEnv(spdlog::level::level_enum fallback);
 
 /// A logger named `name` writing to stderr (thread-safe sink), not registered globally.
-std::shared_ptr<spdlog::logger> makeStderrLogger(const std::string& name);
+BITBRIDGE_INTERNAL_API std::shared_ptr<spdlog::logger> makeStderrLogger(const std::string& name);
 
 /// The logger a host process uses: stderr, one line per record, formatted "<level>|<message>"
 /// so that the client side can re-log each line at its original level (see parseHostLogLine).
-std::shared_ptr<spdlog::logger> makeHostLogger();
+BITBRIDGE_INTERNAL_API std::shared_ptr<spdlog::logger> makeHostLogger();
 
 /// Splits a host stderr line "<level>|<message>". Lines that are not in that form (the legacy
 /// library printing to stderr/stdout) are reported at info level, unchanged.
-std::pair<spdlog::level::level_enum, std::string> parseHostLogLine(const std::string& line);
+BITBRIDGE_INTERNAL_API std::pair<spdlog::level::level_enum, std::string> parseHostLogLine(const std::string& line);
 
 }  // namespace bitbridge
 
-BITBRIDGE_INTERNAL_API_END

@@ -10,33 +10,31 @@
 #include <string_view>
 #include "common/internal_api.h"
 
-BITBRIDGE_INTERNAL_API_BEGIN
 namespace bitbridge {
 
 /// UTF-8 to UTF-16 / UTF-32 code units, without a terminator. Throws Error{BadConfiguration}
 /// naming `where` and the byte offset for input that is not UTF-8 (a stray continuation byte,
 /// a truncated sequence, an overlong form, a surrogate, a code point above U+10FFFF).
-std::u16string utf8ToUtf16(std::string_view utf8, const std::string& where);
-std::u32string utf8ToUtf32(std::string_view utf8, const std::string& where);
+BITBRIDGE_INTERNAL_API std::u16string utf8ToUtf16(std::string_view utf8, const std::string& where);
+BITBRIDGE_INTERNAL_API std::u32string utf8ToUtf32(std::string_view utf8, const std::string& where);
 
 /// UTF-16 / UTF-32 code units to UTF-8, up to the first NUL or `units`, whichever is first.
 /// What a library wrote is taken as it is: an unpaired surrogate or a value above U+10FFFF
 /// becomes U+FFFD (the replacement character) rather than an error.
-std::string utf16ToUtf8(const char16_t* text, size_t units);
-std::string utf32ToUtf8(const char32_t* text, size_t units);
+BITBRIDGE_INTERNAL_API std::string utf16ToUtf8(const char16_t* text, size_t units);
+BITBRIDGE_INTERNAL_API std::string utf32ToUtf8(const char32_t* text, size_t units);
 
 /// The same for text a program passes (a drop-in proxy's `const wchar_t*`), which must be
 /// valid: throws Error{BadConfiguration} naming `where`, the unit's value and its index for an
 /// unpaired surrogate (UTF-16 and UTF-32) or a value above U+10FFFF (UTF-32), rather than
 /// sending U+FFFD the caller did not write.
-std::string utf16ToUtf8Strict(const char16_t* text, size_t units, const std::string& where);
-std::string utf32ToUtf8Strict(const char32_t* text, size_t units, const std::string& where);
+BITBRIDGE_INTERNAL_API std::string utf16ToUtf8Strict(const char16_t* text, size_t units, const std::string& where);
+BITBRIDGE_INTERNAL_API std::string utf32ToUtf8Strict(const char32_t* text, size_t units, const std::string& where);
 
 /// The host's wchar_t form: a NUL-terminated array of wchar_t, and back.
-std::wstring utf8ToWide(std::string_view utf8, const std::string& where);
-std::string wideToUtf8(const wchar_t* text, size_t units);
-std::string wideToUtf8Strict(const wchar_t* text, size_t units, const std::string& where);
+BITBRIDGE_INTERNAL_API std::wstring utf8ToWide(std::string_view utf8, const std::string& where);
+BITBRIDGE_INTERNAL_API std::string wideToUtf8(const wchar_t* text, size_t units);
+BITBRIDGE_INTERNAL_API std::string wideToUtf8Strict(const wchar_t* text, size_t units, const std::string& where);
 
 }  // namespace bitbridge
 
-BITBRIDGE_INTERNAL_API_END

@@ -11,7 +11,6 @@
 #include <string>
 #include "common/internal_api.h"
 
-BITBRIDGE_INTERNAL_API_BEGIN
 namespace bitbridge {
 
 inline constexpr uint8_t kBulkMagic[8] = {'B', 'B', 'b', 'u', 'l', 'k', 0, 1};
@@ -43,13 +42,12 @@ static_assert(kBulkHeaderBytes >= sizeof(BulkSegmentHeader), "header page holds 
 /// Throws Error{MalformedPeer} unless [offset, offset + length) lies within a data area of
 /// `dataBytes` bytes. Overflow-safe for any 64-bit values; a zero length is valid at any
 /// offset up to dataBytes. `what` names the reference in the message.
-void checkBulkRange(uint64_t offset, uint64_t length, uint64_t dataBytes, const std::string& what);
+BITBRIDGE_INTERNAL_API void checkBulkRange(uint64_t offset, uint64_t length, uint64_t dataBytes, const std::string& what);
 
 /// Checks a header read from a peer's segment whose file is `fileBytes` long: magic, version,
 /// header size, non-zero id, and that header + data fit the file (overflow-safe). Throws
 /// Error{MalformedPeer} naming `name`.
-void validateBulkHeader(const BulkSegmentHeader& header, uint64_t fileBytes, const std::string& name);
+BITBRIDGE_INTERNAL_API void validateBulkHeader(const BulkSegmentHeader& header, uint64_t fileBytes, const std::string& name);
 
 }  // namespace bitbridge
 
-BITBRIDGE_INTERNAL_API_END

@@ -5,9 +5,7 @@
 #pragma once
 
 #include <string_view>
-#include "common/internal_api.h"
 
-BITBRIDGE_INTERNAL_API_BEGIN
 namespace bitbridge::error_text {
 
 /// Starts an encoded error: "bitbridge:" then the kind's name, ": " and the message.
@@ -21,4 +19,3 @@ inline constexpr std::string_view kWhatHint = " (fix: ";
 
 }  // namespace bitbridge::error_text
 
-BITBRIDGE_INTERNAL_API_END

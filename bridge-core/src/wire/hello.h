@@ -13,7 +13,6 @@
 #include "bitbridge/arch.h"
 #include "common/internal_api.h"
 
-BITBRIDGE_INTERNAL_API_BEGIN
 namespace bitbridge {
 
 inline constexpr uint8_t kHelloMagic[8] = {'B', 'i', 't', 'B', 'r', 'i', 'd', 'g'};
@@ -52,15 +51,14 @@ static_assert(offsetof(WireHello, refusalLimit) == 20, "WireHello is wire ABI");
 static_assert(alignof(WireHello) == 4, "WireHello is wire ABI");
 
 /// The hello this process sends in `role`.
-WireHello makeHello(HelloRole role);
+BITBRIDGE_INTERNAL_API WireHello makeHello(HelloRole role);
 /// A host's hello that refuses the connection (`why`, having reached `limit`).
-WireHello makeRefusal(HelloRefusal why, uint32_t limit);
+BITBRIDGE_INTERNAL_API WireHello makeRefusal(HelloRefusal why, uint32_t limit);
 
 /// Checks a hello received from a peer expected to play `expectedRole`. Throws
 /// Error{MalformedPeer} if it is not bitbridge, Error{BadConfiguration} on a protocol version
 /// mismatch, Error{Overloaded} naming the limit if it is a host's refusal. `peerName` is used in messages (e.g. "bitbridge-host32 (pid 123)").
-void validateHello(const WireHello& hello, HelloRole expectedRole, const std::string& peerName);
+BITBRIDGE_INTERNAL_API void validateHello(const WireHello& hello, HelloRole expectedRole, const std::string& peerName);
 
 }  // namespace bitbridge
 
-BITBRIDGE_INTERNAL_API_END

@@ -20,7 +20,6 @@
 #include "common/cabi/c_struct_layout.h"
 #include "common/internal_api.h"
 
-BITBRIDGE_INTERNAL_API_BEGIN
 namespace bitbridge::proxy {
 
 /// What one C parameter is, for the proxy.
@@ -155,18 +154,17 @@ struct FailureDecl {
 /// for what a proxy cannot convert (bulk references, a pointer inside a struct the library
 /// writes, a callback taking a struct or list, ...) and for annotations that do not fit
 /// (a $C.freeWith function that is also one of the interface's methods).
-MethodPlan planMethod(capnp::InterfaceSchema iface, capnp::InterfaceSchema::Method method,
+BITBRIDGE_INTERNAL_API MethodPlan planMethod(capnp::InterfaceSchema iface, capnp::InterfaceSchema::Method method,
                       cbind::StructLayouts& structs);
 
 /// The exported C name of a method: $C.symbol, else the method's name.
-std::string methodSymbol(capnp::InterfaceSchema::Method method);
+BITBRIDGE_INTERNAL_API std::string methodSymbol(capnp::InterfaceSchema::Method method);
 
 /// The method's $C.onFailure, or its interface's.
-FailureDecl failureOf(capnp::InterfaceSchema iface, capnp::InterfaceSchema::Method method);
+BITBRIDGE_INTERNAL_API FailureDecl failureOf(capnp::InterfaceSchema iface, capnp::InterfaceSchema::Method method);
 
 /// Checks the vendor header's C types (`spec`) against `plan`; throws Error{BadConfiguration}
 /// naming the function, parameter, schema type and C type where they disagree.
-void checkCTypes(const MethodPlan& plan, const MethodSpec& spec, const std::string& schemaFile);
+BITBRIDGE_INTERNAL_API void checkCTypes(const MethodPlan& plan, const MethodSpec& spec, const std::string& schemaFile);
 
 }  // namespace bitbridge::proxy
-BITBRIDGE_INTERNAL_API_END

@@ -20,7 +20,6 @@
 #include "bitbridge/binary_header.h"
 #include "common/internal_api.h"
 
-BITBRIDGE_INTERNAL_API_BEGIN
 namespace bitbridge {
 
 /// What the image is for, from ELF e_type (+ PT_INTERP) or the PE DLL characteristic.
@@ -31,9 +30,9 @@ enum class BinaryKind : uint8_t {
 };
 
 /// "shared library" / "executable" / "other".
-const char* binaryKindName(BinaryKind kind);
+BITBRIDGE_INTERNAL_API const char* binaryKindName(BinaryKind kind);
 
-struct BinaryImage {
+struct BITBRIDGE_INTERNAL_API BinaryImage {
   BinaryInfo header;
   BinaryKind kind = BinaryKind::Other;
   /// Exported symbol names, sorted, without duplicates. ELF: defined global/weak functions and
@@ -61,15 +60,14 @@ struct BinaryImage {
 
 /// Parses a whole image held in memory. `name` is used in messages. Throws
 /// Error{BadConfiguration} naming `name` and the table for a truncated or corrupt image.
-BinaryImage parseBinaryImage(const uint8_t* bytes, size_t size, const std::string& name);
+BITBRIDGE_INTERNAL_API BinaryImage parseBinaryImage(const uint8_t* bytes, size_t size, const std::string& name);
 
 /// Reads the file at `path` (up to kMaxImageBytes) and parses it. Throws Error{NotFound} if it
 /// cannot be read, Error{BadConfiguration} if it is not ELF/PE, too large, or corrupt.
-BinaryImage readBinaryImage(const std::string& path);
+BITBRIDGE_INTERNAL_API BinaryImage readBinaryImage(const std::string& path);
 
 /// Largest file readBinaryImage accepts: the whole image is read into memory.
 inline constexpr uint64_t kMaxImageBytes = uint64_t{1} << 30;
 
 }  // namespace bitbridge
 
-BITBRIDGE_INTERNAL_API_END

@@ -19,7 +19,6 @@
 #include "common/binary/search_environment.h"
 #include "common/internal_api.h"
 
-BITBRIDGE_INTERNAL_API_BEGIN
 namespace bitbridge {
 
 enum class DependencyStatus : uint8_t {
@@ -33,9 +32,9 @@ enum class DependencyStatus : uint8_t {
 };
 
 /// Stable lower-case names, as in the JSON output: "found", "provided-by-host", ...
-const char* dependencyStatusName(DependencyStatus status);
+BITBRIDGE_INTERNAL_API const char* dependencyStatusName(DependencyStatus status);
 /// True for the statuses that make loading fail: missing, wrong-bitness, unreadable.
-bool isProblem(DependencyStatus status);
+BITBRIDGE_INTERNAL_API bool isProblem(DependencyStatus status);
 
 struct Dependency {
   std::string name;      ///< as the needing binary names it (DT_NEEDED, import DLL name)
@@ -47,7 +46,7 @@ struct Dependency {
   std::string detail;    ///< why (wrong bitness: the candidate's header; unreadable: the error)
 };
 
-class DependencyResolver {
+class BITBRIDGE_INTERNAL_API DependencyResolver {
  public:
   explicit DependencyResolver(SearchEnvironment env);
 
@@ -74,8 +73,7 @@ class DependencyResolver {
 
 /// True for names of DLLs every Windows process can load from the system (kernel32, msvcrt,
 /// api-ms-win-*, ...), compared case-insensitively.
-bool isWindowsSystemDll(const std::string& name);
+BITBRIDGE_INTERNAL_API bool isWindowsSystemDll(const std::string& name);
 
 }  // namespace bitbridge
 
-BITBRIDGE_INTERNAL_API_END

@@ -10,7 +10,6 @@
 #include "bitbridge/binary_header.h"
 #include "common/internal_api.h"
 
-BITBRIDGE_INTERNAL_API_BEGIN
 namespace bitbridge {
 
 struct SearchEnvironment {
@@ -32,17 +31,16 @@ struct SearchEnvironment {
 };
 
 /// This machine's environment (reads variables and, on Linux, /etc/ld.so.conf).
-SearchEnvironment nativeSearchEnvironment();
+BITBRIDGE_INTERNAL_API SearchEnvironment nativeSearchEnvironment();
 
 /// The default library directories of a Debian/Ubuntu-style multiarch system for one bitness,
 /// followed by the classic ones (/lib, /usr/lib). Exposed for tests and for ld.so.conf-less
 /// systems.
-std::vector<std::string> defaultElfDirs(unsigned bits);
+BITBRIDGE_INTERNAL_API std::vector<std::string> defaultElfDirs(unsigned bits);
 
 /// Directories listed in an ld.so.conf file, following `include` lines (globs) and skipping
 /// comments and hwcap lines. Missing files give nothing. `depth` bounds include loops.
-std::vector<std::string> readLdSoConf(const std::string& file, int depth = 0);
+BITBRIDGE_INTERNAL_API std::vector<std::string> readLdSoConf(const std::string& file, int depth = 0);
 
 }  // namespace bitbridge
 
-BITBRIDGE_INTERNAL_API_END

@@ -8,10 +8,9 @@
 #include <cstdint>
 #include "common/internal_api.h"
 
-BITBRIDGE_INTERNAL_API_BEGIN
 namespace bitbridge {
 
-class BulkReferenceCheck {
+class BITBRIDGE_INTERNAL_API BulkReferenceCheck {
  public:
   /// Throws Error{MalformedPeer} if segment `segmentId`, named by the message bytes at
   /// `wireBytes`, does not belong to the connection that sent that message.
@@ -22,7 +21,7 @@ class BulkReferenceCheck {
 };
 
 /// Installs `check` on this thread for the scope's lifetime.
-class BulkReferenceCheckScope {
+class BITBRIDGE_INTERNAL_API BulkReferenceCheckScope {
  public:
   explicit BulkReferenceCheckScope(const BulkReferenceCheck& check);
   ~BulkReferenceCheckScope();
@@ -37,8 +36,7 @@ class BulkReferenceCheckScope {
 };
 
 /// fromWire()'s check: runs this thread's check, if one is installed.
-void checkBulkReferenceOrigin(const void* wireBytes, uint64_t segmentId);
+BITBRIDGE_INTERNAL_API void checkBulkReferenceOrigin(const void* wireBytes, uint64_t segmentId);
 
 }  // namespace bitbridge
 
-BITBRIDGE_INTERNAL_API_END

@@ -16,7 +16,6 @@
 #include "bitbridge/bulk.h"
 #include "common/internal_api.h"
 
-BITBRIDGE_INTERNAL_API_BEGIN
 namespace bitbridge {
 
 // Marked one by one as well: bitbridge/bulk.h declares the class first, outside the region, and
@@ -60,11 +59,10 @@ class BITBRIDGE_API BulkSegment {
 
 /// Removes /dev/shm names of bitbridge segments whose creator process no longer exists.
 /// Returns how many it removed. Cheap; called when a Runtime starts (only clients create names).
-int removeStaleBulkNames();
+BITBRIDGE_INTERNAL_API int removeStaleBulkNames();
 
 /// Prefix of every bitbridge segment name.
 inline constexpr const char* kBulkNamePrefix = "bitbridge-";
 
 }  // namespace bitbridge
 
-BITBRIDGE_INTERNAL_API_END

@@ -24,25 +24,24 @@
 
 #include "common/internal_api.h"
 
-BITBRIDGE_INTERNAL_API_BEGIN
 namespace bitbridge::cbind {
 
 /// A C scalar type, as this process's ABI has it (Pointer: any data pointer).
 enum class CKind : uint8_t { Void, Bool, I8, U8, I16, U16, I32, U32, I64, U64, F32, F64, Pointer };
 
 /// Bytes of one value of `kind` in this process's ABI (0 for Void).
-size_t cSize(CKind kind);
+BITBRIDGE_INTERNAL_API size_t cSize(CKind kind);
 /// "int32", "double", ... for messages.
-const char* cKindName(CKind kind);
+BITBRIDGE_INTERNAL_API const char* cKindName(CKind kind);
 /// The C kind of one wchar_t: this process's (U16 on Windows, U32 on Linux).
-CKind wcharKind();
+BITBRIDGE_INTERNAL_API CKind wcharKind();
 /// How this process's compiler aligns a `kind` member inside a struct.
-size_t memberAlign(CKind kind);
+BITBRIDGE_INTERNAL_API size_t memberAlign(CKind kind);
 
 struct StructLayout;
 
 /// One C value as it sits in memory: a scalar, or a struct (then `layout` says how).
-struct CValueType {
+struct BITBRIDGE_INTERNAL_API CValueType {
   CKind kind = CKind::Void;               ///< Void when this is a struct
   const StructLayout* layout = nullptr;   ///< a struct's layout (owned by a StructLayouts)
   size_t size() const;
@@ -91,23 +90,23 @@ constexpr uint32_t kMaxInlineArray = 1u << 20;
 constexpr size_t kMaxStructBytes = 16u << 20;
 
 /// Throws Error{BadConfiguration} "<where>: <what>", pointing at the binding annotations' docs.
-[[noreturn]] void refuseSchema(const std::string& where, const std::string& what);
+[[noreturn]] BITBRIDGE_INTERNAL_API void refuseSchema(const std::string& where, const std::string& what);
 
 /// The value of annotation `id` in `list`, if present.
-std::optional<capnp::schema::Value::Reader> findAnnotation(
+BITBRIDGE_INTERNAL_API std::optional<capnp::schema::Value::Reader> findAnnotation(
     capnp::List<capnp::schema::Annotation>::Reader list, uint64_t id);
 
 /// The C kind of a scalar field (number, Bool, enum), honouring $type (a `long` is this
 /// process's); nullopt if the type is not a scalar. Refuses a $type that does not fit the field.
-std::optional<CKind> scalarKind(capnp::Type type, std::optional<capnp::schema::Value::Reader> ctype,
+BITBRIDGE_INTERNAL_API std::optional<CKind> scalarKind(capnp::Type type, std::optional<capnp::schema::Value::Reader> ctype,
                                 const std::string& where);
 
 /// Whether `type` is /bitbridge/bulk.capnp's Bulk.BulkRef (by node id); refuses a node with
 /// that id but other fields.
-bool isBulkRef(capnp::Type type, const std::string& where);
+BITBRIDGE_INTERNAL_API bool isBulkRef(capnp::Type type, const std::string& where);
 
 /// The layouts of the structs of one schema, each planned once and shared by every use.
-class StructLayouts {
+class BITBRIDGE_INTERNAL_API StructLayouts {
  public:
   /// The layout of `schema`. Throws Error{BadConfiguration} naming `where` (and the struct and
   /// field) for what has no C meaning: unions, groups, a struct that contains itself or has no
@@ -126,4 +125,3 @@ class StructLayouts {
 };
 
 }  // namespace bitbridge::cbind
-BITBRIDGE_INTERNAL_API_END

@@ -19,12 +19,11 @@
 
 #include <capnp/dynamic.h>
 
-BITBRIDGE_INTERNAL_API_BEGIN
 namespace bitbridge::cbind {
 
 /// Zeroed, suitably aligned memory for one call's C values (buffers, structs, what pointers in
 /// structs point to); freed when the call is over.
-class CallScratch {
+class BITBRIDGE_INTERNAL_API CallScratch {
  public:
   unsigned char* allocate(size_t bytes);
 
@@ -40,20 +39,20 @@ struct Wide {
   double d = 0;
 };
 
-Wide fromDynamic(capnp::DynamicValue::Reader value);
+BITBRIDGE_INTERNAL_API Wide fromDynamic(capnp::DynamicValue::Reader value);
 /// `w` as a value of Cap'n Proto `type` (the field's; an enum needs its schema).
-capnp::DynamicValue::Reader toDynamic(capnp::Type type, const Wide& w);
+BITBRIDGE_INTERNAL_API capnp::DynamicValue::Reader toDynamic(capnp::Type type, const Wide& w);
 
 /// Writes `w` as a C `kind` (cSize(kind) bytes at `at`); a value that does not fit is an Error
 /// naming `where` and the process whose C type it is (`process`: "this host", "the program").
-void storeScalar(CKind kind, const Wide& w, void* at, const std::string& where,
+BITBRIDGE_INTERNAL_API void storeScalar(CKind kind, const Wide& w, void* at, const std::string& where,
                  const char* process = "this host");
 /// Reads a C `kind` at `at`, widened.
-Wide loadScalar(CKind kind, const void* at);
+BITBRIDGE_INTERNAL_API Wide loadScalar(CKind kind, const void* at);
 
 /// Opaque pointers ($handle members of structs) to and from the tokens the wire carries: a
 /// host's binding table (host/bind/c_handles.h), a proxy's stand-ins for its caller.
-class HandleCodec {
+class BITBRIDGE_INTERNAL_API HandleCodec {
  public:
   /// The token for `pointer` of `kind` (0 for NULL).
   virtual uint64_t tokenFor(const std::string& kind, void* pointer) = 0;
@@ -75,34 +74,33 @@ struct CodecContext {
 };
 
 /// One element of `type` (a scalar or a struct) from `value` into C memory at `at`.
-void encodeValue(const CValueType& type, capnp::DynamicValue::Reader value, unsigned char* at,
+BITBRIDGE_INTERNAL_API void encodeValue(const CValueType& type, capnp::DynamicValue::Reader value, unsigned char* at,
                  CodecContext& context, const std::string& where);
 /// A struct into C memory at `at` (layout.size bytes, zeroed by the caller).
-void encodeStruct(const StructLayout& layout, capnp::DynamicStruct::Reader value,
+BITBRIDGE_INTERNAL_API void encodeStruct(const StructLayout& layout, capnp::DynamicStruct::Reader value,
                   unsigned char* at, CodecContext& context, const std::string& where);
 /// The elements of `list` where they are in the message, when its wire layout is the C array's
 /// bit for bit (the same fixed-width integer or float type, contiguous, at least one element):
 /// no conversion, no copy. nullptr otherwise (Bool, enums, structs, another encoding).
-const void* elementsInPlace(const CValueType& element, capnp::DynamicList::Reader list);
+BITBRIDGE_INTERNAL_API const void* elementsInPlace(const CValueType& element, capnp::DynamicList::Reader list);
 /// Inits `field` of `results` (a List or Data) with `count` elements and returns where they
 /// are, when that list's wire layout is the C array's bit for bit (as elementsInPlace; Data for
 /// one-byte elements): a library can then write its output array right into the results
 /// message (Cap'n Proto's list data starts on a word boundary, so any scalar is aligned; all our
 /// targets are little-endian, as the wire). nullptr, and `results` left untouched, otherwise
 /// (or for no element): the caller converts from memory of its own.
-unsigned char* initInPlace(const CValueType& element, capnp::DynamicStruct::Builder results,
+BITBRIDGE_INTERNAL_API unsigned char* initInPlace(const CValueType& element, capnp::DynamicStruct::Builder results,
                            capnp::StructSchema::Field field, uint32_t count);
 /// A list into `count` C elements of `element` at `at`.
-void encodeList(const CValueType& element, capnp::DynamicList::Reader list, unsigned char* at,
+BITBRIDGE_INTERNAL_API void encodeList(const CValueType& element, capnp::DynamicList::Reader list, unsigned char* at,
                 CodecContext& context, const std::string& where);
 
 /// A C struct at `at` into `out`; pointers in it are followed (text up to its NUL, arrays by
 /// their $lengthOf member, NULL left unset), handles become tokens.
-void decodeStruct(const StructLayout& layout, const unsigned char* at,
+BITBRIDGE_INTERNAL_API void decodeStruct(const StructLayout& layout, const unsigned char* at,
                   capnp::DynamicStruct::Builder out, CodecContext& context);
 /// `count` C elements of `element` at `at` into `out` (a list of at least `count` elements).
-void decodeList(const CValueType& element, const unsigned char* at, uint32_t count,
+BITBRIDGE_INTERNAL_API void decodeList(const CValueType& element, const unsigned char* at, uint32_t count,
                 capnp::DynamicList::Builder out, CodecContext& context);
 
 }  // namespace bitbridge::cbind
-BITBRIDGE_INTERNAL_API_END

@@ -10,17 +10,15 @@
 
 #include "common/internal_api.h"
 
-BITBRIDGE_INTERNAL_API_BEGIN
 namespace bitbridge {
 
 /// Directory of the shared library (or executable) that contains this code: `<prefix>/lib/
 /// <multiarch>` or `<prefix>/lib` on Linux, `bin\<arch>` or the program's directory on
 /// Windows. Canonical where the platform resolves links.
-std::string bridgeCoreDirectory();
+BITBRIDGE_INTERNAL_API std::string bridgeCoreDirectory();
 
 /// Directory of the running program.
-std::string runningExecutableDirectory();
+BITBRIDGE_INTERNAL_API std::string runningExecutableDirectory();
 
 }  // namespace bitbridge
 
-BITBRIDGE_INTERNAL_API_END

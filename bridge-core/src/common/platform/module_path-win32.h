@@ -4,10 +4,11 @@
 #include <windows.h>
 
 #include <string>
+#include "common/internal_api.h"
 
 namespace bitbridge {
 
 /// GetModuleFileNameW of `module` (nullptr: this process's .exe) in UTF-8; "" if it fails.
-std::string moduleFileName(HMODULE module);
+BITBRIDGE_INTERNAL_API std::string moduleFileName(HMODULE module);
 
 }  // namespace bitbridge

@@ -20,20 +20,18 @@
 #include <string>
 #include "common/internal_api.h"
 
-BITBRIDGE_INTERNAL_API_BEGIN
 namespace bitbridge {
 
 /// The directory shared endpoints live in, from the environment (not created or checked).
-std::string runtimeDirectoryPath();
+BITBRIDGE_INTERNAL_API std::string runtimeDirectoryPath();
 
 /// What makes a directory unfit to hold shared endpoints, given its `lstat` result and the
 /// uid that must own it; nothing if it is fit. Pure, so tests can feed it made-up stats.
-std::optional<std::string> runtimeDirectoryProblem(const struct stat& status, uint32_t ownerUid);
+BITBRIDGE_INTERNAL_API std::optional<std::string> runtimeDirectoryProblem(const struct stat& status, uint32_t ownerUid);
 
 /// Creates the runtime directory (mode 0700) if it is missing and checks it. Returns its path.
 /// Throws Error{BadConfiguration} naming the path, what is wrong with it, and the fix.
-std::string ensureRuntimeDirectory();
+BITBRIDGE_INTERNAL_API std::string ensureRuntimeDirectory();
 
 }  // namespace bitbridge
 
-BITBRIDGE_INTERNAL_API_END

@@ -12,16 +12,14 @@
 #include <string>
 #include "common/internal_api.h"
 
-BITBRIDGE_INTERNAL_API_BEGIN
 namespace bitbridge {
 
 /// "<the C library's text> (errno <n>)", for an errno value.
-std::string errnoText(int errnoValue);
+BITBRIDGE_INTERNAL_API std::string errnoText(int errnoValue);
 
 /// The calling thread's last system error as text: errno on POSIX, GetLastError() on Windows.
 /// Read it right after the failing call, before anything else can change it.
-std::string lastSystemErrorText();
+BITBRIDGE_INTERNAL_API std::string lastSystemErrorText();
 
 }  // namespace bitbridge
 
-BITBRIDGE_INTERNAL_API_END

@@ -5,14 +5,15 @@
 
 #include <cstdint>
 #include <string>
+#include "common/internal_api.h"
 
 namespace bitbridge {
 
-std::wstring widen(const std::string& utf8);
-std::string narrow(const std::wstring& utf16);
+BITBRIDGE_INTERNAL_API std::wstring widen(const std::string& utf8);
+BITBRIDGE_INTERNAL_API std::string narrow(const std::wstring& utf16);
 /// "The system cannot find the file specified. (error 2)", from FormatMessageW.
-std::string win32ErrorText(uint32_t code);
+BITBRIDGE_INTERNAL_API std::string win32ErrorText(uint32_t code);
 /// win32ErrorText(GetLastError()).
-std::string lastWin32ErrorText();
+BITBRIDGE_INTERNAL_API std::string lastWin32ErrorText();
 
 }  // namespace bitbridge

@@ -8,12 +8,13 @@
 #include <windows.h>
 
 #include <kj/async.h>
+#include "common/internal_api.h"
 
 namespace bitbridge {
 
 /// Resolves on the calling thread's event loop once `handle` is signaled. `handle` must stay
 /// open while the promise exists; dropping the promise unregisters the wait (blocking until a
 /// callback already running has finished).
-kj::Promise<void> whenSignaled(HANDLE handle);
+BITBRIDGE_INTERNAL_API kj::Promise<void> whenSignaled(HANDLE handle);
 
 }  // namespace bitbridge

@@ -18,10 +18,9 @@
 #include <kj/async-io.h>
 #include "common/internal_api.h"
 
-BITBRIDGE_INTERNAL_API_BEGIN
 namespace bitbridge {
 
-struct ExitStatus {
+struct BITBRIDGE_INTERNAL_API ExitStatus {
   bool signaled = false;  ///< POSIX: killed by a signal (code is the signal number); Windows:
                           ///< terminated by this client (ChildProcess::kill)
   int code = 0;           ///< exit code, or signal number when signaled
@@ -61,7 +60,7 @@ struct OpenRequest {
   std::function<void(const std::string&)> onOutputLine;
 };
 
-class ChildProcess {
+class BITBRIDGE_INTERNAL_API ChildProcess {
  public:
   /// Starts the child. Throws Error{NotFound} if the executable is missing,
   /// Error{BadConfiguration} if it cannot be executed.
@@ -89,13 +88,12 @@ class ChildProcess {
 };
 
 /// This process's id (getpid() / GetCurrentProcessId()).
-uint32_t currentProcessId();
+BITBRIDGE_INTERNAL_API uint32_t currentProcessId();
 
 /// Resolves on `io`'s event loop when `process` exits (it is not reaped: call waitFor). Never
 /// resolves on a system without a process handle (exitHandle() < 0). `process` must outlive
 /// the promise.
-kj::Promise<void> whenProcessExits(kj::AsyncIoContext& io, const ChildProcess& process);
+BITBRIDGE_INTERNAL_API kj::Promise<void> whenProcessExits(kj::AsyncIoContext& io, const ChildProcess& process);
 
 }  // namespace bitbridge
 
-BITBRIDGE_INTERNAL_API_END

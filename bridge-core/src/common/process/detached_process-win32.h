@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "common/platform/handle-win32.h"
+#include "common/internal_api.h"
 
 namespace bitbridge {
 
@@ -24,7 +25,7 @@ struct DetachedProcess {
 /// Starts `executable` with `arguments`, its stdout and stderr being `output` (inheritable
 /// for the call's duration only; the caller keeps and closes its copy). Throws Error: NotFound
 /// (no such executable), BadConfiguration (CreateProcess refused it).
-DetachedProcess startDetachedProcess(const std::string& executable,
+BITBRIDGE_INTERNAL_API DetachedProcess startDetachedProcess(const std::string& executable,
                                      const std::vector<std::string>& arguments, HANDLE output);
 
 }  // namespace bitbridge

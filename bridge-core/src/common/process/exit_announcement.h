@@ -18,13 +18,11 @@
 #include "wire/host_exit.h"  // kExitAnnouncement
 #include "common/internal_api.h"
 
-BITBRIDGE_INTERNAL_API_BEGIN
 namespace bitbridge {
 
 /// Makes this process announce its own exit (see above). Call it once, early in a host's
 /// main(), before anything can make the host exit. Thread-safe; never undone.
-void announceOwnExit();
+BITBRIDGE_INTERNAL_API void announceOwnExit();
 
 }  // namespace bitbridge
 
-BITBRIDGE_INTERNAL_API_END

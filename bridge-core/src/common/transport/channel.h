@@ -13,7 +13,6 @@
 #include <kj/async-io.h>
 #include "common/internal_api.h"
 
-BITBRIDGE_INTERNAL_API_BEGIN
 namespace bitbridge {
 
 class ChildProcess;
@@ -30,7 +29,7 @@ inline constexpr int kHostLastInheritedFd = kHostHeartbeatFd;
 /// pending call fails. Used when the host is known dead or has been killed, in case its end is
 /// still held open elsewhere (a process the legacy library spawned may have inherited it).
 /// Owns its own reference to the channel (a duplicate handle), so it never touches a reused one.
-class ChannelCutter {
+class BITBRIDGE_INTERNAL_API ChannelCutter {
  public:
   virtual ~ChannelCutter() = default;
   virtual void cut() = 0;
@@ -38,7 +37,7 @@ class ChannelCutter {
 
 /// Client half of a private channel to a host about to be spawned. Not thread-safe; used by
 /// the thread that spawns the host.
-class PrivateChannel {
+class BITBRIDGE_INTERNAL_API PrivateChannel {
  public:
   virtual ~PrivateChannel() = default;
   /// Native handle (fd) the child must inherit (POSIX); -1 when the host finds its end by name.
@@ -59,15 +58,14 @@ class PrivateChannel {
 
 /// A private channel whose host end is inherited as descriptor `childFd` (POSIX socketpair), or
 /// a named pipe the host creates (Windows, `childFd` unused) — see channel-*.cpp.
-kj::Own<PrivateChannel> makePrivateChannel(int childFd = kHostChannelFd);
+BITBRIDGE_INTERNAL_API kj::Own<PrivateChannel> makePrivateChannel(int childFd = kHostChannelFd);
 
 /// Host half: opens the stream named by `spec` (from `--channel`). Throws Error on a spec this
 /// build does not understand, a descriptor that is not a socket, a pipe name taken by another
 /// process, or a client that does not connect within `connectTimeout` (Windows).
-kj::Own<kj::AsyncIoStream> openHostChannel(const std::string& spec, kj::AsyncIoContext& io,
+BITBRIDGE_INTERNAL_API kj::Own<kj::AsyncIoStream> openHostChannel(const std::string& spec, kj::AsyncIoContext& io,
                                            std::chrono::milliseconds connectTimeout =
                                                std::chrono::seconds(10));
 
 }  // namespace bitbridge
 
-BITBRIDGE_INTERNAL_API_END

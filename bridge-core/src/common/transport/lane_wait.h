@@ -22,10 +22,9 @@
 
 #include "common/internal_api.h"
 
-BITBRIDGE_INTERNAL_API_BEGIN
 namespace bitbridge {
 
-class LaneDoorbell {
+class BITBRIDGE_INTERNAL_API LaneDoorbell {
  public:
   enum class End { Client, Host };  // the client creates the bell, the host opens it
 
@@ -52,7 +51,6 @@ class LaneDoorbell {
 
 /// One polite iteration of a spin loop: the CPU's pause hint; with `yield` also gives the core
 /// away, so a peer sharing the core can run.
-void laneSpinPause(bool yield);
+BITBRIDGE_INTERNAL_API void laneSpinPause(bool yield);
 
 }  // namespace bitbridge
-BITBRIDGE_INTERNAL_API_END

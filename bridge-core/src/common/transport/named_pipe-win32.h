@@ -22,11 +22,12 @@
 
 #include "common/platform/handle-win32.h"
 #include "common/transport/channel.h"
+#include "common/internal_api.h"
 
 namespace bitbridge {
 
 /// "\\.\pipe\bitbridge-<purpose>-<pid>-<32 random hex digits>" (random from the system RNG).
-std::string newPipeName(const std::string& purpose);
+BITBRIDGE_INTERNAL_API std::string newPipeName(const std::string& purpose);
 
 /// How a pipe's ends are opened.
 enum class PipeMode {
@@ -41,17 +42,17 @@ enum class PipeMode {
 
 /// Creates the server end of `name` (byte mode; security as above; `mode` as above). Throws
 /// Error{BadConfiguration} naming the pipe when the name is taken or creation fails.
-UniqueHandle createPipeServer(const std::string& name, PipeMode mode = PipeMode::Overlapped);
+BITBRIDGE_INTERNAL_API UniqueHandle createPipeServer(const std::string& name, PipeMode mode = PipeMode::Overlapped);
 
 /// Blocks until a client connects to `pipe` (from createPipeServer, PipeMode::Overlapped).
 /// Returns false when `timeout` passes first or `abandon` (an event or process handle; may be
 /// null) is signaled.
-bool waitForPipeClient(HANDLE pipe, std::chrono::milliseconds timeout, HANDLE abandon = nullptr);
+BITBRIDGE_INTERNAL_API bool waitForPipeClient(HANDLE pipe, std::chrono::milliseconds timeout, HANDLE abandon = nullptr);
 
 /// The same for a PipeMode::BlockingLog server end, whose ConnectNamedPipe cannot be waited
 /// for with a timeout: it runs on a helper thread, which on timeout is released by connecting
 /// to `name` from this process (that connection is closed at once; the pipe is then useless).
-bool waitForBlockingPipeClient(HANDLE pipe, const std::string& name,
+BITBRIDGE_INTERNAL_API bool waitForBlockingPipeClient(HANDLE pipe, const std::string& name,
                                std::chrono::milliseconds timeout);
 
 /// Connects to the pipe `name`, retrying while it does not exist yet (the host creates it after
@@ -60,14 +61,14 @@ bool waitForBlockingPipeClient(HANDLE pipe, const std::string& name,
 /// Error: TimedOut, MalformedPeer (someone else serves the name), BadConfiguration.
 /// `mode` must be the server's: Overlapped opens it for reading and writing, overlapped;
 /// BlockingLog for reading only, blocking.
-UniqueHandle connectPipeClient(const std::string& name, uint32_t expectedServerPid,
+BITBRIDGE_INTERNAL_API UniqueHandle connectPipeClient(const std::string& name, uint32_t expectedServerPid,
                                std::chrono::milliseconds timeout,
                                const std::function<void()>& stillStarting,
                                const std::string& serverLabel,
                                PipeMode mode = PipeMode::Overlapped);
 
 /// The process id of the client connected to a server end (GetNamedPipeClientProcessId).
-uint32_t pipeClientProcessId(HANDLE pipe);
+BITBRIDGE_INTERNAL_API uint32_t pipeClientProcessId(HANDLE pipe);
 
 /// Shared by a pipe stream and the cutters made for it. Event-loop thread only.
 struct PipeCutState {
@@ -76,7 +77,7 @@ struct PipeCutState {
 };
 
 /// A ChannelCutter for a pipe stream: marks the state cut and cancels pending I/O.
-kj::Own<ChannelCutter> makePipeCutter(std::shared_ptr<PipeCutState> state);
+BITBRIDGE_INTERNAL_API kj::Own<ChannelCutter> makePipeCutter(std::shared_ptr<PipeCutState> state);
 
 /// When a pipe stream's small writes reach the pipe (pipe_stream-win32.cpp).
 enum class PipeWrites {
@@ -89,12 +90,12 @@ enum class PipeWrites {
 /// thread. Takes the handle. EOF when the peer closes its end; `state` (may be null) lets a
 /// cutter fail it from outside. shutdownWrite() does nothing: pipes have no half-close, the peer
 /// sees EOF when this stream is destroyed.
-kj::Own<kj::AsyncIoStream> wrapPipe(kj::Win32EventPort& port, UniqueHandle pipe,
+BITBRIDGE_INTERNAL_API kj::Own<kj::AsyncIoStream> wrapPipe(kj::Win32EventPort& port, UniqueHandle pipe,
                                     std::shared_ptr<PipeCutState> state = nullptr,
                                     PipeWrites writes = PipeWrites::AtOnce);
 
 /// The pipe handle under a stream made by wrapPipe (still owned by the stream), or null if
 /// `stream` is not one. For the shared-memory set-up, which asks the pipe who its peer is.
-HANDLE pipeHandleOf(kj::AsyncIoStream& stream);
+BITBRIDGE_INTERNAL_API HANDLE pipeHandleOf(kj::AsyncIoStream& stream);
 
 }  // namespace bitbridge

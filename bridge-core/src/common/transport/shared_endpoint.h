@@ -23,19 +23,18 @@
 #include "bitbridge/arch.h"
 #include "common/internal_api.h"
 
-BITBRIDGE_INTERNAL_API_BEGIN
 namespace bitbridge {
 
 inline constexpr size_t kMaxSharedNameLength = 64;
 
 /// Why `name` cannot name a shared host (it must be 1..64 characters of [A-Za-z0-9._-]);
 /// nothing if it can.
-std::optional<std::string> sharedNameProblem(const std::string& name);
+BITBRIDGE_INTERNAL_API std::optional<std::string> sharedNameProblem(const std::string& name);
 /// Throws Error{BadConfiguration} with sharedNameProblem's reason and the rule.
-void requireValidSharedName(const std::string& name);
+BITBRIDGE_INTERNAL_API void requireValidSharedName(const std::string& name);
 
 /// "<name>-<arch>": the endpoint a host of `arch` serves for the shared name `name`.
-std::string sharedEndpointName(const std::string& name, Arch arch);
+BITBRIDGE_INTERNAL_API std::string sharedEndpointName(const std::string& name, Arch arch);
 
 struct SharedEndpointPaths {
   std::string socket;  ///< where the host listens
@@ -45,7 +44,7 @@ struct SharedEndpointPaths {
 
 /// The files of `endpoint` in `directory`. Throws Error{BadConfiguration} if the socket path
 /// does not fit an AF_UNIX address (sun_path, 108 bytes with its terminator).
-SharedEndpointPaths sharedEndpointPaths(const std::string& directory, const std::string& endpoint);
+BITBRIDGE_INTERNAL_API SharedEndpointPaths sharedEndpointPaths(const std::string& directory, const std::string& endpoint);
 
 /// The process at the other end of a connected AF_UNIX socket as the kernel recorded it
 /// (SO_PEERCRED): for a host, the client at connect() time; for a client, the host at the
@@ -57,15 +56,15 @@ struct PeerCredential {
 };
 
 /// Reads SO_PEERCRED from a connected socket. Throws Error{BadConfiguration}.
-PeerCredential peerCredential(int fd);
-PeerCredential peerCredential(kj::AsyncIoStream& stream);
+BITBRIDGE_INTERNAL_API PeerCredential peerCredential(int fd);
+BITBRIDGE_INTERNAL_API PeerCredential peerCredential(kj::AsyncIoStream& stream);
 
 /// The user this process acts as (effective uid): the only one a shared host serves.
-uint32_t currentUserId();
+BITBRIDGE_INTERNAL_API uint32_t currentUserId();
 
 /// Why a peer must be refused (another user), or nothing if it may talk to a process running
 /// as `ownUid`. Pure, so tests can feed it made-up credentials.
-std::optional<std::string> refusalReason(const PeerCredential& peer, uint32_t ownUid);
+BITBRIDGE_INTERNAL_API std::optional<std::string> refusalReason(const PeerCredential& peer, uint32_t ownUid);
 
 /// The start lock of one endpoint: flock(LOCK_EX) on its lock file. A client holds it from
 /// looking for a running host until its hello is done; a host holds it while it decides to
@@ -75,7 +74,7 @@ std::optional<std::string> refusalReason(const PeerCredential& peer, uint32_t ow
 /// lock two different files under one name.
 /// Threads: each StartLock opens its own file description, so two threads of one process
 /// exclude each other just as two processes do. Move-only.
-class StartLock {
+class BITBRIDGE_INTERNAL_API StartLock {
  public:
   /// Waits until the lock is held, polling (LOCK_NB) so that it can give up: after `timeout`,
   /// throws Error{TimedOut} naming the lock file.
@@ -94,19 +93,19 @@ class StartLock {
 /// Host: binds a new AF_UNIX stream socket to `path` with mode 0600 (not yet listening). A
 /// socket file already there is removed only if connecting to it is refused (a dead host's
 /// leftover); a live host there, or a file that is not a socket, is Error{BadConfiguration}.
-kj::AutoCloseFd bindSharedSocket(const std::string& path);
+BITBRIDGE_INTERNAL_API kj::AutoCloseFd bindSharedSocket(const std::string& path);
 
 /// Host: starts listening on a bound socket. Separate from binding on purpose: the kernel
 /// records the listener's credentials (what clients read with SO_PEERCRED) at listen(), so
 /// the process that will answer the hellos must be the one that calls it.
-void listenSharedSocket(int fd, const std::string& path);
+BITBRIDGE_INTERNAL_API void listenSharedSocket(int fd, const std::string& path);
 
 /// Host: removes its socket file when it leaves (missing is fine), so that clients arriving
 /// later find no host rather than a dead one.
-void removeSharedSocket(const std::string& path);
+BITBRIDGE_INTERNAL_API void removeSharedSocket(const std::string& path);
 
 /// Host: true if a client is waiting in the listening socket's backlog (never blocks).
-bool connectionPending(int listenerFd);
+BITBRIDGE_INTERNAL_API bool connectionPending(int listenerFd);
 
 /// Host: one accept() on a non-blocking listener. `fd` is set on success; otherwise `error`
 /// is the errno (EAGAIN: nobody waits; EMFILE/ENFILE: out of descriptors). Connections that
@@ -115,16 +114,16 @@ struct AcceptOutcome {
   kj::AutoCloseFd fd;
   int error = 0;
 };
-AcceptOutcome acceptConnection(int listenerFd);
+BITBRIDGE_INTERNAL_API AcceptOutcome acceptConnection(int listenerFd);
 
 /// Host: tells a connection it is refused (`refusalHello`, sizeBytes bytes: a hello carrying
 /// the reason, hello.h) and closes it. Best effort and never blocks: the client's own hello is
 /// read first if it is there, so that closing does not reset the connection before ours is read.
-void refuseConnection(kj::AutoCloseFd fd, const void* refusalHello, size_t sizeBytes);
+BITBRIDGE_INTERNAL_API void refuseConnection(kj::AutoCloseFd fd, const void* refusalHello, size_t sizeBytes);
 
 /// Host: one descriptor kept in reserve (/dev/null), so that a process out of descriptors can
 /// still accept a connection in order to refuse it (and so empty its backlog).
-class DescriptorReserve {
+class BITBRIDGE_INTERNAL_API DescriptorReserve {
  public:
   DescriptorReserve() { restore(); }
   /// Frees the reserved descriptor.
@@ -139,18 +138,18 @@ class DescriptorReserve {
 /// Host: the lowest descriptor number a new connection may have so that `headroom`
 /// descriptors stay free below the process's soft RLIMIT_NOFILE for everything else (the
 /// component's files, bulk segments, the runtime's own needs). Large if there is no limit.
-int descriptorCeiling(int headroom);
+BITBRIDGE_INTERNAL_API int descriptorCeiling(int headroom);
 
 /// Host: makes a descriptor non-blocking. Throws Error{BadConfiguration}.
-void makeNonBlocking(int fd);
+BITBRIDGE_INTERNAL_API void makeNonBlocking(int fd);
 
 /// Client: connects to the host listening at `path` (the socket is non-blocking and
 /// close-on-exec). Nothing if no host runs there (no such file, or connection refused);
 /// Error{Overloaded} if its backlog is full; Error{BadConfiguration} for anything else.
-std::optional<kj::AutoCloseFd> connectSharedSocket(const std::string& path);
+BITBRIDGE_INTERNAL_API std::optional<kj::AutoCloseFd> connectSharedSocket(const std::string& path);
 
 /// The last `bytes` (about) of a text file, from the start of a line; "" if unreadable.
-std::string readFileTail(const std::string& path, size_t bytes);
+BITBRIDGE_INTERNAL_API std::string readFileTail(const std::string& path, size_t bytes);
 
 /// What of a shared host's log tail goes into an error message: the routine lines of other
 /// clients coming and going ("client pid N connected (M connected)") are left out, a message
@@ -198,4 +197,3 @@ inline std::string trimLogTailForError(const std::string& tail, size_t maxLines 
 
 }  // namespace bitbridge
 
-BITBRIDGE_INTERNAL_API_END

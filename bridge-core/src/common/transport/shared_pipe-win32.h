@@ -31,7 +31,6 @@
 #include "common/internal_api.h"
 #include "common/platform/handle-win32.h"
 
-BITBRIDGE_INTERNAL_API_BEGIN
 namespace bitbridge {
 
 struct SharedPipeEndpoint {
@@ -42,7 +41,7 @@ struct SharedPipeEndpoint {
 
 /// The names of `endpoint` ("<name>-<arch>", sharedEndpointName) for this process's user.
 /// Creates the log's directory. Throws Error{BadConfiguration}.
-SharedPipeEndpoint sharedPipeEndpoint(const std::string& endpoint);
+BITBRIDGE_INTERNAL_API SharedPipeEndpoint sharedPipeEndpoint(const std::string& endpoint);
 
 /// The start mutex of one endpoint. A client holds it from looking for a running host until its
 /// hello is done; a host holds it while it decides to exit when idle (and until it is gone), so
@@ -51,7 +50,7 @@ SharedPipeEndpoint sharedPipeEndpoint(const std::string& endpoint);
 /// thread do not exclude each other (one thread connects to one shared host at a time); two
 /// threads, or two processes, do. Released by the destructor, which must run on the acquiring
 /// thread, or by the owner's death. Move-only.
-class StartMutex {
+class BITBRIDGE_INTERNAL_API StartMutex {
  public:
   /// Waits until the mutex is held; after `timeout`, throws Error{TimedOut} naming it.
   static StartMutex acquire(const std::string& name, std::chrono::milliseconds timeout);
@@ -73,22 +72,22 @@ class StartMutex {
 /// Wine does not enforce); if the name exists already (another
 /// host, or a squatter), Error{BadConfiguration} saying so. Later instances join the host's own
 /// pipe. Throws Error{BadConfiguration}.
-UniqueHandle createSharedPipeInstance(const std::string& name, bool first);
+BITBRIDGE_INTERNAL_API UniqueHandle createSharedPipeInstance(const std::string& name, bool first);
 
 /// Client: opens the pipe `name` (overlapped, SECURITY_IDENTIFICATION: the host may identify
 /// this client but never act as it). Nothing if no host serves it; waits while every instance is
 /// busy, until `timeout`, then Error{Overloaded}; Error{BadConfiguration} for anything else.
-std::optional<UniqueHandle> openSharedPipe(const std::string& name,
+BITBRIDGE_INTERNAL_API std::optional<UniqueHandle> openSharedPipe(const std::string& name,
                                            std::chrono::milliseconds timeout);
 
 /// The process serving a client end (GetNamedPipeServerProcessId), or the client connected to a
 /// server end (GetNamedPipeClientProcessId); 0 if unknown.
-uint32_t pipeServerProcessId(HANDLE pipe);
+BITBRIDGE_INTERNAL_API uint32_t pipeServerProcessId(HANDLE pipe);
 
 /// Why the process serving a shared pipe is not a bitbridge host of ours: not of this user, or
 /// its executable is not `expectedExecutableName` (compared case-insensitively with the file
 /// name of `imagePath`; an unreadable image is refused too). Nothing if it may be. Pure.
-std::optional<std::string> sharedServerRefusal(uint32_t pid,
+BITBRIDGE_INTERNAL_API std::optional<std::string> sharedServerRefusal(uint32_t pid,
                                                const std::optional<std::string>& serverSid,
                                                const std::string& ownSid,
                                                const std::string& imagePath,
@@ -96,4 +95,3 @@ std::optional<std::string> sharedServerRefusal(uint32_t pid,
                                                const std::string& sidProblem = {});
 
 }  // namespace bitbridge
-BITBRIDGE_INTERNAL_API_END

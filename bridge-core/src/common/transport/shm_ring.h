@@ -29,11 +29,10 @@
 #include "wire/shm_ring_layout.h"
 #include "common/internal_api.h"
 
-BITBRIDGE_INTERNAL_API_BEGIN
 namespace bitbridge {
 
 /// A mapped segment. Move-only; unmaps (and closes its descriptor or handle) on destruction.
-class ShmSegment {
+class BITBRIDGE_INTERNAL_API ShmSegment {
  public:
 #if defined(_WIN32)
   /// The section's handle (shm_ring-win32.cpp).
@@ -101,23 +100,23 @@ class ShmSegment {
 namespace shm_segment {
 /// Throws Error(BadConfiguration) unless `ringCapacity` is a power of two within
 /// [kShmMinRingCapacity, kShmMaxRingCapacity].
-void checkCapacity(uint32_t ringCapacity);
+BITBRIDGE_INTERNAL_API void checkCapacity(uint32_t ringCapacity);
 /// Starts the layout's lifetime in fresh (zeroed) memory and writes the header.
-void writeHeader(void* base, uint32_t ringCapacity, uint32_t creatorPid);
+BITBRIDGE_INTERNAL_API void writeHeader(void* base, uint32_t ringCapacity, uint32_t creatorPid);
 /// Validates the peer's header, read into private memory first, against the size of the
 /// object that holds it (`objectBytes`): magic, version, layout, capacity, sizes. Returns the
 /// ring capacity. Throws malformed-peer (badSegment) when anything is off.
-uint32_t validateHeader(const ShmSegmentHeader& header, uint64_t objectBytes);
+BITBRIDGE_INTERNAL_API uint32_t validateHeader(const ShmSegmentHeader& header, uint64_t objectBytes);
 /// Throws malformed-peer unless every counter and flag is still at its initial value.
-void checkUnused(ShmSegment& segment);
+BITBRIDGE_INTERNAL_API void checkUnused(ShmSegment& segment);
 /// Throws the kj::Exception "bitbridge:malformed-peer: shared-memory channel: the peer's
 /// segment <why>".
-[[noreturn]] void badSegment(const std::string& why);
+[[noreturn]] BITBRIDGE_INTERNAL_API void badSegment(const std::string& why);
 }  // namespace shm_segment
 
 /// The producer's view of one ring: keeps its head privately, reads the consumer's tail as
 /// untrusted. Not thread-safe; one producer per ring.
-class ShmRingProducer {
+class BITBRIDGE_INTERNAL_API ShmRingProducer {
  public:
   ShmRingProducer(ShmRingControl& control, uint8_t* data, uint32_t capacity)
       : control_(control), data_(data), capacity_(capacity) {}
@@ -157,7 +156,7 @@ class ShmRingProducer {
 
 /// The consumer's view of one ring: keeps its tail privately, reads the producer's head as
 /// untrusted. Not thread-safe; one consumer per ring.
-class ShmRingConsumer {
+class BITBRIDGE_INTERNAL_API ShmRingConsumer {
  public:
   ShmRingConsumer(ShmRingControl& control, uint8_t* data, uint32_t capacity)
       : control_(control), data_(data), capacity_(capacity) {}
@@ -194,4 +193,3 @@ class ShmRingConsumer {
 
 }  // namespace bitbridge
 
-BITBRIDGE_INTERNAL_API_END

@@ -61,7 +61,6 @@
 #include "common/transport/shm_ring.h"
 #include "common/internal_api.h"
 
-BITBRIDGE_INTERNAL_API_BEGIN
 namespace bitbridge {
 
 struct WireShmAnswer;  // wire/shm_offer.h
@@ -96,12 +95,12 @@ struct ShmStreamOptions {
 };
 
 /// The error a stream or its set-up fails with when the peer is gone: DISCONNECTED, naming why.
-kj::Exception shmPeerGoneException(const kj::String& why);
+BITBRIDGE_INTERNAL_API kj::Exception shmPeerGoneException(const kj::String& why);
 
 /// Checks the host's answer to the client's shared-memory offer, of which `n` bytes were read:
 /// throws DISCONNECTED (the channel closed), MalformedPeer (garbled) or BadConfiguration (the
 /// host refused; its log says why). Both platforms' offerShmChannel end with it.
-void checkShmAnswer(size_t n, const WireShmAnswer& answer);
+BITBRIDGE_INTERNAL_API void checkShmAnswer(size_t n, const WireShmAnswer& answer);
 
 /// The host's answer to the client's offer, written on `channel` (its magic already in
 /// `answer`): "refused" when checking the offer threw `problem`, and the set-up then fails with
@@ -109,17 +108,17 @@ void checkShmAnswer(size_t n, const WireShmAnswer& answer);
 /// "accepted", and `accepted()` makes the stream. `accepted` owns what the stream is made of,
 /// the control channel too, so it is kept until the write is over either way; `answer` must
 /// live as long. Both platforms' acceptShmChannel end with it.
-kj::Promise<kj::Own<kj::AsyncIoStream>> answerShmOffer(
+BITBRIDGE_INTERNAL_API kj::Promise<kj::Own<kj::AsyncIoStream>> answerShmOffer(
     kj::AsyncIoStream& channel, WireShmAnswer& answer, kj::Maybe<kj::Exception> problem,
     kj::Function<kj::Own<kj::AsyncIoStream>()> accepted);
 
 /// Throws Error(BadConfiguration) naming the alternative where this platform has no
 /// shared-memory transport (none at present: Linux and Windows both have it); called before a
 /// host is started for it.
-void requireShmTransport();
+BITBRIDGE_INTERNAL_API void requireShmTransport();
 
 /// Makes a doorbell (ShmDoorbell). Throws Error(BadConfiguration).
-ShmDoorbell makeShmDoorbell();
+BITBRIDGE_INTERNAL_API ShmDoorbell makeShmDoorbell();
 
 /// The stream over an already shared segment (lower level than offer/accept: for tests and
 /// benchmarks that set the segment up themselves). `ownDoorbell` is the one this side sleeps on
@@ -127,7 +126,7 @@ ShmDoorbell makeShmDoorbell();
 /// `peerDoorbell` is the one the peer sleeps on. `control` is only read, to detect the peer's
 /// death (EOF or error => DISCONNECTED); any byte arriving on it is a protocol violation
 /// (malformed-peer). The segment's rings must be unused (counters at 0).
-kj::Own<kj::AsyncIoStream> makeShmStream(EventPort& eventPort, ShmSegment segment,
+BITBRIDGE_INTERNAL_API kj::Own<kj::AsyncIoStream> makeShmStream(EventPort& eventPort, ShmSegment segment,
                                          ShmSide side, ShmDoorbell ownDoorbell,
                                          ShmDoorbell peerDoorbell,
                                          kj::Own<kj::AsyncIoStream> control,
@@ -136,7 +135,7 @@ kj::Own<kj::AsyncIoStream> makeShmStream(EventPort& eventPort, ShmSegment segmen
 #if defined(_WIN32)
 /// The same, also waiting on `peerProcess` (SYNCHRONIZE access; may be null): when it is
 /// signaled the peer is gone, whatever its end of `control` does.
-kj::Own<kj::AsyncIoStream> makeShmStream(EventPort& eventPort, ShmSegment segment,
+BITBRIDGE_INTERNAL_API kj::Own<kj::AsyncIoStream> makeShmStream(EventPort& eventPort, ShmSegment segment,
                                          ShmSide side, ShmDoorbell ownDoorbell,
                                          ShmDoorbell peerDoorbell,
                                          kj::Own<kj::AsyncIoStream> control,
@@ -147,7 +146,7 @@ kj::Own<kj::AsyncIoStream> makeShmStream(EventPort& eventPort, ShmSegment segmen
 /// AF_UNIX socket stream (as made by kj's wrapSocketFd) so that descriptors can be passed over
 /// it; the original object is destroyed, the socket itself stays open. Windows: the pipe
 /// stream itself (checked to be one). Throws Error(BadConfiguration) if `socket` is neither.
-kj::Own<ShmControlChannel> toControlChannel(kj::Own<kj::AsyncIoStream> socket,
+BITBRIDGE_INTERNAL_API kj::Own<ShmControlChannel> toControlChannel(kj::Own<kj::AsyncIoStream> socket,
                                             kj::LowLevelAsyncIoProvider& provider);
 
 /// Client side of the setup: creates the segment (options.ringCapacity) and two doorbells,
@@ -156,7 +155,7 @@ kj::Own<ShmControlChannel> toControlChannel(kj::Own<kj::AsyncIoStream> socket,
 /// Error(BadConfiguration) at once if the segment cannot be created. The promise rejects with
 /// DISCONNECTED if the host closes the socket first, with "bitbridge:bad-configuration" if it
 /// refuses the segment, "bitbridge:malformed-peer" on a garbled answer.
-kj::Promise<kj::Own<kj::AsyncIoStream>> offerShmChannel(EventPort& eventPort,
+BITBRIDGE_INTERNAL_API kj::Promise<kj::Own<kj::AsyncIoStream>> offerShmChannel(EventPort& eventPort,
                                                         kj::Own<ShmControlChannel> control,
                                                         ShmStreamOptions options = {});
 
@@ -166,10 +165,9 @@ kj::Promise<kj::Own<kj::AsyncIoStream>> offerShmChannel(EventPort& eventPort,
 /// returns the stream. A bad offer is refused on the wire (so the client can report it) and the promise
 /// rejects with "bitbridge:malformed-peer"; DISCONNECTED if the client closes first.
 /// `options.ringCapacity` is ignored.
-kj::Promise<kj::Own<kj::AsyncIoStream>> acceptShmChannel(EventPort& eventPort,
+BITBRIDGE_INTERNAL_API kj::Promise<kj::Own<kj::AsyncIoStream>> acceptShmChannel(EventPort& eventPort,
                                                          kj::Own<ShmControlChannel> control,
                                                          ShmStreamOptions options = {});
 
 }  // namespace bitbridge
 
-BITBRIDGE_INTERNAL_API_END
