@@ -82,6 +82,7 @@ SAFEARRAY* toNativeArray(const ComSafeArray& array, const std::string& where) {
 
 ComVariant fromNativeArray(SAFEARRAY* native, VARTYPE elementType,
                            const std::shared_ptr<StaThread>& apartment) {
+  if (elementType == VT_RECORD) return recordArrayFromNative(native, apartment);
   ComSafeArray array;
   array.elementType = elementType;
   UINT rank = ::SafeArrayGetDim(native);
@@ -177,6 +178,19 @@ void toNative(const ComVariant& value, VARIANT& out, const std::string& where,
     case VariantType::Error: V_VT(&out) = VT_ERROR; V_ERROR(&out) = static_cast<SCODE>(value.asInt()); return;
     case VariantType::Missing: V_VT(&out) = VT_ERROR; V_ERROR(&out) = DISP_E_PARAMNOTFOUND; return;
     case VariantType::Array: {
+      if (value.array().elementType == VT_RECORD) {
+        if (records == nullptr) {
+          throw Error(ErrorKind::BadConfiguration,
+                      where + ": an array of records " + value.array().recordType.name +
+                          " where bitbridge carries none (inside an array, or given back to an "
+                          "event)",
+                      "pass arrays of records as arguments, property values or fields of "
+                      "records");
+        }
+        V_ARRAY(&out) = recordArrayToNative(value.array(), *records, where);
+        V_VT(&out) = VT_ARRAY | VT_RECORD;
+        return;
+      }
       V_ARRAY(&out) = toNativeArray(value.array(), where);
       V_VT(&out) = static_cast<VARTYPE>(VT_ARRAY | value.array().elementType);
       return;
