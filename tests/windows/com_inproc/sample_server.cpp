@@ -322,6 +322,18 @@ std::vector<LONG*> longElements(SAFEARRAY* array) {
   return out;
 }
 
+// `text` (owned) as Invoke's result, or freed when there is no result; `hr` passed through.
+HRESULT returnText(HRESULT hr, BSTR text, VARIANT* result) {
+  if (result == nullptr || FAILED(hr)) {
+    ::SysFreeString(text);
+    return hr;
+  }
+  ::VariantInit(result);
+  V_VT(result) = VT_BSTR;
+  V_BSTR(result) = text;
+  return hr;
+}
+
 // Destroys an array of Points: each element cleared here, then the array as plain memory (Wine's
 // IRecordInfo::RecordClear, which SafeArrayDestroy would call per element, mishandles the
 // Samples array field).
@@ -1035,18 +1047,8 @@ class Sample final : public Automation<_Sample>,
         if (pts == nullptr) return DISP_E_TYPEMISMATCH;
         BSTR text = nullptr;
         HRESULT hr = DescribePoints(pts, &text);
-        if (FAILED(hr)) {
-          *argumentError = 0;
-          return hr;
-        }
-        if (result != nullptr) {
-          ::VariantInit(result);
-          V_VT(result) = VT_BSTR;
-          V_BSTR(result) = text;
-        } else {
-          ::SysFreeString(text);
-        }
-        return S_OK;
+        if (FAILED(hr)) *argumentError = 0;
+        return returnText(hr, text, result);
       }
       case 17: {
         if (count != 2) return DISP_E_BADPARAMCOUNT;
@@ -1079,15 +1081,8 @@ class Sample final : public Automation<_Sample>,
         Point* p = point(0);
         if (p == nullptr) return DISP_E_TYPEMISMATCH;
         BSTR text = nullptr;
-        HRESULT hr = DescribePoint(p, &text);
-        if (result != nullptr) {
-          ::VariantInit(result);
-          V_VT(result) = VT_BSTR;
-          V_BSTR(result) = text;
-        } else {
-          ::SysFreeString(text);
-        }
-        return hr;
+        HRESULT hr = DescribePoint(p, &text);  // before returnText reads `text`
+        return returnText(hr, text, result);
       }
     }
   }

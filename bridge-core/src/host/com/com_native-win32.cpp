@@ -85,16 +85,8 @@ ComVariant fromNativeArray(SAFEARRAY* native, VARTYPE elementType,
   if (elementType == VT_RECORD) return recordArrayFromNative(native, apartment);
   ComSafeArray array;
   array.elementType = elementType;
-  UINT rank = ::SafeArrayGetDim(native);
-  size_t total = rank == 0 ? 0 : 1;
-  for (UINT dim = 1; dim <= rank; ++dim) {
-    LONG lower = 0, upper = -1;
-    ::SafeArrayGetLBound(native, dim, &lower);
-    ::SafeArrayGetUBound(native, dim, &upper);
-    auto count = static_cast<uint32_t>(upper - lower + 1);
-    array.bounds.push_back({static_cast<int32_t>(lower), count});
-    total *= count;
-  }
+  size_t total = 0;
+  array.bounds = nativeBounds(native, total);
   size_t size = elementSize(elementType);
   if (size == 0 || ::SafeArrayGetElemsize(native) != size) {
     throw Error(ErrorKind::Remote,
@@ -131,6 +123,21 @@ ComVariant fromNativeArray(SAFEARRAY* native, VARTYPE elementType,
 }
 
 }  // namespace
+
+std::vector<ComBound> nativeBounds(SAFEARRAY* native, size_t& total) {
+  std::vector<ComBound> bounds;
+  UINT rank = ::SafeArrayGetDim(native);
+  total = rank == 0 ? 0 : 1;
+  for (UINT dim = 1; dim <= rank; ++dim) {
+    LONG lower = 0, upper = -1;
+    ::SafeArrayGetLBound(native, dim, &lower);
+    ::SafeArrayGetUBound(native, dim, &upper);
+    auto count = static_cast<uint32_t>(upper - lower + 1);
+    bounds.push_back({static_cast<int32_t>(lower), count});
+    total *= count;
+  }
+  return bounds;
+}
 
 void toNative(const ComVariant& value, VARIANT& out, const std::string& where,
               RecordTypes* records) {

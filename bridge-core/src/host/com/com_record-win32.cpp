@@ -716,16 +716,8 @@ ComVariant recordArrayFromNative(SAFEARRAY* native, const std::shared_ptr<StaThr
   array.recordType.name = name;
   array.recordType.typeLibrary = containingLibraryText(raw);
   if (!isNullGuid(attributes->guid)) array.recordType.guid = guidText(attributes->guid);
-  UINT rank = ::SafeArrayGetDim(native);
-  size_t total = rank == 0 ? 0 : 1;
-  for (UINT dim = 1; dim <= rank; ++dim) {
-    LONG lower = 0, upper = -1;
-    ::SafeArrayGetLBound(native, dim, &lower);
-    ::SafeArrayGetUBound(native, dim, &upper);
-    auto count = static_cast<uint32_t>(upper - lower + 1);
-    array.bounds.push_back({static_cast<int32_t>(lower), count});
-    total *= count;
-  }
+  size_t total = 0;
+  array.bounds = nativeBounds(native, total);
   void* data = nullptr;
   if (total > 0 && FAILED(::SafeArrayAccessData(native, &data))) {
     notCarried("an array of records " + name, "an array whose data cannot be reached");
@@ -753,13 +745,8 @@ void destroyRecordArray(SAFEARRAY* native) {
     if (SUCCEEDED(recordInfo->GetTypeInfo(&info)) && info != nullptr &&
         SUCCEEDED(::SafeArrayAccessData(native, &data))) {
       size_t size = ::SafeArrayGetElemsize(native);
-      size_t total = 1;
-      for (UINT dim = 1; dim <= ::SafeArrayGetDim(native); ++dim) {
-        LONG lower = 0, upper = -1;
-        ::SafeArrayGetLBound(native, dim, &lower);
-        ::SafeArrayGetUBound(native, dim, &upper);
-        total *= static_cast<size_t>(upper - lower + 1);
-      }
+      size_t total = 0;
+      nativeBounds(native, total);
       for (size_t i = 0; i < total; ++i) {
         clearRecord(info, static_cast<unsigned char*>(data) + i * size, 0);
       }
