@@ -69,6 +69,9 @@ struct SafeArray {
   bounds @1 :List(Bound);      # one per dimension, leftmost (first VB6 index) first
   elements @2 :List(Variant);  # column-major (the first index varies fastest), as SafeArray
                                # stores them; count = product of the bounds' counts
+  recordType @3 :Record;       # elementType 36 (VT_RECORD, VB6's `Points() As Point`): the
+                               # elements' record (library, GUID, name; no fields); each element
+                               # is a Variant.record of it (its own library/GUID/name may be "")
 }
 
 struct Bound {

@@ -245,5 +245,71 @@ TEST(ComVariant, MalformedRecordsAreRefused) {
   EXPECT_CONTAINS(deep.message(), "nested deeper");
 }
 
+TEST(ComVariant, ArraysOfRecordsKeepTheirRecordTypeBoundsAndElements) {
+  ComRecord a{"", "", "Point", {{"X", 1}, {"Name", "a"}}};
+  ComRecord anonymous{"", "", "", {{"", 2}, {"", "b"}}};  // identity left to the array
+  ComSafeArray array = ComSafeArray::ofRecords(
+      ComRecord{"{6D1F7A40-3C1E-4A8B-9B51-1F0C2B7E9A01} 1.0", "", "Point", {{"ignored", 1}}},
+      {a, anonymous}, 1);
+  EXPECT_TRUE(array.recordType.fields.empty());
+  ComVariant back = roundTrip(ComVariant(array));
+  EXPECT_EQ(back.describe(), "array(record Point)[2]");
+  const ComSafeArray& got = back.array();
+  EXPECT_EQ(got.elementType, 36);
+  EXPECT_EQ(got.recordType.name, "Point");
+  EXPECT_EQ(got.recordType.typeLibrary, "{6D1F7A40-3C1E-4A8B-9B51-1F0C2B7E9A01} 1.0");
+  EXPECT_EQ(got.bounds[0].lower, 1);
+  EXPECT_EQ(got.bounds[0].count, 2u);
+  EXPECT_EQ(got.elements[0].record().field("X").asInt(), 1);
+  EXPECT_EQ(got.elements[1].record().name, "");
+  EXPECT_EQ(got.elements[1].record().fields[1].value.text(), "b");
+  EXPECT_TRUE(roundTrip(ComVariant(ComSafeArray::ofRecords(a, {}))).array().elements.empty());
+}
+
+TEST(ComVariant, MalformedArraysOfRecordsAreRefused) {
+  Error noType = refused([](proto::SafeArray::Builder a) {
+    a.setElementType(36);
+    a.initBounds(1)[0].setCount(0);
+  });
+  EXPECT_CONTAINS(noType.message(),
+                  "the array's record type: a record with neither a name nor a GUID");
+  Error fields = refused([](proto::SafeArray::Builder a) {
+    a.setElementType(36);
+    a.initRecordType().setName("Point");
+    a.getRecordType().initFields(2);
+    a.initBounds(1)[0].setCount(0);
+  });
+  EXPECT_CONTAINS(fields.message(), "whose recordType has fields");
+  Error notRecord = refused([](proto::SafeArray::Builder a) {
+    a.setElementType(36);
+    a.initRecordType().setName("Point");
+    a.initBounds(1)[0].setCount(1);
+    a.initElements(1)[0].setI4(3);
+  });
+  EXPECT_CONTAINS(notRecord.message(), "element 0 of a SAFEARRAY of type 36 is a i4");
+  Error longName = refused([](proto::SafeArray::Builder a) {
+    a.setElementType(36);
+    a.initRecordType().setName("Point");
+    a.initBounds(1)[0].setCount(1);
+    a.initElements(1)[0].initRecord().setName(std::string(300, 'n'));
+  });
+  EXPECT_CONTAINS(longName.message(), "element 0: a record's name of 300 bytes");
+  Error count = refused([](proto::SafeArray::Builder a) {
+    a.setElementType(36);
+    a.initRecordType().setName("Point");
+    a.initBounds(1)[0].setCount(3);
+    a.initElements(2);
+  });
+  EXPECT_CONTAINS(count.message(), "carries 2");
+  // A record's element type elsewhere than an array of records: a record in an array of
+  // Variants is a Variant (carried as such); in an array of Long it is refused.
+  Error inLongs = refused([](proto::SafeArray::Builder a) {
+    a.setElementType(3);
+    a.initBounds(1)[0].setCount(1);
+    a.initElements(1)[0].initRecord().setName("Point");
+  });
+  EXPECT_CONTAINS(inLongs.message(), "element 0 of a SAFEARRAY of type 3 is a record");
+}
+
 }  // namespace
 }  // namespace bitbridge

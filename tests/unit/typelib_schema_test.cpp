@@ -79,7 +79,21 @@ TypeLibModel model() {
   rectType.kind = TlType::Kind::Record;
   rectType.name = "tagRECT";
   frame.result = rectType;
-  account.members = {balancePut, balanceGet, move, frame, deposit};
+  TlMember points;  // VB6's Function Points(pts() As tagPOINT) As tagPOINT()
+  points.dispid = 6;
+  points.name = "Points";
+  TlType pointList;
+  pointList.kind = TlType::Kind::RecordList;
+  pointList.name = "tagPOINT";
+  points.params = {param("pts", pointList, true)};
+  points.result = pointList;
+  TlMember border;  // a record of a named other library, of the same name as one of this one
+  border.dispid = 7;
+  border.name = "Border";
+  TlType otherPoint = pointType;
+  otherPoint.otherLibrary = "Shapes {99999999-2222-3333-4444-555555555555} 1.0";
+  border.params = {param("corner", otherPoint)};
+  account.members = {balancePut, balanceGet, move, frame, deposit, points, border};
   m.interfaces.push_back(account);
   TlClass cls;
   cls.name = "Account";
@@ -119,7 +133,18 @@ TEST(TypeLibSchema, MembersSortedByDispidThenKindWithTheirAnnotations) {
   EXPECT_CONTAINS(schema, "  move @1 (to :TagPOINT $Com.byRef) -> (to :TagPOINT $Com.byRef) "
                           "$Com.dispid(2) $Com.name(\"Move\");\n");
   EXPECT_CONTAINS(schema, "  # not written: Frame (DISPID 3): its result is record tagRECT of "
-                          "another type library");
+                          "another type library, which this schema does not declare; call it by "
+                          "late binding");
+  // An array of a record of the library is a List of its struct, in and out.
+  EXPECT_CONTAINS(schema, "  points @4 (pts :List(TagPOINT) $Com.byRef) -> (result :List(TagPOINT), "
+                          "pts :List(TagPOINT) $Com.byRef) $Com.dispid(6) $Com.name(\"Points\");\n");
+  // A record of another library is refused by its library even when a record of this one has
+  // its name.
+  EXPECT_CONTAINS(schema, "  # not written: Border (DISPID 7): parameter corner is record tagPOINT "
+                          "of type library Shapes {99999999-2222-3333-4444-555555555555} 1.0, which "
+                          "this schema does not declare; call it by late binding (ComObject::invoke "
+                          "with a ComRecord whose typeLibrary is that library's \"{LIBID} "
+                          "major.minor\", the library registered)");
   EXPECT_CONTAINS(schema, "  getBalance @2 () -> (value :Int64 $Com.vt(6)) $Com.dispid(5) "
                           "$Com.propget $Com.name(\"Balance\");\n"
                           "  setBalance @3 (value :Int64 $Com.vt(6)) -> () $Com.dispid(5) "

@@ -2,10 +2,11 @@
 // `bitbridge import-typelib` wrote for its type library (com_inproc/sample.tlb.capnp, the same
 // golden file the import_typelib test compares with), in hosts of both bitnesses. Typed requests
 // become the late-bound calls the host serves (ComObject::typed): methods, property get/put,
-// ByRef and optional parameters, Variants, records (VB6 Types) as the generated structs, a
-// returned object typed in turn, a raised error. Typed events: the generated SampleEvents
-// interface served by the test (ComObject::advise<SampleEvents>), ByRef Cancel written back, a
-// handler that throws or never answers as the source sees it.
+// ByRef and optional parameters, Variants, records (VB6 Types) as the generated structs and
+// arrays of them as Lists, a returned object typed in turn, a raised error. Typed events: the
+// generated SampleEvents interface served by the test (ComObject::advise<SampleEvents>), ByRef
+// Cancel and a ByRef record written back, a handler that throws or never answers as the source
+// sees it.
 #include <windows.h>
 
 #include <gtest/gtest.h>
@@ -113,6 +114,43 @@ TEST_P(ComTyped, AnObjectParameterTakesTheObjectsDispatchCapability) {
   EXPECT_CONTAINS(e.message(), "not a Sample of this DLL");
 }
 
+TEST_P(ComTyped, ArraysOfRecordsAreListsOfTheGeneratedStructs) {
+  auto object = sample();
+  // Function Points(count, first) As Point(): a List(Point), in index order.
+  auto make = object.pointsRequest();
+  make.setCount(3);
+  make.setFirst(1);
+  auto made = host->wait(make.send());
+  auto points = made.getResult();
+  ASSERT_EQ(points.size(), 3u);
+  EXPECT_EQ(points[0].getX(), 1);
+  EXPECT_EQ(std::string(points[2].getName().cStr()), "p3");
+  EXPECT_EQ(std::string(points[2].getInner().getLabel().cStr()), "tag p3");
+  // Sub ScalePoints(pts() As Point, factor): ByRef, the List written back (one longer).
+  auto scale = object.scalePointsRequest();
+  scale.setPts(points);
+  scale.setFactor(2);
+  auto scaled = host->wait(scale.send());
+  ASSERT_EQ(scaled.getPts().size(), 4u);
+  EXPECT_EQ(scaled.getPts()[1].getX(), 4);
+  EXPECT_EQ(std::string(scaled.getPts()[1].getName().cStr()), "p2*");
+  EXPECT_EQ(std::string(scaled.getPts()[3].getName().cStr()), "added");
+  // A List goes from index 0 (the schema has no place for a lower bound).
+  auto describe = object.describePointsRequest();
+  auto two = describe.initPts(2);
+  two[0].setX(5);
+  two[0].setName("a");
+  two[1].setX(6);
+  auto described = host->wait(describe.send());
+  EXPECT_EQ(std::string(described.getResult().cStr()),
+            "lower=0;count=2|X=5;Y=0;Name=a;Id=0;Label=;Samples=|X=6;Y=0;Name=;Id=0;Label=;Samples=");
+  EXPECT_EQ(described.getPts().size(), 2u);
+  // An empty List is an empty array.
+  auto none = object.describePointsRequest();
+  none.initPts(0);
+  EXPECT_EQ(std::string(host->wait(none.send()).getResult().cStr()), "lower=0;count=0");
+}
+
 TEST_P(ComTyped, RecordsAreTheGeneratedStructsInAndOut) {
   auto object = sample();
   // Function MakePoint(start, title) As Point: the result is the generated struct Point.
@@ -192,6 +230,18 @@ class SampleHandler final : public ::SampleEvents::Server {
     if (params.getNewName() == "forbidden") context.getResults().setCancel(true);
     return kj::READY_NOW;
   }
+  // Moving(p As Point): a record by reference, changed through the results' struct.
+  kj::Promise<void> moving(MovingContext context) override {
+    auto p = context.getParams().getP();
+    seen_->push_back("Moving(" + std::to_string(p.getX()) + ", " + p.getName().cStr() + ")");
+    auto changed = context.getResults().initP();
+    changed.setX(p.getX() * 10);
+    changed.setY(p.getY());
+    changed.setName("typed handler");
+    changed.setInner(p.getInner());
+    changed.setSamples(p.getSamples());
+    return kj::READY_NOW;
+  }
 
  private:
   std::vector<std::string>* seen_;
@@ -225,6 +275,11 @@ TEST_P(ComTyped, TypedEventsArriveInOrderAndTheirByRefResultsGoBack) {
   EXPECT_EQ(std::vector<std::string>(seen.begin() + 3, seen.end()),
             (std::vector<std::string>{"Renaming(first)", "Renaming(forbidden)",
                                       "Renaming(second)"}));
+  // Moving(p As Point): the record the typed handler gives back reaches the source.
+  EXPECT_EQ(object.call("FireMoving", {3}).text(),
+            "X=30;Y=1.5;Name=typed handler;Id=30;Label=tag event;Samples=3,4,5");
+  EXPECT_EQ(seen.back(), "Moving(3, event)");
+  seen.pop_back();
   // Unadvised: nothing more; dropped: the host unadvises too.
   connection.unadvise();
   EXPECT_EQ(object.get("AdvisedSinks").asInt(), 0);

@@ -169,15 +169,6 @@ class BITBRIDGE_API ComVariant {
   std::shared_ptr<ComObjectHandle> object_;
 };
 
-/// VT_ARRAY: elements in SafeArray order (column-major: the first index varies fastest).
-struct BITBRIDGE_API ComSafeArray {
-  uint16_t elementType = 12;  // VT_VARIANT
-  std::vector<ComBound> bounds;
-  std::vector<ComVariant> elements;
-  /// A one-dimensional array of VARIANTs with lower bound 0, as VB6's Array(...) makes.
-  static ComSafeArray ofVariants(std::vector<ComVariant> elements);
-};
-
 /// One field of a ComRecord.
 struct ComRecordField {
   std::string name;  ///< "" when passing: by position; records the host returns name them all
@@ -203,6 +194,28 @@ struct BITBRIDGE_API ComRecord {
   /// The field named `fieldName` (case-insensitive, as VB); throws NotFound naming the record.
   const ComVariant& field(const std::string& fieldName) const;
   ComVariant& field(const std::string& fieldName);
+};
+
+/// VT_ARRAY: elements in SafeArray order (column-major: the first index varies fastest).
+/// An array of records (VB6's `Points() As Point`, elementType 36 = VT_RECORD) names its record
+/// in `recordType` (type library, GUID, name; no fields) and holds ComRecords of that type, which
+/// may leave their own library, GUID and name empty; the host lays each out as the library says
+/// and refuses an element of another record type, naming its index.
+///
+///   auto points = bitbridge::ComSafeArray::ofRecords({"", "", "Point", {}}, {p1, p2}, 1);
+///   auto scaled = sample.invoke("ScalePoints", bitbridge::InvokeKind::Method, {points, 3});
+///   const auto& back = scaled.byRef[0].array();  // bounds kept: back.bounds[0].lower == 1
+struct BITBRIDGE_API ComSafeArray {
+  uint16_t elementType = 12;  // VT_VARIANT
+  std::vector<ComBound> bounds;
+  std::vector<ComVariant> elements;
+  /// For elementType 36 (VT_RECORD): which record the elements are (no fields).
+  ComRecord recordType;
+  /// A one-dimensional array of VARIANTs with lower bound 0, as VB6's Array(...) makes.
+  static ComSafeArray ofVariants(std::vector<ComVariant> elements);
+  /// A one-dimensional array of records of type `type` (its fields ignored), from index `lower`.
+  static ComSafeArray ofRecords(ComRecord type, std::vector<ComRecord> elements,
+                                int32_t lower = 0);
 };
 
 struct ComInvokeResult {

@@ -4,7 +4,8 @@
 // serves (one mechanism: the host needs no schema), by the $Com annotations of
 // schemas/bitbridge/com.capnp: the member's COM name and kind, each parameter's VARTYPE where the
 // schema type does not say it, ByRef parameters read back from the answer's byRef list; a struct
-// of a record (VB6 Type) goes as Variant.record of its COM name, and comes back field by field.
+// of a record (VB6 Type) goes as Variant.record of its COM name, and comes back field by field;
+// a List of them (VB6's `pts() As Point`) as an array of records from index 0.
 // Portable. Thread: the Host's (the server runs on its event loop).
 #include <capnp/dynamic.h>
 #include <capnp/schema.h>
@@ -157,6 +158,26 @@ void paramToWire(capnp::StructSchema::Field field, capnp::DynamicStruct::Reader 
       recordToWire(type.asStruct(), reader, out, where);
       return;
     }
+    case capnp::schema::Type::LIST: {
+      // List(struct of a record): VB6's `pts() As Point`, an array of records from index 0.
+      auto element = type.asList().getElementType();
+      if (!element.isStruct() || isStruct(element, kVariantId) || isStruct(element, kDecimalId)) {
+        break;
+      }
+      auto list = value.as<capnp::DynamicList>();
+      auto array = out.initArray();
+      array.setElementType(kVtRecord);
+      array.initRecordType().setName(comName(element.asStruct()));
+      auto bound = array.initBounds(1)[0];
+      bound.setLower(0);
+      bound.setCount(list.size());
+      auto elements = array.initElements(list.size());
+      for (unsigned i = 0; i < list.size(); ++i) {
+        recordToWire(element.asStruct(), list[i].as<capnp::DynamicStruct>(), elements[i],
+                     where + ", element " + std::to_string(i));
+      }
+      return;
+    }
     case capnp::schema::Type::INTERFACE:
       if (!set) {
         out.setNothing();
@@ -176,6 +197,35 @@ void paramToWire(capnp::StructSchema::Field field, capnp::DynamicStruct::Reader 
 capnp::Capability::Client typedObject(capnp::InterfaceSchema schema, proto::Dispatch::Client object,
                                       uint32_t answerTimeoutMs);
 
+void resultFromWire(capnp::StructSchema::Field field, proto::Variant::Reader value,
+                    capnp::DynamicStruct::Builder results, const std::string& where,
+                    uint32_t answerTimeoutMs);
+
+// A record into the struct that stands for it: each field of the struct from the record's
+// field of its COM name.
+void recordFromWire(capnp::StructSchema schema, proto::Record::Reader record,
+                    capnp::DynamicStruct::Builder out, const std::string& where,
+                    uint32_t answerTimeoutMs) {
+  std::string name = comName(schema);
+  for (auto member : schema.getFields()) {
+    std::string fieldName = comName(member);
+    bool found = false;
+    for (auto wire : record.getFields()) {
+      if (sameComName(std::string(wire.getName().cStr()), fieldName)) {
+        resultFromWire(member, wire.getValue(), out,
+                       where + ", record " + name + " field " + fieldName, answerTimeoutMs);
+        found = true;
+        break;
+      }
+    }
+    if (!found) {
+      throw Error(ErrorKind::Remote, where + ": record " + std::string(record.getName().cStr()) +
+                                         " has no field " + fieldName,
+                  "import the type library again (its records changed?)");
+    }
+  }
+}
+
 // A result (or ByRef value) of a typed call into its results field.
 void resultFromWire(capnp::StructSchema::Field field, proto::Variant::Reader value,
                     capnp::DynamicStruct::Builder results, const std::string& where,
@@ -186,31 +236,34 @@ void resultFromWire(capnp::StructSchema::Field field, proto::Variant::Reader val
     return;
   }
   if (type.isStruct() && !isStruct(type, kDecimalId)) {
-    // A record: each field of the struct from the record's field of its COM name.
-    auto schema = type.asStruct();
-    std::string name = comName(schema);
+    std::string name = comName(type.asStruct());
     if (!value.isRecord()) {
       throw Error(ErrorKind::Remote,
                   where + ": the member answered something else than record " + name);
     }
-    auto record = value.getRecord();
-    auto out = results.init(field).as<capnp::DynamicStruct>();
-    for (auto member : schema.getFields()) {
-      std::string fieldName = comName(member);
-      bool found = false;
-      for (auto wire : record.getFields()) {
-        if (sameComName(std::string(wire.getName().cStr()), fieldName)) {
-          resultFromWire(member, wire.getValue(), out,
-                         where + ", record " + name + " field " + fieldName, answerTimeoutMs);
-          found = true;
-          break;
-        }
+    recordFromWire(type.asStruct(), value.getRecord(),
+                   results.init(field).as<capnp::DynamicStruct>(), where, answerTimeoutMs);
+    return;
+  }
+  if (type.isList() && type.asList().getElementType().isStruct()) {
+    // List(struct of a record): a one-dimensional array of records, in index order (its lower
+    // bound is not kept: the schema has no place for it).
+    auto schema = type.asList().getElementType().asStruct();
+    std::string name = comName(schema);
+    if (!value.isArray() || value.getArray().getElementType() != kVtRecord ||
+        value.getArray().getBounds().size() > 1) {
+      throw Error(ErrorKind::Remote, where + ": the member answered something else than a "
+                                             "one-dimensional array of records " + name);
+    }
+    auto elements = value.getArray().getElements();
+    auto list = results.init(field, elements.size()).as<capnp::DynamicList>();
+    for (unsigned i = 0; i < elements.size(); ++i) {
+      if (!elements[i].isRecord()) {
+        throw Error(ErrorKind::Remote, where + ": element " + std::to_string(i) +
+                                           " of the array of records " + name + " is not a record");
       }
-      if (!found) {
-        throw Error(ErrorKind::Remote, where + ": record " + std::string(record.getName().cStr()) +
-                                           " has no field " + fieldName,
-                    "import the type library again (its records changed?)");
-      }
+      recordFromWire(schema, elements[i].getRecord(), list[i].as<capnp::DynamicStruct>(),
+                     where + ", element " + std::to_string(i), answerTimeoutMs);
     }
     return;
   }

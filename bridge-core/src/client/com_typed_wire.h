@@ -29,7 +29,7 @@ constexpr uint64_t kOptional = 0xb7c1e0a4d2f35e69ULL;
 constexpr uint64_t kVt = 0xb7c1e0a4d2f35e6aULL;
 constexpr uint64_t kValue = 0xb7c1e0a4d2f35e6bULL;
 
-constexpr uint16_t kVtCurrency = 6, kVtDate = 7, kVtError = 10;
+constexpr uint16_t kVtCurrency = 6, kVtDate = 7, kVtError = 10, kVtRecord = 36;
 
 template <typename Annotations>
 kj::Maybe<capnp::schema::Value::Reader> annotation(Annotations list, uint64_t id) {

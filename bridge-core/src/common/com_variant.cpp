@@ -215,6 +215,10 @@ std::string ComVariant::describe() const {
       return name + " " + std::to_string(real_);
     case VariantType::UI8: return name + " " + std::to_string(uint_);
     case VariantType::Array:
+      if (array_->elementType == varTypeOf(VariantType::Record)) {
+        return name + "(record " + array_->recordType.name + ")[" +
+               std::to_string(array_->elements.size()) + "]";
+      }
       return name + "(" + std::to_string(array_->elementType) + ")[" +
              std::to_string(array_->elements.size()) + "]";
     case VariantType::Record:
@@ -227,6 +231,18 @@ std::string ComVariant::describe() const {
       }
       return name;
   }
+}
+
+ComSafeArray ComSafeArray::ofRecords(ComRecord type, std::vector<ComRecord> elements,
+                                     int32_t lower) {
+  ComSafeArray array;
+  array.elementType = varTypeOf(VariantType::Record);
+  type.fields.clear();
+  array.recordType = std::move(type);
+  array.bounds.push_back({lower, static_cast<uint32_t>(elements.size())});
+  array.elements.reserve(elements.size());
+  for (auto& element : elements) array.elements.emplace_back(std::move(element));
+  return array;
 }
 
 ComSafeArray ComSafeArray::ofVariants(std::vector<ComVariant> elements) {

@@ -26,6 +26,7 @@ bool elementFits(uint16_t vt, VariantType type) {
   if (vt == kVtError && type == VariantType::Missing) return true;
   if ((vt == kVtDispatch || vt == kVtUnknown) && type == VariantType::Nothing) return true;
   if (vt == kVtUnknown && type == VariantType::Object) return true;
+  if (vt == kVtRecord) return type == VariantType::Record;
   return type != VariantType::Array && varTypeOf(type) == vt;
 }
 
@@ -37,6 +38,36 @@ std::string boundedText(capnp::Text::Reader text, const std::string& where,
                          " bytes (at most " + std::to_string(kMaxRecordNameLength) + ")");
   }
   return std::string(text.cStr(), text.size());
+}
+
+// A record's identity (library, GUID, name), bounded; `named`: a name or a GUID is required.
+ComRecord recordIdentity(proto::Record::Reader r, const std::string& where, bool named) {
+  ComRecord record;
+  record.typeLibrary = boundedText(r.getTypeLibrary(), where, "a record's type library");
+  record.guid = boundedText(r.getGuid(), where, "a record's GUID");
+  record.name = boundedText(r.getName(), where, "a record's name");
+  if (named && record.name.empty() && record.guid.empty()) {
+    malformed(where, "a record with neither a name nor a GUID");
+  }
+  return record;
+}
+
+ComRecord recordFromWire(proto::Record::Reader r, const UnwrapComObject& unwrap,
+                         const std::string& where, unsigned depth, bool named) {
+  ComRecord record = recordIdentity(r, where, named);
+  auto fields = r.getFields();
+  if (fields.size() > kMaxRecordFields) {
+    malformed(where, "record " + record.name + " with " + std::to_string(fields.size()) +
+                         " fields (at most " + std::to_string(kMaxRecordFields) + ")");
+  }
+  record.fields.reserve(fields.size());
+  for (auto field : fields) {
+    std::string name = boundedText(field.getName(), where, "a field name of " + record.name);
+    std::string inner = where + ", record " + record.name + " field " +
+                        (name.empty() ? std::to_string(record.fields.size() + 1) : name);
+    record.fields.push_back({name, variantFromWire(field.getValue(), unwrap, inner, depth + 1)});
+  }
+  return record;
 }
 
 }  // namespace
@@ -156,6 +187,12 @@ void variantToWire(const ComVariant& value, proto::Variant::Builder out,
         bounds[i].setLower(array.bounds[i].lower);
         bounds[i].setCount(array.bounds[i].count);
       }
+      if (array.elementType == kVtRecord) {
+        auto type = a.initRecordType();
+        type.setTypeLibrary(array.recordType.typeLibrary);
+        type.setGuid(array.recordType.guid);
+        type.setName(array.recordType.name);
+      }
       auto elements = a.initElements(static_cast<unsigned>(array.elements.size()));
       for (unsigned i = 0; i < array.elements.size(); ++i) {
         variantToWire(array.elements[i], elements[i], wrap);
@@ -224,7 +261,14 @@ ComVariant variantFromWire(proto::Variant::Reader in, const UnwrapComObject& unw
       auto a = in.getArray();
       ComSafeArray array;
       array.elementType = a.getElementType();
-      if (!elementTypeKnown(array.elementType)) {
+      if (array.elementType == kVtRecord) {
+        array.recordType =
+            recordIdentity(a.getRecordType(), where + ", the array's record type", true);
+        if (a.getRecordType().getFields().size() != 0) {
+          malformed(where, "an array of records whose recordType has fields (it names the "
+                           "record only)");
+        }
+      } else if (!elementTypeKnown(array.elementType)) {
         malformed(where, "a SAFEARRAY of element type " + std::to_string(array.elementType) +
                              ", which is not an automation type");
       }
@@ -254,7 +298,12 @@ ComVariant variantFromWire(proto::Variant::Reader in, const UnwrapComObject& unw
       array.elements.reserve(a.getElements().size());
       unsigned index = 0;
       for (auto element : a.getElements()) {
-        auto value = variantFromWire(element, unwrap, where, depth + 1);
+        // An array of records' elements may leave their identity to its recordType.
+        auto value = array.elementType == kVtRecord && element.isRecord()
+                         ? ComVariant(recordFromWire(element.getRecord(), unwrap,
+                                                     where + ", element " + std::to_string(index),
+                                                     depth + 1, false))
+                         : variantFromWire(element, unwrap, where, depth + 1);
         if (!elementFits(array.elementType, value.type())) {
           malformed(where, "element " + std::to_string(index) + " of a SAFEARRAY of type " +
                                std::to_string(array.elementType) + " is a " +
@@ -268,30 +317,8 @@ ComVariant variantFromWire(proto::Variant::Reader in, const UnwrapComObject& unw
     case proto::Variant::OBJECT: return ComVariant::object(unwrap(in.getObject(), true), true);
     case proto::Variant::UNKNOWN: return ComVariant::object(unwrap(in.getUnknown(), false), false);
     case proto::Variant::NOTHING: return ComVariant::nothing();
-    case proto::Variant::RECORD: {
-      auto r = in.getRecord();
-      ComRecord record;
-      record.typeLibrary = boundedText(r.getTypeLibrary(), where, "a record's type library");
-      record.guid = boundedText(r.getGuid(), where, "a record's GUID");
-      record.name = boundedText(r.getName(), where, "a record's name");
-      if (record.name.empty() && record.guid.empty()) {
-        malformed(where, "a record with neither a name nor a GUID");
-      }
-      auto fields = r.getFields();
-      if (fields.size() > kMaxRecordFields) {
-        malformed(where, "record " + record.name + " with " + std::to_string(fields.size()) +
-                             " fields (at most " + std::to_string(kMaxRecordFields) + ")");
-      }
-      record.fields.reserve(fields.size());
-      for (auto field : fields) {
-        std::string name = boundedText(field.getName(), where, "a field name of " + record.name);
-        std::string inner = where + ", record " + record.name + " field " +
-                            (name.empty() ? std::to_string(record.fields.size() + 1) : name);
-        record.fields.push_back({name, variantFromWire(field.getValue(), unwrap, inner,
-                                                       depth + 1)});
-      }
-      return ComVariant(std::move(record));
-    }
+    case proto::Variant::RECORD:
+      return ComVariant(recordFromWire(in.getRecord(), unwrap, where, depth, true));
   }
   malformed(where, "a variant of a kind this bitbridge does not know (a newer peer?)");
 }

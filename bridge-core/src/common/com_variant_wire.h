@@ -2,8 +2,10 @@
 // Reading checks everything a peer could get wrong, so that the host never builds a VARIANT from
 // inconsistent data: a SAFEARRAY whose bounds do not multiply to its element count, elements
 // that are not of its element type, an element type automation does not know, nesting deeper
-// than kMaxVariantDepth, a record with names longer than kMaxRecordNameLength. Object references are turned into capabilities and back by the caller
-// (client: ComObject; host: its COM pointers), through the two functions given.
+// than kMaxVariantDepth, a record with names longer than kMaxRecordNameLength, an array of
+// records without its record type or with elements that are not records. Object references are
+// turned into capabilities and back by the caller (client: ComObject; host: its COM pointers),
+// through the two functions given.
 // Portable; no state, any thread (a capability is made on the thread of its event loop).
 #pragma once
 

@@ -59,9 +59,14 @@ interface Sample $Com.iid("{6D1F7A40-3C1E-4A8B-9B51-1F0C2B7E9A02}") $Com.name("_
   callSink @27 (member :Text, value :Com.Variant $Com.byRef) -> (result :Com.Variant, value :Com.Variant $Com.byRef) $Com.dispid(24) $Com.name("CallSink");
   releaseSink @28 () -> () $Com.dispid(25) $Com.name("ReleaseSink");
   notifyLater @29 (ms :Int32) -> () $Com.dispid(26) $Com.name("NotifyLater");
+  points @30 (count :Int32 $Com.name("Count"), first :Int32) -> (result :List(Point)) $Com.dispid(27) $Com.name("Points");
+  scalePoints @31 (pts :List(Point) $Com.byRef, factor :Int32) -> (pts :List(Point) $Com.byRef) $Com.dispid(28) $Com.name("ScalePoints");
+  describePoints @32 (pts :List(Point) $Com.byRef) -> (result :Text, pts :List(Point) $Com.byRef) $Com.dispid(29) $Com.name("DescribePoints");
+  fireMoving @33 (x :Int32 $Com.name("X")) -> (result :Text) $Com.dispid(30) $Com.name("FireMoving");
 }
 
 interface SampleEvents $Com.iid("{6D1F7A40-3C1E-4A8B-9B51-1F0C2B7E9A04}") $Com.name("_SampleEvents") {
   ticked @0 (n :Int32, text :Text) -> () $Com.dispid(1) $Com.name("Ticked");
   renaming @1 (newName :Text, cancel :Bool $Com.byRef) -> (cancel :Bool $Com.byRef) $Com.dispid(2) $Com.name("Renaming");
+  moving @2 (p :Point $Com.byRef) -> (p :Point $Com.byRef) $Com.dispid(3) $Com.name("Moving");
 }

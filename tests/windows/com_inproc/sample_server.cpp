@@ -322,6 +322,68 @@ std::vector<LONG*> longElements(SAFEARRAY* array) {
   return out;
 }
 
+// `text` (owned) as Invoke's result, or freed when there is no result; `hr` passed through.
+HRESULT returnText(HRESULT hr, BSTR text, VARIANT* result) {
+  if (result == nullptr || FAILED(hr)) {
+    ::SysFreeString(text);
+    return hr;
+  }
+  ::VariantInit(result);
+  V_VT(result) = VT_BSTR;
+  V_BSTR(result) = text;
+  return hr;
+}
+
+// Destroys an array of Points: each element cleared here, then the array as plain memory (Wine's
+// IRecordInfo::RecordClear, which SafeArrayDestroy would call per element, mishandles the
+// Samples array field).
+void destroyPoints(SAFEARRAY* array) {
+  if (array == nullptr) return;
+  Point* points = nullptr;
+  if (SUCCEEDED(::SafeArrayAccessData(array, reinterpret_cast<void**>(&points)))) {
+    LONG lower = 0, upper = -1;
+    ::SafeArrayGetLBound(array, 1, &lower);
+    ::SafeArrayGetUBound(array, 1, &upper);
+    for (LONG i = 0; i <= upper - lower; ++i) clearPoint(points[i]);
+    ::SafeArrayUnaccessData(array);
+  }
+  if ((array->fFeatures & FADF_RECORD) != 0) {
+    ::SafeArraySetRecordInfo(array, nullptr);
+    array->fFeatures &= static_cast<USHORT>(~FADF_RECORD);
+  }
+  ::SafeArrayDestroy(array);
+}
+
+// A new array of `count` zeroed Points from index `first`, or nullptr.
+SAFEARRAY* newPoints(LONG count, LONG first) {
+  IRecordInfo* info = pointInfo();
+  if (info == nullptr) return nullptr;
+  SAFEARRAYBOUND bound{static_cast<ULONG>(count), first};
+  SAFEARRAY* array = ::SafeArrayCreateEx(VT_RECORD, 1, &bound, info);
+  info->Release();
+  return array;
+}
+
+// The Points of `array` (one dimension, of this library's Point), or false.
+bool pointElements(SAFEARRAY* array, Point** points, LONG* lower, LONG* count) {
+  IRecordInfo* info = nullptr;
+  GUID guid{};
+  if (array == nullptr || ::SafeArrayGetDim(array) != 1 ||
+      FAILED(::SafeArrayGetRecordInfo(array, &info)) || info == nullptr) {
+    return false;
+  }
+  bool point = SUCCEEDED(info->GetGuid(&guid)) && guid == kPointGuid &&
+               ::SafeArrayGetElemsize(array) == sizeof(Point);
+  info->Release();
+  LONG upper = -1;
+  if (!point) return false;
+  ::SafeArrayGetLBound(array, 1, lower);
+  ::SafeArrayGetUBound(array, 1, &upper);
+  *count = upper - *lower + 1;
+  *points = static_cast<Point*>(array->pvData);
+  return true;
+}
+
 class Sample;
 
 // The connection point of _SampleEvents: part of its Sample (same reference count), keeping
@@ -455,7 +517,7 @@ class Sample final : public Automation<_Sample>,
   HRESULT STDMETHODCALLTYPE Invoke(DISPID id, REFIID iid, LCID locale, WORD flags,
                                    DISPPARAMS* params, VARIANT* result, EXCEPINFO* exception,
                                    UINT* argumentError) override {
-    if (id < 17 || id > 20) {
+    if ((id < 17 || id > 20) && (id < 27 || id > 29)) {
       return Automation<_Sample>::Invoke(id, iid, locale, flags, params, result, exception,
                                          argumentError);
     }
@@ -688,6 +750,79 @@ class Sample final : public Automation<_Sample>,
     for (LONG* value : longElements(p->Samples)) *value += dx;
     return S_OK;
   }
+  HRESULT STDMETHODCALLTYPE Points(LONG count, LONG first, SAFEARRAY** result) override {
+    if (!onOwnThread()) return RPC_E_WRONG_THREAD;
+    if (count < 0 || count > 100000) return E_INVALIDARG;
+    SAFEARRAY* array = newPoints(count, first);
+    if (array == nullptr) return E_OUTOFMEMORY;
+    auto* points = static_cast<Point*>(array->pvData);
+    for (LONG i = 0; i < count; ++i) {
+      std::wstring name = L"p" + std::to_wstring(first + i);
+      BSTR text = ::SysAllocString(name.c_str());
+      MakePoint(first + i, text, &points[i]);
+      ::SysFreeString(text);
+    }
+    *result = array;
+    return S_OK;
+  }
+  HRESULT STDMETHODCALLTYPE ScalePoints(SAFEARRAY** pts, LONG factor) override {
+    if (!onOwnThread()) return RPC_E_WRONG_THREAD;
+    Point* points = nullptr;
+    LONG lower = 0, count = 0;
+    if (pts == nullptr || !pointElements(*pts, &points, &lower, &count)) return DISP_E_TYPEMISMATCH;
+    for (LONG i = 0; i < count; ++i) {
+      points[i].X *= factor;
+      std::wstring name(points[i].Name, ::SysStringLen(points[i].Name));
+      name += L"*";
+      ::SysFreeString(points[i].Name);
+      points[i].Name = ::SysAllocStringLen(name.data(), static_cast<UINT>(name.size()));
+    }
+    // ReDim Preserve: a new array one longer, the old elements moved into it.
+    SAFEARRAY* grown = newPoints(count + 1, lower);
+    if (grown == nullptr) return E_OUTOFMEMORY;
+    auto* moved = static_cast<Point*>(grown->pvData);
+    std::memcpy(moved, points, sizeof(Point) * static_cast<size_t>(count));
+    std::memset(points, 0, sizeof(Point) * static_cast<size_t>(count));
+    BSTR added = ::SysAllocString(L"added");
+    MakePoint(factor, added, &moved[count]);
+    ::SysFreeString(added);
+    destroyPoints(*pts);
+    *pts = grown;
+    return S_OK;
+  }
+  HRESULT STDMETHODCALLTYPE DescribePoints(SAFEARRAY** pts, BSTR* text) override {
+    if (!onOwnThread()) return RPC_E_WRONG_THREAD;
+    Point* points = nullptr;
+    LONG lower = 0, count = 0;
+    if (pts == nullptr || !pointElements(*pts, &points, &lower, &count)) return DISP_E_TYPEMISMATCH;
+    std::wstring out = L"lower=" + std::to_wstring(lower) + L";count=" + std::to_wstring(count);
+    for (LONG i = 0; i < count; ++i) {
+      BSTR one = nullptr;
+      DescribePoint(&points[i], &one);
+      out += L"|" + std::wstring(one, ::SysStringLen(one));
+      ::SysFreeString(one);
+    }
+    *text = ::SysAllocStringLen(out.data(), static_cast<UINT>(out.size()));
+    return S_OK;
+  }
+  HRESULT STDMETHODCALLTYPE FireMoving(LONG x, BSTR* text) override {
+    if (!onOwnThread()) return RPC_E_WRONG_THREAD;
+    Point p{};
+    BSTR title = ::SysAllocString(L"event");
+    MakePoint(x, title, &p);
+    ::SysFreeString(title);
+    // RaiseEvent Moving(p): the record by reference, changed in place by a handler.
+    VARIANT arg;
+    ::VariantInit(&arg);
+    V_VT(&arg) = VT_BYREF | VT_RECORD;
+    V_RECORD(&arg) = &p;
+    V_RECORDINFO(&arg) = pointInfo();
+    events_.fire(3, &arg, 1);
+    if (V_RECORDINFO(&arg) != nullptr) V_RECORDINFO(&arg)->Release();
+    HRESULT hr = DescribePoint(&p, text);
+    clearPoint(p);
+    return hr;
+  }
   HRESULT STDMETHODCALLTYPE MakePoint(LONG x, BSTR name, Point* result) override {
     if (!onOwnThread()) return RPC_E_WRONG_THREAD;
     std::memset(result, 0, sizeof(*result));
@@ -843,8 +978,8 @@ class Sample final : public Automation<_Sample>,
     if (last) ticking.sample->Release();
   }
 
-  // MovePoint, MakePoint, Origin, DescribePoint by hand (see Invoke). Arguments arrive last
-  // first in rgvarg; a record must be this library's Point (DISP_E_TYPEMISMATCH otherwise, with
+  // MovePoint, MakePoint, Origin, DescribePoint and the arrays of Points by hand (see Invoke).
+  // Arguments arrive last first in rgvarg; a record must be this library's Point (DISP_E_TYPEMISMATCH otherwise, with
   // its index in *argumentError, as DispInvoke reports it).
   HRESULT invokeRecords(DISPID id, WORD flags, DISPPARAMS* params, VARIANT* result,
                         UINT* argumentError) {
@@ -871,8 +1006,50 @@ class Sample final : public Automation<_Sample>,
       return p == nullptr ? DISP_E_TYPEMISMATCH : put_Origin(p);
     }
     if (params->cNamedArgs != 0) return DISP_E_NONAMEDARGS;
+    // An array of Points: VT_ARRAY | VT_RECORD by reference (VB6 passes arrays so), or by
+    // value (a caller without type information), or inside a Variant.
+    auto points = [&](UINT index) -> SAFEARRAY** {
+      VARIANT* v = &arg(index);
+      if (V_VT(v) == (VT_BYREF | VT_VARIANT)) v = V_VARIANTREF(v);
+      if (V_VT(v) == (VT_BYREF | VT_ARRAY | VT_RECORD)) return V_ARRAYREF(v);
+      if (V_VT(v) == (VT_ARRAY | VT_RECORD)) return &V_ARRAY(v);
+      *argumentError = count - 1 - index;
+      return nullptr;
+    };
     Point made{};
     switch (id) {
+      case 27: {
+        if (count != 2) return DISP_E_BADPARAMCOUNT;
+        LONG n = 0, first = 0;
+        if (!number(0, &n) || !number(1, &first)) return DISP_E_TYPEMISMATCH;
+        SAFEARRAY* array = nullptr;
+        HRESULT hr = Points(n, first, &array);
+        if (FAILED(hr)) return hr;
+        if (result == nullptr) {
+          destroyPoints(array);
+          return S_OK;
+        }
+        ::VariantInit(result);
+        V_VT(result) = VT_ARRAY | VT_RECORD;
+        V_ARRAY(result) = array;
+        return S_OK;
+      }
+      case 28: {
+        if (count != 2) return DISP_E_BADPARAMCOUNT;
+        LONG factor = 0;
+        SAFEARRAY** pts = points(0);
+        if (pts == nullptr || !number(1, &factor)) return DISP_E_TYPEMISMATCH;
+        return ScalePoints(pts, factor);
+      }
+      case 29: {
+        if (count != 1) return DISP_E_BADPARAMCOUNT;
+        SAFEARRAY** pts = points(0);
+        if (pts == nullptr) return DISP_E_TYPEMISMATCH;
+        BSTR text = nullptr;
+        HRESULT hr = DescribePoints(pts, &text);
+        if (FAILED(hr)) *argumentError = 0;
+        return returnText(hr, text, result);
+      }
       case 17: {
         if (count != 2) return DISP_E_BADPARAMCOUNT;
         LONG dx = 0;
@@ -904,15 +1081,8 @@ class Sample final : public Automation<_Sample>,
         Point* p = point(0);
         if (p == nullptr) return DISP_E_TYPEMISMATCH;
         BSTR text = nullptr;
-        HRESULT hr = DescribePoint(p, &text);
-        if (result != nullptr) {
-          ::VariantInit(result);
-          V_VT(result) = VT_BSTR;
-          V_BSTR(result) = text;
-        } else {
-          ::SysFreeString(text);
-        }
-        return hr;
+        HRESULT hr = DescribePoint(p, &text);  // before returnText reads `text`
+        return returnText(hr, text, result);
       }
     }
   }

@@ -18,12 +18,16 @@ struct TlType {
     Array,      // SAFEARRAY (carried as a Variant: element type and bounds kept)
     Object,     // IDispatch/IUnknown, or an interface of the library (`name`)
     Enum,       // an enum of the library (`name`)
-    Record,     // a record (struct) of the library (`name`): its struct, carried as Variant.record
+    Record,     // a record (struct) (`name`): its struct, carried as Variant.record
+    RecordList, // SAFEARRAY of a record (`name`): List(struct), carried as Variant.array of records
     Unsupported // what automation cannot pass (`name` says what)
   };
   Kind kind = Kind::Variant;
   uint16_t vt = 12;   // VARTYPE for Scalar (VT_I4 = 3, ...)
   std::string name;   // the library's type name (Object, Enum, Record), or what is unsupported
+  // For Record and RecordList: "Name {LIBID} major.minor" of the library declaring the record
+  // when it is another library than the one read (VB6's records of a referenced project).
+  std::string otherLibrary;
 };
 
 struct TlParam {

@@ -52,6 +52,20 @@ std::string guidText(REFGUID guid) {
   return narrow(buffer);
 }
 
+// "Name {LIBID} major.minor" of a library, for messages about records of another library.
+std::string libraryText(ITypeLib* library) {
+  BSTR name = nullptr;
+  library->GetDocumentation(-1, &name, nullptr, nullptr, nullptr);
+  std::string out = text(name);
+  TLIBATTR* attributes = nullptr;
+  if (SUCCEEDED(library->GetLibAttr(&attributes))) {
+    out += " " + guidText(attributes->guid) + " " + std::to_string(attributes->wMajorVerNum) +
+           "." + std::to_string(attributes->wMinorVerNum);
+    library->ReleaseTLibAttr(attributes);
+  }
+  return out;
+}
+
 // Releases what a TypeInfo hands out, whatever path the reader takes.
 struct Info {
   explicit Info(ITypeInfo* info) : info(info) { info->GetTypeAttr(&attributes); }
@@ -119,7 +133,18 @@ class Reader {
     TlType type;
     switch (desc.vt) {
       case VT_VARIANT: type.kind = TlType::Kind::Variant; return type;
-      case VT_SAFEARRAY: type.kind = TlType::Kind::Array; return type;
+      case VT_SAFEARRAY: {
+        // An array of a record is typed (List of its struct); any other element stays a Variant.
+        if (desc.lptdesc != nullptr && desc.lptdesc->vt == VT_USERDEFINED) {
+          TlType element = typeOf(context, *desc.lptdesc);
+          if (element.kind == TlType::Kind::Record) {
+            element.kind = TlType::Kind::RecordList;
+            return element;
+          }
+        }
+        type.kind = TlType::Kind::Array;
+        return type;
+      }
       case VT_DISPATCH:
       case VT_UNKNOWN: type.kind = TlType::Kind::Object; return type;
       case VT_PTR: {
@@ -140,7 +165,17 @@ class Reader {
         switch (ref.attributes->typekind) {
           case TKIND_ALIAS: return typeOf(ref.info, ref.attributes->tdescAlias);
           case TKIND_ENUM: type.kind = TlType::Kind::Enum; type.name = ref.name(); return type;
-          case TKIND_RECORD: type.kind = TlType::Kind::Record; type.name = ref.name(); return type;
+          case TKIND_RECORD: {
+            type.kind = TlType::Kind::Record;
+            type.name = ref.name();
+            ITypeLib* owner = nullptr;
+            UINT index = 0;
+            if (SUCCEEDED(ref.info->GetContainingTypeLib(&owner, &index))) {
+              if (owner != library_) type.otherLibrary = libraryText(owner);
+              owner->Release();
+            }
+            return type;
+          }
           case TKIND_DISPATCH:
           case TKIND_INTERFACE:
           case TKIND_COCLASS: {

@@ -110,7 +110,13 @@ class Writer {
       }
       case TlType::Kind::Record: {
         auto found = types_.find(type.name);
-        return found != types_.end() ? found->second : "AnyPointer";
+        return found != types_.end() && type.otherLibrary.empty() ? found->second : "AnyPointer";
+      }
+      case TlType::Kind::RecordList: {
+        auto found = types_.find(type.name);
+        return found != types_.end() && type.otherLibrary.empty()
+                   ? "List(" + found->second + ")"
+                   : "AnyPointer";
       }
       case TlType::Kind::Unsupported: return "AnyPointer";
       case TlType::Kind::Scalar: break;
@@ -140,9 +146,17 @@ class Writer {
   std::string unsupported(const TlMember& member) const {
     auto check = [this](const TlType& type, const std::string& what) -> std::string {
       // A record of this library is its struct (carried as Variant.record); one of another
-      // library has no struct here.
-      if (type.kind == TlType::Kind::Record && types_.count(type.name) == 0) {
-        return what + " is record " + type.name + " of another type library";
+      // library has no struct here: said with the library and what to do instead.
+      bool record = type.kind == TlType::Kind::Record || type.kind == TlType::Kind::RecordList;
+      if (record && (!type.otherLibrary.empty() || types_.count(type.name) == 0)) {
+        std::string library = type.otherLibrary.empty() ? "another type library"
+                                                         : "type library " + type.otherLibrary;
+        return what + " is " +
+               (type.kind == TlType::Kind::RecordList ? "an array of record " : "record ") +
+               type.name + " of " + library +
+               ", which this schema does not declare; call it by late binding "
+               "(ComObject::invoke with a ComRecord whose typeLibrary is that library's "
+               "\"{LIBID} major.minor\", the library registered)";
       }
       if (type.kind == TlType::Kind::Unsupported) return what + " is " + type.name;
       return {};

@@ -7,6 +7,7 @@
 #include "bitbridge/error.h"
 #include "common/platform/text-win32.h"
 #include "host/com/com_native-win32.h"
+#include "host/com/com_record-win32.h"
 
 namespace bitbridge {
 namespace {
@@ -103,6 +104,17 @@ HRESULT failureOf(const kj::Exception& exception) {
 void writeBack(VARIANT& target, const ComVariant& value, const std::string& where) {
   VARTYPE type = V_VT(&target) & ~VT_BYREF;
   if (V_BYREF(&target) == nullptr) return;
+  if (type == VT_RECORD) {
+    // A record by reference (VB6's `Event Moving(p As Point)`): rewritten in place, field by
+    // field, as its type library lays it out.
+    if (value.type() != VariantType::Record) {
+      throw Error(ErrorKind::BadConfiguration,
+                  where + ": the argument is a record, given " + value.describe(),
+                  "give back the record (changed or not)");
+    }
+    writeRecordInPlace(value.record(), V_RECORD(&target), V_RECORDINFO(&target), where);
+    return;
+  }
   VARIANT converted;
   ::VariantInit(&converted);
   try {

@@ -76,8 +76,9 @@ bool isRecord(ITypeInfo* info, const TYPEDESC& type) {
 }
 
 // For method `memberId` of `dispatch`'s type information: the element type of each of the first
-// `count` parameters that is ByRef ([in, out] pointer to an automation type, or VT_RECORD for a
-// pointer to a record: VB6's ByRef p As SomeType), VT_EMPTY for the others, or all VT_EMPTY when
+// `count` parameters that is ByRef ([in, out] pointer to an automation type, VT_RECORD for a
+// pointer to a record: VB6's ByRef p As SomeType, VT_ARRAY | element for a pointer to a
+// SAFEARRAY, VT_RECORD as element for records), VT_EMPTY for the others, or all VT_EMPTY when
 // there is no type information. On the apartment thread.
 std::vector<VARTYPE> byRefParameters(IDispatch* dispatch, DISPID memberId, size_t count) {
   std::vector<VARTYPE> types(count, VT_EMPTY);
@@ -105,6 +106,14 @@ std::vector<VARTYPE> byRefParameters(IDispatch* dispatch, DISPID memberId, size_
               types[p] = inner;
             } else if (inner == VT_USERDEFINED && isRecord(info, *parameter.tdesc.lptdesc)) {
               types[p] = VT_RECORD;
+            } else if (inner == VT_SAFEARRAY && parameter.tdesc.lptdesc->lptdesc != nullptr) {
+              // VB6's `pts() As Point` / `a() As Long` (arrays are always ByRef in VB6).
+              const TYPEDESC& element = *parameter.tdesc.lptdesc->lptdesc;
+              if (element.vt == VT_USERDEFINED && isRecord(info, element)) {
+                types[p] = VT_ARRAY | VT_RECORD;
+              } else if (element.vt != VT_USERDEFINED && elementTypeKnown(element.vt)) {
+                types[p] = VT_ARRAY | element.vt;
+              }
             }
           }
         }
@@ -235,6 +244,13 @@ struct InvokeCall {
         V_RECORDINFO(&passed[slot]) = V_RECORDINFO(&value);
       } else if (target == VT_RECORD) {
         passed[slot] = value;  // not a record: Invoke calls it a type mismatch
+      } else if ((target & VT_ARRAY) != 0 && V_VT(&value) == target) {
+        // An array by reference: the member may change its elements or replace it (ReDim);
+        // store owns whichever array is there after the call.
+        V_VT(&passed[slot]) = VT_BYREF | target;
+        V_ARRAYREF(&passed[slot]) = &V_ARRAY(&value);
+      } else if ((target & VT_ARRAY) != 0) {
+        passed[slot] = value;  // another array or none: Invoke calls it a type mismatch
       } else if (target == VT_VARIANT && !missing) {
         V_VT(&passed[slot]) = VT_BYREF | VT_VARIANT;
         V_VARIANTREF(&passed[slot]) = &value;

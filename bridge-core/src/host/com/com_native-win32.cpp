@@ -82,18 +82,11 @@ SAFEARRAY* toNativeArray(const ComSafeArray& array, const std::string& where) {
 
 ComVariant fromNativeArray(SAFEARRAY* native, VARTYPE elementType,
                            const std::shared_ptr<StaThread>& apartment) {
+  if (elementType == VT_RECORD) return recordArrayFromNative(native, apartment);
   ComSafeArray array;
   array.elementType = elementType;
-  UINT rank = ::SafeArrayGetDim(native);
-  size_t total = rank == 0 ? 0 : 1;
-  for (UINT dim = 1; dim <= rank; ++dim) {
-    LONG lower = 0, upper = -1;
-    ::SafeArrayGetLBound(native, dim, &lower);
-    ::SafeArrayGetUBound(native, dim, &upper);
-    auto count = static_cast<uint32_t>(upper - lower + 1);
-    array.bounds.push_back({static_cast<int32_t>(lower), count});
-    total *= count;
-  }
+  size_t total = 0;
+  array.bounds = nativeBounds(native, total);
   size_t size = elementSize(elementType);
   if (size == 0 || ::SafeArrayGetElemsize(native) != size) {
     throw Error(ErrorKind::Remote,
@@ -130,6 +123,21 @@ ComVariant fromNativeArray(SAFEARRAY* native, VARTYPE elementType,
 }
 
 }  // namespace
+
+std::vector<ComBound> nativeBounds(SAFEARRAY* native, size_t& total) {
+  std::vector<ComBound> bounds;
+  UINT rank = ::SafeArrayGetDim(native);
+  total = rank == 0 ? 0 : 1;
+  for (UINT dim = 1; dim <= rank; ++dim) {
+    LONG lower = 0, upper = -1;
+    ::SafeArrayGetLBound(native, dim, &lower);
+    ::SafeArrayGetUBound(native, dim, &upper);
+    auto count = static_cast<uint32_t>(upper - lower + 1);
+    bounds.push_back({static_cast<int32_t>(lower), count});
+    total *= count;
+  }
+  return bounds;
+}
 
 void toNative(const ComVariant& value, VARIANT& out, const std::string& where,
               RecordTypes* records) {
@@ -177,6 +185,19 @@ void toNative(const ComVariant& value, VARIANT& out, const std::string& where,
     case VariantType::Error: V_VT(&out) = VT_ERROR; V_ERROR(&out) = static_cast<SCODE>(value.asInt()); return;
     case VariantType::Missing: V_VT(&out) = VT_ERROR; V_ERROR(&out) = DISP_E_PARAMNOTFOUND; return;
     case VariantType::Array: {
+      if (value.array().elementType == VT_RECORD) {
+        if (records == nullptr) {
+          throw Error(ErrorKind::BadConfiguration,
+                      where + ": an array of records " + value.array().recordType.name +
+                          " where bitbridge carries none (inside an array, or given back to an "
+                          "event)",
+                      "pass arrays of records as arguments, property values or fields of "
+                      "records");
+        }
+        V_ARRAY(&out) = recordArrayToNative(value.array(), *records, where);
+        V_VT(&out) = VT_ARRAY | VT_RECORD;
+        return;
+      }
       V_ARRAY(&out) = toNativeArray(value.array(), where);
       V_VT(&out) = static_cast<VARTYPE>(VT_ARRAY | value.array().elementType);
       return;

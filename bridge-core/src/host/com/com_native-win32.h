@@ -10,6 +10,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <capnp/capability.h>
 
@@ -47,6 +48,10 @@ class PassedObject final : public ComObjectHandle {
 };
 
 class RecordTypes;
+
+/// The bounds of `array`, one per dimension, leftmost first; `total` gets the element count
+/// (0 for rank 0). Any thread (reads the descriptor only).
+std::vector<ComBound> nativeBounds(SAFEARRAY* array, size_t& total);
 
 /// Fills `out` (VariantInit'ed by the caller, who clears it with clearNative, also after a
 /// throw) from `value`. Object values must be NativeObjects of this host or resolved

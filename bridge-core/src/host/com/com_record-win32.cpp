@@ -220,7 +220,7 @@ void clearField(ITypeInfo* owner, const TYPEDESC& type, void* slot, unsigned dep
     case VT_VARIANT: clearNative(*static_cast<VARIANT*>(slot)); return;
     case VT_SAFEARRAY: {
       auto* array = *static_cast<SAFEARRAY**>(slot);
-      if (array != nullptr) ::SafeArrayDestroy(array);
+      if (array != nullptr) destroyRecordArray(array);  // any array; records element by element
       *static_cast<SAFEARRAY**>(slot) = nullptr;
       return;
     }
@@ -295,8 +295,24 @@ void writeField(ITypeInfo* owner, const TYPEDESC& type, void* slot, const ComVar
     case VT_SAFEARRAY: {
       if (value.type() == VariantType::Empty) return;  // an unallocated dynamic array
       VARTYPE element = type.lptdesc != nullptr ? type.lptdesc->vt : VARTYPE{VT_EMPTY};
-      if (element == VT_USERDEFINED || element == VT_PTR || element == VT_CARRAY) {
-        notCarried(where, "a field that is an array of records or pointers");
+      if (element == VT_USERDEFINED) {
+        // A field that is an array of records (Parts() As Part): the array's record must be
+        // the field's.
+        ReferencedType ref(owner, *type.lptdesc, where);
+        std::string name = typeInfoName(ref.info.pointer);
+        if (ref.attributes->typekind != TKIND_RECORD) {
+          notCarried(where, "a field that is an array of " + name);
+        }
+        if (value.type() != VariantType::Array || value.array().elementType != VT_RECORD ||
+            (!value.array().recordType.name.empty() &&
+             !sameComName(value.array().recordType.name, name))) {
+          fieldError(where, "the field is an array of records " + name + ", given " +
+                                value.describe());
+        }
+        element = VT_RECORD;
+      }
+      if (element == VT_PTR || element == VT_CARRAY) {
+        notCarried(where, "a field that is an array of pointers");
       }
       if (value.type() != VariantType::Array || value.array().elementType != element) {
         fieldError(where, "the field is an array of " + typeText(element) + ", given " +
@@ -405,6 +421,7 @@ ComVariant readField(ITypeInfo* owner, const TYPEDESC& type, const void* slot,
       auto* array = *static_cast<SAFEARRAY* const*>(slot);
       if (array == nullptr) return ComVariant();
       VARTYPE element = type.lptdesc != nullptr ? type.lptdesc->vt : VARTYPE{VT_EMPTY};
+      if (element == VT_USERDEFINED) element = VT_RECORD;  // the array says which record
       VARIANT view;  // borrowed: not cleared
       ::VariantInit(&view);
       V_VT(&view) = static_cast<VARTYPE>(VT_ARRAY | element);
@@ -454,6 +471,11 @@ ComRecord readRecord(ITypeInfo* info, const void* data,
 
 RecordTypes::RecordTypes(IDispatch* object, std::string className)
     : object_(object), className_(std::move(className)) {}
+
+RecordTypes::RecordTypes(ITypeLib* library, std::string className)
+    : object_(nullptr), className_(std::move(className)), own_(library), ownLooked_(true) {
+  if (own_ != nullptr) own_->AddRef();
+}
 
 RecordTypes::~RecordTypes() {
   if (own_ != nullptr) own_->Release();
@@ -599,7 +621,187 @@ ComVariant recordFromNative(const VARIANT& in, const std::shared_ptr<StaThread>&
   return ComVariant(readRecord(raw, data, apartment, 0));
 }
 
+SAFEARRAY* recordArrayToNative(const ComSafeArray& array, RecordTypes& types,
+                               const std::string& where) {
+  Held<ITypeInfo> info(types.find(array.recordType, where));
+  std::string name = typeInfoName(info.pointer);
+  Attributes attributes(info.pointer);
+  if (!attributes) notCarried(where + ", record " + name, "a record without attributes");
+  GUID guid = attributes->guid;
+  std::string library = containingLibraryText(info.pointer);
+  // Every element must be of the array's record: a name, GUID or library an element gives
+  // must be the array's.
+  for (size_t i = 0; i < array.elements.size(); ++i) {
+    const ComRecord& element = array.elements[i].record();
+    std::string elementWhere = where + ", element " + std::to_string(i);
+    bool otherName = !element.name.empty() && !sameComName(element.name, name);
+    bool otherGuid = !element.guid.empty() && parseGuid(element.guid, elementWhere,
+                                                        "the record's GUID") != guid;
+    bool otherLibrary = !element.typeLibrary.empty() &&
+                        !sameComName(element.typeLibrary, array.recordType.typeLibrary) &&
+                        !sameComName(element.typeLibrary, library);
+    if (otherName || otherGuid || otherLibrary) {
+      throw Error(ErrorKind::BadConfiguration,
+                  elementWhere + ": a record " +
+                      (element.name.empty() ? element.guid : element.name) +
+                      (otherLibrary ? " of type library " + element.typeLibrary : std::string()) +
+                      " in an array of " + name + " (" + library + ")",
+                  "give every element the array's record type (or leave the elements' name, "
+                  "GUID and library empty)");
+    }
+  }
+  IRecordInfo* recordInfo = nullptr;
+  HRESULT hr = ::GetRecordInfoFromTypeInfo(info.pointer, &recordInfo);
+  if (FAILED(hr) || recordInfo == nullptr) {
+    throw Error(ErrorKind::Remote,
+                where + ": no IRecordInfo for record " + name + " (" + hresultText(hr) + ")",
+                "the record's type information is incomplete");
+  }
+  std::vector<SAFEARRAYBOUND> bounds;
+  for (const auto& bound : array.bounds) bounds.push_back({bound.count, bound.lower});
+  SAFEARRAY* native = ::SafeArrayCreateEx(VT_RECORD, static_cast<UINT>(bounds.size()),
+                                          bounds.data(), recordInfo);
+  recordInfo->Release();  // the array holds its own reference
+  if (native == nullptr) {
+    throw Error(ErrorKind::Overloaded,
+                where + ": cannot allocate an array of " + std::to_string(array.elements.size()) +
+                    " records " + name + " of " + std::to_string(attributes->cbSizeInstance) +
+                    " bytes each",
+                "pass fewer records at a time");
+  }
+  void* data = nullptr;
+  if (FAILED(::SafeArrayAccessData(native, &data))) {
+    ::SafeArrayDestroy(native);  // no element written yet: nothing of ours to free
+    throw Error(ErrorKind::Remote, where + ": cannot reach the array's data", "retry");
+  }
+  size_t size = ::SafeArrayGetElemsize(native);
+  auto* bytes = static_cast<unsigned char*>(data);
+  std::memset(bytes, 0, size * array.elements.size());
+  ::SafeArrayUnaccessData(native);
+  try {
+    for (size_t i = 0; i < array.elements.size(); ++i) {
+      writeRecord(info.pointer, array.elements[i].record(), bytes + i * size, types,
+                  where + ", element " + std::to_string(i), 0);
+    }
+  } catch (...) {
+    destroyRecordArray(native);  // frees what was written (the rest is zero)
+    throw;
+  }
+  return native;
+}
+
+ComVariant recordArrayFromNative(SAFEARRAY* native, const std::shared_ptr<StaThread>& apartment) {
+  IRecordInfo* recordInfo = nullptr;
+  if ((native->fFeatures & FADF_RECORD) == 0 ||
+      FAILED(::SafeArrayGetRecordInfo(native, &recordInfo)) || recordInfo == nullptr) {
+    notCarried("an array of records", "an array of records without record information");
+  }
+  ITypeInfo* raw = nullptr;
+  HRESULT hr = recordInfo->GetTypeInfo(&raw);
+  recordInfo->Release();
+  if (FAILED(hr) || raw == nullptr) {
+    notCarried("an array of records", "an array of records without type information");
+  }
+  Held<ITypeInfo> info(raw);
+  Attributes attributes(raw);
+  std::string name = typeInfoName(raw);
+  size_t size = ::SafeArrayGetElemsize(native);
+  if (!attributes || size != attributes->cbSizeInstance) {
+    notCarried("an array of records " + name,
+               "elements of " + std::to_string(size) + " bytes for a record of " +
+                   std::to_string(attributes ? attributes->cbSizeInstance : 0));
+  }
+  ComSafeArray array;
+  array.elementType = VT_RECORD;
+  array.recordType.name = name;
+  array.recordType.typeLibrary = containingLibraryText(raw);
+  if (!isNullGuid(attributes->guid)) array.recordType.guid = guidText(attributes->guid);
+  size_t total = 0;
+  array.bounds = nativeBounds(native, total);
+  void* data = nullptr;
+  if (total > 0 && FAILED(::SafeArrayAccessData(native, &data))) {
+    notCarried("an array of records " + name, "an array whose data cannot be reached");
+  }
+  auto* bytes = static_cast<const unsigned char*>(data);
+  try {
+    for (size_t i = 0; i < total; ++i) {
+      array.elements.emplace_back(readRecord(raw, bytes + i * size, apartment, 0));
+    }
+  } catch (...) {
+    if (total > 0) ::SafeArrayUnaccessData(native);
+    throw;
+  }
+  if (total > 0) ::SafeArrayUnaccessData(native);
+  return ComVariant(std::move(array));
+}
+
+void destroyRecordArray(SAFEARRAY* native) {
+  if (native == nullptr) return;
+  IRecordInfo* recordInfo = nullptr;
+  if ((native->fFeatures & FADF_RECORD) != 0 &&
+      SUCCEEDED(::SafeArrayGetRecordInfo(native, &recordInfo)) && recordInfo != nullptr) {
+    ITypeInfo* info = nullptr;
+    void* data = nullptr;
+    if (SUCCEEDED(recordInfo->GetTypeInfo(&info)) && info != nullptr &&
+        SUCCEEDED(::SafeArrayAccessData(native, &data))) {
+      size_t size = ::SafeArrayGetElemsize(native);
+      size_t total = 0;
+      nativeBounds(native, total);
+      for (size_t i = 0; i < total; ++i) {
+        clearRecord(info, static_cast<unsigned char*>(data) + i * size, 0);
+      }
+      ::SafeArrayUnaccessData(native);
+    }
+    if (info != nullptr) info->Release();
+    recordInfo->Release();
+    // SafeArrayDestroy would now call IRecordInfo::RecordClear on every (already cleared)
+    // element, and Wine's RecordClear destroys a SAFEARRAY field through the field's address
+    // even when it holds null. So the array stops being a record array first: its IRecordInfo
+    // released, FADF_RECORD cleared; what is left is plain memory.
+    ::SafeArraySetRecordInfo(native, nullptr);
+    native->fFeatures &= static_cast<USHORT>(~FADF_RECORD);
+  }
+  ::SafeArrayDestroy(native);
+}
+
+void writeRecordInPlace(const ComRecord& value, void* data, IRecordInfo* recordInfo,
+                        const std::string& where) {
+  ITypeInfo* raw = nullptr;
+  if (data == nullptr || recordInfo == nullptr || FAILED(recordInfo->GetTypeInfo(&raw)) ||
+      raw == nullptr) {
+    notCarried(where, "a by-reference record without type information");
+  }
+  Held<ITypeInfo> info(raw);
+  std::string name = typeInfoName(raw);
+  if (!value.name.empty() && !sameComName(value.name, name)) {
+    fieldError(where, "the argument is a record " + name + ", given a record " + value.name);
+  }
+  Attributes attributes(raw);
+  if (!attributes) notCarried(where + ", record " + name, "a record without attributes");
+  ITypeLib* library = nullptr;
+  UINT index = 0;
+  if (FAILED(raw->GetContainingTypeLib(&library, &index))) library = nullptr;
+  Held<ITypeLib> heldLibrary(library);
+  RecordTypes types(library, "record " + name + "'s type library");
+  // Written into a fresh copy first, so that a refusal leaves the caller's record as it was.
+  size_t size = attributes->cbSizeInstance;
+  std::vector<unsigned char> fresh(size == 0 ? 1 : size, 0);
+  try {
+    writeRecord(raw, value, fresh.data(), types, where, 0);
+  } catch (...) {
+    clearRecord(raw, fresh.data(), 0);
+    throw;
+  }
+  clearRecord(raw, data, 0);
+  std::memcpy(data, fresh.data(), size);  // ownership of the fields moves to `data`
+}
+
 void clearNative(VARIANT& value) {
+  if (V_VT(&value) == (VT_ARRAY | VT_RECORD)) {
+    destroyRecordArray(V_ARRAY(&value));
+    V_VT(&value) = VT_EMPTY;
+    return;
+  }
   if (V_VT(&value) != VT_RECORD) {
     ::VariantClear(&value);
     return;

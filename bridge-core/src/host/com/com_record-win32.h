@@ -30,6 +30,9 @@ class RecordTypes {
  public:
   /// `object` is borrowed for this one's lifetime; `className` names it in messages.
   RecordTypes(IDispatch* object, std::string className);
+  /// Records found in `library` (AddRef'ed here; may be nullptr) instead of an object's:
+  /// `className` names where they come from (an event's source) in messages.
+  RecordTypes(ITypeLib* library, std::string className);
   ~RecordTypes();
   RecordTypes(const RecordTypes&) = delete;
   RecordTypes& operator=(const RecordTypes&) = delete;
@@ -58,8 +61,31 @@ void recordToNative(const ComRecord& value, VARIANT& out, RecordTypes& types,
 /// GUID and name. Throws Error Remote for a field type bitbridge does not carry.
 ComVariant recordFromNative(const VARIANT& in, const std::shared_ptr<StaThread>& apartment);
 
+/// A SAFEARRAY of records (VT_RECORD elements, FADF_RECORD) built from `array` (elementType 36):
+/// the record `array.recordType` names, found through `types`, each element laid out as the
+/// library declares it. Throws Error BadConfiguration naming `where` and the element's index for
+/// an element of another record type or a field that does not fit, Overloaded when the array
+/// cannot be allocated; nothing is left allocated then.
+SAFEARRAY* recordArrayToNative(const ComSafeArray& array, RecordTypes& types,
+                               const std::string& where);
+
+/// Reads a SAFEARRAY of records: bounds, the record's identity (library, GUID, name) and every
+/// element's fields. Throws Error Remote for an array without record information.
+ComVariant recordArrayFromNative(SAFEARRAY* array, const std::shared_ptr<StaThread>& apartment);
+
+/// Destroys a SAFEARRAY of records: each element freed field by field through its type
+/// information, then the array (see clearNative for why not SafeArrayDestroy alone).
+void destroyRecordArray(SAFEARRAY* array);
+
+/// Replaces the record at `data` (of `recordInfo`'s type, owned by someone else: an event's
+/// ByRef argument) by `value`: the old fields freed, the new ones written as recordToNative
+/// does. Throws Error BadConfiguration naming `where` (the old value is kept then).
+void writeRecordInPlace(const ComRecord& value, void* data, IRecordInfo* recordInfo,
+                        const std::string& where);
+
 /// VariantClear, except that a VT_RECORD is freed field by field through its type information
-/// (see above), then its memory and its IRecordInfo. For every VARIANT the host owns.
+/// (see above), then its memory and its IRecordInfo, and a SAFEARRAY of records element by
+/// element (destroyRecordArray). For every VARIANT the host owns.
 void clearNative(VARIANT& value);
 
 }  // namespace bitbridge
