@@ -71,3 +71,9 @@ interface WideUnit {
 interface TerminatedStructs {
   pointsSum @0 (ps :List(Point) $C.terminated) -> (result :Int32) $C.symbol("vendor_points_sum");
 }
+
+# An interface-wide failure value that is a number, reaching a function that returns a pointer.
+interface PointerFailure $C.onFailure(result = "-1") {
+  count @0 (s :Text) -> (result :Int32) $C.symbol("vendor_count");
+  dup @1 (s :Text) -> (result :Text) $C.symbol("vendor_dup");
+}

@@ -490,6 +490,13 @@ TEST(Proxy, GeneratorRefusesStructsItCannotConvertByName) {
   EXPECT_EQ(notAName.status, 1) << notAName.out << notAName.err;
   EXPECT_CONTAINS(notAName.err, "$C.freeWith(\"free); abort(\") is not a C function name");
 
+  // A number as the failure of a function returning a pointer: refused before any C++ is written.
+  ProgramRun pointer = generateFrom(PROXY_REFUSED_SCHEMA, "PointerFailure");
+  EXPECT_EQ(pointer.status, 1) << pointer.out << pointer.err;
+  EXPECT_CONTAINS(pointer.err, "PointerFailure.dup returns a pointer, but its $C.onFailure gives it "
+                               "result = \"-1\", a number");
+  EXPECT_CONTAINS(pointer.err, "result = \"NULL\"");
+
   // Accepted, the deallocator defined once with the header's own signature.
   ProgramRun wide = generateFrom(PROXY_WIDE_SCHEMA, "ProxyWide");
   EXPECT_EQ(wide.status, 0) << wide.err;

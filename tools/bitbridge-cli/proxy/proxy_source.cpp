@@ -1,9 +1,11 @@
 #include "proxy_source.h"
 
+#include <regex>
 #include <sstream>
 #include <utility>
 #include <vector>
 
+#include "bitbridge/error.h"
 #include "client/proxy/proxy_plan.h"
 
 namespace bitbridge::proxygen {
@@ -21,6 +23,25 @@ std::string quoted(const std::string& s) {
     out += c;
   }
   return out + "\"";
+}
+
+// A function returning a pointer (text or an opaque handle) fails with a pointer: a number
+// other than 0 there (an interface-wide `result = "-1"` reaching it) would otherwise surface
+// as a C++ error in the generated source. Refused here, naming the method and the fix.
+void requirePointerFailure(const proxy::MethodPlan& plan, const proxy::FailureDecl& failure) {
+  bool pointer = plan.resultRole == proxy::ResultRole::Text ||
+                 plan.resultRole == proxy::ResultRole::Handle;
+  static const std::regex number(R"(\s*[-+]?\s*[0-9][0-9.xXa-fA-FuUlL]*\s*)");
+  static const std::regex zero(R"(\s*0[uUlL]*\s*)");
+  if (!pointer || !failure.declared || !std::regex_match(failure.result, number) ||
+      std::regex_match(failure.result, zero)) {
+    return;
+  }
+  throw Error(ErrorKind::BadConfiguration,
+              plan.name + " returns a pointer, but its $C.onFailure gives it result = \"" +
+                  failure.result + "\", a number",
+              "give the method a $C.onFailure of its own with result = \"NULL\" (a method's "
+              "$C.onFailure takes the place of its interface's)");
 }
 
 std::string failureText(const proxy::FailureDecl& f) {
@@ -74,6 +95,7 @@ std::string proxySource(capnp::InterfaceSchema iface, const ProxySourceOptions& 
   for (auto method : methods) {
     proxy::MethodPlan plan = proxy::planMethod(iface, method, structs);  // refuses what cannot be converted
     proxy::FailureDecl failure = proxy::failureOf(iface, method);
+    requirePointerFailure(plan, failure);
     const std::string& sym = plan.symbol;
     std::string f = "decltype(&::" + sym + ")";
     needsFree(plan.resultFreeWith, plan.stdcall);
